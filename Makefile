@@ -1,0 +1,53 @@
+# bedrock-tune: `make run` starts the app, `make test` runs every check.
+# Both create .venv on first use and reinstall only when pyproject.toml changes.
+
+SHELL := /bin/bash
+VENV  := .venv
+BIN   := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# The first Python >= 3.11 on PATH (override with `make PYTHON=/path/to/python3.12 ...`).
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	  if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then \
+	    echo $$p; break; fi; done)
+
+.PHONY: run test lint typecheck pytest bench sandbox clean help
+
+help:
+	@echo "make run      start the bedrock-tune TUI (the sandbox when no AWS credentials resolve)"
+	@echo "make test     ruff, mypy and pytest"
+	@echo "make bench    the benchmarks in bench/ (slow; needs ../shared)"
+	@echo "make sandbox  a standalone local AWS for other processes (AWS_ENDPOINT_URL)"
+	@echo "make clean    remove .venv and caches"
+
+$(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then echo "bedrock-tune needs Python 3.11 or newer on PATH (none found)." >&2; exit 2; fi
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing bedrock-tune and its dependencies into $(VENV) (first run only)..."
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	@$(BIN)/bedrock-tune $(ARGS)
+
+sandbox: $(STAMP)
+	@$(BIN)/bedrock-tune sandbox $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest -q $(ARGS)
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

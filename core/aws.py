@@ -1,0 +1,331 @@
+"""The AWS context: which profile, region and endpoint bedrock-tune talks to, and how.
+
+`AwsContext` holds one boto3 Session and makes clients on demand, all with one botocore `Config`
+(standard retries, timeouts, the `bedrock-tune/<version>` user agent). It never creates a client at
+import time (moto's rule, and a fast first paint). The environment is honoured the way the AWS CLI
+does: `AWS_PROFILE`, `AWS_REGION` / `AWS_DEFAULT_REGION`, `AWS_ENDPOINT_URL`.
+
+Profile discovery reads `~/.aws/config` and `~/.aws/credentials` (or `AWS_CONFIG_FILE` /
+`AWS_SHARED_CREDENTIALS_FILE`) through botocore, so SSO profiles (`sso_session` or the legacy
+`sso_start_url`), assumed roles and credential processes are all seen and described.
+
+The sandbox is just a context with an endpoint URL and static credentials
+(`AwsContext.for_endpoint`); nothing below branches on it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
+
+from core.errors import (
+    BedrockTuneError,
+    RegionNotSupportedError,
+    aws_call,
+    translate_botocore_error,
+)
+from core.version import __version__
+
+if TYPE_CHECKING:
+    import boto3
+
+DEFAULT_REGION = "us-east-1"
+"""The region used when neither the profile nor the environment names one."""
+
+ProfileKind = Literal["sso", "keys", "assume-role", "process", "web-identity", "other"]
+
+
+@dataclass(frozen=True)
+class StaticCredentials:
+    """Explicit credentials (the sandbox's fake ones, or keys given on purpose)."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None = None
+
+
+@dataclass(frozen=True)
+class ProfileInfo:
+    """One named profile from the AWS config and credentials files."""
+
+    name: str
+    kind: ProfileKind
+    region: str | None = None
+    sso_start_url: str | None = None
+    sso_session: str | None = None
+    sso_account_id: str | None = None
+    sso_role_name: str | None = None
+    role_arn: str | None = None
+    source_profile: str | None = None
+
+    @property
+    def description(self) -> str:
+        """One line saying where this profile's credentials come from."""
+        if self.kind == "sso":
+            where = self.sso_session or self.sso_start_url or "IAM Identity Center"
+            role = f" as {self.sso_role_name}" if self.sso_role_name else ""
+            account = f" in {self.sso_account_id}" if self.sso_account_id else ""
+            return f"SSO ({where}){role}{account}"
+        if self.kind == "assume-role":
+            via = f" via {self.source_profile}" if self.source_profile else ""
+            return f"assumes {self.role_arn}{via}"
+        return {
+            "keys": "access keys",
+            "process": "credential_process",
+            "web-identity": "web identity token",
+            "other": "configuration only",
+        }.get(self.kind, self.kind)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the credentials belong to (STS GetCallerIdentity)."""
+
+    account: str
+    arn: str
+    user_id: str
+
+    @property
+    def principal_name(self) -> str:
+        """The last part of the ARN: a user name, or `role/session`."""
+        tail = self.arn.split(":", 5)[-1]
+        return tail.split("/", 1)[1] if "/" in tail else tail
+
+
+def _client_config() -> Any:
+    from botocore.config import Config
+
+    return Config(
+        retries={"mode": "standard", "max_attempts": 8},
+        connect_timeout=5,
+        read_timeout=60,
+        user_agent_extra=f"bedrock-tune/{__version__}",
+        max_pool_connections=20,
+    )
+
+
+@dataclass(frozen=True)
+class AwsContext:
+    """Where and as whom bedrock-tune calls AWS.
+
+    Build one with `AwsContext.from_environment(...)` (the user's profiles) or
+    `AwsContext.for_endpoint(...)` (an explicit endpoint and credentials, e.g. the sandbox).
+    Clients are created on first use and cached; creating them is thread-safe.
+    """
+
+    profile: str | None
+    region: str
+    endpoint_url: str | None = None
+    credentials: StaticCredentials | None = field(default=None, repr=False)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False, hash=False)
+    _lock: threading.Lock = field(
+        default_factory=threading.Lock, repr=False, compare=False, hash=False
+    )
+
+    @classmethod
+    def from_environment(
+        cls,
+        profile: str | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+    ) -> AwsContext:
+        """A context for a profile, filling what is not given from the environment.
+
+        The region comes from the argument, then `AWS_REGION` / `AWS_DEFAULT_REGION`, then the
+        profile's `region`, then us-east-1. The endpoint from the argument, then
+        `AWS_ENDPOINT_URL` (botocore applies that one itself; we keep it for display).
+        """
+        chosen = profile if profile is not None else os.environ.get("AWS_PROFILE") or None
+        resolved = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        if not resolved and chosen is not None:
+            info = next((p for p in discover_profiles() if p.name == chosen), None)
+            resolved = info.region if info else None
+        if not resolved and chosen is None:
+            info = next((p for p in discover_profiles() if p.name == "default"), None)
+            resolved = info.region if info else None
+        return cls(
+            profile=chosen,
+            region=resolved or DEFAULT_REGION,
+            endpoint_url=endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None,
+        )
+
+    @classmethod
+    def for_endpoint(
+        cls, endpoint_url: str, credentials: StaticCredentials, region: str = DEFAULT_REGION
+    ) -> AwsContext:
+        """A context that sends every call to `endpoint_url` with explicit credentials."""
+        return cls(profile=None, region=region, endpoint_url=endpoint_url, credentials=credentials)
+
+    def with_region(self, region: str) -> AwsContext:
+        """The same identity and endpoint in another region (a new client cache)."""
+        return replace(self, region=region, _cache={}, _lock=threading.Lock())
+
+    @property
+    def profile_label(self) -> str:
+        """How to name this context's identity source in the UI."""
+        if self.credentials is not None:
+            return "explicit credentials"
+        return self.profile or "default chain"
+
+    def session(self) -> boto3.Session:
+        """The boto3 Session (created on first use)."""
+        with self._lock:
+            return self._session_locked()
+
+    def _session_locked(self) -> boto3.Session:
+        cached = self._cache.get("__session__")
+        if cached is not None:
+            return cached
+        import boto3
+
+        try:
+            if self.credentials is not None:
+                session = boto3.Session(
+                    aws_access_key_id=self.credentials.access_key_id,
+                    aws_secret_access_key=self.credentials.secret_access_key,
+                    aws_session_token=self.credentials.session_token,
+                    region_name=self.region,
+                )
+            else:
+                session = boto3.Session(profile_name=self.profile, region_name=self.region)
+        except Exception as error:  # ProfileNotFound and config parse errors
+            raise translate_botocore_error(error, profile=self.profile) from error
+        self._cache["__session__"] = session
+        return session
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A boto3 client for `service` (cached per service and region).
+
+        `region` overrides the context's region for this client only (e.g. listing models in
+        another region to say where one is offered).
+        """
+        key = f"{service}@{region or self.region}"
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                return cached
+            session = self._session_locked()
+            try:
+                client = session.client(
+                    service,
+                    region_name=region or self.region,
+                    endpoint_url=self.endpoint_url,
+                    config=_client_config(),
+                )
+            except Exception as error:
+                raise translate_botocore_error(
+                    error, context=f"creating the {service} client", profile=self.profile
+                ) from error
+            self._cache[key] = client
+            return client
+
+    def has_credentials(self) -> bool:
+        """Whether any credentials resolve for this context (no network call for most sources).
+
+        SSO profiles resolve lazily, so an expired SSO token shows up later, in `whoami`.
+        """
+        if self.credentials is not None:
+            return True
+        try:
+            return self.session().get_credentials() is not None
+        except BedrockTuneError:
+            return False
+        except Exception:
+            return False
+
+    def whoami(self) -> Identity:
+        """Check the identity with STS GetCallerIdentity.
+
+        Raises:
+            NoCredentialsError, ProfileNotFoundError, ExpiredSSOTokenError,
+            ExpiredCredentialsError, InvalidCredentialsError, ConnectionFailedError: with a hint
+            that says what to do.
+        """
+        context = f"checking the identity of {self.profile_label}"
+        with aws_call(context, profile=self.profile):
+            response = self.client("sts").get_caller_identity()
+        return Identity(
+            account=str(response["Account"]),
+            arn=str(response["Arn"]),
+            user_id=str(response["UserId"]),
+        )
+
+
+def discover_profiles() -> list[ProfileInfo]:
+    """Every profile in the AWS config and credentials files, `default` first.
+
+    Reads the files only (no network, no credential resolution). A broken config file raises our
+    error with the file named.
+    """
+    import botocore.session
+
+    try:
+        profiles: dict[str, dict[str, Any]] = botocore.session.Session().full_config.get(
+            "profiles", {}
+        )
+    except Exception as error:
+        raise translate_botocore_error(error, context="reading your AWS configuration") from error
+    found = [_profile_info(name, values) for name, values in profiles.items()]
+    found.sort(key=lambda p: (p.name != "default", p.name.lower()))
+    return found
+
+
+def _profile_info(name: str, values: dict[str, Any]) -> ProfileInfo:
+    kind: ProfileKind
+    if "sso_session" in values or "sso_start_url" in values:
+        kind = "sso"
+    elif "role_arn" in values:
+        kind = "web-identity" if "web_identity_token_file" in values else "assume-role"
+    elif "credential_process" in values:
+        kind = "process"
+    elif "aws_access_key_id" in values:
+        kind = "keys"
+    else:
+        kind = "other"
+    return ProfileInfo(
+        name=name,
+        kind=kind,
+        region=values.get("region"),
+        sso_start_url=values.get("sso_start_url"),
+        sso_session=values.get("sso_session"),
+        sso_account_id=values.get("sso_account_id"),
+        sso_role_name=values.get("sso_role_name"),
+        role_arn=values.get("role_arn"),
+        source_profile=values.get("source_profile"),
+    )
+
+
+def environment_has_keys() -> bool:
+    """Whether access keys are set in the environment (they win over any profile)."""
+    return bool(os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY"))
+
+
+def default_profile_name(profiles: list[ProfileInfo]) -> str | None:
+    """The profile to preselect: `AWS_PROFILE`, else `default`, else the only one there is."""
+    wanted = os.environ.get("AWS_PROFILE")
+    names = [p.name for p in profiles]
+    if wanted and wanted in names:
+        return wanted
+    if "default" in names:
+        return "default"
+    return names[0] if len(names) == 1 else None
+
+
+def check_region(region: str) -> None:
+    """Raise `RegionNotSupportedError` when no catalog model can be customized in `region`."""
+    from core.catalog import builtin_models, customization_regions
+
+    supported = customization_regions()
+    if region in supported:
+        return
+    offered = ", ".join(supported)
+    examples = sorted(
+        {m.regions[0] for m in builtin_models() if m.regions and m.lifecycle.value == "ACTIVE"}
+    )
+    raise RegionNotSupportedError(
+        f"Bedrock model customization is not offered in {region}.",
+        hint=f"Choose one of {offered} (for example {' or '.join(examples)}); "
+        "your S3 bucket must be in that region too.",
+    )

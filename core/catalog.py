@@ -1,0 +1,522 @@
+"""The customizable base models: what each one takes, allows and costs, and where it is offered.
+
+Two sources meet here:
+
+* the built-in catalog (`core/catalog_data.py`), written from `reference/bedrock.md` with the
+  source and date of every fact, and with what is uncertain said in `notes`;
+* the live answer of `bedrock:ListFoundationModels(byCustomizationType=...)` for a region, when
+  there is one. A model the region does not list is shown as unavailable there, with the regions
+  that have it.
+
+Types here are frozen dataclasses; nothing in this module calls AWS except `fetch_live_models`,
+which takes the client as an argument.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Literal
+
+from core.errors import BedrockTuneError, NotFoundError, ValidationError, aws_call
+
+if TYPE_CHECKING:
+    from core.aws import AwsContext
+
+
+class CustomizationType(StrEnum):
+    """The values of the API's `customizationType` that bedrock-tune supports."""
+
+    FINE_TUNING = "FINE_TUNING"
+    CONTINUED_PRE_TRAINING = "CONTINUED_PRE_TRAINING"
+    DISTILLATION = "DISTILLATION"
+
+    @property
+    def cli_name(self) -> str:
+        """`fine-tuning`, `continued-pre-training` or `distillation`."""
+        return self.value.lower().replace("_", "-")
+
+    @property
+    def label(self) -> str:
+        """A human label: `Fine-tuning`."""
+        return self.cli_name.replace("-", " ").capitalize()
+
+    @classmethod
+    def parse(cls, text: str) -> CustomizationType:
+        """Accept the CLI spelling (`fine-tuning`) or the API one (`FINE_TUNING`)."""
+        key = text.strip().upper().replace("-", "_")
+        try:
+            return cls(key)
+        except ValueError:
+            names = ", ".join(t.cli_name for t in cls)
+            raise ValidationError(
+                f"unknown customization type '{text}'", hint=f"Use one of: {names}."
+            ) from None
+
+
+class DataFormat(StrEnum):
+    """The training-record formats Bedrock accepts (reference/bedrock.md section 2)."""
+
+    CLAUDE_MESSAGES = "claude-messages"
+    """`{"system": str, "messages": [{"role", "content": str}]}` (Claude 3 Haiku)."""
+    CONVERSATION = "bedrock-conversation-2024"
+    """`{"schemaVersion", "system": [{"text"}], "messages": [{"role", "content": [blocks]}]}`."""
+    PROMPT_COMPLETION = "prompt-completion"
+    """`{"prompt": str, "completion": str}` (Titan, Cohere, Llama 3.1)."""
+    CONTINUED_PRETRAINING = "continued-pretraining"
+    """`{"input": str}` (continued pre-training)."""
+
+    @property
+    def label(self) -> str:
+        """A human label for lists and messages."""
+        return _FORMAT_LABELS[self]
+
+    @property
+    def example(self) -> str:
+        """One valid JSON line of this format, as the docs show it."""
+        return _FORMAT_EXAMPLES[self]
+
+
+_FORMAT_LABELS = {
+    DataFormat.CLAUDE_MESSAGES: "Claude messages (system + messages, string content)",
+    DataFormat.CONVERSATION: "bedrock-conversation-2024 (messages with content blocks)",
+    DataFormat.PROMPT_COMPLETION: "prompt / completion",
+    DataFormat.CONTINUED_PRETRAINING: 'continued pre-training ({"input": ...})',
+}
+_FORMAT_EXAMPLES = {
+    DataFormat.CLAUDE_MESSAGES: '{"system": "You are a helpful assistant.", "messages": '
+    '[{"role": "user", "content": "what is AWS"}, {"role": "assistant", "content": '
+    '"Amazon Web Services."}]}',
+    DataFormat.CONVERSATION: '{"schemaVersion": "bedrock-conversation-2024", "system": '
+    '[{"text": "You are a helpful assistant."}], "messages": [{"role": "user", "content": '
+    '[{"text": "what is AWS"}]}, {"role": "assistant", "content": [{"text": '
+    '"Amazon Web Services."}]}]}',
+    DataFormat.PROMPT_COMPLETION: '{"prompt": "What is AWS?", "completion": '
+    '"Amazon Web Services."}',
+    DataFormat.CONTINUED_PRETRAINING: '{"input": "AWS stands for Amazon Web Services."}',
+}
+
+
+class Lifecycle(StrEnum):
+    """`modelLifecycle.status` of a foundation model."""
+
+    ACTIVE = "ACTIVE"
+    LEGACY = "LEGACY"
+
+
+class DeploymentOption(StrEnum):
+    """How a custom model of this base can serve inference."""
+
+    PROVISIONED_THROUGHPUT = "provisioned-throughput"
+    ON_DEMAND_DEPLOYMENT = "on-demand-deployment"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a fact comes from, and when it was read."""
+
+    name: str
+    """A short reference, e.g. `UG custom-models-hp` or `reference/bedrock.md §3.2`."""
+    date: str
+    """ISO date (or year-month) of the source."""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Hyperparameter:
+    """One entry of `hyperParameters` (the API takes every value as a string)."""
+
+    name: str
+    kind: Literal["int", "float"]
+    minimum: float
+    maximum: float
+    default: float | None
+    description: str
+    note: str = ""
+    """Guidance or uncertainty, shown beside the field."""
+
+    def check(self, value: str) -> str | None:
+        """Return why `value` is not acceptable, or None when it is."""
+        text = value.strip()
+        try:
+            number = int(text) if self.kind == "int" else float(text)
+        except ValueError:
+            kind = "a whole number" if self.kind == "int" else "a number"
+            return f"{self.name} must be {kind}, not '{value}'"
+        if not self.minimum <= number <= self.maximum:
+            return (
+                f"{self.name} must be between {self.format(self.minimum)} and "
+                f"{self.format(self.maximum)}, not {text}"
+            )
+        return None
+
+    def format(self, value: float) -> str:
+        """The string form the API receives."""
+        if self.kind == "int":
+            return str(int(value))
+        return f"{value:g}"
+
+    @property
+    def default_text(self) -> str | None:
+        """The default as the API would receive it."""
+        return None if self.default is None else self.format(self.default)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Dataset limits of one customization of one model (reference/bedrock.md section 3.1).
+
+    None means "no limit known": the validator then checks nothing for that value and says so.
+    """
+
+    min_records: int | None = None
+    """Minimum number of training records (for some models: of training + validation)."""
+    max_train_records: int | None = None
+    max_validation_records: int | None = None
+    max_total_records: int | None = None
+    """Maximum of training + validation records (often an adjustable quota)."""
+    max_tokens_per_record: int | None = None
+    """Maximum input + output tokens of one record."""
+    max_input_tokens: int | None = None
+    max_output_tokens: int | None = None
+    chars_per_token: float = 6.0
+    """The planning ratio AWS documents for this model's limits."""
+    max_train_file_bytes: int | None = None
+    max_validation_file_bytes: int | None = None
+    max_images_per_record: int = 0
+    max_videos_per_record: int = 0
+    validation_data_supported: bool = True
+    notes: tuple[str, ...] = ()
+    """What is uncertain or adjustable (said here, not guessed)."""
+
+    @property
+    def max_chars_per_record(self) -> int | None:
+        """The per-record token limit turned into characters with the planning ratio."""
+        if self.max_tokens_per_record is None:
+            return None
+        return int(self.max_tokens_per_record * self.chars_per_token)
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """What the model costs to customize, keep and run (all in USD)."""
+
+    training_per_1k_tokens: float | None
+    """Training price per 1,000 tokens (tokens x epochs are billed); None when unknown."""
+    storage_per_month: float = 1.95
+    provisioned_per_hour: float | None = None
+    """One model unit of no-commitment provisioned throughput, per hour; None when unknown."""
+    on_demand_input_per_1k: float | None = None
+    on_demand_output_per_1k: float | None = None
+    as_of: str = ""
+    source: str = ""
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Customization:
+    """One way a base model can be customized (fine-tuning, continued pre-training...)."""
+
+    type: CustomizationType
+    data_format: DataFormat
+    hyperparameters: tuple[Hyperparameter, ...]
+    limits: Limits
+
+    def hyperparameter(self, name: str) -> Hyperparameter | None:
+        """The hyperparameter called `name`, if this customization has it."""
+        return next((h for h in self.hyperparameters if h.name == name), None)
+
+
+@dataclass(frozen=True)
+class BaseModel:
+    """A base model that Bedrock can customize, as the built-in catalog knows it."""
+
+    id: str
+    """The customization id (`baseModelIdentifier`), e.g. `amazon.nova-micro-v1:0:128k`."""
+    name: str
+    provider: str
+    family: str
+    """A short family key used by the validator and templates, e.g. `nova`, `llama-3.1`."""
+    inference_id: str
+    """The id to call the *base* model with (Converse): the plain id or an inference profile.
+    Never the customization id: Converse answers `Model not found` for it."""
+    regions: tuple[str, ...]
+    """Regions where customization of this model is offered."""
+    lifecycle: Lifecycle
+    customizations: tuple[Customization, ...]
+    deployment_options: tuple[DeploymentOption, ...]
+    input_modalities: tuple[str, ...] = ("TEXT",)
+    pricing: Pricing = field(default_factory=lambda: Pricing(training_per_1k_tokens=None))
+    sources: tuple[Source, ...] = ()
+    notes: tuple[str, ...] = ()
+    """What is uncertain, retired or conflicting about this model."""
+
+    @property
+    def customization_types(self) -> tuple[CustomizationType, ...]:
+        """The customization types this model supports."""
+        return tuple(c.type for c in self.customizations)
+
+    def customization(self, kind: CustomizationType) -> Customization | None:
+        """This model's customization of `kind`, or None when it does not support it."""
+        return next((c for c in self.customizations if c.type is kind), None)
+
+    def supports(self, kind: CustomizationType) -> bool:
+        """Whether this model can be customized with `kind`."""
+        return self.customization(kind) is not None
+
+
+@dataclass(frozen=True)
+class LiveModel:
+    """One `modelSummaries` entry of ListFoundationModels."""
+
+    model_id: str
+    name: str
+    provider: str
+    customizations: tuple[str, ...]
+    inference_types: tuple[str, ...]
+    lifecycle: str
+    input_modalities: tuple[str, ...] = ()
+
+    @classmethod
+    def from_summary(cls, summary: dict[str, Any]) -> LiveModel:
+        """Build from the API's `FoundationModelSummary` dict."""
+        return cls(
+            model_id=str(summary.get("modelId", "")),
+            name=str(summary.get("modelName", "")),
+            provider=str(summary.get("providerName", "")),
+            customizations=tuple(summary.get("customizationsSupported") or ()),
+            inference_types=tuple(summary.get("inferenceTypesSupported") or ()),
+            lifecycle=str((summary.get("modelLifecycle") or {}).get("status", "ACTIVE")),
+            input_modalities=tuple(summary.get("inputModalities") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class ModelAvailability:
+    """A catalog model as seen from one region."""
+
+    model: BaseModel
+    region: str
+    available: bool
+    basis: Literal["live", "catalog"]
+    """`live` when the region's ListFoundationModels answer decided, `catalog` otherwise."""
+    reason: str
+    live: LiveModel | None = None
+
+    @property
+    def lifecycle(self) -> str:
+        """The live lifecycle when known, else the catalog's."""
+        return self.live.lifecycle if self.live else self.model.lifecycle.value
+
+
+@dataclass(frozen=True)
+class CatalogView:
+    """The whole catalog as seen from one region, optionally filtered by customization type."""
+
+    region: str
+    models: tuple[ModelAvailability, ...]
+    live_checked: bool
+    """Whether ListFoundationModels answered for this region."""
+    live_error: str = ""
+    """Why the live list could not be read (when it could not)."""
+    unknown_live: tuple[LiveModel, ...] = ()
+    """Models the region offers for customization that bedrock-tune's catalog does not know."""
+
+    def get(self, model_id: str) -> ModelAvailability | None:
+        """The entry for `model_id` (customization id), if present."""
+        return next((m for m in self.models if m.model.id == model_id), None)
+
+
+# --------------------------------------------------------------------------- lookups
+
+
+def builtin_models() -> tuple[BaseModel, ...]:
+    """Every model of the built-in catalog, in display order."""
+    from core.catalog_data import MODELS
+
+    return MODELS
+
+
+def customization_regions() -> tuple[str, ...]:
+    """The regions where at least one catalog model can be customized, sorted."""
+    return tuple(sorted({r for m in builtin_models() for r in m.regions}))
+
+
+def find_model(model_id: str, models: Sequence[BaseModel] | None = None) -> BaseModel:
+    """Find a model by customization id, inference id or (case-insensitive) name.
+
+    Raises:
+        NotFoundError: with the closest known ids as the hint.
+    """
+    pool = builtin_models() if models is None else tuple(models)
+    wanted = model_id.strip()
+    for model in pool:
+        if wanted in (model.id, model.inference_id) or wanted.lower() == model.name.lower():
+            return model
+    # An inference profile (us.amazon.nova-micro-v1:0) or the plain id without the context suffix.
+    for model in pool:
+        plain = (
+            model.inference_id.split(".", 1)[1]
+            if model.inference_id[:3] in {"us.", "eu."}
+            else model.inference_id
+        )
+        if wanted in (plain, f"us.{plain}", f"eu.{plain}", f"global.{plain}"):
+            return model
+    close = difflib.get_close_matches(wanted, [m.id for m in pool], n=3, cutoff=0.4)
+    hint = "Run `bedrock-tune models` to list them."
+    if close:
+        hint = f"Did you mean {', '.join(close)}? " + hint
+    raise NotFoundError(f"'{model_id}' is not a customizable model bedrock-tune knows.", hint=hint)
+
+
+def fetch_live_models(
+    bedrock_client: Any, customization_type: CustomizationType | None = None
+) -> list[LiveModel]:
+    """Ask ListFoundationModels which models this client's region can customize.
+
+    Args:
+        bedrock_client: a boto3 `bedrock` client (its region is the one asked).
+        customization_type: one type, or None for every type we support.
+    """
+    kinds = [customization_type] if customization_type else list(CustomizationType)
+    found: dict[str, LiveModel] = {}
+    region = getattr(getattr(bedrock_client, "meta", None), "region_name", "") or "this region"
+    for kind in kinds:
+        with aws_call(f"listing the models {region} can customize ({kind.cli_name})"):
+            response = bedrock_client.list_foundation_models(byCustomizationType=kind.value)
+        for summary in response.get("modelSummaries", []):
+            live = LiveModel.from_summary(summary)
+            previous = found.get(live.model_id)
+            if previous is not None:
+                merged = tuple(dict.fromkeys(previous.customizations + live.customizations))
+                live = LiveModel(**{**live.__dict__, "customizations": merged})
+            found[live.model_id] = live
+    return list(found.values())
+
+
+def _regions_text(regions: Iterable[str]) -> str:
+    items = list(regions)
+    return ", ".join(items) if items else "no region"
+
+
+def build_view(
+    region: str,
+    live: Sequence[LiveModel] | None,
+    *,
+    customization_type: CustomizationType | None = None,
+    live_error: str = "",
+    models: Sequence[BaseModel] | None = None,
+) -> CatalogView:
+    """Merge the built-in catalog with a region's live list (or None when there was none)."""
+    pool = builtin_models() if models is None else tuple(models)
+    if customization_type is not None:
+        pool = tuple(m for m in pool if m.supports(customization_type))
+    live_by_id = {m.model_id: m for m in live} if live is not None else {}
+    entries: list[ModelAvailability] = []
+    for model in pool:
+        listed = live_by_id.get(model.id)
+        if live is not None:
+            if listed is not None:
+                reason = f"listed by ListFoundationModels in {region}"
+                entries.append(ModelAvailability(model, region, True, "live", reason, listed))
+            else:
+                reason = (
+                    f"not offered for customization in {region}; the catalog lists "
+                    f"{_regions_text(model.regions)}"
+                )
+                entries.append(ModelAvailability(model, region, False, "live", reason))
+        elif region in model.regions:
+            reason = f"the catalog lists {region} (not confirmed live)"
+            entries.append(ModelAvailability(model, region, True, "catalog", reason))
+        else:
+            reason = f"customization is offered in {_regions_text(model.regions)} only"
+            entries.append(ModelAvailability(model, region, False, "catalog", reason))
+    known = {m.id for m in builtin_models()}
+    unknown = tuple(m for m in (live or ()) if m.model_id not in known)
+    return CatalogView(
+        region=region,
+        models=tuple(entries),
+        live_checked=live is not None,
+        live_error=live_error,
+        unknown_live=unknown,
+    )
+
+
+def load_view(
+    context: AwsContext | None,
+    region: str,
+    customization_type: CustomizationType | None = None,
+) -> CatalogView:
+    """The catalog seen from `region`: live when `context` can ask AWS, else built-in.
+
+    A failed live call (no credentials, access denied, no network) does not fail the view: the
+    built-in availability is used and `live_error` says why.
+    """
+    if context is None:
+        return build_view(region, None, customization_type=customization_type)
+    try:
+        live = fetch_live_models(context.client("bedrock", region=region), customization_type)
+    except BedrockTuneError as error:
+        return build_view(
+            region, None, customization_type=customization_type, live_error=error.describe()
+        )
+    return build_view(region, live, customization_type=customization_type)
+
+
+def hyperparameter_json(h: Hyperparameter) -> dict[str, Any]:
+    """A hyperparameter as plain JSON data."""
+    return {
+        "name": h.name,
+        "type": h.kind,
+        "min": h.minimum,
+        "max": h.maximum,
+        "default": h.default,
+        "description": h.description,
+        "note": h.note,
+    }
+
+
+def limits_json(limits: Limits) -> dict[str, Any]:
+    """Limits as plain JSON data (None means unknown)."""
+    data = {k: v for k, v in limits.__dict__.items() if k != "notes"}
+    data["max_chars_per_record"] = limits.max_chars_per_record
+    data["notes"] = list(limits.notes)
+    return data
+
+
+def model_json(entry: ModelAvailability) -> dict[str, Any]:
+    """One catalog entry as the object `bedrock-tune models --json` prints."""
+    model = entry.model
+    return {
+        "id": model.id,
+        "name": model.name,
+        "provider": model.provider,
+        "family": model.family,
+        "inference_id": model.inference_id,
+        "customization_types": [t.cli_name for t in model.customization_types],
+        "available": entry.available,
+        "availability_basis": entry.basis,
+        "availability_reason": entry.reason,
+        "region": entry.region,
+        "regions": list(model.regions),
+        "lifecycle": entry.lifecycle,
+        "deployment_options": [d.value for d in model.deployment_options],
+        "input_modalities": list(model.input_modalities),
+        "customizations": [
+            {
+                "type": c.type.cli_name,
+                "data_format": c.data_format.value,
+                "limits": limits_json(c.limits),
+                "hyperparameters": [hyperparameter_json(h) for h in c.hyperparameters],
+            }
+            for c in model.customizations
+        ],
+        "pricing": {
+            **{k: v for k, v in model.pricing.__dict__.items() if k != "notes"},
+            "notes": list(model.pricing.notes),
+        },
+        "sources": [s.__dict__ for s in model.sources],
+        "notes": list(model.notes),
+    }

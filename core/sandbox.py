@@ -1,0 +1,381 @@
+"""The sandbox: a local AWS on loopback, so anyone can use every step with no AWS account.
+
+It is moto's server (S3, IAM, STS, Bedrock, SageMaker...) behind a small WSGI layer of ours that
+answers what moto lacks or gets wrong. Clients reach it over real HTTP with an endpoint URL and
+static fake credentials, through exactly the code path they use for real AWS: nothing outside
+`AwsContext.for_endpoint` knows it is talking to a sandbox.
+
+What the layer does (the `EMULATIONS` table below is the one list of it):
+
+* bedrock `ListFoundationModels` / `GetFoundationModel`: answered from bedrock-tune's catalog; a
+  model is listed in a region only where the catalog says it can be customized.
+* bedrock `GetModelCustomizationJob` / `StopModelCustomizationJob` by ARN: moto routes the job
+  identifier with `[^/]+`, so an ARN (which holds slashes) never matches; we rewrite it to the
+  job name, which is what moto keys jobs by.
+
+Everything else passes through to moto unchanged. Known moto 5.2 gaps (DESIGN.md §5): jobs stay
+InProgress and have no statusDetails; provisioned throughput, custom model deployments and
+bedrock-runtime Converse are not implemented; `invoke_model` answers `{}`.
+
+moto and werkzeug are imported inside methods: importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+from core.aws import StaticCredentials
+from core.errors import BedrockTuneError
+
+SANDBOX_ACCOUNT_ID = "123456789012"
+"""moto's default account: every sandbox resource lives in it."""
+SANDBOX_CREDENTIALS = StaticCredentials("sandbox", "sandbox")
+
+
+class SandboxError(BedrockTuneError):
+    """The sandbox could not start (bad address, port in use)."""
+
+    default_title = "Sandbox problem"
+
+
+# --------------------------------------------------------------------------- the emulation table
+
+
+@dataclass(frozen=True)
+class SandboxRequest:
+    """What an emulation handler sees of a request."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    service: str
+    region: str
+    body: bytes
+    match: re.Match[str]
+
+    def param(self, name: str) -> str | None:
+        """The first value of a query parameter."""
+        values = self.query.get(name)
+        return values[0] if values else None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A response we make ourselves."""
+
+    status: int
+    body: Any
+    error_type: str | None = None
+
+
+@dataclass(frozen=True)
+class PassThrough:
+    """Send the request on to moto, with its path rewritten."""
+
+    path: str
+
+
+Handler = Callable[[SandboxRequest], "Reply | PassThrough | None"]
+
+
+@dataclass(frozen=True)
+class Emulation:
+    """One operation the layer answers (or fixes) instead of moto."""
+
+    service: str
+    method: str
+    path: re.Pattern[str]
+    handler: Handler
+    description: str
+
+
+EMULATIONS: list[Emulation] = []
+"""Everything the sandbox emulates, in match order. Add entries with `@emulates`."""
+
+
+def emulates(
+    service: str, method: str, path: str, description: str
+) -> Callable[[Handler], Handler]:
+    """Register a handler for `method path` of `service` (a regex matched against the path)."""
+
+    def register(handler: Handler) -> Handler:
+        EMULATIONS.append(Emulation(service, method, re.compile(path), handler, description))
+        return handler
+
+    return register
+
+
+def not_found(message: str) -> Reply:
+    """A Bedrock-style ResourceNotFoundException."""
+    return Reply(404, {"message": message}, "ResourceNotFoundException")
+
+
+def validation_error(message: str) -> Reply:
+    """A Bedrock-style ValidationException."""
+    return Reply(400, {"message": message}, "ValidationException")
+
+
+# --------------------------------------------------------------------------- bedrock emulations
+
+
+def _foundation_model(model: Any, region: str) -> dict[str, Any]:
+    modalities = [m for m in model.input_modalities if m in {"TEXT", "IMAGE", "EMBEDDING"}]
+    return {
+        "modelArn": f"arn:aws:bedrock:{region}::foundation-model/{model.id}",
+        "modelId": model.id,
+        "modelName": model.name,
+        "providerName": model.provider,
+        "inputModalities": modalities,
+        "outputModalities": ["TEXT"],
+        "responseStreamingSupported": True,
+        "customizationsSupported": [t.value for t in model.customization_types],
+        # Customization ids are served through provisioned throughput; base inference uses the
+        # plain id or an inference profile.
+        "inferenceTypesSupported": ["PROVISIONED"],
+        "modelLifecycle": {"status": model.lifecycle.value},
+    }
+
+
+@emulates("bedrock", "GET", r"/foundation-models/?", "ListFoundationModels from the catalog")
+def _list_foundation_models(request: SandboxRequest) -> Reply:
+    from core.catalog import builtin_models
+
+    kind = request.param("byCustomizationType")
+    provider = request.param("byProvider")
+    inference = request.param("byInferenceType")
+    output = request.param("byOutputModality")
+    summaries = []
+    for model in builtin_models():
+        if request.region not in model.regions:
+            continue
+        if kind and kind not in {t.value for t in model.customization_types}:
+            continue
+        if provider and provider.lower() != model.provider.lower():
+            continue
+        if inference and inference != "PROVISIONED":
+            continue
+        if output and output != "TEXT":
+            continue
+        summaries.append(_foundation_model(model, request.region))
+    return Reply(200, {"modelSummaries": summaries})
+
+
+@emulates(
+    "bedrock", "GET", r"/foundation-models/(?P<model>[^/]+)", "GetFoundationModel from the catalog"
+)
+def _get_foundation_model(request: SandboxRequest) -> Reply:
+    from core.catalog import builtin_models
+
+    wanted = unquote(request.match.group("model"))
+    for model in builtin_models():
+        if wanted in (model.id, f"arn:aws:bedrock:{request.region}::foundation-model/{model.id}"):
+            if request.region not in model.regions:
+                break
+            return Reply(200, {"modelDetails": _foundation_model(model, request.region)})
+    return not_found(f"The model {wanted} does not exist in {request.region}.")
+
+
+@emulates(
+    "bedrock",
+    "(GET|POST)",
+    r"/model-customization-jobs/(?P<arn>arn:aws[^/]*:bedrock:[^/]*:[0-9]*:"
+    r"model-customization-job/.+?)(?P<stop>/stop)?",
+    "job identifiers given as ARNs (moto only matches names)",
+)
+def _job_by_arn(request: SandboxRequest) -> PassThrough:
+    name = request.match.group("arn").rsplit("/", 1)[-1]
+    return PassThrough(f"/model-customization-jobs/{name}{request.match.group('stop') or ''}")
+
+
+# --------------------------------------------------------------------------- the WSGI layer
+
+_SCOPE = re.compile(r"Credential=[^/]+/\d+/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request")
+
+
+class _EmulationLayer:
+    """WSGI middleware: emulations first, moto for everything else."""
+
+    def __init__(self, moto_app: Callable[..., Iterable[bytes]]) -> None:
+        self._moto = moto_app
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if scope is not None:
+            service, region = scope.group("service"), scope.group("region")
+            method = environ.get("REQUEST_METHOD", "GET")
+            path = environ.get("PATH_INFO", "")
+            for emulation in EMULATIONS:
+                if emulation.service != service or not re.fullmatch(emulation.method, method):
+                    continue
+                match = emulation.path.fullmatch(path)
+                if match is None:
+                    continue
+                result = emulation.handler(
+                    SandboxRequest(
+                        method=method,
+                        path=path,
+                        query=parse_qs(environ.get("QUERY_STRING", "")),
+                        service=service,
+                        region=region,
+                        body=_read_body(environ),
+                        match=match,
+                    )
+                )
+                if isinstance(result, Reply):
+                    return _respond(result, start_response)
+                if isinstance(result, PassThrough):
+                    environ = {**environ, "PATH_INFO": result.path}
+                    environ.pop("RAW_URI", None)
+                    environ.pop("REQUEST_URI", None)
+                break
+        return self._moto(environ, start_response)
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    """Read the body and put it back so moto can read it again."""
+    import io
+
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length <= 0:
+        return b""
+    body: bytes = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def _respond(reply: Reply, start_response: Callable[..., Any]) -> list[bytes]:
+    payload = json.dumps(reply.body, default=str).encode()
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(payload))),
+        ("x-amzn-RequestId", "sandbox"),
+    ]
+    if reply.error_type:
+        headers.append(("x-amzn-ErrorType", reply.error_type))
+    reasons = {200: "OK", 201: "Created", 202: "Accepted", 400: "Bad Request", 404: "Not Found"}
+    start_response(f"{reply.status} {reasons.get(reply.status, 'Error')}", headers)
+    return [payload]
+
+
+# --------------------------------------------------------------------------- the server
+
+
+def _check_loopback(host: str) -> None:
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise SandboxError(
+            f"The sandbox only listens on loopback addresses, not on '{host}'.",
+            hint="Use 127.0.0.1 (the default): the sandbox is for this machine only.",
+        )
+
+
+@dataclass
+class Sandbox:
+    """A running (or startable) sandbox server. Use as a context manager or start()/stop()."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    region: str = "us-east-1"
+    account_id: str = SANDBOX_ACCOUNT_ID
+    credentials: StaticCredentials = SANDBOX_CREDENTIALS
+    _server: Any = field(default=None, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
+
+    def start(self) -> Sandbox:
+        """Start serving in a daemon thread (port 0 picks a free port). Returns self."""
+        if self.running:
+            return self
+        _check_loopback(self.host)
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        app = _EmulationLayer(DomainDispatcherApplication(create_backend_app))
+        try:
+            self._server = make_server(
+                self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
+            )
+        except (OSError, SystemExit) as error:
+            # werkzeug prints and calls sys.exit(1) when the port is taken.
+            reason = getattr(error, "strerror", None) or "the address is in use"
+            raise SandboxError(
+                f"Cannot listen on {self.host}:{self.port}: {reason}.",
+                hint="Another program (maybe another sandbox) uses that port. Pick another one "
+                "with --port, or stop the other program.",
+            ) from error
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="bedrock-tune-sandbox", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and free the port."""
+        server, thread = self._server, self._thread
+        self._server, self._thread = None, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=10)
+
+    @property
+    def running(self) -> bool:
+        """Whether the server thread is serving."""
+        return self._server is not None and self._thread is not None and self._thread.is_alive()
+
+    @property
+    def endpoint_url(self) -> str:
+        """The URL clients send every call to."""
+        return f"http://{self.host}:{self.port}"
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def sandbox_environment(sandbox: Sandbox) -> dict[str, str]:
+    """The environment another process needs to use `sandbox` with any AWS SDK or CLI."""
+    return {
+        "AWS_ENDPOINT_URL": sandbox.endpoint_url,
+        "AWS_ACCESS_KEY_ID": sandbox.credentials.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": sandbox.credentials.secret_access_key,
+        "AWS_REGION": sandbox.region,
+        "AWS_DEFAULT_REGION": sandbox.region,
+    }
+
+
+def run_forever(
+    port: int,
+    host: str = "127.0.0.1",
+    on_ready: Callable[[Sandbox], None] | None = None,
+    stop_event: threading.Event | None = None,
+) -> None:
+    """Serve until `stop_event` is set (or KeyboardInterrupt), for `bedrock-tune sandbox`."""
+    event = stop_event or threading.Event()
+    with Sandbox(host=host, port=port) as sandbox:
+        if on_ready is not None:
+            on_ready(sandbox)
+        while not event.wait(0.5):
+            pass

@@ -1,0 +1,158 @@
+"""What every wizard step shares: the header, the step sidebar, the error panel, the footer,
+and one place where worker failures become a visible error.
+
+Screens talk to the App through the small `WizardHost` protocol (the App implements it), so a
+screen never imports the App and tests can drive a screen inside any host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from core.aws import AwsContext, Identity
+from core.errors import BedrockTuneError, describe_unexpected
+from core.run import Run, Target
+from tui.widgets.error_panel import ErrorPanel
+from tui.widgets.status_header import StatusHeader
+from tui.widgets.step_sidebar import StepSidebar, StepState
+
+if TYPE_CHECKING:
+    from core.sandbox import Sandbox
+
+
+@dataclass(frozen=True)
+class LaunchOptions:
+    """How the app was started (command-line flags)."""
+
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    sandbox: bool = False
+    poll_interval: float = 15.0
+    """Seconds between the first polls of a job or deployment (it backs off from there)."""
+
+
+@runtime_checkable
+class WizardHost(Protocol):
+    """What a step screen may ask of the App."""
+
+    @property
+    def launch(self) -> LaunchOptions:
+        """The command-line choices."""
+
+    def start_sandbox(self) -> Sandbox:
+        """Start the in-process sandbox, or return the running one (safe from a worker)."""
+
+    def set_aws_context(
+        self, context: AwsContext, *, target: Target, profile: str | None, identity: Identity
+    ) -> None:
+        """Adopt a checked AWS context for the run."""
+
+    @property
+    def wizard_run(self) -> Run:
+        """The run as it is now."""
+
+    def update_run(self, **changes: Any) -> None:
+        """Replace the run with a copy that has `changes`."""
+
+    def aws_context(self) -> AwsContext | None:
+        """The AWS context of the run (None until the credentials step has one)."""
+
+    def step_states(self, current: str) -> Sequence[StepState]:
+        """The sidebar's view of every step, with `current` highlighted."""
+
+    def go_to_step(self, step_id: str) -> None:
+        """Show another step (refused, with a notice, when it is blocked)."""
+
+    def next_step(self, after: str) -> None:
+        """Show the step after `after`, if there is one."""
+
+
+class StepScreen(Screen[None]):
+    """Base class of the wizard's steps.
+
+    Subclasses set `STEP_ID` and `STEP_TITLE`, implement `compose_body()`, and handle worker
+    results in `worker_succeeded(name, result)`. A worker that raises shows its error in the
+    screen's error panel; nothing else needs to catch.
+    """
+
+    STEP_ID = ""
+    STEP_TITLE = ""
+
+    BINDINGS = [
+        Binding("question_mark", "app.help", "Help", id="help", key_display="?"),
+        Binding("ctrl+n", "app.next_step", "Next step", id="next-step", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(self.STEP_TITLE)
+        with Horizontal(id="step-frame"):
+            yield StepSidebar(id="step-sidebar")
+            with VerticalScroll(id="step-body"):
+                yield from self.compose_body()
+                yield ErrorPanel(id="error-panel")
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        """The step's own widgets."""
+        yield from ()
+
+    @property
+    def host(self) -> WizardHost:
+        """The App, seen through the protocol."""
+        return cast(WizardHost, self.app)
+
+    def on_mount(self) -> None:
+        self.refresh_chrome()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_chrome()
+
+    def refresh_chrome(self) -> None:
+        """Redraw the header and the sidebar from the run."""
+        run = self.host.wizard_run
+        header = self.query_one(StatusHeader)
+        header.show_where(run.account_id, run.region, run.target == "sandbox")
+        self.query_one(StepSidebar).show_steps(self.host.step_states(self.STEP_ID))
+
+    def on_step_sidebar_step_chosen(self, message: StepSidebar.StepChosen) -> None:
+        if message.step_id != self.STEP_ID:
+            self.host.go_to_step(message.step_id)
+
+    # ------------------------------------------------------------------ errors and workers
+
+    def show_error(self, error: BaseException, *, warning: bool = False) -> None:
+        """Show `error` in this step's error panel."""
+        self.query_one(ErrorPanel).show_error(describe_unexpected(error), warning=warning)
+
+    def clear_error(self) -> None:
+        """Hide the error panel."""
+        self.query_one(ErrorPanel).clear()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state == WorkerState.ERROR and worker.error is not None:
+            self.worker_failed(worker.name, worker.error)
+        elif event.state == WorkerState.SUCCESS:
+            self.worker_succeeded(worker.name, worker.result)
+
+    def worker_succeeded(self, name: str, result: object) -> None:
+        """A worker of this screen finished with `result` (override to use it)."""
+
+    def worker_failed(self, name: str, error: BaseException) -> None:
+        """A worker of this screen raised; by default its error is shown in the panel."""
+        self.show_error(error)
+
+
+def error_of(error: BaseException) -> BedrockTuneError:
+    """Our error for any exception (for screens that render errors themselves)."""
+    return describe_unexpected(error)

@@ -1,0 +1,337 @@
+"""Step 1: where bedrock-tune works: an AWS profile (or the environment, or the sandbox) and a
+region where Bedrock model customization is offered. Choosing one checks the identity with STS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option, OptionDoesNotExist
+
+from core.aws import (
+    AwsContext,
+    Identity,
+    ProfileInfo,
+    check_region,
+    default_profile_name,
+    discover_profiles,
+    environment_has_keys,
+)
+from core.catalog import builtin_models, customization_regions
+from core.errors import RegionNotSupportedError
+from screens.base import StepScreen
+
+SourceKind = Literal["profile", "environment", "sandbox"]
+SANDBOX_ID = "source:sandbox"
+ENVIRONMENT_ID = "source:environment"
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """What the machine offers: profiles, environment keys, and what to preselect."""
+
+    profiles: tuple[ProfileInfo, ...]
+    environment_keys: bool
+    endpoint_url: str | None
+    preselect: str
+    """The option id to select first."""
+    region: str
+    start_in_sandbox: bool
+    reason: str
+    """Why the preselection was made (shown as a notice)."""
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A successful identity check."""
+
+    context: AwsContext
+    identity: Identity
+    kind: SourceKind
+    profile: str | None
+
+
+def _option_id(profile: str) -> str:
+    return f"profile:{profile}"
+
+
+def _region_models(region: str) -> str:
+    names = [m.name for m in builtin_models() if region in m.regions and m.lifecycle == "ACTIVE"]
+    return ", ".join(names) if names else "legacy models only"
+
+
+class CredentialsScreen(StepScreen):
+    """Choose AWS credentials and region, and see who you are."""
+
+    STEP_ID = "credentials"
+    STEP_TITLE = "Credentials and region"
+    CSS_PATH = "../tui/styles/credentials.tcss"
+
+    BINDINGS = [
+        Binding("c", "check", "Check identity", id="check-identity"),
+        Binding("enter", "continue", "Continue", id="continue", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._discovery: Discovery | None = None
+        self._checked: Checked | None = None
+        self._last_check: tuple[tuple[SourceKind, str | None], str] | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Label("Where should bedrock-tune work?", classes="step-heading")
+        yield Static(
+            "Pick an AWS profile from your configuration, or the sandbox: a local AWS on this "
+            "machine that needs no account. bedrock-tune checks who you are (STS) before it "
+            "does anything.",
+            classes="step-intro",
+        )
+        with Horizontal(id="credentials-columns"):
+            with Vertical(id="sources-column"):
+                yield Label("Credentials", classes="field-label")
+                yield OptionList(id="sources")
+            with Vertical(id="region-column"):
+                yield Label("Region", classes="field-label")
+                yield Select[str]([], id="region", allow_blank=True, prompt="Choose a region")
+                yield Static("", id="region-models")
+        yield Static("Looking for AWS credentials...", id="credentials-status")
+        yield Static("", id="identity")
+        with Horizontal(classes="button-row"):
+            yield Button("Check identity", id="check", variant="default")
+            yield Button("Continue", id="continue", variant="primary", disabled=True)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.discover()
+
+    # ------------------------------------------------------------------ discovery
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="discover", name="discover")
+    def discover(self) -> Discovery:
+        """Read the AWS config files and decide what to preselect (no network except the
+        credential chain's own look-ups)."""
+        launch = self.host.launch
+        want_sandbox = launch.sandbox
+        profile_arg, region_arg, endpoint = launch.profile, launch.region, launch.endpoint_url
+        profiles = tuple(discover_profiles())
+        env_keys = environment_has_keys()
+        context = AwsContext.from_environment(profile_arg, region_arg, endpoint)
+        region = context.region
+        if want_sandbox:
+            return Discovery(profiles, env_keys, endpoint, SANDBOX_ID, region, True, "")
+        if profile_arg:
+            return Discovery(
+                profiles, env_keys, endpoint, _option_id(profile_arg), region, False, ""
+            )
+        if env_keys:
+            return Discovery(profiles, env_keys, endpoint, ENVIRONMENT_ID, region, False, "")
+        default = default_profile_name(list(profiles))
+        if default is not None:
+            return Discovery(profiles, env_keys, endpoint, _option_id(default), region, False, "")
+        if context.has_credentials():
+            # Credentials from the chain that are neither profiles nor env keys (container or
+            # instance roles): use them as "the environment".
+            return Discovery(profiles, True, endpoint, ENVIRONMENT_ID, region, False, "")
+        reason = (
+            "No AWS credentials were found on this machine, so bedrock-tune started in the "
+            "sandbox: a local AWS that needs no account. Add credentials with `aws configure` "
+            "(or `aws configure sso`) to work with your own account."
+        )
+        return Discovery(profiles, env_keys, endpoint, SANDBOX_ID, region, True, reason)
+
+    def _show_discovery(self, found: Discovery) -> None:
+        self._discovery = found
+        sources = self.query_one("#sources", OptionList)
+        sources.clear_options()
+        if found.environment_keys:
+            sources.add_option(
+                Option(self._source_label("Environment", "AWS_* variables"), id=ENVIRONMENT_ID)
+            )
+        known = {_option_id(p.name) for p in found.profiles}
+        if found.preselect.startswith("profile:") and found.preselect not in known:
+            # A --profile / AWS_PROFILE that the config does not have: list it so that the
+            # check runs and explains what is wrong.
+            missing = found.preselect.split(":", 1)[1]
+            sources.add_option(
+                Option(self._source_label(missing, "not in your AWS config"), id=found.preselect)
+            )
+        for profile in found.profiles:
+            detail = profile.description + (f", {profile.region}" if profile.region else "")
+            sources.add_option(
+                Option(self._source_label(profile.name, detail), id=_option_id(profile.name))
+            )
+        if not found.profiles and not found.environment_keys:
+            sources.add_option(
+                Option(
+                    Text("No profiles in ~/.aws/config or ~/.aws/credentials", style="dim"),
+                    disabled=True,
+                )
+            )
+        sources.add_option(
+            Option(
+                self._source_label("Sandbox", "local AWS on this machine, no account"),
+                id=SANDBOX_ID,
+            )
+        )
+        regions = list(customization_regions())
+        if found.region not in regions:
+            regions.append(found.region)
+        select = self.query_one("#region", Select)
+        select.set_options(
+            (r if r in customization_regions() else f"{r} (no model customization)", r)
+            for r in regions
+        )
+        select.value = found.region
+        try:
+            sources.highlighted = sources.get_option_index(found.preselect)
+        except OptionDoesNotExist:
+            sources.highlighted = 0
+        if found.reason:
+            self.notify(found.reason, title="Sandbox", timeout=10)
+        self.action_check()
+
+    @staticmethod
+    def _source_label(name: str, detail: str) -> Text:
+        label = Text(name, style="bold")
+        label.append(f"\n  {detail}", style="dim")
+        return label
+
+    # ------------------------------------------------------------------ identity check
+
+    def _choice(self) -> tuple[SourceKind, str | None] | None:
+        sources = self.query_one("#sources", OptionList)
+        if sources.highlighted is None:
+            return None
+        option = sources.get_option_at_index(sources.highlighted)
+        if option.id == SANDBOX_ID:
+            return "sandbox", None
+        if option.id == ENVIRONMENT_ID:
+            return "environment", None
+        if option.id and option.id.startswith("profile:"):
+            return "profile", option.id.split(":", 1)[1]
+        return None
+
+    def _region(self) -> str | None:
+        value = self.query_one("#region", Select).value
+        return value if isinstance(value, str) else None
+
+    @on(OptionList.OptionSelected, "#sources")
+    def _source_chosen(self) -> None:
+        self.action_check(force=False)
+
+    @on(Select.Changed, "#region")
+    def _region_changed(self, event: Select.Changed) -> None:
+        region = self._region()
+        if region:
+            self.query_one("#region-models", Static).update(
+                Text(f"Customizable here: {_region_models(region)}", style="dim")
+            )
+        if self._discovery is not None:
+            self.action_check(force=False)
+
+    def action_check(self, force: bool = True) -> None:
+        """Check the identity of the highlighted source in the chosen region."""
+        choice = self._choice()
+        region = self._region()
+        if choice is None or region is None:
+            return
+        if not force and (choice, region) == self._last_check:
+            return  # the same check is running or done (e.g. a Select.Changed echo)
+        self._last_check = (choice, region)
+        self._checked = None
+        self.query_one("#continue", Button).disabled = True
+        self.clear_error()
+        kind, profile = choice
+        what = {"sandbox": "the sandbox", "environment": "the environment's credentials"}.get(
+            kind, f"profile '{profile}'"
+        )
+        self.query_one("#credentials-status", Static).update(
+            f"Checking the identity of {what} in {region}..."
+        )
+        self.query_one("#identity", Static).update("")
+        self.check_identity(kind, profile, region)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="check", name="check")
+    def check_identity(self, kind: SourceKind, profile: str | None, region: str) -> Checked:
+        """Build the context for the choice and ask STS who it is."""
+        endpoint = self._discovery.endpoint_url if self._discovery else None
+        if kind == "sandbox":
+            sandbox = self.host.start_sandbox()
+            context = AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials, region)
+        else:
+            context = AwsContext.from_environment(
+                profile if kind == "profile" else None, region, endpoint
+            )
+        identity = context.whoami()
+        return Checked(context, identity, kind, profile)
+
+    def worker_succeeded(self, name: str, result: object) -> None:
+        if name == "discover" and isinstance(result, Discovery):
+            self._show_discovery(result)
+        elif name == "check" and isinstance(result, Checked):
+            self._show_identity(result)
+
+    def worker_failed(self, name: str, error: BaseException) -> None:
+        status = self.query_one("#credentials-status", Static)
+        if name == "check":
+            status.update(Text("The identity check failed.", style="bold red"))
+        else:
+            status.update(Text("Could not read your AWS configuration.", style="bold red"))
+        self.show_error(error)
+
+    def _show_identity(self, checked: Checked) -> None:
+        self._checked = checked
+        identity = checked.identity
+        region = checked.context.region
+        table = Text()
+        table.append("Account   ", style="bold")
+        table.append(f"{identity.account}\n")
+        table.append("Identity  ", style="bold")
+        table.append(f"{identity.arn}\n")
+        table.append("User id   ", style="bold")
+        table.append(f"{identity.user_id}\n")
+        table.append("Region    ", style="bold")
+        table.append(region)
+        self.query_one("#identity", Static).update(table)
+        status = self.query_one("#credentials-status", Static)
+        try:
+            check_region(region)
+        except RegionNotSupportedError as error:
+            status.update(
+                Text("Identity confirmed, but this region will not work.", style="bold yellow")
+            )
+            self.show_error(error, warning=True)
+            return
+        where = "the sandbox" if checked.kind == "sandbox" else f"AWS account {identity.account}"
+        status.update(Text(f"✔ Ready: working in {where}, {region}.", style="bold green"))
+        self.query_one("#continue", Button).disabled = False
+        self.host.set_aws_context(
+            checked.context,
+            target="sandbox" if checked.kind == "sandbox" else "aws",
+            profile=checked.profile,
+            identity=identity,
+        )
+
+    # ------------------------------------------------------------------ buttons
+
+    @on(Button.Pressed, "#check")
+    def _check_pressed(self) -> None:
+        self.action_check()
+
+    @on(Button.Pressed, "#continue")
+    def _continue_pressed(self) -> None:
+        self.action_continue()
+
+    def action_continue(self) -> None:
+        """Go on to the next step once the identity is confirmed."""
+        if self._checked is None or self.query_one("#continue", Button).disabled:
+            self.notify("Check an identity in a supported region first.", severity="warning")
+            return
+        self.host.next_step(self.STEP_ID)

@@ -1,0 +1,306 @@
+"""Step 2: the base model to customize, and how (fine-tuning, continued pre-training,
+distillation): every model with its availability in the region, limits, hyperparameters and
+prices, from the live ListFoundationModels answer merged with the built-in catalog.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, DataTable, Label, Select, Static
+
+from core.catalog import (
+    BaseModel,
+    CatalogView,
+    CustomizationType,
+    ModelAvailability,
+    load_view,
+)
+from screens.base import StepScreen
+
+_SHORT = {
+    CustomizationType.FINE_TUNING: "FT",
+    CustomizationType.CONTINUED_PRE_TRAINING: "CPT",
+    CustomizationType.DISTILLATION: "distill",
+}
+
+
+def _money(value: float | None, unit: str) -> str:
+    return "unknown" if value is None else f"${value:g} {unit}"
+
+
+def describe_model(entry: ModelAvailability, kind: CustomizationType) -> Group:
+    """The detail panel for one model: availability, format, limits, hyperparameters, prices."""
+    model: BaseModel = entry.model
+    parts: list[Table | Text] = []
+    head = Text()
+    head.append(model.name, style="bold")
+    head.append(f"  {model.provider}", style="dim")
+    if entry.lifecycle == "LEGACY":
+        head.append("  legacy", style="bold yellow")
+    head.append("\n")
+    head.append(
+        "✔ available" if entry.available else "✘ unavailable",
+        style="green" if entry.available else "red",
+    )
+    head.append(f": {entry.reason}\n")
+    head.append("Customization id  ", style="bold")
+    head.append(f"{model.id}\n")
+    head.append("Base inference id ", style="bold")
+    head.append(f"{model.inference_id}\n")
+    head.append("Regions           ", style="bold")
+    head.append(", ".join(model.regions) + "\n")
+    head.append("Deploy with       ", style="bold")
+    head.append(", ".join(d.value.replace("-", " ") for d in model.deployment_options))
+    parts.append(head)
+    custom = model.customization(kind)
+    if custom is None:
+        types = ", ".join(t.label for t in model.customization_types)
+        parts.append(
+            Text(
+                f"\n{model.name} does not support {kind.label.lower()} ({types} only).",
+                style="yellow",
+            )
+        )
+    else:
+        limits = custom.limits
+        fmt = Text()
+        fmt.append("\nData format  ", style="bold")
+        fmt.append(f"{custom.data_format.label}\n")
+        fmt.append(custom.data_format.example + "\n", style="dim")
+        parts.append(fmt)
+        table = Table(
+            title="Limits", title_justify="left", show_header=False, box=None, padding=(0, 1)
+        )
+        rows = [
+            ("records (min)", limits.min_records),
+            ("training records (max)", limits.max_train_records),
+            ("validation records (max)", limits.max_validation_records),
+            ("train + validation (max)", limits.max_total_records),
+            ("tokens per record (max)", limits.max_tokens_per_record),
+            ("chars per token (planning)", limits.chars_per_token),
+        ]
+        for label, value in rows:
+            table.add_row(
+                label,
+                "unknown"
+                if value is None
+                else f"{value:,}"
+                if isinstance(value, int)
+                else f"{value:g}",
+            )
+        if not limits.validation_data_supported:
+            table.add_row("validation data", "not supported")
+        parts.append(table)
+        for note in limits.notes:
+            parts.append(Text(f"⚠ {note}", style="yellow"))
+        if custom.hyperparameters:
+            hps = Table(title="Hyperparameters", title_justify="left", box=None, padding=(0, 1))
+            hps.add_column("name")
+            hps.add_column("range")
+            hps.add_column("default")
+            for hp in custom.hyperparameters:
+                hps.add_row(
+                    hp.name,
+                    f"{hp.format(hp.minimum)} to {hp.format(hp.maximum)}",
+                    hp.default_text or "none",
+                )
+            parts.append(hps)
+        else:
+            parts.append(
+                Text("\nNo documented hyperparameters for this customization.", style="yellow")
+            )
+    price = model.pricing
+    cost = Text()
+    cost.append("\nPrices  ", style="bold")
+    cost.append(
+        f"training {_money(price.training_per_1k_tokens, 'per 1K tokens')}; "
+        f"storage {_money(price.storage_per_month, 'per month')}; "
+        f"provisioned throughput {_money(price.provisioned_per_hour, 'per hour')}"
+    )
+    if price.as_of:
+        cost.append(
+            f"\n  as of {price.as_of}" + (f" ({price.source})" if price.source else ""), style="dim"
+        )
+    parts.append(cost)
+    for note in (*price.notes, *model.notes):
+        parts.append(Text(f"⚠ {note}", style="yellow"))
+    return Group(*parts)
+
+
+class ModelScreen(StepScreen):
+    """Choose the base model and the customization type."""
+
+    STEP_ID = "model"
+    STEP_TITLE = "Base model"
+    CSS_PATH = "../tui/styles/model.tcss"
+
+    BINDINGS = [
+        Binding("r", "reload", "Reload list", id="reload-models"),
+        Binding("u", "use", "Use this model", id="use-model"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._view: CatalogView | None = None
+        self._selected: ModelAvailability | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Label("Which model do you want to customize?", classes="step-heading")
+        with Horizontal(id="model-controls"):
+            yield Label("Customization", classes="inline-label")
+            yield Select[str](
+                [(t.label, t.value) for t in CustomizationType],
+                value=CustomizationType.FINE_TUNING.value,
+                allow_blank=False,
+                id="customization-type",
+            )
+        yield Static("Loading the models this region offers...", id="models-status")
+        with Horizontal(id="model-columns"):
+            with Vertical(id="models-column"):
+                table: DataTable[str | Text] = DataTable(
+                    id="models", cursor_type="row", zebra_stripes=True
+                )
+                yield table
+            with VerticalScroll(id="model-detail-column"):
+                yield Static("", id="model-detail")
+        with Horizontal(classes="button-row"):
+            yield Button("Use this model", id="use", variant="primary", disabled=True)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        table = self.query_one("#models", DataTable)
+        table.add_columns("", "Model", "Provider", "Types", "Tokens/record", "$ / 1K tokens")
+        self.action_reload()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        run = self.host.wizard_run
+        if self._view is not None and run.region != self._view.region:
+            self.action_reload()
+
+    def _kind(self) -> CustomizationType:
+        value = self.query_one("#customization-type", Select).value
+        return CustomizationType(value) if isinstance(value, str) else CustomizationType.FINE_TUNING
+
+    def action_reload(self) -> None:
+        """Ask AWS again which models the region offers."""
+        context = self.host.aws_context()
+        region = self.host.wizard_run.region
+        if context is None or region is None:
+            return
+        self.query_one("#models-status", Static).update(f"Loading the models {region} offers...")
+        self.load_models(self._kind())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="models", name="models")
+    def load_models(self, kind: CustomizationType) -> CatalogView:
+        """Merge the region's live list with the catalog (falls back to the catalog)."""
+        context = self.host.aws_context()
+        region = self.host.wizard_run.region or ""
+        return load_view(context, region, kind)
+
+    def worker_succeeded(self, name: str, result: object) -> None:
+        if name == "models" and isinstance(result, CatalogView):
+            self._show_view(result)
+
+    def _show_view(self, view: CatalogView) -> None:
+        self._view = view
+        status = self.query_one("#models-status", Static)
+        if view.live_checked:
+            text = Text(
+                f"{sum(e.available for e in view.models)} of {len(view.models)} models are "
+                f"offered in {view.region} (live list)."
+            )
+            if view.unknown_live:
+                text.append(
+                    f"\n{len(view.unknown_live)} more offered there are not in bedrock-tune's "
+                    "catalog yet: " + ", ".join(m.model_id for m in view.unknown_live),
+                    style="dim",
+                )
+        else:
+            text = Text(
+                f"Availability in {view.region} from the built-in catalog; the live list failed:\n",
+                style="yellow",
+            )
+            text.append(view.live_error, style="dim")
+        status.update(text)
+        table = self.query_one("#models", DataTable)
+        table.clear()
+        ordered = sorted(view.models, key=lambda e: (not e.available, e.lifecycle == "LEGACY"))
+        chosen = self.host.wizard_run.base_model_id
+        cursor = 0
+        for index, entry in enumerate(ordered):
+            model = entry.model
+            custom = model.customization(self._kind())
+            limit = custom.limits.max_tokens_per_record if custom else None
+            price = model.pricing.training_per_1k_tokens
+            style = "" if entry.available else "dim"
+            name = model.name + (" (legacy)" if entry.lifecycle == "LEGACY" else "")
+            table.add_row(
+                Text("✔", style="green") if entry.available else Text("✘", style="red"),
+                Text(name, style=style),
+                Text(model.provider, style=style),
+                Text(", ".join(_SHORT[t] for t in model.customization_types), style=style),
+                Text("unknown" if limit is None else f"{limit:,}", style=style),
+                Text("unknown" if price is None else f"{price:g}", style=style),
+                key=model.id,
+            )
+            if model.id == chosen:
+                cursor = index
+        if ordered:
+            table.move_cursor(row=cursor)
+            self._select(ordered[cursor])
+
+    @on(DataTable.RowHighlighted, "#models")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self._view is None or event.row_key.value is None:
+            return
+        entry = self._view.get(event.row_key.value)
+        if entry is not None:
+            self._select(entry)
+
+    @on(DataTable.RowSelected, "#models")
+    def _row_selected(self) -> None:
+        self.action_use()
+
+    def _select(self, entry: ModelAvailability) -> None:
+        self._selected = entry
+        kind = self._kind()
+        self.query_one("#model-detail", Static).update(describe_model(entry, kind))
+        usable = entry.available and entry.model.supports(kind)
+        self.query_one("#use", Button).disabled = not usable
+
+    @on(Select.Changed, "#customization-type")
+    def _kind_changed(self) -> None:
+        self.action_reload()
+
+    @on(Button.Pressed, "#use")
+    def _use_pressed(self) -> None:
+        self.action_use()
+
+    def action_use(self) -> None:
+        """Choose the highlighted model for this run."""
+        entry = self._selected
+        if entry is None:
+            return
+        kind = self._kind()
+        if not entry.available:
+            self.notify(
+                f"{entry.model.name} is {entry.reason}. Change the region in the Credentials step.",
+                severity="warning",
+                timeout=8,
+            )
+            return
+        if not entry.model.supports(kind):
+            self.notify(
+                f"{entry.model.name} does not support {kind.label.lower()}.", severity="warning"
+            )
+            return
+        self.host.update_run(base_model_id=entry.model.id, customization_type=kind.value)
+        self.notify(f"{entry.model.name} ({kind.label.lower()}) chosen.", title="Base model")
+        self.host.next_step(self.STEP_ID)

@@ -1,0 +1,313 @@
+"""Watch a customization job live: status, the three phases as a timeline, elapsed time, the loss
+curves as they appear, a stall warning, the failure explained, and Stop.
+
+Polling runs in one thread worker (`JobWatcher`), which backs off while nothing changes and keeps
+going through throttling, dropped connections and expired credentials; the screen only renders
+what it reports.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Literal
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Label, Sparkline, Static
+from textual.worker import get_current_worker
+
+from core.errors import BedrockTuneError
+from core.failures import explain_failure
+from core.job_metrics import MetricPoint, Metrics, find_metric_files, read_metrics
+from core.job_watch import JobWatcher, WatchUpdate
+from core.jobs import JobSnapshot, JobStatus, get_job, stop_job
+from screens.base import StepScreen
+from screens.confirm import ConfirmScreen
+
+_PHASE_MARKS = {
+    "Completed": ("✔", "green"),
+    "InProgress": ("▶", "bold cyan"),
+    "Failed": ("✘", "bold red"),
+    "Stopped": ("■", "yellow"),
+    "Stopping": ("■", "yellow"),
+    "NotStarted": ("·", "dim"),
+    "": ("·", "dim"),
+}
+
+
+def _clock(moment: datetime | None) -> str:
+    return f"{moment.astimezone():%H:%M:%S}" if moment else ""
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours:d}:{minutes:02d}:{secs:02d}"
+
+
+def timeline(snapshot: JobSnapshot) -> Text:
+    """The phases as lines: mark, label, status and times."""
+    text = Text()
+    for phase in snapshot.phases:
+        mark, style = _PHASE_MARKS.get(phase.status, ("?", ""))
+        text.append(f"{mark} ", style=style)
+        text.append(f"{phase.label:<16}", style=style)
+        text.append(f"{phase.status or 'not reported':<12}", style=style)
+        if phase.started:
+            text.append(f" {_clock(phase.started)}", style="dim")
+            if phase.status in {"Completed", "Failed", "Stopped"} and phase.updated:
+                text.append(f" -> {_clock(phase.updated)}", style="dim")
+        text.append("\n")
+    return text
+
+
+def _loss_summary(label: str, points: tuple[MetricPoint, ...]) -> Text:
+    if not points:
+        return Text(f"{label}: no points yet", style="dim")
+    losses = [p.loss for p in points]
+    return Text(
+        f"{label}: {len(points)} points, last {losses[-1]:.4f} (step {points[-1].step}, "
+        f"epoch {points[-1].epoch}), min {min(losses):.4f}"
+    )
+
+
+class WatchScreen(StepScreen):
+    """Follow the run's job until it ends."""
+
+    STEP_ID = "watch"
+    STEP_TITLE = "Watch the job"
+    CSS_PATH = "../tui/styles/watch.tcss"
+
+    BINDINGS = [
+        Binding("s", "stop_job", "Stop job", id="stop-job"),
+        Binding("r", "restart_watch", "Refresh", id="refresh-job"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._snapshot: JobSnapshot | None = None
+        self._watching: str | None = None
+        self._last_success = time.monotonic()
+        self._poll_error: BedrockTuneError | None = None
+        self._announced_end = False
+
+    def compose_body(self) -> ComposeResult:
+        yield Label("", id="job-title", classes="step-heading")
+        yield Static("", id="job-status")
+        with Horizontal(id="watch-columns"):
+            with Vertical(id="timeline-column"):
+                yield Label("Phases", classes="field-label")
+                yield Static("", id="timeline")
+                yield Static("", id="stall-warning")
+            with Vertical(id="loss-column"):
+                yield Label("Loss", classes="field-label")
+                yield Static("", id="training-loss-label")
+                yield Sparkline([], id="training-loss")
+                yield Static("", id="validation-loss-label")
+                yield Sparkline([], id="validation-loss")
+        yield Static("", id="failure")
+        yield Static("", id="custom-model")
+        with Horizontal(classes="button-row"):
+            yield Button("Stop job", id="stop", variant="error", disabled=True)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_interval(1.0, self._tick)
+        self._start_if_needed()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self._start_if_needed()
+
+    def _start_if_needed(self) -> None:
+        arn = self.host.wizard_run.job_arn
+        if arn and arn != self._watching:
+            self._watching = arn
+            self._announced_end = False
+            self.query_one("#job-title", Label).update(
+                f"Job {self.host.wizard_run.job_name or arn}"
+            )
+            self.watch_job(arn)
+        elif not arn:
+            self.query_one("#job-title", Label).update("No job launched yet")
+
+    def action_restart_watch(self) -> None:
+        """Poll again now (and restart polling if it had stopped)."""
+        arn = self.host.wizard_run.job_arn
+        if arn:
+            self._watching = arn
+            self.watch_job(arn)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="watch", name="watch")
+    def watch_job(self, arn: str) -> JobSnapshot | None:
+        """Poll until the job ends; every update is rendered on the UI thread."""
+        worker = get_current_worker()
+
+        def fetch() -> JobSnapshot:
+            context = self.host.aws_context()
+            if context is None:
+                raise BedrockTuneError("no AWS context", hint="Check your credentials first.")
+            return get_job(context, arn)
+
+        def metrics(snapshot: JobSnapshot) -> Metrics:
+            context = self.host.aws_context()
+            assert context is not None
+            return read_metrics(
+                context, find_metric_files(context, snapshot.output_uri, snapshot.arn)
+            )
+
+        interval = self.host.launch.poll_interval
+        watcher = JobWatcher(
+            fetch,
+            fetch_metrics=metrics,
+            min_interval=interval,
+            max_interval=max(interval * 8, interval),
+        )
+        return watcher.watch(
+            lambda update: self.app.call_from_thread(self._apply, update),
+            cancelled=lambda: worker.is_cancelled,
+            tick=min(0.5, interval),
+        )
+
+    def _apply(self, update: WatchUpdate) -> None:
+        self._poll_error = update.error
+        if update.error is None:
+            self._last_success = time.monotonic()
+            self.clear_error()
+        else:
+            self.show_error(update.error, warning=not update.needs_reauth)
+        snapshot = update.snapshot
+        if snapshot is None:
+            return
+        self._snapshot = snapshot
+        self.query_one("#timeline", Static).update(timeline(snapshot))
+        self.query_one("#stop", Button).disabled = snapshot.status is not JobStatus.IN_PROGRESS
+        warning = self.query_one("#stall-warning", Static)
+        if update.stalled_for:
+            warning.update(
+                Text(
+                    f"⚠ Training has not started {_duration(update.stalled_for)} after validation "
+                    "finished. Jobs have been seen stuck like this for days with no error; "
+                    "consider stopping it and launching again.",
+                    style="bold yellow",
+                )
+            )
+        else:
+            warning.update("")
+        if update.metrics is not None:
+            self._show_metrics(update.metrics)
+        self._show_failure(snapshot)
+        self._tick()
+        if snapshot.status.terminal and not self._announced_end:
+            self._announce_end(snapshot)
+
+    def _show_metrics(self, metrics: Metrics) -> None:
+        self.query_one("#training-loss", Sparkline).data = [p.loss for p in metrics.training]
+        self.query_one("#validation-loss", Sparkline).data = [p.loss for p in metrics.validation]
+        self.query_one("#training-loss-label", Static).update(
+            _loss_summary("Training", metrics.training)
+        )
+        self.query_one("#validation-loss-label", Static).update(
+            _loss_summary("Validation", metrics.validation)
+        )
+
+    def _show_failure(self, snapshot: JobSnapshot) -> None:
+        panel = self.query_one("#failure", Static)
+        if snapshot.status is not JobStatus.FAILED:
+            panel.update("")
+            return
+        text = Text("The job failed: ", style="bold red")
+        text.append(snapshot.failure_message or "no failure message")
+        explanation = explain_failure(snapshot.failure_message)
+        if explanation:
+            text.append("\nLikely cause: ", style="bold")
+            text.append(explanation.cause)
+            text.append("\nWhat to do: ", style="bold")
+            text.append(explanation.fix)
+        panel.update(text)
+
+    def _announce_end(self, snapshot: JobSnapshot) -> None:
+        self._announced_end = True
+        self.app.bell()
+        severity: Literal["information", "error"] = (
+            "information" if snapshot.status is JobStatus.COMPLETED else "error"
+        )
+        self.notify(
+            f"Job {snapshot.name} {snapshot.status.value.lower()}.",
+            title="Customization job",
+            severity=severity,
+            timeout=15,
+        )
+        model = self.query_one("#custom-model", Static)
+        if snapshot.output_model_arn and snapshot.status is JobStatus.COMPLETED:
+            model.update(Text(f"Custom model: {snapshot.output_model_arn}", style="bold green"))
+        self.host.update_run(
+            job_status=snapshot.status.value,
+            custom_model_arn=snapshot.output_model_arn
+            if snapshot.status is JobStatus.COMPLETED
+            else None,
+        )
+
+    def _tick(self) -> None:
+        snapshot = self._snapshot
+        if snapshot is None:
+            return
+        started = snapshot.created
+        end = snapshot.ended if snapshot.status.terminal else None
+        elapsed = ""
+        if started is not None:
+            stop = end or datetime.now(UTC)
+            elapsed = _duration((stop - started.astimezone(UTC)).total_seconds())
+        ago = int(time.monotonic() - self._last_success)
+        line = Text()
+        line.append(f"{snapshot.status.value}", style="bold")
+        if elapsed:
+            line.append(f"   elapsed {elapsed}")
+        line.append(
+            f"   last updated {ago} s ago", style="dim" if self._poll_error is None else "yellow"
+        )
+        if self._poll_error is not None:
+            line.append("  (retrying)", style="yellow")
+        self.query_one("#job-status", Static).update(line)
+
+    @on(Button.Pressed, "#stop")
+    def _stop_pressed(self) -> None:
+        self.action_stop_job()
+
+    def action_stop_job(self) -> None:
+        """Stop the job, after one confirmation."""
+        snapshot = self._snapshot
+        if snapshot is None or snapshot.status is not JobStatus.IN_PROGRESS:
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.stop_now(snapshot.arn)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Stop the customization job?",
+                f"{snapshot.name} will stop. Training done so far is billed, and a stopped job "
+                "cannot be resumed: you would launch a new one.",
+                "Stop job",
+            ),
+            confirmed,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="stop", name="stop")
+    def stop_now(self, arn: str) -> None:
+        """Ask Bedrock to stop the job; the watcher shows Stopping, then Stopped."""
+        context = self.host.aws_context()
+        if context is None:
+            raise BedrockTuneError("no AWS context", hint="Check your credentials first.")
+        stop_job(context, arn)
+
+    def worker_succeeded(self, name: str, result: object) -> None:
+        if name == "stop":
+            self.notify("Stop requested.", title="Customization job")
+            self.action_restart_watch()

@@ -1,0 +1,170 @@
+"""The bedrock-tune App: owns the run and the AWS context, shows the steps, routes between them.
+
+Each step is a Screen installed as an App *mode*, so a step keeps its state when you move to
+another and back. The App implements `screens.base.WizardHost`, the only thing screens know of it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlparse
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from core.aws import AwsContext, Identity
+from core.run import Run, Target
+from screens.base import LaunchOptions, StepScreen
+from screens.help import HelpScreen
+from tui.steps import STEPS, step_by_id
+from tui.widgets.step_sidebar import StepState
+
+if TYPE_CHECKING:
+    from core.sandbox import Sandbox
+
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class BedrockTuneApp(App[None]):
+    """The terminal app."""
+
+    TITLE = "bedrock-tune"
+    CSS_PATH = "styles/app.tcss"
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("f1", "help", "Help", id="help-f1", show=False),
+    ]
+
+    def __init__(self, launch: LaunchOptions | None = None) -> None:
+        super().__init__()
+        self._launch = launch or LaunchOptions()
+        self._run = Run()
+        self._aws: AwsContext | None = None
+        self._sandbox: Sandbox | None = None
+        self._sandbox_lock = threading.Lock()
+        self._current = STEPS[0].id
+
+    # ------------------------------------------------------------------ WizardHost
+
+    @property
+    def launch(self) -> LaunchOptions:
+        return self._launch
+
+    @property
+    def wizard_run(self) -> Run:
+        return self._run
+
+    @property
+    def current_step(self) -> str:
+        """The id of the step on screen."""
+        return self._current
+
+    def update_run(self, **changes: Any) -> None:
+        self._run = self._run.evolve(**changes)
+        self._refresh_chrome()
+
+    def aws_context(self) -> AwsContext | None:
+        return self._aws
+
+    def set_aws_context(
+        self, context: AwsContext, *, target: Target, profile: str | None, identity: Identity
+    ) -> None:
+        self._aws = context
+        endpoint_host = urlparse(context.endpoint_url).hostname if context.endpoint_url else None
+        if endpoint_host in _LOOPBACK:
+            target = "sandbox"  # a standalone `bedrock-tune sandbox` reached via AWS_ENDPOINT_URL
+        changed_place = (self._run.account_id, self._run.region) != (
+            identity.account,
+            context.region,
+        )
+        updates: dict[str, Any] = {
+            "target": target,
+            "profile": profile,
+            "region": context.region,
+            "endpoint_url": context.endpoint_url,
+            "account_id": identity.account,
+            "principal_arn": identity.arn,
+        }
+        if changed_place:
+            updates["base_model_id"] = None  # a model chosen for another account/region
+        self.update_run(**updates)
+
+    def start_sandbox(self) -> Sandbox:
+        with self._sandbox_lock:
+            if self._sandbox is None or not self._sandbox.running:
+                from core.sandbox import Sandbox
+
+                self._sandbox = Sandbox().start()
+            return self._sandbox
+
+    def step_states(self, current: str) -> Sequence[StepState]:
+        states: list[StepState] = []
+        for step in STEPS:
+            reason = step.blocked(self._run)
+            if step.id == current:
+                status = "current"
+            elif reason:
+                status = "blocked"
+            elif step.done(self._run):
+                status = "done"
+            else:
+                status = "ready"
+            states.append(StepState(step.id, step.title, status, reason or ""))  # type: ignore[arg-type]
+        return states
+
+    def go_to_step(self, step_id: str) -> None:
+        step = step_by_id(step_id)
+        reason = step.blocked(self._run)
+        if reason:
+            self.notify(f"{step.title}: {reason}.", severity="warning")
+            return
+        self._current = step_id
+        self.switch_mode(step_id)
+
+    def next_step(self, after: str) -> None:
+        ids = [s.id for s in STEPS]
+        index = ids.index(after)
+        if index + 1 < len(ids):
+            self.go_to_step(ids[index + 1])
+        else:
+            self.notify("This is the last step bedrock-tune has for now.")
+
+    # ------------------------------------------------------------------ app plumbing
+
+    def on_mount(self) -> None:
+        for step in STEPS:
+            self.add_mode(step.id, step.screen)
+        self.switch_mode(STEPS[0].id)
+
+    def on_unmount(self) -> None:
+        with self._sandbox_lock:
+            if self._sandbox is not None:
+                self._sandbox.stop()
+                self._sandbox = None
+
+    def _refresh_chrome(self) -> None:
+        screen = self.screen
+        if isinstance(screen, StepScreen):
+            screen.refresh_chrome()
+
+    def action_help(self) -> None:
+        """Show what the current step does and the keys."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        step = step_by_id(self._current)
+        self.push_screen(HelpScreen(step.title, step.description, [s.title for s in STEPS]))
+
+    def action_next_step(self) -> None:
+        """Go to the next step if it is possible."""
+        self.next_step(self._current)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for step in STEPS:
+            yield SystemCommand(
+                f"Go to step: {step.title}", step.description, partial(self.go_to_step, step.id)
+            )

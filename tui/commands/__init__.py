@@ -1,0 +1,13 @@
+"""The CLI's subcommands: one module each, listed in `COMMANDS` in help order.
+
+A command module exposes `register(subparsers)`, which adds its parser and sets
+`handler=run` with `parser.set_defaults`, and `run(args) -> int` (the exit code: 0 success,
+1 the thing checked is bad, 2 usage or environment error). Shared helpers live in `_common.py`.
+"""
+
+COMMANDS: tuple[str, ...] = (
+    "whoami",
+    "models",
+    "sandbox",
+    "jobs",
+)

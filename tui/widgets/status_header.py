@@ -1,0 +1,43 @@
+"""The header: app name, the step, and where we are working (account, region, SANDBOX)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Label
+
+
+class StatusHeader(Horizontal):
+    """A one-line header that always shows account, region and a loud sandbox badge."""
+
+    DEFAULT_CSS = """
+    StatusHeader {
+        height: 1;
+        dock: top;
+        background: $panel;
+        color: $foreground;
+    }
+    StatusHeader > Label { padding: 0 1; }
+    StatusHeader #header-title { text-style: bold; color: $accent; }
+    StatusHeader #header-step { width: 1fr; color: $text-muted; }
+    StatusHeader #header-badge { display: none; background: $warning; color: $background;
+        text-style: bold; }
+    StatusHeader #header-badge.-on { display: block; }
+    """
+
+    def __init__(self, step_title: str) -> None:
+        super().__init__()
+        self._step_title = step_title
+
+    def compose(self) -> ComposeResult:
+        yield Label("bedrock-tune", id="header-title")
+        yield Label(self._step_title, id="header-step")
+        yield Label("SANDBOX", id="header-badge")
+        yield Label("", id="header-where")
+
+    def show_where(self, account: str | None, region: str | None, sandbox: bool) -> None:
+        """Update the account / region text and the sandbox badge."""
+        parts = [f"account {account}" if account else "account: not checked"]
+        parts.append(f"region {region}" if region else "region: not chosen")
+        self.query_one("#header-where", Label).update(" | ".join(parts))
+        self.query_one("#header-badge", Label).set_class(sandbox, "-on")

@@ -1,0 +1,68 @@
+"""The wizard's stepper: every built step with done / current / possible / blocked (and why)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+StepStatus = Literal["done", "current", "ready", "blocked"]
+
+_MARKS: dict[StepStatus, tuple[str, str]] = {
+    "done": ("✔", "green"),
+    "current": ("▶", "bold"),
+    "ready": ("○", ""),
+    "blocked": ("·", "dim"),
+}
+
+
+@dataclass(frozen=True)
+class StepState:
+    """How one step looks in the sidebar."""
+
+    id: str
+    title: str
+    status: StepStatus
+    reason: str = ""
+    """Why the step is not possible yet (shown under a blocked step)."""
+
+
+class StepSidebar(OptionList):
+    """The list of steps. Choosing one posts `StepSidebar.StepChosen`; the screen decides."""
+
+    DEFAULT_CSS = """
+    StepSidebar { width: 30; height: 100%; }
+    """
+
+    @dataclass
+    class StepChosen(Message):
+        """The user picked a step in the sidebar."""
+
+        step_id: str
+
+    def show_steps(self, steps: Sequence[StepState]) -> None:
+        """Replace the list with `steps`, keeping the highlight on the current one."""
+        self.clear_options()
+        current = 0
+        for index, step in enumerate(steps):
+            mark, style = _MARKS[step.status]
+            label = Text()
+            label.append(f"{mark} ", style=style)
+            label.append(step.title, style="bold" if step.status == "current" else style)
+            if step.status == "blocked" and step.reason:
+                label.append(f"\n  {step.reason}", style="dim italic")
+            self.add_option(Option(label, id=step.id, disabled=step.status == "blocked"))
+            if step.status == "current":
+                current = index
+        if steps:
+            self.highlighted = current
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.post_message(self.StepChosen(event.option.id))
