@@ -12,6 +12,9 @@ What the layer does (the `EMULATIONS` table below is the one list of it):
 * bedrock `GetModelCustomizationJob` / `StopModelCustomizationJob` by ARN: moto routes the job
   identifier with `[^/]+`, so an ARN (which holds slashes) never matches; we rewrite it to the
   job name, which is what moto keys jobs by.
+* customization jobs play out (`core/sandbox_jobs.py`): phases advance, metrics CSVs appear,
+  the job completes in `job_seconds` (or fails in validation on a bad training file), and
+  GetCustomModel reports `modelStatus`.
 
 Everything else passes through to moto unchanged. Known moto 5.2 gaps (DESIGN.md §5): jobs stay
 InProgress and have no statusDetails; provisioned throughput, custom model deployments and
@@ -26,6 +29,7 @@ import ipaddress
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +37,7 @@ from urllib.parse import parse_qs, unquote
 
 from core.aws import StaticCredentials
 from core.errors import BedrockTuneError
+from core.sandbox_jobs import JobSimulator
 
 SANDBOX_ACCOUNT_ID = "123456789012"
 """moto's default account: every sandbox resource lives in it."""
@@ -77,12 +82,14 @@ class Reply:
 
 @dataclass(frozen=True)
 class PassThrough:
-    """Send the request on to moto, with its path rewritten."""
+    """Send the request on to moto (path rewritten when given), then let `after` edit moto's
+    JSON answer when it succeeded."""
 
-    path: str
+    path: str | None = None
+    after: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
-Handler = Callable[[SandboxRequest], "Reply | PassThrough | None"]
+Handler = Callable[[SandboxRequest, "Sandbox"], "Reply | PassThrough | None"]
 
 
 @dataclass(frozen=True)
@@ -144,7 +151,7 @@ def _foundation_model(model: Any, region: str) -> dict[str, Any]:
 
 
 @emulates("bedrock", "GET", r"/foundation-models/?", "ListFoundationModels from the catalog")
-def _list_foundation_models(request: SandboxRequest) -> Reply:
+def _list_foundation_models(request: SandboxRequest, sandbox: Sandbox) -> Reply:
     from core.catalog import builtin_models
 
     kind = request.param("byCustomizationType")
@@ -170,7 +177,7 @@ def _list_foundation_models(request: SandboxRequest) -> Reply:
 @emulates(
     "bedrock", "GET", r"/foundation-models/(?P<model>[^/]+)", "GetFoundationModel from the catalog"
 )
-def _get_foundation_model(request: SandboxRequest) -> Reply:
+def _get_foundation_model(request: SandboxRequest, sandbox: Sandbox) -> Reply:
     from core.catalog import builtin_models
 
     wanted = unquote(request.match.group("model"))
@@ -182,16 +189,49 @@ def _get_foundation_model(request: SandboxRequest) -> Reply:
     return not_found(f"The model {wanted} does not exist in {request.region}.")
 
 
+@emulates("bedrock", "POST", r"/model-customization-jobs/?", "created jobs start playing out")
+def _job_created(request: SandboxRequest, sandbox: Sandbox) -> PassThrough:
+    def started(body: dict[str, Any]) -> dict[str, Any]:
+        name = str(body.get("jobArn", "")).rsplit("/", 1)[-1]
+        sandbox.jobs.job_created(sandbox.account_id, request.region, name)
+        return body
+
+    return PassThrough(after=started)
+
+
 @emulates(
     "bedrock",
     "(GET|POST)",
-    r"/model-customization-jobs/(?P<arn>arn:aws[^/]*:bedrock:[^/]*:[0-9]*:"
-    r"model-customization-job/.+?)(?P<stop>/stop)?",
-    "job identifiers given as ARNs (moto only matches names)",
+    r"/model-customization-jobs/(?P<job>arn:aws[^/]*:bedrock:[^/]*:[0-9]*:"
+    r"model-customization-job/.+?|[^/]+)(?P<stop>/stop)?",
+    "jobs by ARN (moto only matches names); phases, failure and model name on Get",
 )
-def _job_by_arn(request: SandboxRequest) -> PassThrough:
-    name = request.match.group("arn").rsplit("/", 1)[-1]
-    return PassThrough(f"/model-customization-jobs/{name}{request.match.group('stop') or ''}")
+def _job(request: SandboxRequest, sandbox: Sandbox) -> PassThrough:
+    name = unquote(request.match.group("job")).rsplit("/", 1)[-1]
+    stop = request.match.group("stop") or ""
+
+    def decorate(body: dict[str, Any]) -> dict[str, Any]:
+        return sandbox.jobs.decorate_job(sandbox.account_id, request.region, body)
+
+    def stopped(body: dict[str, Any]) -> dict[str, Any]:
+        sandbox.jobs.job_stopped(sandbox.account_id, request.region, name)
+        return body
+
+    after = decorate if request.method == "GET" else stopped if stop else None
+    return PassThrough(f"/model-customization-jobs/{name}{stop}", after)
+
+
+@emulates("bedrock", "GET", r"/custom-models/(?P<model>.+)", "modelStatus on GetCustomModel")
+def _custom_model(request: SandboxRequest, sandbox: Sandbox) -> PassThrough:
+    def decorate(body: dict[str, Any]) -> dict[str, Any]:
+        return sandbox.jobs.decorate_model(sandbox.account_id, request.region, body)
+
+    wanted = unquote(request.match.group("model"))
+    path = None
+    if wanted.startswith("arn:"):
+        # moto's route takes no slashes either; it looks models up by name or ARN.
+        path = f"/custom-models/{wanted.rsplit('/', 1)[-1]}"
+    return PassThrough(path, decorate)
 
 
 # --------------------------------------------------------------------------- the WSGI layer
@@ -202,8 +242,9 @@ _SCOPE = re.compile(r"Credential=[^/]+/\d+/(?P<region>[^/]+)/(?P<service>[^/]+)/
 class _EmulationLayer:
     """WSGI middleware: emulations first, moto for everything else."""
 
-    def __init__(self, moto_app: Callable[..., Iterable[bytes]]) -> None:
+    def __init__(self, moto_app: Callable[..., Iterable[bytes]], sandbox: Sandbox) -> None:
         self._moto = moto_app
+        self._sandbox = sandbox
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -213,6 +254,8 @@ class _EmulationLayer:
             service, region = scope.group("service"), scope.group("region")
             method = environ.get("REQUEST_METHOD", "GET")
             path = environ.get("PATH_INFO", "")
+            if service == "bedrock":
+                self._sandbox.jobs.advance(self._sandbox.account_id, region)
             for emulation in EMULATIONS:
                 if emulation.service != service or not re.fullmatch(emulation.method, method):
                     continue
@@ -228,16 +271,46 @@ class _EmulationLayer:
                         region=region,
                         body=_read_body(environ),
                         match=match,
-                    )
+                    ),
+                    self._sandbox,
                 )
                 if isinstance(result, Reply):
                     return _respond(result, start_response)
                 if isinstance(result, PassThrough):
-                    environ = {**environ, "PATH_INFO": result.path}
-                    environ.pop("RAW_URI", None)
-                    environ.pop("REQUEST_URI", None)
+                    if result.path is not None:
+                        environ = {**environ, "PATH_INFO": result.path}
+                        environ.pop("RAW_URI", None)
+                        environ.pop("REQUEST_URI", None)
+                    if result.after is not None:
+                        return self._edited(environ, start_response, result.after)
                 break
         return self._moto(environ, start_response)
+
+    def _edited(
+        self,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        after: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> list[bytes]:
+        """Run moto, then pass its successful JSON answer through `after`."""
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        payload = b"".join(self._moto(environ, capture))
+        status: str = captured.get("status", "500 Internal Server Error")
+        headers = [h for h in captured.get("headers", []) if h[0].lower() != "content-length"]
+        if status.startswith("2"):
+            try:
+                body = json.loads(payload) if payload.strip() else {}
+                payload = json.dumps(after(body), default=str).encode()
+            except ValueError:
+                pass  # not JSON: leave moto's answer alone
+        headers.append(("Content-Length", str(len(payload))))
+        start_response(status, headers)
+        return [payload]
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
@@ -293,8 +366,16 @@ class Sandbox:
     region: str = "us-east-1"
     account_id: str = SANDBOX_ACCOUNT_ID
     credentials: StaticCredentials = SANDBOX_CREDENTIALS
+    job_seconds: float = 60.0
+    """How long a customization job takes here, from creation to Completed."""
+    clock: Callable[[], float] = time.time
+    """The clock jobs play out by (tests pass a fake one)."""
+    jobs: JobSimulator = field(init=False, repr=False)
     _server: Any = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.jobs = JobSimulator(self.job_seconds, self.clock)
 
     def start(self) -> Sandbox:
         """Start serving in a daemon thread (port 0 picks a free port). Returns self."""
@@ -308,7 +389,7 @@ class Sandbox:
         )
         from werkzeug.serving import make_server
 
-        app = _EmulationLayer(DomainDispatcherApplication(create_backend_app))
+        app = _EmulationLayer(DomainDispatcherApplication(create_backend_app), self)
         try:
             self._server = make_server(
                 self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
@@ -326,7 +407,19 @@ class Sandbox:
             target=self._server.serve_forever, name="bedrock-tune-sandbox", daemon=True
         )
         self._thread.start()
+        self.reset()
         return self
+
+    def reset(self) -> None:
+        """Forget every resource: a new sandbox starts empty.
+
+        moto keeps its state per process, so this also clears what an earlier sandbox of this
+        process left behind.
+        """
+        from moto.moto_api._internal.models import moto_api_backend
+
+        moto_api_backend.reset()
+        self.jobs = JobSimulator(self.job_seconds, self.clock)
 
     def stop(self) -> None:
         """Stop serving and free the port."""

@@ -1,0 +1,164 @@
+"""Jobs play out in the sandbox: every phase, metrics, completion, failure and stop, over HTTP,
+driven by an injected clock (no test waits on the wall clock)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+from core.aws import AwsContext
+from core.catalog import find_model
+from core.job_metrics import find_metric_files, read_metrics
+from core.job_watch import JobWatcher, WatchUpdate
+from core.jobs import JobRequest, JobStatus, get_job, launch, new_client_request_token, stop_job
+from core.sandbox import Sandbox
+
+NOVA = "amazon.nova-micro-v1:0:128k"
+GOOD = b'{"schemaVersion": "bedrock-conversation-2024", "messages": []}\n' * 10
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1_000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.t += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def context(clock: Clock) -> Iterator[AwsContext]:
+    with Sandbox(job_seconds=100, clock=clock) as sandbox:
+        context = AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials, "us-east-1")
+        context.client("s3").create_bucket(Bucket="sandbox-data")
+        yield context
+
+
+def start(context: AwsContext, data: bytes | None = GOOD, name: str = "job-1") -> str:
+    if data is not None:
+        context.client("s3").put_object(Bucket="sandbox-data", Key="r/train.jsonl", Body=data)
+    request = JobRequest(
+        job_name=name,
+        custom_model_name=f"{name}-model",
+        base_model_id=NOVA,
+        role_arn="arn:aws:iam::123456789012:role/bedrock-tune-role",
+        training_uri="s3://sandbox-data/r/train.jsonl",
+        output_uri="s3://sandbox-data/r/output/",
+        client_request_token=new_client_request_token(),
+        hyperparameters={"epochCount": "2"},
+    )
+    return launch(context, request, find_model(NOVA))
+
+
+def phases(context: AwsContext, arn: str) -> tuple[str, list[str]]:
+    job = get_job(context, arn)
+    return job.status.value, [p.status for p in job.phases]
+
+
+def test_a_job_goes_through_every_phase(context: AwsContext, clock: Clock) -> None:
+    arn = start(context)
+    assert phases(context, arn) == ("InProgress", ["InProgress", "NotStarted", "NotStarted"])
+    clock.t += 20
+    assert phases(context, arn) == ("InProgress", ["Completed", "InProgress", "NotStarted"])
+    clock.t += 30
+    assert phases(context, arn) == ("InProgress", ["Completed", "Completed", "InProgress"])
+    job = get_job(context, arn)
+    assert job.ended is None and job.failure_message is None
+    metrics = read_metrics(context, find_metric_files(context, job.output_uri, arn))
+    assert 0 < len(metrics.training) < 60
+    clock.t += 60
+    assert phases(context, arn) == ("Completed", ["Completed", "Completed", "Completed"])
+    done = get_job(context, arn)
+    assert done.ended is not None and done.output_model_arn
+    metrics = read_metrics(context, find_metric_files(context, done.output_uri, arn))
+    assert len(metrics.training) == 60 and metrics.validation
+    assert metrics.training[-1].loss < metrics.training[0].loss
+    model = context.client("bedrock").get_custom_model(modelIdentifier=done.output_model_arn)
+    assert model["modelStatus"] == "Active"
+    assert model["modelName"] == done.output_model_name == "job-1-model"
+
+
+def test_the_custom_model_is_creating_while_the_job_runs(context: AwsContext) -> None:
+    arn = start(context)
+    model_arn = get_job(context, arn).output_model_arn
+    assert model_arn is not None
+    model = context.client("bedrock").get_custom_model(modelIdentifier=model_arn)
+    assert model["modelStatus"] == "Creating"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b'{"prompt": "x"}\nnot json\n', "Unable to parse Amazon S3 file: train.jsonl"),
+        (b"", "Unable to parse Amazon S3 file"),
+        (None, "Could not validate GetObject permissions"),
+    ],
+)
+def test_bad_training_data_fails_in_validation(
+    context: AwsContext, clock: Clock, data: bytes | None, message: str
+) -> None:
+    arn = start(context, data)
+    clock.t += 11
+    job = get_job(context, arn)
+    assert job.status is JobStatus.FAILED
+    assert job.failure_message is not None and message in job.failure_message
+    assert [p.status for p in job.phases] == ["Failed", "NotStarted", "NotStarted"]
+
+
+def test_a_stopped_job_stays_stopped(context: AwsContext, clock: Clock) -> None:
+    arn = start(context)
+    clock.t += 40
+    stop_job(context, arn)
+    clock.t += 100
+    status, states = phases(context, arn)
+    assert status == "Stopped"
+    assert states == ["Completed", "Completed", "Stopped"]
+
+
+def test_the_watcher_follows_a_sandbox_job_to_the_end(context: AwsContext, clock: Clock) -> None:
+    arn = start(context)
+    seen: list[tuple[str, ...]] = []
+
+    def on_update(update: WatchUpdate) -> None:
+        assert update.error is None
+        assert update.snapshot is not None
+        seen.append(tuple(p.status for p in update.snapshot.phases))
+
+    watcher = JobWatcher(
+        lambda: get_job(context, arn),
+        fetch_metrics=lambda s: read_metrics(
+            context, find_metric_files(context, s.output_uri, arn)
+        ),
+        min_interval=5,
+        max_interval=5,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    final = watcher.watch(on_update)
+    assert final is not None and final.status is JobStatus.COMPLETED
+    assert ("Completed", "InProgress", "NotStarted") in seen
+    assert ("Completed", "Completed", "InProgress") in seen
+    assert seen[-1] == ("Completed", "Completed", "Completed")
+
+
+def test_plain_boto3_lists_the_advanced_status(context: AwsContext, clock: Clock) -> None:
+    start(context)
+    clock.t += 200
+    client = boto3.client(
+        "bedrock",
+        endpoint_url=context.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="sandbox",
+        aws_secret_access_key="sandbox",
+    )
+    jobs = client.list_model_customization_jobs()["modelCustomizationJobSummaries"]
+    assert [j["status"] for j in jobs] == ["Completed"]
