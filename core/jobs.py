@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -261,6 +261,13 @@ def job_id_of(arn_or_name: str) -> str:
     return arn_or_name.rsplit("/", 1)[-1]
 
 
+def _utc(value: Any) -> datetime | None:
+    """Timestamps as aware UTC datetimes (a naive one is taken to be UTC, as AWS sends)."""
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 def snapshot_from(response: Mapping[str, Any]) -> JobSnapshot:
     """Build a snapshot from a GetModelCustomizationJob response."""
     details = response.get("statusDetails") or {}
@@ -269,8 +276,8 @@ def snapshot_from(response: Mapping[str, Any]) -> JobSnapshot:
             key=key,
             label=label,
             status=str((details.get(key) or {}).get("status", "")),
-            started=(details.get(key) or {}).get("creationTime"),
-            updated=(details.get(key) or {}).get("lastModifiedTime"),
+            started=_utc((details.get(key) or {}).get("creationTime")),
+            updated=_utc((details.get(key) or {}).get("lastModifiedTime")),
         )
         for key, label in PHASES
     )
@@ -288,9 +295,9 @@ def snapshot_from(response: Mapping[str, Any]) -> JobSnapshot:
         output_model_arn=response.get("outputModelArn"),
         # Only a failed job has a failure message (moto fills a placeholder for every job).
         failure_message=response.get("failureMessage") if status is JobStatus.FAILED else None,
-        created=response.get("creationTime"),
-        last_modified=response.get("lastModifiedTime"),
-        ended=response.get("endTime") if status.terminal else None,
+        created=_utc(response.get("creationTime")),
+        last_modified=_utc(response.get("lastModifiedTime")),
+        ended=_utc(response.get("endTime")) if status.terminal else None,
         hyperparameters=dict(response.get("hyperParameters") or {}),
         training_loss=(response.get("trainingMetrics") or {}).get("trainingLoss"),
         validation_loss=validation_loss,
@@ -341,8 +348,8 @@ def list_jobs(context: AwsContext, status: JobStatus | None = None) -> Iterator[
                     base_model_arn=str(item.get("baseModelArn", "")),
                     custom_model_name=item.get("customModelName"),
                     custom_model_arn=item.get("customModelArn"),
-                    created=item.get("creationTime"),
-                    ended=item.get("endTime"),
+                    created=_utc(item.get("creationTime")),
+                    ended=_utc(item.get("endTime")),
                 )
 
 

@@ -33,6 +33,19 @@ class Run:
     """The customization id (`baseModelIdentifier`) of the chosen base model."""
     customization_type: str = "FINE_TUNING"
 
+    # The data: the dataset, template and prepare steps.
+    prepared_dir: str | None = None
+    """The folder holding train.jsonl / validation.jsonl / test.jsonl and manifest.json."""
+
+    # Infrastructure and upload.
+    bucket: str | None = None
+    role_arn: str | None = None
+    kms_key_id: str | None = None
+    training_uri: str | None = None
+    validation_uri: str | None = None
+    test_uri: str | None = None
+    output_uri: str | None = None
+
     # The job: the launch and watch steps.
     job_name: str | None = None
     client_request_token: str | None = None

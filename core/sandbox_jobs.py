@@ -164,7 +164,7 @@ class JobSimulator:
         if job.status == "Stopped" and sim.stopped_at is None:
             sim.stopped_at = self._clock()
         fraction = self._fraction(sim)
-        stamp = self._time_at(sim, min(fraction, 1.0)).strftime("%Y-%m-%d %H:%M:%S")
+        stamp = self._time_at(sim, min(fraction, 1.0)).isoformat()
         if sim.failure and fraction >= FAIL_AT:
             job.status, job.failure_message, job.end_time = "Failed", sim.failure, stamp
         elif job.status == "Stopped":
@@ -232,6 +232,8 @@ class JobSimulator:
         if sim is None:
             return body
         fraction = self._fraction(sim)
+        # moto stamps creation with the local time and no zone; ours are UTC and explicit.
+        body["creationTime"] = sim.created_at.isoformat()
         body["statusDetails"] = self._phases(sim, fraction, str(status))
         return body
 

@@ -7,7 +7,7 @@ another and back. The App implements `screens.base.WizardHost`, the only thing s
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlparse
@@ -39,9 +39,20 @@ class BedrockTuneApp(App[None]):
         Binding("f1", "help", "Help", id="help-f1", show=False),
     ]
 
-    def __init__(self, launch: LaunchOptions | None = None) -> None:
+    def __init__(
+        self,
+        launch: LaunchOptions | None = None,
+        *,
+        sandbox_factory: Callable[[], Sandbox] | None = None,
+    ) -> None:
+        """Args:
+        launch: the command-line choices.
+        sandbox_factory: makes the in-process sandbox when one is needed (tests pass one with
+            a fake clock); by default a `Sandbox()` on a free loopback port.
+        """
         super().__init__()
         self._launch = launch or LaunchOptions()
+        self._sandbox_factory = sandbox_factory
         self._run = Run()
         self._aws: AwsContext | None = None
         self._sandbox: Sandbox | None = None
@@ -96,9 +107,12 @@ class BedrockTuneApp(App[None]):
     def start_sandbox(self) -> Sandbox:
         with self._sandbox_lock:
             if self._sandbox is None or not self._sandbox.running:
-                from core.sandbox import Sandbox
+                if self._sandbox_factory is not None:
+                    self._sandbox = self._sandbox_factory().start()
+                else:
+                    from core.sandbox import Sandbox
 
-                self._sandbox = Sandbox().start()
+                    self._sandbox = Sandbox().start()
             return self._sandbox
 
     def step_states(self, current: str) -> Sequence[StepState]:

@@ -39,6 +39,26 @@ def _model_screen() -> Screen[None]:
     return ModelScreen()
 
 
+def _launch_screen() -> Screen[None]:
+    from screens.launch import LaunchScreen
+
+    return LaunchScreen()
+
+
+def _watch_screen() -> Screen[None]:
+    from screens.watch import WatchScreen
+
+    return WatchScreen()
+
+
+def _needs_model(run: Run) -> str | None:
+    return _needs_identity(run) or (None if run.base_model_id else "choose a base model first")
+
+
+def _needs_job(run: Run) -> str | None:
+    return _needs_identity(run) or (None if run.job_arn else "launch a job first")
+
+
 def _needs_identity(run: Run) -> str | None:
     return None if run.identity_checked else "check your credentials first"
 
@@ -60,6 +80,25 @@ STEPS: tuple[Step, ...] = (
         screen=_model_screen,
         blocked=_needs_identity,
         done=lambda run: run.base_model_id is not None,
+    ),
+    Step(
+        id="launch",
+        title="Launch",
+        description="Name the job, point it at the data and the service role, set the "
+        "hyperparameters (checked against the model's ranges), review the exact request, and "
+        "launch it once: a stored client request token makes a retry safe.",
+        screen=_launch_screen,
+        blocked=_needs_model,
+        done=lambda run: run.job_arn is not None,
+    ),
+    Step(
+        id="watch",
+        title="Watch",
+        description="Follow the job live: phases, elapsed time, the loss curves as they appear, "
+        "a stall warning, the failure explained, and Stop.",
+        screen=_watch_screen,
+        blocked=_needs_job,
+        done=lambda run: run.job_status == "Completed",
     ),
 )
 

@@ -1,0 +1,332 @@
+"""Launch the customization job: names, data locations, the model's hyperparameters as a form
+checked as you type, optional KMS / VPC / tags, and the exact request before the button.
+
+The client request token is created and stored in the run before CreateModelCustomizationJob is
+called, so a retry (or a crash and a restart) can never start a second job.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, Static
+
+from core.catalog import BaseModel, Customization, CustomizationType, find_model
+from core.errors import BedrockTuneError, ValidationError
+from core.jobs import JobRequest, check_request, launch, new_client_request_token
+from core.run import Run
+from screens.base import StepScreen
+from screens.confirm import ConfirmScreen
+
+
+def default_job_name(model: BaseModel, now: datetime | None = None) -> str:
+    """`bt-<model>-<yyyymmdd-hhmmss>`: valid for the API and unique enough per second."""
+    stem = model.id.split(":")[0].split(".", 1)[-1].replace("_", "-").replace(".", "-")
+    return f"bt-{stem}-{(now or datetime.now(UTC)):%Y%m%d-%H%M%S}"
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def parse_tags(text: str) -> dict[str, str]:
+    """`team=ml, project=x` -> {"team": "ml", "project": "x"} (ValidationError on bad pairs)."""
+    tags: dict[str, str] = {}
+    for pair in _split(text):
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValidationError(f"tag '{pair}' is not KEY=VALUE", hint="For example: team=ml")
+        tags[key.strip()] = value.strip()
+    return tags
+
+
+class LaunchScreen(StepScreen):
+    """Set up and start the customization job."""
+
+    STEP_ID = "launch"
+    STEP_TITLE = "Launch the job"
+    CSS_PATH = "../tui/styles/launch.tcss"
+
+    BINDINGS = [Binding("ctrl+l", "launch", "Launch", id="launch-job")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._model: BaseModel | None = None
+        self._customization: Customization | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Label("Launch the customization job", classes="step-heading")
+        yield Static("", id="launch-model")
+        with Horizontal(id="launch-columns"):
+            with Vertical(id="launch-form"):
+                yield Label("Job name", classes="field-label")
+                yield Input(id="job-name")
+                yield Label("Custom model name", classes="field-label")
+                yield Input(id="model-name")
+                yield Label("Training data (s3://)", classes="field-label")
+                yield Input(id="training-uri", placeholder="s3://bucket/prefix/train.jsonl")
+                yield Label("Validation data (s3://, optional)", classes="field-label")
+                yield Input(id="validation-uri", placeholder="s3://bucket/prefix/validation.jsonl")
+                yield Label("Output folder (s3://)", classes="field-label")
+                yield Input(id="output-uri", placeholder="s3://bucket/prefix/output/")
+                yield Label("Service role ARN", classes="field-label")
+                yield Input(id="role-arn", placeholder="arn:aws:iam::123456789012:role/...")
+                yield Label("Hyperparameters", classes="field-label")
+                yield Vertical(id="hyperparameters")
+                yield Label("Custom model KMS key (optional)", classes="field-label")
+                yield Input(id="kms-key", placeholder="key id, ARN or alias")
+                yield Label(
+                    "VPC subnets / security groups (optional, comma-separated)",
+                    classes="field-label",
+                )
+                with Horizontal(id="vpc-row"):
+                    yield Input(id="subnets", placeholder="subnet-...")
+                    yield Input(id="security-groups", placeholder="sg-...")
+                yield Label("Tags (optional: key=value, ...)", classes="field-label")
+                yield Input(id="tags", placeholder="team=ml, project=support-bot")
+            with Vertical(id="launch-summary"):
+                yield Label("Summary", classes="field-label")
+                yield Static("", id="summary")
+                yield Label("The request", classes="field-label")
+                yield Static("", id="request-json")
+        with Horizontal(classes="button-row"):
+            yield Button("Launch job", id="launch", variant="primary", disabled=True)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._load_run(self.host.wizard_run)
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        run = self.host.wizard_run
+        if self._model is None or run.base_model_id != self._model.id:
+            self._load_run(run)
+        else:
+            for field_id, value in (
+                ("#training-uri", run.training_uri),
+                ("#validation-uri", run.validation_uri),
+                ("#output-uri", run.output_uri),
+                ("#role-arn", run.role_arn),
+            ):
+                widget = self.query_one(field_id, Input)
+                if value and not widget.value:
+                    widget.value = value
+
+    def _load_run(self, run: Run) -> None:
+        if run.base_model_id is None:
+            return
+        model = find_model(run.base_model_id)
+        kind = CustomizationType(run.customization_type)
+        self._model = model
+        self._customization = model.customization(kind)
+        self.query_one("#launch-model", Static).update(
+            Text.assemble(
+                ("Base model ", "bold"),
+                f"{model.name} ({model.id}), ",
+                (kind.label.lower(), "bold"),
+                f", in {run.region}",
+            )
+        )
+        name = run.job_name or default_job_name(model)
+        self.query_one("#job-name", Input).value = name
+        self.query_one("#model-name", Input).value = (
+            run.custom_model_name or f"{name}-model".replace(".", "-")
+        )
+        self.query_one("#training-uri", Input).value = run.training_uri or ""
+        self.query_one("#validation-uri", Input).value = run.validation_uri or ""
+        self.query_one("#output-uri", Input).value = run.output_uri or ""
+        self.query_one("#role-arn", Input).value = run.role_arn or ""
+        self.query_one("#kms-key", Input).value = run.kms_key_id or ""
+        box = self.query_one("#hyperparameters", Vertical)
+        box.remove_children()
+        for hp in self._customization.hyperparameters if self._customization else ():
+            row = Horizontal(classes="hp-row")
+            box.mount(row)
+            label = f"{hp.name} ({hp.format(hp.minimum)} to {hp.format(hp.maximum)})"
+            row.mount(Label(label, classes="hp-label"))
+            row.mount(
+                Input(
+                    placeholder=f"default {hp.default_text or 'none'}",
+                    id=f"hp-{hp.name}",
+                    classes="hp-input",
+                )
+            )
+            if hp.note:
+                box.mount(Static(Text(hp.note, style="dim"), classes="hp-note"))
+        self.call_after_refresh(self._refresh_summary)
+
+    # ------------------------------------------------------------------ the request
+
+    def _value(self, selector: str) -> str:
+        return self.query_one(selector, Input).value.strip()
+
+    def build_request(self, token: str | None = None) -> JobRequest:
+        """The request as the form stands (raises ValidationError for unparseable fields)."""
+        if self._model is None:
+            raise ValidationError(
+                "No base model chosen.", hint="Choose one in the Base model step."
+            )
+        hyperparameters = {}
+        for hp in self._customization.hyperparameters if self._customization else ():
+            value = self.query_one(f"#hp-{hp.name}", Input).value.strip()
+            if value:
+                hyperparameters[hp.name] = value
+        return JobRequest(
+            job_name=self._value("#job-name"),
+            custom_model_name=self._value("#model-name"),
+            base_model_id=self._model.id,
+            role_arn=self._value("#role-arn"),
+            training_uri=self._value("#training-uri"),
+            validation_uri=self._value("#validation-uri") or None,
+            output_uri=self._value("#output-uri"),
+            client_request_token=token or self.host.wizard_run.client_request_token or "pending",
+            customization_type=CustomizationType(self.host.wizard_run.customization_type),
+            hyperparameters=hyperparameters,
+            kms_key_id=self._value("#kms-key") or None,
+            subnet_ids=_split(self._value("#subnets")),
+            security_group_ids=_split(self._value("#security-groups")),
+            tags=parse_tags(self._value("#tags")),
+        )
+
+    @on(Input.Changed)
+    def _field_changed(self, event: Input.Changed) -> None:
+        if event.input.id and event.input.id.startswith("hp-") and self._customization:
+            spec = self._customization.hyperparameter(event.input.id[3:])
+            problem = spec.check(event.value) if spec and event.value.strip() else None
+            event.input.set_class(problem is not None, "-invalid")
+            event.input.tooltip = problem
+        self._refresh_summary()
+
+    def _refresh_summary(self) -> None:
+        summary = self.query_one("#summary", Static)
+        button = self.query_one("#launch", Button)
+        if self._model is None:
+            summary.update("Choose a base model first.")
+            button.disabled = True
+            return
+        try:
+            request = self.build_request()
+        except BedrockTuneError as error:
+            summary.update(Text(error.message, style="red"))
+            button.disabled = True
+            return
+        problems = check_request(request, self._model)
+        text = Text()
+        price = self._model.pricing.training_per_1k_tokens
+        epochs = request.hyperparameters.get("epochCount")
+        if (
+            epochs is None
+            and self._customization
+            and self._customization.hyperparameter("epochCount")
+        ):
+            epochs = self._customization.hyperparameter("epochCount").default_text  # type: ignore[union-attr]
+        text.append("Training data  ", style="bold")
+        text.append(f"{request.training_uri or '-'}\n")
+        if request.validation_uri:
+            text.append("Validation     ", style="bold")
+            text.append(f"{request.validation_uri}\n")
+        text.append("Output         ", style="bold")
+        text.append(f"{request.output_uri or '-'}\n")
+        text.append("Epochs         ", style="bold")
+        text.append(f"{epochs or 'service default'}\n")
+        text.append("Training price ", style="bold")
+        text.append(
+            f"${price:g} per 1K tokens x epochs (as of {self._model.pricing.as_of})\n"
+            if price is not None
+            else "unknown for this model: check the Bedrock pricing page\n"
+        )
+        text.append("Storage        ", style="bold")
+        text.append(
+            f"${self._model.pricing.storage_per_month:g} per month while the model exists\n"
+        )
+        if problems:
+            text.append("\nNot ready to launch:\n", style="bold red")
+            for problem in problems:
+                text.append(f"- {problem}\n", style="red")
+        summary.update(text)
+        shown = {k: v for k, v in request.to_api().items() if k != "clientRequestToken"}
+        self.query_one("#request-json", Static).update(
+            Syntax(json.dumps(shown, indent=2), "json", word_wrap=True, theme="ansi_dark")
+        )
+        button.disabled = bool(problems)
+
+    # ------------------------------------------------------------------ launch
+
+    @on(Button.Pressed, "#launch")
+    def _launch_pressed(self) -> None:
+        self.action_launch()
+
+    def action_launch(self) -> None:
+        """Confirm, store the client request token, then create the job."""
+        run = self.host.wizard_run
+        if run.job_arn:
+            self.notify(
+                "This run already has a job; watch it in the next step.", severity="warning"
+            )
+            return
+        try:
+            request = self.build_request()
+        except BedrockTuneError as error:
+            self.show_error(error)
+            return
+        if self._model is None or check_request(request, self._model):
+            self.notify("Fix the fields marked in the summary first.", severity="warning")
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+            token = (
+                run.client_request_token
+                if run.job_name == request.job_name and run.client_request_token
+                else new_client_request_token()
+            )
+            # The token is stored before the call: a retry after any failure reuses it.
+            self.host.update_run(
+                job_name=request.job_name,
+                custom_model_name=request.custom_model_name,
+                client_request_token=token,
+                output_uri=request.output_uri,
+                training_uri=request.training_uri,
+                validation_uri=request.validation_uri,
+                role_arn=request.role_arn,
+            )
+            self.query_one("#launch", Button).disabled = True
+            self.launch_job(self.build_request(token))
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Start the customization job?",
+                f"{request.job_name} trains {self._model.name} on {request.training_uri}. "
+                "Training is billed per token and epoch, and the custom model's storage per month "
+                "until you delete it.",
+                "Launch job",
+                danger=False,
+            ),
+            confirmed,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="launch", name="launch")
+    def launch_job(self, request: JobRequest) -> str:
+        """CreateModelCustomizationJob with the stored token."""
+        context = self.host.aws_context()
+        if context is None or self._model is None:
+            raise BedrockTuneError("No AWS context.", hint="Check your credentials first.")
+        return launch(context, request, self._model)
+
+    def worker_succeeded(self, name: str, result: object) -> None:
+        if name == "launch" and isinstance(result, str):
+            self.host.update_run(job_arn=result, job_status="InProgress")
+            self.notify(f"Job launched: {result}", title="Customization job")
+            self.host.next_step(self.STEP_ID)
+
+    def worker_failed(self, name: str, error: BaseException) -> None:
+        self.query_one("#launch", Button).disabled = False
+        self.show_error(error)

@@ -1,0 +1,81 @@
+"""Launch a job and watch it to Completed, in the sandbox, through the UI."""
+
+from __future__ import annotations
+
+from textual.widgets import Button, Input, Sparkline
+
+from core.sandbox import Sandbox
+from screens.base import LaunchOptions
+from screens.confirm import ConfirmScreen
+from tests.tui.helpers import settle, text_of
+from tui.app import BedrockTuneApp
+
+GOOD = (
+    b'{"schemaVersion": "bedrock-conversation-2024", "messages": [{"role": "user", "content": '
+    b'[{"text": "hi"}]}, {"role": "assistant", "content": [{"text": "hello"}]}]}\n'
+) * 8
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 5_000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+async def start_in_sandbox(clock: Clock) -> BedrockTuneApp:
+    return BedrockTuneApp(
+        LaunchOptions(sandbox=True, poll_interval=0.05),
+        sandbox_factory=lambda: Sandbox(job_seconds=100, clock=clock),
+    )
+
+
+async def test_launch_then_watch_to_completed() -> None:
+    clock = Clock()
+    app = await start_in_sandbox(clock)
+    async with app.run_test(size=(160, 60)) as pilot:
+        await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
+        context = app.aws_context()
+        assert context is not None
+        s3 = context.client("s3")
+        s3.create_bucket(Bucket="bt-data")
+        s3.put_object(Bucket="bt-data", Key="run/train.jsonl", Body=GOOD)
+        app.update_run(
+            base_model_id="amazon.nova-micro-v1:0:128k",
+            training_uri="s3://bt-data/run/train.jsonl",
+            output_uri="s3://bt-data/run/output/",
+            role_arn="arn:aws:iam::123456789012:role/bedrock-tune-role",
+        )
+        app.go_to_step("launch")
+        await settle(pilot, lambda: app.screen.query("#hp-epochCount").first() is not None)
+        screen = app.screen
+        epochs = screen.query_one("#hp-epochCount", Input)
+        epochs.value = "9"  # out of range: refused before any call
+        await settle(pilot)
+        assert screen.query_one("#launch", Button).disabled
+        assert "epochCount must be between 1 and 5" in text_of(app, "#summary")
+        assert epochs.has_class("-invalid")
+        epochs.value = "2"
+        await settle(pilot)
+        assert not screen.query_one("#launch", Button).disabled
+        assert '"epochCount": "2"' in text_of(app, "#request-json")
+        await pilot.press("ctrl+l")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.click("#confirm-yes")
+        await settle(pilot, lambda: app.wizard_run.job_arn is not None)
+        token = app.wizard_run.client_request_token
+        assert token and app.wizard_run.job_name
+        await settle(pilot, lambda: app.current_step == "watch")
+        await settle(pilot, lambda: "Validation" in text_of(app, "#timeline"))
+        clock.t += 50  # training runs: metrics appear
+        await settle(
+            pilot, lambda: len(app.screen.query_one("#training-loss", Sparkline).data or []) > 0
+        )
+        assert "InProgress" in text_of(app, "#timeline")
+        clock.t += 60
+        await settle(pilot, lambda: app.wizard_run.job_status == "Completed", rounds=1000)
+        assert app.wizard_run.custom_model_arn
+        assert "Custom model" in text_of(app, "#custom-model")
+        assert len(app.screen.query_one("#training-loss", Sparkline).data or []) == 60
+        assert "Completed" in text_of(app, "#job-status")
