@@ -17,14 +17,22 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Label, Sparkline, Static
+from textual.widgets import Button, DataTable, Label, Sparkline, Static
 from textual.worker import get_current_worker
 
 from core.errors import BedrockTuneError
 from core.failures import explain_failure
 from core.job_metrics import MetricPoint, Metrics, find_metric_files, read_metrics
 from core.job_watch import JobWatcher, WatchUpdate
-from core.jobs import JobSnapshot, JobStatus, get_job, stop_job
+from core.jobs import (
+    JobSnapshot,
+    JobStatus,
+    JobSummary,
+    get_job,
+    list_jobs,
+    managed_job_arns,
+    stop_job,
+)
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
 
@@ -86,6 +94,7 @@ class WatchScreen(StepScreen):
     BINDINGS = [
         Binding("s", "stop_job", "Stop job", id="stop-job"),
         Binding("r", "restart_watch", "Refresh", id="refresh-job"),
+        Binding("l", "list_jobs", "Reload jobs", id="list-jobs"),
     ]
 
     def __init__(self) -> None:
@@ -114,15 +123,24 @@ class WatchScreen(StepScreen):
         yield Static("", id="custom-model")
         with Horizontal(classes="button-row"):
             yield Button("Stop job", id="stop", variant="error", disabled=True)
+        yield Label("Customization jobs in this region", classes="field-label")
+        yield Static("Loading...", id="jobs-status")
+        jobs: DataTable[str | Text] = DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
+        yield jobs
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.query_one("#jobs", DataTable).add_columns(
+            "", "Status", "Created", "Job", "Custom model"
+        )
         self.set_interval(1.0, self._tick)
         self._start_if_needed()
+        self.action_list_jobs()
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
         self._start_if_needed()
+        self.action_list_jobs()
 
     def _start_if_needed(self) -> None:
         arn = self.host.wizard_run.job_arn
@@ -134,7 +152,9 @@ class WatchScreen(StepScreen):
             )
             self.watch_job(arn)
         elif not arn:
-            self.query_one("#job-title", Label).update("No job launched yet")
+            self.query_one("#job-title", Label).update(
+                "No job in this run yet: launch one, or pick any job of the region below"
+            )
 
     def action_restart_watch(self) -> None:
         """Poll again now (and restart polling if it had stopped)."""
@@ -233,6 +253,7 @@ class WatchScreen(StepScreen):
 
     def _announce_end(self, snapshot: JobSnapshot) -> None:
         self._announced_end = True
+        self.action_list_jobs()
         self.app.bell()
         severity: Literal["information", "error"] = (
             "information" if snapshot.status is JobStatus.COMPLETED else "error"
@@ -307,7 +328,57 @@ class WatchScreen(StepScreen):
             raise BedrockTuneError("no AWS context", hint="Check your credentials first.")
         stop_job(context, arn)
 
+    # ------------------------------------------------------------------ the region's jobs
+
+    def action_list_jobs(self) -> None:
+        """List every customization job in the region (bedrock-tune's marked)."""
+        if self.host.aws_context() is not None:
+            self.query_one("#jobs-status", Static).update("Loading the region's jobs...")
+            self.load_jobs()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="jobs", name="jobs")
+    def load_jobs(self) -> list[tuple[JobSummary, bool]]:
+        """The region's jobs, newest first, each with whether bedrock-tune launched it."""
+        context = self.host.aws_context()
+        if context is None:
+            return []
+        ours = set(managed_job_arns(context))
+        return [(job, job.arn in ours) for job in list_jobs(context)]
+
+    def _show_jobs(self, jobs: list[tuple[JobSummary, bool]]) -> None:
+        table = self.query_one("#jobs", DataTable)
+        table.clear()
+        for job, ours in jobs:
+            table.add_row(
+                Text("★", style="bold") if ours else Text(""),
+                job.status.value,
+                f"{job.created.astimezone():%Y-%m-%d %H:%M}" if job.created else "",
+                job.name,
+                job.custom_model_name or "",
+                key=job.arn,
+            )
+        mine = sum(1 for _, ours in jobs if ours)
+        self.query_one("#jobs-status", Static).update(
+            Text(
+                f"{len(jobs)} jobs, {mine} launched by bedrock-tune (★). Select one to watch it.",
+                style="dim",
+            )
+            if jobs
+            else Text("No customization jobs in this region yet.", style="dim")
+        )
+
+    @on(DataTable.RowSelected, "#jobs")
+    def _job_chosen(self, event: DataTable.RowSelected) -> None:
+        arn = event.row_key.value
+        if not arn or arn == self._watching:
+            return
+        name = str(self.query_one("#jobs", DataTable).get_row(event.row_key)[3])
+        self.host.update_run(job_arn=arn, job_name=name, job_status=None, custom_model_arn=None)
+        self._start_if_needed()
+
     def worker_succeeded(self, name: str, result: object) -> None:
+        if name == "jobs" and isinstance(result, list):
+            self._show_jobs(result)
         if name == "stop":
             self.notify("Stop requested.", title="Customization job")
             self.action_restart_watch()

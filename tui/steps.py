@@ -55,10 +55,6 @@ def _needs_model(run: Run) -> str | None:
     return _needs_identity(run) or (None if run.base_model_id else "choose a base model first")
 
 
-def _needs_job(run: Run) -> str | None:
-    return _needs_identity(run) or (None if run.job_arn else "launch a job first")
-
-
 def _needs_identity(run: Run) -> str | None:
     return None if run.identity_checked else "check your credentials first"
 
@@ -95,9 +91,10 @@ STEPS: tuple[Step, ...] = (
         id="watch",
         title="Watch",
         description="Follow the job live: phases, elapsed time, the loss curves as they appear, "
-        "a stall warning, the failure explained, and Stop.",
+        "a stall warning, the failure explained, and Stop. The region's jobs are listed below "
+        "(bedrock-tune's marked with ★); open any of them.",
         screen=_watch_screen,
-        blocked=_needs_job,
+        blocked=_needs_identity,
         done=lambda run: run.job_status == "Completed",
     ),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import Button, Input, Sparkline
+from textual.widgets import Button, DataTable, Input, Sparkline
 
 from core.sandbox import Sandbox
 from screens.base import LaunchOptions
@@ -79,3 +79,7 @@ async def test_launch_then_watch_to_completed() -> None:
         assert "Custom model" in text_of(app, "#custom-model")
         assert len(app.screen.query_one("#training-loss", Sparkline).data or []) == 60
         assert "Completed" in text_of(app, "#job-status")
+        jobs = app.screen.query_one("#jobs", DataTable)
+        await settle(pilot, lambda: jobs.row_count == 1)
+        assert str(jobs.get_row_at(0)[0]) == "★"  # launched by bedrock-tune (tagged)
+        assert "launched by bedrock-tune" in text_of(app, "#jobs-status")
