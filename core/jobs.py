@@ -312,6 +312,16 @@ def get_job(context: AwsContext, job: str) -> JobSnapshot:
     return snapshot_from(response)
 
 
+def find_launched_job(context: AwsContext, job_name: str, token: str) -> str | None:
+    """The ARN of the job `job_name` if this token created it (a launch whose answer was lost:
+    the process died right after CreateModelCustomizationJob), else None."""
+    try:
+        existing = get_job(context, job_name)
+    except NotFoundError:
+        return None
+    return existing.arn if existing.client_request_token == token else None
+
+
 def stop_job(context: AwsContext, job: str) -> None:
     """Ask Bedrock to stop the job (it goes Stopping, then Stopped)."""
     with aws_call(f"stopping the customization job {job_id_of(job)}"):

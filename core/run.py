@@ -19,6 +19,9 @@ Target = Literal["aws", "sandbox"]
 class Run:
     """The choices and results of one customization run (immutable; use `evolve`)."""
 
+    run_id: str | None = None
+    """Set when the run is first saved in the registry; jobs carry it as a tag."""
+
     # Where: the credentials step.
     target: Target | None = None
     """`aws` for the user's own account, `sandbox` for the local one; None until chosen."""

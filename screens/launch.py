@@ -20,7 +20,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from core.catalog import BaseModel, Customization, CustomizationType, find_model
 from core.errors import BedrockTuneError, ValidationError
-from core.jobs import JobRequest, check_request, launch, new_client_request_token
+from core.jobs import RUN_TAG, JobRequest, check_request, launch, new_client_request_token
 from core.run import Run
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
@@ -192,8 +192,15 @@ class LaunchScreen(StepScreen):
             kms_key_id=self._value("#kms-key") or None,
             subnet_ids=_split(self._value("#subnets")),
             security_group_ids=_split(self._value("#security-groups")),
-            tags=parse_tags(self._value("#tags")),
+            tags=self._tags(),
         )
+
+    def _tags(self) -> dict[str, str]:
+        tags = parse_tags(self._value("#tags"))
+        run_id = self.host.wizard_run.run_id
+        if run_id:
+            tags[RUN_TAG] = run_id  # how a run finds its job again when the registry is gone
+        return tags
 
     @on(Input.Changed)
     def _field_changed(self, event: Input.Changed) -> None:

@@ -12,14 +12,20 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlparse
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from core.aws import AwsContext, Identity
+from core.errors import BedrockTuneError, ConnectionFailedError, describe_unexpected
+from core.jobs import find_launched_job
+from core.registry import Registry, RunRecord, new_run_id
 from core.run import Run, Target
 from screens.base import LaunchOptions, StepScreen
 from screens.help import HelpScreen
+from screens.resume import ResumeScreen
 from tui.steps import STEPS, step_by_id
 from tui.widgets.step_sidebar import StepState
 
@@ -58,6 +64,7 @@ class BedrockTuneApp(App[None]):
         self._sandbox: Sandbox | None = None
         self._sandbox_lock = threading.Lock()
         self._current = STEPS[0].id
+        self._run_registry: Registry | None = None
 
     # ------------------------------------------------------------------ WizardHost
 
@@ -76,7 +83,16 @@ class BedrockTuneApp(App[None]):
 
     def update_run(self, **changes: Any) -> None:
         self._run = self._run.evolve(**changes)
+        if self._run.run_id is not None:
+            # Saved after every change: a launch token, a job ARN or a resource is never lost.
+            self.registry().save_run(self._run.run_id, self._run)
         self._refresh_chrome()
+
+    def registry(self) -> Registry:
+        """The local registry of runs and resources."""
+        if self._run_registry is None:
+            self._run_registry = Registry()
+        return self._run_registry
 
     def aws_context(self) -> AwsContext | None:
         return self._aws
@@ -100,8 +116,10 @@ class BedrockTuneApp(App[None]):
             "account_id": identity.account,
             "principal_arn": identity.arn,
         }
-        if changed_place:
+        if changed_place and self._run.job_arn is None:
             updates["base_model_id"] = None  # a model chosen for another account/region
+        if self._run.run_id is None:
+            updates["run_id"] = new_run_id()
         self.update_run(**updates)
 
     def start_sandbox(self) -> Sandbox:
@@ -153,6 +171,79 @@ class BedrockTuneApp(App[None]):
         for step in STEPS:
             self.add_mode(step.id, step.screen)
         self.switch_mode(STEPS[0].id)
+        self.find_resumable()
+
+    # ------------------------------------------------------------------ resume
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="resume", name="find-resumable")
+    def find_resumable(self) -> list[RunRecord]:
+        """Runs whose job had not ended when bedrock-tune last closed."""
+        return self.registry().runs_in_progress()
+
+    def _offer_resume(self, records: list[RunRecord]) -> None:
+        def chosen(run_id: str | None) -> None:
+            record = next((r for r in records if r.id == run_id), None)
+            if record is not None:
+                self.notify(f"Re-attaching to {record.run.job_name or 'the run'}...")
+                self.reattach(record)
+
+        self.push_screen(ResumeScreen(records), chosen)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="resume", name="reattach")
+    def reattach(self, record: RunRecord) -> tuple[AwsContext, Identity, Run]:
+        """Rebuild the run's AWS context, check it, and find its job."""
+        run = record.run
+        if run.region is None:
+            raise BedrockTuneError("The saved run has no region.", hint="Start a new run.")
+        if run.target == "sandbox":
+            if not run.endpoint_url:
+                raise BedrockTuneError(
+                    "The saved run has no sandbox address.", hint="Start a new run."
+                )
+            from core.sandbox import SANDBOX_CREDENTIALS
+
+            context = AwsContext.for_endpoint(run.endpoint_url, SANDBOX_CREDENTIALS, run.region)
+        else:
+            context = AwsContext.from_environment(run.profile, run.region, run.endpoint_url)
+        try:
+            identity = context.whoami()
+        except ConnectionFailedError as error:
+            if run.target == "sandbox":
+                raise ConnectionFailedError(
+                    f"The sandbox this run used ({run.endpoint_url}) is not running any more.",
+                    hint="A sandbox started inside bedrock-tune ends when it closes. Start one "
+                    "that outlives the app with `bedrock-tune sandbox`, and point bedrock-tune "
+                    "at it with AWS_ENDPOINT_URL.",
+                ) from error
+            raise
+        if run.job_arn is None and run.job_name and run.client_request_token:
+            # The process died right after launching: find the job this token created.
+            arn = find_launched_job(context, run.job_name, run.client_request_token)
+            run = run.evolve(job_arn=arn)
+        return context, identity, run
+
+    def _reattached(self, context: AwsContext, identity: Identity, run: Run) -> None:
+        self._run = run
+        self.set_aws_context(
+            context, target=run.target or "aws", profile=run.profile, identity=identity
+        )
+        self.go_to_step("watch")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.node is not self:
+            return
+        if event.state == WorkerState.SUCCESS:
+            if worker.name == "find-resumable" and worker.result:
+                self._offer_resume(list(worker.result))
+            elif worker.name == "reattach" and worker.result:
+                context, identity, run = worker.result
+                self._reattached(context, identity, run)
+        elif event.state == WorkerState.ERROR and worker.error is not None:
+            error = describe_unexpected(worker.error)
+            self.notify(
+                f"{error.message}\n{error.hint}", title=error.title, severity="error", timeout=20
+            )
 
     def on_unmount(self) -> None:
         with self._sandbox_lock:

@@ -1,0 +1,146 @@
+"""Quit at any moment, start again: bedrock-tune offers the run in progress and re-attaches to
+its job. Two Apps share one sandbox server (as `bedrock-tune sandbox` would) and the registry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from textual.widgets import Sparkline
+
+from core.aws import AwsContext
+from core.catalog import find_model
+from core.jobs import JobRequest, launch, list_jobs, new_client_request_token
+from core.registry import Registry
+from core.run import Run
+from core.sandbox import Sandbox, sandbox_environment
+from screens.base import LaunchOptions
+from screens.confirm import ConfirmScreen
+from screens.resume import ResumeScreen
+from tests.tui.helpers import settle, text_of
+from tui.app import BedrockTuneApp
+
+NOVA = "amazon.nova-micro-v1:0:128k"
+GOOD = b'{"schemaVersion": "bedrock-conversation-2024", "messages": []}\n' * 8
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 9_000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def standalone(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    """A sandbox that outlives the apps, reached through the environment like a user would."""
+    with Sandbox(job_seconds=100, clock=clock) as sandbox:
+        for key, value in sandbox_environment(sandbox).items():
+            monkeypatch.setenv(key, value)
+        context = AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials)
+        context.client("s3").create_bucket(Bucket="bt-data")
+        context.client("s3").put_object(Bucket="bt-data", Key="r/train.jsonl", Body=GOOD)
+        yield sandbox
+
+
+def app() -> BedrockTuneApp:
+    return BedrockTuneApp(LaunchOptions(poll_interval=0.05))
+
+
+async def test_quit_mid_job_and_reattach(standalone: Sandbox, clock: Clock) -> None:
+    first = app()
+    async with first.run_test(size=(160, 60)) as pilot:
+        await settle(pilot, lambda: first.wizard_run.account_id is not None)
+        assert first.wizard_run.target == "sandbox"  # a loopback endpoint
+        first.update_run(
+            base_model_id=NOVA,
+            training_uri="s3://bt-data/r/train.jsonl",
+            output_uri="s3://bt-data/r/output/",
+            role_arn="arn:aws:iam::123456789012:role/bedrock-tune-role",
+        )
+        first.go_to_step("launch")
+        await settle(pilot, lambda: first.screen.query("#hp-epochCount").first() is not None)
+        await settle(pilot)
+        await pilot.press("ctrl+l")
+        await settle(pilot, lambda: isinstance(first.screen, ConfirmScreen))
+        await pilot.click("#confirm-yes")
+        await settle(pilot, lambda: first.wizard_run.job_arn is not None)
+        arn = first.wizard_run.job_arn
+        clock.t += 40
+        await settle(pilot, lambda: "InProgress" in text_of(first, "#timeline"))
+    # The terminal closed mid-training. Start again.
+    second = app()
+    async with second.run_test(size=(160, 60)) as pilot:
+        await settle(pilot, lambda: isinstance(second.screen, ResumeScreen))
+        await pilot.press("enter")
+        await settle(pilot, lambda: second.current_step == "watch")
+        assert second.wizard_run.job_arn == arn
+        clock.t += 100
+        await settle(pilot, lambda: second.wizard_run.job_status == "Completed", rounds=1000)
+        assert len(second.screen.query_one("#training-loss", Sparkline).data or []) == 60
+    context = AwsContext.for_endpoint(standalone.endpoint_url, standalone.credentials)
+    assert [j.arn for j in list_jobs(context)] == [arn]
+
+
+async def test_killed_right_after_create_reattaches_without_a_second_job(
+    standalone: Sandbox,
+) -> None:
+    context = AwsContext.for_endpoint(standalone.endpoint_url, standalone.credentials)
+    token = new_client_request_token()
+    run = Run(
+        run_id="crashed01",
+        target="sandbox",
+        region="us-east-1",
+        endpoint_url=standalone.endpoint_url,
+        account_id=standalone.account_id,
+        base_model_id=NOVA,
+        job_name="bt-crashed",
+        client_request_token=token,
+    )
+    Registry().save_run("crashed01", run)  # saved before the call...
+    request = JobRequest(
+        job_name="bt-crashed",
+        custom_model_name="bt-crashed-model",
+        base_model_id=NOVA,
+        role_arn="arn:aws:iam::123456789012:role/r",
+        training_uri="s3://bt-data/r/train.jsonl",
+        output_uri="s3://bt-data/r/output/",
+        client_request_token=token,
+    )
+    arn = launch(context, request, find_model(NOVA))  # ...the call succeeded, then the crash
+    restarted = app()
+    async with restarted.run_test(size=(160, 60)) as pilot:
+        await settle(pilot, lambda: isinstance(restarted.screen, ResumeScreen))
+        await pilot.press("enter")
+        await settle(pilot, lambda: restarted.wizard_run.job_arn is not None)
+        assert restarted.wizard_run.job_arn == arn
+    assert [j.arn for j in list_jobs(context)] == [arn]
+
+
+async def test_resuming_a_run_whose_sandbox_is_gone_says_why(standalone: Sandbox) -> None:
+    Registry().save_run(
+        "gone01",
+        Run(
+            run_id="gone01",
+            target="sandbox",
+            region="us-east-1",
+            endpoint_url="http://127.0.0.1:9",
+            job_name="j",
+            job_arn="arn:aws:bedrock:us-east-1:123456789012:model-customization-job/j",
+        ),
+    )
+    restarted = app()
+    async with restarted.run_test(size=(160, 60)) as pilot:
+        await settle(pilot, lambda: isinstance(restarted.screen, ResumeScreen))
+        await pilot.press("enter")
+        await settle(
+            pilot,
+            lambda: any("not running any more" in n.message for n in restarted._notifications),
+        )
+        assert any("bedrock-tune sandbox" in n.message for n in restarted._notifications)
