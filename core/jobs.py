@@ -139,8 +139,9 @@ def check_request(request: JobRequest, model: BaseModel) -> list[str]:
     for label, uri in uris:
         if not _full(S3_URI, uri):
             problems.append(
-                f"{label} URI '{uri}' is not one Bedrock accepts (lower-case bucket; keys of "
-                "letters, digits and -!_*'(). only; no spaces, '+', '=' or '&')"
+                f"{label} URI '{uri}' is not one Bedrock accepts: the bucket takes 3-63 "
+                "lower-case letters, digits, '.' and '-'; keys take letters, digits and "
+                "-!_*'(). only (no spaces, '+', '=' or '&')"
             )
     customization = model.customization(request.customization_type)
     if customization is None:
@@ -320,6 +321,13 @@ def find_launched_job(context: AwsContext, job_name: str, token: str) -> str | N
     except NotFoundError:
         return None
     return existing.arn if existing.client_request_token == token else None
+
+
+def custom_model_status(context: AwsContext, model: str) -> str:
+    """`modelStatus` of a custom model (Creating | Active | Failed), by name or ARN."""
+    with aws_call(f"reading the custom model {model.rsplit('/', 1)[-1]}"):
+        response = context.client("bedrock").get_custom_model(modelIdentifier=model)
+    return str(response.get("modelStatus") or "Active")
 
 
 def stop_job(context: AwsContext, job: str) -> None:

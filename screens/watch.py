@@ -28,6 +28,7 @@ from core.jobs import (
     JobSnapshot,
     JobStatus,
     JobSummary,
+    custom_model_status,
     get_job,
     list_jobs,
     managed_job_arns,
@@ -267,6 +268,7 @@ class WatchScreen(StepScreen):
         model = self.query_one("#custom-model", Static)
         if snapshot.output_model_arn and snapshot.status is JobStatus.COMPLETED:
             model.update(Text(f"Custom model: {snapshot.output_model_arn}", style="bold green"))
+            self.load_model_status(snapshot.output_model_arn)
         self.host.update_run(
             job_status=snapshot.status.value,
             custom_model_arn=snapshot.output_model_arn
@@ -328,6 +330,14 @@ class WatchScreen(StepScreen):
             raise BedrockTuneError("no AWS context", hint="Check your credentials first.")
         stop_job(context, arn)
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="model", name="model-status")
+    def load_model_status(self, arn: str) -> tuple[str, str]:
+        """The custom model's status (Active once it can be deployed)."""
+        context = self.host.aws_context()
+        if context is None:
+            raise BedrockTuneError("No AWS context.", hint="Check your credentials first.")
+        return arn, custom_model_status(context, arn)
+
     # ------------------------------------------------------------------ the region's jobs
 
     def action_list_jobs(self) -> None:
@@ -379,6 +389,12 @@ class WatchScreen(StepScreen):
     def worker_succeeded(self, name: str, result: object) -> None:
         if name == "jobs" and isinstance(result, list):
             self._show_jobs(result)
+        if name == "model-status" and isinstance(result, tuple):
+            arn, status = result
+            style = "bold green" if status == "Active" else "bold yellow"
+            self.query_one("#custom-model", Static).update(
+                Text(f"Custom model ({status}): {arn}", style=style)
+            )
         if name == "stop":
             self.notify("Stop requested.", title="Customization job")
             self.action_restart_watch()

@@ -76,7 +76,7 @@ async def test_launch_then_watch_to_completed() -> None:
         clock.t += 60
         await settle(pilot, lambda: app.wizard_run.job_status == "Completed", rounds=1000)
         assert app.wizard_run.custom_model_arn
-        assert "Custom model" in text_of(app, "#custom-model")
+        await settle(pilot, lambda: "Active" in text_of(app, "#custom-model"))
         assert len(app.screen.query_one("#training-loss", Sparkline).data or []) == 60
         assert "Completed" in text_of(app, "#job-status")
         jobs = app.screen.query_one("#jobs", DataTable)
