@@ -126,6 +126,18 @@ class ConnectionFailedError(BedrockTuneError):
     default_title = "Cannot reach AWS"
 
 
+class DatasetError(BedrockTuneError):
+    """A dataset cannot be opened or read (file, line and field named in the message)."""
+
+    default_title = "Dataset problem"
+
+
+class TemplateError(BedrockTuneError):
+    """A prompt template is invalid or does not fit the dataset."""
+
+    default_title = "Template problem"
+
+
 class ServiceError(BedrockTuneError):
     """AWS answered with an internal error or an error we have no better words for."""
 

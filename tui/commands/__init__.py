@@ -9,5 +9,7 @@ COMMANDS: tuple[str, ...] = (
     "whoami",
     "models",
     "sandbox",
+    "preview",
+    "prepare",
     "jobs",
 )

@@ -1,0 +1,209 @@
+"""Preparation end to end: presets on real data, determinism, filters, limits, bad inputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.catalog import find_model
+from core.errors import DatasetError, TemplateError, ValidationError
+from core.prepare import PrepareCancelled, PrepareOptions, prepare
+from core.sources import SourceSpec
+from core.templates import PRESETS, Template
+from tests.conftest import DIALOGSUM, needs_shared
+
+HAIKU = find_model("anthropic.claude-3-haiku-20240307-v1:0:200k")
+LLAMA31 = find_model("meta.llama3-1-8b-instruct-v1:0:128k")
+COHERE = find_model("cohere.command-light-text-v14:7:4k")
+NOVA = find_model("amazon.nova-micro-v1:0:128k")
+
+
+def lines(path: Path) -> list[dict[str, Any]]:
+    raw = path.read_bytes()
+    assert raw.endswith(b"\n") and b"\n\n" not in raw  # one record per line, no blank lines
+    return [json.loads(line) for line in raw.splitlines()]
+
+
+@needs_shared()
+def test_dialogsum_to_haiku_messages(tmp_path: Path) -> None:
+    options = PrepareOptions(train=100, validation=20, test=10, max_chars=20000)
+    result = prepare(
+        SourceSpec(str(DIALOGSUM / "dev.jsonl")),
+        PRESETS["dialogue-summary"],
+        HAIKU,
+        tmp_path,
+        options,
+    )
+    assert result.counts == {"train": 100, "validation": 20, "test": 10}
+    train = lines(tmp_path / "train.jsonl")
+    assert len(train) == 100 and set(train[0]) == {"system", "messages"}
+    assert isinstance(train[0]["messages"][0]["content"], str)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["seed"] if "seed" in manifest else manifest["options"]["seed"] == 42
+    assert manifest["counts"] == result.counts and manifest["format"] == "claude-messages"
+    assert manifest["template"]["user"] == PRESETS["dialogue-summary"].user
+
+
+@needs_shared()
+@pytest.mark.parametrize("model", [LLAMA31, COHERE])
+def test_dialogsum_to_prompt_completion(tmp_path: Path, model: Any) -> None:
+    result = prepare(
+        SourceSpec(str(DIALOGSUM / "dev.jsonl")),
+        PRESETS["dialogue-summary"],
+        model,
+        tmp_path,
+        PrepareOptions(train=100, validation=0, test=0),
+    )
+    assert result.files == ("train.jsonl", "manifest.json")
+    assert not (tmp_path / "validation.jsonl").exists()
+    record = lines(tmp_path / "train.jsonl")[0]
+    assert set(record) == {"prompt", "completion"}
+
+
+def test_cnn_like_corpus_to_haiku(tmp_path: Path) -> None:
+    import datasets
+
+    articles = [("word " * (10 + n)).strip() for n in range(40)]
+    articles[3] = "word " * 5000  # 25,000 characters: over the limit
+    articles[4] = "é" * 19_000  # 38,000 bytes but 19,000 characters: fits
+    datasets.DatasetDict(
+        {
+            "train": datasets.Dataset.from_dict(
+                {
+                    "article": articles,
+                    "highlights": [f"h{i}" for i in range(40)],
+                    "id": [str(i) for i in range(40)],
+                }
+            )
+        }
+    ).save_to_disk(str(tmp_path / "cnn"))
+    options = PrepareOptions(train=39, validation=0, test=0, max_chars=20000)
+    result = prepare(
+        SourceSpec(str(tmp_path / "cnn")), PRESETS["news-summary"], HAIKU, tmp_path / "out", options
+    )
+    assert result.counts["train"] == 39
+    assert result.dropped == {"too-long": 1}  # the 25,000-character article
+    for record in lines(tmp_path / "out" / "train.jsonl"):
+        text = record["system"] + "".join(m["content"] for m in record["messages"])
+        assert len(text) <= 20000
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def qa(n: int) -> list[dict[str, Any]]:
+    return [{"q": f"question {i}", "a": f"answer {i}"} for i in range(n)]
+
+
+QA = Template(user="{q}", assistant="{a}")
+
+
+def test_same_seed_same_files_other_seed_other_files(tmp_path: Path) -> None:
+    source = SourceSpec(str(write_jsonl(tmp_path / "d.jsonl", qa(300))))
+    for name, seed in (("a", 7), ("b", 7), ("c", 8)):
+        prepare(source, QA, NOVA, tmp_path / name, PrepareOptions(train=50, test=10, seed=seed))
+    a = (tmp_path / "a" / "train.jsonl").read_bytes()
+    assert a == (tmp_path / "b" / "train.jsonl").read_bytes()
+    assert a != (tmp_path / "c" / "train.jsonl").read_bytes()
+    train = {r["messages"][0]["content"][0]["text"] for r in lines(tmp_path / "a" / "train.jsonl")}
+    test = {r["messages"][0]["content"][0]["text"] for r in lines(tmp_path / "a" / "test.jsonl")}
+    assert not train & test
+
+
+def test_dedupe_and_drop_reasons(tmp_path: Path) -> None:
+    rows = qa(20) + qa(5) + [{"q": None, "a": "x"}, {"q": ["a"], "a": "x"}, {"q": "", "a": "y"}]
+    source = SourceSpec(str(write_jsonl(tmp_path / "d.jsonl", rows)))
+    result = prepare(source, QA, NOVA, tmp_path / "o", PrepareOptions(train=20))
+    assert result.counts["train"] == 20
+    assert result.dropped == {"duplicate": 5, "null-value": 1, "not-text": 1, "empty": 1}
+    kept = prepare(source, QA, NOVA, tmp_path / "k", PrepareOptions(train=25, dedupe=False))
+    assert kept.counts["train"] == 25
+
+
+def test_a_template_naming_a_missing_column_writes_nothing(tmp_path: Path) -> None:
+    source = SourceSpec(str(write_jsonl(tmp_path / "d.jsonl", qa(20))))
+    with pytest.raises(DatasetError) as caught:
+        prepare(
+            source,
+            Template(user="{question}", assistant="{a}"),
+            NOVA,
+            tmp_path / "o",
+            PrepareOptions(train=10),
+        )
+    assert "missing-column" in caught.value.message
+    assert "'question'" in caught.value.hint
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_arrow_source_with_a_missing_column(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"q": ["a"] * 10, "a": ["b"] * 10}), tmp_path / "d.parquet")
+    with pytest.raises(TemplateError) as caught:
+        prepare(
+            SourceSpec(str(tmp_path / "d.parquet")),
+            Template(user="{x}", assistant="{a}"),
+            NOVA,
+            tmp_path / "o",
+            PrepareOptions(train=8),
+        )
+    assert "Available columns: q, a" in caught.value.hint
+
+
+def test_a_list_column_counts_the_records_and_shows_one(tmp_path: Path) -> None:
+    rows = [{"q": ["not", "text"], "a": "x"} for _ in range(7)]
+    source = SourceSpec(str(write_jsonl(tmp_path / "d.jsonl", rows)))
+    with pytest.raises(DatasetError) as caught:
+        prepare(source, QA, NOVA, tmp_path / "o", PrepareOptions(train=8))
+    assert "7 not-text" in caught.value.message
+    assert "line 1" in caught.value.hint and "list" in caught.value.hint
+
+
+@pytest.mark.parametrize(
+    ("options", "needle"),
+    [
+        (PrepareOptions(train=20_001), "at most 20,000 training records"),
+        (PrepareOptions(train=3), "at least 8 records"),
+    ],
+)
+def test_sizes_outside_the_model_limits(
+    tmp_path: Path, options: PrepareOptions, needle: str
+) -> None:
+    source = SourceSpec(str(write_jsonl(tmp_path / "d.jsonl", qa(10))))
+    with pytest.raises(ValidationError) as caught:
+        prepare(source, QA, NOVA, tmp_path / "o", options)
+    assert needle in caught.value.message
+    assert not (tmp_path / "o").exists()
+
+
+def test_haiku_validation_limit(tmp_path: Path) -> None:
+    source = SourceSpec(str(write_jsonl(tmp_path / "d.jsonl", qa(10))))
+    with pytest.raises(ValidationError) as caught:
+        prepare(source, QA, HAIKU, tmp_path / "o", PrepareOptions(train=100, validation=1001))
+    assert "at most 1,000 validation records" in caught.value.message
+
+
+def test_never_overwrites_silently(tmp_path: Path) -> None:
+    source = SourceSpec(str(write_jsonl(tmp_path / "d.jsonl", qa(40))))
+    out = tmp_path / "o"
+    prepare(source, QA, NOVA, out, PrepareOptions(train=10, seed=1))
+    before = (out / "train.jsonl").read_bytes()
+    with pytest.raises(ValidationError) as caught:
+        prepare(source, QA, NOVA, out, PrepareOptions(train=10, seed=2))
+    assert "already holds prepared files" in caught.value.message
+    assert (out / "train.jsonl").read_bytes() == before
+    prepare(source, QA, NOVA, out, PrepareOptions(train=10, seed=2, overwrite=True))
+    assert (out / "train.jsonl").read_bytes() != before
+
+
+def test_cancel_writes_nothing(tmp_path: Path) -> None:
+    source = SourceSpec(str(write_jsonl(tmp_path / "d.jsonl", qa(5000))))
+    with pytest.raises(PrepareCancelled):
+        prepare(source, QA, NOVA, tmp_path / "o", PrepareOptions(train=10), cancelled=lambda: True)
+    assert not (tmp_path / "o").exists() or not list((tmp_path / "o").iterdir())
