@@ -37,6 +37,12 @@ class Run:
     customization_type: str = "FINE_TUNING"
 
     # The data: the dataset, template and prepare steps.
+    source_location: str | None = None
+    """A path or a Hugging Face dataset id."""
+    source_config: str | None = None
+    source_split: str | None = None
+    template_toml: str | None = None
+    """The template as TOML text (plain data, so the run stays JSON)."""
     prepared_dir: str | None = None
     """The folder holding train.jsonl / validation.jsonl / test.jsonl and manifest.json."""
 

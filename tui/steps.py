@@ -39,6 +39,32 @@ def _model_screen() -> Screen[None]:
     return ModelScreen()
 
 
+def _dataset_screen() -> Screen[None]:
+    from screens.dataset import DatasetScreen
+
+    return DatasetScreen()
+
+
+def _template_screen() -> Screen[None]:
+    from screens.template import TemplateScreen
+
+    return TemplateScreen()
+
+
+def _prepare_screen() -> Screen[None]:
+    from screens.prepare import PrepareScreen
+
+    return PrepareScreen()
+
+
+def _needs_dataset(run: Run) -> str | None:
+    return _needs_model(run) or (None if run.source_location else "choose a dataset first")
+
+
+def _needs_template(run: Run) -> str | None:
+    return _needs_dataset(run) or (None if run.template_toml else "write the template first")
+
+
 def _launch_screen() -> Screen[None]:
     from screens.launch import LaunchScreen
 
@@ -76,6 +102,35 @@ STEPS: tuple[Step, ...] = (
         screen=_model_screen,
         blocked=_needs_identity,
         done=lambda run: run.base_model_id is not None,
+    ),
+    Step(
+        id="dataset",
+        title="Dataset",
+        description="Open a Hugging Face dataset, a local JSONL / JSON / CSV / Parquet file, or "
+        "a save_to_disk folder; see its columns, row count and records.",
+        screen=_dataset_screen,
+        blocked=_needs_model,
+        done=lambda run: run.source_location is not None,
+    ),
+    Step(
+        id="template",
+        title="Template",
+        description="Write the system prompt and the user and assistant texts with {column} "
+        "placeholders (or start from a preset), and see each record as the exact JSON line "
+        "Bedrock will get, with its size against the model's limit. Ctrl+] / Ctrl+[ move "
+        "between records.",
+        screen=_template_screen,
+        blocked=_needs_dataset,
+        done=lambda run: run.template_toml is not None,
+    ),
+    Step(
+        id="prepare",
+        title="Prepare",
+        description="Choose sizes inside the model's limits, a maximum length, dedupe and a "
+        "seed, and write train / validation / test JSONL files with a manifest.",
+        screen=_prepare_screen,
+        blocked=_needs_template,
+        done=lambda run: run.prepared_dir is not None,
     ),
     Step(
         id="launch",

@@ -8,14 +8,19 @@ from collections.abc import Callable
 from rich.console import Console
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import DirectoryTree, Static
 
 LONG_RUNNING_GROUPS = frozenset({"watch"})
 """Worker groups that run until their subject ends (a job watcher): never waited for."""
 
 
 def _busy(app: App[None]) -> bool:
-    return any(w.is_running and w.group not in LONG_RUNNING_GROUPS for w in app.workers)
+    return any(
+        w.is_running
+        and w.group not in LONG_RUNNING_GROUPS
+        and not isinstance(w.node, DirectoryTree)  # its loader waits for work forever
+        for w in app.workers
+    )
 
 
 async def settle(

@@ -1,0 +1,246 @@
+"""Prepare the files: sizes inside the model's limits, a maximum length, dedupe, a seed; runs in a
+worker with a progress bar and Cancel, and never overwrites prepared files without asking."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, ProgressBar, Static, Switch
+from textual.worker import get_current_worker
+
+from core.catalog import BaseModel, Customization, CustomizationType, find_model
+from core.errors import ValidationError
+from core.prepare import (
+    PrepareOptions,
+    PrepareResult,
+    check_sizes,
+    default_sizes,
+    existing_outputs,
+    prepare,
+)
+from core.sources import SourceSpec
+from core.templates import template_from_dict
+from screens.base import StepScreen
+from screens.confirm import ConfirmScreen
+
+
+def _number(text: str, field: str) -> int | None:
+    text = text.strip().replace(",", "").replace("_", "")
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValidationError(f"{field} must be a whole number, not '{text}'.") from None
+    if value < 0:
+        raise ValidationError(f"{field} cannot be negative.")
+    return value
+
+
+class PrepareScreen(StepScreen):
+    """Render, filter, sample and split into train / validation / test files."""
+
+    STEP_ID = "prepare"
+    STEP_TITLE = "Prepare the files"
+    CSS_PATH = "../tui/styles/prepare.tcss"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._model: BaseModel | None = None
+        self._custom: Customization | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Label("Prepare the training files", classes="step-heading")
+        yield Static("", id="limits-line")
+        with Horizontal(id="sizes-row"):
+            for field_id, label in (
+                ("train", "Train"),
+                ("validation", "Validation"),
+                ("test", "Test"),
+            ):
+                with Vertical(classes="size-field"):
+                    yield Label(label, classes="field-label")
+                    yield Input(id=field_id, type="integer")
+        with Horizontal(id="filters-row"):
+            with Vertical(classes="size-field"):
+                yield Label("Max characters", classes="field-label")
+                yield Input(id="max-chars", type="integer")
+            with Vertical(classes="size-field"):
+                yield Label("or max est. tokens", classes="field-label")
+                yield Input(id="max-tokens", type="integer")
+            with Vertical(classes="size-field"):
+                yield Label("Seed", classes="field-label")
+                yield Input(id="seed", value="42", type="integer")
+            with Vertical(classes="size-field"):
+                yield Label("Remove duplicates", classes="field-label")
+                yield Switch(value=True, id="dedupe")
+        yield Label("Output folder", classes="field-label")
+        yield Input(id="out-dir")
+        yield Static("", id="size-problems")
+        yield ProgressBar(id="progress", show_eta=False)
+        yield Static("", id="prepare-status")
+        with Horizontal(classes="button-row"):
+            yield Button("Prepare", id="prepare", variant="primary")
+            yield Button("Cancel", id="cancel", disabled=True)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._load()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        if self._model is None or self._model.id != self.host.wizard_run.base_model_id:
+            self._load()
+
+    def _load(self) -> None:
+        run = self.host.wizard_run
+        if not run.base_model_id:
+            return
+        self._model = find_model(run.base_model_id)
+        self._custom = self._model.customization(CustomizationType(run.customization_type))
+        if self._custom is None:
+            return
+        limits = self._custom.limits
+        train, validation, test = default_sizes(limits)
+        self.query_one("#train", Input).value = str(train)
+        self.query_one("#validation", Input).value = str(validation)
+        self.query_one("#test", Input).value = str(test)
+        chars = limits.max_chars_per_record
+        self.query_one("#max-chars", Input).value = str(chars) if chars else ""
+        out = Path.cwd() / "bedrock-tune-data" / (run.run_id or "run")
+        self.query_one("#out-dir", Input).value = run.prepared_dir or str(out)
+        parts = [f"{self._model.name}: {self._custom.data_format.label}"]
+        if limits.min_records:
+            parts.append(f"at least {limits.min_records:,} records")
+        if limits.max_train_records:
+            parts.append(f"at most {limits.max_train_records:,} training")
+        if limits.max_validation_records:
+            parts.append(f"{limits.max_validation_records:,} validation")
+        if not limits.validation_data_supported:
+            parts.append("no validation data")
+        self.query_one("#limits-line", Static).update(", ".join(parts))
+        self._check()
+
+    def options(self, *, overwrite: bool = False) -> PrepareOptions:
+        """The options as typed (ValidationError for a field that is not a number)."""
+        return PrepareOptions(
+            train=_number(self.query_one("#train", Input).value, "Train") or 0,
+            validation=_number(self.query_one("#validation", Input).value, "Validation") or 0,
+            test=_number(self.query_one("#test", Input).value, "Test") or 0,
+            max_chars=_number(self.query_one("#max-chars", Input).value, "Max characters"),
+            max_tokens=_number(self.query_one("#max-tokens", Input).value, "Max tokens"),
+            dedupe=self.query_one("#dedupe", Switch).value,
+            seed=_number(self.query_one("#seed", Input).value, "Seed") or 0,
+            overwrite=overwrite,
+        )
+
+    @on(Input.Changed)
+    def _check(self) -> list[str]:
+        if self._model is None:
+            return ["choose a model first"]
+        try:
+            problems = check_sizes(
+                self._model,
+                CustomizationType(self.host.wizard_run.customization_type),
+                self.options(),
+            )
+        except ValidationError as error:
+            problems = [error.message]
+        panel = self.query_one("#size-problems", Static)
+        panel.update(Text("\n".join(f"✘ {p}" for p in problems), style="red") if problems else "")
+        self.query_one("#prepare", Button).disabled = bool(problems)
+        return problems
+
+    @on(Button.Pressed, "#prepare")
+    def _prepare_pressed(self) -> None:
+        if self._check():
+            return
+        out = Path(self.query_one("#out-dir", Input).value.strip() or ".").expanduser()
+        present = existing_outputs(out)
+        if not present:
+            self._start(out, overwrite=False)
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._start(out, overwrite=True)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Replace the prepared files?",
+                f"{out} already holds {', '.join(present)}. Preparing again replaces them.",
+                "Replace",
+            ),
+            confirmed,
+        )
+
+    def _start(self, out: Path, *, overwrite: bool) -> None:
+        self.clear_error()
+        self.query_one("#prepare", Button).disabled = True
+        self.query_one("#cancel", Button).disabled = False
+        self.query_one("#progress", ProgressBar).update(total=None, progress=0)
+        self.query_one("#prepare-status", Static).update("Preparing...")
+        self.run_prepare(out, self.options(overwrite=overwrite))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="prepare", name="prepare")
+    def run_prepare(self, out: Path, options: PrepareOptions) -> PrepareResult:
+        """Prepare in a thread; progress goes to the bar, Cancel stops it with nothing written."""
+        worker = get_current_worker()
+        run = self.host.wizard_run
+        assert self._model is not None and run.source_location and run.template_toml
+        template = template_from_dict(tomllib.loads(run.template_toml))
+
+        def progress(done: int, total: int | None, what: str) -> None:
+            self.app.call_from_thread(self._progress, done, total, what)
+
+        return prepare(
+            SourceSpec(run.source_location, run.source_config, run.source_split),
+            template,
+            self._model,
+            out,
+            options,
+            kind=CustomizationType(run.customization_type),
+            progress=progress,
+            cancelled=lambda: worker.is_cancelled,
+        )
+
+    def _progress(self, done: int, total: int | None, what: str) -> None:
+        self.query_one("#progress", ProgressBar).update(total=total, progress=done)
+        amount = f"{done:,} of {total:,}" if total else f"{done:,}"
+        self.query_one("#prepare-status", Static).update(f"{what}: {amount}")
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        for worker in self.workers:
+            if worker.group == "prepare":
+                worker.cancel()
+        self._idle("Cancelled: nothing was written.")
+
+    def _idle(self, message: str | Text) -> None:
+        self.query_one("#prepare", Button).disabled = False
+        self.query_one("#cancel", Button).disabled = True
+        self.query_one("#prepare-status", Static).update(message)
+
+    def worker_succeeded(self, name: str, result: object) -> None:
+        if name != "prepare" or not isinstance(result, PrepareResult):
+            return
+        bar = self.query_one("#progress", ProgressBar)
+        bar.update(total=1, progress=1)
+        text = Text("✔ Prepared in ", style="green")
+        text.append(str(result.out_dir), style="bold")
+        text.append(": " + ", ".join(f"{n} {k}" for k, n in result.counts.items()))
+        if result.dropped:
+            dropped = ", ".join(f"{n:,} {r}" for r, n in sorted(result.dropped.items()))
+            text.append(f"\ndropped {dropped} (of {result.examined:,} examined)", style="dim")
+        self._idle(text)
+        self.host.update_run(prepared_dir=str(result.out_dir))
+        self.notify("Files prepared.", title="Prepare")
+
+    def worker_failed(self, name: str, error: BaseException) -> None:
+        self._idle(Text("Preparation failed; nothing was written.", style="red"))
+        self.show_error(error)
