@@ -464,10 +464,11 @@ def run_forever(
     host: str = "127.0.0.1",
     on_ready: Callable[[Sandbox], None] | None = None,
     stop_event: threading.Event | None = None,
+    job_seconds: float = 60.0,
 ) -> None:
     """Serve until `stop_event` is set (or KeyboardInterrupt), for `bedrock-tune sandbox`."""
     event = stop_event or threading.Event()
-    with Sandbox(host=host, port=port) as sandbox:
+    with Sandbox(host=host, port=port, job_seconds=job_seconds) as sandbox:
         if on_ready is not None:
             on_ready(sandbox)
         while not event.wait(0.5):

@@ -109,6 +109,7 @@ class CredentialsScreen(StepScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.query_one("#sources", OptionList).focus()
         self.discover()
 
     # ------------------------------------------------------------------ discovery

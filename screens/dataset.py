@@ -113,6 +113,7 @@ class DatasetScreen(StepScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#columns", DataTable).add_columns("name", "type")
+        self.query_one("#source", Input).focus()
         run = self.host.wizard_run
         if run.source_location:
             self.query_one("#source", Input).value = run.source_location

@@ -176,6 +176,7 @@ class ModelScreen(StepScreen):
         super().on_mount()
         table = self.query_one("#models", DataTable)
         table.add_columns("", "Model", "Provider", "Types", "Tokens/record", "$ / 1K tokens")
+        table.focus()
         self.action_reload()
 
     def on_screen_resume(self) -> None:

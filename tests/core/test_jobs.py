@@ -338,6 +338,7 @@ def test_metrics_parse_tolerates_partial_files() -> None:
             "JSONL",
         ),
         ("Maximum input token count 4919 exceeds limit of 4096", "longer"),
+        ("Could not assume provided IAM role. Check the trust policy.", "trust policy"),
         ("Encountered an internal error when processing the request.", "service side"),
     ],
 )

@@ -19,6 +19,12 @@ def register(subparsers: Any) -> None:
         "127.0.0.1 until Ctrl+C. Point any AWS SDK or CLI at it with the printed environment.",
     )
     parser.add_argument("--port", type=int, default=4566, help="port to listen on (default 4566)")
+    parser.add_argument(
+        "--job-seconds",
+        type=float,
+        default=60.0,
+        help="how long a customization job takes in the sandbox (default 60)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -36,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     try:
-        run_forever(args.port, on_ready=ready)
+        run_forever(args.port, on_ready=ready, job_seconds=args.job_seconds)
     except KeyboardInterrupt:
         print("\nSandbox stopped.")
     return EXIT_OK

@@ -1,0 +1,101 @@
+"""What a customization will cost: training tokens x epochs x the model's price per 1,000 tokens,
+storage per month, and inference (provisioned throughput per hour, on-demand per token).
+
+Prices come from the catalog with their date; unknown prices stay unknown (None) and are said
+to be unknown, never guessed. Every price can be overridden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from core.catalog import BaseModel
+from core.tokens import estimate_tokens
+
+
+@dataclass(frozen=True)
+class TokenCount:
+    """Estimated tokens of a prepared training file."""
+
+    records: int
+    tokens: int
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """The costs of one customization (USD; None where the price is unknown)."""
+
+    training_tokens: int
+    epochs: int
+    price_per_1k: float | None
+    training_cost: float | None
+    storage_per_month: float
+    provisioned_per_hour: float | None
+    on_demand_input_per_1k: float | None
+    on_demand_output_per_1k: float | None
+    prices_as_of: str
+
+
+def _texts(record: object) -> list[str]:
+    """Every string in a training record (system, contents, prompt, completion, input)."""
+    if isinstance(record, str):
+        return [record]
+    if isinstance(record, dict):
+        return [
+            t
+            for key, value in record.items()
+            if key != "schemaVersion" and key != "role"
+            for t in _texts(value)
+        ]
+    if isinstance(record, list):
+        return [t for item in record for t in _texts(item)]
+    return []
+
+
+def count_file_tokens(
+    path: Path, chars_per_token: float, cancelled: Callable[[], bool] = lambda: False
+) -> TokenCount:
+    """Estimate the tokens of a prepared JSONL file (streamed; bad lines are skipped here, the
+    validator reports them)."""
+    records = tokens = 0
+    with path.open("rb") as stream:
+        for number, line in enumerate(stream):
+            if number % 10_000 == 0 and cancelled():
+                break
+            if not line.strip():
+                continue
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            records += 1
+            tokens += estimate_tokens("".join(_texts(record)), chars_per_token)
+    return TokenCount(records, tokens)
+
+
+def estimate(
+    model: BaseModel,
+    training_tokens: int,
+    epochs: int,
+    *,
+    price_per_1k: float | None = None,
+) -> Estimate:
+    """Training, storage and inference costs (`price_per_1k` overrides the catalog's)."""
+    pricing = model.pricing
+    price = price_per_1k if price_per_1k is not None else pricing.training_per_1k_tokens
+    cost = None if price is None else training_tokens * epochs / 1000 * price
+    return Estimate(
+        training_tokens=training_tokens,
+        epochs=epochs,
+        price_per_1k=price,
+        training_cost=cost,
+        storage_per_month=pricing.storage_per_month,
+        provisioned_per_hour=pricing.provisioned_per_hour,
+        on_demand_input_per_1k=pricing.on_demand_input_per_1k,
+        on_demand_output_per_1k=pricing.on_demand_output_per_1k,
+        prices_as_of=pricing.as_of,
+    )

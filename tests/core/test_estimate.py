@@ -1,0 +1,41 @@
+"""Cost estimates: the formula, overrides, unknown prices, token counts of prepared files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core.catalog import find_model
+from core.estimate import count_file_tokens, estimate
+
+
+def test_training_cost_is_tokens_times_epochs_times_price() -> None:
+    nova = find_model("amazon.nova-micro-v1:0:128k")  # $0.001 per 1K tokens
+    result = estimate(nova, training_tokens=2_000_000, epochs=2)
+    assert result.training_cost == pytest.approx(4.0)
+    assert result.storage_per_month == 1.95
+    assert estimate(nova, 1000, 1, price_per_1k=0.5).training_cost == pytest.approx(0.5)
+
+
+def test_unknown_prices_stay_unknown() -> None:
+    haiku = find_model("anthropic.claude-3-haiku-20240307-v1:0:200k")
+    result = estimate(haiku, 1000, 2)
+    assert result.price_per_1k is None and result.training_cost is None
+    assert result.on_demand_input_per_1k == 0.00025
+
+
+def test_count_file_tokens(tmp_path: Path) -> None:
+    path = tmp_path / "train.jsonl"
+    record = {
+        "system": "x" * 60,
+        "messages": [
+            {"role": "user", "content": "y" * 120},
+            {"role": "assistant", "content": "z" * 60},
+        ],
+    }
+    path.write_text((json.dumps(record) + "\n") * 3 + "not json\n")
+    counted = count_file_tokens(path, chars_per_token=6.0)
+    assert counted.records == 3
+    assert counted.tokens == 3 * 40  # 240 characters / 6 per record
