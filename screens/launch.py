@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 from rich.syntax import Syntax
 from rich.text import Text
@@ -20,6 +21,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from core.catalog import BaseModel, Customization, CustomizationType, find_model
 from core.errors import BedrockTuneError, ValidationError
+from core.estimate import TokenCount, count_file_tokens, estimate
 from core.jobs import RUN_TAG, JobRequest, check_request, launch, new_client_request_token
 from core.run import Run
 from screens.base import StepScreen
@@ -60,6 +62,7 @@ class LaunchScreen(StepScreen):
         super().__init__()
         self._model: BaseModel | None = None
         self._customization: Customization | None = None
+        self._tokens: TokenCount | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Label("Launch the customization job", classes="step-heading")
@@ -161,6 +164,14 @@ class LaunchScreen(StepScreen):
             if hp.note:
                 box.mount(Static(Text(hp.note, style="dim"), classes="hp-note"))
         self.call_after_refresh(self._refresh_summary)
+        train = Path(run.prepared_dir) / "train.jsonl" if run.prepared_dir else None
+        if train is not None and train.is_file() and self._customization is not None:
+            self.count_tokens(train, self._customization.limits.chars_per_token)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="tokens", name="tokens")
+    def count_tokens(self, path: Path, chars_per_token: float) -> TokenCount:
+        """Estimate the training file's tokens for the cost summary."""
+        return count_file_tokens(path, chars_per_token)
 
     # ------------------------------------------------------------------ the request
 
@@ -249,6 +260,20 @@ class LaunchScreen(StepScreen):
             if price is not None
             else "unknown for this model: check the Bedrock pricing page\n"
         )
+        if self._tokens is not None:
+            epoch_count = int(epochs) if epochs and epochs.isdigit() else 1
+            cost = estimate(self._model, self._tokens.tokens, epoch_count)
+            text.append("Training data  ", style="bold")
+            text.append(
+                f"{self._tokens.records:,} records, about {self._tokens.tokens:,} tokens "
+                "(estimated)\n"
+            )
+            text.append("Estimated cost ", style="bold")
+            text.append(
+                f"${cost.training_cost:,.2f} for training\n"
+                if cost.training_cost is not None
+                else "unknown (no price for this model)\n"
+            )
         text.append("Storage        ", style="bold")
         text.append(
             f"${self._model.pricing.storage_per_month:g} per month while the model exists\n"
@@ -329,11 +354,16 @@ class LaunchScreen(StepScreen):
         return launch(context, request, self._model)
 
     def worker_succeeded(self, name: str, result: object) -> None:
+        if name == "tokens" and isinstance(result, TokenCount):
+            self._tokens = result
+            self._refresh_summary()
         if name == "launch" and isinstance(result, str):
             self.host.update_run(job_arn=result, job_status="InProgress")
             self.notify(f"Job launched: {result}", title="Customization job")
             self.host.next_step(self.STEP_ID)
 
     def worker_failed(self, name: str, error: BaseException) -> None:
+        if name == "tokens":
+            return  # the summary then says nothing about tokens; launching still works
         self.query_one("#launch", Button).disabled = False
         self.show_error(error)

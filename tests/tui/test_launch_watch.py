@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.widgets import Button, DataTable, Input, Sparkline
 
 from core.sandbox import Sandbox
@@ -31,7 +33,8 @@ async def start_in_sandbox(clock: Clock) -> BedrockTuneApp:
     )
 
 
-async def test_launch_then_watch_to_completed() -> None:
+async def test_launch_then_watch_to_completed(tmp_path: Path) -> None:
+    (tmp_path / "train.jsonl").write_bytes(GOOD)
     clock = Clock()
     app = await start_in_sandbox(clock)
     async with app.run_test(size=(160, 60)) as pilot:
@@ -46,6 +49,7 @@ async def test_launch_then_watch_to_completed() -> None:
             training_uri="s3://bt-data/run/train.jsonl",
             output_uri="s3://bt-data/run/output/",
             role_arn="arn:aws:iam::123456789012:role/bedrock-tune-role",
+            prepared_dir=str(tmp_path),
         )
         app.go_to_step("launch")
         await settle(pilot, lambda: app.screen.query("#hp-epochCount").first() is not None)
@@ -60,6 +64,8 @@ async def test_launch_then_watch_to_completed() -> None:
         await settle(pilot)
         assert not screen.query_one("#launch", Button).disabled
         assert '"epochCount": "2"' in text_of(app, "#request-json")
+        await settle(pilot, lambda: "Estimated cost" in text_of(app, "#summary"))
+        assert "8 records" in text_of(app, "#summary")
         await pilot.press("ctrl+l")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.click("#confirm-yes")
