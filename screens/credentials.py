@@ -110,7 +110,9 @@ class CredentialsScreen(StepScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#sources", OptionList).focus()
-        self.discover()
+        # After the first paint: discovery imports botocore, which would hold the GIL and delay
+        # the first frame.
+        self.call_after_refresh(self.discover)
 
     # ------------------------------------------------------------------ discovery
 

@@ -20,16 +20,13 @@ from textual.worker import Worker, WorkerState
 
 from core.aws import AwsContext, Identity
 from core.errors import BedrockTuneError, ConnectionFailedError, describe_unexpected
-from core.jobs import find_launched_job
-from core.registry import Registry, RunRecord, new_run_id
 from core.run import Run, Target
 from screens.base import LaunchOptions, StepScreen
-from screens.help import HelpScreen
-from screens.resume import ResumeScreen
 from tui.steps import STEPS, step_by_id
 from tui.widgets.step_sidebar import StepState
 
 if TYPE_CHECKING:
+    from core.registry import Registry, RunRecord
     from core.sandbox import Sandbox
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -91,6 +88,8 @@ class BedrockTuneApp(App[None]):
     def registry(self) -> Registry:
         """The local registry of runs and resources."""
         if self._run_registry is None:
+            from core.registry import Registry
+
             self._run_registry = Registry()
         return self._run_registry
 
@@ -119,6 +118,8 @@ class BedrockTuneApp(App[None]):
         if changed_place and self._run.job_arn is None:
             updates["base_model_id"] = None  # a model chosen for another account/region
         if self._run.run_id is None:
+            from core.registry import new_run_id
+
             updates["run_id"] = new_run_id()
         self.update_run(**updates)
 
@@ -171,7 +172,7 @@ class BedrockTuneApp(App[None]):
         for step in STEPS:
             self.add_mode(step.id, step.screen)
         self.switch_mode(STEPS[0].id)
-        self.find_resumable()
+        self.call_after_refresh(self.find_resumable)
 
     # ------------------------------------------------------------------ resume
 
@@ -181,6 +182,8 @@ class BedrockTuneApp(App[None]):
         return self.registry().runs_in_progress()
 
     def _offer_resume(self, records: list[RunRecord]) -> None:
+        from screens.resume import ResumeScreen
+
         def chosen(run_id: str | None) -> None:
             record = next((r for r in records if r.id == run_id), None)
             if record is not None:
@@ -218,6 +221,8 @@ class BedrockTuneApp(App[None]):
             raise
         if run.job_arn is None and run.job_name and run.client_request_token:
             # The process died right after launching: find the job this token created.
+            from core.jobs import find_launched_job
+
             arn = find_launched_job(context, run.job_name, run.client_request_token)
             run = run.evolve(job_arn=arn)
         return context, identity, run
@@ -258,6 +263,8 @@ class BedrockTuneApp(App[None]):
 
     def action_help(self) -> None:
         """Show what the current step does and the keys."""
+        from screens.help import HelpScreen  # Markdown is slow to import: not before first paint
+
         if isinstance(self.screen, HelpScreen):
             return
         step = step_by_id(self._current)

@@ -1,0 +1,70 @@
+"""TUI first paint: from the first line of a script to the moment Textual reports the app ready
+(first screen composed and painted), for bedrock-tune and for a Textual hello-world app measured
+the same way. Budget (DESIGN.md §8): <= 1.3x. Interpreter start-up is the same for both and is
+left out; imports are in."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+
+from bench._harness import ROOT, print_table, python, ratio_row
+
+READY = """
+import time
+START = time.perf_counter()
+
+async def report_when_ready(pilot):
+    print(time.perf_counter() - START, flush=True)
+    pilot.app.exit()
+"""
+HELLO = (
+    READY
+    + """
+from textual.app import App
+from textual.widgets import Static
+
+class Hello(App[None]):
+    def compose(self):
+        yield Static("Hello, world")
+
+Hello().run(headless=True, size=(120, 40), auto_pilot=report_when_ready)
+"""
+)
+OURS = (
+    READY
+    + """
+from screens.base import LaunchOptions
+from tui.app import BedrockTuneApp
+
+BedrockTuneApp(LaunchOptions(sandbox=True)).run(
+    headless=True, size=(120, 40), auto_pilot=report_when_ready
+)
+"""
+)
+RUNS = 7
+
+
+def _median(code: str) -> float:
+    env = {**os.environ, "AWS_EC2_METADATA_DISABLED": "true"}
+    times = []
+    for _ in range(RUNS):
+        done = subprocess.run(
+            [python(), "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, check=True
+        )
+        times.append(float(done.stdout.strip().splitlines()[0]))
+    return statistics.median(times)
+
+
+def main() -> bool:
+    hello = _median(HELLO)
+    ours = _median(OURS)
+    row, ok = ratio_row("time to first paint (median of 7)", ours, hello, 1.3, "s")
+    print_table("TUI first paint (vs a Textual hello-world app)", [row])
+    return ok
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() else 1)
