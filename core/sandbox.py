@@ -12,6 +12,9 @@ What the layer does (the `EMULATIONS` table below is the one list of it):
 * bedrock `GetModelCustomizationJob` / `StopModelCustomizationJob` by ARN: moto routes the job
   identifier with `[^/]+`, so an ARN (which holds slashes) never matches; we rewrite it to the
   job name, which is what moto keys jobs by.
+* provisioned throughput, custom model deployments and bedrock-runtime Converse
+  (`core/sandbox_inference.py`): Creating, then InService / Active; the two no-commitment PT
+  quota; honest answers (a custom model answers with its most similar training record).
 * customization jobs play out (`core/sandbox_jobs.py`): phases advance, metrics CSVs appear,
   the job completes in `job_seconds` (or fails in validation on a bad training file), and
   GetCustomModel reports `modelStatus`.
@@ -37,6 +40,7 @@ from urllib.parse import parse_qs, unquote
 
 from core.aws import StaticCredentials
 from core.errors import BedrockTuneError
+from core.sandbox_inference import InferenceSimulator
 from core.sandbox_jobs import JobSimulator
 
 SANDBOX_ACCOUNT_ID = "123456789012"
@@ -234,6 +238,100 @@ def _custom_model(request: SandboxRequest, sandbox: Sandbox) -> PassThrough:
     return PassThrough(path, decorate)
 
 
+def _answer(result: tuple[int, Any]) -> Reply:
+    status, body = result
+    if status >= 400:
+        error_type, message = body
+        return Reply(status, {"message": message}, error_type)
+    return Reply(status, body)
+
+
+def _json_body(request: SandboxRequest) -> dict[str, Any]:
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+@emulates("bedrock", "POST", r"/provisioned-model-throughput/?", "CreateProvisionedModelThroughput")
+def _create_pt(request: SandboxRequest, sandbox: Sandbox) -> Reply:
+    body = _json_body(request)
+    model = str(body.get("modelId", ""))
+    if not model.startswith("arn:") and not _custom_model_exists(sandbox, request.region, model):
+        return not_found(f"The model {model} was not found.")
+    return _answer(sandbox.inference.create_throughput(request.region, sandbox.account_id, body))
+
+
+@emulates("bedrock", "GET", r"/provisioned-model-throughputs/?", "ListProvisionedModelThroughputs")
+def _list_pt(request: SandboxRequest, sandbox: Sandbox) -> Reply:
+    return _answer(sandbox.inference.list_throughputs())
+
+
+@emulates("bedrock", "(GET|DELETE)", r"/provisioned-model-throughput/(?P<id>.+)", "Get/Delete a PT")
+def _one_pt(request: SandboxRequest, sandbox: Sandbox) -> Reply:
+    key = unquote(request.match.group("id"))
+    if request.method == "DELETE":
+        return _answer(sandbox.inference.delete("pt", key))
+    return _answer(sandbox.inference.get_throughput(key))
+
+
+_DEPLOYMENTS = r"/model-customization/custom-model-deployments"
+
+
+@emulates("bedrock", "POST", _DEPLOYMENTS + "/?", "CreateCustomModelDeployment")
+def _create_deployment(request: SandboxRequest, sandbox: Sandbox) -> Reply:
+    body = _json_body(request)
+    model = str(body.get("modelArn", ""))
+    status = sandbox.jobs.custom_model_status(sandbox.account_id, request.region, model)
+    if status is None:
+        return not_found(f"The custom model {model} was not found.")
+    if status != "Active":
+        return validation_error(f"The custom model {model} is not Active (it is {status}).")
+    return _answer(sandbox.inference.create_deployment(request.region, sandbox.account_id, body))
+
+
+@emulates("bedrock", "GET", _DEPLOYMENTS + "/?", "ListCustomModelDeployments")
+def _list_deployments(request: SandboxRequest, sandbox: Sandbox) -> Reply:
+    return _answer(sandbox.inference.list_deployments())
+
+
+@emulates("bedrock", "(GET|DELETE)", _DEPLOYMENTS + r"/(?P<id>.+)", "Get/Delete a deployment")
+def _one_deployment(request: SandboxRequest, sandbox: Sandbox) -> Reply:
+    key = unquote(request.match.group("id"))
+    if request.method == "DELETE":
+        return _answer(sandbox.inference.delete("deployment", key))
+    return _answer(sandbox.inference.get_deployment(key))
+
+
+def _custom_model_exists(sandbox: Sandbox, region: str, name: str) -> bool:
+    return sandbox.jobs.custom_model_status(sandbox.account_id, region, name) is not None
+
+
+@emulates("bedrock", "POST", r"/model/(?P<model>.+)/converse", "Converse (honest sandbox answers)")
+def _converse(request: SandboxRequest, sandbox: Sandbox) -> Reply:
+    from core.catalog import builtin_models
+
+    model_id = unquote(request.match.group("model"))
+    if any(model_id == m.id for m in builtin_models()):
+        # As Bedrock does: a customization id is not an inference id.
+        return not_found("Model not found.")
+    if ":custom-model/" in model_id:
+        return validation_error(
+            "A custom model cannot be invoked directly: buy provisioned throughput or create a "
+            "custom model deployment, and use its ARN as the model id."
+        )
+    served, why_not = sandbox.inference.served_model(model_id)
+    if why_not:
+        return Reply(429, {"message": why_not}, "ModelNotReadyException")
+    records = None
+    if served is not None:
+        records = sandbox.jobs.training_records(sandbox.account_id, request.region, served)
+    elif ":provisioned-model/" in model_id or ":custom-model-deployment/" in model_id:
+        return not_found(f"{model_id} was not found.")
+    return _answer(sandbox.inference.converse(model_id, _json_body(request), records))
+
+
 # --------------------------------------------------------------------------- the WSGI layer
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d+/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request")
@@ -370,12 +468,16 @@ class Sandbox:
     """How long a customization job takes here, from creation to Completed."""
     clock: Callable[[], float] = time.time
     """The clock jobs play out by (tests pass a fake one)."""
+    ready_seconds: float = 20.0
+    """How long a provisioned throughput or a deployment takes to become ready here."""
     jobs: JobSimulator = field(init=False, repr=False)
+    inference: InferenceSimulator = field(init=False, repr=False)
     _server: Any = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.jobs = JobSimulator(self.job_seconds, self.clock)
+        self.inference = InferenceSimulator(self.ready_seconds, self.clock)
 
     def start(self) -> Sandbox:
         """Start serving in a daemon thread (port 0 picks a free port). Returns self."""
@@ -420,6 +522,7 @@ class Sandbox:
 
         moto_api_backend.reset()
         self.jobs = JobSimulator(self.job_seconds, self.clock)
+        self.inference = InferenceSimulator(self.ready_seconds, self.clock)
 
     def stop(self) -> None:
         """Stop serving and free the port."""

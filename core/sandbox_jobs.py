@@ -263,6 +263,38 @@ class JobSimulator:
             details[key] = entry
         return details
 
+    def custom_model_status(self, account_id: str, region: str, model: str) -> str | None:
+        """Creating / Active / Failed for a custom model name or ARN; None when unknown."""
+        self.advance(account_id, region)
+        backend = self._bedrock(account_id, region)
+        found = next(
+            (m for m in backend.custom_models.values() if model in (m.model_name, m.model_arn)),
+            None,
+        )
+        if found is None:
+            return None
+        job = backend.model_customization_jobs.get(found.job_name)
+        status = getattr(job, "status", "Completed")
+        return {"Completed": "Active", "InProgress": "Creating"}.get(status, "Failed")
+
+    def training_records(self, account_id: str, region: str, model: str) -> list[dict[str, Any]]:
+        """The training records of a custom model (for its sandbox answers)."""
+        from core.sandbox_inference import parse_records
+
+        backend = self._bedrock(account_id, region)
+        found = next(
+            (m for m in backend.custom_models.values() if model in (m.model_name, m.model_arn)),
+            None,
+        )
+        if found is None:
+            return []
+        bucket, key = _bucket_key(found.training_data_config.get("s3Uri", ""))
+        try:
+            data = self._s3(account_id).get_object(bucket, key)
+        except Exception:
+            return []
+        return parse_records(data.value) if data is not None else []
+
     def decorate_model(self, account_id: str, region: str, body: dict[str, Any]) -> dict[str, Any]:
         """Add `modelStatus` to GetCustomModel (Creating until its job completes)."""
         job_name = str(body.get("jobName", ""))

@@ -1,0 +1,157 @@
+"""Provisioned throughput, deployments and Converse in the sandbox, over HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from core.aws import AwsContext
+from core.catalog import find_model
+from core.jobs import JobRequest, get_job, launch, new_client_request_token
+from core.sandbox import Sandbox
+
+NOVA = "amazon.nova-micro-v1:0:128k"
+RECORDS = [
+    ("How do I reset my password?", "Open Settings, then Security, then Reset password."),
+    ("Where is my invoice?", "Invoices are under Billing, in the Documents tab."),
+]
+
+
+class Clock:
+    t = 50.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def context(clock: Clock) -> Iterator[AwsContext]:
+    with Sandbox(job_seconds=10, ready_seconds=30, clock=clock) as sandbox:
+        yield AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials, "us-east-1")
+
+
+def trained_model(context: AwsContext, clock: Clock) -> str:
+    s3 = context.client("s3")
+    s3.create_bucket(Bucket="bt-inference")
+    lines = [
+        {
+            "schemaVersion": "bedrock-conversation-2024",
+            "messages": [
+                {"role": "user", "content": [{"text": q}]},
+                {"role": "assistant", "content": [{"text": a}]},
+            ],
+        }
+        for q, a in RECORDS
+    ]
+    s3.put_object(
+        Bucket="bt-inference",
+        Key="t.jsonl",
+        Body="".join(json.dumps(r) + "\n" for r in lines).encode(),
+    )
+    arn = launch(
+        context,
+        JobRequest(
+            job_name="inf-job",
+            custom_model_name="inf-model",
+            base_model_id=NOVA,
+            role_arn="arn:aws:iam::123456789012:role/r",
+            training_uri="s3://bt-inference/t.jsonl",
+            output_uri="s3://bt-inference/out/",
+            client_request_token=new_client_request_token(),
+        ),
+        find_model(NOVA),
+    )
+    clock.t += 20
+    model = get_job(context, arn).output_model_arn
+    assert model
+    return model
+
+
+def ask(context: AwsContext, model_id: str, text: str) -> dict[str, Any]:
+    response: dict[str, Any] = context.client("bedrock-runtime").converse(
+        modelId=model_id,
+        messages=[{"role": "user", "content": [{"text": text}]}],
+        inferenceConfig={"maxTokens": 200},
+    )
+    return response
+
+
+def test_provisioned_throughput_then_chat(context: AwsContext, clock: Clock) -> None:
+    model = trained_model(context, clock)
+    bedrock = context.client("bedrock")
+    pt = bedrock.create_provisioned_model_throughput(
+        modelUnits=1, provisionedModelName="inf-pt", modelId=model
+    )["provisionedModelArn"]
+    assert bedrock.get_provisioned_model_throughput(provisionedModelId=pt)["status"] == "Creating"
+    with pytest.raises(ClientError) as early:
+        ask(context, pt, "reset password")
+    assert early.value.response["Error"]["Code"] == "ModelNotReadyException"
+    clock.t += 31
+    assert bedrock.get_provisioned_model_throughput(provisionedModelId=pt)["status"] == "InService"
+    answer = ask(context, pt, "I forgot my password, how can I reset it?")
+    text = answer["output"]["message"]["content"][0]["text"]
+    assert "most similar training record" in text
+    assert "Reset password" in text
+    assert answer["usage"]["totalTokens"] > 0 and answer["stopReason"] == "end_turn"
+    bedrock.delete_provisioned_model_throughput(provisionedModelId=pt)
+    assert bedrock.list_provisioned_model_throughputs()["provisionedModelSummaries"] == []
+
+
+def test_two_no_commitment_throughputs_at_most(context: AwsContext, clock: Clock) -> None:
+    model = trained_model(context, clock)
+    bedrock = context.client("bedrock")
+    for name in ("pt-1", "pt-2"):
+        bedrock.create_provisioned_model_throughput(
+            modelUnits=1, provisionedModelName=name, modelId=model
+        )
+    with pytest.raises(ClientError) as caught:
+        bedrock.create_provisioned_model_throughput(
+            modelUnits=1, provisionedModelName="pt-3", modelId=model
+        )
+    assert caught.value.response["Error"]["Code"] == "ServiceQuotaExceededException"
+
+
+def test_deployment_needs_an_active_model(context: AwsContext, clock: Clock) -> None:
+    model = trained_model(context, clock)
+    bedrock = context.client("bedrock")
+    arn = bedrock.create_custom_model_deployment(modelDeploymentName="inf-dep", modelArn=model)[
+        "customModelDeploymentArn"
+    ]
+    assert bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=arn)["status"] == (
+        "Creating"
+    )
+    clock.t += 31
+    summaries = bedrock.list_custom_model_deployments()["modelDeploymentSummaries"]
+    assert [s["status"] for s in summaries] == ["Active"]
+    assert (
+        "Invoices"
+        in ask(context, arn, "where can I find the invoice")["output"]["message"]["content"][0][
+            "text"
+        ]
+    )
+    with pytest.raises(ClientError) as caught:
+        bedrock.create_custom_model_deployment(
+            modelDeploymentName="x",
+            modelArn="arn:aws:bedrock:us-east-1:123456789012:custom-model/nope",
+        )
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_base_models_and_the_customization_id(context: AwsContext) -> None:
+    text = ask(context, "us.amazon.nova-micro-v1:0", "hi")["output"]["message"]["content"][0][
+        "text"
+    ]
+    assert text.startswith("[sandbox: base model us.amazon.nova-micro-v1:0]")
+    with pytest.raises(ClientError) as caught:
+        ask(context, NOVA, "hi")
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert "Model not found" in caught.value.response["Error"]["Message"]
