@@ -1,0 +1,97 @@
+"""Serving a custom model in the sandbox: options per model, create, poll, quota, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from core.aws import AwsContext
+from core.catalog import find_model
+from core.deploy import (
+    create_deployment,
+    create_throughput,
+    delete_serving,
+    deployment_options,
+    get_serving,
+    list_serving,
+)
+from core.errors import QuotaExceededError
+from core.jobs import JobRequest, get_job, launch, new_client_request_token
+from core.sandbox import Sandbox
+
+NOVA = "amazon.nova-micro-v1:0:128k"
+
+
+class Clock:
+    t = 10.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def context(clock: Clock) -> Iterator[AwsContext]:
+    with Sandbox(job_seconds=10, ready_seconds=30, clock=clock) as sandbox:
+        yield AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials, "us-east-1")
+
+
+def model_arn(context: AwsContext, clock: Clock) -> str:
+    context.client("s3").create_bucket(Bucket="bt-deploy")
+    context.client("s3").put_object(Bucket="bt-deploy", Key="t.jsonl", Body=b'{"a": 1}\n')
+    arn = launch(
+        context,
+        JobRequest(
+            job_name="dep-job",
+            custom_model_name="dep-model",
+            base_model_id=NOVA,
+            role_arn="arn:aws:iam::123456789012:role/r",
+            training_uri="s3://bt-deploy/t.jsonl",
+            output_uri="s3://bt-deploy/out/",
+            client_request_token=new_client_request_token(),
+        ),
+        find_model(NOVA),
+    )
+    clock.t += 20
+    output = get_job(context, arn).output_model_arn
+    assert output
+    return output
+
+
+def test_options_follow_the_catalog() -> None:
+    nova = [p.kind for p in deployment_options(find_model(NOVA))]
+    assert nova == ["custom-model-deployment", "provisioned-throughput"]
+    haiku = deployment_options(find_model("anthropic.claude-3-haiku-20240307-v1:0:200k"))
+    assert [p.kind for p in haiku] == ["provisioned-throughput"]
+    assert haiku[0].hourly_cost is None  # unknown, said so
+    assert deployment_options(find_model(NOVA))[0].hourly_cost == 0.0
+
+
+def test_throughput_lifecycle_and_quota(context: AwsContext, clock: Clock) -> None:
+    model = model_arn(context, clock)
+    first = create_throughput(context, model, "bt-pt-1", new_client_request_token())
+    assert get_serving(context, "provisioned-throughput", first).status == "Creating"
+    clock.t += 31
+    assert get_serving(context, "provisioned-throughput", first).ready
+    create_throughput(context, model, "bt-pt-2", new_client_request_token())
+    with pytest.raises(QuotaExceededError) as caught:
+        create_throughput(context, model, "bt-pt-3", new_client_request_token())
+    assert "bt-pt-1" in caught.value.message and "bt-pt-2" in caught.value.message
+    assert "teardown" in caught.value.hint
+    delete_serving(context, "provisioned-throughput", first)
+    assert [s.name for s in list_serving(context)] == ["bt-pt-2"]
+
+
+def test_deployment_lifecycle(context: AwsContext, clock: Clock) -> None:
+    model = model_arn(context, clock)
+    arn = create_deployment(context, model, "bt-dep", new_client_request_token())
+    clock.t += 31
+    serving = get_serving(context, "custom-model-deployment", arn)
+    assert serving.ready and serving.name == "bt-dep" and serving.model_arn == model
+    delete_serving(context, "custom-model-deployment", arn)
+    assert list_serving(context) == []
