@@ -77,11 +77,12 @@ class SandboxRequest:
 
 @dataclass(frozen=True)
 class Reply:
-    """A response we make ourselves."""
+    """A response we make ourselves (JSON, or raw event-stream bytes when `stream`)."""
 
     status: int
     body: Any
     error_type: str | None = None
+    stream: bool = False
 
 
 @dataclass(frozen=True)
@@ -308,7 +309,12 @@ def _custom_model_exists(sandbox: Sandbox, region: str, name: str) -> bool:
     return sandbox.jobs.custom_model_status(sandbox.account_id, region, name) is not None
 
 
-@emulates("bedrock", "POST", r"/model/(?P<model>.+)/converse", "Converse (honest sandbox answers)")
+@emulates(
+    "bedrock",
+    "POST",
+    r"/model/(?P<model>.+)/converse(?P<stream>-stream)?",
+    "Converse / ConverseStream (honest sandbox answers)",
+)
 def _converse(request: SandboxRequest, sandbox: Sandbox) -> Reply:
     from core.catalog import builtin_models
 
@@ -329,7 +335,28 @@ def _converse(request: SandboxRequest, sandbox: Sandbox) -> Reply:
         records = sandbox.jobs.training_records(sandbox.account_id, request.region, served)
     elif ":provisioned-model/" in model_id or ":custom-model-deployment/" in model_id:
         return not_found(f"{model_id} was not found.")
-    return _answer(sandbox.inference.converse(model_id, _json_body(request), records))
+    reply = _answer(sandbox.inference.converse(model_id, _json_body(request), records))
+    if request.match.group("stream") and reply.status == 200:
+        return Reply(200, _stream_events(reply.body), stream=True)
+    return reply
+
+
+def _stream_events(body: dict[str, Any]) -> bytes:
+    """A Converse answer as ConverseStream events, a few words per delta."""
+    from core.eventstream import event
+
+    text = body["output"]["message"]["content"][0]["text"]
+    words = text.split(" ")
+    frames = [event("messageStart", {"role": "assistant"})]
+    for start in range(0, len(words), 3):
+        piece = " ".join(words[start : start + 3]) + (" " if start + 3 < len(words) else "")
+        frames.append(
+            event("contentBlockDelta", {"delta": {"text": piece}, "contentBlockIndex": 0})
+        )
+    frames.append(event("contentBlockStop", {"contentBlockIndex": 0}))
+    frames.append(event("messageStop", {"stopReason": body["stopReason"]}))
+    frames.append(event("metadata", {"usage": body["usage"], "metrics": body["metrics"]}))
+    return b"".join(frames)
 
 
 # --------------------------------------------------------------------------- the WSGI layer
@@ -427,9 +454,10 @@ def _read_body(environ: dict[str, Any]) -> bytes:
 
 
 def _respond(reply: Reply, start_response: Callable[..., Any]) -> list[bytes]:
-    payload = json.dumps(reply.body, default=str).encode()
+    payload = reply.body if reply.stream else json.dumps(reply.body, default=str).encode()
+    content_type = "application/vnd.amazon.eventstream" if reply.stream else "application/json"
     headers = [
-        ("Content-Type", "application/json"),
+        ("Content-Type", content_type),
         ("Content-Length", str(len(payload))),
         ("x-amzn-RequestId", "sandbox"),
     ]
