@@ -12,4 +12,6 @@ COMMANDS: tuple[str, ...] = (
     "preview",
     "prepare",
     "jobs",
+    "deploy",
+    "chat",
 )

@@ -1,0 +1,94 @@
+"""`deploy`, `undeploy` and `chat` against a sandbox reached through AWS_ENDPOINT_URL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from core.aws import AwsContext
+from core.catalog import find_model
+from core.jobs import JobRequest, get_job, launch, new_client_request_token
+from core.registry import Registry
+from core.sandbox import Sandbox, sandbox_environment
+from tui.cli import main
+
+NOVA = "amazon.nova-micro-v1:0:128k"
+
+
+class Clock:
+    t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def model(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    with Sandbox(job_seconds=10, ready_seconds=30, clock=clock) as sandbox:
+        for key, value in sandbox_environment(sandbox).items():
+            monkeypatch.setenv(key, value)
+        context = AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials)
+        context.client("s3").create_bucket(Bucket="bt-chat")
+        record = {"prompt": "What is the refund window?", "completion": "Thirty days."}
+        context.client("s3").put_object(
+            Bucket="bt-chat", Key="t.jsonl", Body=(json.dumps(record) + "\n").encode()
+        )
+        arn = launch(
+            context,
+            JobRequest(
+                job_name="chat-job",
+                custom_model_name="chat-model",
+                base_model_id=NOVA,
+                role_arn="arn:aws:iam::123456789012:role/r",
+                training_uri="s3://bt-chat/t.jsonl",
+                output_uri="s3://bt-chat/out/",
+                client_request_token=new_client_request_token(),
+            ),
+            find_model(NOVA),
+        )
+        clock.t += 20
+        output = get_job(context, arn).output_model_arn
+        assert output
+        yield output
+
+
+def test_provisioned_needs_confirmation(model: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["deploy", model, "--provisioned", "--no-wait"]) == 1
+    assert "--yes" in capsys.readouterr().err
+    assert Registry().resources() == []
+
+
+def test_deploy_chat_undeploy(model: str, clock: Clock, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["deploy", model, "--on-demand", "--name", "bt-dep", "--no-wait", "--json"]) == 0
+    deployed = json.loads(capsys.readouterr().out)
+    assert deployed["status"] == "Creating"
+    [resource] = Registry().resources()
+    assert resource.billable and resource.identifier == deployed["arn"]
+    clock.t += 31
+    assert (
+        main(
+            [
+                "chat",
+                deployed["arn"],
+                "--prompt",
+                "refund window?",
+                "--compare",
+                "us.amazon.nova-micro-v1:0",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "model: [sandbox: answer of the most similar training record] Thirty days." in out
+    assert "base: [sandbox: base model us.amazon.nova-micro-v1:0]" in out
+    assert main(["undeploy", "bt-dep"]) == 0
+    assert "no longer bills" in capsys.readouterr().out
+    assert Registry().resources() == []
+    assert main(["undeploy", "bt-dep"]) == 2

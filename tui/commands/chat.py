@@ -1,0 +1,76 @@
+"""`bedrock-tune chat`: talk to a deployed custom model (or a base model), optionally next to the
+base model, with the training template's system prompt."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from core.chat import Answer, Settings, Turn, converse_stream
+from core.templates import load_template
+from tui.commands._common import EXIT_OK, add_aws_options, aws_context
+
+
+def register(subparsers: Any) -> None:
+    """Add the `chat` parser."""
+    parser = subparsers.add_parser(
+        "chat",
+        help="chat with a deployed model (streamed), optionally compared with the base model",
+        description="Send messages with the Converse API and stream the answer. MODEL is a "
+        "provisioned throughput or deployment ARN, or a base model's inference id.",
+    )
+    add_aws_options(parser, suppress=True)
+    parser.add_argument("model", metavar="MODEL_OR_DEPLOYMENT")
+    parser.add_argument("--compare", metavar="BASE_ID", help="also ask this base model")
+    parser.add_argument("--template", help="use this template's system prompt (TOML or preset:)")
+    parser.add_argument("--system", help="a system prompt (overrides --template)")
+    parser.add_argument("--prompt", help="ask once and exit (else an interactive chat)")
+    parser.add_argument("--max-tokens", type=int, default=512)
+    parser.add_argument("--temperature", type=float, default=0.7)
+    parser.add_argument("--top-p", type=float, default=0.9)
+    parser.set_defaults(handler=run)
+
+
+def _ask(
+    context: Any, model: str, system: str, turns: list[Turn], settings: Settings, label: str
+) -> Answer:
+    sys.stdout.write(f"{label}: ")
+    final = Answer("", None, None, None, "")
+    for piece in converse_stream(context, model, system, turns, settings):
+        if isinstance(piece, Answer):
+            final = piece
+        else:
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+    cut = "  [the stream was cut: partial answer]" if final.cut else ""
+    tokens = f"{final.input_tokens} in / {final.output_tokens} out" if final.output_tokens else ""
+    latency = f", {final.latency_ms} ms" if final.latency_ms else ""
+    sys.stdout.write(f"{cut}\n  ({tokens}{latency})\n")
+    return final
+
+
+def run(args: argparse.Namespace) -> int:
+    """One question with --prompt, else a loop until an empty line or Ctrl+D."""
+    system = args.system or (load_template(args.template).system if args.template else "")
+    settings = Settings(args.max_tokens, args.temperature, args.top_p)
+    with aws_context(args) as context:
+        history: list[Turn] = []
+        while True:
+            if args.prompt is not None:
+                question = args.prompt
+            else:
+                try:
+                    question = input("you> ").strip()
+                except EOFError:
+                    break
+                if not question:
+                    break
+            history.append(Turn("user", question))
+            answer = _ask(context, args.model, system, history, settings, "model")
+            if args.compare:
+                _ask(context, args.compare, system, [Turn("user", question)], settings, "base")
+            history.append(Turn("assistant", answer.text))
+            if args.prompt is not None:
+                break
+    return EXIT_OK
