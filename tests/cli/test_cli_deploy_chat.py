@@ -92,3 +92,35 @@ def test_deploy_chat_undeploy(model: str, clock: Clock, capsys: pytest.CaptureFi
     assert "no longer bills" in capsys.readouterr().out
     assert Registry().resources() == []
     assert main(["undeploy", "bt-dep"]) == 2
+
+
+def test_evaluate_against_the_base(
+    tmp_path: object, model: str, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    test = folder / "test.jsonl"
+    test.write_text(
+        json.dumps({"prompt": "What is the refund window?", "completion": "Thirty days."}) + "\n"
+    )
+    assert main(["deploy", model, "--on-demand", "--name", "bt-eval", "--no-wait"]) == 0
+    clock.t += 31
+    arn = Registry().resources()[0].identifier
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                arn,
+                "--test",
+                str(test),
+                "--compare",
+                "us.amazon.nova-micro-v1:0",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "tuned  ROUGE-1" in out and "base   ROUGE-1" in out
+    assert (folder / "evaluation.json").is_file() and (folder / "evaluation.csv").is_file()

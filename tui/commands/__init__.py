@@ -14,4 +14,5 @@ COMMANDS: tuple[str, ...] = (
     "jobs",
     "deploy",
     "chat",
+    "evaluate",
 )
