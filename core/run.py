@@ -65,6 +65,12 @@ class Run:
     custom_model_arn: str | None = None
     job_status: str | None = None
 
+    # Serving: the deploy and chat steps.
+    serving_kind: str | None = None
+    """`provisioned-throughput` or `custom-model-deployment`."""
+    serving_arn: str | None = None
+    serving_status: str | None = None
+
     def evolve(self, **changes: Any) -> Run:
         """A copy with `changes` applied."""
         return replace(self, **changes)

@@ -26,6 +26,7 @@ from tui.widgets.status_header import StatusHeader
 from tui.widgets.step_sidebar import StepSidebar, StepState
 
 if TYPE_CHECKING:
+    from core.registry import Registry
     from core.sandbox import Sandbox
 
 
@@ -75,6 +76,9 @@ class WizardHost(Protocol):
 
     def next_step(self, after: str) -> None:
         """Show the step after `after`, if there is one."""
+
+    def registry(self) -> Registry:
+        """The local registry of runs and resources."""
 
 
 class StepScreen(Screen[None]):

@@ -81,6 +81,18 @@ def _needs_model(run: Run) -> str | None:
     return _needs_identity(run) or (None if run.base_model_id else "choose a base model first")
 
 
+def _deploy_screen() -> Screen[None]:
+    from screens.deploy import DeployScreen
+
+    return DeployScreen()
+
+
+def _needs_custom_model(run: Run) -> str | None:
+    return _needs_identity(run) or (
+        None if run.custom_model_arn else "a completed customization job first"
+    )
+
+
 def _needs_identity(run: Run) -> str | None:
     return None if run.identity_checked else "check your credentials first"
 
@@ -151,6 +163,16 @@ STEPS: tuple[Step, ...] = (
         screen=_watch_screen,
         blocked=_needs_identity,
         done=lambda run: run.job_status == "Completed",
+    ),
+    Step(
+        id="deploy",
+        title="Deploy",
+        description="Serve the custom model: an on-demand deployment where the model supports "
+        "it (no idle cost), else provisioned throughput (billed every hour until deleted, "
+        "confirmed with its price). Every billable resource is recorded at once.",
+        screen=_deploy_screen,
+        blocked=_needs_custom_model,
+        done=lambda run: run.serving_status in ("Active", "InService"),
     ),
 )
 

@@ -1,0 +1,183 @@
+"""Deploy the custom model: the options the model has, each with its cost and time to be ready;
+provisioned throughput only after a confirmation that repeats its hourly price. Creation is
+polled like a job; every billable resource goes into the registry at once."""
+
+from __future__ import annotations
+
+import time
+from typing import cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Button, Label, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from core.catalog import find_model
+from core.deploy import (
+    DeploymentPlan,
+    Kind,
+    Serving,
+    create_deployment,
+    create_throughput,
+    deployment_options,
+    get_serving,
+)
+from core.errors import BedrockTuneError
+from core.jobs import new_client_request_token
+from core.registry import ResourceRecord
+from screens.base import StepScreen
+from screens.confirm import ConfirmScreen
+
+
+def _cost(plan: DeploymentPlan) -> str:
+    if plan.kind == "custom-model-deployment":
+        low, high = plan.per_token
+        if low is None or high is None:
+            return "per token (price unknown), nothing while idle"
+        return f"${low:g} / ${high:g} per 1K input / output tokens, nothing while idle"
+    if plan.hourly_cost is None:
+        return "per hour (price not in the catalog: check the Bedrock pricing page)"
+    return f"${plan.hourly_cost:,.2f} per hour, every hour until deleted"
+
+
+class DeployScreen(StepScreen):
+    """Choose how to serve the model, confirm, and wait until it is ready."""
+
+    STEP_ID = "deploy"
+    STEP_TITLE = "Deploy"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._plans: list[DeploymentPlan] = []
+
+    def compose_body(self) -> ComposeResult:
+        yield Label("How should the custom model be served?", classes="step-heading")
+        yield Static("", id="deploy-model")
+        yield OptionList(id="plans")
+        yield Static("", id="deploy-status")
+        with Horizontal(classes="button-row"):
+            yield Button("Deploy", id="deploy", variant="primary")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._load()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self._load()
+
+    def _load(self) -> None:
+        run = self.host.wizard_run
+        if not run.base_model_id or not run.custom_model_arn:
+            return
+        model = find_model(run.base_model_id)
+        self._plans = deployment_options(model)
+        self.query_one("#deploy-model", Static).update(
+            Text.assemble(("Custom model ", "bold"), run.custom_model_arn)
+        )
+        plans = self.query_one("#plans", OptionList)
+        plans.clear_options()
+        for plan in self._plans:
+            label = Text(plan.label, style="bold")
+            label.append(f"\n  {_cost(plan)}; ready in {plan.ready_in}\n  {plan.note}", style="dim")
+            plans.add_option(Option(label, id=plan.kind))
+        plans.highlighted = 0
+        if run.serving_arn:
+            self.query_one("#deploy", Button).disabled = True
+            self.watch_serving(run.serving_kind or "provisioned-throughput", run.serving_arn)
+
+    def _plan(self) -> DeploymentPlan | None:
+        plans = self.query_one("#plans", OptionList)
+        if plans.highlighted is None or not self._plans:
+            return None
+        return self._plans[plans.highlighted]
+
+    @on(Button.Pressed, "#deploy")
+    def _deploy_pressed(self) -> None:
+        plan = self._plan()
+        if plan is None:
+            return
+        if plan.kind == "custom-model-deployment":
+            self._start(plan)
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._start(plan)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Buy provisioned throughput?",
+                f"It bills {_cost(plan)}, whether you use it or not, until you delete it "
+                "(the Teardown step, or `bedrock-tune undeploy`).",
+                "Buy it",
+            ),
+            confirmed,
+        )
+
+    def _start(self, plan: DeploymentPlan) -> None:
+        self.clear_error()
+        self.query_one("#deploy", Button).disabled = True
+        self.query_one("#deploy-status", Static).update(f"Creating the {plan.label.lower()}...")
+        self.create(plan)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="deploy", name="create")
+    def create(self, plan: DeploymentPlan) -> tuple[str, str]:
+        """Create it; the caller records it as billable before anything else."""
+        context = self.host.aws_context()
+        run = self.host.wizard_run
+        if context is None or run.custom_model_arn is None:
+            raise BedrockTuneError("No AWS context or model.", hint="Finish the earlier steps.")
+        name = f"bt-{(run.custom_model_name or 'model')}"[:60]
+        token = new_client_request_token()
+        if plan.kind == "provisioned-throughput":
+            arn = create_throughput(context, run.custom_model_arn, name, token)
+        else:
+            arn = create_deployment(context, run.custom_model_arn, name, token)
+        return plan.kind, arn
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="watch", name="poll-serving")
+    def watch_serving(self, kind: str, arn: str) -> Serving | None:
+        """Poll until ready (or failed)."""
+        worker = get_current_worker()
+        interval = self.host.launch.poll_interval
+        while not worker.is_cancelled:
+            context = self.host.aws_context()
+            if context is None:
+                return None
+            serving = get_serving(context, cast(Kind, kind), arn)
+            self.app.call_from_thread(self._show, serving)
+            if serving.ready or serving.status == "Failed":
+                return serving
+            time.sleep(interval)
+        return None
+
+    def _show(self, serving: Serving) -> None:
+        style = "bold green" if serving.ready else "yellow"
+        text = Text(f"{serving.name}: {serving.status}", style=style)
+        if serving.failure_message:
+            text.append(f"\n{serving.failure_message}", style="red")
+        self.query_one("#deploy-status", Static).update(text)
+        if serving.ready and self.host.wizard_run.serving_status != serving.status:
+            self.host.update_run(serving_status=serving.status)
+            self.app.bell()
+            self.notify(f"{serving.name} is ready.", title="Deploy")
+
+    def worker_succeeded(self, name: str, result: object) -> None:
+        if name == "create" and isinstance(result, tuple):
+            kind, arn = result
+            run = self.host.wizard_run
+            self.host.registry().add_resource(
+                ResourceRecord(
+                    kind, arn, run.region or "", run.account_id or "", run.run_id, billable=True
+                )
+            )
+            self.host.update_run(serving_kind=kind, serving_arn=arn, serving_status="Creating")
+            self.watch_serving(kind, arn)
+
+    def worker_failed(self, name: str, error: BaseException) -> None:
+        self.query_one("#deploy", Button).disabled = False
+        self.show_error(error)

@@ -1,0 +1,85 @@
+"""The deploy step in the sandbox: options with costs, the provisioned-throughput confirmation,
+creation polled to ready, and the billable resource recorded at once."""
+
+from __future__ import annotations
+
+from textual.widgets import OptionList
+
+from core.catalog import find_model
+from core.jobs import JobRequest, get_job, launch, new_client_request_token
+from core.registry import Registry
+from core.sandbox import Sandbox
+from screens.base import LaunchOptions
+from screens.confirm import ConfirmScreen
+from tests.tui.helpers import settle, text_of
+from tui.app import BedrockTuneApp
+
+NOVA = "amazon.nova-micro-v1:0:128k"
+
+
+class Clock:
+    t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+async def test_deploy_on_demand_and_the_pt_confirmation() -> None:
+    clock = Clock()
+    app = BedrockTuneApp(
+        LaunchOptions(sandbox=True, poll_interval=0.05),
+        sandbox_factory=lambda: Sandbox(job_seconds=10, ready_seconds=30, clock=clock),
+    )
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
+        context = app.aws_context()
+        assert context is not None
+        context.client("s3").create_bucket(Bucket="bt-deploy-ui")
+        context.client("s3").put_object(Bucket="bt-deploy-ui", Key="t.jsonl", Body=b'{"a": 1}\n')
+        arn = launch(
+            context,
+            JobRequest(
+                job_name="ui-job",
+                custom_model_name="ui-model",
+                base_model_id=NOVA,
+                role_arn="arn:aws:iam::123456789012:role/r",
+                training_uri="s3://bt-deploy-ui/t.jsonl",
+                output_uri="s3://bt-deploy-ui/o/",
+                client_request_token=new_client_request_token(),
+            ),
+            find_model(NOVA),
+        )
+        clock.t += 20
+        model = get_job(context, arn).output_model_arn
+        app.update_run(
+            base_model_id=NOVA,
+            custom_model_arn=model,
+            custom_model_name="ui-model",
+            job_arn=arn,
+            job_status="Completed",
+        )
+        app.go_to_step("deploy")
+        await settle(pilot, lambda: app.screen.query_one("#plans", OptionList).option_count == 2)
+        assert "nothing while idle" in str(
+            app.screen.query_one("#plans", OptionList).get_option_at_index(0).prompt
+        )
+        # Provisioned throughput asks first, with its price; Cancel buys nothing.
+        app.screen.query_one("#plans", OptionList).highlighted = 1
+        await pilot.click("#deploy")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "until you delete it" in text_of(app, "#confirm-message")
+        await pilot.click("#confirm-no")
+        await settle(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        assert Registry().resources() == []
+        # On demand: created, recorded as billable at once, polled to Active.
+        app.screen.query_one("#plans", OptionList).highlighted = 0
+        button = app.screen.query_one("#deploy")
+        await settle(pilot, lambda: not button.has_class("-active"))  # its press animation
+        await pilot.click("#deploy")
+        await settle(pilot, lambda: app.wizard_run.serving_arn is not None)
+        [resource] = Registry().resources()
+        assert resource.billable and resource.kind == "custom-model-deployment"
+        assert "Creating" in text_of(app, "#deploy-status")
+        clock.t += 31
+        await settle(pilot, lambda: app.wizard_run.serving_status == "Active")
+        assert "Active" in text_of(app, "#deploy-status")
