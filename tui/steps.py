@@ -87,6 +87,17 @@ def _deploy_screen() -> Screen[None]:
     return DeployScreen()
 
 
+def _chat_screen() -> Screen[None]:
+    from screens.chat import ChatScreen
+
+    return ChatScreen()
+
+
+def _needs_serving(run: Run) -> str | None:
+    ready = run.serving_status in ("Active", "InService")
+    return _needs_identity(run) or (None if ready else "deploy the model first")
+
+
 def _needs_custom_model(run: Run) -> str | None:
     return _needs_identity(run) or (
         None if run.custom_model_arn else "a completed customization job first"
@@ -173,6 +184,16 @@ STEPS: tuple[Step, ...] = (
         screen=_deploy_screen,
         blocked=_needs_custom_model,
         done=lambda run: run.serving_status in ("Active", "InService"),
+    ),
+    Step(
+        id="chat",
+        title="Chat",
+        description="Talk to the deployed model (streamed) with the system prompt it was "
+        "trained with; compare mode sends each message to the base model too and shows both "
+        "answers with latency and tokens. Load a test record to see its reference answer.",
+        screen=_chat_screen,
+        blocked=_needs_serving,
+        done=lambda run: False,
     ),
 )
 

@@ -1,0 +1,209 @@
+"""Chat with the deployed model, streaming, with the system prompt it was trained with; in compare
+mode each message also goes to the base model (by its inference id) and both answers show side
+by side with latency and tokens. A test record can be loaded, with its reference answer."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Input, Label, Static, Switch, TextArea
+
+from core.aws import AwsContext
+from core.catalog import find_model
+from core.chat import Answer, Settings, Turn, base_inference_id, converse_stream
+from core.errors import BedrockTuneError, ValidationError
+from core.evaluate import load_test_records
+from screens.base import StepScreen
+
+
+class Transcript(VerticalScroll):
+    """One side of the conversation."""
+
+    DEFAULT_CSS = """
+    Transcript { height: 1fr; border: round $panel; padding: 0 1; }
+    Transcript > Static { margin-bottom: 1; }
+    """
+
+    def add(self, text: Text) -> Static:
+        """Append a message and scroll to it."""
+        widget = Static(text)
+        self.mount(widget)
+        self.scroll_end(animate=False)
+        return widget
+
+
+class ChatScreen(StepScreen):
+    """The chat, with the optional base-model comparison."""
+
+    STEP_ID = "chat"
+    STEP_TITLE = "Chat"
+    CSS_PATH = "../tui/styles/chat.tcss"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._history: list[Turn] = []
+        self._test_index = 0
+        self._live: dict[str, tuple[Static, list[str]]] = {}
+
+    def compose_body(self) -> ComposeResult:
+        yield Label("Chat with your model", classes="step-heading")
+        yield Static("", id="chat-models")
+        with Horizontal(id="chat-settings"):
+            yield Label("Compare with the base model", classes="inline-label")
+            yield Switch(value=True, id="compare")
+            yield Label("max tokens", classes="inline-label")
+            yield Input("512", id="max-tokens", type="integer")
+            yield Label("temperature", classes="inline-label")
+            yield Input("0.7", id="temperature", type="number")
+            yield Label("top p", classes="inline-label")
+            yield Input("0.9", id="top-p", type="number")
+        yield Label("System prompt (from the template)", classes="field-label")
+        yield TextArea(id="system", soft_wrap=True)
+        with Horizontal(id="transcripts"):
+            with Vertical():
+                yield Label("Tuned model", classes="field-label")
+                yield Transcript(id="tuned")
+            with Vertical(id="base-column"):
+                yield Label("Base model", classes="field-label")
+                yield Transcript(id="base")
+        yield Static("", id="reference")
+        with Horizontal(id="chat-input-row"):
+            yield Input(placeholder="Your message (Enter sends)", id="message")
+            yield Button("Send", id="send", variant="primary")
+            yield Button("Load test record", id="load-test")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        run = self.host.wizard_run
+        if run.template_toml:
+            system = tomllib.loads(run.template_toml).get("system", "")
+            self.query_one("#system", TextArea).text = str(system)
+        self._show_models()
+        self.query_one("#message", Input).focus()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self._show_models()
+
+    def _models(self) -> tuple[str | None, str | None]:
+        run = self.host.wizard_run
+        base = base_inference_id(find_model(run.base_model_id)) if run.base_model_id else None
+        return run.serving_arn, base
+
+    def _show_models(self) -> None:
+        tuned, base = self._models()
+        self.query_one("#chat-models", Static).update(
+            Text.assemble(
+                ("Tuned ", "bold"), tuned or "not deployed", ("   Base ", "bold"), base or "-"
+            )
+        )
+
+    def _settings(self) -> Settings:
+        try:
+            return Settings(
+                int(self.query_one("#max-tokens", Input).value or 512),
+                float(self.query_one("#temperature", Input).value or 0.7),
+                float(self.query_one("#top-p", Input).value or 0.9),
+            )
+        except ValueError:
+            raise ValidationError(
+                "Max tokens, temperature and top p must be numbers.",
+                hint="For example 512, 0.7 and 0.9.",
+            ) from None
+
+    @on(Switch.Changed, "#compare")
+    def _compare_changed(self, event: Switch.Changed) -> None:
+        self.query_one("#base-column").display = event.value
+
+    @on(Input.Submitted, "#message")
+    @on(Button.Pressed, "#send")
+    def send(self) -> None:
+        """Send the message to the tuned model (and the base model in compare mode)."""
+        box = self.query_one("#message", Input)
+        question = box.value.strip()
+        tuned, base = self._models()
+        if not question:
+            return
+        if tuned is None:
+            self.notify("Deploy the model first.", severity="warning")
+            return
+        try:
+            settings = self._settings()
+        except BedrockTuneError as error:
+            self.show_error(error)
+            return
+        self.clear_error()
+        box.value = ""
+        system = self.query_one("#system", TextArea).text
+        self._history.append(Turn("user", question))
+        compare = self.query_one("#compare", Switch).value and base is not None
+        for side in ("tuned", "base") if compare else ("tuned",):
+            transcript = self.query_one(f"#{side}", Transcript)
+            transcript.add(Text(f"you: {question}", style="bold"))
+            self._live[side] = (transcript.add(Text("...", style="dim")), [])
+        history = list(self._history)
+        self.stream("tuned", tuned, system, history, settings)
+        if compare and base:
+            self.stream("base", base, system, [Turn("user", question)], settings)
+
+    @work(thread=True, exit_on_error=False, group="chat")
+    def stream(
+        self, side: str, model: str, system: str, turns: list[Turn], settings: Settings
+    ) -> None:
+        """Stream one model's answer into its transcript."""
+        for piece in converse_stream(self.host_context(), model, system, turns, settings):
+            self.app.call_from_thread(self._piece, side, piece)
+
+    def host_context(self) -> AwsContext:
+        """The AWS context (raises when there is none)."""
+        context = self.host.aws_context()
+        if context is None:
+            raise BedrockTuneError("No AWS context.", hint="Check your credentials first.")
+        return context
+
+    def _piece(self, side: str, piece: str | Answer) -> None:
+        widget, parts = self._live[side]
+        if isinstance(piece, Answer):
+            text = Text(piece.text)
+            details = [
+                f"{piece.latency_ms} ms" if piece.latency_ms else "",
+                f"{piece.input_tokens} in / {piece.output_tokens} out tokens"
+                if piece.output_tokens
+                else "",
+            ]
+            text.append("\n" + ", ".join(d for d in details if d), style="dim")
+            if piece.cut:
+                text.append("\n[the stream was cut: this answer is partial]", style="bold yellow")
+            widget.update(text)
+            if side == "tuned":
+                self._history.append(Turn("assistant", piece.text))
+            return
+        parts.append(piece)
+        widget.update(Text("".join(parts)))
+
+    @on(Button.Pressed, "#load-test")
+    def load_test_record(self) -> None:
+        """Put the next test record's prompt in the box and show its reference answer."""
+        run = self.host.wizard_run
+        path = Path(run.prepared_dir or ".") / "test.jsonl"
+        try:
+            records = load_test_records(path, limit=self._test_index + 1)
+        except BedrockTuneError as error:
+            self.show_error(error)
+            return
+        record = records[min(self._test_index, len(records) - 1)]
+        self._test_index += 1
+        self.query_one("#message", Input).value = record.user
+        self.query_one("#reference", Static).update(
+            Text.assemble(
+                ("Reference answer (line ", "bold"),
+                (str(record.line), "bold"),
+                ("): ", "bold"),
+                record.reference,
+            )
+        )

@@ -1,0 +1,94 @@
+"""The chat step in compare mode, in the sandbox: both answers stream in, side by side."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual.widgets import Input, Static
+
+from core.catalog import find_model
+from core.deploy import create_deployment
+from core.jobs import JobRequest, get_job, launch, new_client_request_token
+from core.sandbox import Sandbox
+from screens.base import LaunchOptions
+from screens.chat import Transcript
+from tests.tui.helpers import settle, text_of
+from tui.app import BedrockTuneApp
+
+NOVA = "amazon.nova-micro-v1:0:128k"
+
+
+class Clock:
+    t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def transcript_text(app: BedrockTuneApp, side: str) -> str:
+    transcript = app.screen.query_one(f"#{side}", Transcript)
+    return " ".join(str(w.content) for w in transcript.query(Static))
+
+
+async def test_compare_mode_chat(tmp_path: Path) -> None:
+    test = tmp_path / "test.jsonl"
+    test.write_text(
+        json.dumps({"prompt": "How long is the refund window?", "completion": "Thirty days."})
+        + "\n"
+    )
+    clock = Clock()
+    app = BedrockTuneApp(
+        LaunchOptions(sandbox=True),
+        sandbox_factory=lambda: Sandbox(job_seconds=10, ready_seconds=5, clock=clock),
+    )
+    async with app.run_test(size=(170, 60)) as pilot:
+        await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
+        context = app.aws_context()
+        assert context is not None
+        context.client("s3").create_bucket(Bucket="bt-chat-ui")
+        context.client("s3").put_object(Bucket="bt-chat-ui", Key="t.jsonl", Body=test.read_bytes())
+        job = launch(
+            context,
+            JobRequest(
+                job_name="chat-ui",
+                custom_model_name="chat-ui-model",
+                base_model_id=NOVA,
+                role_arn="arn:aws:iam::123456789012:role/r",
+                training_uri="s3://bt-chat-ui/t.jsonl",
+                output_uri="s3://bt-chat-ui/o/",
+                client_request_token=new_client_request_token(),
+            ),
+            find_model(NOVA),
+        )
+        clock.t += 20
+        model = get_job(context, job).output_model_arn
+        assert model
+        deployment = create_deployment(context, model, "chat-ui-dep", new_client_request_token())
+        clock.t += 10
+        app.update_run(
+            base_model_id=NOVA,
+            custom_model_arn=model,
+            serving_arn=deployment,
+            serving_kind="custom-model-deployment",
+            serving_status="Active",
+            prepared_dir=str(tmp_path),
+            template_toml='system = "Answer like support."\nuser = "{q}"\nassistant = "{a}"\n',
+        )
+        app.go_to_step("chat")
+        await settle(pilot, lambda: app.current_step == "chat")
+        assert "us.amazon.nova-micro-v1:0" in text_of(app, "#chat-models")  # never the :128k id
+        await pilot.click("#load-test")
+        await settle(pilot, lambda: "Thirty days." in text_of(app, "#reference"))
+        assert app.screen.query_one("#message", Input).value == "How long is the refund window?"
+        app.screen.query_one("#message", Input).focus()
+        await pilot.press("enter")
+        await settle(
+            pilot,
+            lambda: (
+                "tokens" in transcript_text(app, "tuned")
+                and "tokens" in transcript_text(app, "base")
+            ),
+        )
+        assert "Thirty days." in transcript_text(app, "tuned")
+        assert "[sandbox: base model us.amazon.nova-micro-v1:0]" in transcript_text(app, "base")
