@@ -126,6 +126,8 @@ class StepScreen(Screen[None]):
         run = self.host.wizard_run
         header = self.query_one(StatusHeader)
         header.show_where(run.account_id, run.region, run.target == "sandbox")
+        billable = getattr(self.app, "billable", None)
+        header.show_billing(len(billable()) if billable else 0)
         self.query_one(StepSidebar).show_steps(self.host.step_states(self.STEP_ID))
 
     def on_step_sidebar_step_chosen(self, message: StepSidebar.StepChosen) -> None:

@@ -38,7 +38,7 @@ class BedrockTuneApp(App[None]):
     TITLE = "bedrock-tune"
     CSS_PATH = "styles/app.tcss"
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("ctrl+q", "guarded_quit", "Quit", id="quit", priority=True),
         Binding("f1", "help", "Help", id="help-f1", show=False),
     ]
 
@@ -244,6 +244,8 @@ class BedrockTuneApp(App[None]):
             elif worker.name == "reattach" and worker.result:
                 context, identity, run = worker.result
                 self._reattached(context, identity, run)
+            elif worker.name == "delete-billable":
+                self.exit()
         elif event.state == WorkerState.ERROR and worker.error is not None:
             error = describe_unexpected(worker.error)
             self.notify(
@@ -255,6 +257,48 @@ class BedrockTuneApp(App[None]):
             if self._sandbox is not None:
                 self._sandbox.stop()
                 self._sandbox = None
+
+    # ------------------------------------------------------------------ billing guard
+
+    def billable(self) -> list[Any]:
+        """The billable resources the registry holds (provisioned throughput, deployments)."""
+        try:
+            return [r for r in self.registry().resources() if r.billable]
+        except BedrockTuneError:
+            return []
+
+    async def action_guarded_quit(self) -> None:
+        """Quit; when something still bills, say so and offer to delete it first."""
+        billing = self.billable()
+        if not billing:
+            self.exit()
+            return
+        from screens.quit_guard import QuitGuardScreen
+
+        def chosen(choice: str | None) -> None:
+            if choice == "keep":
+                self.exit()
+            elif choice == "delete":
+                self.notify("Deleting what still bills...", title="Quit")
+                self.delete_billable(billing)
+
+        self.push_screen(QuitGuardScreen(billing), chosen)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="quit", name="delete-billable")
+    def delete_billable(self, resources: list[Any]) -> int:
+        """Delete the provisioned throughputs and deployments, then quit."""
+        from core.deploy import delete_serving
+
+        context = self.aws_context()
+        if context is None:
+            raise BedrockTuneError(
+                "No AWS context to delete them with.",
+                hint="Check your credentials, or use `bedrock-tune undeploy NAME`.",
+            )
+        for resource in resources:
+            delete_serving(context, resource.kind, resource.identifier)
+            self.registry().remove_resource(resource.kind, resource.identifier)
+        return len(resources)
 
     def _refresh_chrome(self) -> None:
         screen = self.screen

@@ -11,6 +11,7 @@ from core.registry import Registry
 from core.sandbox import Sandbox
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
+from screens.quit_guard import QuitGuardScreen
 from tests.tui.helpers import settle, text_of
 from tui.app import BedrockTuneApp
 
@@ -83,3 +84,11 @@ async def test_deploy_on_demand_and_the_pt_confirmation() -> None:
         clock.t += 31
         await settle(pilot, lambda: app.wizard_run.serving_status == "Active")
         assert "Active" in text_of(app, "#deploy-status")
+        assert "1 billable resource" in str(app.screen.query_one("#header-billing").render())
+        # Quitting lists what still bills and offers to delete it.
+        await pilot.press("ctrl+q")
+        await settle(pilot, lambda: isinstance(app.screen, QuitGuardScreen))
+        assert "custom-model-deployment" in text_of(app, "#billing-list")
+        await pilot.click("#delete")
+        await settle(pilot, lambda: Registry().resources() == [])
+    assert app.return_code == 0

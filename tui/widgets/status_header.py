@@ -23,6 +23,9 @@ class StatusHeader(Horizontal):
     StatusHeader #header-badge { display: none; background: $warning; color: $background;
         text-style: bold; }
     StatusHeader #header-badge.-on { display: block; }
+    StatusHeader #header-billing { display: none; background: $error; color: $text;
+        text-style: bold; }
+    StatusHeader #header-billing.-on { display: block; }
     """
 
     def __init__(self, step_title: str) -> None:
@@ -32,8 +35,16 @@ class StatusHeader(Horizontal):
     def compose(self) -> ComposeResult:
         yield Label("bedrock-tune", id="header-title")
         yield Label(self._step_title, id="header-step")
+        yield Label("", id="header-billing")
         yield Label("SANDBOX", id="header-badge")
         yield Label("", id="header-where")
+
+    def show_billing(self, count: int) -> None:
+        """Show how many resources are billing (hidden when none)."""
+        label = self.query_one("#header-billing", Label)
+        noun = "resource" if count == 1 else "resources"
+        label.update(f"{count} billable {noun}")
+        label.set_class(count > 0, "-on")
 
     def show_where(self, account: str | None, region: str | None, sandbox: bool) -> None:
         """Update the account / region text and the sandbox badge."""

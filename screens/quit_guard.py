@@ -1,0 +1,66 @@
+"""On quit: what is still billing, and an offer to delete it first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from core.registry import ResourceRecord
+
+QuitChoice = Literal["delete", "keep", "stay"]
+
+
+class QuitGuardScreen(ModalScreen[QuitChoice]):
+    """Lists the billable resources; dismisses with delete / keep / stay."""
+
+    DEFAULT_CSS = """
+    QuitGuardScreen { align: center middle; }
+    QuitGuardScreen > Vertical {
+        width: 84; height: auto; border: thick $error; background: $surface; padding: 1 2;
+    }
+    QuitGuardScreen #quit-buttons { height: auto; margin-top: 1; align-horizontal: right; }
+    QuitGuardScreen Button { margin-left: 2; }
+    """
+    BINDINGS = [Binding("escape", "stay", "Stay", id="quit-stay")]
+
+    def __init__(self, resources: Sequence[ResourceRecord]) -> None:
+        super().__init__()
+        self._resources = list(resources)
+
+    def compose(self) -> ComposeResult:
+        lines = "\n".join(
+            f"- {r.kind}: {r.details.get('name') or r.identifier.rsplit('/', 1)[-1]} ({r.region})"
+            for r in self._resources
+        )
+        with Vertical():
+            yield Label("These still bill while they exist", classes="step-heading")
+            yield Static(lines, id="billing-list")
+            yield Static(
+                "Provisioned throughput bills every hour, used or not. Delete them now, or quit "
+                "and keep them (`bedrock-tune undeploy NAME` deletes one later)."
+            )
+            with Horizontal(id="quit-buttons"):
+                yield Button("Stay", id="stay")
+                yield Button("Quit, keep them", id="keep")
+                yield Button("Delete them and quit", id="delete", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#stay", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        choice: QuitChoice = "stay"
+        if event.button.id == "delete":
+            choice = "delete"
+        elif event.button.id == "keep":
+            choice = "keep"
+        self.dismiss(choice)
+
+    def action_stay(self) -> None:
+        """Do not quit."""
+        self.dismiss("stay")
