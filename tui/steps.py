@@ -93,6 +93,12 @@ def _chat_screen() -> Screen[None]:
     return ChatScreen()
 
 
+def _evaluate_screen() -> Screen[None]:
+    from screens.evaluate import EvaluateScreen
+
+    return EvaluateScreen()
+
+
 def _needs_serving(run: Run) -> str | None:
     ready = run.serving_status in ("Active", "InService")
     return _needs_identity(run) or (None if ready else "deploy the model first")
@@ -192,6 +198,16 @@ STEPS: tuple[Step, ...] = (
         "trained with; compare mode sends each message to the base model too and shows both "
         "answers with latency and tokens. Load a test record to see its reference answer.",
         screen=_chat_screen,
+        blocked=_needs_serving,
+        done=lambda run: False,
+    ),
+    Step(
+        id="evaluate",
+        title="Evaluate",
+        description="Run N test records through the tuned and the base model, score them with "
+        "ROUGE-1/2/L and exact match, see the worst and best records, and save a JSON / CSV "
+        "report beside the test file.",
+        screen=_evaluate_screen,
         blocked=_needs_serving,
         done=lambda run: False,
     ),

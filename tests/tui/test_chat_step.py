@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from textual.widgets import Input, Static
+from textual.widgets import Button, DataTable, Input, Static
 
 from core.catalog import find_model
 from core.deploy import create_deployment
@@ -92,3 +92,12 @@ async def test_compare_mode_chat(tmp_path: Path) -> None:
         )
         assert "Thirty days." in transcript_text(app, "tuned")
         assert "[sandbox: base model us.amazon.nova-micro-v1:0]" in transcript_text(app, "base")
+
+        # Evaluate the same deployment on the test split, against the base model.
+        app.go_to_step("evaluate")
+        await settle(pilot, lambda: app.current_step == "evaluate")
+        app.screen.query_one("#run", Button).press()
+        await settle(pilot, lambda: "Report saved" in text_of(app, "#eval-summary"))
+        assert "Tuned" in text_of(app, "#eval-summary") and "Base" in text_of(app, "#eval-summary")
+        assert app.screen.query_one("#eval-rows", DataTable).row_count == 1
+        assert (tmp_path / "evaluation.json").is_file()
