@@ -14,7 +14,7 @@ from pathlib import Path
 import orjson
 
 from core.catalog import BaseModel
-from core.tokens import estimate_tokens
+from core.validate_rules import record_tokens
 
 
 @dataclass(frozen=True)
@@ -40,27 +40,13 @@ class Estimate:
     prices_as_of: str
 
 
-def _texts(record: object) -> list[str]:
-    """Every string in a training record (system, contents, prompt, completion, input)."""
-    if isinstance(record, str):
-        return [record]
-    if isinstance(record, dict):
-        return [
-            t
-            for key, value in record.items()
-            if key != "schemaVersion" and key != "role"
-            for t in _texts(value)
-        ]
-    if isinstance(record, list):
-        return [t for item in record for t in _texts(item)]
-    return []
-
-
 def count_file_tokens(
     path: Path, chars_per_token: float, cancelled: Callable[[], bool] = lambda: False
 ) -> TokenCount:
     """Estimate the tokens of a prepared JSONL file (streamed; bad lines are skipped here, the
-    validator reports them)."""
+    validator reports them). Records are counted as the validator counts them
+    (`core.validate_rules.record_tokens`); a full validation (`core.validate.validate`) gives
+    the same total in `report.train.stats.total`, with the per-record statistics."""
     records = tokens = 0
     with path.open("rb") as stream:
         for number, line in enumerate(stream):
@@ -73,7 +59,7 @@ def count_file_tokens(
             except orjson.JSONDecodeError:
                 continue
             records += 1
-            tokens += estimate_tokens("".join(_texts(record)), chars_per_token)
+            tokens += record_tokens(record, chars_per_token)
     return TokenCount(records, tokens)
 
 

@@ -45,6 +45,10 @@ class Run:
     """The template as TOML text (plain data, so the run stays JSON)."""
     prepared_dir: str | None = None
     """The folder holding train.jsonl / validation.jsonl / test.jsonl and manifest.json."""
+    validated_ok: bool | None = None
+    """Whether the last validation of the prepared files passed (None: not validated yet)."""
+    validated_dir: str | None = None
+    """The prepared folder that verdict is about (preparing again makes it stale)."""
 
     # Infrastructure and upload.
     bucket: str | None = None

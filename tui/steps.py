@@ -57,6 +57,16 @@ def _prepare_screen() -> Screen[None]:
     return PrepareScreen()
 
 
+def _validate_screen() -> Screen[None]:
+    from screens.validate import ValidateScreen
+
+    return ValidateScreen()
+
+
+def _needs_prepared(run: Run) -> str | None:
+    return _needs_model(run) or (None if run.prepared_dir else "prepare the files first")
+
+
 def _needs_dataset(run: Run) -> str | None:
     return _needs_model(run) or (None if run.source_location else "choose a dataset first")
 
@@ -160,6 +170,17 @@ STEPS: tuple[Step, ...] = (
         screen=_prepare_screen,
         blocked=_needs_template,
         done=lambda run: run.prepared_dir is not None,
+    ),
+    Step(
+        id="validate",
+        title="Validate",
+        description="Check every record against the model's rules (format, roles, reserved "
+        "strings, media, estimated tokens, counts, sizes, names, duplicates), see the token "
+        "statistics and the cost estimate, open the record behind a problem, and fix the data "
+        "into new files. Any JSONL file can be checked too.",
+        screen=_validate_screen,
+        blocked=_needs_prepared,
+        done=lambda run: run.validated_ok is True and run.validated_dir == run.prepared_dir,
     ),
     Step(
         id="launch",

@@ -11,6 +11,7 @@ COMMANDS: tuple[str, ...] = (
     "sandbox",
     "preview",
     "prepare",
+    "validate",
     "jobs",
     "deploy",
     "chat",

@@ -1,0 +1,475 @@
+"""Validate the data: every rule of the model checked in a worker (progress bar, Cancel), the
+token statistics with a small histogram against the limit, the cost estimate, every problem
+grouped by rule, the record behind a problem, and fix-ups that write new files.
+
+Fix-ups on the run's prepared folder write a new folder beside it (`<name>-fixed`: the fixed
+train / validation files, the test file and an extended manifest) and point the run at it, so
+the launch, upload, chat and evaluate steps, which all read `<prepared dir>/train.jsonl`, use
+the fixed data with no change of their own. Fix-ups on any other file write
+`<name>.fixed.jsonl` beside it. Sources are never modified.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static
+from textual.worker import get_current_worker
+
+from core.catalog import BaseModel, CustomizationType, DeploymentOption, find_model
+from core.errors import BedrockTuneError, ValidationError
+from core.estimate import estimate
+from core.fixups import Fix, FixResult, PreparedFix, apply_fix, fix_prepared
+from core.tokens import ESTIMATE_METHOD
+from core.validate import Problem, RuleGroup, ValidationReport, read_record, validate
+from core.validate_rules import rules_for
+from screens.base import StepScreen
+
+_FIX_BUTTONS = {f"fix-{fix.value}": fix for fix in Fix}
+
+
+class ProblemRecordScreen(ModalScreen[None]):
+    """One line of a file with the problems found in it."""
+
+    DEFAULT_CSS = """
+    ProblemRecordScreen { align: center middle; }
+    ProblemRecordScreen > VerticalScroll {
+        width: 90%; height: 85%; border: round $accent; background: $surface; padding: 1 2;
+    }
+    """
+    BINDINGS = [Binding("escape", "dismiss", "Close", id="close-problem-record")]
+
+    def __init__(self, title: str, problems: list[Problem], raw: bytes) -> None:
+        super().__init__()
+        self._title = title
+        self._problems = problems
+        self._raw = raw
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Label(self._title, classes="step-heading")
+            text = Text()
+            for problem in self._problems:
+                style = "red" if problem.severity == "error" else "yellow"
+                text.append(f"{problem.rule}", style=f"bold {style}")
+                if problem.path:
+                    text.append(f" at {problem.path}", style="bold")
+                text.append(f": {problem.message}\n")
+                text.append(f"  {problem.hint}\n", style="dim")
+            yield Static(text, id="record-problems")
+            try:
+                pretty = json.dumps(json.loads(self._raw), indent=2, ensure_ascii=False)
+                body: Syntax | Text = Syntax(pretty, "json", word_wrap=True, theme="ansi_dark")
+            except ValueError:
+                body = Text(self._raw.decode("utf-8", errors="replace") or "(empty line)")
+            yield Static(body, id="record-body")
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def _money(value: float | None, digits: int = 2) -> str:
+    return "unknown" if value is None else f"${value:,.{digits}f}"
+
+
+class ValidateScreen(StepScreen):
+    """Check the prepared files (or any JSONL) against the model's rules."""
+
+    STEP_ID = "validate"
+    STEP_TITLE = "Validate"
+    CSS_PATH = "../tui/styles/validate.tcss"
+
+    BINDINGS = [Binding("ctrl+r", "run_validation", "Validate", id="run-validation")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._report: ValidationReport | None = None
+        self._groups: list[RuleGroup] = []
+        self._shown: list[Problem] = []
+        self._loaded_dir: str | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Label("Check every record before anything is uploaded", classes="step-heading")
+        yield Static(
+            "JSON Lines, the format's schema, roles, reserved strings, media, estimated tokens "
+            "per record against the model's limit, record counts, file sizes and names, "
+            "duplicates. The prepared files are filled in; any other JSONL works too.",
+            classes="step-intro",
+        )
+        with Horizontal(id="validate-files"):
+            yield Input(placeholder="training JSONL", id="validate-train")
+            yield Input(placeholder="validation JSONL (optional)", id="validate-validation")
+        with Horizontal(classes="button-row"):
+            yield Button("Validate", id="validate", variant="primary")
+            yield Button("Cancel", id="cancel-validate", disabled=True)
+        yield ProgressBar(id="validate-progress", show_eta=False)
+        yield Static("", id="validate-status")
+        yield Static("", id="validate-summary")
+        yield Label("Problems by rule", classes="field-label")
+        groups: DataTable[str] = DataTable(id="validate-groups", cursor_type="row")
+        yield groups
+        yield Label(
+            "Problems of the highlighted rule (Enter shows the record)", classes="field-label"
+        )
+        problems: DataTable[str] = DataTable(id="validate-problems", cursor_type="row")
+        yield problems
+        yield Label("Fix-ups (each writes new files; the source is kept)", classes="field-label")
+        with Horizontal(classes="button-row", id="validate-fixups"):
+            for button_id, fix in _FIX_BUTTONS.items():
+                yield Button(fix.label, id=button_id, disabled=True)
+        yield Static("", id="validate-fix-status")
+
+    def on_mount(self) -> None:
+        self.query_one("#validate-groups", DataTable).add_columns(
+            "", "rule", "count", "file", "first lines", "message"
+        )
+        self.query_one("#validate-problems", DataTable).add_columns("line", "path", "message")
+        self._fill_paths()
+
+    def on_screen_resume(self) -> None:
+        self._fill_paths()
+
+    def _fill_paths(self) -> None:
+        """Put the run's prepared files in the inputs (when the prepared folder changed)."""
+        prepared = self.host.wizard_run.prepared_dir
+        if prepared is None or prepared == self._loaded_dir:
+            return
+        self._loaded_dir = prepared
+        folder = Path(prepared)
+        self.query_one("#validate-train", Input).value = str(folder / "train.jsonl")
+        validation = folder / "validation.jsonl"
+        self.query_one("#validate-validation", Input).value = (
+            str(validation) if validation.is_file() else ""
+        )
+
+    def _model(self) -> tuple[BaseModel, CustomizationType]:
+        run = self.host.wizard_run
+        if not run.base_model_id:
+            raise ValidationError("No base model chosen.", hint="Choose one in the model step.")
+        return find_model(run.base_model_id), CustomizationType(run.customization_type)
+
+    def _paths(self) -> tuple[Path, Path | None]:
+        train = self.query_one("#validate-train", Input).value.strip()
+        if not train:
+            raise ValidationError("Which file?", hint="Type the path of a training JSONL file.")
+        validation = self.query_one("#validate-validation", Input).value.strip()
+        return Path(train).expanduser(), Path(validation).expanduser() if validation else None
+
+    def _is_prepared(self, train: Path) -> bool:
+        prepared = self.host.wizard_run.prepared_dir
+        return prepared is not None and train == Path(prepared) / "train.jsonl"
+
+    # ------------------------------------------------------------------ validating
+
+    @on(Button.Pressed, "#validate")
+    def action_run_validation(self) -> None:
+        """Validate the files in the inputs."""
+        try:
+            model, kind = self._model()
+            train, validation = self._paths()
+        except BedrockTuneError as error:
+            self.show_error(error)
+            return
+        self.clear_error()
+        self._busy("Validating...")
+        run = self.host.wizard_run
+        # The S3 URIs the run will give the job are checked too (for its own files only).
+        uris = (run.training_uri, run.validation_uri) if self._is_prepared(train) else (None, None)
+        self.run_validation(train, validation, model, kind, run.bucket, uris)
+
+    def _busy(self, status: str) -> None:
+        self.query_one("#validate", Button).disabled = True
+        self.query_one("#cancel-validate", Button).disabled = False
+        for button_id in _FIX_BUTTONS:
+            self.query_one(f"#{button_id}", Button).disabled = True
+        self.query_one("#validate-progress", ProgressBar).update(total=None, progress=0)
+        self.query_one("#validate-status", Static).update(status)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="validate", name="validate")
+    def run_validation(
+        self,
+        train: Path,
+        validation: Path | None,
+        model: BaseModel,
+        kind: CustomizationType,
+        bucket: str | None,
+        uris: tuple[str | None, str | None],
+    ) -> ValidationReport:
+        """Validate in a thread; progress goes to the bar, Cancel stops it."""
+        worker = get_current_worker()
+        return validate(
+            train,
+            model,
+            kind,
+            validation=validation,
+            training_uri=uris[0],
+            validation_uri=uris[1] if validation is not None else None,
+            dataset_bucket=bucket,
+            progress=self._progress_from_thread,
+            cancelled=lambda: worker.is_cancelled,
+        )
+
+    def _progress_from_thread(self, done: int, total: int | None, what: str) -> None:
+        self.app.call_from_thread(self._progress, done, total, what)
+
+    def _progress(self, done: int, total: int | None, what: str) -> None:
+        self.query_one("#validate-progress", ProgressBar).update(total=total, progress=done)
+        share = f" {done * 100 // total}%" if total else ""
+        self.query_one("#validate-status", Static).update(f"{what}{share}")
+
+    @on(Button.Pressed, "#cancel-validate")
+    def _cancel(self) -> None:
+        for worker in self.workers:
+            if worker.group == "validate":
+                worker.cancel()
+        self._idle("Cancelled: nothing was changed.")
+
+    def _idle(self, status: str | Text) -> None:
+        self.query_one("#validate", Button).disabled = False
+        self.query_one("#cancel-validate", Button).disabled = True
+        self.query_one("#validate-status", Static).update(status)
+
+    def worker_succeeded(self, name: str, result: object) -> None:
+        if name == "validate" and isinstance(result, ValidationReport):
+            self._show(result)
+        elif name == "fixup" and isinstance(result, PreparedFix | list):
+            self._fixed(result)
+
+    def worker_failed(self, name: str, error: BaseException) -> None:
+        verb = "Validation" if name == "validate" else "The fix-up"
+        self._idle(Text(f"{verb} failed; nothing was changed.", style="red"))
+        self.show_error(error)
+
+    # ------------------------------------------------------------------ the report
+
+    def _show(self, report: ValidationReport) -> None:
+        self._report = report
+        self.query_one("#validate-progress", ProgressBar).update(total=1, progress=1)
+        errors, warnings = report.count("error"), report.count("warning")
+        if report.ok:
+            note = f" ({_count(warnings, 'warning')})" if warnings else ""
+            verdict = Text(f"✔ Valid for {report.model.name}{note}.", style="green")
+        else:
+            counts = f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
+            verdict = Text(f"✘ Not valid for {report.model.name}: {counts}.", style="red")
+        if report.headline:
+            verdict.append(f"\n{report.headline}", style="red")
+        self._idle(verdict)
+        self.query_one("#validate-summary", Static).update(self._summary(report))
+        self._groups = list(report.groups)
+        table = self.query_one("#validate-groups", DataTable)
+        table.clear()
+        for group in self._groups:
+            first = group.problems[0].message if group.problems else group.title
+            lines = ", ".join(map(str, group.first_lines[:6]))
+            if group.count > len(group.first_lines[:6]) and group.first_lines:
+                lines += ", ..."
+            table.add_row(
+                Text("✘", style="red") if group.severity == "error" else Text("!", style="yellow"),
+                group.rule,
+                f"{group.count:,}",
+                Path(group.file).name if group.file else "(dataset)",
+                lines or "-",
+                first[:90],
+            )
+        self._show_problems(0)
+        rules = {g.rule for g in self._groups}
+        record_errors = any(g.severity == "error" and g.first_lines for g in self._groups)
+        enabled = {
+            Fix.DROP_INVALID: record_errors,
+            Fix.DROP_OVER_LENGTH: "tokens" in rules,
+            Fix.TRUNCATE_OVER_LENGTH: "tokens" in rules,
+            Fix.REMOVE_DUPLICATES: "duplicate" in rules,
+        }
+        for button_id, fix in _FIX_BUTTONS.items():
+            self.query_one(f"#{button_id}", Button).disabled = not enabled[fix]
+        if self._is_prepared(report.train.path):
+            self.host.update_run(validated_ok=report.ok, validated_dir=self._loaded_dir)
+
+    def _summary(self, report: ValidationReport) -> Text:
+        text = Text()
+        for file in report.files:
+            stats = file.stats
+            text.append(f"{file.path.name}", style="bold")
+            text.append(f"  {file.records:,} records, {file.size_bytes:,} bytes")
+            if stats.records:
+                limit = f"limit {stats.limit:,}" if stats.limit else "limit unknown"
+                text.append(
+                    f"\n  tokens per record: min {stats.minimum:,}  median {stats.median:,}  "
+                    f"p95 {stats.p95:,}  max {stats.maximum:,}  ({limit}); "
+                    f"total {stats.total:,}\n"
+                )
+            else:
+                text.append("\n")
+        histogram = report.train.stats.histogram
+        top = max((b.count for b in histogram), default=0) or 1
+        if histogram:
+            ceiling = report.train.stats.limit
+            against = (
+                f"the limit of {ceiling:,}" if ceiling else "the largest record (no limit known)"
+            )
+            text.append(f"  {report.train.path.name} by estimated tokens, against {against}:\n")
+        for bucket in histogram:
+            label = f"> {bucket.low:,}" if bucket.over_limit else f"≤ {bucket.high:,}"
+            bar = "█" * max(1 if bucket.count else 0, round(bucket.count / top * 30))
+            style = "red" if bucket.over_limit else ("yellow" if bucket is histogram[-1] else "")
+            text.append(f"  {label:>10} ")
+            text.append(f"{bar:<30}", style=style)
+            text.append(f" {bucket.count:,}\n")
+        text.append(f"  Estimated with {ESTIMATE_METHOD}.\n", style="dim")
+        text.append(self._estimate(report))
+        return text
+
+    def _estimate(self, report: ValidationReport) -> Text:
+        model = report.model
+        custom = model.customization(report.rules.kind)
+        spec = custom.hyperparameter("epochCount") if custom else None
+        epochs = int(spec.default) if spec is not None and spec.default is not None else 1
+        cost = estimate(model, report.train.stats.total, epochs)
+        text = Text("\nEstimate", style="bold")
+        text.append(f" (USD, prices as of {cost.prices_as_of or 'unknown'})\n")
+        if cost.training_cost is None:
+            text.append(
+                f"  training   {cost.training_tokens:,} tokens x {epochs} epochs; no training "
+                "price known for this model\n"
+            )
+        else:
+            text.append(
+                f"  training   {cost.training_tokens:,} tokens x {epochs} epochs x "
+                f"${cost.price_per_1k:g} per 1K = {_money(cost.training_cost)}\n"
+            )
+        text.append(f"  storage    {_money(cost.storage_per_month)} per month\n")
+        hourly = (
+            f"{_money(cost.provisioned_per_hour)} per hour"
+            if cost.provisioned_per_hour is not None
+            else "hourly rate unknown"
+        )
+        text.append(f"  serving    provisioned throughput: {hourly}, billed until deleted")
+        if DeploymentOption.ON_DEMAND_DEPLOYMENT in model.deployment_options:
+            text.append(
+                f"; on-demand {_money(cost.on_demand_input_per_1k, 6)} in / "
+                f"{_money(cost.on_demand_output_per_1k, 6)} out per 1K tokens"
+            )
+        text.append("\n")
+        return text
+
+    @on(DataTable.RowHighlighted, "#validate-groups")
+    def _group_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_problems(event.cursor_row)
+
+    def _show_problems(self, index: int) -> None:
+        table = self.query_one("#validate-problems", DataTable)
+        table.clear()
+        self._shown = list(self._groups[index].problems) if 0 <= index < len(self._groups) else []
+        for problem in self._shown:
+            table.add_row(
+                "-" if problem.line is None else str(problem.line),
+                problem.path or "-",
+                problem.message[:110],
+            )
+
+    @on(DataTable.RowSelected, "#validate-problems")
+    def _problem_chosen(self, event: DataTable.RowSelected) -> None:
+        if not 0 <= event.cursor_row < len(self._shown) or self._report is None:
+            return
+        problem = self._shown[event.cursor_row]
+        if problem.line is None or problem.offset is None:
+            self.notify("This problem is about the whole file, not one record.")
+            return
+        path = Path(problem.file)
+        try:
+            raw = read_record(path, problem.offset)
+        except OSError as error:
+            self.show_error(BedrockTuneError(f"Cannot read {path}: {error.strerror}."))
+            return
+        same_line = [
+            p
+            for g in self._report.groups
+            for p in g.problems
+            if p.file == problem.file and p.line == problem.line
+        ]
+        self.app.push_screen(
+            ProblemRecordScreen(f"{path.name}, line {problem.line}", same_line, raw)
+        )
+
+    # ------------------------------------------------------------------ fix-ups
+
+    @on(Button.Pressed, "#validate-fixups Button")
+    def _fix_pressed(self, event: Button.Pressed) -> None:
+        fix = _FIX_BUTTONS.get(event.button.id or "")
+        if fix is None or self._report is None:
+            return
+        report = self._report
+        self.clear_error()
+        self._busy(f"{fix.label}...")
+        validation = report.validation.path if report.validation else None
+        self.run_fixup(fix, report.train.path, validation, report.rules.model, report.rules.kind)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="validate", name="fixup")
+    def run_fixup(
+        self,
+        fix: Fix,
+        train: Path,
+        validation: Path | None,
+        model: BaseModel,
+        kind: CustomizationType,
+    ) -> PreparedFix | list[FixResult]:
+        """Write the fixed files in a thread (the run's prepared folder: a new folder)."""
+        worker = get_current_worker()
+        rules = rules_for(model, kind, dataset_bucket=self.host.wizard_run.bucket)
+        progress = self._progress_from_thread
+        if self._is_prepared(train):
+            return fix_prepared(
+                train.parent,
+                fix,
+                rules,
+                progress=progress,
+                cancelled=lambda: worker.is_cancelled,
+            )
+        results = [
+            apply_fix(train, fix, rules, progress=progress, cancelled=lambda: worker.is_cancelled)
+        ]
+        if validation is not None:
+            results.append(
+                apply_fix(
+                    validation,
+                    fix,
+                    rules,
+                    reference=train,
+                    progress=progress,
+                    cancelled=lambda: worker.is_cancelled,
+                )
+            )
+        return results
+
+    def _fixed(self, result: PreparedFix | list[FixResult]) -> None:
+        if isinstance(result, PreparedFix):
+            results = list(result.results)
+            note = f"\nThe run now uses {result.directory}; {result.source} is unchanged."
+            self.host.update_run(prepared_dir=str(result.directory), validated_ok=None)
+            self._fill_paths()
+        else:
+            results = result
+            note = "\nThe source files are unchanged."
+            self.query_one("#validate-train", Input).value = str(results[0].path)
+            if len(results) > 1:
+                self.query_one("#validate-validation", Input).value = str(results[1].path)
+        changed = sum(r.changed for r in results)
+        text = Text(f"✔ {results[0].fix.label}: {changed:,} records changed.\n", style="green")
+        text.append("\n".join(r.summary for r in results))
+        text.append(note, style="dim")
+        self.query_one("#validate-fix-status", Static).update(text)
+        self.notify(f"{changed:,} records changed; validating the new files.", title="Fix-up")
+        self.action_run_validation()
