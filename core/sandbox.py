@@ -15,6 +15,8 @@ What the layer does (the `EMULATIONS` table below is the one list of it):
 * provisioned throughput, custom model deployments and bedrock-runtime Converse
   (`core/sandbox_inference.py`): Creating, then InService / Active; the two no-commitment PT
   quota; honest answers (a custom model answers with its most similar training record).
+* s3 bucket policies are kept beside moto, which ignores a statement's Condition and would let
+  a TLS-only policy (Deny when `aws:SecureTransport` is false) deny every object call.
 * customization jobs play out (`core/sandbox_jobs.py`): phases advance, metrics CSVs appear,
   the job completes in `job_seconds` (or fails in validation on a bad training file), and
   GetCustomModel reports `modelStatus`.
@@ -359,6 +361,44 @@ def _stream_events(body: dict[str, Any]) -> bytes:
     return b"".join(frames)
 
 
+# --------------------------------------------------------------------------- s3 emulations
+
+
+def _moto_bucket(sandbox: Sandbox, name: str) -> Any:
+    from moto.s3.models import s3_backends
+
+    return s3_backends[sandbox.account_id]["global"].buckets.get(name)
+
+
+@emulates(
+    "s3",
+    "(PUT|GET|DELETE)",
+    r"/(?P<bucket>[^/]+)/?",
+    "Put/Get/DeleteBucketPolicy (kept beside moto, which would misread conditions)",
+)
+def _bucket_policy(request: SandboxRequest, sandbox: Sandbox) -> Reply | PassThrough | None:
+    """moto 5.2 ignores a statement's Condition and then denies every object call the statement
+    names, so bedrock-tune's TLS-only policy (Deny when aws:SecureTransport is false) would lock
+    every object of the bucket. The sandbox keeps the policy on moto's bucket under another
+    attribute, answers for it, and leaves moto's own policy (what it enforces) empty."""
+    if "policy" not in request.query:
+        return None
+    bucket = _moto_bucket(sandbox, request.match.group("bucket"))
+    if bucket is None:
+        return None  # moto answers NoSuchBucket
+    if request.method == "PUT":
+        try:
+            bucket.sandbox_policy = json.loads(request.body)
+        except ValueError:
+            return None  # moto answers MalformedPolicy
+        return Reply(204, {})
+    if request.method == "DELETE":
+        bucket.sandbox_policy = None
+        return None
+    stored = getattr(bucket, "sandbox_policy", None)
+    return Reply(200, stored) if stored is not None else None
+
+
 # --------------------------------------------------------------------------- the WSGI layer
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d+/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request")
@@ -391,7 +431,7 @@ class _EmulationLayer:
                     SandboxRequest(
                         method=method,
                         path=path,
-                        query=parse_qs(environ.get("QUERY_STRING", "")),
+                        query=parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True),
                         service=service,
                         region=region,
                         body=_read_body(environ),

@@ -75,6 +75,16 @@ def _needs_template(run: Run) -> str | None:
     return _needs_dataset(run) or (None if run.template_toml else "write the template first")
 
 
+def _infrastructure_screen() -> Screen[None]:
+    from screens.infrastructure import InfrastructureScreen
+
+    return InfrastructureScreen()
+
+
+def _needs_prepared_data(run: Run) -> str | None:
+    return _needs_identity(run) or (None if run.prepared_dir else "prepare the data first")
+
+
 def _launch_screen() -> Screen[None]:
     from screens.launch import LaunchScreen
 
@@ -181,6 +191,17 @@ STEPS: tuple[Step, ...] = (
         screen=_validate_screen,
         blocked=_needs_prepared,
         done=lambda run: run.validated_ok is True and run.validated_dir == run.prepared_dir,
+    ),
+    Step(
+        id="infrastructure",
+        title="Infrastructure",
+        description="See the plan first: the S3 bucket and the service role, each marked "
+        "create, reuse or update, with the exact policy JSON. Create them (every call logged), "
+        "fix a reused bucket or role that is not right, then upload the prepared files with a "
+        "progress bar per file.",
+        screen=_infrastructure_screen,
+        blocked=_needs_prepared_data,
+        done=lambda run: run.training_uri is not None,
     ),
     Step(
         id="launch",

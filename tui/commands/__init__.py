@@ -12,6 +12,8 @@ COMMANDS: tuple[str, ...] = (
     "preview",
     "prepare",
     "validate",
+    "infra",
+    "upload",
     "jobs",
     "deploy",
     "chat",

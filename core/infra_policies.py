@@ -1,0 +1,337 @@
+"""The names and the JSON documents of bedrock-tune's bucket and service role.
+
+Pure functions, no AWS calls: name rules (checked before any call), the role's trust policy and
+inline permissions policy, the bucket's TLS-only policy statement, default encryption and public
+access block, and the checks that read an existing policy (does it let Bedrock assume the role,
+does it deny non-TLS requests). `core/infra.py` plans and applies them.
+
+Sources: reference/bedrock.md §5 (trust policy with `aws:SourceAccount` / `aws:SourceArn`, the
+least-privilege S3 statements, KMS); botocore's models for the name patterns.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from fnmatch import fnmatchcase
+from typing import Any
+from urllib.parse import unquote
+
+from core.errors import ValidationError
+
+DEFAULT_PREFIX = "bedrock-tune"
+"""The key prefix every run folder sits under: `s3://<bucket>/<prefix>/<run>/{data,output}/`."""
+POLICY_NAME = "bedrock-tune-data-access"
+"""The role's inline permissions policy (teardown deletes it by this name)."""
+TRUST_SID = "BedrockTuneModelCustomization"
+TLS_SID = "BedrockTuneDenyInsecureTransport"
+BEDROCK_SERVICE = "bedrock.amazonaws.com"
+ROLE_DESCRIPTION = (
+    "Lets Amazon Bedrock model customization jobs read bedrock-tune training data and write "
+    "their output (made by bedrock-tune)."
+)
+PUBLIC_ACCESS_BLOCK = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+
+# From botocore's models: iam `roleNameType`, bedrock `KmsKeyId`.
+ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
+KMS_KEY = re.compile(
+    r"(arn:aws(-[^:]+)?:kms:[a-zA-Z0-9-]*:[0-9]{12}:((key/[a-zA-Z0-9-]{36})|(alias/[a-zA-Z0-9-_/]+)))"
+    r"|([a-zA-Z0-9-]{36})|(alias/[a-zA-Z0-9-_/]+)"
+)
+# The key rule of bedrock `S3Uri` (what CreateModelCustomizationJob accepts), per segment.
+PREFIX_SEGMENT = re.compile(r"[-!_*'().a-zA-Z0-9]+")
+# The bucket part of bedrock `S3Uri`. The further rules below (adjacent dots, IP form, reserved
+# prefixes and suffixes) are S3's general purpose bucket naming rules from the S3 user guide;
+# reference/bedrock.md does not list them, so they are kept as data here, with that source.
+BUCKET_NAME = re.compile(r"[a-z0-9][-.a-z0-9]{1,61}[a-z0-9]")
+RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def partition_of(region: str) -> str:
+    """The ARN partition of a region (`aws`, `aws-cn`, `aws-us-gov`)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def default_bucket_name(account_id: str, region: str) -> str:
+    """`bedrock-tune-<account>-<region>`: unique per account and region, valid everywhere."""
+    return f"bedrock-tune-{account_id}-{region}"
+
+
+def default_role_name(region: str) -> str:
+    """`bedrock-tune-<region>`: one service role per region (its trust names the region)."""
+    return f"bedrock-tune-{region}"
+
+
+def bucket_name_problems(name: str) -> list[str]:
+    """Every S3 / Bedrock naming rule `name` breaks (empty when it is a good bucket name)."""
+    problems: list[str] = []
+    if not 3 <= len(name) <= 63:
+        problems.append(f"it has {len(name)} characters; a bucket name takes 3 to 63")
+    if re.search(r"[^-.a-z0-9]", name):
+        bad = "".join(sorted(set(re.findall(r"[^-.a-z0-9]", name))))
+        problems.append(
+            f"it contains {bad!r}; only lower-case letters, digits, '.' and '-' are allowed"
+        )
+    if name and not (name[0].isalnum() and name[-1].isalnum()):
+        problems.append("it must begin and end with a lower-case letter or a digit")
+    if ".." in name:
+        problems.append("it has two dots in a row")
+    try:
+        ipaddress.IPv4Address(name)
+        problems.append("it is formatted as an IP address")
+    except ValueError:
+        pass
+    for prefix in RESERVED_BUCKET_PREFIXES:
+        if name.startswith(prefix):
+            problems.append(f"names starting with '{prefix}' are reserved by AWS")
+    for suffix in RESERVED_BUCKET_SUFFIXES:
+        if name.endswith(suffix):
+            problems.append(f"names ending with '{suffix}' are reserved by AWS")
+    if not problems and not BUCKET_NAME.fullmatch(name):  # pragma: no cover - rules above cover it
+        problems.append("Bedrock's S3 URI pattern does not accept it")
+    return problems
+
+
+def check_bucket_name(name: str) -> None:
+    """Raise ValidationError naming every rule `name` breaks (before any AWS call)."""
+    problems = bucket_name_problems(name)
+    if problems:
+        raise ValidationError(
+            f"'{name}' is not a valid S3 bucket name: " + "; ".join(problems) + ".",
+            title="Invalid bucket name",
+            hint="Bucket names take 3-63 lower-case letters, digits, '.' and '-', begin and end "
+            "with a letter or digit, e.g. bedrock-tune-123456789012-us-east-1.",
+        )
+
+
+def check_role_name(name: str) -> None:
+    """Raise ValidationError when `name` is not an IAM role name."""
+    if not ROLE_NAME.fullmatch(name):
+        raise ValidationError(
+            f"'{name}' is not a valid IAM role name: it takes 1-64 letters, digits and "
+            "'+=,.@_-' (no spaces or slashes).",
+            title="Invalid role name",
+            hint="For example bedrock-tune-us-east-1.",
+        )
+
+
+def normalize_prefix(prefix: str) -> str:
+    """`prefix` without surrounding slashes, checked against the Bedrock S3 URI key rule."""
+    cleaned = prefix.strip().strip("/")
+    segments = cleaned.split("/") if cleaned else []
+    bad = [s for s in segments if not PREFIX_SEGMENT.fullmatch(s)]
+    if not segments or bad:
+        raise ValidationError(
+            f"The key prefix '{prefix}' is not one Bedrock accepts"
+            + (f" (segment {bad[0]!r})" if bad else " (it is empty)")
+            + ": S3 URIs for model customization take letters, digits and -!_*'(). in each "
+            "'/'-separated part (no spaces, '+', '=' or '&').",
+            title="Invalid key prefix",
+            hint=f"For example {DEFAULT_PREFIX} or team-a/bedrock.",
+        )
+    return cleaned
+
+
+def check_kms_key(key: str) -> None:
+    """Raise ValidationError when `key` is not a KMS key id, key ARN, alias or alias ARN."""
+    if not KMS_KEY.fullmatch(key):
+        raise ValidationError(
+            f"'{key}' is not a KMS key id, key ARN, alias (alias/...) or alias ARN.",
+            title="Invalid KMS key",
+            hint="For example 1234abcd-12ab-34cd-56ef-1234567890ab or alias/my-key.",
+        )
+
+
+def trust_policy(account_id: str, region: str) -> dict[str, Any]:
+    """The role's trust policy: Bedrock may assume it for this account's jobs in `region`."""
+    partition = partition_of(region)
+    return {
+        "Version": "2012-10-17",
+        "Statement": [trust_statement(partition, account_id, region)],
+    }
+
+
+def trust_statement(partition: str, account_id: str, region: str) -> dict[str, Any]:
+    return {
+        "Sid": TRUST_SID,
+        "Effect": "Allow",
+        "Principal": {"Service": BEDROCK_SERVICE},
+        "Action": "sts:AssumeRole",
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": account_id},
+            "ArnEquals": {
+                "aws:SourceArn": (
+                    f"arn:{partition}:bedrock:{region}:{account_id}:model-customization-job/*"
+                )
+            },
+        },
+    }
+
+
+def permissions_policy(
+    bucket: str, prefix: str, region: str, kms_key_arn: str | None = None
+) -> dict[str, Any]:
+    """The role's inline policy: read `<prefix>/*/data/*`, write `<prefix>/*/output/*`, list
+    only under `<prefix>/`, and use `kms_key_arn` when there is one. No `*` resource."""
+    partition = partition_of(region)
+    bucket_arn = f"arn:{partition}:s3:::{bucket}"
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ReadTrainingData",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": [f"{bucket_arn}/{prefix}/*/data/*"],
+        },
+        {
+            "Sid": "WriteJobOutput",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": [f"{bucket_arn}/{prefix}/*/output/*"],
+        },
+        {
+            "Sid": "ListRunFolders",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [bucket_arn],
+            "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/*"]}},
+        },
+    ]
+    if kms_key_arn:
+        statements.append(
+            {
+                "Sid": "UseDataKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                "Resource": [kms_key_arn],
+            }
+        )
+        statements.append(
+            {
+                "Sid": "GrantKeyToBedrock",
+                "Effect": "Allow",
+                "Action": ["kms:CreateGrant"],
+                "Resource": [kms_key_arn],
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": f"bedrock.{region}.amazonaws.com"}
+                },
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def tls_statement(bucket: str, region: str) -> dict[str, Any]:
+    """The bucket policy statement that denies every request not made over TLS."""
+    bucket_arn = f"arn:{partition_of(region)}:s3:::{bucket}"
+    return {
+        "Sid": TLS_SID,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def encryption_rule(kms_key_arn: str | None) -> dict[str, Any]:
+    """The default encryption rule: SSE-KMS with the user's key, else SSE-S3."""
+    if kms_key_arn:
+        return {
+            "ApplyServerSideEncryptionByDefault": {
+                "SSEAlgorithm": "aws:kms",
+                "KMSMasterKeyID": kms_key_arn,
+            },
+            "BucketKeyEnabled": True,
+        }
+    return {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+
+
+def statements(document: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not document:
+        return []
+    found = document.get("Statement", [])
+    return [found] if isinstance(found, dict) else list(found)
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def merge_statement(document: dict[str, Any] | None, statement: dict[str, Any]) -> dict[str, Any]:
+    """`document` with `statement` added (replacing one with the same Sid); others kept."""
+    kept = [s for s in statements(document) if s.get("Sid") != statement["Sid"]]
+    return {
+        "Version": (document or {}).get("Version", "2012-10-17"),
+        "Statement": [*kept, statement],
+    }
+
+
+def condition_values(statement: dict[str, Any], key: str) -> list[str]:
+    values: list[str] = []
+    for operator_values in (statement.get("Condition") or {}).values():
+        for name, value in (operator_values or {}).items():
+            if name.lower() == key.lower():
+                values.extend(str(v) for v in as_list(value))
+    return values
+
+
+def trust_problem(document: dict[str, Any] | None, account_id: str, region: str) -> str | None:
+    """Why Bedrock's customization jobs in `region` cannot assume a role with this trust policy
+    (None when one statement lets them)."""
+    partition = partition_of(region)
+    job_arn = f"arn:{partition}:bedrock:{region}:{account_id}:model-customization-job/x"
+    narrowed: str | None = None
+    for statement in statements(document):
+        services = as_list((statement.get("Principal") or {}).get("Service"))
+        actions = as_list(statement.get("Action"))
+        if statement.get("Effect") != "Allow" or BEDROCK_SERVICE not in services:
+            continue
+        if not any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions):
+            continue
+        accounts = condition_values(statement, "aws:SourceAccount")
+        arns = condition_values(statement, "aws:SourceArn")
+        if accounts and account_id not in accounts:
+            narrowed = f"it trusts Bedrock only for account(s) {', '.join(accounts)}"
+            continue
+        if arns and not any(fnmatchcase(job_arn, pattern) for pattern in arns):
+            narrowed = f"it trusts Bedrock only for {', '.join(arns)}"
+            continue
+        return None
+    if narrowed:
+        return f"{narrowed}, not for customization jobs of {account_id} in {region}"
+    return f"its trust policy does not let {BEDROCK_SERVICE} assume it"
+
+
+def decode_policy(value: Any) -> dict[str, Any] | None:
+    """A policy document as boto3 returns it (a dict, or URL-encoded JSON text)."""
+    if value is None or isinstance(value, dict):
+        return value
+    text = str(value)
+    try:
+        decoded: dict[str, Any] = json.loads(text)
+    except json.JSONDecodeError:
+        decoded = json.loads(unquote(text))
+    return decoded
+
+
+def has_tls_deny(policy: dict[str, Any] | None) -> bool:
+    for statement in statements(policy):
+        if statement.get("Effect") != "Deny":
+            continue
+        secure = condition_values(statement, "aws:SecureTransport")
+        actions = as_list(statement.get("Action"))
+        if "false" in [s.lower() for s in secure] and any(a in ("s3:*", "*") for a in actions):
+            return True
+    return False
