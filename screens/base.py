@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -18,15 +19,16 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
-from core.aws import AwsContext, Identity
-from core.errors import BedrockTuneError, describe_unexpected
-from core.run import Run, Target
 from tui.widgets.error_panel import ErrorPanel
 from tui.widgets.status_header import StatusHeader
 from tui.widgets.step_sidebar import StepSidebar, StepState
 
 if TYPE_CHECKING:
+    # Types only: the first frame does not wait for these modules to load.
+    from core.aws import AwsContext, Identity
+    from core.errors import BedrockTuneError
     from core.registry import Registry
+    from core.run import Run, Target
     from core.sandbox import Sandbox
 
 
@@ -115,19 +117,45 @@ class StepScreen(Screen[None]):
         """The App, seen through the protocol."""
         return cast(WizardHost, self.app)
 
+    _painted = False
+    """True once the screen has been on screen (see `on_mount`)."""
+
     def on_mount(self) -> None:
         self.refresh_chrome()
+        self.call_after_refresh(self._first_frame_shown)
+
+    def _first_frame_shown(self) -> None:
+        if not self._painted:  # (scheduled twice when a subclass's on_mount calls super())
+            self._painted = True
+            self.refresh_chrome()
 
     def on_screen_resume(self) -> None:
         self.refresh_chrome()
 
+    _resumed = False
+
+    @on(events.ScreenResume)
+    def _first_resume_keeps_styles(self, event: events.ScreenResume) -> None:
+        # The first resume comes right after the mount, where every node of the screen had its
+        # styles computed: Textual's restyle of the whole screen on resume (Screen's own
+        # handler, which runs after this one) would only repeat that work before the first
+        # frame (~8 ms). Later resumes restyle as usual (the theme may have changed meanwhile).
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
+
     def refresh_chrome(self) -> None:
-        """Redraw the header and the sidebar from the run."""
+        """Redraw the header and the sidebar from the run.
+
+        The billable count reads the registry file, so the first frame goes out without it
+        and it follows right after (its badge is hidden while the count is 0).
+        """
         run = self.host.wizard_run
         header = self.query_one(StatusHeader)
         header.show_where(run.account_id, run.region, run.target == "sandbox")
-        billable = getattr(self.app, "billable", None)
-        header.show_billing(len(billable()) if billable else 0)
+        billing = getattr(self.app, "billing_summary", None)
+        if billing is not None and self._painted:
+            header.show_billing(*billing())
         self.query_one(StepSidebar).show_steps(self.host.step_states(self.STEP_ID))
 
     def on_step_sidebar_step_chosen(self, message: StepSidebar.StepChosen) -> None:
@@ -138,7 +166,7 @@ class StepScreen(Screen[None]):
 
     def show_error(self, error: BaseException, *, warning: bool = False) -> None:
         """Show `error` in this step's error panel."""
-        self.query_one(ErrorPanel).show_error(describe_unexpected(error), warning=warning)
+        self.query_one(ErrorPanel).show_error(error_of(error), warning=warning)
 
     def clear_error(self) -> None:
         """Hide the error panel."""
@@ -161,4 +189,6 @@ class StepScreen(Screen[None]):
 
 def error_of(error: BaseException) -> BedrockTuneError:
     """Our error for any exception (for screens that render errors themselves)."""
+    from core.errors import describe_unexpected
+
     return describe_unexpected(error)

@@ -62,11 +62,9 @@ class DeployScreen(StepScreen):
             yield Button("Deploy", id="deploy", variant="primary")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self._load()
 
     def on_screen_resume(self) -> None:
-        super().on_screen_resume()
         self._load()
 
     def _load(self) -> None:
@@ -125,7 +123,7 @@ class DeployScreen(StepScreen):
         self.create(plan)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="deploy", name="create")
-    def create(self, plan: DeploymentPlan) -> tuple[str, str]:
+    def create(self, plan: DeploymentPlan) -> tuple[str, str, float | None]:
         """Create it; the caller records it as billable before anything else."""
         context = self.host.aws_context()
         run = self.host.wizard_run
@@ -137,7 +135,7 @@ class DeployScreen(StepScreen):
             arn = create_throughput(context, run.custom_model_arn, name, token)
         else:
             arn = create_deployment(context, run.custom_model_arn, name, token)
-        return plan.kind, arn
+        return plan.kind, arn, plan.hourly_cost
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="watch", name="poll-serving")
     def watch_serving(self, kind: str, arn: str) -> Serving | None:
@@ -168,11 +166,17 @@ class DeployScreen(StepScreen):
 
     def worker_succeeded(self, name: str, result: object) -> None:
         if name == "create" and isinstance(result, tuple):
-            kind, arn = result
+            kind, arn, per_hour = result
             run = self.host.wizard_run
             self.host.registry().add_resource(
                 ResourceRecord(
-                    kind, arn, run.region or "", run.account_id or "", run.run_id, billable=True
+                    kind,
+                    arn,
+                    run.region or "",
+                    run.account_id or "",
+                    run.run_id,
+                    billable=True,
+                    details={"model_arn": run.custom_model_arn or "", "per_hour": per_hour},
                 )
             )
             self.host.update_run(serving_kind=kind, serving_arn=arn, serving_status="Creating")

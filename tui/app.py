@@ -6,6 +6,7 @@ another and back. The App implements `screens.base.WizardHost`, the only thing s
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
@@ -16,20 +17,37 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
-from core.aws import AwsContext, Identity
-from core.errors import BedrockTuneError, ConnectionFailedError, describe_unexpected
 from core.run import Run, Target
 from screens.base import LaunchOptions, StepScreen
 from tui.steps import STEPS, step_by_id
 from tui.widgets.step_sidebar import StepState
 
 if TYPE_CHECKING:
+    # Not imported at run time before they are used: the first frame does not need them.
+    from core.aws import AwsContext, Identity
     from core.registry import Registry, RunRecord
     from core.sandbox import Sandbox
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+_startup_objects_frozen = False
+
+
+def _freeze_startup_objects() -> None:
+    """Move what the imports made (modules, classes, functions: tens of thousands of objects
+    that live as long as the process) out of the garbage collector's sight, once per process.
+
+    Without it the first full collection scans all of them while the first frame is being
+    built (~15 ms here); after it, collections only look at objects made since.
+    """
+    global _startup_objects_frozen
+    if not _startup_objects_frozen:
+        _startup_objects_frozen = True
+        gc.freeze()
 
 
 class BedrockTuneApp(App[None]):
@@ -37,6 +55,8 @@ class BedrockTuneApp(App[None]):
 
     TITLE = "bedrock-tune"
     CSS_PATH = "styles/app.tcss"
+    DEFAULT_MODE: ClassVar[str] = STEPS[0].id
+    """The first step's mode, which `get_default_screen` fills."""
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         Binding("ctrl+q", "guarded_quit", "Quit", id="quit", priority=True),
         Binding("f1", "help", "Help", id="help-f1", show=False),
@@ -53,6 +73,7 @@ class BedrockTuneApp(App[None]):
         sandbox_factory: makes the in-process sandbox when one is needed (tests pass one with
             a fake clock); by default a `Sandbox()` on a free loopback port.
         """
+        _freeze_startup_objects()
         super().__init__()
         self._launch = launch or LaunchOptions()
         self._sandbox_factory = sandbox_factory
@@ -168,11 +189,40 @@ class BedrockTuneApp(App[None]):
 
     # ------------------------------------------------------------------ app plumbing
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen[Any]:
+        """The first step's screen, as the screen the App starts with (in the mode named after
+        the step, see `DEFAULT_MODE`).
+
+        Switching to its mode from Textual's blank default screen instead would restyle every
+        node twice over (a full stylesheet refresh for the new screen, then one per resume)
+        before the first frame.
+        """
+        return STEPS[0].screen()
+
+    _gc_paused = False
+
+    def on_load(self) -> None:
+        # No garbage collection until the first frame is out: it would only find the few cycles
+        # that building the first screen makes, ~50 times over (~4 ms).
+        if gc.isenabled():
+            gc.disable()
+            self._gc_paused = True
+
+    def _resume_gc(self) -> None:
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
+
+    async def on_mount(self) -> None:
+        self.call_after_refresh(self._resume_gc)
         for step in STEPS:
+            # The first step's mode already holds its screen; this makes it a mode to come
+            # back to like the others.
             self.add_mode(step.id, step.screen)
-        self.switch_mode(STEPS[0].id)
         self.call_after_refresh(self.find_resumable)
+        # The App is ready (and its first frame out) once the first step is composed and
+        # mounted, not merely started.
+        await AwaitMount(self.screen, [self.screen])
 
     # ------------------------------------------------------------------ resume
 
@@ -195,6 +245,9 @@ class BedrockTuneApp(App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="resume", name="reattach")
     def reattach(self, record: RunRecord) -> tuple[AwsContext, Identity, Run]:
         """Rebuild the run's AWS context, check it, and find its job."""
+        from core.aws import AwsContext
+        from core.errors import BedrockTuneError, ConnectionFailedError
+
         run = record.run
         if run.region is None:
             raise BedrockTuneError("The saved run has no region.", hint="Start a new run.")
@@ -247,12 +300,15 @@ class BedrockTuneApp(App[None]):
             elif worker.name == "delete-billable":
                 self.exit()
         elif event.state == WorkerState.ERROR and worker.error is not None:
+            from core.errors import describe_unexpected
+
             error = describe_unexpected(worker.error)
             self.notify(
                 f"{error.message}\n{error.hint}", title=error.title, severity="error", timeout=20
             )
 
     def on_unmount(self) -> None:
+        self._resume_gc()
         with self._sandbox_lock:
             if self._sandbox is not None:
                 self._sandbox.stop()
@@ -262,10 +318,28 @@ class BedrockTuneApp(App[None]):
 
     def billable(self) -> list[Any]:
         """The billable resources the registry holds (provisioned throughput, deployments)."""
+        from core.errors import BedrockTuneError
+
         try:
             return [r for r in self.registry().resources() if r.billable]
         except BedrockTuneError:
             return []
+
+    def billing_summary(self) -> tuple[int, float | None, bool]:
+        """How many resources bill, their idle cost per hour (None when a price is unknown),
+        and whether some of them also bill per token.
+
+        An on-demand deployment costs nothing idle (it bills per token); a provisioned
+        throughput's hourly price was recorded when it was created.
+        """
+        resources = self.billable()
+        total: float | None = 0.0
+        for resource in resources:
+            default = 0.0 if resource.kind == "custom-model-deployment" else None
+            price = resource.details.get("per_hour", default)
+            total = None if total is None or price is None else total + float(price)
+        per_token = any(r.kind == "custom-model-deployment" for r in resources)
+        return len(resources), total, per_token
 
     async def action_guarded_quit(self) -> None:
         """Quit; when something still bills, say so and offer to delete it first."""
@@ -286,8 +360,13 @@ class BedrockTuneApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="quit", name="delete-billable")
     def delete_billable(self, resources: list[Any]) -> int:
-        """Delete the provisioned throughputs and deployments, then quit."""
-        from core.deploy import delete_serving
+        """Delete the provisioned throughputs and deployments, then quit.
+
+        Through teardown, like the Teardown step: each in its own region, something already
+        gone counts as deleted, and one failure does not stop the others.
+        """
+        from core.errors import BedrockTuneError
+        from core.teardown import delete, item_from_record
 
         context = self.aws_context()
         if context is None:
@@ -295,10 +374,16 @@ class BedrockTuneApp(App[None]):
                 "No AWS context to delete them with.",
                 hint="Check your credentials, or use `bedrock-tune undeploy NAME`.",
             )
-        for resource in resources:
-            delete_serving(context, resource.kind, resource.identifier)
-            self.registry().remove_resource(resource.kind, resource.identifier)
-        return len(resources)
+        result = delete(context, [item_from_record(r) for r in resources], self.registry())
+        if result.failed:
+            first = result.failed[0]
+            raise BedrockTuneError(
+                " ".join(o.message for o in result.failed),
+                title="Still billing",
+                hint=(first.error.hint if first.error is not None else "")
+                or "Try again from the Teardown step, or with `bedrock-tune teardown`.",
+            )
+        return len(result.outcomes)
 
     def _refresh_chrome(self) -> None:
         screen = self.screen

@@ -134,6 +134,12 @@ def _needs_identity(run: Run) -> str | None:
     return None if run.identity_checked else "check your credentials first"
 
 
+def _teardown_screen() -> Screen[None]:
+    from screens.teardown import TeardownScreen
+
+    return TeardownScreen()
+
+
 STEPS: tuple[Step, ...] = (
     Step(
         id="credentials",
@@ -251,6 +257,17 @@ STEPS: tuple[Step, ...] = (
         "report beside the test file.",
         screen=_evaluate_screen,
         blocked=_needs_serving,
+        done=lambda run: False,
+    ),
+    Step(
+        id="teardown",
+        title="Teardown",
+        description="List everything bedrock-tune made (from the registry and the "
+        "bedrock-tune:managed tag), billable first with its cost, tick what to delete, confirm "
+        "once, and watch it go in a safe order. A bucket or role bedrock-tune did not create is "
+        "never deleted.",
+        screen=_teardown_screen,
+        blocked=_needs_identity,
         done=lambda run: False,
     ),
 )

@@ -84,7 +84,8 @@ async def test_deploy_on_demand_and_the_pt_confirmation() -> None:
         clock.t += 31
         await settle(pilot, lambda: app.wizard_run.serving_status == "Active")
         assert "Active" in text_of(app, "#deploy-status")
-        assert "1 billable resource" in str(app.screen.query_one("#header-billing").render())
+        billing = str(app.screen.query_one("#header-billing").render())
+        assert "1 billable resource, $0.00/h + per token" in billing
         # Quitting lists what still bills and offers to delete it.
         await pilot.press("ctrl+q")
         await settle(pilot, lambda: isinstance(app.screen, QuitGuardScreen))

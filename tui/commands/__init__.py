@@ -18,4 +18,5 @@ COMMANDS: tuple[str, ...] = (
     "deploy",
     "chat",
     "evaluate",
+    "teardown",
 )

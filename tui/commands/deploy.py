@@ -109,7 +109,7 @@ def run_deploy(args: argparse.Namespace) -> int:
                 "",
                 None,
                 billable=True,
-                details={"name": name, "model_arn": model_arn},
+                details={"name": name, "model_arn": model_arn, "per_hour": plan.hourly_cost},
             )
         )
         serving = get_serving(context, kind, arn)

@@ -39,11 +39,20 @@ class StatusHeader(Horizontal):
         yield Label("SANDBOX", id="header-badge")
         yield Label("", id="header-where")
 
-    def show_billing(self, count: int) -> None:
-        """Show how many resources are billing (hidden when none)."""
+    def show_billing(
+        self, count: int, per_hour: float | None = 0.0, per_token: bool = False
+    ) -> None:
+        """Show how many resources are billing and what they cost (hidden when none).
+
+        `per_hour` is the sum of their idle hourly prices (None when one of them is unknown);
+        `per_token` says that some of them (on-demand deployments) also bill per token.
+        """
         label = self.query_one("#header-billing", Label)
         noun = "resource" if count == 1 else "resources"
-        label.update(f"{count} billable {noun}")
+        cost = "hourly price unknown" if per_hour is None else f"${per_hour:,.2f}/h"
+        if per_token:
+            cost += " + per token"
+        label.update(f"{count} billable {noun}, {cost}")
         label.set_class(count > 0, "-on")
 
     def show_where(self, account: str | None, region: str | None, sandbox: bool) -> None:

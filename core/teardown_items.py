@@ -1,0 +1,265 @@
+"""Teardown's vocabulary: the items it lists, the events and outcomes of deleting them.
+
+Plain data and pure helpers (no AWS calls); `core/teardown.py` lists and deletes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from core.errors import BedrockTuneError, ValidationError
+from core.registry import ResourceRecord
+from core.run import Run
+
+JOB = "customization-job"
+THROUGHPUT = "provisioned-throughput"
+DEPLOYMENT = "custom-model-deployment"
+MODEL = "custom-model"
+PREFIX = "s3-prefix"
+BUCKET = "s3-bucket"
+ROLE = "iam-role"
+DELETE_ORDER: tuple[str, ...] = (JOB, THROUGHPUT, DEPLOYMENT, MODEL, PREFIX, BUCKET, ROLE)
+"""The order `delete` works in: stop what trains, then what serves, then the models it served,
+then objects, their buckets, and last the role (its policy first)."""
+
+DEFAULT_POLICY_NAME = "bedrock-tune-data-access"
+"""The role's inline policy when the registry entry does not name it (core/infra_policies.py)."""
+OUR_POLICY_PREFIX = "bedrock-tune"
+"""Inline policies named so on a role tagged as ours are ours (the registry being gone)."""
+OUR_KEY_PREFIX = "bedrock-tune/"
+"""The default folder every run sits under (`s3://<bucket>/bedrock-tune/<run>/`)."""
+BATCH = 1000
+"""DeleteObjects takes at most 1,000 keys per call."""
+
+CostClass = Literal["hourly", "storage", "free"]
+Action = Literal["stop", "delete", "delete-policy", "forget"]
+OutcomeStatus = Literal["stopped", "deleted", "forgotten", "gone", "kept", "failed", "skipped"]
+COST_RANK = {"hourly": 0, "storage": 1, "free": 2}
+"""Listing order: what bills by the hour (or by use), then storage, then what is free."""
+DONE: frozenset[str] = frozenset({"stopped", "deleted", "forgotten", "gone"})
+"""Outcomes after which nothing of ours is left (the registry entry is removed)."""
+
+
+@dataclass(frozen=True)
+class TeardownItem:
+    """One thing bedrock-tune made (or changed) that teardown can remove."""
+
+    kind: str
+    identifier: str
+    """Bucket or role name, `s3://bucket/prefix/run/`, or an ARN."""
+    region: str
+    label: str
+    action: Action
+    effect: str
+    """What deleting it does, in a sentence or two."""
+    cost_class: CostClass = "free"
+    hourly_cost: float | None = None
+    monthly_cost: float | None = None
+    cost_note: str = ""
+    in_registry: bool = False
+    tagged: bool = False
+    created_by_us: bool = True
+    exists: bool = True
+    """False when nothing of ours is left in AWS: deleting it only forgets the registry entry."""
+    status: str = ""
+    depends_on: tuple[str, ...] = ()
+    """Keys of items that must be deleted first (the deployments serving a custom model)."""
+    name: str = ""
+    """The name APIs accept instead of the ARN (jobs, custom models)."""
+    policy_names: tuple[str, ...] = ()
+    """A role's inline policies that bedrock-tune added."""
+    prefixes: tuple[str, ...] = ()
+    """A bucket's folders that bedrock-tune wrote (emptied before the bucket is deleted)."""
+    problem: str = ""
+    """A check that failed while listing (deleting is still possible)."""
+
+    @property
+    def key(self) -> str:
+        """`kind:identifier`, unique in an inventory."""
+        return f"{self.kind}:{self.identifier}"
+
+    @property
+    def billable(self) -> bool:
+        """Whether it bills by the hour or by use while it exists."""
+        return self.cost_class == "hourly"
+
+    @property
+    def ours_by(self) -> str:
+        """Why teardown considers it bedrock-tune's."""
+        if self.in_registry and self.tagged:
+            return "registry and tag"
+        return "registry" if self.in_registry else "tag"
+
+    @property
+    def cost_text(self) -> str:
+        """The cost as a short phrase ("$21.18/h", "$1.95/month", "free")."""
+        if self.cost_class == "hourly":
+            price = f"${self.hourly_cost:,.2f}/h" if self.hourly_cost else ""
+            return ", ".join(p for p in (price, self.cost_note) if p) or "billed"
+        if self.cost_class == "storage":
+            price = f"${self.monthly_cost:,.2f}/month" if self.monthly_cost is not None else ""
+            return ", ".join(p for p in (price, self.cost_note) if p) or "storage billed monthly"
+        return self.cost_note or "no charge"
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON-able data."""
+        return {
+            "key": self.key,
+            "kind": self.kind,
+            "identifier": self.identifier,
+            "region": self.region,
+            "label": self.label,
+            "action": self.action,
+            "effect": self.effect,
+            "cost_class": self.cost_class,
+            "hourly_cost": self.hourly_cost,
+            "monthly_cost": self.monthly_cost,
+            "cost": self.cost_text,
+            "ours_by": self.ours_by,
+            "created_by_us": self.created_by_us,
+            "exists": self.exists,
+            "status": self.status,
+            "depends_on": list(self.depends_on),
+            "problem": self.problem,
+        }
+
+
+@dataclass(frozen=True)
+class TeardownEvent:
+    """Progress of `delete`: an item started, a step inside it, or how it ended."""
+
+    item: TeardownItem
+    stage: Literal["start", "step", "end"]
+    message: str
+    status: OutcomeStatus | None = None
+
+
+@dataclass(frozen=True)
+class TeardownOutcome:
+    """How one item ended."""
+
+    item: TeardownItem
+    status: OutcomeStatus
+    message: str
+    error: BedrockTuneError | None = field(default=None, compare=False)
+
+    @property
+    def done(self) -> bool:
+        """Nothing of ours is left of it (its registry entry was removed)."""
+        return self.status in DONE
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON-able data."""
+        data: dict[str, Any] = {
+            "key": self.item.key,
+            "kind": self.item.kind,
+            "identifier": self.item.identifier,
+            "status": self.status,
+            "message": self.message,
+        }
+        if self.error is not None:
+            data["error"] = {"title": self.error.title, "hint": self.error.hint}
+        return data
+
+
+@dataclass(frozen=True)
+class TeardownResult:
+    """Every item's outcome, in the order they were handled."""
+
+    outcomes: tuple[TeardownOutcome, ...]
+
+    @property
+    def failed(self) -> tuple[TeardownOutcome, ...]:
+        """The items that could not be deleted (or were skipped because of one)."""
+        return tuple(o for o in self.outcomes if o.status in ("failed", "skipped"))
+
+    @property
+    def ok(self) -> bool:
+        """Nothing failed (an item deliberately kept is not a failure)."""
+        return not self.failed
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON-able data."""
+        return {"ok": self.ok, "outcomes": [o.to_json() for o in self.outcomes]}
+
+
+EventHandler = Callable[[TeardownEvent], None]
+
+
+def delete_rank(kind: str) -> int:
+    """Where `kind` comes in `DELETE_ORDER` (kinds teardown cannot delete come last)."""
+    return DELETE_ORDER.index(kind) if kind in DELETE_ORDER else len(DELETE_ORDER)
+
+
+def short_name(arn: str) -> str:
+    """The last segment of an ARN (or the identifier itself)."""
+    return arn.rsplit("/", 1)[-1]
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """(bucket, key prefix ending in `/`) of `s3://bucket/prefix/`.
+
+    Raises:
+        ValidationError: not an S3 URI, or no folder (teardown never empties a whole bucket
+            from a folder entry).
+    """
+    if not uri.startswith("s3://"):
+        raise ValidationError(f"'{uri}' is not an s3:// URI.", hint="Fix the registry entry.")
+    bucket, _, prefix = uri[5:].partition("/")
+    prefix = prefix.strip("/")
+    if not bucket or not prefix:
+        raise ValidationError(
+            f"'{uri}' names no folder inside the bucket.",
+            hint="A folder entry must look like s3://<bucket>/<prefix>/<run>/.",
+        )
+    return bucket, prefix + "/"
+
+
+def item_from_record(record: ResourceRecord) -> TeardownItem:
+    """A registry entry as a teardown item, without asking AWS (e.g. the quit guard's list)."""
+    cost: CostClass = "hourly" if record.billable else "storage" if record.kind == MODEL else "free"
+    bucket = record.kind == BUCKET
+    return TeardownItem(
+        kind=record.kind,
+        identifier=record.identifier,
+        region=record.region,
+        label=f"{record.kind} {record.details.get('name') or short_name(record.identifier)}",
+        action="forget" if bucket and not record.created_by_us else "delete",
+        effect="",
+        cost_class=cost,
+        in_registry=True,
+        created_by_us=record.created_by_us,
+        name=str(record.details.get("name") or ""),
+        policy_names=(str(record.details.get("policy_name") or DEFAULT_POLICY_NAME),),
+        prefixes=(OUR_KEY_PREFIX,) if bucket else (),
+    )
+
+
+def with_dependencies(
+    chosen: Iterable[TeardownItem], items: Sequence[TeardownItem]
+) -> list[TeardownItem]:
+    """`chosen` plus what must be deleted before them (a model's deployments), in `items` order."""
+    wanted = {i.key for i in chosen}
+    by_key = {i.key: i for i in items}
+    pending = list(wanted)
+    while pending:
+        item = by_key.get(pending.pop())
+        for key in item.depends_on if item else ():
+            if key not in wanted and key in by_key:
+                wanted.add(key)
+                pending.append(key)
+    return [i for i in items if i.key in wanted]
+
+
+def run_updates(item: TeardownItem, run: Run) -> dict[str, Any]:
+    """The changes a run needs once `item` is gone (nothing when the run does not use it)."""
+    changes: dict[str, Any] = {}
+    if item.kind in (THROUGHPUT, DEPLOYMENT) and run.serving_arn == item.identifier:
+        changes.update(serving_kind=None, serving_arn=None, serving_status=None)
+    elif item.kind == MODEL and run.custom_model_arn == item.identifier:
+        changes.update(custom_model_arn=None)
+    elif item.kind == JOB and run.job_arn == item.identifier:
+        changes.update(job_status="Stopping")
+    return changes

@@ -1,0 +1,268 @@
+"""Teardown: everything bedrock-tune made, billable first with its cost, each with a checkbox.
+"Delete selected" asks once, listing exactly what will be deleted (and what must go first), then
+a worker deletes in a safe order with a live log; the header's billing counter follows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Button, Label, RichLog, SelectionList, Static
+from textual.widgets.selection_list import Selection
+
+from core.errors import BedrockTuneError
+from core.teardown import (
+    TeardownEvent,
+    TeardownItem,
+    TeardownResult,
+    delete,
+    inventory,
+    run_updates,
+    with_dependencies,
+)
+from screens.base import StepScreen
+from screens.confirm import ConfirmScreen
+
+_COST_STYLE = {"hourly": "bold red", "storage": "yellow", "free": "dim"}
+_STATUS_STYLE = {
+    "deleted": "green",
+    "stopped": "green",
+    "gone": "green",
+    "forgotten": "cyan",
+    "kept": "yellow",
+    "failed": "bold red",
+    "skipped": "red",
+}
+
+
+def _prompt(item: TeardownItem) -> Text:
+    text = Text(item.label, style="bold")
+    if item.region not in ("", "global"):
+        text.append(f"  {item.region}", style="dim")
+    text.append(f"  {item.cost_text}", style=_COST_STYLE[item.cost_class])
+    if item.status and item.exists:
+        text.append(f"  [{item.status}]", style="dim")
+    text.append(f"  ours by {item.ours_by}", style="dim italic")
+    text.append(f"\n  {item.effect}", style="dim")
+    if item.problem:
+        text.append(f"\n  {item.problem}", style="yellow")
+    return text
+
+
+def summary_of(items: Sequence[TeardownItem]) -> str:
+    """One line: how much of it bills, by the hour and by the month."""
+    if not items:
+        return "Nothing bedrock-tune made is left here."
+    billable = [i for i in items if i.billable and i.exists]
+    storing = [i for i in items if i.cost_class == "storage" and i.exists]
+    hourly = sum(i.hourly_cost or 0.0 for i in billable)
+    monthly = sum(i.monthly_cost or 0.0 for i in storing)
+    parts = [f"{len(items)} resource{'s' if len(items) != 1 else ''}"]
+    if billable:
+        parts.append(f"{len(billable)} billing (${hourly:,.2f}/hour known)")
+    if storing:
+        parts.append(f"{len(storing)} storing (${monthly:,.2f}/month)")
+    return ", ".join(parts) + "."
+
+
+class TeardownScreen(StepScreen):
+    """List what bedrock-tune made; delete what the user ticks."""
+
+    STEP_ID = "teardown"
+    STEP_TITLE = "Teardown"
+    CSS_PATH = "../tui/styles/teardown.tcss"
+    BINDINGS = [
+        Binding("ctrl+r", "refresh_list", "Refresh", id="teardown-refresh"),
+        Binding("ctrl+a", "select_all", "Select all", id="teardown-select-all"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._items: list[TeardownItem] = []
+        self._deleting = False
+
+    def compose_body(self) -> ComposeResult:
+        yield Label("Everything bedrock-tune made", classes="step-heading")
+        yield Static(
+            "From the local registry and the bedrock-tune:managed=true tag. What bills by the "
+            "hour comes first, then what costs storage, then what is free. Nothing else in "
+            "your account is listed or touched; a bucket or role bedrock-tune did not create "
+            "is never deleted.",
+            classes="step-intro",
+        )
+        yield Static("", id="teardown-summary")
+        selection: SelectionList[str] = SelectionList(id="teardown-items")
+        yield selection
+        with Horizontal(classes="button-row"):
+            yield Button("Refresh", id="teardown-refresh-button")
+            yield Button("Select all", id="teardown-select-all-button")
+            yield Button("Delete selected", id="teardown-delete", variant="error", disabled=True)
+        yield RichLog(id="teardown-log", wrap=True, markup=False, highlight=False)
+
+    @on(events.ScreenResume)
+    def _relist(self) -> None:
+        """List afresh on every visit (something may have been deployed or deleted meanwhile).
+
+        The ticks survive a new list. The first resume comes before the body is mounted, so
+        the list follows the next refresh; while deleting, it follows the end of the deletion.
+        (StepScreen's own resume handler redraws the chrome.)
+        """
+        if not self._deleting:
+            self.call_after_refresh(self.action_refresh_list)
+
+    # ------------------------------------------------------------------ listing
+
+    def action_refresh_list(self) -> None:
+        """List again what bedrock-tune made."""
+        if self.host.aws_context() is None:
+            self.query_one("#teardown-summary", Static).update("Check your credentials first.")
+            return
+        self.clear_error()
+        self.query_one("#teardown-summary", Static).update("Looking for what bedrock-tune made...")
+        self.query_one("#teardown-delete", Button).disabled = True
+        self.list_resources()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="teardown-list", name="inventory")
+    def list_resources(self) -> tuple[list[TeardownItem], list[str]]:
+        """The inventory (AWS calls: a worker thread)."""
+        context = self.host.aws_context()
+        if context is None:
+            raise BedrockTuneError("No AWS context.", hint="Check your credentials first.")
+        warnings: list[str] = []
+        items = inventory(context, self.host.registry(), on_warning=warnings.append)
+        return items, warnings
+
+    def _show(self, items: list[TeardownItem], warnings: list[str]) -> None:
+        self._items = items
+        listing = self.query_one("#teardown-items", SelectionList)
+        ticked = set(listing.selected)
+        listing.clear_options()
+        listing.add_options([Selection(_prompt(i), i.key, i.key in ticked) for i in items])
+        self.query_one("#teardown-summary", Static).update(summary_of(items))
+        log = self.query_one("#teardown-log", RichLog)
+        for warning in warnings:
+            log.write(Text(f"Warning: {warning}", style="yellow"))
+        self._enable_delete()
+
+    def action_select_all(self) -> None:
+        """Tick every listed resource."""
+        self.query_one("#teardown-items", SelectionList).select_all()
+
+    @on(Button.Pressed, "#teardown-refresh-button")
+    def _refresh_pressed(self) -> None:
+        self.action_refresh_list()
+
+    @on(Button.Pressed, "#teardown-select-all-button")
+    def _select_all_pressed(self) -> None:
+        self.action_select_all()
+
+    @on(SelectionList.SelectedChanged, "#teardown-items")
+    def _selection_changed(self) -> None:
+        self._enable_delete()
+
+    def _enable_delete(self) -> None:
+        selected = self.query_one("#teardown-items", SelectionList).selected
+        self.query_one("#teardown-delete", Button).disabled = not selected
+
+    # ------------------------------------------------------------------ deleting
+
+    def chosen(self) -> list[TeardownItem]:
+        """The ticked items plus what must go before them (a model's deployments)."""
+        keys = set(self.query_one("#teardown-items", SelectionList).selected)
+        return with_dependencies([i for i in self._items if i.key in keys], self._items)
+
+    @on(Button.Pressed, "#teardown-delete")
+    def _delete_pressed(self) -> None:
+        items = self.chosen()
+        if not items:
+            return
+        ticked = set(self.query_one("#teardown-items", SelectionList).selected)
+        lines = []
+        for item in items:
+            added = "" if item.key in ticked else " (added: it uses what you ticked)"
+            lines.append(f"- {item.label} ({item.cost_text}){added}\n  {item.effect}")
+        count = f"{len(items)} resource{'s' if len(items) != 1 else ''}"
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._start_delete(items)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Delete {count}?",
+                "\n".join(lines) + "\n\nDeleting cannot be undone.",
+                "Delete",
+            ),
+            confirmed,
+        )
+
+    def _start_delete(self, items: list[TeardownItem]) -> None:
+        self.clear_error()
+        self._deleting = True
+        self.query_one("#teardown-delete", Button).disabled = True
+        self.query_one("#teardown-log", RichLog).write(
+            Text(f"Deleting {len(items)} resources...", style="bold")
+        )
+        self.delete_resources(items)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="teardown-delete", name="delete")
+    def delete_resources(self, items: list[TeardownItem]) -> TeardownResult:
+        """Delete in a safe order, logging each step as it happens."""
+        context = self.host.aws_context()
+        if context is None:
+            raise BedrockTuneError("No AWS context.", hint="Check your credentials first.")
+
+        def report(event: TeardownEvent) -> None:
+            self.app.call_from_thread(self._log_event, event)
+
+        return delete(context, items, self.host.registry(), report)
+
+    def _log_event(self, event: TeardownEvent) -> None:
+        log = self.query_one("#teardown-log", RichLog)
+        if event.stage == "start":
+            log.write(Text(event.message))
+        elif event.stage == "step":
+            log.write(Text(f"  {event.message}", style="dim"))
+        else:
+            style = _STATUS_STYLE.get(event.status or "", "")
+            log.write(Text(f"  {event.status}: {event.message}", style=style))
+
+    def _deleted(self, result: TeardownResult) -> None:
+        self._deleting = False
+        run = self.host.wizard_run
+        changes: dict[str, object] = {}
+        for outcome in result.outcomes:
+            if outcome.done:
+                changes.update(run_updates(outcome.item, run))
+        if changes:
+            self.host.update_run(**changes)  # the run forgets what no longer exists
+        log = self.query_one("#teardown-log", RichLog)
+        failed = result.failed
+        if failed:
+            log.write(Text(f"{len(failed)} could not be deleted (see above).", style="bold red"))
+            first = failed[0].error
+            if first is not None:
+                self.show_error(first)
+        else:
+            log.write(Text("Done.", style="bold green"))
+        self.refresh_chrome()  # the header's billing counter
+        self.action_refresh_list()
+
+    def worker_succeeded(self, name: str, result: object) -> None:
+        if name == "inventory" and isinstance(result, tuple):
+            items, warnings = result
+            self._show(list(items), list(warnings))
+        elif name == "delete" and isinstance(result, TeardownResult):
+            self._deleted(result)
+
+    def worker_failed(self, name: str, error: BaseException) -> None:
+        if name == "delete":
+            self._deleting = False
+        if name == "inventory":
+            self.query_one("#teardown-summary", Static).update("Could not list the resources.")
+        self._enable_delete()
+        self.show_error(error)

@@ -1,0 +1,188 @@
+"""The teardown step in the sandbox: what bedrock-tune made is listed (billable first, with its
+cost), ticked, confirmed once (the confirmation lists exactly what goes, including what must go
+first), deleted with a live log; the registry ends empty and the header's billing counter at 0,
+while the user's own bucket and role are untouched."""
+
+from __future__ import annotations
+
+from textual.widgets import Button, RichLog, SelectionList
+
+from core.aws import AwsContext
+from core.catalog import find_model
+from core.deploy import create_throughput
+from core.jobs import JobRequest, get_job, launch, new_client_request_token
+from core.registry import Registry, ResourceRecord
+from core.sandbox import SANDBOX_ACCOUNT_ID, Sandbox
+from screens.base import LaunchOptions
+from screens.confirm import ConfirmScreen
+from screens.quit_guard import QuitGuardScreen
+from tests.fakes import MANAGED, POLICY, TRUST, Clock
+from tests.tui.helpers import settle, text_of
+from tui.app import BedrockTuneApp
+
+TITAN = "amazon.titan-text-lite-v1:0:4k"
+"""A model whose provisioned throughput price is in the catalog."""
+RECORD = b'{"prompt": "What is the refund window?", "completion": "Thirty days."}\n'
+
+
+def record(kind: str, identifier: str, **extra: object) -> ResourceRecord:
+    return ResourceRecord(kind, identifier, "us-east-1", SANDBOX_ACCOUNT_ID, "run1", **extra)  # type: ignore[arg-type]
+
+
+def log_text(app: BedrockTuneApp) -> str:
+    return "\n".join(line.text for line in app.screen.query_one("#teardown-log", RichLog).lines)
+
+
+def serve(context: AwsContext, job: str, clock: Clock) -> tuple[str, str]:
+    """Let the job complete, then buy provisioned throughput for its model: (model, PT)."""
+    clock.t += 20
+    model = get_job(context, job).output_model_arn
+    assert model
+    pt = create_throughput(context, model, "bt-ui-pt", new_client_request_token())
+    clock.t += 31
+    return model, pt
+
+
+async def test_teardown_lists_confirms_deletes_and_clears_the_billing_counter() -> None:
+    clock = Clock()
+    app = BedrockTuneApp(
+        LaunchOptions(sandbox=True, poll_interval=0.05),
+        sandbox_factory=lambda: Sandbox(job_seconds=10, ready_seconds=30, clock=clock),
+    )
+    async with app.run_test(size=(160, 60)) as pilot:
+        await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
+        context = app.aws_context()
+        assert context is not None
+        s3, iam = context.client("s3"), context.client("iam")
+        s3.create_bucket(Bucket="bt-ui")
+        s3.put_bucket_tagging(Bucket="bt-ui", Tagging={"TagSet": MANAGED})
+        s3.put_object(Bucket="bt-ui", Key="bedrock-tune/run1/data/t.jsonl", Body=RECORD)
+        iam.create_role(RoleName="bt-ui-role", AssumeRolePolicyDocument=TRUST, Tags=MANAGED)
+        iam.put_role_policy(
+            RoleName="bt-ui-role", PolicyName="bedrock-tune-data-access", PolicyDocument=POLICY
+        )
+        s3.create_bucket(Bucket="users-own")
+        iam.create_role(RoleName="users-own-role", AssumeRolePolicyDocument=TRUST)
+        job = launch(
+            context,
+            JobRequest(
+                job_name="ui-td-job",
+                custom_model_name="ui-td-model",
+                base_model_id=TITAN,
+                role_arn=f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:role/bt-ui-role",
+                training_uri="s3://bt-ui/bedrock-tune/run1/data/t.jsonl",
+                output_uri="s3://bt-ui/bedrock-tune/run1/output/",
+                client_request_token=new_client_request_token(),
+            ),
+            find_model(TITAN),
+        )
+        model, pt = serve(context, job, clock)
+        registry = Registry()
+        registry.add_resource(record("s3-bucket", "bt-ui"))
+        registry.add_resource(record("s3-prefix", "s3://bt-ui/bedrock-tune/run1/"))
+        registry.add_resource(record("iam-role", "bt-ui-role"))
+        registry.add_resource(record("provisioned-throughput", pt, billable=True))
+        app.update_run(
+            base_model_id=TITAN,
+            custom_model_arn=model,
+            serving_kind="provisioned-throughput",
+            serving_arn=pt,
+            serving_status="InService",
+        )
+
+        app.go_to_step("teardown")
+        await settle(pilot, lambda: bool(app.screen.query("#teardown-items")))
+        listing = app.screen.query_one("#teardown-items", SelectionList)
+        await settle(pilot, lambda: listing.option_count == 5)
+        prompts = [str(listing.get_option_at_index(n).prompt) for n in range(5)]
+        assert prompts[0].startswith("Provisioned throughput bt-ui-pt")
+        assert "$7.10/h" in prompts[0]  # the catalog's price for one model unit
+        assert prompts[1].startswith("Custom model ui-td-model") and "/month" in prompts[1]
+        assert not any("users-own" in p for p in prompts)
+        assert "1 billing" in text_of(app, "#teardown-summary")
+        assert "1 billable resource" in str(app.screen.query_one("#header-billing").render())
+        delete_button = app.screen.query_one("#teardown-delete", Button)
+        assert delete_button.disabled
+
+        # Ticking only the model brings its throughput into the confirmation; Cancel keeps all.
+        listing.select(f"custom-model:{model}")
+        await settle(pilot, lambda: not delete_button.disabled)
+        await pilot.click("#teardown-delete")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        message = text_of(app, "#confirm-message")
+        assert "Provisioned throughput bt-ui-pt" in message
+        assert "(added: it uses what you ticked)" in message
+        assert "S3 bucket" not in message
+        await pilot.click("#confirm-no")
+        await settle(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        assert len(Registry().resources()) == 4
+
+        # Everything: confirmed once, deleted in order with a live log.
+        await pilot.click("#teardown-select-all-button")
+        await settle(pilot, lambda: len(listing.selected) == 5)
+        await pilot.click("#teardown-delete")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        message = text_of(app, "#confirm-message")
+        for label in ("bt-ui-pt", "ui-td-model", "s3://bt-ui/bedrock-tune/run1/", "bt-ui-role"):
+            assert label in message
+        await pilot.click("#confirm-yes")
+        await settle(pilot, lambda: "Done." in log_text(app))
+        await settle(pilot)
+        assert Registry().resources() == []
+        log = log_text(app)
+        assert log.index("bt-ui-pt") < log.index("ui-td-model") < log.index("IAM role")
+        assert "deleted: Deleted the bucket bt-ui." in log
+        billing = app.screen.query_one("#header-billing")
+        assert not billing.has_class("-on")
+        assert "0 billable resources" in str(billing.render())
+        assert app.wizard_run.serving_arn is None and app.wizard_run.custom_model_arn is None
+        assert listing.option_count == 0
+        assert "Nothing bedrock-tune made is left" in text_of(app, "#teardown-summary")
+        assert {b["Name"] for b in s3.list_buckets()["Buckets"]} == {"users-own"}
+        assert {r["RoleName"] for r in iam.list_roles()["Roles"]} == {"users-own-role"}
+
+
+async def test_the_quit_guard_deletes_through_teardown() -> None:
+    clock = Clock()
+    sandboxes: list[Sandbox] = []
+
+    def factory() -> Sandbox:
+        sandboxes.append(Sandbox(job_seconds=10, ready_seconds=30, clock=clock))
+        return sandboxes[-1]
+
+    app = BedrockTuneApp(LaunchOptions(sandbox=True, poll_interval=0.05), sandbox_factory=factory)
+    async with app.run_test(size=(160, 60)) as pilot:
+        await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
+        context = app.aws_context()
+        assert context is not None
+        context.client("s3").create_bucket(Bucket="bt-quit")
+        context.client("s3").put_object(Bucket="bt-quit", Key="t.jsonl", Body=RECORD)
+        job = launch(
+            context,
+            JobRequest(
+                job_name="quit-job",
+                custom_model_name="quit-model",
+                base_model_id=TITAN,
+                role_arn=f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:role/r",
+                training_uri="s3://bt-quit/t.jsonl",
+                output_uri="s3://bt-quit/out/",
+                client_request_token=new_client_request_token(),
+            ),
+            find_model(TITAN),
+        )
+        _, pt = serve(context, job, clock)
+        Registry().add_resource(record("provisioned-throughput", pt, billable=True))
+        # A throughput someone already deleted elsewhere: gone counts as deleted.
+        Registry().add_resource(
+            record(
+                "provisioned-throughput",
+                f"arn:aws:bedrock:us-east-1:{SANDBOX_ACCOUNT_ID}:provisioned-model/000000000000",
+                billable=True,
+            )
+        )
+        await pilot.press("ctrl+q")
+        await settle(pilot, lambda: isinstance(app.screen, QuitGuardScreen))
+        await pilot.click("#delete")
+        await settle(pilot, lambda: Registry().resources() == [])
+    assert app.return_code == 0
+    assert sandboxes[0].inference.list_throughputs() == (200, {"provisionedModelSummaries": []})
