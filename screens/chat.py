@@ -78,7 +78,6 @@ class ChatScreen(StepScreen):
             yield Button("Load test record", id="load-test")
 
     def on_mount(self) -> None:
-        super().on_mount()
         run = self.host.wizard_run
         if run.template_toml:
             system = tomllib.loads(run.template_toml).get("system", "")
@@ -87,7 +86,6 @@ class ChatScreen(StepScreen):
         self.query_one("#message", Input).focus()
 
     def on_screen_resume(self) -> None:
-        super().on_screen_resume()
         self._show_models()
 
     def _models(self) -> tuple[str | None, str | None]:

@@ -5,7 +5,7 @@ region where Bedrock model customization is offered. Choosing one checks the ide
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rich.text import Text
 from textual import on, work
@@ -15,18 +15,11 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
-from core.aws import (
-    AwsContext,
-    Identity,
-    ProfileInfo,
-    check_region,
-    default_profile_name,
-    discover_profiles,
-    environment_has_keys,
-)
-from core.catalog import builtin_models, customization_regions
-from core.errors import RegionNotSupportedError
 from screens.base import StepScreen
+
+if TYPE_CHECKING:
+    # core.aws is imported where it is used (in the workers, after the first frame).
+    from core.aws import AwsContext, Identity, ProfileInfo
 
 SourceKind = Literal["profile", "environment", "sandbox"]
 SANDBOX_ID = "source:sandbox"
@@ -63,6 +56,8 @@ def _option_id(profile: str) -> str:
 
 
 def _region_models(region: str) -> str:
+    from core.catalog import builtin_models  # the catalog is not needed for the first frame
+
     names = [m.name for m in builtin_models() if region in m.regions and m.lifecycle == "ACTIVE"]
     return ", ".join(names) if names else "legacy models only"
 
@@ -72,7 +67,6 @@ class CredentialsScreen(StepScreen):
 
     STEP_ID = "credentials"
     STEP_TITLE = "Credentials and region"
-    CSS_PATH = "../tui/styles/credentials.tcss"
 
     BINDINGS = [
         Binding("c", "check", "Check identity", id="check-identity"),
@@ -108,7 +102,7 @@ class CredentialsScreen(StepScreen):
             yield Button("Continue", id="continue", variant="primary", disabled=True)
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # (StepScreen.on_mount runs too: Textual calls the handler of every class in the MRO.)
         self.query_one("#sources", OptionList).focus()
         # After the first paint: discovery imports botocore, which would hold the GIL and delay
         # the first frame.
@@ -120,6 +114,13 @@ class CredentialsScreen(StepScreen):
     def discover(self) -> Discovery:
         """Read the AWS config files and decide what to preselect (no network except the
         credential chain's own look-ups)."""
+        from core.aws import (
+            AwsContext,
+            default_profile_name,
+            discover_profiles,
+            environment_has_keys,
+        )
+
         launch = self.host.launch
         want_sandbox = launch.sandbox
         profile_arg, region_arg, endpoint = launch.profile, launch.region, launch.endpoint_url
@@ -183,6 +184,8 @@ class CredentialsScreen(StepScreen):
                 id=SANDBOX_ID,
             )
         )
+        from core.catalog import customization_regions  # not needed for the first frame
+
         regions = list(customization_regions())
         if found.region not in regions:
             regions.append(found.region)
@@ -264,6 +267,8 @@ class CredentialsScreen(StepScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="check", name="check")
     def check_identity(self, kind: SourceKind, profile: str | None, region: str) -> Checked:
         """Build the context for the choice and ask STS who it is."""
+        from core.aws import AwsContext
+
         endpoint = self._discovery.endpoint_url if self._discovery else None
         if kind == "sandbox":
             sandbox = self.host.start_sandbox()
@@ -290,6 +295,9 @@ class CredentialsScreen(StepScreen):
         self.show_error(error)
 
     def _show_identity(self, checked: Checked) -> None:
+        from core.aws import check_region
+        from core.errors import RegionNotSupportedError
+
         self._checked = checked
         identity = checked.identity
         region = checked.context.region

@@ -111,7 +111,6 @@ class DatasetScreen(StepScreen):
             yield Button("Use this dataset", id="use", variant="primary", disabled=True)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#columns", DataTable).add_columns("name", "type")
         self.query_one("#source", Input).focus()
         run = self.host.wizard_run

@@ -42,14 +42,12 @@ class EvaluateScreen(StepScreen):
         yield table
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#eval-rows", DataTable).add_columns(
             "line", "tuned ROUGE-L", "base ROUGE-L", "reference", "tuned answer"
         )
         self._describe()
 
     def on_screen_resume(self) -> None:
-        super().on_screen_resume()
         self._describe()
 
     def _test_file(self) -> Path:

@@ -103,11 +103,9 @@ class LaunchScreen(StepScreen):
             yield Button("Launch job", id="launch", variant="primary", disabled=True)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self._load_run(self.host.wizard_run)
 
     def on_screen_resume(self) -> None:
-        super().on_screen_resume()
         run = self.host.wizard_run
         if self._model is None or run.base_model_id != self._model.id:
             self._load_run(run)

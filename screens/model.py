@@ -173,14 +173,12 @@ class ModelScreen(StepScreen):
             yield Button("Use this model", id="use", variant="primary", disabled=True)
 
     def on_mount(self) -> None:
-        super().on_mount()
         table = self.query_one("#models", DataTable)
         table.add_columns("", "Model", "Provider", "Types", "Tokens/record", "$ / 1K tokens")
         table.focus()
         self.action_reload()
 
     def on_screen_resume(self) -> None:
-        super().on_screen_resume()
         run = self.host.wizard_run
         if self._view is not None and run.region != self._view.region:
             self.action_reload()

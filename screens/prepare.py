@@ -89,11 +89,9 @@ class PrepareScreen(StepScreen):
             yield Button("Cancel", id="cancel", disabled=True)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self._load()
 
     def on_screen_resume(self) -> None:
-        super().on_screen_resume()
         if self._model is None or self._model.id != self.host.wizard_run.base_model_id:
             self._load()
 

@@ -114,11 +114,9 @@ class TemplateScreen(StepScreen):
     # ------------------------------------------------------------------ loading
 
     def on_mount(self) -> None:
-        super().on_mount()
         self._load()
 
     def on_screen_resume(self) -> None:
-        super().on_screen_resume()
         run = self.host.wizard_run
         spec = self._spec()
         if (

@@ -130,7 +130,6 @@ class WatchScreen(StepScreen):
         yield jobs
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#jobs", DataTable).add_columns(
             "", "Status", "Created", "Job", "Custom model"
         )
@@ -139,7 +138,6 @@ class WatchScreen(StepScreen):
         self.action_list_jobs()
 
     def on_screen_resume(self) -> None:
-        super().on_screen_resume()
         self._start_if_needed()
         self.action_list_jobs()
 

@@ -43,10 +43,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _NotJustOptions(Exception):
+    """The command line is more than global options (see `_tui_arguments`)."""
+
+
+class _OptionsOnlyParser(argparse.ArgumentParser):
+    """Parses the global options alone; gives up (instead of exiting) on anything it cannot."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _NotJustOptions(message)
+
+
+def _tui_arguments(argv: Sequence[str]) -> argparse.Namespace | None:
+    """The parsed command line when it only starts the terminal app (global options, no command,
+    no --help / --version), else None.
+
+    This path builds no subcommand parsers: that would import every command module (and the
+    core modules they use, ~0.1 s) before the app's first frame. Anything else goes to the full
+    parser, which gives the same namespace for these options and reports every error.
+    """
+    if any(arg in ("-h", "--help", "--version") for arg in argv):
+        return None
+    parser = _OptionsOnlyParser(prog="bedrock-tune", add_help=False)
+    add_aws_options(parser)
+    try:
+        args, rest = parser.parse_known_args(argv)
+    except _NotJustOptions:
+        return None
+    return None if rest else args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `bedrock-tune` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    args = _tui_arguments(arguments)
+    if args is None:
+        args = build_parser().parse_args(arguments)
     handler = getattr(args, "handler", None)
     try:
         if handler is None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.widgets import Static
 
-from core.errors import BedrockTuneError
+if TYPE_CHECKING:
+    from core.errors import BedrockTuneError
 
 
 class ErrorPanel(Static):

@@ -45,11 +45,19 @@ class StepSidebar(OptionList):
 
         step_id: str
 
+    _shown: tuple[StepState, ...] = ()
+
     def show_steps(self, steps: Sequence[StepState]) -> None:
-        """Replace the list with `steps`, keeping the highlight on the current one."""
+        """Replace the list with `steps`, keeping the highlight on the current one (nothing to
+        do, and nothing to redraw, when they are the steps already shown)."""
+        current = next((i for i, step in enumerate(steps) if step.status == "current"), 0)
+        if tuple(steps) == self._shown and self.option_count == len(steps):
+            if steps:
+                self.highlighted = current
+            return
+        self._shown = tuple(steps)
         self.clear_options()
-        current = 0
-        for index, step in enumerate(steps):
+        for step in steps:
             mark, style = _MARKS[step.status]
             label = Text()
             label.append(f"{mark} ", style=style)
@@ -57,8 +65,6 @@ class StepSidebar(OptionList):
             if step.status == "blocked" and step.reason:
                 label.append(f"\n  {step.reason}", style="dim italic")
             self.add_option(Option(label, id=step.id, disabled=step.status == "blocked"))
-            if step.status == "current":
-                current = index
         if steps:
             self.highlighted = current
 
