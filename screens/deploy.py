@@ -129,7 +129,8 @@ class DeployScreen(StepScreen):
         run = self.host.wizard_run
         if context is None or run.custom_model_arn is None:
             raise BedrockTuneError("No AWS context or model.", hint="Finish the earlier steps.")
-        name = f"bt-{(run.custom_model_name or 'model')}"[:60]
+        model_name = run.custom_model_name or "model"
+        name = (model_name if model_name.startswith("bt-") else f"bt-{model_name}")[:60]
         token = new_client_request_token()
         if plan.kind == "provisioned-throughput":
             arn = create_throughput(context, run.custom_model_arn, name, token)

@@ -44,7 +44,7 @@ def _prompt(item: TeardownItem) -> Text:
     if item.region not in ("", "global"):
         text.append(f"  {item.region}", style="dim")
     text.append(f"  {item.cost_text}", style=_COST_STYLE[item.cost_class])
-    if item.status and item.exists:
+    if item.status and item.exists and item.status not in item.label:
         text.append(f"  [{item.status}]", style="dim")
     text.append(f"  ours by {item.ours_by}", style="dim italic")
     text.append(f"\n  {item.effect}", style="dim")

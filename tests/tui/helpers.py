@@ -8,7 +8,7 @@ from collections.abc import Callable
 from rich.console import Console
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import DirectoryTree, Static
+from textual.widgets import Button, DirectoryTree, Static
 
 LONG_RUNNING_GROUPS = frozenset({"watch"})
 """Worker groups that run until their subject ends (a job watcher): never waited for."""
@@ -40,6 +40,22 @@ async def settle(
             if not _busy(pilot.app):
                 return
     raise AssertionError("the app did not reach the expected state")
+
+
+async def click_button(pilot: Pilot[None], selector: str, *, rounds: int = 500) -> None:
+    """Click the button `selector` of the current screen with the mouse, like a user.
+
+    Waits until it is enabled and its last press animation is over (a Button ignores presses
+    while it has the "-active" class), scrolls it into view, and fails when the click would land
+    on another widget.
+    """
+    button = pilot.app.screen.query_one(selector, Button)
+    await settle(
+        pilot, lambda: not button.disabled and not button.has_class("-active"), rounds=rounds
+    )
+    button.scroll_visible(animate=False, immediate=True)
+    await pilot.pause()
+    assert await pilot.click(button), f"the click on {selector} landed on another widget"
 
 
 def text_of(app: App[None], selector: str) -> str:

@@ -53,7 +53,8 @@ def register(subparsers: Any) -> None:
 
 def _line(item: TeardownItem) -> str:
     where = "" if item.region in ("", "global") else f" ({item.region})"
-    state = f" [{item.status}]" if item.status and item.exists else ""
+    shown = item.status and item.exists and item.status not in item.label
+    state = f" [{item.status}]" if shown else ""
     return f"{item.label}{where}{state}: {item.cost_text}; ours by {item.ours_by}"
 
 
