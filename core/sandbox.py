@@ -523,6 +523,17 @@ def _check_loopback(host: str) -> None:
         )
 
 
+def _quiet_request_handler() -> Any:
+    """moto's request handler without the access log line per request (errors still log)."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    class QuietRequestHandler(MotoRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            return None
+
+    return QuietRequestHandler
+
+
 @dataclass
 class Sandbox:
     """A running (or startable) sandbox server. Use as a context manager or start()/stop()."""
@@ -538,6 +549,9 @@ class Sandbox:
     """The clock jobs play out by (tests pass a fake one)."""
     ready_seconds: float = 20.0
     """How long a provisioned throughput or a deployment takes to become ready here."""
+    log_requests: bool = False
+    """Print a line per request on stderr (the standalone server does; in-process sandboxes
+    stay quiet, or the log would land in the middle of a command's output)."""
     jobs: JobSimulator = field(init=False, repr=False)
     inference: InferenceSimulator = field(init=False, repr=False)
     _server: Any = field(default=None, repr=False)
@@ -560,9 +574,10 @@ class Sandbox:
         from werkzeug.serving import make_server
 
         app = _EmulationLayer(DomainDispatcherApplication(create_backend_app), self)
+        handler = MotoRequestHandler if self.log_requests else _quiet_request_handler()
         try:
             self._server = make_server(
-                self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
+                self.host, self.port, app, threaded=True, request_handler=handler
             )
         except (OSError, SystemExit) as error:
             # werkzeug prints and calls sys.exit(1) when the port is taken.
@@ -639,7 +654,7 @@ def run_forever(
 ) -> None:
     """Serve until `stop_event` is set (or KeyboardInterrupt), for `bedrock-tune sandbox`."""
     event = stop_event or threading.Event()
-    with Sandbox(host=host, port=port, job_seconds=job_seconds) as sandbox:
+    with Sandbox(host=host, port=port, job_seconds=job_seconds, log_requests=True) as sandbox:
         if on_ready is not None:
             on_ready(sandbox)
         while not event.wait(0.5):

@@ -153,6 +153,9 @@ class ValidateScreen(StepScreen):
         self.query_one("#validate-validation", Input).value = (
             str(validation) if validation.is_file() else ""
         )
+        if self.host.wizard_run.validated_dir != prepared and (folder / "train.jsonl").is_file():
+            # Freshly prepared files: check them at once (it takes a second or two).
+            self.call_after_refresh(self.action_run_validation)
 
     def _model(self) -> tuple[BaseModel, CustomizationType]:
         run = self.host.wizard_run

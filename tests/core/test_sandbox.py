@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -127,3 +128,15 @@ def test_a_busy_port_is_explained() -> None:
         with pytest.raises(SandboxError) as caught:
             Sandbox(port=port).start()
     assert "--port" in caught.value.hint
+
+
+def test_in_process_sandboxes_keep_quiet_and_the_standalone_one_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    for log_requests in (False, True):
+        caplog.clear()
+        with Sandbox(log_requests=log_requests) as running:
+            client(running, "sts").get_caller_identity()
+        logged = any("HTTP/1.1" in r.getMessage() for r in caplog.records)
+        assert logged is log_requests

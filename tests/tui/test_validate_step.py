@@ -146,7 +146,10 @@ async def test_validate_any_file_and_a_missing_one(tmp_path: Path) -> None:
             prepared_dir=str(folder),
         )
         app.go_to_step("validate")
-        await settle(pilot, lambda: app.current_step == "validate")
+        # Freshly prepared files are checked on arrival.
+        await settle(pilot, lambda: app.wizard_run.validated_dir == str(folder))
+        verdict = app.wizard_run.validated_ok
+        assert verdict is not None
         screen = app.screen
         screen.query_one("#validate-train", Input).value = str(tmp_path / "nope.jsonl")
         screen.query_one("#validate-validation", Input).value = ""
@@ -161,7 +164,7 @@ async def test_validate_any_file_and_a_missing_one(tmp_path: Path) -> None:
         await settle(pilot, lambda: groups.row_count > 0)
         assert row_texts(groups, 1) == ["record-count", "json"]
         # Not the run's files: the run's verdict is left alone.
-        assert app.wizard_run.validated_ok is None
+        assert app.wizard_run.validated_ok is verdict
         screen.query_one("#fix-drop-invalid", Button).press()
         await settle(
             pilot,
