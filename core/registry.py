@@ -28,6 +28,8 @@ STATE_ENV = "BEDROCK_TUNE_STATE_DIR"
 FILE_NAME = "registry.json"
 VERSION = 1
 _TERMINAL = {"Completed", "Failed", "Stopped"}
+_PENDING = {"Creating", "Updating"}
+"""Provisioned throughput / custom model deployment statuses on the way to ready."""
 
 
 class RegistryError(BedrockTuneError):
@@ -70,6 +72,18 @@ class RunRecord:
         run = self.run
         launched = run.job_arn is not None or run.client_request_token is not None
         return launched and (run.job_status or "InProgress") not in _TERMINAL
+
+    @property
+    def serving_pending(self) -> bool:
+        """A provisioned throughput or deployment was created and was not ready yet."""
+        run = self.run
+        return run.serving_arn is not None and (run.serving_status or "Creating") in _PENDING
+
+    @property
+    def resumable(self) -> bool:
+        """Something of this run was still going when bedrock-tune closed: a job or a
+        deployment being created."""
+        return self.in_progress or self.serving_pending
 
 
 @dataclass(frozen=True)
@@ -185,8 +199,9 @@ class Registry:
         return next((r for r in self.runs() if r.id == run_id), None)
 
     def runs_in_progress(self) -> list[RunRecord]:
-        """Runs whose job was launched and has not ended (what a restart offers to resume)."""
-        return [r for r in self.runs() if r.in_progress]
+        """Runs whose job, or whose deployment being created, had not finished (what a
+        restart offers to resume)."""
+        return [r for r in self.runs() if r.resumable]
 
     def forget_run(self, run_id: str) -> None:
         """Remove a run (its resources stay listed until they are deleted)."""

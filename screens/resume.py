@@ -1,4 +1,5 @@
-"""At start: the runs whose job is still going, offered for re-attaching."""
+"""At start: the runs whose job (or deployment being created) is still going, offered for
+re-attaching."""
 
 from __future__ import annotations
 
@@ -21,7 +22,11 @@ def describe_run(record: RunRecord) -> Text:
     text = Text()
     text.append(run.job_name or "(launch interrupted)", style="bold")
     text.append(f"  {run.base_model_id or ''}", style="dim")
-    text.append(f"\n  {run.job_status or 'InProgress'}")
+    if record.serving_pending:
+        kind = (run.serving_kind or "deployment").replace("-", " ")
+        text.append(f"\n  {kind} {run.serving_status or 'Creating'}")
+    else:
+        text.append(f"\n  {run.job_status or 'InProgress'}")
     where = "sandbox" if run.target == "sandbox" else f"account {run.account_id}"
     text.append(f" - {where}, {run.region} - updated {record.updated}", style="dim")
     return text
@@ -50,8 +55,9 @@ class ResumeScreen(ModalScreen[str | None]):
         with Vertical():
             yield Label("Resume a run?", classes="step-heading")
             yield Static(
-                "These runs have a customization job that had not finished when bedrock-tune "
-                "last closed. Re-attach to one to keep watching it, or start a new run."
+                "These runs have a customization job, or a deployment being created, that had "
+                "not finished when bedrock-tune last closed. Re-attach to one to keep watching "
+                "it, or start a new run."
             )
             yield OptionList(
                 *[Option(describe_run(r), id=r.id) for r in self._records], id="resume-runs"

@@ -285,7 +285,8 @@ class BedrockTuneApp(App[None]):
         self.set_aws_context(
             context, target=run.target or "aws", profile=run.profile, identity=identity
         )
-        self.go_to_step("watch")
+        serving = run.serving_arn is not None and run.job_status == "Completed"
+        self.go_to_step("deploy" if serving else "watch")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker

@@ -54,6 +54,18 @@ def test_in_progress_runs_are_the_launched_unfinished_ones(tmp_path: Path) -> No
     assert {r.id for r in registry.runs_in_progress()} == {"interrupted"}
 
 
+def test_a_deployment_being_created_is_resumable_too(tmp_path: Path) -> None:
+    registry = Registry(tmp_path)
+    done = Run(job_arn="arn:job", job_status="Completed")
+    registry.save_run("creating", done.evolve(serving_arn="arn:pt", serving_status="Creating"))
+    registry.save_run("unknown", done.evolve(serving_arn="arn:dep"))
+    registry.save_run("ready", done.evolve(serving_arn="arn:pt2", serving_status="InService"))
+    registry.save_run("failed", done.evolve(serving_arn="arn:pt3", serving_status="Failed"))
+    assert {r.id for r in registry.runs_in_progress()} == {"creating", "unknown"}
+    record = registry.get_run("creating")
+    assert record is not None and record.serving_pending and not record.in_progress
+
+
 def test_resources_billable_first_and_replaced_not_duplicated(tmp_path: Path) -> None:
     registry = Registry(tmp_path)
     bucket = ResourceRecord("s3-bucket", "bt-bucket", "us-east-1", "1", "r1")

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from textual.widgets import Sparkline
+from textual.widgets import OptionList, Sparkline
 
 from core.aws import AwsContext
 from core.catalog import find_model
-from core.jobs import JobRequest, launch, list_jobs, new_client_request_token
+from core.deploy import create_deployment
+from core.jobs import JobRequest, get_job, launch, list_jobs, new_client_request_token
 from core.registry import Registry
 from core.run import Run
 from core.sandbox import Sandbox, sandbox_environment
@@ -144,3 +145,56 @@ async def test_resuming_a_run_whose_sandbox_is_gone_says_why(standalone: Sandbox
             lambda: any("not running any more" in n.message for n in restarted._notifications),
         )
         assert any("bedrock-tune sandbox" in n.message for n in restarted._notifications)
+
+
+async def test_quit_while_a_deployment_is_created_and_reattach(
+    standalone: Sandbox, clock: Clock
+) -> None:
+    context = AwsContext.for_endpoint(standalone.endpoint_url, standalone.credentials)
+    job = launch(
+        context,
+        JobRequest(
+            job_name="bt-served",
+            custom_model_name="bt-served-model",
+            base_model_id=NOVA,
+            role_arn="arn:aws:iam::123456789012:role/r",
+            training_uri="s3://bt-data/r/train.jsonl",
+            output_uri="s3://bt-data/r/output/",
+            client_request_token=new_client_request_token(),
+        ),
+        find_model(NOVA),
+    )
+    clock.t += 200
+    model = get_job(context, job).output_model_arn
+    assert model is not None
+    deployment = create_deployment(context, model, "bt-served", new_client_request_token())
+    Registry().save_run(
+        "serving01",
+        Run(
+            run_id="serving01",
+            target="sandbox",
+            region="us-east-1",
+            endpoint_url=standalone.endpoint_url,
+            account_id=standalone.account_id,
+            base_model_id=NOVA,
+            job_name="bt-served",
+            job_arn=job,
+            job_status="Completed",
+            custom_model_arn=model,
+            serving_kind="custom-model-deployment",
+            serving_arn=deployment,
+            serving_status="Creating",
+        ),
+    )
+    restarted = app()
+    async with restarted.run_test(size=(160, 60)) as pilot:
+        await settle(pilot, lambda: isinstance(restarted.screen, ResumeScreen))
+        assert "custom model deployment Creating" in str(
+            restarted.screen.query_one("#resume-runs", OptionList).get_option_at_index(0).prompt
+        )
+        await pilot.press("enter")
+        await settle(pilot, lambda: restarted.current_step == "deploy")
+        assert restarted.wizard_run.serving_arn == deployment
+        clock.t += 60
+        await settle(pilot, lambda: restarted.wizard_run.serving_status == "Active", rounds=1000)
+    assert Registry().runs_in_progress() == []
