@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.aws import AwsContext
-from core.catalog import BaseModel
-from core.errors import BedrockTuneError, aws_call, error_code
+from core.catalog import BaseModel, DataFormat
+from core.errors import AccessDeniedError, BedrockTuneError, aws_call, error_code
 
 
 @dataclass(frozen=True)
@@ -64,18 +65,58 @@ def base_inference_id(model: BaseModel) -> str:
     return model.inference_id
 
 
+def folds_system(data_format: DataFormat | None) -> bool:
+    """Whether a model trained on `data_format` saw its system prompt inside the prompt.
+
+    Prompt/completion and continued pre-training records have no system field: bedrock-tune's
+    templates put the system prompt in front of the prompt (`system + "\n\n" + user`), so the
+    model is asked the same way. Messages formats keep it in Converse's `system`.
+    """
+    return data_format in (DataFormat.PROMPT_COMPLETION, DataFormat.CONTINUED_PRETRAINING)
+
+
 def request(
-    model_id: str, system: str, turns: Sequence[Turn], settings: Settings
+    model_id: str,
+    system: str,
+    turns: Sequence[Turn],
+    settings: Settings,
+    *,
+    fold_system: bool = False,
 ) -> dict[str, Any]:
-    """The Converse request body."""
+    """The Converse request body (`fold_system`: the system prompt goes in front of the first
+    user message, as prompt/completion training saw it, instead of into `system`)."""
+    messages = [{"role": t.role, "content": [{"text": t.text}]} for t in turns]
+    if system and fold_system and messages and messages[0]["role"] == "user":
+        first = turns[0].text
+        messages[0] = {"role": "user", "content": [{"text": f"{system}\n\n{first}"}]}
     body: dict[str, Any] = {
         "modelId": model_id,
-        "messages": [{"role": t.role, "content": [{"text": t.text}]} for t in turns],
+        "messages": messages,
         "inferenceConfig": settings.to_api(),
     }
-    if system:
+    if system and not fold_system:
         body["system"] = [{"text": system}]
     return body
+
+
+@contextmanager
+def _asking(context: AwsContext, model_id: str) -> Iterator[None]:
+    """Translate errors of a Converse call; a denied *base* model is explained as model access
+    (the usual cause: the account has not been granted that model in this region)."""
+    try:
+        with aws_call(f"asking {model_id.rsplit('/', 1)[-1]}"):
+            yield
+    except AccessDeniedError as error:
+        if model_id.startswith("arn:"):
+            raise
+        raise AccessDeniedError(
+            error.message,
+            title="No access to this base model",
+            hint=f"Your account may not have access to {model_id} in {context.region}: open the "
+            "Bedrock console, Model access, and request it (for an inference profile such as "
+            "us.*, access is needed in every region it routes to). If access is granted, your "
+            "identity needs bedrock:InvokeModel and bedrock:InvokeModelWithResponseStream.",
+        ) from error
 
 
 def _with_retries(call: Callable[[], Any], sleep: Callable[[float], None], tries: int) -> Any:
@@ -98,16 +139,17 @@ def converse(
     turns: Sequence[Turn],
     settings: Settings = Settings(),
     *,
+    fold_system: bool = False,
     sleep: Callable[[float], None] = time.sleep,
     tries: int = 6,
 ) -> Answer:
     """One answer from `model_id` (a base inference id, a provisioned throughput ARN or a
     deployment ARN)."""
-    body = request(model_id, system, turns, settings)
+    body = request(model_id, system, turns, settings, fold_system=fold_system)
     client = context.client("bedrock-runtime")
 
     def call() -> Any:
-        with aws_call(f"asking {model_id.rsplit('/', 1)[-1]}"):
+        with _asking(context, model_id):
             return client.converse(**body)
 
     response = _with_retries(call, sleep, tries)
@@ -129,16 +171,17 @@ def converse_stream(
     turns: Sequence[Turn],
     settings: Settings = Settings(),
     *,
+    fold_system: bool = False,
     state: StreamState | None = None,
 ) -> Iterator[str | Answer]:
     """Yield text pieces as they come, then the final `Answer` (marked `cut` when the stream
     broke: what arrived is kept)."""
-    body = request(model_id, system, turns, settings)
+    body = request(model_id, system, turns, settings, fold_system=fold_system)
     state = state or StreamState()
     started = time.perf_counter()
     usage: dict[str, Any] = {}
     stop_reason = ""
-    with aws_call(f"asking {model_id.rsplit('/', 1)[-1]}"):
+    with _asking(context, model_id):
         response = context.client("bedrock-runtime").converse_stream(**body)
     try:
         for item in response["stream"]:

@@ -14,8 +14,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Static, Switch, TextArea
 
 from core.aws import AwsContext
-from core.catalog import find_model
-from core.chat import Answer, Settings, Turn, base_inference_id, converse_stream
+from core.catalog import CustomizationType, find_model
+from core.chat import Answer, Settings, Turn, base_inference_id, converse_stream, folds_system
 from core.errors import BedrockTuneError, ValidationError
 from core.evaluate import load_test_records
 from screens.base import StepScreen
@@ -93,6 +93,15 @@ class ChatScreen(StepScreen):
         base = base_inference_id(find_model(run.base_model_id)) if run.base_model_id else None
         return run.serving_arn, base
 
+    def _fold_system(self) -> bool:
+        """Whether the model was trained with the system prompt inside its prompt."""
+        run = self.host.wizard_run
+        if not run.base_model_id:
+            return False
+        kind = CustomizationType.parse(run.customization_type)
+        customization = find_model(run.base_model_id).customization(kind)
+        return folds_system(customization.data_format if customization else None)
+
     def _show_models(self) -> None:
         tuned, base = self._models()
         self.query_one("#chat-models", Static).update(
@@ -154,7 +163,9 @@ class ChatScreen(StepScreen):
         self, side: str, model: str, system: str, turns: list[Turn], settings: Settings
     ) -> None:
         """Stream one model's answer into its transcript."""
-        for piece in converse_stream(self.host_context(), model, system, turns, settings):
+        fold = self._fold_system()
+        context = self.host_context()
+        for piece in converse_stream(context, model, system, turns, settings, fold_system=fold):
             self.app.call_from_thread(self._piece, side, piece)
 
     def host_context(self) -> AwsContext:

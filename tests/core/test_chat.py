@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import Stubber
 
 from core.aws import AwsContext
-from core.catalog import builtin_models, find_model
+from core.catalog import CustomizationType, builtin_models, find_model
 from core.chat import (
     Answer,
     Settings,
@@ -19,7 +19,9 @@ from core.chat import (
     base_inference_id,
     converse,
     converse_stream,
+    folds_system,
 )
+from core.errors import AccessDeniedError
 from core.sandbox import Sandbox
 
 
@@ -88,3 +90,96 @@ def test_a_cut_stream_keeps_what_arrived(monkeypatch: pytest.MonkeyPatch, aws_ke
     final = pieces[-1]
     assert isinstance(final, Answer) and final.cut
     assert final.text == "partial answer"
+
+
+FAMILIES = [
+    # (base model, the serving ARN chat uses, whether the system prompt is folded in)
+    ("amazon.nova-micro-v1:0:128k", "arn:aws:bedrock:us-east-1:1:custom-model-deployment/n", False),
+    (
+        "anthropic.claude-3-haiku-20240307-v1:0:200k",
+        "arn:aws:bedrock:us-west-2:1:provisioned-model/c",
+        False,
+    ),
+    (
+        "meta.llama3-3-70b-instruct-v1:0:128k",
+        "arn:aws:bedrock:us-west-2:1:provisioned-model/l3",
+        False,
+    ),
+    (
+        "meta.llama3-1-8b-instruct-v1:0:128k",
+        "arn:aws:bedrock:us-west-2:1:provisioned-model/l",
+        True,
+    ),
+    ("amazon.titan-text-lite-v1:0:4k", "arn:aws:bedrock:us-east-1:1:provisioned-model/t", True),
+    (
+        "cohere.command-light-text-v14:7:4k",
+        "arn:aws:bedrock:us-east-1:1:provisioned-model/co",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(("base", "arn", "folded"), FAMILIES)
+def test_converse_request_shape_per_family(
+    base: str, arn: str, folded: bool, aws_keys: None
+) -> None:
+    model = find_model(base)
+    customization = model.customization(CustomizationType.FINE_TUNING)
+    assert customization is not None
+    fold = folds_system(customization.data_format)
+    assert fold is folded
+    context = AwsContext.from_environment(region="us-east-1")
+    client = context.client("bedrock-runtime")
+    turns = [
+        Turn("user", "Summarize: A met B."),
+        Turn("assistant", "They met."),
+        Turn("user", "Again?"),
+    ]
+    if folded:  # as prompt/completion training saw it: system, a blank line, then the prompt
+        expected_messages = [
+            {"role": "user", "content": [{"text": "Be brief.\n\nSummarize: A met B."}]},
+            {"role": "assistant", "content": [{"text": "They met."}]},
+            {"role": "user", "content": [{"text": "Again?"}]},
+        ]
+        system: dict[str, Any] = {}
+    else:
+        expected_messages = [{"role": t.role, "content": [{"text": t.text}]} for t in turns]
+        system = {"system": [{"text": "Be brief."}]}
+    response = {
+        "output": {"message": {"role": "assistant", "content": [{"text": "ok"}]}},
+        "stopReason": "end_turn",
+        "usage": {"inputTokens": 3, "outputTokens": 1, "totalTokens": 4},
+        "metrics": {"latencyMs": 7},
+    }
+    expected = {
+        "modelId": arn,
+        "messages": expected_messages,
+        "inferenceConfig": {"maxTokens": 64, "temperature": 0.2, "topP": 0.5},
+        **system,
+    }
+    # The Stubber checks the request against the real Converse model and our expected shape.
+    with Stubber(client) as stub:
+        stub.add_response("converse", response, expected)
+        answer = converse(
+            context, arn, "Be brief.", turns, Settings(64, 0.2, 0.5), fold_system=fold
+        )
+        stub.assert_no_pending_responses()
+    assert answer.text == "ok" and answer.latency_ms == 7
+    assert base_inference_id(model) != model.id  # the base is asked by its own id
+
+
+def test_access_denied_on_the_base_model_explains_model_access(aws_keys: None) -> None:
+    context = AwsContext.from_environment(region="us-east-1")
+    client = context.client("bedrock-runtime")
+    with Stubber(client) as stub:
+        stub.add_client_error(
+            "converse",
+            "AccessDeniedException",
+            "You don't have access to the model with the specified model ID.",
+            403,
+        )
+        with pytest.raises(AccessDeniedError) as caught:
+            converse(context, "us.amazon.nova-micro-v1:0", "", [Turn("user", "q")])
+    assert caught.value.title == "No access to this base model"
+    assert "Model access" in caught.value.hint and "us-east-1" in caught.value.hint
+    assert "specified model ID" in caught.value.message

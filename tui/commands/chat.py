@@ -7,7 +7,9 @@ import argparse
 import sys
 from typing import Any
 
-from core.chat import Answer, Settings, Turn, converse_stream
+from core.catalog import CustomizationType, find_model
+from core.chat import Answer, Settings, Turn, converse_stream, folds_system
+from core.errors import NotFoundError
 from core.templates import load_template
 from tui.commands._common import EXIT_OK, add_aws_options, aws_context
 
@@ -24,7 +26,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("model", metavar="MODEL_OR_DEPLOYMENT")
     parser.add_argument("--compare", metavar="BASE_ID", help="also ask this base model")
     parser.add_argument("--template", help="use this template's system prompt (TOML or preset:)")
-    parser.add_argument("--system", help="a system prompt (overrides --template)")
+    parser.add_argument(
+        "--system",
+        help="a system prompt (overrides --template); for models trained on prompt/completion "
+        "(known from --compare) it goes in front of the message, as in training",
+    )
     parser.add_argument("--prompt", help="ask once and exit (else an interactive chat)")
     parser.add_argument("--max-tokens", type=int, default=512)
     parser.add_argument("--temperature", type=float, default=0.7)
@@ -32,12 +38,30 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
+def _fold_system(base_id: str | None) -> bool:
+    """Whether models of `base_id`'s family are trained with the system prompt inside the
+    prompt (prompt/completion), so chat asks them the same way. Unknown: keep it separate."""
+    if not base_id:
+        return False
+    try:
+        customization = find_model(base_id).customization(CustomizationType.FINE_TUNING)
+    except NotFoundError:
+        return False
+    return folds_system(customization.data_format if customization else None)
+
+
 def _ask(
-    context: Any, model: str, system: str, turns: list[Turn], settings: Settings, label: str
+    context: Any,
+    model: str,
+    system: str,
+    turns: list[Turn],
+    settings: Settings,
+    label: str,
+    fold: bool,
 ) -> Answer:
     sys.stdout.write(f"{label}: ")
     final = Answer("", None, None, None, "")
-    for piece in converse_stream(context, model, system, turns, settings):
+    for piece in converse_stream(context, model, system, turns, settings, fold_system=fold):
         if isinstance(piece, Answer):
             final = piece
         else:
@@ -54,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     """One question with --prompt, else a loop until an empty line or Ctrl+D."""
     system = args.system or (load_template(args.template).system if args.template else "")
     settings = Settings(args.max_tokens, args.temperature, args.top_p)
+    fold = _fold_system(args.compare)
     with aws_context(args) as context:
         history: list[Turn] = []
         while True:
@@ -67,9 +92,10 @@ def run(args: argparse.Namespace) -> int:
                 if not question:
                     break
             history.append(Turn("user", question))
-            answer = _ask(context, args.model, system, history, settings, "model")
+            answer = _ask(context, args.model, system, history, settings, "model", fold)
             if args.compare:
-                _ask(context, args.compare, system, [Turn("user", question)], settings, "base")
+                turns = [Turn("user", question)]
+                _ask(context, args.compare, system, turns, settings, "base", fold)
             history.append(Turn("assistant", answer.text))
             if args.prompt is not None:
                 break
