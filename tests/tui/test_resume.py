@@ -188,7 +188,13 @@ async def test_quit_while_a_deployment_is_created_and_reattach(
     )
     restarted = app()
     async with restarted.run_test(size=(160, 60)) as pilot:
-        await settle(pilot, lambda: isinstance(restarted.screen, ResumeScreen))
+        await settle(
+            pilot,
+            lambda: (
+                isinstance(restarted.screen, ResumeScreen)
+                and bool(restarted.screen.query("#resume-runs"))
+            ),
+        )
         assert "custom model deployment Creating" in str(
             restarted.screen.query_one("#resume-runs", OptionList).get_option_at_index(0).prompt
         )
