@@ -34,6 +34,7 @@ async def settle(
     for _ in range(rounds):
         await pilot.pause(0.02)
         if until is not None and until():
+            await pilot.pause()  # a screen just pushed finishes composing and mounting
             return
         if until is None and not _busy(pilot.app):
             await pilot.pause()
