@@ -37,34 +37,17 @@ from core.infra import (
     plan,
     verify,
 )
-from core.upload import FileProgress, UploadCancelled, UploadResult, prepared_files, upload_prepared
+from core.upload import (
+    FileProgress,
+    UploadCancelled,
+    UploadResult,
+    human_size,
+    prepared_files,
+    upload_prepared,
+)
 from screens.base import StepScreen
 
 _BADGES = {"create": "bold green", "reuse": "bold cyan", "update": "bold yellow"}
-
-
-def _size(count: float) -> str:
-    for unit in ("B", "KB", "MB"):
-        if count < 1024:
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} GB"
-
-
-def progress_text(update: FileProgress) -> str:
-    """`1.2 MB / 4.0 MB  800.0 KB/s  4 s left`, or the final state."""
-    if update.state == "skipped":
-        return f"{_size(update.total)}, already there: skipped"
-    if update.state == "done":
-        return f"{_size(update.total)}, uploaded and verified"
-    if update.state == "checking":
-        return f"checking {_size(update.total)}..."
-    text = f"{_size(update.done)} / {_size(update.total)}"
-    if update.rate:
-        text += f"  {_size(update.rate)}/s"
-    if update.seconds_left is not None:
-        text += f"  {update.seconds_left:.0f} s left"
-    return text
 
 
 def _fix_label(resource: ResourcePlan) -> str:
@@ -170,7 +153,7 @@ class InfrastructureScreen(StepScreen):
                 Horizontal(
                     Label(path.name, classes="upload-name"),
                     ProgressBar(total=size, show_eta=False, id=f"upload-bar-{index}"),
-                    Static(_size(size), id=f"upload-stats-{index}", classes="upload-stats"),
+                    Static(human_size(size), id=f"upload-stats-{index}", classes="upload-stats"),
                     classes="upload-row",
                 )
             )
@@ -408,7 +391,7 @@ class InfrastructureScreen(StepScreen):
         self.query_one(f"#upload-bar-{index}", ProgressBar).update(
             total=update.total or 1, progress=update.done if update.total else 1
         )
-        self.query_one(f"#upload-stats-{index}", Static).update(progress_text(update))
+        self.query_one(f"#upload-stats-{index}", Static).update(update.describe())
 
     @on(Button.Pressed, "#cancel-upload")
     def _cancel_upload(self) -> None:

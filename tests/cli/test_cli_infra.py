@@ -81,7 +81,7 @@ def test_upload_prints_the_uris_and_a_rerun_skips(
     assert done["validation_uri"].endswith("/my-run/data/validation.jsonl")
     assert done["test_uri"] is None
     assert done["output_uri"] == f"s3://{BUCKET}/bedrock-tune/my-run/output/"
-    assert "train.jsonl  1.0 KB  uploaded and verified" in captured.err
+    assert "train.jsonl  1.0 KB, uploaded and verified" in captured.err
     stored = sandbox.client("s3").get_object(
         Bucket=BUCKET, Key="bedrock-tune/my-run/data/train.jsonl"
     )

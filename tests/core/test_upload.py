@@ -25,6 +25,7 @@ from core.upload import (
     FileProgress,
     UploadCancelled,
     UploadIntegrityError,
+    human_size,
     part_size_for,
     run_location,
     upload_prepared,
@@ -295,3 +296,13 @@ def test_an_object_that_does_not_read_back_is_deleted(aws_keys: None, tmp_path: 
             upload_prepared(context, tmp_path, BUCKET, "run1")
         stub.assert_no_pending_responses()
     assert "deleted so it cannot be used" in caught.value.hint
+
+
+def test_progress_is_described_with_rate_and_time_left() -> None:
+    moving = FileProgress("train.jsonl", 3 << 20, 12 << 20, 1.5 * (1 << 20), 6.0, "uploading")
+    assert moving.describe() == "3.0 MB / 12.0 MB  1.5 MB/s  6 s left"
+    assert FileProgress("t", 950, 950, None, None, "done").describe() == (
+        "950 B, uploaded and verified"
+    )
+    assert "identical: skipped" in FileProgress("t", 0, 5 << 30, None, None, "skipped").describe()
+    assert human_size(5 << 30) == "5.0 GB"

@@ -47,26 +47,9 @@ def default_run_id(directory: Path) -> str:
     return name or "run"
 
 
-def _size(count: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} GB"  # pragma: no cover - the loop returns
-
-
 def progress_line(update: FileProgress) -> str:
     """`train.jsonl  12.0 MB / 40.0 MB  3.1 MB/s  9 s left` (or the final state)."""
-    if update.state == "skipped":
-        return f"{update.name}  {_size(update.total)}  already there, identical: skipped"
-    if update.state == "done":
-        return f"{update.name}  {_size(update.total)}  uploaded and verified"
-    line = f"{update.name}  {_size(update.done)} / {_size(update.total)}"
-    if update.rate:
-        line += f"  {_size(update.rate)}/s"
-    if update.seconds_left is not None:
-        line += f"  {update.seconds_left:.0f} s left"
-    return line
+    return f"{update.name}  {update.describe()}"
 
 
 def run(args: argparse.Namespace) -> int:
