@@ -27,6 +27,8 @@ TOKEN = re.compile(r"[a-zA-Z0-9]([-a-zA-Z0-9]{0,254}[a-zA-Z0-9])?")
 S3_URI = re.compile(
     r"s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](?:/[-!_*'().a-z0-9A-Z]+(?:/[-!_*'().a-z0-9A-Z]+)*)?/?"
 )
+S3_URI_MAX = 1024
+"""The longest `S3Uri` CreateModelCustomizationJob accepts."""
 MANAGED_TAG = ("bedrock-tune:managed", "true")
 """Tag on every job and model bedrock-tune creates (resume finds jobs by it)."""
 RUN_TAG = "bedrock-tune:run"

@@ -31,7 +31,7 @@ from typing import Any, Literal
 from core.aws import AwsContext
 from core.errors import BedrockTuneError, DatasetError, NotFoundError, ValidationError, aws_call
 from core.infra_policies import DEFAULT_PREFIX, bucket_name_problems, normalize_prefix
-from core.jobs import S3_URI
+from core.jobs import S3_URI, S3_URI_MAX
 from core.registry import Registry, ResourceRecord
 
 DATA_FILES = ("train.jsonl", "validation.jsonl", "test.jsonl")
@@ -183,7 +183,7 @@ def run_location(bucket: str, run_id: str, prefix: str = DEFAULT_PREFIX) -> RunL
     location = RunLocation(bucket, normalize_prefix(prefix), run_id)
     uris = [location.output_uri, *(location.data_uri(n) for n in DATA_FILES + EXTRA_FILES)]
     for uri in uris:
-        if S3_URI.fullmatch(uri) is None or len(uri) > 1024:
+        if S3_URI.fullmatch(uri) is None or len(uri) > S3_URI_MAX:
             raise ValidationError(
                 f"{uri} is not an S3 URI CreateModelCustomizationJob accepts: keys take letters, "
                 "digits and -!_*'(). in each '/'-separated part (no spaces, '+', '=' or '&'), "

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from core.catalog import BaseModel, CustomizationType, DataFormat, Limits
 from core.errors import ValidationError
+from core.jobs import S3_URI, S3_URI_MAX
 from core.tokens import count_wide
 
 Severity = Literal["error", "warning"]
@@ -87,11 +88,6 @@ NOVA2_RESERVED_NOTE = (
     "reserves the same tokens, so this is a warning, not an error."
 )
 
-S3_URI = re.compile(
-    r"s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](?:/[-!_*'().a-z0-9A-Z]+(?:/[-!_*'().a-z0-9A-Z]+)*)?/?"
-)
-"""The `S3Uri` pattern of CreateModelCustomizationJob (botocore bedrock 2023-04-20)."""
-S3_URI_MAX = 1024
 _KEY_CHARS = re.compile(r"[-!_*'().a-zA-Z0-9]")
 _NOVA_MEDIA_URI = re.compile(r"s3://[\w\-/.]+", re.ASCII)
 _NOVA_NAME_CHARS = re.compile(r"[A-Za-z0-9_\-./]")

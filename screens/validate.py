@@ -24,9 +24,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from core.catalog import BaseModel, CustomizationType, DeploymentOption, find_model
+from core.catalog import BaseModel, CustomizationType, find_model
 from core.errors import BedrockTuneError, ValidationError
-from core.estimate import estimate
+from core.estimate import estimate, estimate_lines
 from core.fixups import Fix, FixResult, PreparedFix, apply_fix, fix_prepared
 from core.tokens import ESTIMATE_METHOD
 from core.validate import Problem, RuleGroup, ValidationReport, read_record, validate
@@ -78,10 +78,6 @@ class ProblemRecordScreen(ModalScreen[None]):
 
 def _count(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
-
-
-def _money(value: float | None, digits: int = 2) -> str:
-    return "unknown" if value is None else f"${value:,.{digits}f}"
 
 
 class ValidateScreen(StepScreen):
@@ -343,29 +339,8 @@ class ValidateScreen(StepScreen):
         cost = estimate(model, report.train.stats.total, epochs)
         text = Text("\nEstimate", style="bold")
         text.append(f" (USD, prices as of {cost.prices_as_of or 'unknown'})\n")
-        if cost.training_cost is None:
-            text.append(
-                f"  training   {cost.training_tokens:,} tokens x {epochs} epochs; no training "
-                "price known for this model\n"
-            )
-        else:
-            text.append(
-                f"  training   {cost.training_tokens:,} tokens x {epochs} epochs x "
-                f"${cost.price_per_1k:g} per 1K = {_money(cost.training_cost)}\n"
-            )
-        text.append(f"  storage    {_money(cost.storage_per_month)} per month\n")
-        hourly = (
-            f"{_money(cost.provisioned_per_hour)} per hour"
-            if cost.provisioned_per_hour is not None
-            else "hourly rate unknown"
-        )
-        text.append(f"  serving    provisioned throughput: {hourly}, billed until deleted")
-        if DeploymentOption.ON_DEMAND_DEPLOYMENT in model.deployment_options:
-            text.append(
-                f"; on-demand {_money(cost.on_demand_input_per_1k, 6)} in / "
-                f"{_money(cost.on_demand_output_per_1k, 6)} out per 1K tokens"
-            )
-        text.append("\n")
+        for label, line in estimate_lines(cost, model):
+            text.append(f"  {label:<10} {line}\n")
         return text
 
     @on(DataTable.RowHighlighted, "#validate-groups")

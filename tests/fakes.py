@@ -1,9 +1,17 @@
 """Small fakes and documents several test modules share: a hand-driven clock, the managed tag,
-a role trust policy and an inline S3 policy like the ones bedrock-tune writes."""
+a role trust policy and an inline S3 policy like the ones bedrock-tune writes, and a job
+launched in one call."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
+
+from core.aws import AwsContext
+from core.catalog import find_model
+from core.jobs import JobRequest, launch, new_client_request_token
+from core.registry import ResourceRecord
+from core.sandbox import SANDBOX_ACCOUNT_ID
 
 
 class Clock:
@@ -42,3 +50,32 @@ POLICY = json.dumps(
     }
 )
 """An inline S3 read policy."""
+
+
+def launch_job(
+    context: AwsContext,
+    name: str,
+    base_model_id: str,
+    training_uri: str,
+    output_uri: str,
+    role_arn: str = "arn:aws:iam::123456789012:role/r",
+) -> str:
+    """Launch the customization job `<name>-job` making `<name>-model`; returns its ARN."""
+    return launch(
+        context,
+        JobRequest(
+            job_name=f"{name}-job",
+            custom_model_name=f"{name}-model",
+            base_model_id=base_model_id,
+            role_arn=role_arn,
+            training_uri=training_uri,
+            output_uri=output_uri,
+            client_request_token=new_client_request_token(),
+        ),
+        find_model(base_model_id),
+    )
+
+
+def sandbox_record(kind: str, identifier: str, **extra: Any) -> ResourceRecord:
+    """A registry entry of the sandbox account in us-east-1, for run `run1`."""
+    return ResourceRecord(kind, identifier, "us-east-1", SANDBOX_ACCOUNT_ID, "run1", **extra)

@@ -13,10 +13,11 @@ import pytest
 from core.aws import AwsContext
 from core.catalog import find_model
 from core.deploy import create_throughput
-from core.jobs import JobRequest, get_job, launch, new_client_request_token
-from core.registry import Registry, ResourceRecord
+from core.jobs import get_job, new_client_request_token
+from core.registry import Registry
 from core.sandbox import SANDBOX_ACCOUNT_ID, Sandbox, sandbox_environment
-from tests.fakes import MANAGED, POLICY, TRUST, Clock
+from tests.fakes import MANAGED, POLICY, TRUST, Clock, launch_job
+from tests.fakes import sandbox_record as record
 from tui.cli import main
 
 TITAN = "amazon.titan-text-lite-v1:0:4k"
@@ -36,10 +37,6 @@ class World:
     context: AwsContext
     model: str
     throughput: str
-
-
-def record(kind: str, identifier: str, **extra: object) -> ResourceRecord:
-    return ResourceRecord(kind, identifier, "us-east-1", SANDBOX_ACCOUNT_ID, "run1", **extra)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -63,18 +60,13 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         iam.create_role(RoleName="users-role", AssumeRolePolicyDocument=TRUST)
         # A custom model served by provisioned throughput (billable).
         s3.put_object(Bucket="bt-ours", Key="bedrock-tune/run1/data/train.jsonl", Body=RECORD)
-        job = launch(
+        job = launch_job(
             context,
-            JobRequest(
-                job_name="cli-job",
-                custom_model_name="cli-model",
-                base_model_id=TITAN,
-                role_arn=f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:role/bt-role",
-                training_uri="s3://bt-ours/bedrock-tune/run1/data/train.jsonl",
-                output_uri="s3://bt-ours/bedrock-tune/run1/output/",
-                client_request_token=new_client_request_token(),
-            ),
-            find_model(TITAN),
+            "cli",
+            TITAN,
+            "s3://bt-ours/bedrock-tune/run1/data/train.jsonl",
+            "s3://bt-ours/bedrock-tune/run1/output/",
+            f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:role/bt-role",
         )
         clock.t += 20
         model = get_job(context, job).output_model_arn

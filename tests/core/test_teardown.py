@@ -16,7 +16,7 @@ from core.aws import AwsContext
 from core.catalog import find_model
 from core.deploy import create_deployment, create_throughput, get_serving
 from core.errors import NotFoundError
-from core.jobs import JobRequest, get_job, launch, new_client_request_token
+from core.jobs import get_job, new_client_request_token
 from core.registry import Registry, ResourceRecord
 from core.run import Run
 from core.sandbox import Sandbox
@@ -29,6 +29,7 @@ from core.teardown import (
     with_dependencies,
 )
 from core.teardown_items import split_s3_uri
+from tests import fakes
 from tests.fakes import MANAGED, POLICY, TRUST, Clock
 
 NOVA = "amazon.nova-micro-v1:0:128k"
@@ -82,19 +83,7 @@ def roles(context: AwsContext) -> set[str]:
 
 
 def launch_job(context: AwsContext, name: str) -> str:
-    return launch(
-        context,
-        JobRequest(
-            job_name=f"{name}-job",
-            custom_model_name=f"{name}-model",
-            base_model_id=NOVA,
-            role_arn=f"arn:aws:iam::{ACCOUNT}:role/r",
-            training_uri="s3://bt-data/t.jsonl",
-            output_uri="s3://bt-data/out/",
-            client_request_token=new_client_request_token(),
-        ),
-        find_model(NOVA),
-    )
+    return fakes.launch_job(context, name, NOVA, "s3://bt-data/t.jsonl", "s3://bt-data/out/")
 
 
 # --------------------------------------------------------------------------- S3 and IAM (moto)

@@ -18,6 +18,7 @@ from core.sandbox import Sandbox, sandbox_environment
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from screens.resume import ResumeScreen
+from tests.fakes import launch_job
 from tests.tui.helpers import settle, text_of
 from tui.app import BedrockTuneApp
 
@@ -151,18 +152,8 @@ async def test_quit_while_a_deployment_is_created_and_reattach(
     standalone: Sandbox, clock: Clock
 ) -> None:
     context = AwsContext.for_endpoint(standalone.endpoint_url, standalone.credentials)
-    job = launch(
-        context,
-        JobRequest(
-            job_name="bt-served",
-            custom_model_name="bt-served-model",
-            base_model_id=NOVA,
-            role_arn="arn:aws:iam::123456789012:role/r",
-            training_uri="s3://bt-data/r/train.jsonl",
-            output_uri="s3://bt-data/r/output/",
-            client_request_token=new_client_request_token(),
-        ),
-        find_model(NOVA),
+    job = launch_job(
+        context, "bt-served", NOVA, "s3://bt-data/r/train.jsonl", "s3://bt-data/r/output/"
     )
     clock.t += 200
     model = get_job(context, job).output_model_arn
@@ -177,7 +168,7 @@ async def test_quit_while_a_deployment_is_created_and_reattach(
             endpoint_url=standalone.endpoint_url,
             account_id=standalone.account_id,
             base_model_id=NOVA,
-            job_name="bt-served",
+            job_name="bt-served-job",
             job_arn=job,
             job_status="Completed",
             custom_model_arn=model,

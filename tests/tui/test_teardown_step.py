@@ -8,25 +8,21 @@ from __future__ import annotations
 from textual.widgets import Button, RichLog, SelectionList
 
 from core.aws import AwsContext
-from core.catalog import find_model
 from core.deploy import create_throughput
-from core.jobs import JobRequest, get_job, launch, new_client_request_token
-from core.registry import Registry, ResourceRecord
+from core.jobs import get_job, new_client_request_token
+from core.registry import Registry
 from core.sandbox import SANDBOX_ACCOUNT_ID, Sandbox
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from screens.quit_guard import QuitGuardScreen
-from tests.fakes import MANAGED, POLICY, TRUST, Clock
+from tests.fakes import MANAGED, POLICY, TRUST, Clock, launch_job
+from tests.fakes import sandbox_record as record
 from tests.tui.helpers import settle, text_of
 from tui.app import BedrockTuneApp
 
 TITAN = "amazon.titan-text-lite-v1:0:4k"
 """A model whose provisioned throughput price is in the catalog."""
 RECORD = b'{"prompt": "What is the refund window?", "completion": "Thirty days."}\n'
-
-
-def record(kind: str, identifier: str, **extra: object) -> ResourceRecord:
-    return ResourceRecord(kind, identifier, "us-east-1", SANDBOX_ACCOUNT_ID, "run1", **extra)  # type: ignore[arg-type]
 
 
 def log_text(app: BedrockTuneApp) -> str:
@@ -63,18 +59,13 @@ async def test_teardown_lists_confirms_deletes_and_clears_the_billing_counter() 
         )
         s3.create_bucket(Bucket="users-own")
         iam.create_role(RoleName="users-own-role", AssumeRolePolicyDocument=TRUST)
-        job = launch(
+        job = launch_job(
             context,
-            JobRequest(
-                job_name="ui-td-job",
-                custom_model_name="ui-td-model",
-                base_model_id=TITAN,
-                role_arn=f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:role/bt-ui-role",
-                training_uri="s3://bt-ui/bedrock-tune/run1/data/t.jsonl",
-                output_uri="s3://bt-ui/bedrock-tune/run1/output/",
-                client_request_token=new_client_request_token(),
-            ),
-            find_model(TITAN),
+            "ui-td",
+            TITAN,
+            "s3://bt-ui/bedrock-tune/run1/data/t.jsonl",
+            "s3://bt-ui/bedrock-tune/run1/output/",
+            f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:role/bt-ui-role",
         )
         model, pt = serve(context, job, clock)
         registry = Registry()
@@ -157,18 +148,13 @@ async def test_the_quit_guard_deletes_through_teardown() -> None:
         assert context is not None
         context.client("s3").create_bucket(Bucket="bt-quit")
         context.client("s3").put_object(Bucket="bt-quit", Key="t.jsonl", Body=RECORD)
-        job = launch(
+        job = launch_job(
             context,
-            JobRequest(
-                job_name="quit-job",
-                custom_model_name="quit-model",
-                base_model_id=TITAN,
-                role_arn=f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:role/r",
-                training_uri="s3://bt-quit/t.jsonl",
-                output_uri="s3://bt-quit/out/",
-                client_request_token=new_client_request_token(),
-            ),
-            find_model(TITAN),
+            "quit",
+            TITAN,
+            "s3://bt-quit/t.jsonl",
+            "s3://bt-quit/out/",
+            f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:role/r",
         )
         _, pt = serve(context, job, clock)
         Registry().add_resource(record("provisioned-throughput", pt, billable=True))

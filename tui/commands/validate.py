@@ -13,7 +13,7 @@ from typing import Any
 
 from core.catalog import BaseModel, CustomizationType, DeploymentOption, find_model
 from core.errors import ValidationError
-from core.estimate import Estimate, estimate
+from core.estimate import Estimate, estimate, estimate_lines
 from core.tokens import ESTIMATE_METHOD
 from core.validate import FileReport, Problem, RuleGroup, ValidationReport, validate
 from tui.commands._common import EXIT_BAD, EXIT_OK, print_json
@@ -208,10 +208,6 @@ def report_json(report: ValidationReport, cost: Estimate) -> dict[str, Any]:
 # --------------------------------------------------------------------------- text
 
 
-def _money(value: float | None, digits: int = 2) -> str:
-    return "unknown" if value is None else f"${value:,.{digits}f}"
-
-
 def histogram_lines(report: FileReport, width: int = 30) -> list[str]:
     """A small text histogram of tokens per record against the limit."""
     buckets = report.stats.histogram
@@ -296,26 +292,7 @@ def print_estimate(cost: Estimate, model: BaseModel) -> None:
     """The estimate block."""
     date = f" (prices as of {cost.prices_as_of})" if cost.prices_as_of else ""
     print(f"\nEstimate{date}, USD")
-    if cost.price_per_1k is None:
-        training = (
-            f"{cost.training_tokens:,} tokens x {cost.epochs} epochs; no training price known "
-            "for this model (give one with --price-per-1k)"
-        )
-    else:
-        training = (
-            f"{cost.training_tokens:,} tokens x {cost.epochs} epochs x "
-            f"${cost.price_per_1k:g} per 1K = {_money(cost.training_cost)}"
-        )
-    print(f"  training   {training}")
-    print(f"  storage    {_money(cost.storage_per_month)} per month while the model exists")
-    hourly = (
-        f"{_money(cost.provisioned_per_hour)} per hour per model unit"
-        if cost.provisioned_per_hour is not None
-        else "hourly rate unknown (see the Price List API)"
-    )
-    print(f"  serving    provisioned throughput: {hourly}, billed every hour until deleted")
-    if DeploymentOption.ON_DEMAND_DEPLOYMENT in model.deployment_options:
-        print(
-            f"             on-demand deployment: {_money(cost.on_demand_input_per_1k, 6)} input /"
-            f" {_money(cost.on_demand_output_per_1k, 6)} output per 1K tokens, no idle cost"
-        )
+    for label, text in estimate_lines(
+        cost, model, unknown_price_hint="give one with --price-per-1k"
+    ):
+        print(f"  {label:<10} {text}")
