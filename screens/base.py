@@ -164,6 +164,15 @@ class StepScreen(Screen[None]):
 
     # ------------------------------------------------------------------ errors and workers
 
+    def require_context(self) -> AwsContext:
+        """The AWS context of the run (for workers; raises a clear error when there is none)."""
+        from core.errors import BedrockTuneError
+
+        context = self.host.aws_context()
+        if context is None:
+            raise BedrockTuneError("No AWS context.", hint="Check your credentials first.")
+        return context
+
     def show_error(self, error: BaseException, *, warning: bool = False) -> None:
         """Show `error` in this step's error panel."""
         self.query_one(ErrorPanel).show_error(error_of(error), warning=warning)

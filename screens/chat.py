@@ -13,7 +13,6 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Static, Switch, TextArea
 
-from core.aws import AwsContext
 from core.catalog import CustomizationType, find_model
 from core.chat import Answer, Settings, Turn, base_inference_id, converse_stream, folds_system
 from core.errors import BedrockTuneError, ValidationError
@@ -164,16 +163,9 @@ class ChatScreen(StepScreen):
     ) -> None:
         """Stream one model's answer into its transcript."""
         fold = self._fold_system()
-        context = self.host_context()
+        context = self.require_context()
         for piece in converse_stream(context, model, system, turns, settings, fold_system=fold):
             self.app.call_from_thread(self._piece, side, piece)
-
-    def host_context(self) -> AwsContext:
-        """The AWS context (raises when there is none)."""
-        context = self.host.aws_context()
-        if context is None:
-            raise BedrockTuneError("No AWS context.", hint="Check your credentials first.")
-        return context
 
     def _piece(self, side: str, piece: str | Answer) -> None:
         widget, parts = self._live[side]

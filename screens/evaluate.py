@@ -85,9 +85,7 @@ class EvaluateScreen(StepScreen):
     def run_evaluation(self, count: int, tuned: str, base: str | None) -> tuple[Report, Path]:
         """Evaluate and save the report beside the test file."""
         worker = get_current_worker()
-        context = self.host.aws_context()
-        if context is None:
-            raise BedrockTuneError("No AWS context.", hint="Check your credentials first.")
+        context = self.require_context()
         records = load_test_records(self._test_file(), limit=count)
 
         def progress(done: int, total: int) -> None:

@@ -314,10 +314,8 @@ class InfrastructureScreen(StepScreen):
         self, shown: InfraPlan, only: set[str] | None
     ) -> tuple[InfraResult, Verification, InfraPlan, bool]:
         """Apply (each call logged as it happens), read everything back, and plan again."""
-        context = self.host.aws_context()
+        context = self.require_context()
         run = self.host.wizard_run
-        if context is None:
-            raise BedrockTuneError("No AWS context.", hint="Check your credentials first.")
 
         def logged(event: InfraEvent) -> None:
             self.app.call_from_thread(self._log_event, event)
@@ -367,10 +365,8 @@ class InfrastructureScreen(StepScreen):
     ) -> UploadResult:
         """Upload with progress per file; Cancel aborts the unfinished file."""
         worker = get_current_worker()
-        context = self.host.aws_context()
+        context = self.require_context()
         run = self.host.wizard_run
-        if context is None:
-            raise BedrockTuneError("No AWS context.", hint="Check your credentials first.")
         return upload_prepared(
             context,
             directory,

@@ -14,7 +14,6 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Label, RichLog, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from core.errors import BedrockTuneError
 from core.teardown import (
     TeardownEvent,
     TeardownItem,
@@ -129,9 +128,7 @@ class TeardownScreen(StepScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="teardown-list", name="inventory")
     def list_resources(self) -> tuple[list[TeardownItem], list[str]]:
         """The inventory (AWS calls: a worker thread)."""
-        context = self.host.aws_context()
-        if context is None:
-            raise BedrockTuneError("No AWS context.", hint="Check your credentials first.")
+        context = self.require_context()
         warnings: list[str] = []
         items = inventory(context, self.host.registry(), on_warning=warnings.append)
         return items, warnings
@@ -212,9 +209,7 @@ class TeardownScreen(StepScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="teardown-delete", name="delete")
     def delete_resources(self, items: list[TeardownItem]) -> TeardownResult:
         """Delete in a safe order, logging each step as it happens."""
-        context = self.host.aws_context()
-        if context is None:
-            raise BedrockTuneError("No AWS context.", hint="Check your credentials first.")
+        context = self.require_context()
 
         def report(event: TeardownEvent) -> None:
             self.app.call_from_thread(self._log_event, event)
