@@ -3,7 +3,7 @@ alone (`for line in file: orjson.loads(line)`), both in child processes of the s
 
 Budget (DESIGN.md §8): at most 1.5x the parse-only wall time, and at most 150 MB peak memory
 whatever the file size. The validator's time is measured in a child that calls
-`core.validate.validate` (every rule, statistics and duplicate check); the whole
+`core.validate.validator.validate` (every rule, statistics and duplicate check); the whole
 `bedrock-tune validate --json` command (interpreter start, every command's parser, JSON output)
 is measured too and shown for information. CPU times are printed beside the wall times because
 the machine may be shared.
@@ -64,8 +64,8 @@ def _parse_only(path: Path) -> str:
 
 
 def _validate(path: Path) -> str:
-    from core.catalog import find_model
-    from core.validate import validate
+    from core.catalog.lookup import find_model
+    from core.validate.validator import validate
 
     report = validate(path, find_model(HAIKU))
     return (
@@ -78,7 +78,7 @@ def _cli(path: Path) -> str:
     import contextlib
     import io
 
-    from tui.cli import main
+    from tui.cli.main import main
 
     with contextlib.redirect_stdout(io.StringIO()):
         code = main(["validate", str(path), "--model", HAIKU, "--json"])

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from core.errors import (
     BedrockTuneError,
-    RegionNotSupportedError,
     aws_call,
     translate_botocore_error,
 )
@@ -311,21 +310,3 @@ def default_profile_name(profiles: list[ProfileInfo]) -> str | None:
     if "default" in names:
         return "default"
     return names[0] if len(names) == 1 else None
-
-
-def check_region(region: str) -> None:
-    """Raise `RegionNotSupportedError` when no catalog model can be customized in `region`."""
-    from core.catalog import builtin_models, customization_regions
-
-    supported = customization_regions()
-    if region in supported:
-        return
-    offered = ", ".join(supported)
-    examples = sorted(
-        {m.regions[0] for m in builtin_models() if m.regions and m.lifecycle.value == "ACTIVE"}
-    )
-    raise RegionNotSupportedError(
-        f"Bedrock model customization is not offered in {region}.",
-        hint=f"Choose one of {offered} (for example {' or '.join(examples)}); "
-        "your S3 bucket must be in that region too.",
-    )

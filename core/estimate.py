@@ -13,8 +13,8 @@ from pathlib import Path
 
 import orjson
 
-from core.catalog import BaseModel, DeploymentOption
-from core.validate_rules import record_tokens
+from core.catalog.types import BaseModel, DeploymentOption
+from core.validate.rules import record_tokens
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,9 @@ def count_file_tokens(
 ) -> TokenCount:
     """Estimate the tokens of a prepared JSONL file (streamed; bad lines are skipped here, the
     validator reports them). Records are counted as the validator counts them
-    (`core.validate_rules.record_tokens`); a full validation (`core.validate.validate`) gives
-    the same total in `report.train.stats.total`, with the per-record statistics."""
+    (`core.validate.rules.record_tokens`); a full validation
+    (`core.validate.validator.validate`) gives the same total in `report.train.stats.total`,
+    with the per-record statistics."""
     records = tokens = 0
     with path.open("rb") as stream:
         for number, line in enumerate(stream):

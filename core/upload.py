@@ -30,8 +30,8 @@ from typing import Any, Literal
 
 from core.aws import AwsContext
 from core.errors import BedrockTuneError, DatasetError, NotFoundError, ValidationError, aws_call
-from core.infra_policies import DEFAULT_PREFIX, bucket_name_problems, normalize_prefix
-from core.jobs import S3_URI, S3_URI_MAX
+from core.infra.policies import DEFAULT_PREFIX, bucket_name_problems, normalize_prefix
+from core.jobs.customization import S3_URI, S3_URI_MAX
 from core.registry import Registry, ResourceRecord
 
 DATA_FILES = ("train.jsonl", "validation.jsonl", "test.jsonl")

@@ -19,9 +19,9 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
-from tui.widgets.error_panel import ErrorPanel
-from tui.widgets.status_header import StatusHeader
-from tui.widgets.step_sidebar import StepSidebar, StepState
+from screens.widgets.error_panel import ErrorPanel
+from screens.widgets.status_header import StatusHeader
+from screens.widgets.step_sidebar import StepSidebar, StepState
 
 if TYPE_CHECKING:
     # Types only: the first frame does not wait for these modules to load.
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from core.errors import BedrockTuneError
     from core.registry import Registry
     from core.run import Run, Target
-    from core.sandbox import Sandbox
+    from core.sandbox.server import Sandbox
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,18 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Static, Switch, TextArea
 
-from core.catalog import CustomizationType, find_model
-from core.chat import Answer, Settings, Turn, base_inference_id, converse_stream, folds_system
+from core.catalog.lookup import find_model
+from core.catalog.types import CustomizationType
 from core.errors import BedrockTuneError, ValidationError
-from core.evaluate import load_test_records
+from core.evaluation.evaluate import load_test_records
+from core.serving.chat import (
+    Answer,
+    Settings,
+    Turn,
+    base_inference_id,
+    converse_stream,
+    folds_system,
+)
 from screens.base import StepScreen
 
 
@@ -41,7 +49,7 @@ class ChatScreen(StepScreen):
 
     STEP_ID = "chat"
     STEP_TITLE = "Chat"
-    CSS_PATH = "../tui/styles/chat.tcss"
+    CSS_PATH = "styles/chat.tcss"
 
     def __init__(self) -> None:
         super().__init__()

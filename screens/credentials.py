@@ -56,7 +56,7 @@ def _option_id(profile: str) -> str:
 
 
 def _region_models(region: str) -> str:
-    from core.catalog import builtin_models  # the catalog is not needed for the first frame
+    from core.catalog.lookup import builtin_models  # the catalog is not needed for the first frame
 
     names = [m.name for m in builtin_models() if region in m.regions and m.lifecycle == "ACTIVE"]
     return ", ".join(names) if names else "legacy models only"
@@ -184,7 +184,7 @@ class CredentialsScreen(StepScreen):
                 id=SANDBOX_ID,
             )
         )
-        from core.catalog import customization_regions  # not needed for the first frame
+        from core.catalog.lookup import customization_regions  # not needed for the first frame
 
         regions = list(customization_regions())
         if found.region not in regions:
@@ -295,7 +295,7 @@ class CredentialsScreen(StepScreen):
         self.show_error(error)
 
     def _show_identity(self, checked: Checked) -> None:
-        from core.aws import check_region
+        from core.catalog.lookup import check_region
         from core.errors import RegionNotSupportedError
 
         self._checked = checked

@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, DirectoryTree, Input, Label, Static
 
-from core.sources import Preview, SourceSpec, preview
+from core.data.sources import Preview, SourceSpec, preview
 from screens.base import StepScreen
 
 PREVIEW_ROWS = 50
@@ -71,7 +71,7 @@ class DatasetScreen(StepScreen):
 
     STEP_ID = "dataset"
     STEP_TITLE = "Dataset"
-    CSS_PATH = "../tui/styles/dataset.tcss"
+    CSS_PATH = "styles/dataset.tcss"
 
     BINDINGS = [
         Binding("ctrl+o", "open_source", "Open", id="open-dataset"),

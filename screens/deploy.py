@@ -15,8 +15,11 @@ from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from core.catalog import find_model
-from core.deploy import (
+from core.catalog.lookup import find_model
+from core.errors import BedrockTuneError
+from core.jobs.customization import new_client_request_token
+from core.registry import ResourceRecord
+from core.serving.deploy import (
     DeploymentPlan,
     Kind,
     Serving,
@@ -25,9 +28,6 @@ from core.deploy import (
     deployment_options,
     get_serving,
 )
-from core.errors import BedrockTuneError
-from core.jobs import new_client_request_token
-from core.registry import ResourceRecord
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
 

@@ -13,10 +13,10 @@ from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static, Switch
 from textual.worker import get_current_worker
 
-from core.catalog import find_model
-from core.chat import base_inference_id
+from core.catalog.lookup import find_model
 from core.errors import BedrockTuneError, ValidationError
-from core.evaluate import Report, evaluate, load_test_records, save_report
+from core.evaluation.evaluate import Report, evaluate, load_test_records, save_report
+from core.serving.chat import base_inference_id
 from screens.base import StepScreen
 
 

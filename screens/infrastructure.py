@@ -23,7 +23,7 @@ from textual.widgets import Button, Input, Label, Log, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.errors import BedrockTuneError
-from core.infra import (
+from core.infra.plan import (
     DEFAULT_PREFIX,
     POLICY_NAME,
     InfraEvent,
@@ -64,7 +64,7 @@ class InfrastructureScreen(StepScreen):
 
     STEP_ID = "infrastructure"
     STEP_TITLE = "Infrastructure"
-    CSS_PATH = "../tui/styles/infrastructure.tcss"
+    CSS_PATH = "styles/infrastructure.tcss"
 
     def __init__(self) -> None:
         super().__init__()

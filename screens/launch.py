@@ -19,10 +19,17 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
-from core.catalog import BaseModel, Customization, CustomizationType, find_model
+from core.catalog.lookup import find_model
+from core.catalog.types import BaseModel, Customization, CustomizationType
 from core.errors import BedrockTuneError, ValidationError
 from core.estimate import TokenCount, count_file_tokens, estimate
-from core.jobs import RUN_TAG, JobRequest, check_request, launch, new_client_request_token
+from core.jobs.customization import (
+    RUN_TAG,
+    JobRequest,
+    check_request,
+    launch,
+    new_client_request_token,
+)
 from core.run import Run
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
@@ -54,7 +61,7 @@ class LaunchScreen(StepScreen):
 
     STEP_ID = "launch"
     STEP_TITLE = "Launch the job"
-    CSS_PATH = "../tui/styles/launch.tcss"
+    CSS_PATH = "styles/launch.tcss"
 
     BINDINGS = [Binding("ctrl+l", "launch", "Launch", id="launch-job")]
 

@@ -14,13 +14,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DataTable, Label, Select, Static
 
-from core.catalog import (
-    BaseModel,
-    CatalogView,
-    CustomizationType,
-    ModelAvailability,
-    load_view,
-)
+from core.catalog.lookup import load_view
+from core.catalog.types import BaseModel, CatalogView, CustomizationType, ModelAvailability
 from screens.base import StepScreen
 
 _SHORT = {
@@ -138,7 +133,7 @@ class ModelScreen(StepScreen):
 
     STEP_ID = "model"
     STEP_TITLE = "Base model"
-    CSS_PATH = "../tui/styles/model.tcss"
+    CSS_PATH = "styles/model.tcss"
 
     BINDINGS = [
         Binding("r", "reload", "Reload list", id="reload-models"),

@@ -13,9 +13,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, ProgressBar, Static, Switch
 from textual.worker import get_current_worker
 
-from core.catalog import BaseModel, Customization, CustomizationType, find_model
-from core.errors import ValidationError
-from core.prepare import (
+from core.catalog.lookup import find_model
+from core.catalog.types import BaseModel, Customization, CustomizationType
+from core.data.prepare import (
     PrepareOptions,
     PrepareResult,
     check_sizes,
@@ -23,8 +23,9 @@ from core.prepare import (
     existing_outputs,
     prepare,
 )
-from core.sources import SourceSpec
-from core.templates import template_from_dict
+from core.data.sources import SourceSpec
+from core.data.templates import template_from_dict
+from core.errors import ValidationError
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
 
@@ -47,7 +48,7 @@ class PrepareScreen(StepScreen):
 
     STEP_ID = "prepare"
     STEP_TITLE = "Prepare the files"
-    CSS_PATH = "../tui/styles/prepare.tcss"
+    CSS_PATH = "styles/prepare.tcss"
 
     def __init__(self) -> None:
         super().__init__()

@@ -14,7 +14,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Label, RichLog, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from core.teardown import (
+from core.teardown.delete import (
     TeardownEvent,
     TeardownItem,
     TeardownResult,
@@ -73,7 +73,7 @@ class TeardownScreen(StepScreen):
 
     STEP_ID = "teardown"
     STEP_TITLE = "Teardown"
-    CSS_PATH = "../tui/styles/teardown.tcss"
+    CSS_PATH = "styles/teardown.tcss"
     BINDINGS = [
         Binding("ctrl+r", "refresh_list", "Refresh", id="teardown-refresh"),
         Binding("ctrl+a", "select_all", "Select all", id="teardown-select-all"),

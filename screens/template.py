@@ -15,10 +15,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from core.catalog import BaseModel, Customization, CustomizationType, find_model
-from core.errors import BedrockTuneError, TemplateError
-from core.sources import Preview, SourceSpec, preview
-from core.templates import (
+from core.catalog.lookup import find_model
+from core.catalog.types import BaseModel, Customization, CustomizationType
+from core.data.sources import Preview, SourceSpec, preview
+from core.data.templates import (
     PRESETS,
     Template,
     diagnose,
@@ -29,7 +29,8 @@ from core.templates import (
     template_to_toml,
     to_bedrock,
 )
-from core.tokens import estimate_tokens
+from core.data.tokens import estimate_tokens
+from core.errors import BedrockTuneError, TemplateError
 from screens.base import StepScreen
 
 CUSTOM = "custom"
@@ -56,7 +57,7 @@ class TemplateScreen(StepScreen):
 
     STEP_ID = "template"
     STEP_TITLE = "Template"
-    CSS_PATH = "../tui/styles/template.tcss"
+    CSS_PATH = "styles/template.tcss"
 
     BINDINGS = [
         Binding("ctrl+right_square_bracket", "next_record", "Next record", id="next-record"),

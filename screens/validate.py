@@ -24,13 +24,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from core.catalog import BaseModel, CustomizationType, find_model
+from core.catalog.lookup import find_model
+from core.catalog.types import BaseModel, CustomizationType
+from core.data.tokens import ESTIMATE_METHOD
 from core.errors import BedrockTuneError, ValidationError
 from core.estimate import estimate, estimate_lines
-from core.fixups import Fix, FixResult, PreparedFix, apply_fix, fix_prepared
-from core.tokens import ESTIMATE_METHOD
-from core.validate import Problem, RuleGroup, ValidationReport, read_record, validate
-from core.validate_rules import rules_for
+from core.validate.fixups import Fix, FixResult, PreparedFix, apply_fix, fix_prepared
+from core.validate.rules import rules_for
+from core.validate.validator import Problem, RuleGroup, ValidationReport, read_record, validate
 from screens.base import StepScreen
 
 _FIX_BUTTONS = {f"fix-{fix.value}": fix for fix in Fix}
@@ -85,7 +86,7 @@ class ValidateScreen(StepScreen):
 
     STEP_ID = "validate"
     STEP_TITLE = "Validate"
-    CSS_PATH = "../tui/styles/validate.tcss"
+    CSS_PATH = "styles/validate.tcss"
 
     BINDINGS = [Binding("ctrl+r", "run_validation", "Validate", id="run-validation")]
 

@@ -21,10 +21,7 @@ from textual.widgets import Button, DataTable, Label, Sparkline, Static
 from textual.worker import get_current_worker
 
 from core.errors import BedrockTuneError
-from core.failures import explain_failure
-from core.job_metrics import MetricPoint, Metrics, find_metric_files, read_metrics
-from core.job_watch import JobWatcher, WatchUpdate
-from core.jobs import (
+from core.jobs.customization import (
     JobSnapshot,
     JobStatus,
     JobSummary,
@@ -34,6 +31,9 @@ from core.jobs import (
     managed_job_arns,
     stop_job,
 )
+from core.jobs.failures import explain_failure
+from core.jobs.metrics import MetricPoint, Metrics, find_metric_files, read_metrics
+from core.jobs.watch import JobWatcher, WatchUpdate
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
 
@@ -90,7 +90,7 @@ class WatchScreen(StepScreen):
 
     STEP_ID = "watch"
     STEP_TITLE = "Watch the job"
-    CSS_PATH = "../tui/styles/watch.tcss"
+    CSS_PATH = "styles/watch.tcss"
 
     BINDINGS = [
         Binding("s", "stop_job", "Stop job", id="stop-job"),

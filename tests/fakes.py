@@ -8,10 +8,10 @@ import json
 from typing import Any
 
 from core.aws import AwsContext
-from core.catalog import find_model
-from core.jobs import JobRequest, launch, new_client_request_token
+from core.catalog.lookup import find_model
+from core.jobs.customization import JobRequest, launch, new_client_request_token
 from core.registry import ResourceRecord
-from core.sandbox import SANDBOX_ACCOUNT_ID
+from core.sandbox.server import SANDBOX_ACCOUNT_ID
 
 
 class Clock:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 CORE_MODULES = sorted(
-    f"core.{p.stem}" for p in (REPO / "core").glob("*.py") if p.stem != "__init__"
+    info.name for info in pkgutil.walk_packages([str(REPO / "core")], prefix="core.")
 )
 
 
@@ -34,5 +35,5 @@ def test_core_module_does_not_import_the_tui(module: str) -> None:
 
 
 def test_app_import_is_light() -> None:
-    loaded = loaded_after("import tui.app, tui.cli")
+    loaded = loaded_after("import tui.app, tui.cli.main")
     assert not loaded & {"boto3", "botocore", "moto", "datasets", "pyarrow"}

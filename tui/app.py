@@ -22,14 +22,14 @@ from textual.worker import Worker, WorkerState
 
 from core.run import Run, Target
 from screens.base import LaunchOptions, StepScreen
+from screens.widgets.step_sidebar import StepState
 from tui.steps import STEPS, step_by_id
-from tui.widgets.step_sidebar import StepState
 
 if TYPE_CHECKING:
     # Not imported at run time before they are used: the first frame does not need them.
     from core.aws import AwsContext, Identity
     from core.registry import Registry, RunRecord
-    from core.sandbox import Sandbox
+    from core.sandbox.server import Sandbox
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -150,7 +150,7 @@ class BedrockTuneApp(App[None]):
                 if self._sandbox_factory is not None:
                     self._sandbox = self._sandbox_factory().start()
                 else:
-                    from core.sandbox import Sandbox
+                    from core.sandbox.server import Sandbox
 
                     self._sandbox = Sandbox().start()
             return self._sandbox
@@ -256,7 +256,7 @@ class BedrockTuneApp(App[None]):
                 raise BedrockTuneError(
                     "The saved run has no sandbox address.", hint="Start a new run."
                 )
-            from core.sandbox import SANDBOX_CREDENTIALS
+            from core.sandbox.server import SANDBOX_CREDENTIALS
 
             context = AwsContext.for_endpoint(run.endpoint_url, SANDBOX_CREDENTIALS, run.region)
         else:
@@ -274,7 +274,7 @@ class BedrockTuneApp(App[None]):
             raise
         if run.job_arn is None and run.job_name and run.client_request_token:
             # The process died right after launching: find the job this token created.
-            from core.jobs import find_launched_job
+            from core.jobs.customization import find_launched_job
 
             arn = find_launched_job(context, run.job_name, run.client_request_token)
             run = run.evolve(job_arn=arn)
@@ -367,7 +367,7 @@ class BedrockTuneApp(App[None]):
         gone counts as deleted, and one failure does not stop the others.
         """
         from core.errors import BedrockTuneError
-        from core.teardown import delete, item_from_record
+        from core.teardown.delete import delete, item_from_record
 
         context = self.aws_context()
         if context is None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DIALOGSUM, needs_shared
-from tui.cli import main
+from tui.cli.main import main
 
 
 def test_preview_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

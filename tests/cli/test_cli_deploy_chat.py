@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import pytest
 
 from core.aws import AwsContext
-from core.catalog import find_model
-from core.jobs import JobRequest, get_job, launch, new_client_request_token
+from core.catalog.lookup import find_model
+from core.jobs.customization import JobRequest, get_job, launch, new_client_request_token
 from core.registry import Registry
-from core.sandbox import Sandbox, sandbox_environment
-from tui.cli import main
+from core.sandbox.server import Sandbox, sandbox_environment
+from tui.cli.main import main
 
 NOVA = "amazon.nova-micro-v1:0:128k"
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tui.cli import main
+from tui.cli.main import main
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -17,7 +17,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
-    from tui.commands import COMMANDS
+    from tui.cli.commands import COMMANDS
 
     for name in COMMANDS:
         with pytest.raises(SystemExit) as caught:

@@ -11,8 +11,8 @@ import pytest
 
 from core.aws import AwsContext
 from core.registry import Registry
-from core.sandbox import Sandbox, sandbox_environment
-from tui.cli import main
+from core.sandbox.server import Sandbox, sandbox_environment
+from tui.cli.main import main
 
 BUCKET = "bedrock-tune-123456789012-us-east-1"
 LINE = b'{"prompt": "a question", "completion": "an answer"}\n'

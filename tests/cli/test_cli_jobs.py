@@ -9,11 +9,11 @@ import pytest
 from botocore.stub import Stubber
 
 from core.aws import AwsContext
-from core.catalog import find_model
+from core.catalog.lookup import find_model
 from core.errors import QuotaExceededError
-from core.jobs import JobRequest, launch, new_client_request_token
-from core.sandbox import Sandbox, sandbox_environment
-from tui.cli import main
+from core.jobs.customization import JobRequest, launch, new_client_request_token
+from core.sandbox.server import Sandbox, sandbox_environment
+from tui.cli.main import main
 
 GOOD = b'{"prompt": "a", "completion": "b"}\n' * 4
 ROLE = "arn:aws:iam::123456789012:role/bedrock-tune-role"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import tui.launch
-from tui.cli import _tui_arguments, build_parser, main
+from tui.cli.main import _tui_arguments, build_parser, main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -67,7 +67,7 @@ def test_launching_the_app_imports_no_command_module() -> None:
     code = (
         "import json, sys, tui.launch\n"
         "tui.launch.launch_tui = lambda args: 0\n"
-        "from tui.cli import main\n"
+        "from tui.cli.main import main\n"
         "assert main(['--sandbox']) == 0\n"
         "print(json.dumps(sorted(sys.modules)))"
     )
@@ -75,4 +75,6 @@ def test_launching_the_app_imports_no_command_module() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
     )
     loaded = json.loads(done.stdout)
-    assert not [m for m in loaded if m.startswith("tui.commands.") and m != "tui.commands._common"]
+    infrastructure = {"tui.cli", "tui.cli.main", "tui.cli.common", "tui.cli.commands"}
+    commands = [m for m in loaded if m.startswith("tui.cli.") and m not in infrastructure]
+    assert not commands

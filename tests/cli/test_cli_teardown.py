@@ -11,14 +11,14 @@ from dataclasses import dataclass
 import pytest
 
 from core.aws import AwsContext
-from core.catalog import find_model
-from core.deploy import create_throughput
-from core.jobs import get_job, new_client_request_token
+from core.catalog.lookup import find_model
+from core.jobs.customization import get_job, new_client_request_token
 from core.registry import Registry
-from core.sandbox import SANDBOX_ACCOUNT_ID, Sandbox, sandbox_environment
+from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox, sandbox_environment
+from core.serving.deploy import create_throughput
 from tests.fakes import MANAGED, POLICY, TRUST, Clock, launch_job
 from tests.fakes import sandbox_record as record
-from tui.cli import main
+from tui.cli.main import main
 
 TITAN = "amazon.titan-text-lite-v1:0:4k"
 """A model whose provisioned throughput price is in the catalog."""

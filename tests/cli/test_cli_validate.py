@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tui.cli import main
+from tui.cli.main import main
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 NOVA_MICRO = "amazon.nova-micro-v1:0:128k"

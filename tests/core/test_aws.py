@@ -9,13 +9,8 @@ from pathlib import Path
 import pytest
 from moto import mock_aws
 
-from core.aws import (
-    AwsContext,
-    StaticCredentials,
-    check_region,
-    default_profile_name,
-    discover_profiles,
-)
+from core.aws import AwsContext, StaticCredentials, default_profile_name, discover_profiles
+from core.catalog.lookup import check_region
 from core.errors import (
     ExpiredSSOTokenError,
     NoCredentialsError,

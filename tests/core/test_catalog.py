@@ -10,7 +10,15 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from core.catalog import (
+from core.catalog.lookup import (
+    build_view,
+    builtin_models,
+    customization_regions,
+    fetch_live_models,
+    find_model,
+    model_json,
+)
+from core.catalog.types import (
     BaseModel,
     Customization,
     CustomizationType,
@@ -19,12 +27,6 @@ from core.catalog import (
     Hyperparameter,
     Lifecycle,
     LiveModel,
-    build_view,
-    builtin_models,
-    customization_regions,
-    fetch_live_models,
-    find_model,
-    model_json,
 )
 from core.errors import AccessDeniedError, NotFoundError
 

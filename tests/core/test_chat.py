@@ -10,8 +10,11 @@ import pytest
 from botocore.stub import Stubber
 
 from core.aws import AwsContext
-from core.catalog import CustomizationType, builtin_models, find_model
-from core.chat import (
+from core.catalog.lookup import builtin_models, find_model
+from core.catalog.types import CustomizationType
+from core.errors import AccessDeniedError
+from core.sandbox.server import Sandbox
+from core.serving.chat import (
     Answer,
     Settings,
     StreamState,
@@ -21,8 +24,6 @@ from core.chat import (
     converse_stream,
     folds_system,
 )
-from core.errors import AccessDeniedError
-from core.sandbox import Sandbox
 
 
 @pytest.fixture(scope="module")

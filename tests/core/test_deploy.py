@@ -7,8 +7,11 @@ from collections.abc import Iterator
 import pytest
 
 from core.aws import AwsContext
-from core.catalog import find_model
-from core.deploy import (
+from core.catalog.lookup import find_model
+from core.errors import QuotaExceededError
+from core.jobs.customization import JobRequest, get_job, launch, new_client_request_token
+from core.sandbox.server import Sandbox
+from core.serving.deploy import (
     create_deployment,
     create_throughput,
     delete_serving,
@@ -16,9 +19,6 @@ from core.deploy import (
     get_serving,
     list_serving,
 )
-from core.errors import QuotaExceededError
-from core.jobs import JobRequest, get_job, launch, new_client_request_token
-from core.sandbox import Sandbox
 
 NOVA = "amazon.nova-micro-v1:0:128k"
 

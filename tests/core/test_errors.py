@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from core import errors
+import core.errors as errors
 from core.errors import aws_call, error_code, translate_botocore_error, translate_client_error
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.catalog import find_model
+from core.catalog.lookup import find_model
 from core.estimate import count_file_tokens, estimate
 
 

@@ -10,8 +10,8 @@ import pytest
 
 from core.aws import AwsContext
 from core.errors import DatasetError
-from core.evaluate import evaluate, load_test_records, report_json, save_report
-from core.sandbox import Sandbox
+from core.evaluation.evaluate import evaluate, load_test_records, report_json, save_report
+from core.sandbox.server import Sandbox
 
 
 def test_records_in_every_format(tmp_path: Path) -> None:

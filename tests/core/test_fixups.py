@@ -10,10 +10,10 @@ from typing import Any
 import orjson
 import pytest
 
-from core.catalog import find_model
-from core.fixups import Fix, apply_fix, fix_prepared, fixed_path, truncate_record
-from core.validate import ValidationCancelled, validate
-from core.validate_rules import rules_for
+from core.catalog.lookup import find_model
+from core.validate.fixups import Fix, apply_fix, fix_prepared, fixed_path, truncate_record
+from core.validate.rules import rules_for
+from core.validate.validator import ValidationCancelled, validate
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 LLAMA_31 = "meta.llama3-1-8b-instruct-v1:0:128k"

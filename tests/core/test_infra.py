@@ -17,7 +17,7 @@ from moto.core.botocore_stubber import MockRawResponse
 
 from core.aws import AwsContext
 from core.errors import AccessDeniedError, ThrottledError, ValidationError
-from core.infra import (
+from core.infra.plan import (
     POLICY_NAME,
     PUBLIC_ACCESS_BLOCK,
     BucketTakenError,
@@ -28,10 +28,10 @@ from core.infra import (
     plan,
     verify,
 )
-from core.infra_policies import permissions_policy, trust_policy, trust_problem
-from core.infra_state import preflight
+from core.infra.policies import permissions_policy, trust_policy, trust_problem
+from core.infra.state import preflight
 from core.registry import Registry
-from core.sandbox import Sandbox
+from core.sandbox.server import Sandbox
 
 ACCOUNT = "123456789012"
 ME = f"arn:aws:iam::{ACCOUNT}:user/me"

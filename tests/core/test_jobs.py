@@ -12,7 +12,8 @@ import pytest
 from moto import mock_aws
 
 from core.aws import AwsContext
-from core.catalog import CustomizationType, find_model
+from core.catalog.lookup import find_model
+from core.catalog.types import CustomizationType
 from core.errors import (
     ConflictError,
     ConnectionFailedError,
@@ -20,10 +21,7 @@ from core.errors import (
     ThrottledError,
     ValidationError,
 )
-from core.failures import explain_failure
-from core.job_metrics import find_metric_files, parse_metrics, read_metrics
-from core.job_watch import JobWatcher, WatchUpdate
-from core.jobs import (
+from core.jobs.customization import (
     JobRequest,
     JobSnapshot,
     JobStatus,
@@ -38,6 +36,9 @@ from core.jobs import (
     snapshot_from,
     stop_job,
 )
+from core.jobs.failures import explain_failure
+from core.jobs.metrics import find_metric_files, parse_metrics, read_metrics
+from core.jobs.watch import JobWatcher, WatchUpdate
 
 NOVA = "amazon.nova-micro-v1:0:128k"
 JOB_ARN = (

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from core.catalog import find_model
+from core.catalog.lookup import find_model
+from core.data.prepare import PrepareCancelled, PrepareOptions, prepare
+from core.data.sources import SourceSpec
+from core.data.templates import PRESETS, Template
 from core.errors import DatasetError, TemplateError, ValidationError
-from core.prepare import PrepareCancelled, PrepareOptions, prepare
-from core.sources import SourceSpec
-from core.templates import PRESETS, Template
 from tests.conftest import DIALOGSUM, needs_shared
 
 HAIKU = find_model("anthropic.claude-3-haiku-20240307-v1:0:200k")

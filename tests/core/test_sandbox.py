@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from core.sandbox import EMULATIONS, Sandbox, SandboxError, sandbox_environment
+from core.sandbox.server import EMULATIONS, Sandbox, SandboxError, sandbox_environment
 
 
 @pytest.fixture(scope="module")

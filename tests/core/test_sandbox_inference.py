@@ -10,9 +10,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from core.aws import AwsContext
-from core.catalog import find_model
-from core.jobs import JobRequest, get_job, launch, new_client_request_token
-from core.sandbox import Sandbox
+from core.catalog.lookup import find_model
+from core.jobs.customization import JobRequest, get_job, launch, new_client_request_token
+from core.sandbox.server import Sandbox
 
 NOVA = "amazon.nova-micro-v1:0:128k"
 RECORDS = [

@@ -9,11 +9,18 @@ import boto3
 import pytest
 
 from core.aws import AwsContext
-from core.catalog import find_model
-from core.job_metrics import find_metric_files, read_metrics
-from core.job_watch import JobWatcher, WatchUpdate
-from core.jobs import JobRequest, JobStatus, get_job, launch, new_client_request_token, stop_job
-from core.sandbox import Sandbox
+from core.catalog.lookup import find_model
+from core.jobs.customization import (
+    JobRequest,
+    JobStatus,
+    get_job,
+    launch,
+    new_client_request_token,
+    stop_job,
+)
+from core.jobs.metrics import find_metric_files, read_metrics
+from core.jobs.watch import JobWatcher, WatchUpdate
+from core.sandbox.server import Sandbox
 
 NOVA = "amazon.nova-micro-v1:0:128k"
 GOOD = b'{"schemaVersion": "bedrock-conversation-2024", "messages": []}\n' * 10

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.scores import compare, exact_match, rouge_l, rouge_n, tokenize
+from core.evaluation.scores import compare, exact_match, rouge_l, rouge_n, tokenize
 
 
 def test_tokenize_like_rouge_score() -> None:

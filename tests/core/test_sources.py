@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from core.data.sources import SourceSpec, detect_kind, iter_records, preview
 from core.errors import DatasetError
-from core.sources import SourceSpec, detect_kind, iter_records, preview
 from tests.conftest import DIALOGSUM, needs_shared
 
 

@@ -11,16 +11,16 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from core import teardown
+import core.teardown.delete as teardown
 from core.aws import AwsContext
-from core.catalog import find_model
-from core.deploy import create_deployment, create_throughput, get_serving
+from core.catalog.lookup import find_model
 from core.errors import NotFoundError
-from core.jobs import get_job, new_client_request_token
+from core.jobs.customization import get_job, new_client_request_token
 from core.registry import Registry, ResourceRecord
 from core.run import Run
-from core.sandbox import Sandbox
-from core.teardown import (
+from core.sandbox.server import Sandbox
+from core.serving.deploy import create_deployment, create_throughput, get_serving
+from core.teardown.delete import (
     TeardownEvent,
     TeardownItem,
     delete,
@@ -28,7 +28,7 @@ from core.teardown import (
     item_from_record,
     with_dependencies,
 )
-from core.teardown_items import split_s3_uri
+from core.teardown.items import split_s3_uri
 from tests import fakes
 from tests.fakes import MANAGED, POLICY, TRUST, Clock
 

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.catalog import DataFormat
-from core.errors import TemplateError
-from core.templates import (
+from core.catalog.types import DataFormat
+from core.data.templates import (
     PRESETS,
     Template,
     bedrock_line,
@@ -19,6 +18,7 @@ from core.templates import (
     save_template,
     to_bedrock,
 )
+from core.errors import TemplateError
 
 DIALOG = {"dialogue": "#Person1#: Hi.\n#Person2#: Hello.", "summary": "They greet.", "topic": "hi"}
 

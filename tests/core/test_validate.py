@@ -14,13 +14,17 @@ from typing import Any
 import orjson
 import pytest
 
-import core.jsonl as jsonl_module
-from core.catalog import BaseModel, CustomizationType, find_model
+import core.data.jsonl as jsonl_module
+from core.catalog.lookup import find_model
+from core.catalog.types import BaseModel, CustomizationType
+from core.data.prepare import PrepareOptions, prepare
+from core.data.sources import SourceSpec
+from core.data.templates import PRESETS
 from core.errors import DatasetError, ValidationError
-from core.prepare import PrepareOptions, prepare
-from core.sources import SourceSpec
-from core.templates import PRESETS
-from core.validate import (
+from core.validate.fast import PrefixScan, scanner
+from core.validate.records import check_record
+from core.validate.rules import CLAUDE_RESERVED, NOVA_RESERVED, rules_for
+from core.validate.validator import (
     RULES,
     DuplicateIndex,
     ValidationCancelled,
@@ -29,9 +33,6 @@ from core.validate import (
     read_record,
     validate,
 )
-from core.validate_fast import PrefixScan, scanner
-from core.validate_records import check_record
-from core.validate_rules import CLAUDE_RESERVED, NOVA_RESERVED, rules_for
 from tests.conftest import DIALOGSUM, needs_shared
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"

@@ -24,18 +24,18 @@ from textual.widgets import (
     Switch,
 )
 
-from core.catalog import CustomizationType
+from core.catalog.types import CustomizationType
 from core.registry import Registry
-from core.sandbox import SANDBOX_ACCOUNT_ID, Sandbox
+from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
 from screens.base import LaunchOptions
 from screens.chat import Transcript
 from screens.confirm import ConfirmScreen
+from screens.widgets.step_sidebar import StepSidebar
 from tests.conftest import DIALOGSUM, needs_shared
 from tests.fakes import Clock
 from tests.tui.helpers import click_button, settle, text_of
 from tui.app import BedrockTuneApp
 from tui.steps import STEPS
-from tui.widgets.step_sidebar import StepSidebar
 
 NOVA = "amazon.nova-micro-v1:0:128k"
 """Nova Micro: on-demand deployment (nothing bills by the hour) and a base inference profile."""

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from textual.widgets import Button, DataTable, Input, Static
 
-from core.catalog import find_model
-from core.deploy import create_deployment
-from core.jobs import JobRequest, get_job, launch, new_client_request_token
-from core.sandbox import Sandbox
+from core.catalog.lookup import find_model
+from core.jobs.customization import JobRequest, get_job, launch, new_client_request_token
+from core.sandbox.server import Sandbox
+from core.serving.deploy import create_deployment
 from screens.base import LaunchOptions
 from screens.chat import Transcript
 from tests.tui.helpers import settle, text_of

@@ -10,10 +10,10 @@ import pytest
 from moto import mock_aws
 
 from screens.base import LaunchOptions
+from screens.widgets.error_panel import ErrorPanel
 from tests.conftest import WriteAwsFiles
 from tests.tui.helpers import settle, text_of
 from tui.app import BedrockTuneApp
-from tui.widgets.error_panel import ErrorPanel
 
 KEYS = """
 [default]

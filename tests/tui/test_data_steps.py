@@ -10,9 +10,9 @@ from textual.widgets import Button, DataTable, Input, TextArea
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from screens.dataset import RecordScreen
+from screens.widgets.error_panel import ErrorPanel
 from tests.tui.helpers import settle, text_of
 from tui.app import BedrockTuneApp
-from tui.widgets.error_panel import ErrorPanel
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 

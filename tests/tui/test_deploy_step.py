@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from textual.widgets import OptionList
 
-from core.catalog import find_model
-from core.jobs import JobRequest, get_job, launch, new_client_request_token
+from core.catalog.lookup import find_model
+from core.jobs.customization import JobRequest, get_job, launch, new_client_request_token
 from core.registry import Registry
-from core.sandbox import Sandbox
+from core.sandbox.server import Sandbox
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from screens.quit_guard import QuitGuardScreen

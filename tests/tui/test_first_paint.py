@@ -13,9 +13,9 @@ from textual.widgets import Footer
 
 from core.registry import Registry, ResourceRecord
 from screens.credentials import CredentialsScreen
+from screens.widgets.step_sidebar import StepSidebar, StepState
 from tests.tui.helpers import settle
 from tui.app import BedrockTuneApp
-from tui.widgets.step_sidebar import StepSidebar, StepState
 
 REPO = Path(__file__).resolve().parents[2]
 

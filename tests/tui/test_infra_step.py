@@ -10,7 +10,7 @@ from pathlib import Path
 from textual.widgets import Button, Input, Log, ProgressBar
 
 from core.registry import Registry
-from core.sandbox import Sandbox
+from core.sandbox.server import Sandbox
 from screens.base import LaunchOptions
 from tests.tui.helpers import settle, text_of
 from tui.app import BedrockTuneApp

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from textual.widgets import Button, DataTable, Input, Sparkline
 
-from core.sandbox import Sandbox
+from core.sandbox.server import Sandbox
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from tests.tui.helpers import settle, text_of

@@ -9,12 +9,12 @@ import pytest
 from textual.widgets import OptionList, Sparkline
 
 from core.aws import AwsContext
-from core.catalog import find_model
-from core.deploy import create_deployment
-from core.jobs import JobRequest, get_job, launch, list_jobs, new_client_request_token
+from core.catalog.lookup import find_model
+from core.jobs.customization import JobRequest, get_job, launch, list_jobs, new_client_request_token
 from core.registry import Registry
 from core.run import Run
-from core.sandbox import Sandbox, sandbox_environment
+from core.sandbox.server import Sandbox, sandbox_environment
+from core.serving.deploy import create_deployment
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from screens.resume import ResumeScreen

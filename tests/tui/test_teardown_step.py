@@ -8,10 +8,10 @@ from __future__ import annotations
 from textual.widgets import Button, RichLog, SelectionList
 
 from core.aws import AwsContext
-from core.deploy import create_throughput
-from core.jobs import get_job, new_client_request_token
+from core.jobs.customization import get_job, new_client_request_token
 from core.registry import Registry
-from core.sandbox import SANDBOX_ACCOUNT_ID, Sandbox
+from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
+from core.serving.deploy import create_throughput
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from screens.quit_guard import QuitGuardScreen

@@ -9,14 +9,14 @@ from typing import Any
 
 from textual.widgets import Button, DataTable, Input
 
-from core.catalog import find_model
-from core.validate import validate
+from core.catalog.lookup import find_model
+from core.validate.validator import validate
 from screens.base import LaunchOptions
 from screens.validate import ProblemRecordScreen
+from screens.widgets.error_panel import ErrorPanel
 from tests.tui.helpers import settle, text_of
 from tui.app import BedrockTuneApp
 from tui.steps import step_by_id
-from tui.widgets.error_panel import ErrorPanel
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 

@@ -1,0 +1,1 @@
+"""The model catalog: the customizable base models, their limits, prices and lifecycle."""

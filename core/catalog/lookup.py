@@ -1,0 +1,233 @@
+"""Looking models up: the built-in catalog, one model by id, the regions, and the view that
+merges the built-in data with a region's live `ListFoundationModels` answer."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from core.catalog.types import (
+    BaseModel,
+    CatalogView,
+    CustomizationType,
+    Hyperparameter,
+    Limits,
+    LiveModel,
+    ModelAvailability,
+)
+from core.errors import (
+    BedrockTuneError,
+    NotFoundError,
+    RegionNotSupportedError,
+    aws_call,
+)
+
+if TYPE_CHECKING:
+    from core.aws import AwsContext
+
+
+def builtin_models() -> tuple[BaseModel, ...]:
+    """Every model of the built-in catalog, in display order."""
+    from core.catalog.data import MODELS
+
+    return MODELS
+
+
+def customization_regions() -> tuple[str, ...]:
+    """The regions where at least one catalog model can be customized, sorted."""
+    return tuple(sorted({r for m in builtin_models() for r in m.regions}))
+
+
+def find_model(model_id: str, models: Sequence[BaseModel] | None = None) -> BaseModel:
+    """Find a model by customization id, inference id or (case-insensitive) name.
+
+    Raises:
+        NotFoundError: with the closest known ids as the hint.
+    """
+    pool = builtin_models() if models is None else tuple(models)
+    wanted = model_id.strip()
+    for model in pool:
+        if wanted in (model.id, model.inference_id) or wanted.lower() == model.name.lower():
+            return model
+    # An inference profile (us.amazon.nova-micro-v1:0) or the plain id without the context suffix.
+    for model in pool:
+        plain = (
+            model.inference_id.split(".", 1)[1]
+            if model.inference_id[:3] in {"us.", "eu."}
+            else model.inference_id
+        )
+        if wanted in (plain, f"us.{plain}", f"eu.{plain}", f"global.{plain}"):
+            return model
+    close = difflib.get_close_matches(wanted, [m.id for m in pool], n=3, cutoff=0.4)
+    hint = "Run `bedrock-tune models` to list them."
+    if close:
+        hint = f"Did you mean {', '.join(close)}? " + hint
+    raise NotFoundError(f"'{model_id}' is not a customizable model bedrock-tune knows.", hint=hint)
+
+
+def fetch_live_models(
+    bedrock_client: Any, customization_type: CustomizationType | None = None
+) -> list[LiveModel]:
+    """Ask ListFoundationModels which models this client's region can customize.
+
+    Args:
+        bedrock_client: a boto3 `bedrock` client (its region is the one asked).
+        customization_type: one type, or None for every type we support.
+    """
+    kinds = [customization_type] if customization_type else list(CustomizationType)
+    found: dict[str, LiveModel] = {}
+    region = getattr(getattr(bedrock_client, "meta", None), "region_name", "") or "this region"
+    for kind in kinds:
+        with aws_call(f"listing the models {region} can customize ({kind.cli_name})"):
+            response = bedrock_client.list_foundation_models(byCustomizationType=kind.value)
+        for summary in response.get("modelSummaries", []):
+            live = LiveModel.from_summary(summary)
+            previous = found.get(live.model_id)
+            if previous is not None:
+                merged = tuple(dict.fromkeys(previous.customizations + live.customizations))
+                live = LiveModel(**{**live.__dict__, "customizations": merged})
+            found[live.model_id] = live
+    return list(found.values())
+
+
+def _regions_text(regions: Iterable[str]) -> str:
+    items = list(regions)
+    return ", ".join(items) if items else "no region"
+
+
+def build_view(
+    region: str,
+    live: Sequence[LiveModel] | None,
+    *,
+    customization_type: CustomizationType | None = None,
+    live_error: str = "",
+    models: Sequence[BaseModel] | None = None,
+) -> CatalogView:
+    """Merge the built-in catalog with a region's live list (or None when there was none)."""
+    pool = builtin_models() if models is None else tuple(models)
+    if customization_type is not None:
+        pool = tuple(m for m in pool if m.supports(customization_type))
+    live_by_id = {m.model_id: m for m in live} if live is not None else {}
+    entries: list[ModelAvailability] = []
+    for model in pool:
+        listed = live_by_id.get(model.id)
+        if live is not None:
+            if listed is not None:
+                reason = f"listed by ListFoundationModels in {region}"
+                entries.append(ModelAvailability(model, region, True, "live", reason, listed))
+            else:
+                reason = (
+                    f"not offered for customization in {region}; the catalog lists "
+                    f"{_regions_text(model.regions)}"
+                )
+                entries.append(ModelAvailability(model, region, False, "live", reason))
+        elif region in model.regions:
+            reason = f"the catalog lists {region} (not confirmed live)"
+            entries.append(ModelAvailability(model, region, True, "catalog", reason))
+        else:
+            reason = f"customization is offered in {_regions_text(model.regions)} only"
+            entries.append(ModelAvailability(model, region, False, "catalog", reason))
+    known = {m.id for m in builtin_models()}
+    unknown = tuple(m for m in (live or ()) if m.model_id not in known)
+    return CatalogView(
+        region=region,
+        models=tuple(entries),
+        live_checked=live is not None,
+        live_error=live_error,
+        unknown_live=unknown,
+    )
+
+
+def load_view(
+    context: AwsContext | None,
+    region: str,
+    customization_type: CustomizationType | None = None,
+) -> CatalogView:
+    """The catalog seen from `region`: live when `context` can ask AWS, else built-in.
+
+    A failed live call (no credentials, access denied, no network) does not fail the view: the
+    built-in availability is used and `live_error` says why.
+    """
+    if context is None:
+        return build_view(region, None, customization_type=customization_type)
+    try:
+        live = fetch_live_models(context.client("bedrock", region=region), customization_type)
+    except BedrockTuneError as error:
+        return build_view(
+            region, None, customization_type=customization_type, live_error=error.describe()
+        )
+    return build_view(region, live, customization_type=customization_type)
+
+
+def hyperparameter_json(h: Hyperparameter) -> dict[str, Any]:
+    """A hyperparameter as plain JSON data."""
+    return {
+        "name": h.name,
+        "type": h.kind,
+        "min": h.minimum,
+        "max": h.maximum,
+        "default": h.default,
+        "description": h.description,
+        "note": h.note,
+    }
+
+
+def limits_json(limits: Limits) -> dict[str, Any]:
+    """Limits as plain JSON data (None means unknown)."""
+    data = {k: v for k, v in limits.__dict__.items() if k != "notes"}
+    data["max_chars_per_record"] = limits.max_chars_per_record
+    data["notes"] = list(limits.notes)
+    return data
+
+
+def model_json(entry: ModelAvailability) -> dict[str, Any]:
+    """One catalog entry as the object `bedrock-tune models --json` prints."""
+    model = entry.model
+    return {
+        "id": model.id,
+        "name": model.name,
+        "provider": model.provider,
+        "family": model.family,
+        "inference_id": model.inference_id,
+        "customization_types": [t.cli_name for t in model.customization_types],
+        "available": entry.available,
+        "availability_basis": entry.basis,
+        "availability_reason": entry.reason,
+        "region": entry.region,
+        "regions": list(model.regions),
+        "lifecycle": entry.lifecycle,
+        "deployment_options": [d.value for d in model.deployment_options],
+        "input_modalities": list(model.input_modalities),
+        "customizations": [
+            {
+                "type": c.type.cli_name,
+                "data_format": c.data_format.value,
+                "limits": limits_json(c.limits),
+                "hyperparameters": [hyperparameter_json(h) for h in c.hyperparameters],
+            }
+            for c in model.customizations
+        ],
+        "pricing": {
+            **{k: v for k, v in model.pricing.__dict__.items() if k != "notes"},
+            "notes": list(model.pricing.notes),
+        },
+        "sources": [s.__dict__ for s in model.sources],
+        "notes": list(model.notes),
+    }
+
+
+def check_region(region: str) -> None:
+    """Raise `RegionNotSupportedError` when no catalog model can be customized in `region`."""
+    supported = customization_regions()
+    if region in supported:
+        return
+    offered = ", ".join(supported)
+    examples = sorted(
+        {m.regions[0] for m in builtin_models() if m.regions and m.lifecycle.value == "ACTIVE"}
+    )
+    raise RegionNotSupportedError(
+        f"Bedrock model customization is not offered in {region}.",
+        hint=f"Choose one of {offered} (for example {' or '.join(examples)}); "
+        "your S3 bucket must be in that region too.",
+    )

@@ -1,0 +1,1 @@
+"""The data path: dataset sources, templates, preparing and JSONL reading."""

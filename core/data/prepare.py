@@ -1,0 +1,456 @@
+"""Preparation: render, filter, dedupe, sample and split a dataset into the JSONL files Bedrock
+takes, plus a manifest saying how they were made. Deterministic for a seed; bounded memory.
+
+Two paths give the same kind of result:
+
+* Arrow-backed sources (a `save_to_disk` folder, Parquet) are memory-mapped. The length filter
+  is computed from the columns' offsets (byte lengths, with an exact character count only for
+  the few rows where bytes and characters could disagree), so picking 1,000 records from
+  287,113 renders about 1,000 records, not 287,113.
+* Every other source (JSONL, JSON, CSV, the hub) is streamed once, with seeded reservoir
+  sampling: memory grows with the sample, not the dataset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from core.atomic import AtomicFiles
+from core.catalog.types import BaseModel, CustomizationType, DataFormat, Limits
+from core.data.sources import SourceSpec, detect_kind, iter_records, open_table
+from core.data.templates import Template, bedrock_line, render
+from core.data.tokens import estimate_tokens
+from core.errors import BedrockTuneError, DatasetError, TemplateError, ValidationError
+from core.version import __version__
+
+OUTPUT_FILES = ("train.jsonl", "validation.jsonl", "test.jsonl", "manifest.json")
+Progress = Callable[[int, int | None, str], None]
+"""progress(done, total or None, what) is called as the work goes on."""
+
+
+class PrepareCancelled(BedrockTuneError):
+    """The user cancelled; nothing was written."""
+
+    default_title = "Preparation cancelled"
+
+
+@dataclass(frozen=True)
+class PrepareOptions:
+    """Sizes, filters and the seed."""
+
+    train: int = 1000
+    validation: int = 0
+    test: int = 0
+    max_chars: int | None = None
+    """Characters of system + user + assistant together (as the seed walkthrough counts)."""
+    max_tokens: int | None = None
+    """Estimated tokens per record (core/tokens.py)."""
+    dedupe: bool = True
+    seed: int = 42
+    overwrite: bool = False
+
+    @property
+    def wanted(self) -> int:
+        """How many records to pick in all."""
+        return self.train + self.validation + self.test
+
+
+@dataclass(frozen=True)
+class PrepareResult:
+    """What was written."""
+
+    out_dir: Path
+    counts: dict[str, int]
+    dropped: dict[str, int]
+    examined: int
+    files: tuple[str, ...]
+    manifest: dict[str, Any] = field(repr=False)
+
+
+def default_sizes(limits: Limits, validation_supported: bool = True) -> tuple[int, int, int]:
+    """Train / validation / test sizes inside the model's limits (1,000 / 100 / 100 at most)."""
+    train = min(1000, limits.max_train_records or 1000)
+    if limits.max_total_records is not None:
+        train = min(train, limits.max_total_records - (100 if validation_supported else 0))
+    validation = 0
+    if validation_supported and limits.validation_data_supported:
+        validation = min(100, limits.max_validation_records or 100)
+    return train, validation, 100
+
+
+def check_sizes(model: BaseModel, kind: CustomizationType, options: PrepareOptions) -> list[str]:
+    """Every way the sizes break the model's limits (empty when they fit)."""
+    custom = model.customization(kind)
+    if custom is None:
+        return [f"{model.name} does not support {kind.label.lower()}"]
+    limits = custom.limits
+    problems = []
+    if min(options.train, options.validation, options.test) < 0:
+        problems.append("sizes cannot be negative")
+    if options.train <= 0:
+        problems.append("the training set needs at least one record")
+    if limits.min_records and 0 < options.train + options.validation < limits.min_records:
+        problems.append(
+            f"{model.name} needs at least {limits.min_records:,} records; "
+            f"{options.train + options.validation:,} asked"
+        )
+    if limits.max_train_records and options.train > limits.max_train_records:
+        problems.append(
+            f"{model.name} takes at most {limits.max_train_records:,} training records; "
+            f"{options.train:,} asked"
+        )
+    if options.validation and not limits.validation_data_supported:
+        problems.append(f"{model.name} does not accept validation data for this customization")
+    if limits.max_validation_records and options.validation > limits.max_validation_records:
+        problems.append(
+            f"{model.name} takes at most {limits.max_validation_records:,} validation records; "
+            f"{options.validation:,} asked"
+        )
+    total = options.train + options.validation
+    if limits.max_total_records and total > limits.max_total_records:
+        problems.append(
+            f"{model.name} takes at most {limits.max_total_records:,} training + validation "
+            f"records; {total:,} asked"
+        )
+    return problems
+
+
+def existing_outputs(out_dir: Path) -> list[str]:
+    """Prepared files already in `out_dir`."""
+    return [name for name in OUTPUT_FILES if (out_dir / name).exists()]
+
+
+# --------------------------------------------------------------------------- the work
+
+
+@dataclass
+class _Tally:
+    dropped: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, str] = field(default_factory=dict)
+    examined: int = 0
+
+    def drop(self, reason: str, where: str, detail: str = "") -> None:
+        self.dropped[reason] += 1
+        self.examples.setdefault(reason, f"{where}: {detail}" if detail else where)
+
+
+class _Filter:
+    """Render one record and decide whether it is kept (with the reason when not)."""
+
+    def __init__(
+        self, template: Template, fmt: DataFormat, options: PrepareOptions, chars_per_token: float
+    ) -> None:
+        self.template = template
+        self.fmt = fmt
+        self.options = options
+        self.chars_per_token = chars_per_token
+        self.seen: set[bytes] = set()
+
+    def __call__(self, where: str, record: dict[str, Any], tally: _Tally) -> bytes | None:
+        tally.examined += 1
+        try:
+            rendered = render(self.template, record)
+        except TemplateError as error:
+            reason = (
+                "not-text"
+                if "not text" in error.message
+                else ("null-value" if "null" in error.message else "missing-column")
+            )
+            tally.drop(reason, where, error.message)
+            return None
+        if any(not text.strip() for role, text in rendered.messages) or not rendered.messages:
+            tally.drop("empty", where)
+            return None
+        if self.options.max_chars is not None and rendered.chars > self.options.max_chars:
+            tally.drop("too-long", where, f"{rendered.chars:,} characters")
+            return None
+        if self.options.max_tokens is not None:
+            text = rendered.system + "".join(t for _, t in rendered.messages)
+            tokens = estimate_tokens(text, self.chars_per_token)
+            if tokens > self.options.max_tokens:
+                tally.drop("too-long", where, f"about {tokens:,} tokens")
+                return None
+        line = bedrock_line(rendered, self.fmt)
+        if self.options.dedupe:
+            digest = hashlib.blake2b(line, digest_size=8).digest()
+            if digest in self.seen:
+                tally.drop("duplicate", where)
+                return None
+            self.seen.add(digest)
+        return line
+
+
+def _static_chars(template: Template) -> tuple[int, Counter[str]] | None:
+    """Characters of the template's fixed text and how often each column appears, or None when
+    the length is not a sum of column lengths (optional blocks, chat columns)."""
+    if template.messages_column or any("[[" in t for t in template.texts().values()):
+        return None
+    from core.data.templates import _PLACEHOLDER
+
+    counts: Counter[str] = Counter()
+    static = 0
+    for text in template.texts().values():
+        last = 0
+        for match in _PLACEHOLDER.finditer(text):
+            static += match.start() - last
+            last = match.end()
+            if match.group(1) is None:
+                static += 1  # {{ or }} renders one brace
+            else:
+                counts[match.group(1).strip()] += 1
+        static += len(text) - last
+    return static, counts
+
+
+class _RowReader:
+    """Fetch rows by index from a memory-mapped table without copying whole columns.
+
+    `Table.take` on a chunked table first concatenates every chunk of a column (a copy of the
+    whole column: gigabytes for a news corpus); taking from each record batch copies only the
+    rows asked for.
+    """
+
+    def __init__(self, table: Any) -> None:
+        import numpy as np
+
+        self._batches = table.to_batches()
+        self._starts = np.cumsum([0] + [b.num_rows for b in self._batches])
+
+    def rows(self, indices: Any) -> list[dict[str, Any]]:
+        """The records at `indices`, in that order."""
+        import numpy as np
+        import pyarrow as pa
+
+        indices = np.asarray(indices, dtype=np.int64)
+        batch_of = np.searchsorted(self._starts, indices, side="right") - 1
+        found: dict[int, dict[str, Any]] = {}
+        for batch_index in np.unique(batch_of):
+            wanted = indices[batch_of == batch_index]
+            local = wanted - self._starts[batch_index]
+            taken = self._batches[int(batch_index)].take(pa.array(local)).to_pylist()
+            found.update(zip(wanted.tolist(), taken, strict=True))
+        return [found[int(i)] for i in indices]
+
+
+def _arrow_candidates(
+    table: Any, template: Template, options: PrepareOptions, tally: _Tally
+) -> Any:
+    """Row indices that may pass the filters, computed from column offsets."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    shape = _static_chars(template)
+    missing = [c for c in template.required_columns() if c not in table.column_names]
+    if missing:
+        raise TemplateError(
+            f"The template names column(s) {', '.join(missing)}, which the dataset does not have.",
+            hint=f"Available columns: {', '.join(table.column_names)}.",
+        )
+    if shape is None:
+        return np.arange(table.num_rows)
+    static, counts = shape
+    valid = np.ones(table.num_rows, dtype=bool)
+    total_bytes = np.full(table.num_rows, static, dtype=np.int64)
+    for name, times in counts.items():
+        column = table.column(name)
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            tally.dropped["not-text"] += table.num_rows
+            tally.examples.setdefault("not-text", f"column '{name}' is {column.type}")
+            return np.arange(0)
+        lengths = pc.binary_length(column)
+        nulls = pc.is_null(lengths).to_numpy(zero_copy_only=False)
+        valid &= ~nulls
+        total_bytes += times * pc.fill_null(lengths, 0).to_numpy(zero_copy_only=False)
+    dropped_null = int((~valid).sum())
+    if dropped_null:
+        tally.dropped["null-value"] += dropped_null
+        tally.examples.setdefault("null-value", f"row {int(np.argmin(valid))}")
+    if options.max_chars is None:
+        return np.nonzero(valid)[0]
+    sure = valid & (total_bytes <= options.max_chars)
+    maybe = np.nonzero(valid & (total_bytes > options.max_chars))[0]
+    keep = [np.nonzero(sure)[0]]
+    if len(maybe):
+        # Bytes over the limit: only non-ASCII text can still fit in characters. Count those
+        # rows' characters exactly (a small subset for mostly-ASCII corpora).
+        subset = _RowReader(table).rows(maybe)
+        chars = np.full(len(maybe), static, dtype=np.int64)
+        for name, times in counts.items():
+            chars += times * np.array([len(r.get(name) or "") for r in subset], dtype=np.int64)
+        fits = chars <= options.max_chars
+        keep.append(maybe[fits])
+        too_long = int((~fits).sum())
+        if too_long:
+            tally.dropped["too-long"] += too_long
+            tally.examples.setdefault("too-long", f"row {int(maybe[~fits][0])}")
+    return np.sort(np.concatenate(keep))
+
+
+def _pick_arrow(
+    spec: SourceSpec,
+    accept: _Filter,
+    options: PrepareOptions,
+    tally: _Tally,
+    progress: Progress | None,
+    cancelled: Callable[[], bool],
+) -> list[bytes]:
+    import numpy as np
+
+    table = open_table(spec)
+    candidates = _arrow_candidates(table, accept.template, options, tally)
+    order = np.random.default_rng(options.seed).permutation(candidates)
+    reader = _RowReader(table)
+    chosen: list[bytes] = []
+    position = 0
+    while len(chosen) < options.wanted and position < len(order):
+        if cancelled():
+            raise PrepareCancelled("Cancelled; nothing was written.")
+        need = options.wanted - len(chosen)
+        chunk = order[position : position + max(64, need + need // 4)]
+        position += len(chunk)
+        for index, record in zip(chunk, reader.rows(chunk), strict=True):
+            line = accept(f"row {int(index)}", record, tally)
+            if line is not None:
+                chosen.append(line)
+                if len(chosen) == options.wanted:
+                    break
+        if progress:
+            progress(len(chosen), options.wanted, "rendering the sampled records")
+    return chosen
+
+
+def _pick_stream(
+    records: Iterator[tuple[str, dict[str, Any]]],
+    accept: _Filter,
+    options: PrepareOptions,
+    tally: _Tally,
+    progress: Progress | None,
+    cancelled: Callable[[], bool],
+) -> list[bytes]:
+    rng = random.Random(options.seed)
+    reservoir: list[bytes] = []
+    accepted = 0
+    for where, record in records:
+        line = accept(where, record, tally)
+        if tally.examined % 2000 == 0:
+            if cancelled():
+                raise PrepareCancelled("Cancelled; nothing was written.")
+            if progress:
+                progress(tally.examined, None, "reading and rendering records")
+        if line is None:
+            continue
+        if accepted < options.wanted:
+            reservoir.append(line)
+        else:
+            slot = rng.randrange(accepted + 1)
+            if slot < options.wanted:
+                reservoir[slot] = line
+        accepted += 1
+    rng.shuffle(reservoir)
+    return reservoir
+
+
+def prepare(
+    spec: SourceSpec,
+    template: Template,
+    model: BaseModel,
+    out_dir: Path,
+    options: PrepareOptions,
+    *,
+    kind: CustomizationType = CustomizationType.FINE_TUNING,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> PrepareResult:
+    """Write train / validation / test JSONL files and manifest.json into `out_dir`.
+
+    Raises:
+        ValidationError: sizes outside the model's limits, or prepared files already in
+            `out_dir` (unless `options.overwrite`).
+        DatasetError / TemplateError: the source cannot be read or does not fit the template.
+        PrepareCancelled: `cancelled()` became true; nothing was written.
+    """
+    problems = check_sizes(model, kind, options)
+    if problems:
+        raise ValidationError(
+            "The sizes do not fit the model:\n" + "\n".join(f"- {p}" for p in problems),
+            hint="Lower the sizes (sizes may be 0 for validation and test).",
+        )
+    present = existing_outputs(out_dir)
+    if present and not options.overwrite:
+        raise ValidationError(
+            f"{out_dir} already holds prepared files ({', '.join(present)}).",
+            hint="Choose another output folder, or overwrite them on purpose (--force).",
+        )
+    custom = model.customization(kind)
+    assert custom is not None
+    accept = _Filter(template, custom.data_format, options, custom.limits.chars_per_token)
+    tally = _Tally()
+    source_kind = detect_kind(spec)
+    if source_kind in ("disk", "parquet"):
+        lines = _pick_arrow(spec, accept, options, tally, progress, cancelled)
+    else:
+        lines = _pick_stream(iter_records(spec), accept, options, tally, progress, cancelled)
+    if not lines:
+        reasons = ", ".join(f"{n} {r}" for r, n in tally.dropped.most_common()) or "none read"
+        example = next(iter(tally.examples.values()), "")
+        raise DatasetError(
+            f"No record of {spec.describe()} passed the filters (dropped: {reasons}).",
+            hint=f"For example {example}. Check the template's columns and the length limit.",
+        )
+    splits = {
+        "train.jsonl": lines[: options.train],
+        "validation.jsonl": lines[options.train : options.train + options.validation],
+        "test.jsonl": lines[options.train + options.validation : options.wanted],
+    }
+    counts = {name.removesuffix(".jsonl"): len(part) for name, part in splits.items()}
+    manifest = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "bedrock_tune_version": __version__,
+        "source": asdict(spec),
+        "template": {k: v for k, v in asdict(template).items() if v not in (None, {}, "")},
+        "model": model.id,
+        "customization_type": kind.value,
+        "format": custom.data_format.value,
+        "options": asdict(options),
+        "counts": counts,
+        "requested": {
+            "train": options.train,
+            "validation": options.validation,
+            "test": options.test,
+        },
+        "examined": tally.examined,
+        "dropped": dict(tally.dropped),
+        "dropped_examples": tally.examples,
+    }
+    written: list[str] = []
+    if cancelled():
+        raise PrepareCancelled("Cancelled; nothing was written.")
+    with AtomicFiles(out_dir) as files:
+        for name, part in splits.items():
+            if getattr(options, name.removesuffix(".jsonl")) == 0:
+                continue
+            stream = files.open(name)
+            for line in part:
+                stream.write(line)
+                stream.write(b"\n")
+            written.append(name)
+        files.open("manifest.json").write(
+            json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
+        )
+        written.append("manifest.json")
+        if options.overwrite:
+            for stale in ("train.jsonl", "validation.jsonl", "test.jsonl"):
+                if stale not in written and (out_dir / stale).exists():
+                    (out_dir / stale).unlink()
+    return PrepareResult(
+        out_dir, counts, dict(tally.dropped), tally.examined, tuple(written), manifest
+    )

@@ -1,0 +1,1 @@
+"""Evaluation: held-out records through the tuned and the base model, scored."""

@@ -1,0 +1,1 @@
+"""The bucket and the service roles: planned, shown, made, verified."""

@@ -1,0 +1,1 @@
+"""Training jobs: launch, watch, metrics and failures explained."""

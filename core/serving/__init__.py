@@ -1,0 +1,1 @@
+"""Serving a tuned model and talking to it: deployments, Converse."""

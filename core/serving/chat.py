@@ -1,0 +1,206 @@
+"""Talking to a model with the Converse API: one answer, or a stream of tokens.
+
+Streaming keeps what arrived when the stream is cut (marked as cut), and `ModelNotReadyException`
+(a model copy being loaded) is retried with backoff by botocore's standard retries plus our own
+short loop with an injected sleep.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.aws import AwsContext
+from core.catalog.types import BaseModel, DataFormat
+from core.errors import AccessDeniedError, BedrockTuneError, aws_call, error_code
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Inference settings."""
+
+    max_tokens: int = 512
+    temperature: float = 0.7
+    top_p: float = 0.9
+
+    def to_api(self) -> dict[str, Any]:
+        """The `inferenceConfig` of a Converse request."""
+        return {"maxTokens": self.max_tokens, "temperature": self.temperature, "topP": self.top_p}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One model answer."""
+
+    text: str
+    input_tokens: int | None
+    output_tokens: int | None
+    latency_ms: int | None
+    stop_reason: str
+    cut: bool = False
+    """The stream broke before the end; `text` is what arrived."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message of the conversation."""
+
+    role: str
+    text: str
+
+
+@dataclass
+class StreamState:
+    """What a stream produced so far (kept when it is cut)."""
+
+    parts: list[str] = field(default_factory=list)
+
+
+def base_inference_id(model: BaseModel) -> str:
+    """The id to chat with the *base* model: never the customization id (Converse answers
+    `Model not found` for it)."""
+    return model.inference_id
+
+
+def folds_system(data_format: DataFormat | None) -> bool:
+    """Whether a model trained on `data_format` saw its system prompt inside the prompt.
+
+    Prompt/completion and continued pre-training records have no system field: bedrock-tune's
+    templates put the system prompt in front of the prompt (`system + "\n\n" + user`), so the
+    model is asked the same way. Messages formats keep it in Converse's `system`.
+    """
+    return data_format in (DataFormat.PROMPT_COMPLETION, DataFormat.CONTINUED_PRETRAINING)
+
+
+def request(
+    model_id: str,
+    system: str,
+    turns: Sequence[Turn],
+    settings: Settings,
+    *,
+    fold_system: bool = False,
+) -> dict[str, Any]:
+    """The Converse request body (`fold_system`: the system prompt goes in front of the first
+    user message, as prompt/completion training saw it, instead of into `system`)."""
+    messages = [{"role": t.role, "content": [{"text": t.text}]} for t in turns]
+    if system and fold_system and messages and messages[0]["role"] == "user":
+        first = turns[0].text
+        messages[0] = {"role": "user", "content": [{"text": f"{system}\n\n{first}"}]}
+    body: dict[str, Any] = {
+        "modelId": model_id,
+        "messages": messages,
+        "inferenceConfig": settings.to_api(),
+    }
+    if system and not fold_system:
+        body["system"] = [{"text": system}]
+    return body
+
+
+@contextmanager
+def _asking(context: AwsContext, model_id: str) -> Iterator[None]:
+    """Translate errors of a Converse call; a denied *base* model is explained as model access
+    (the usual cause: the account has not been granted that model in this region)."""
+    try:
+        with aws_call(f"asking {model_id.rsplit('/', 1)[-1]}"):
+            yield
+    except AccessDeniedError as error:
+        if model_id.startswith("arn:"):
+            raise
+        raise AccessDeniedError(
+            error.message,
+            title="No access to this base model",
+            hint=f"Your account may not have access to {model_id} in {context.region}: open the "
+            "Bedrock console, Model access, and request it (for an inference profile such as "
+            "us.*, access is needed in every region it routes to). If access is granted, your "
+            "identity needs bedrock:InvokeModel and bedrock:InvokeModelWithResponseStream.",
+        ) from error
+
+
+def _with_retries(call: Callable[[], Any], sleep: Callable[[float], None], tries: int) -> Any:
+    delay = 2.0
+    for attempt in range(tries):
+        try:
+            return call()
+        except BedrockTuneError as error:
+            if error_code(error) != "ModelNotReadyException" or attempt == tries - 1:
+                raise
+            sleep(delay)
+            delay = min(delay * 2, 60.0)
+    raise AssertionError("unreachable")
+
+
+def converse(
+    context: AwsContext,
+    model_id: str,
+    system: str,
+    turns: Sequence[Turn],
+    settings: Settings = Settings(),
+    *,
+    fold_system: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+    tries: int = 6,
+) -> Answer:
+    """One answer from `model_id` (a base inference id, a provisioned throughput ARN or a
+    deployment ARN)."""
+    body = request(model_id, system, turns, settings, fold_system=fold_system)
+    client = context.client("bedrock-runtime")
+
+    def call() -> Any:
+        with _asking(context, model_id):
+            return client.converse(**body)
+
+    response = _with_retries(call, sleep, tries)
+    blocks = response.get("output", {}).get("message", {}).get("content", [])
+    usage = response.get("usage", {})
+    return Answer(
+        text="".join(str(b.get("text", "")) for b in blocks),
+        input_tokens=usage.get("inputTokens"),
+        output_tokens=usage.get("outputTokens"),
+        latency_ms=response.get("metrics", {}).get("latencyMs"),
+        stop_reason=str(response.get("stopReason", "")),
+    )
+
+
+def converse_stream(
+    context: AwsContext,
+    model_id: str,
+    system: str,
+    turns: Sequence[Turn],
+    settings: Settings = Settings(),
+    *,
+    fold_system: bool = False,
+    state: StreamState | None = None,
+) -> Iterator[str | Answer]:
+    """Yield text pieces as they come, then the final `Answer` (marked `cut` when the stream
+    broke: what arrived is kept)."""
+    body = request(model_id, system, turns, settings, fold_system=fold_system)
+    state = state or StreamState()
+    started = time.perf_counter()
+    usage: dict[str, Any] = {}
+    stop_reason = ""
+    with _asking(context, model_id):
+        response = context.client("bedrock-runtime").converse_stream(**body)
+    try:
+        for item in response["stream"]:
+            if "contentBlockDelta" in item:
+                text = item["contentBlockDelta"]["delta"].get("text", "")
+                if text:
+                    state.parts.append(text)
+                    yield text
+            elif "messageStop" in item:
+                stop_reason = str(item["messageStop"].get("stopReason", ""))
+            elif "metadata" in item:
+                usage = item["metadata"].get("usage", {})
+    except Exception:  # a cut stream: keep what arrived and say so
+        yield Answer("".join(state.parts), None, None, None, "cut", cut=True)
+        return
+    yield Answer(
+        "".join(state.parts),
+        usage.get("inputTokens"),
+        usage.get("outputTokens"),
+        int((time.perf_counter() - started) * 1000),
+        stop_reason,
+    )

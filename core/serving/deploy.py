@@ -1,0 +1,176 @@
+"""Serving a custom model: on-demand custom model deployments (no idle cost, for the models that
+support them) or no-commitment provisioned throughput (1 model unit, billed every hour until
+deleted). Creation, status, listing and deletion; the caller records every billable resource in
+the registry the moment it exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from core.aws import AwsContext
+from core.catalog.types import BaseModel, DeploymentOption
+from core.errors import QuotaExceededError, aws_call
+
+Kind = Literal["provisioned-throughput", "custom-model-deployment"]
+READY = {"provisioned-throughput": "InService", "custom-model-deployment": "Active"}
+
+
+@dataclass(frozen=True)
+class DeploymentPlan:
+    """One way to serve the model, with what it costs and how long it takes to be ready."""
+
+    kind: Kind
+    label: str
+    hourly_cost: float | None
+    """Idle cost per hour (0 for on-demand deployments; None when the price is unknown)."""
+    per_token: tuple[float | None, float | None]
+    """On-demand input / output price per 1,000 tokens (deployments)."""
+    ready_in: str
+    note: str
+
+
+def deployment_options(model: BaseModel) -> list[DeploymentPlan]:
+    """What the model's base supports, on-demand first (it has no idle cost)."""
+    pricing = model.pricing
+    plans = []
+    if DeploymentOption.ON_DEMAND_DEPLOYMENT in model.deployment_options:
+        plans.append(
+            DeploymentPlan(
+                "custom-model-deployment",
+                "On-demand custom model deployment",
+                0.0,
+                (pricing.on_demand_input_per_1k, pricing.on_demand_output_per_1k),
+                "about 10 minutes",
+                "Billed per token, nothing while idle. Needs a model customized on or after "
+                "2025-07-16.",
+            )
+        )
+    plans.append(
+        DeploymentPlan(
+            "provisioned-throughput",
+            "Provisioned throughput, no commitment, 1 model unit",
+            pricing.provisioned_per_hour,
+            (None, None),
+            "20-30 minutes",
+            "Billed every hour until you delete it, used or not. At most two no-commitment "
+            "provisioned throughputs per account.",
+        )
+    )
+    return plans
+
+
+@dataclass(frozen=True)
+class Serving:
+    """A provisioned throughput or a deployment as AWS describes it."""
+
+    kind: Kind
+    arn: str
+    name: str
+    model_arn: str
+    status: str
+    created: datetime | None
+    failure_message: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        """InService (throughput) or Active (deployment)."""
+        return self.status == READY[self.kind]
+
+
+def create_throughput(context: AwsContext, model_arn: str, name: str, token: str) -> str:
+    """Buy no-commitment provisioned throughput (1 model unit); returns its ARN.
+
+    Raises:
+        QuotaExceededError: the two no-commitment throughputs exist; the message lists them.
+    """
+    bedrock = context.client("bedrock")
+    try:
+        with aws_call(f"buying provisioned throughput '{name}'"):
+            response = bedrock.create_provisioned_model_throughput(
+                modelUnits=1,
+                provisionedModelName=name,
+                modelId=model_arn,
+                clientRequestToken=token,
+                tags=[{"key": "bedrock-tune:managed", "value": "true"}],
+            )
+    except QuotaExceededError as error:
+        existing = [s.name for s in list_serving(context) if s.kind == "provisioned-throughput"]
+        raise QuotaExceededError(
+            f"{error.message} Existing provisioned throughputs: {', '.join(existing) or 'none'}.",
+            hint="Delete one you no longer need (bedrock-tune teardown), or use an on-demand "
+            "deployment where the model supports it.",
+        ) from error
+    return str(response["provisionedModelArn"])
+
+
+def create_deployment(context: AwsContext, model_arn: str, name: str, token: str) -> str:
+    """Create an on-demand custom model deployment; returns its ARN."""
+    with aws_call(f"creating the deployment '{name}'"):
+        response = context.client("bedrock").create_custom_model_deployment(
+            modelDeploymentName=name,
+            modelArn=model_arn,
+            clientRequestToken=token,
+            tags=[{"key": "bedrock-tune:managed", "value": "true"}],
+        )
+    return str(response["customModelDeploymentArn"])
+
+
+def _serving(kind: Kind, item: dict[str, Any]) -> Serving:
+    if kind == "provisioned-throughput":
+        return Serving(
+            kind,
+            str(item["provisionedModelArn"]),
+            str(item["provisionedModelName"]),
+            str(item.get("modelArn", "")),
+            str(item.get("status", "")),
+            item.get("creationTime"),
+            item.get("failureMessage"),
+        )
+    return Serving(
+        kind,
+        str(item["customModelDeploymentArn"]),
+        str(item.get("modelDeploymentName") or item.get("customModelDeploymentName", "")),
+        str(item.get("modelArn", "")),
+        str(item.get("status", "")),
+        item.get("createdAt"),
+        item.get("failureMessage"),
+    )
+
+
+def get_serving(context: AwsContext, kind: Kind, arn: str) -> Serving:
+    """The current state of a throughput or deployment."""
+    bedrock = context.client("bedrock")
+    with aws_call(f"reading {arn.rsplit('/', 1)[-1]}"):
+        if kind == "provisioned-throughput":
+            item = bedrock.get_provisioned_model_throughput(provisionedModelId=arn)
+        else:
+            item = bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=arn)
+    return _serving(kind, item)
+
+
+def list_serving(context: AwsContext) -> list[Serving]:
+    """Every provisioned throughput and deployment in the region."""
+    bedrock = context.client("bedrock")
+    found: list[Serving] = []
+    with aws_call(f"listing provisioned throughputs in {context.region}"):
+        for item in bedrock.list_provisioned_model_throughputs().get(
+            "provisionedModelSummaries", []
+        ):
+            found.append(_serving("provisioned-throughput", item))
+    with aws_call(f"listing custom model deployments in {context.region}"):
+        for item in bedrock.list_custom_model_deployments().get("modelDeploymentSummaries", []):
+            found.append(_serving("custom-model-deployment", item))
+    return found
+
+
+def delete_serving(context: AwsContext, kind: Kind, arn: str) -> None:
+    """Delete a throughput or deployment (billing stops)."""
+    bedrock = context.client("bedrock")
+    with aws_call(f"deleting {arn.rsplit('/', 1)[-1]}"):
+        if kind == "provisioned-throughput":
+            bedrock.delete_provisioned_model_throughput(provisionedModelId=arn)
+        else:
+            bedrock.delete_custom_model_deployment(customModelDeploymentIdentifier=arn)

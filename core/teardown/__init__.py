@@ -1,0 +1,1 @@
+"""Finding and deleting what bedrock-tune made, billable first."""

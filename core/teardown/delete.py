@@ -1,0 +1,365 @@
+"""Teardown: find everything bedrock-tune made, and delete what the user chooses, in a safe order.
+
+What counts as bedrock-tune's is what the local registry records (resources, and the jobs,
+custom models and deployments its runs point at) or what carries the tag
+`bedrock-tune:managed=true` (S3 buckets, IAM roles, custom models, provisioned throughputs,
+deployments and running customization jobs), so teardown still works when the registry is gone.
+Nothing else is ever touched: a bucket or role of the user's next to ours is not even listed.
+
+`inventory` lists what is left, billable first (running jobs, provisioned throughput,
+deployments), then what costs storage (custom models), then what is free (S3 folders, buckets,
+roles), each with what deleting it does. `delete` deletes a chosen subset in a safe order (stop
+jobs; delete serving before the model it serves; objects before their bucket; a role's policy
+before the role). Each success removes its registry entry at once; each failure is reported and
+the rest continue; something already gone counts as done.
+
+Safety rules that are not obvious:
+- a bucket bedrock-tune did not create is never deleted (only our folders in it are emptied);
+- a bucket we did create is deleted only after emptying our folders, and only if nothing else is
+  left in it: objects someone else put there keep the bucket;
+- a role we did not create loses only our inline policy; a role we created is kept (with our
+  policy removed) when it has policies or instance profiles bedrock-tune did not add.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from core.aws import AwsContext
+from core.errors import (
+    AccessDeniedError,
+    BedrockTuneError,
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+    aws_call,
+    describe_unexpected,
+)
+from core.registry import Registry
+from core.teardown.inventory import inventory
+from core.teardown.items import (
+    BATCH,
+    BUCKET,
+    DEPLOYMENT,
+    JOB,
+    MODEL,
+    OUR_KEY_PREFIX,
+    PREFIX,
+    ROLE,
+    THROUGHPUT,
+    EventHandler,
+    TeardownEvent,
+    TeardownItem,
+    TeardownOutcome,
+    TeardownResult,
+    delete_rank,
+    item_from_record,
+    run_updates,
+    short_name,
+    split_s3_uri,
+    with_dependencies,
+)
+
+__all__ = [
+    "BATCH",
+    "EventHandler",
+    "TeardownEvent",
+    "TeardownItem",
+    "TeardownOutcome",
+    "TeardownResult",
+    "delete",
+    "inventory",
+    "item_from_record",
+    "run_updates",
+    "with_dependencies",
+]
+
+
+def delete(
+    context: AwsContext,
+    items: Iterable[TeardownItem],
+    registry: Registry,
+    on_event: EventHandler | None = None,
+) -> TeardownResult:
+    """Delete `items` in a safe order; each success removes its registry entry at once.
+
+    A failure is reported (as an outcome with our error) and the rest continue; an item that
+    depends on a failed one is skipped. Something already gone counts as deleted.
+    """
+    emit = on_event or (lambda _event: None)
+    chosen = sorted(items, key=lambda i: delete_rank(i.kind))
+    keys = {i.key for i in chosen}
+    contexts: dict[str, AwsContext] = {context.region: context}
+    outcomes: list[TeardownOutcome] = []
+    unfinished: set[str] = set()
+    deleted_here: set[str] = set()
+    for item in chosen:
+        emit(TeardownEvent(item, "start", f"{_verb(item)} {item.label}..."))
+        missing = [k for k in item.depends_on if k not in keys]
+        blocked = [k for k in item.depends_on if k in unfinished]
+        if missing or blocked:
+            names = ", ".join(missing or blocked)
+            outcome = TeardownOutcome(
+                item,
+                "failed" if missing else "skipped",
+                f"{item.label} was not deleted: {names} still uses it. "
+                + (
+                    "Delete that first (select it too; if bedrock-tune did not make it, delete "
+                    "it in the Bedrock console)."
+                    if missing
+                    else "It could not be deleted."
+                ),
+            )
+        else:
+            region = item.region if item.region not in ("", "global") else context.region
+            if region not in contexts:
+                contexts[region] = context.with_region(region)
+            outcome = _attempt(contexts[region], item, registry, emit, deleted_here)
+        if outcome.done:
+            deleted_here.add(item.key)
+            try:
+                _forget(registry, item)
+            except BedrockTuneError as error:
+                outcome = TeardownOutcome(
+                    item,
+                    outcome.status,
+                    f"{outcome.message} The local registry could not be updated: {error.message}",
+                    error,
+                )
+        elif outcome.status != "kept":
+            unfinished.add(item.key)
+        outcomes.append(outcome)
+        emit(TeardownEvent(item, "end", outcome.message, outcome.status))
+    return TeardownResult(tuple(outcomes))
+
+
+def _verb(item: TeardownItem) -> str:
+    if not item.exists or item.action == "forget":
+        return "Forgetting"
+    return {"stop": "Stopping", "delete-policy": "Removing our policy from"}.get(
+        item.action, "Deleting"
+    )
+
+
+def _attempt(
+    context: AwsContext,
+    item: TeardownItem,
+    registry: Registry,
+    emit: EventHandler,
+    deleted_here: set[str],
+) -> TeardownOutcome:
+    def step(message: str) -> None:
+        emit(TeardownEvent(item, "step", message))
+
+    try:
+        if item.action == "forget" or (item.kind == BUCKET and not item.created_by_us):
+            return TeardownOutcome(item, "forgotten", f"Forgot {item.label}; it was not deleted.")
+        if not item.exists:
+            return TeardownOutcome(item, "gone", f"{item.label}: nothing of ours was left.")
+        if item.kind == JOB:
+            return _stop_job(context, item)
+        if item.kind in (THROUGHPUT, DEPLOYMENT):
+            return _delete_serving(context, item)
+        if item.kind == MODEL:
+            return _delete_model(context, item, deleted_here)
+        if item.kind == PREFIX:
+            bucket, prefix = split_s3_uri(item.identifier)
+            count = _empty(context.client("s3"), bucket, prefix, step)
+            return TeardownOutcome(
+                item, "deleted", f"Deleted {count} objects under {item.identifier}."
+            )
+        if item.kind == BUCKET:
+            return _delete_bucket(context, item, registry, step)
+        if item.kind == ROLE:
+            return _delete_role(context, item, step)
+        return TeardownOutcome(item, "forgotten", f"Forgot {item.label}.")
+    except NotFoundError:
+        return TeardownOutcome(item, "gone", f"{item.label} was already gone.")
+    except Exception as raised:  # one item's failure never stops the others
+        error = describe_unexpected(raised)
+        return TeardownOutcome(item, "failed", f"{item.label}: {error.message}", error)
+
+
+def _stop_job(context: AwsContext, item: TeardownItem) -> TeardownOutcome:
+    # By name: Bedrock takes both, and moto's router only matches names.
+    with aws_call(f"stopping the customization job {item.name or short_name(item.identifier)}"):
+        context.client("bedrock").stop_model_customization_job(
+            jobIdentifier=item.name or item.identifier
+        )
+    return TeardownOutcome(
+        item, "stopped", f"Asked Bedrock to stop {item.label}: it goes Stopping, then Stopped."
+    )
+
+
+def _delete_serving(context: AwsContext, item: TeardownItem) -> TeardownOutcome:
+    from core.serving.deploy import Kind, delete_serving
+
+    kind: Kind = "provisioned-throughput" if item.kind == THROUGHPUT else "custom-model-deployment"
+    delete_serving(context, kind, item.identifier)
+    return TeardownOutcome(item, "deleted", f"Deleted {item.label}; it no longer bills.")
+
+
+def _delete_model(
+    context: AwsContext, item: TeardownItem, deleted_here: set[str]
+) -> TeardownOutcome:
+    try:
+        with aws_call(f"deleting the custom model {item.name or short_name(item.identifier)}"):
+            context.client("bedrock").delete_custom_model(
+                modelIdentifier=item.name or item.identifier
+            )
+    except (ConflictError, ValidationError) as error:
+        if any(key in deleted_here for key in item.depends_on):
+            error.hint = (
+                "Its deployment was deleted a moment ago and may still be shutting down. "
+                "Run teardown again in a few minutes."
+            )
+        raise
+    return TeardownOutcome(item, "deleted", f"Deleted {item.label}; its storage charge stops.")
+
+
+def _empty(s3: Any, bucket: str, prefix: str, step: Callable[[str], None]) -> int:
+    """Delete every object version, delete marker and unfinished upload under `prefix`.
+
+    Lists one page (at most 1,000 entries), deletes it with one DeleteObjects call, and lists
+    again from the start until nothing is left: deleting never disturbs a listing in progress.
+    """
+    if not prefix.endswith("/") or prefix == "/":
+        raise ValidationError(f"Refusing to empty '{prefix}' in {bucket}: not a folder.")
+    where = f"s3://{bucket}/{prefix}"
+    deleted = 0
+    previous: list[dict[str, str]] = []
+    while True:
+        with aws_call(f"listing {where}"):
+            page = s3.list_object_versions(Bucket=bucket, Prefix=prefix, MaxKeys=BATCH)
+        entries = [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+        batch = [{"Key": str(e["Key"]), "VersionId": str(e["VersionId"])} for e in entries]
+        if not batch:
+            break
+        if batch == previous:
+            raise BedrockTuneError(
+                f"S3 still lists the same objects in {where} after deleting them.",
+                hint="Something else may be writing there (a running job?). Try again later.",
+            )
+        with aws_call(f"deleting {len(batch)} objects in {where}"):
+            response = s3.delete_objects(
+                Bucket=bucket, Delete={"Objects": batch[:BATCH], "Quiet": True}
+            )
+        errors = response.get("Errors") or []
+        if errors:
+            first = errors[0]
+            raise AccessDeniedError(
+                f"S3 refused to delete {len(errors)} objects in {where} (first: "
+                f"{first.get('Key')}: {first.get('Code')} {first.get('Message', '')}).",
+                hint="You need s3:DeleteObject and s3:DeleteObjectVersion on the bucket.",
+            )
+        deleted += len(batch[:BATCH])
+        previous = batch
+        step(f"deleted {deleted} objects under {where}")
+    with aws_call(f"aborting unfinished uploads under {where}"):
+        for page in s3.get_paginator("list_multipart_uploads").paginate(
+            Bucket=bucket, Prefix=prefix
+        ):
+            for upload in page.get("Uploads", []):
+                s3.abort_multipart_upload(
+                    Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                )
+    return deleted
+
+
+def _delete_bucket(
+    context: AwsContext, item: TeardownItem, registry: Registry, step: Callable[[str], None]
+) -> TeardownOutcome:
+    s3 = context.client("s3")
+    name = item.identifier
+    with aws_call(f"checking the bucket {name}"):
+        s3.head_bucket(Bucket=name)
+    folders = set(item.prefixes) | {OUR_KEY_PREFIX}
+    for record in registry.resources():
+        if record.kind == PREFIX and record.identifier.startswith(f"s3://{name}/"):
+            try:
+                folders.add(split_s3_uri(record.identifier)[1])
+            except ValidationError:
+                continue  # a damaged entry fails on its own; it never widens what is emptied
+    for folder in sorted(folders):
+        _empty(s3, name, folder, step)
+    with aws_call(f"checking what is left in {name}"):
+        left = s3.list_object_versions(Bucket=name, MaxKeys=5)
+    others = [str(e["Key"]) for e in [*left.get("Versions", []), *left.get("DeleteMarkers", [])]]
+    if others:
+        return TeardownOutcome(
+            item,
+            "kept",
+            f"Kept the bucket {name}: bedrock-tune emptied its folders, but the bucket holds "
+            f"objects it did not put there (e.g. {others[0]}). Delete them yourself if you no "
+            "longer need them, then run teardown again.",
+        )
+    with aws_call(f"deleting the bucket {name}"):
+        s3.delete_bucket(Bucket=name)
+    return TeardownOutcome(item, "deleted", f"Deleted the bucket {name}.")
+
+
+def _delete_role(
+    context: AwsContext, item: TeardownItem, step: Callable[[str], None]
+) -> TeardownOutcome:
+    iam = context.client("iam")
+    name = item.identifier
+    with aws_call(f"reading the role {name}"):
+        inline = [
+            str(p)
+            for page in iam.get_paginator("list_role_policies").paginate(RoleName=name)
+            for p in page.get("PolicyNames", [])
+        ]
+    ours = [p for p in inline if p in item.policy_names]
+    for policy in ours:
+        try:
+            with aws_call(f"deleting the inline policy {policy} of role {name}"):
+                iam.delete_role_policy(RoleName=name, PolicyName=policy)
+        except NotFoundError:
+            pass
+        step(f"deleted the inline policy {policy} of {name}")
+    removed = (
+        f"Deleted the inline policy {', '.join(ours)}" if ours else "No policy of ours was left"
+    )
+    if not item.created_by_us:
+        return TeardownOutcome(
+            item, "deleted", f"{removed} of {name}; the role is yours and stays."
+        )
+    with aws_call(f"reading what else role {name} has"):
+        attached = [
+            str(p["PolicyName"])
+            for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
+            for p in page.get("AttachedPolicies", [])
+        ]
+        profiles = [
+            str(p["InstanceProfileName"])
+            for page in iam.get_paginator("list_instance_profiles_for_role").paginate(RoleName=name)
+            for p in page.get("InstanceProfiles", [])
+        ]
+    others = [p for p in inline if p not in ours] + attached
+    if others or profiles:
+        what = []
+        if others:
+            what.append(f"policies bedrock-tune did not add ({', '.join(others)})")
+        if profiles:
+            what.append(f"instance profiles ({', '.join(profiles)})")
+        return TeardownOutcome(
+            item,
+            "kept",
+            f"{removed}, but kept the role {name}: it has {' and '.join(what)}. Remove them "
+            "yourself if the role is no longer needed, then run teardown again.",
+        )
+    with aws_call(f"deleting the role {name}"):
+        iam.delete_role(RoleName=name)
+    return TeardownOutcome(item, "deleted", f"{removed}, then the role {name}.")
+
+
+def _forget(registry: Registry, item: TeardownItem) -> None:
+    """Remove the item's registry entry, and point the runs that used it at nothing."""
+    registry.remove_resource(item.kind, item.identifier)
+    if item.kind not in (JOB, THROUGHPUT, DEPLOYMENT, MODEL):
+        return
+    for saved in registry.runs():
+        changes = run_updates(item, saved.run)
+        if changes:
+            registry.save_run(saved.id, saved.run.evolve(**changes))

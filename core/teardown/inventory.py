@@ -1,0 +1,618 @@
+"""Teardown's inventory: what bedrock-tune made that is still there, checked against AWS.
+
+The registry's resources and the runs' jobs, models and deployments are claimed first; then,
+unless told not to, resources tagged `bedrock-tune:managed=true` are found (S3 buckets, IAM roles
+Bedrock may assume, and the context region's custom models, provisioned throughputs,
+deployments and running jobs). Each claim is then checked: does it still exist, what does it
+cost, what would deleting it do. A listing that fails becomes a warning, never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar
+
+from core.aws import AwsContext
+from core.errors import (
+    BedrockTuneError,
+    NotFoundError,
+    ValidationError,
+    aws_call,
+    describe_unexpected,
+)
+from core.jobs.customization import MANAGED_TAG
+from core.registry import Registry
+from core.teardown.items import (
+    BUCKET,
+    COST_RANK,
+    DEFAULT_POLICY_NAME,
+    DEPLOYMENT,
+    JOB,
+    MODEL,
+    OUR_KEY_PREFIX,
+    OUR_POLICY_PREFIX,
+    PREFIX,
+    ROLE,
+    THROUGHPUT,
+    Action,
+    TeardownItem,
+    delete_rank,
+    short_name,
+    split_s3_uri,
+)
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def _parallel(function: Callable[[_T], _R], values: Sequence[_T]) -> list[_R]:
+    """`function` over `values` on a few threads (tag reads are one call per resource)."""
+    if len(values) <= 1:
+        return [function(v) for v in values]
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="bt-teardown") as pool:
+        return list(pool.map(function, values))
+
+
+def _arn_account(identifier: str) -> str:
+    parts = identifier.split(":", 5)
+    return parts[4] if identifier.startswith("arn:") and len(parts) > 4 else ""
+
+
+def _bedrock_tags(client: Any, arn: str) -> dict[str, str]:
+    """The tags of a Bedrock resource; none when Bedrock cannot tag or find it."""
+    try:
+        with aws_call(f"reading the tags of {short_name(arn)}"):
+            tags = client.list_tags_for_resource(resourceARN=arn).get("tags", [])
+    except (NotFoundError, ValidationError):
+        return {}
+    return {str(t.get("key")): str(t.get("value")) for t in tags}
+
+
+def _is_managed(tags: dict[str, str]) -> bool:
+    return tags.get(MANAGED_TAG[0]) == MANAGED_TAG[1]
+
+
+def _storage_price(base_model_arn: str) -> float | None:
+    from core.catalog.lookup import find_model
+
+    try:
+        return find_model(short_name(base_model_arn)).pricing.storage_per_month
+    except NotFoundError:
+        return None
+
+
+def _hourly_price(base_model_arn: str, units: int) -> float | None:
+    from core.catalog.lookup import find_model
+
+    try:
+        price = find_model(short_name(base_model_arn)).pricing.provisioned_per_hour
+    except NotFoundError:
+        return None
+    return None if price is None else price * max(units, 1)
+
+
+@dataclass
+class _Claim:
+    """Something we believe is ours, before it is checked against AWS."""
+
+    kind: str
+    identifier: str
+    region: str
+    in_registry: bool = False
+    tagged: bool = False
+    created_by_us: bool = False
+    name: str = ""
+    policy_names: set[str] = field(default_factory=set)
+    recorded: bool = False
+    """A registry resource entry (not only a run pointing at it): forgotten once it is gone."""
+
+
+class _Claims:
+    def __init__(self) -> None:
+        self.by_key: dict[str, _Claim] = {}
+
+    def add(self, kind: str, identifier: str, region: str, **flags: Any) -> _Claim:
+        claim = self.by_key.get(f"{kind}:{identifier}")
+        if claim is None:
+            claim = self.by_key[f"{kind}:{identifier}"] = _Claim(kind, identifier, region)
+        claim.in_registry |= bool(flags.get("in_registry"))
+        claim.tagged |= bool(flags.get("tagged"))
+        claim.created_by_us |= bool(flags.get("created_by_us"))
+        claim.recorded |= bool(flags.get("recorded"))
+        claim.name = claim.name or str(flags.get("name") or "")
+        claim.policy_names |= set(flags.get("policy_names") or ())
+        return claim
+
+    def all(self) -> list[_Claim]:
+        return list(self.by_key.values())
+
+    def of(self, *kinds: str) -> list[_Claim]:
+        return [c for c in self.by_key.values() if c.kind in kinds]
+
+
+def _from_registry(
+    registry: Registry, account: str, region: str, claims: _Claims, warn: Callable[[str], None]
+) -> None:
+    elsewhere: set[str] = set()
+
+    def mine(account_id: str, identifier: str) -> bool:
+        owner = account_id or _arn_account(identifier)
+        if owner and owner != account:
+            elsewhere.add(owner)
+            return False
+        return True
+
+    for record in registry.resources():
+        if not mine(record.account_id, record.identifier):
+            continue
+        policy = str(record.details.get("policy_name") or DEFAULT_POLICY_NAME)
+        claims.add(
+            record.kind,
+            record.identifier,
+            record.region or region,
+            in_registry=True,
+            recorded=True,
+            created_by_us=record.created_by_us,
+            name=record.details.get("name") or "",
+            policy_names=[policy] if record.kind == ROLE else [],
+        )
+    for saved in registry.runs():
+        run = saved.run
+        if run.account_id and run.account_id != account:
+            elsewhere.add(run.account_id)
+            continue
+        where = run.region or region
+        if run.serving_arn and run.serving_kind in (THROUGHPUT, DEPLOYMENT):
+            claims.add(run.serving_kind, run.serving_arn, where, in_registry=True)
+        if run.custom_model_arn:
+            claims.add(
+                MODEL, run.custom_model_arn, where, in_registry=True, name=run.custom_model_name
+            )
+        if run.job_arn and saved.in_progress:
+            claims.add(JOB, run.job_arn, where, in_registry=True, name=run.job_name)
+    if elsewhere:
+        warn(
+            f"The registry also lists resources of account {', '.join(sorted(elsewhere))}; "
+            f"they are left alone (you are signed in to {account}). Sign in to that account to "
+            "tear them down."
+        )
+
+
+def _discover_buckets(context: AwsContext, claims: _Claims) -> None:
+    s3 = context.client("s3")
+    with aws_call("listing your S3 buckets"):
+        names = [str(b["Name"]) for b in s3.list_buckets().get("Buckets", [])]
+
+    def tagged(name: str) -> bool:
+        try:
+            with aws_call(f"reading the tags of bucket {name}"):
+                tags = s3.get_bucket_tagging(Bucket=name).get("TagSet", [])
+        except BedrockTuneError:
+            return False  # no tags (NoSuchTagSet), or a bucket we may not read: not ours
+        return _is_managed({str(t.get("Key")): str(t.get("Value")) for t in tags})
+
+    for name, ours in zip(names, _parallel(tagged, names), strict=True):
+        if ours:
+            try:
+                with aws_call(f"reading the region of bucket {name}"):
+                    where = s3.get_bucket_location(Bucket=name).get("LocationConstraint")
+            except BedrockTuneError:
+                where = context.region  # S3 redirects a request sent to the wrong region
+            claims.add(BUCKET, name, where or "us-east-1", tagged=True, created_by_us=True)
+
+
+def _discover_roles(context: AwsContext, claims: _Claims) -> None:
+    iam = context.client("iam")
+    candidates: list[str] = []
+    with aws_call("listing IAM roles"):
+        for page in iam.get_paginator("list_roles").paginate():
+            for role in page.get("Roles", []):
+                # Only roles Bedrock may assume can be ours: far fewer tag reads.
+                trust = json.dumps(role.get("AssumeRolePolicyDocument") or {})
+                if "bedrock.amazonaws.com" in trust:
+                    candidates.append(str(role["RoleName"]))
+
+    def tags_of(name: str) -> dict[str, str]:
+        with aws_call(f"reading the tags of role {name}"):
+            tags = iam.list_role_tags(RoleName=name).get("Tags", [])
+        return {str(t.get("Key")): str(t.get("Value")) for t in tags}
+
+    for name, tags in zip(candidates, _parallel(tags_of, candidates), strict=True):
+        if _is_managed(tags):
+            claims.add(ROLE, name, "global", tagged=True, created_by_us=True)
+
+
+_SERVING_LISTS = (
+    (
+        THROUGHPUT,
+        "list_provisioned_model_throughputs",
+        "provisionedModelSummaries",
+        "provisionedModelArn",
+    ),
+    (
+        DEPLOYMENT,
+        "list_custom_model_deployments",
+        "modelDeploymentSummaries",
+        "customModelDeploymentArn",
+    ),
+)
+
+
+@dataclass
+class _BedrockView:
+    """What Bedrock has in one region (read once per inventory)."""
+
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    jobs: dict[str, Any] = field(default_factory=dict)
+    serving: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failed: set[str] = field(default_factory=set)
+    """Which of models / jobs / serving could not be listed."""
+
+
+def _read_bedrock(context: AwsContext, region: str, warn: Callable[[str], None]) -> _BedrockView:
+    from core.jobs.customization import JobStatus, list_jobs
+
+    view = _BedrockView()
+    client = context.client("bedrock")
+
+    def models() -> None:
+        with aws_call(f"listing custom models in {region}"):
+            for page in client.get_paginator("list_custom_models").paginate():
+                for model in page.get("modelSummaries", []):
+                    view.models[str(model["modelArn"])] = model
+
+    def jobs() -> None:
+        for job in list_jobs(context, JobStatus.IN_PROGRESS):
+            view.jobs[job.arn] = job
+
+    def serving(kind: str, operation: str, key: str, arn_key: str) -> None:
+        with aws_call(f"listing {kind.replace('-', ' ')}s in {region}"):
+            for page in client.get_paginator(operation).paginate():
+                for item in page.get(key, []):
+                    view.serving[str(item[arn_key])] = {**item, "kind": kind}
+
+    readers: list[tuple[str, str, Callable[[], None]]] = [
+        (MODEL, "custom models", models),
+        (JOB, "running customization jobs", jobs),
+    ]
+    for kind, operation, key, arn_key in _SERVING_LISTS:
+        readers.append(
+            (
+                kind,
+                f"{kind.replace('-', ' ')}s",
+                partial(serving, kind, operation, key, arn_key),
+            )
+        )
+    for kind, what, read in readers:
+        try:
+            read()
+        except Exception as raised:  # a listing that fails is a warning, never a crash
+            view.failed.add(kind)
+            warn(f"Could not list the {what} in {region}: {describe_unexpected(raised).message}")
+    return view
+
+
+def _discover_bedrock(context: AwsContext, view: _BedrockView, claims: _Claims) -> None:
+    client = context.client("bedrock")
+    found = [(MODEL, a, str(m.get("modelName", ""))) for a, m in view.models.items()]
+    found += [(JOB, a, j.name) for a, j in view.jobs.items()]
+    found += [(str(s["kind"]), a, "") for a, s in view.serving.items()]
+    tags = _parallel(lambda entry: _bedrock_tags(client, entry[1]), found)
+    for (kind, arn, name), values in zip(found, tags, strict=True):
+        if _is_managed(values):
+            claims.add(kind, arn, context.region, tagged=True, created_by_us=True, name=name)
+
+
+def inventory(
+    context: AwsContext,
+    registry: Registry,
+    *,
+    discover_tags: bool = True,
+    on_warning: Callable[[str], None] | None = None,
+) -> list[TeardownItem]:
+    """Everything bedrock-tune made that is left, billable first.
+
+    Args:
+        context: the AWS context (its identity decides which registry entries are this
+            account's; tag discovery runs in its region, plus S3 and IAM, which are global).
+        registry: the local registry (its resources and the runs' jobs, models and serving).
+        discover_tags: also find resources tagged `bedrock-tune:managed=true` (for when the
+            registry is gone or incomplete).
+        on_warning: told about what could not be listed or checked (the rest still is).
+    """
+    warn = on_warning or (lambda _message: None)
+    account = context.whoami().account
+    claims = _Claims()
+    _from_registry(registry, account, context.region, claims, warn)
+    if discover_tags:
+        for what, discover in (("S3 buckets", _discover_buckets), ("IAM roles", _discover_roles)):
+            try:
+                discover(context, claims)
+            except BedrockTuneError as error:
+                warn(f"Could not look for tagged {what}: {error.message}")
+    regions = {c.region for c in claims.of(JOB, THROUGHPUT, DEPLOYMENT, MODEL)}
+    if discover_tags:
+        regions.add(context.region)
+    contexts = {r: context if r == context.region else context.with_region(r) for r in regions}
+    views = {r: _read_bedrock(contexts[r], r, warn) for r in sorted(regions)}
+    if discover_tags:
+        try:
+            _discover_bedrock(context, views[context.region], claims)
+        except BedrockTuneError as error:
+            warn(f"Could not read the tags of Bedrock resources: {error.message}")
+    checked = [_check(contexts.get(c.region, context), c, claims, views) for c in claims.all()]
+    items = [i for i in checked if i is not None]
+    items.sort(key=lambda i: (COST_RANK[i.cost_class], delete_rank(i.kind), i.label))
+    return items
+
+
+def _check(
+    context: AwsContext, claim: _Claim, claims: _Claims, views: dict[str, _BedrockView]
+) -> TeardownItem | None:
+    """Check a claim against AWS and describe it; None when it is not teardown's business."""
+    base: dict[str, Any] = {
+        "kind": claim.kind,
+        "identifier": claim.identifier,
+        "region": claim.region,
+        "in_registry": claim.in_registry,
+        "tagged": claim.tagged,
+        "created_by_us": claim.created_by_us,
+    }
+    try:
+        if claim.kind in (JOB, THROUGHPUT, DEPLOYMENT, MODEL):
+            return _check_bedrock(claim, claims, views[claim.region], base)
+        if claim.kind == PREFIX:
+            return _check_prefix(context, claim, base)
+        if claim.kind == BUCKET:
+            return _check_bucket(context, claim, claims, base)
+        if claim.kind == ROLE:
+            return _check_role(context, claim, base)
+    except BedrockTuneError as error:
+        # Unchecked, it keeps what the registry and tags say: what is not ours stays safe.
+        action: Action = "delete"
+        if claim.kind == BUCKET and not claim.created_by_us:
+            action = "forget"
+        elif claim.kind == ROLE and not claim.created_by_us:
+            action = "delete-policy"
+        elif claim.kind == JOB:
+            action = "stop"
+        return TeardownItem(
+            **base,
+            label=f"{claim.kind} {claim.identifier}",
+            action=action,
+            effect="Could not be checked; teardown still tries, under the same rules.",
+            name=claim.name,
+            policy_names=tuple(sorted(claim.policy_names)),
+            prefixes=(OUR_KEY_PREFIX,) if claim.kind == BUCKET else (),
+            problem=f"{error.title}: {error.message}",
+        )
+    return TeardownItem(
+        **base,
+        label=f"{claim.kind} {claim.identifier}",
+        action="forget",
+        effect="bedrock-tune cannot delete this kind of resource: teardown only forgets the "
+        "registry entry (delete it yourself in the AWS console if you no longer need it).",
+    )
+
+
+def _check_bedrock(
+    claim: _Claim, claims: _Claims, view: _BedrockView, base: dict[str, Any]
+) -> TeardownItem | None:
+    arn = claim.identifier
+    unknown = claim.kind in view.failed or (claim.kind == DEPLOYMENT and THROUGHPUT in view.failed)
+    if claim.kind == JOB:
+        job = view.jobs.get(arn)
+        if job is None and not unknown:
+            if not claim.recorded:
+                return None  # a run's job that ended: nothing to stop, nothing to forget
+            return TeardownItem(
+                **base,
+                label=f"Customization job {claim.name or short_name(arn)}",
+                action="stop",
+                effect="The job has ended; teardown forgets it.",
+                exists=False,
+                name=claim.name,
+            )
+        name = job.name if job is not None else claim.name or short_name(arn)
+        return TeardownItem(
+            **base,
+            label=f"Customization job {name}",
+            action="stop",
+            effect="Stops the job (it goes Stopping, then Stopped): training ends.",
+            cost_class="hourly",
+            cost_note="training is billed by the tokens it processes",
+            status=str(job.status) if job is not None else "",
+            name=name,
+        )
+    if claim.kind in (THROUGHPUT, DEPLOYMENT):
+        serving = view.serving.get(arn, {})
+        exists = bool(serving) or unknown
+        name = str(
+            serving.get("provisionedModelName")
+            or serving.get("customModelDeploymentName")
+            or claim.name
+            or short_name(arn)
+        )
+        model = view.models.get(str(serving.get("modelArn", "")), {})
+        if claim.kind == THROUGHPUT:
+            units = int(serving.get("modelUnits") or 1)
+            hourly = _hourly_price(str(model.get("baseModelArn", "")), units)
+            effect = "Deletes the provisioned throughput: its hourly billing stops."
+            if serving.get("commitmentDuration"):
+                effect += (
+                    f" It has a {serving['commitmentDuration']} commitment (until "
+                    f"{serving.get('commitmentExpirationTime', '?')}): AWS refuses to delete it "
+                    "before the term ends."
+                )
+            note = "" if hourly is not None else "hourly price not in the catalog"
+            label = f"Provisioned throughput {name}"
+        else:
+            hourly, note = 0.0, "per token, nothing while idle"
+            effect = "Deletes the on-demand deployment (irreversible); the custom model stays."
+            label = f"On-demand deployment {name}"
+        return TeardownItem(
+            **base,
+            label=label,
+            action="delete",
+            effect=effect if exists else "Already gone; teardown forgets it.",
+            cost_class="hourly",
+            hourly_cost=hourly,
+            cost_note=note,
+            exists=exists,
+            status=str(serving.get("status", "")),
+            name=name,
+            problem="could not be listed" if unknown else "",
+        )
+    model = view.models.get(arn, {})
+    exists = bool(model) or unknown
+    name = str(model.get("modelName") or claim.name or short_name(arn))
+    users = tuple(
+        f"{s['kind']}:{a}"
+        for a, s in view.serving.items()
+        if s.get("modelArn") == arn and str(s.get("status")) != "Failed"
+    )
+    return TeardownItem(
+        **base,
+        label=f"Custom model {name}",
+        action="delete",
+        effect=(
+            "Deletes the custom model (irreversible): its monthly storage charge stops and it "
+            "can no longer be deployed."
+            if exists
+            else "Already gone; teardown forgets it."
+        ),
+        cost_class="storage",
+        monthly_cost=_storage_price(str(model.get("baseModelArn", ""))) if model else None,
+        exists=exists,
+        status=str(model.get("modelStatus", "")),
+        depends_on=users,
+        name=name,
+        problem="could not be listed" if unknown else "",
+    )
+
+
+def _check_prefix(context: AwsContext, claim: _Claim, base: dict[str, Any]) -> TeardownItem:
+    bucket, prefix = split_s3_uri(claim.identifier)
+    s3 = context.client("s3", region=None if claim.region == "global" else claim.region)
+    count, size = 0, 0
+    try:
+        with aws_call(f"listing {claim.identifier}"):
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                for entry in page.get("Contents", []):
+                    count += 1
+                    size += int(entry.get("Size", 0))
+    except NotFoundError:
+        pass  # the bucket is gone
+    return TeardownItem(
+        **base,
+        label=f"S3 folder {claim.identifier} ({count} objects, {size / 1e6:,.1f} MB)",
+        action="delete",
+        effect=(
+            "Deletes every object (and version) under it: the uploaded data and the job's output."
+            if count
+            else "Nothing is left under it; teardown forgets it."
+        ),
+        exists=count > 0,
+        status=f"{count} objects",
+    )
+
+
+def _check_bucket(
+    context: AwsContext, claim: _Claim, claims: _Claims, base: dict[str, Any]
+) -> TeardownItem:
+    s3 = context.client("s3", region=claim.region)
+    try:
+        with aws_call(f"checking the bucket {claim.identifier}"):
+            s3.head_bucket(Bucket=claim.identifier)
+        exists = True
+    except NotFoundError:
+        exists = False
+    folders = {OUR_KEY_PREFIX}
+    for other in claims.of(PREFIX):
+        try:
+            bucket, prefix = split_s3_uri(other.identifier)
+        except ValidationError:
+            continue
+        if bucket == claim.identifier:
+            folders.add(prefix)
+    ours = claim.created_by_us
+    if not exists:
+        effect = "Already gone; teardown forgets it."
+    elif ours:
+        effect = (
+            f"Deletes what bedrock-tune put in it ({', '.join(sorted(folders))}), then the "
+            "bucket, unless it holds anything else (then the bucket is kept)."
+        )
+    else:
+        effect = (
+            "bedrock-tune did not create this bucket: it is never deleted. Teardown only "
+            "forgets it (our folders in it are listed separately)."
+        )
+    return TeardownItem(
+        **base,
+        label=f"S3 bucket {claim.identifier}" + ("" if ours else " (yours)"),
+        action="delete" if ours else "forget",
+        effect=effect,
+        exists=exists and ours,
+        prefixes=tuple(sorted(folders)) if ours else (),
+    )
+
+
+def _check_role(context: AwsContext, claim: _Claim, base: dict[str, Any]) -> TeardownItem:
+    iam = context.client("iam")
+    name = claim.identifier
+    try:
+        with aws_call(f"reading the role {name}"):
+            iam.get_role(RoleName=name)
+            inline = [
+                str(p)
+                for page in iam.get_paginator("list_role_policies").paginate(RoleName=name)
+                for p in page.get("PolicyNames", [])
+            ]
+            attached = [
+                str(p["PolicyName"])
+                for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
+                for p in page.get("AttachedPolicies", [])
+            ]
+    except NotFoundError:
+        return TeardownItem(
+            **base,
+            label=f"IAM role {name}",
+            action="delete" if claim.created_by_us else "delete-policy",
+            effect="Already gone; teardown forgets it.",
+            exists=False,
+        )
+    ours = sorted(
+        p
+        for p in inline
+        if p in claim.policy_names or (claim.tagged and p.startswith(OUR_POLICY_PREFIX))
+    )
+    others = [p for p in inline if p not in ours] + attached
+    listed = ", ".join(ours) or "none left"
+    if not claim.created_by_us:
+        effect = (
+            f"Deletes only the inline policy bedrock-tune added ({listed}); the role is yours "
+            "and stays."
+        )
+        exists = bool(ours)
+    elif others:
+        effect = (
+            f"Deletes bedrock-tune's inline policy ({listed}) but keeps the role: it also has "
+            f"policies bedrock-tune did not add ({', '.join(others)})."
+        )
+        exists = True
+    else:
+        effect = f"Deletes the inline policy ({listed}), then the role."
+        exists = True
+    return TeardownItem(
+        **base,
+        label=f"IAM role {name}" + ("" if claim.created_by_us else " (yours)"),
+        action="delete" if claim.created_by_us else "delete-policy",
+        effect=effect if exists else "bedrock-tune's policy is already gone; teardown forgets it.",
+        exists=exists,
+        policy_names=tuple(ours),
+    )

@@ -1,0 +1,1 @@
+"""The dataset validator, its rules and the fix-ups."""

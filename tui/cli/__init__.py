@@ -1,0 +1,1 @@
+"""The `bedrock-tune` command line: argument parsing and one module per subcommand."""

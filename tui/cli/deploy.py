@@ -1,0 +1,139 @@
+"""`bedrock-tune deploy` / `undeploy`: serve a custom model, with a cost guard, and stop it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from core.errors import NotFoundError, ValidationError, aws_call
+from core.jobs.customization import new_client_request_token
+from core.registry import Registry, ResourceRecord
+from core.serving.deploy import (
+    Kind,
+    create_deployment,
+    create_throughput,
+    delete_serving,
+    deployment_options,
+    get_serving,
+    list_serving,
+)
+from tui.cli.common import EXIT_BAD, EXIT_OK, add_aws_options, aws_context, print_json
+
+
+def register(subparsers: Any) -> None:
+    """Add `deploy` and `undeploy`."""
+    parser = subparsers.add_parser(
+        "deploy",
+        help="serve a custom model (on-demand deployment or provisioned throughput)",
+        description="Serve a completed custom model: an on-demand deployment where the model "
+        "supports it (no idle cost), else no-commitment provisioned throughput (1 model unit, "
+        "billed every hour until you undeploy it).",
+    )
+    add_aws_options(parser, suppress=True)
+    parser.add_argument("model", metavar="MODEL", help="custom model name or ARN")
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument("--provisioned", action="store_true", help="provisioned throughput")
+    how.add_argument("--on-demand", action="store_true", help="on-demand deployment")
+    parser.add_argument("--name", help="name of the deployment or throughput")
+    parser.add_argument("--yes", action="store_true", help="confirm the hourly cost")
+    parser.add_argument("--no-wait", action="store_true", help="do not wait until it is ready")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(handler=run_deploy)
+
+    undeploy = subparsers.add_parser(
+        "undeploy", help="delete a deployment or provisioned throughput (billing stops)"
+    )
+    add_aws_options(undeploy, suppress=True)
+    undeploy.add_argument("name", metavar="NAME", help="name or ARN")
+    undeploy.set_defaults(handler=run_undeploy)
+
+
+def _custom_model(context: Any, model: str) -> tuple[str, str]:
+    """(ARN, base model id) of a custom model, checking that it is Active."""
+    with aws_call(f"reading the custom model {model}"):
+        found = context.client("bedrock").get_custom_model(modelIdentifier=model)
+    status = found.get("modelStatus", "Active")
+    if status != "Active":
+        raise ValidationError(
+            f"The custom model {model} is {status}, not Active.",
+            hint="Wait until its customization job has completed (bedrock-tune jobs watch).",
+        )
+    base = str(found.get("baseModelArn", "")).rsplit("/", 1)[-1]
+    return str(found["modelArn"]), base
+
+
+def run_deploy(args: argparse.Namespace) -> int:
+    """Create the deployment or throughput, record it as billable, and wait until ready."""
+    from core.catalog.lookup import find_model
+
+    with aws_context(args) as context:
+        model_arn, base = _custom_model(context, args.model)
+        plans = {p.kind: p for p in deployment_options(find_model(base))}
+        kind: Kind
+        if args.provisioned:
+            kind = "provisioned-throughput"
+        elif args.on_demand:
+            if "custom-model-deployment" not in plans:
+                raise ValidationError(
+                    f"{base} does not support on-demand custom model deployment.",
+                    hint="Use --provisioned (billed per hour until you undeploy).",
+                )
+            kind = "custom-model-deployment"
+        else:
+            kind = next(iter(plans))
+        plan = plans[kind]
+        if kind == "provisioned-throughput" and not args.yes:
+            price = (
+                "an unknown hourly price"
+                if plan.hourly_cost is None
+                else (f"${plan.hourly_cost:,.2f} per hour")
+            )
+            sys.stderr.write(
+                f"Provisioned throughput bills {price} until you undeploy it, used or not.\n"
+                "Run again with --yes to confirm.\n"
+            )
+            return EXIT_BAD
+        name = args.name or f"bt-{args.model.rsplit('/', 1)[-1]}"[:63]
+        token = new_client_request_token()
+        if kind == "provisioned-throughput":
+            arn = create_throughput(context, model_arn, name, token)
+        else:
+            arn = create_deployment(context, model_arn, name, token)
+        Registry().add_resource(
+            ResourceRecord(
+                kind,
+                arn,
+                context.region,
+                "",
+                None,
+                billable=True,
+                details={"name": name, "model_arn": model_arn, "per_hour": plan.hourly_cost},
+            )
+        )
+        serving = get_serving(context, kind, arn)
+        while not args.no_wait and not serving.ready and serving.status != "Failed":
+            time.sleep(15)
+            serving = get_serving(context, kind, arn)
+    if args.json:
+        print_json({"kind": kind, "arn": arn, "name": name, "status": serving.status})
+    else:
+        print(f"{plan.label}: {name}\n  ARN     {arn}\n  status  {serving.status}")
+        print(f"Chat with it: bedrock-tune chat {arn}   Stop billing: bedrock-tune undeploy {name}")
+    return EXIT_OK
+
+
+def run_undeploy(args: argparse.Namespace) -> int:
+    """Delete by name or ARN, and forget it in the registry."""
+    with aws_context(args) as context:
+        target = next((s for s in list_serving(context) if args.name in (s.name, s.arn)), None)
+        if target is None:
+            raise NotFoundError(
+                f"No deployment or provisioned throughput '{args.name}' in {context.region}.",
+                hint="List them with `bedrock-tune teardown` or in the Bedrock console.",
+            )
+        delete_serving(context, target.kind, target.arn)
+        Registry().remove_resource(target.kind, target.arn)
+    print(f"Deleted {target.name}; it no longer bills.")
+    return EXIT_OK

@@ -1,0 +1,303 @@
+"""`bedrock-tune jobs`: launch, list, show, watch and stop model customization jobs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from core.aws import AwsContext
+from core.catalog.lookup import find_model
+from core.catalog.types import CustomizationType
+from core.errors import ValidationError
+from core.jobs.customization import (
+    JobRequest,
+    JobSnapshot,
+    JobStatus,
+    get_job,
+    launch,
+    list_jobs,
+    new_client_request_token,
+    stop_job,
+)
+from core.jobs.failures import explain_failure
+from core.jobs.metrics import Metrics, find_metric_files, read_metrics
+from core.jobs.watch import JobWatcher, WatchUpdate
+from tui.cli.common import (
+    EXIT_BAD,
+    EXIT_OK,
+    add_aws_options,
+    aws_context,
+    print_json,
+)
+
+
+def register(subparsers: Any) -> None:
+    """Add `jobs` and its sub-commands."""
+    parser = subparsers.add_parser(
+        "jobs",
+        help="launch, list, show, watch and stop customization jobs",
+        description="Model customization jobs in the region.",
+    )
+    actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
+
+    launch_parser = actions.add_parser("launch", help="start a customization job")
+    add_aws_options(launch_parser, suppress=True)
+    launch_parser.add_argument("--model", required=True, help="base model customization id")
+    launch_parser.add_argument("--train", required=True, help="s3:// URI of the training file")
+    launch_parser.add_argument("--validation", help="s3:// URI of the validation file")
+    launch_parser.add_argument("--output", required=True, help="s3:// URI of the output folder")
+    launch_parser.add_argument("--role", required=True, help="ARN of the service role")
+    launch_parser.add_argument(
+        "--type",
+        default="fine-tuning",
+        choices=[t.cli_name for t in CustomizationType],
+        help="customization type (default fine-tuning)",
+    )
+    launch_parser.add_argument(
+        "--hp",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a hyperparameter (repeat); unset ones take the model's defaults",
+    )
+    launch_parser.add_argument("--name", help="job name (default: derived from the model)")
+    launch_parser.add_argument("--model-name", help="custom model name (default: from the job)")
+    launch_parser.add_argument(
+        "--token", help="client request token (re-use it to retry without a second job)"
+    )
+    launch_parser.add_argument("--json", action="store_true", help="print JSON")
+    launch_parser.set_defaults(handler=run_launch)
+
+    list_parser = actions.add_parser("list", help="every customization job in the region")
+    add_aws_options(list_parser, suppress=True)
+    list_parser.add_argument("--status", choices=[s.value for s in JobStatus])
+    list_parser.add_argument("--json", action="store_true", help="print JSON")
+    list_parser.set_defaults(handler=run_list)
+
+    for name, handler, text in (
+        ("show", run_show, "one job's status, phases and failure"),
+        ("watch", run_watch, "follow a job until it ends (exit 0 Completed, 1 Failed/Stopped)"),
+        ("stop", run_stop, "stop a running job"),
+    ):
+        sub = actions.add_parser(name, help=text)
+        add_aws_options(sub, suppress=True)
+        sub.add_argument("job", metavar="NAME", help="job name or ARN")
+        sub.add_argument("--json", action="store_true", help="print JSON")
+        if name == "watch":
+            sub.add_argument(
+                "--interval", type=float, default=15.0, help="first poll interval in seconds"
+            )
+        sub.set_defaults(handler=handler)
+
+
+def _default_name(model_id: str) -> str:
+    from datetime import UTC, datetime
+
+    stem = model_id.split(":")[0].split(".")[-1].replace("_", "-")
+    return f"bt-{stem}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+
+
+def _hyperparameters(pairs: list[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name or not value:
+            raise ValidationError(
+                f"--hp '{pair}' is not NAME=VALUE", hint="For example: --hp epochCount=2"
+            )
+        values[name.strip()] = value.strip()
+    return values
+
+
+def run_launch(args: argparse.Namespace) -> int:
+    """Check the request, then create the job (nothing is sent when a check fails)."""
+    model = find_model(args.model)
+    name = args.name or _default_name(model.id)
+    request = JobRequest(
+        job_name=name,
+        custom_model_name=args.model_name or name.replace(".", "-"),
+        base_model_id=model.id,
+        role_arn=args.role,
+        training_uri=args.train,
+        validation_uri=args.validation,
+        output_uri=args.output,
+        client_request_token=args.token or new_client_request_token(),
+        customization_type=CustomizationType.parse(args.type),
+        hyperparameters=_hyperparameters(args.hp),
+    )
+    with aws_context(args) as context:
+        arn = launch(context, request, model)
+    if args.json:
+        print_json(
+            {"job_arn": arn, "job_name": name, "client_request_token": request.client_request_token}
+        )
+    else:
+        print(f"Launched {name}\n  ARN    {arn}\n  token  {request.client_request_token}")
+        print(f"Follow it with: bedrock-tune jobs watch {name}")
+    return EXIT_OK
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """List the region's jobs, newest first."""
+    status = JobStatus(args.status) if args.status else None
+    with aws_context(args) as context:
+        jobs = list(list_jobs(context, status))
+    if args.json:
+        print_json(
+            [
+                {
+                    "arn": j.arn,
+                    "name": j.name,
+                    "status": j.status.value,
+                    "base_model_arn": j.base_model_arn,
+                    "custom_model_arn": j.custom_model_arn,
+                    "created": j.created,
+                    "ended": j.ended,
+                }
+                for j in jobs
+            ]
+        )
+        return EXIT_OK
+    if not jobs:
+        print("No customization jobs in this region.")
+    for job in jobs:
+        created = f"{job.created:%Y-%m-%d %H:%M}" if job.created else ""
+        print(f"{job.status.value:<11} {created:<17} {job.name}")
+    return EXIT_OK
+
+
+def snapshot_json(snapshot: JobSnapshot) -> dict[str, Any]:
+    """A job snapshot as JSON data."""
+    explanation = explain_failure(snapshot.failure_message)
+    return {
+        "arn": snapshot.arn,
+        "name": snapshot.name,
+        "status": snapshot.status.value,
+        "phases": {p.label: p.status or None for p in snapshot.phases},
+        "failure_message": snapshot.failure_message,
+        "failure_cause": explanation.cause if explanation else None,
+        "failure_fix": explanation.fix if explanation else None,
+        "output_uri": snapshot.output_uri,
+        "custom_model_name": snapshot.output_model_name,
+        "custom_model_arn": snapshot.output_model_arn,
+        "hyperparameters": dict(snapshot.hyperparameters),
+        "created": snapshot.created,
+        "ended": snapshot.ended,
+    }
+
+
+def _print_snapshot(snapshot: JobSnapshot) -> None:
+    print(f"{snapshot.name}: {snapshot.status.value}")
+    for phase in snapshot.phases:
+        print(f"  {phase.label:<16} {phase.status or '-'}")
+    if snapshot.output_model_arn:
+        print(f"  custom model     {snapshot.output_model_arn}")
+    if snapshot.failure_message:
+        print(f"  failure          {snapshot.failure_message}")
+        explanation = explain_failure(snapshot.failure_message)
+        if explanation:
+            print(f"  cause            {explanation.cause}")
+            print(f"  fix              {explanation.fix}")
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """Print one job."""
+    with aws_context(args) as context:
+        snapshot = get_job(context, args.job)
+    if args.json:
+        print_json(snapshot_json(snapshot))
+    else:
+        _print_snapshot(snapshot)
+    return EXIT_OK
+
+
+def run_stop(args: argparse.Namespace) -> int:
+    """Stop a job."""
+    with aws_context(args) as context:
+        stop_job(context, args.job)
+        snapshot = get_job(context, args.job)
+    if args.json:
+        print_json(snapshot_json(snapshot))
+    else:
+        print(f"Stopping {snapshot.name} (now {snapshot.status.value}).")
+    return EXIT_OK
+
+
+def _metrics_reader(context: AwsContext) -> Any:
+    def read(snapshot: JobSnapshot) -> Metrics:
+        files = find_metric_files(context, snapshot.output_uri, snapshot.arn)
+        return read_metrics(context, files)
+
+    return read
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    """Follow a job, printing phase changes and new loss points, until it ends."""
+    with aws_context(args) as context:
+        seen_phases: dict[str, str] = {}
+        seen_points = {"training": 0, "validation": 0}
+
+        def on_update(update: WatchUpdate) -> None:
+            if update.error is not None:
+                sys.stderr.write(f"(poll failed, retrying: {update.error.describe()})\n")
+                return
+            snapshot = update.snapshot
+            if snapshot is None:
+                return
+            for phase in snapshot.phases:
+                if phase.status and seen_phases.get(phase.label) != phase.status:
+                    seen_phases[phase.label] = phase.status
+                    _emit(args, {"event": "phase", "phase": phase.label, "status": phase.status})
+            if update.metrics is not None:
+                for kind in ("training", "validation"):
+                    points = getattr(update.metrics, kind)
+                    for point in points[seen_points[kind] :]:
+                        _emit(
+                            args,
+                            {
+                                "event": f"{kind}_loss",
+                                "step": point.step,
+                                "epoch": point.epoch,
+                                "loss": point.loss,
+                            },
+                        )
+                    seen_points[kind] = len(points)
+            if update.stalled_for:
+                hours = update.stalled_for / 3600
+                _emit(
+                    args,
+                    {
+                        "event": "stalled",
+                        "hours": round(hours, 1),
+                        "message": "training has not started since validation finished",
+                    },
+                )
+
+        watcher = JobWatcher(
+            lambda: get_job(context, args.job),
+            fetch_metrics=_metrics_reader(context),
+            min_interval=args.interval,
+        )
+        final = watcher.watch(on_update)
+    if final is None:
+        return EXIT_BAD
+    if args.json:
+        _emit(args, {"event": "end", **snapshot_json(final)})
+    else:
+        _print_snapshot(final)
+    return EXIT_OK if final.status is JobStatus.COMPLETED else EXIT_BAD
+
+
+def _emit(args: argparse.Namespace, event: dict[str, Any]) -> None:
+    if args.json:
+        sys.stdout.write(json.dumps(event, default=str) + "\n")
+    elif event["event"] == "phase":
+        print(f"{event['phase']}: {event['status']}")
+    elif event["event"].endswith("_loss"):
+        kind = event["event"].removesuffix("_loss")
+        print(f"{kind} loss  step {event['step']:>5}  epoch {event['epoch']}  {event['loss']:.4f}")
+    elif event["event"] == "stalled":
+        print(f"Warning: {event['message']} ({event['hours']} h).")
+    sys.stdout.flush()

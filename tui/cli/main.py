@@ -1,0 +1,97 @@
+"""`bedrock-tune`: the TUI with no subcommand, and the headless subcommands over the same core.
+
+Exit codes: 0 success, 1 the thing checked is bad (e.g. an invalid dataset), 2 usage or
+environment error (missing file, unknown model, no credentials...). Errors go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from core.errors import BedrockTuneError
+from core.version import __version__
+from tui.cli.commands import COMMANDS
+from tui.cli.common import EXIT_USAGE, add_aws_options, report_error
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with our exit code (2) and a hint to --help on usage errors."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: error: {message}\nRun `{self.prog} --help` for help.\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: global options and every subcommand."""
+    parser = _Parser(
+        prog="bedrock-tune",
+        description="Customize a foundation model on Amazon Bedrock, from dataset to chat. "
+        "With no command, starts the terminal app (in the sandbox when no AWS credentials "
+        "resolve).",
+    )
+    parser.add_argument("--version", action="version", version=f"bedrock-tune {__version__}")
+    add_aws_options(parser)
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        module = importlib.import_module(f"tui.cli.{name}")
+        module.register(subparsers)
+    return parser
+
+
+class _NotJustOptions(Exception):
+    """The command line is more than global options (see `_tui_arguments`)."""
+
+
+class _OptionsOnlyParser(argparse.ArgumentParser):
+    """Parses the global options alone; gives up (instead of exiting) on anything it cannot."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _NotJustOptions(message)
+
+
+def _tui_arguments(argv: Sequence[str]) -> argparse.Namespace | None:
+    """The parsed command line when it only starts the terminal app (global options, no command,
+    no --help / --version), else None.
+
+    This path builds no subcommand parsers: that would import every command module (and the
+    core modules they use, ~0.1 s) before the app's first frame. Anything else goes to the full
+    parser, which gives the same namespace for these options and reports every error.
+    """
+    if any(arg in ("-h", "--help", "--version") for arg in argv):
+        return None
+    parser = _OptionsOnlyParser(prog="bedrock-tune", add_help=False)
+    add_aws_options(parser)
+    try:
+        args, rest = parser.parse_known_args(argv)
+    except _NotJustOptions:
+        return None
+    return None if rest else args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `bedrock-tune` console script."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    args = _tui_arguments(arguments)
+    if args is None:
+        args = build_parser().parse_args(arguments)
+    handler = getattr(args, "handler", None)
+    try:
+        if handler is None:
+            from tui.launch import launch_tui
+
+            return launch_tui(args)
+        return int(handler(args))
+    except BedrockTuneError as error:
+        return report_error(error)
+    except KeyboardInterrupt:
+        sys.stderr.write("Interrupted.\n")
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

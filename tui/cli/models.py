@@ -1,0 +1,82 @@
+"""`bedrock-tune models`: the customizable base models, their limits, hyperparameters, prices,
+and whether the region offers them (live when AWS answers, else from the built-in catalog)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from core.catalog.lookup import load_view, model_json
+from core.catalog.types import CatalogView, CustomizationType
+from tui.cli.common import EXIT_OK, add_aws_options, aws_context, print_json
+
+
+def register(subparsers: Any) -> None:
+    """Add the `models` parser."""
+    parser = subparsers.add_parser(
+        "models",
+        help="list the base models that can be customized",
+        description="List the base models bedrock-tune can customize, with their limits and "
+        "hyperparameter ranges, and whether the region offers them.",
+    )
+    add_aws_options(parser, suppress=True)
+    parser.add_argument(
+        "--type",
+        choices=[t.cli_name for t in CustomizationType],
+        help="only models that support this customization type",
+    )
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="do not ask AWS; use the built-in catalog only",
+    )
+    parser.add_argument("--json", action="store_true", help="print a JSON list")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """List the models; without credentials, fall back to the built-in catalog and say so."""
+    kind = CustomizationType.parse(args.type) if args.type else None
+    with aws_context(args) as context:
+        view = load_view(None if args.offline else context, context.region, kind)
+    if not view.live_checked and view.live_error and not args.offline:
+        sys.stderr.write(
+            f"Note: could not ask AWS which models {view.region} offers ({view.live_error}); "
+            "availability below comes from the built-in catalog.\n"
+        )
+    if args.json:
+        print_json([model_json(entry) for entry in view.models])
+    else:
+        _print_table(view)
+    return EXIT_OK
+
+
+def _print_table(view: CatalogView) -> None:
+    basis = "live list" if view.live_checked else "built-in catalog"
+    print(f"Customizable base models in {view.region} ({basis}):\n")
+    rows = [("", "MODEL", "ID", "TYPES", "REGIONS", "TRAINING $/1K TOK")]
+    for entry in view.models:
+        model = entry.model
+        price = model.pricing.training_per_1k_tokens
+        rows.append(
+            (
+                "✔" if entry.available else "✘",
+                model.name + (" (legacy)" if entry.lifecycle == "LEGACY" else ""),
+                model.id,
+                ", ".join(t.cli_name for t in model.customization_types),
+                ", ".join(model.regions),
+                f"{price:g}" if price is not None else "unknown",
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+    unavailable = [e for e in view.models if not e.available]
+    if unavailable:
+        print(f"\n✘ = not offered in {view.region}:")
+        for entry in unavailable:
+            print(f"  {entry.model.name}: {entry.reason}")
+    if view.unknown_live:
+        names = ", ".join(m.model_id for m in view.unknown_live)
+        print(f"\nAlso offered by {view.region} but not yet in bedrock-tune's catalog: {names}")

@@ -1,0 +1,177 @@
+"""`bedrock-tune teardown`: list what bedrock-tune made (billable first, with its cost) and
+delete it, asking before each destructive action unless `--yes`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from core.registry import Registry
+from core.teardown.delete import TeardownEvent, TeardownItem, TeardownResult, delete, inventory
+from tui.cli.common import (
+    EXIT_BAD,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_aws_options,
+    aws_context,
+    print_json,
+)
+
+
+def register(subparsers: Any) -> None:
+    """Add `teardown`."""
+    parser = subparsers.add_parser(
+        "teardown",
+        help="delete what bedrock-tune made (billable first)",
+        description="List everything bedrock-tune made, from the local registry and from the "
+        "bedrock-tune:managed=true tag (provisioned throughput, deployments and running jobs "
+        "first, with their cost; then custom models; then S3 folders, buckets and roles), and "
+        "delete it in a safe order, asking before each deletion. Nothing else is touched: a "
+        "bucket or role bedrock-tune did not create is never deleted.",
+    )
+    add_aws_options(parser, suppress=True)
+    parser.add_argument(
+        "--yes", action="store_true", help="delete everything listed without asking"
+    )
+    parser.add_argument(
+        "--list", action="store_true", dest="list_only", help="only list; delete nothing"
+    )
+    parser.add_argument(
+        "--no-tag-scan",
+        action="store_true",
+        help="only what the local registry lists (skip the search for tagged resources)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON: the inventory (deleting nothing), or with --yes what was deleted",
+    )
+    parser.set_defaults(handler=run)
+
+
+def _line(item: TeardownItem) -> str:
+    where = "" if item.region in ("", "global") else f" ({item.region})"
+    shown = item.status and item.exists and item.status not in item.label
+    state = f" [{item.status}]" if shown else ""
+    return f"{item.label}{where}{state}: {item.cost_text}; ours by {item.ours_by}"
+
+
+def _print_inventory(items: Sequence[TeardownItem], region: str) -> None:
+    print(f"What bedrock-tune made (tags searched in {region}), billable first:")
+    for number, item in enumerate(items, 1):
+        print(f"{number:3}. {_line(item)}")
+        print(f"     {item.effect}")
+        if item.problem:
+            print(f"     Note: {item.problem}")
+    hourly = sum(i.hourly_cost or 0.0 for i in items if i.billable and i.exists)
+    monthly = sum(i.monthly_cost or 0.0 for i in items if i.cost_class == "storage" and i.exists)
+    unknown = any(i.billable and i.exists and i.hourly_cost is None for i in items)
+    if hourly or monthly or unknown:
+        more = " + what is priced per token or unknown" if unknown else ""
+        print(f"Costing now: ${hourly:,.2f}/hour{more}, ${monthly:,.2f}/month of model storage.")
+
+
+def _ask(question: str) -> bool | None:
+    """True / False from a y/N answer; None at the end of input."""
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        print()
+        return None
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _choose(items: Sequence[TeardownItem]) -> list[TeardownItem]:
+    """One question per destructive action; what is gone or only forgotten needs none."""
+    chosen: list[TeardownItem] = []
+    declined: set[str] = set()
+    for item in items:
+        if not item.exists or item.action == "forget":
+            chosen.append(item)
+            continue
+        kept_for = [key for key in item.depends_on if key in declined]
+        if kept_for:
+            print(f"Keeping {item.label}: what serves it stays.")
+            declined.add(item.key)
+            continue
+        verb = {"stop": "Stop", "delete-policy": "Remove bedrock-tune's policy from"}.get(
+            item.action, "Delete"
+        )
+        answer = _ask(f"{verb} {item.label} ({item.cost_text})? {item.effect}")
+        if answer is None:
+            print("No more answers: nothing else is deleted.")
+            break
+        if answer:
+            chosen.append(item)
+        else:
+            declined.add(item.key)
+    return chosen
+
+
+def _print_event(event: TeardownEvent) -> None:
+    if event.stage == "step":
+        print(f"     {event.message}")
+    elif event.stage == "end":
+        print(f"  {event.status}: {event.message}")
+        if event.status == "failed":
+            print("     (the other deletions continue)")
+
+
+def _print_result(result: TeardownResult) -> None:
+    counts: dict[str, int] = {}
+    for outcome in result.outcomes:
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    print("Done: " + ", ".join(f"{n} {status}" for status, n in counts.items()) + ".")
+    for outcome in result.failed:
+        hint = outcome.error.hint if outcome.error is not None else ""
+        sys.stderr.write(f"Not deleted: {outcome.message}\n")
+        if hint:
+            sys.stderr.write(f"Hint: {hint}\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    """List, ask, delete; exit 1 when something could not be deleted."""
+    interactive = not (args.yes or args.list_only or args.json)
+    if interactive and not sys.stdin.isatty():
+        sys.stderr.write(
+            "teardown asks before each deletion, but its input is not a terminal.\n"
+            "Hint: run it in a terminal, add --yes to delete everything it lists, or --list "
+            "(or --json) to only see the list.\n"
+        )
+        return EXIT_USAGE
+    warnings: list[str] = []
+    with aws_context(args) as context:
+        registry = Registry()
+        items = inventory(
+            context, registry, discover_tags=not args.no_tag_scan, on_warning=warnings.append
+        )
+        for warning in warnings:
+            sys.stderr.write(f"Warning: {warning}\n")
+        if args.list_only or (args.json and not args.yes):
+            if args.json:
+                print_json({"items": [i.to_json() for i in items], "warnings": warnings})
+            elif items:
+                _print_inventory(items, context.region)
+            else:
+                print(f"Nothing bedrock-tune made is left (tags searched in {context.region}).")
+            return EXIT_OK
+        if not items:
+            if args.json:
+                print_json({"ok": True, "outcomes": [], "warnings": warnings})
+            else:
+                print(f"Nothing bedrock-tune made is left (tags searched in {context.region}).")
+            return EXIT_OK
+        if not args.json:
+            _print_inventory(items, context.region)
+        chosen = list(items) if args.yes else _choose(items)
+        if not chosen:
+            print("Nothing deleted.")
+            return EXIT_OK
+        result = delete(context, chosen, registry, None if args.json else _print_event)
+    if args.json:
+        print_json({**result.to_json(), "warnings": warnings})
+    else:
+        _print_result(result)
+    return EXIT_OK if result.ok else EXIT_BAD
