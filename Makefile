@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	  if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then \
 	    echo $$p; break; fi; done)
 
-.PHONY: run test lint typecheck pytest bench sandbox clean help
+.PHONY: run test lint imports typecheck pytest bench sandbox clean help
 
 help:
 	@echo "make run      start the bedrock-tune TUI (the sandbox when no AWS credentials resolve)"
@@ -38,13 +38,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+imports: $(STAMP)
+	$(BIN)/lint-imports
+
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -q $(ARGS)
+	$(BIN)/python -m pytest -q -n auto $(ARGS)
 
-test: lint typecheck pytest
+test: lint imports typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
