@@ -13,6 +13,7 @@ from pathlib import Path
 
 import orjson
 
+from core import format as fmt
 from core.catalog.types import BaseModel, DeploymentOption
 from core.validate.rules import record_tokens
 
@@ -88,11 +89,6 @@ def estimate(
     )
 
 
-def money(value: float | None, digits: int = 2) -> str:
-    """`$1,234.50`, or `unknown` for an unknown price."""
-    return "unknown" if value is None else f"${value:,.{digits}f}"
-
-
 def estimate_lines(
     cost: Estimate, model: BaseModel, *, unknown_price_hint: str = ""
 ) -> list[tuple[str, str]]:
@@ -101,30 +97,30 @@ def estimate_lines(
     if cost.price_per_1k is None:
         hint = f" ({unknown_price_hint})" if unknown_price_hint else ""
         training = (
-            f"{cost.training_tokens:,} tokens x {cost.epochs} epochs; no training price known "
-            f"for this model{hint}"
+            f"{fmt.plural(cost.training_tokens, 'token')} x {fmt.plural(cost.epochs, 'epoch')}; "
+            f"no training price known for this model{hint}"
         )
     else:
         training = (
-            f"{cost.training_tokens:,} tokens x {cost.epochs} epochs x "
-            f"${cost.price_per_1k:g} per 1K = {money(cost.training_cost)}"
+            f"{fmt.plural(cost.training_tokens, 'token')} x {fmt.plural(cost.epochs, 'epoch')} x "
+            f"{fmt.money(cost.price_per_1k)} per 1K = {fmt.money(cost.training_cost)}"
         )
     hourly = (
-        f"{money(cost.provisioned_per_hour)} per hour per model unit"
+        f"{fmt.money(cost.provisioned_per_hour)} per hour per model unit"
         if cost.provisioned_per_hour is not None
         else "hourly rate unknown (see the Price List API)"
     )
     lines = [
         ("training", training),
-        ("storage", f"{money(cost.storage_per_month)} per month while the model exists"),
+        ("storage", f"{fmt.money(cost.storage_per_month)} per month while the model exists"),
         ("serving", f"provisioned throughput: {hourly}, billed every hour until deleted"),
     ]
     if DeploymentOption.ON_DEMAND_DEPLOYMENT in model.deployment_options:
         lines.append(
             (
                 "",
-                f"on-demand deployment: {money(cost.on_demand_input_per_1k, 6)} input / "
-                f"{money(cost.on_demand_output_per_1k, 6)} output per 1K tokens, no idle cost",
+                f"on-demand deployment: {fmt.money(cost.on_demand_input_per_1k)} input / "
+                f"{fmt.money(cost.on_demand_output_per_1k)} output per 1K tokens, no idle cost",
             )
         )
     return lines

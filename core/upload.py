@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from core import format as fmt
 from core.aws import AwsContext
 from core.errors import BedrockTuneError, DatasetError, NotFoundError, ValidationError, aws_call
 from core.infra.policies import DEFAULT_PREFIX, bucket_name_problems, normalize_prefix
@@ -77,26 +78,17 @@ class FileProgress:
     def describe(self) -> str:
         """`12.0 MB / 40.0 MB  3.1 MB/s  9 s left`, or the final state (without the name)."""
         if self.state == "skipped":
-            return f"{human_size(self.total)}, already there, identical: skipped"
+            return f"{fmt.size(self.total)}, already there, identical: skipped"
         if self.state == "done":
-            return f"{human_size(self.total)}, uploaded and verified"
+            return f"{fmt.size(self.total)}, uploaded and verified"
         if self.state == "checking":
-            return f"checking {human_size(self.total)}..."
-        text = f"{human_size(self.done)} / {human_size(self.total)}"
+            return f"checking {fmt.size(self.total)}..."
+        text = f"{fmt.size(self.done)} / {fmt.size(self.total)}"
         if self.rate:
-            text += f"  {human_size(self.rate)}/s"
+            text += f"  {fmt.size(self.rate)}/s"
         if self.seconds_left is not None:
-            text += f"  {self.seconds_left:.0f} s left"
+            text += f"  {fmt.duration(self.seconds_left)} left"
         return text
-
-
-def human_size(count: float) -> str:
-    """`950 B`, `1.2 KB`, `40.0 MB`, `1.1 GB` (powers of 1024)."""
-    for unit in ("B", "KB", "MB"):
-        if count < 1024:
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} GB"
 
 
 @dataclass(frozen=True)

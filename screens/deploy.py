@@ -32,17 +32,6 @@ from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
 
 
-def _cost(plan: DeploymentPlan) -> str:
-    if plan.kind == "custom-model-deployment":
-        low, high = plan.per_token
-        if low is None or high is None:
-            return "per token (price unknown), nothing while idle"
-        return f"${low:g} / ${high:g} per 1K input / output tokens, nothing while idle"
-    if plan.hourly_cost is None:
-        return "per hour (price not in the catalog: check the Bedrock pricing page)"
-    return f"${plan.hourly_cost:,.2f} per hour, every hour until deleted"
-
-
 class DeployScreen(StepScreen):
     """Choose how to serve the model, confirm, and wait until it is ready."""
 
@@ -80,7 +69,9 @@ class DeployScreen(StepScreen):
         plans.clear_options()
         for plan in self._plans:
             label = Text(plan.label, style="bold")
-            label.append(f"\n  {_cost(plan)}; ready in {plan.ready_in}\n  {plan.note}", style="dim")
+            label.append(
+                f"\n  {plan.cost_text}; ready in {plan.ready_in}\n  {plan.note}", style="dim"
+            )
             plans.add_option(Option(label, id=plan.kind))
         plans.highlighted = 0
         if run.serving_arn:
@@ -109,7 +100,7 @@ class DeployScreen(StepScreen):
         self.app.push_screen(
             ConfirmScreen(
                 "Buy provisioned throughput?",
-                f"It bills {_cost(plan)}, whether you use it or not, until you delete it "
+                f"It bills {plan.cost_text}, whether you use it or not, until you delete it "
                 "(the Teardown step, or `bedrock-tune undeploy`).",
                 "Buy it",
             ),

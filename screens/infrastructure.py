@@ -22,6 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Log, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from core import format as fmt
 from core.errors import BedrockTuneError
 from core.infra.plan import (
     DEFAULT_PREFIX,
@@ -41,7 +42,6 @@ from core.upload import (
     FileProgress,
     UploadCancelled,
     UploadResult,
-    human_size,
     prepared_files,
     upload_prepared,
 )
@@ -153,7 +153,7 @@ class InfrastructureScreen(StepScreen):
                 Horizontal(
                     Label(path.name, classes="upload-name"),
                     ProgressBar(total=size, show_eta=False, id=f"upload-bar-{index}"),
-                    Static(human_size(size), id=f"upload-stats-{index}", classes="upload-stats"),
+                    Static(fmt.size(size), id=f"upload-stats-{index}", classes="upload-stats"),
                     classes="upload-row",
                 )
             )

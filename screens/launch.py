@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
+from core import format as fmt
 from core.catalog.lookup import find_model
 from core.catalog.types import BaseModel, Customization, CustomizationType
 from core.errors import BedrockTuneError, ValidationError
@@ -261,7 +262,7 @@ class LaunchScreen(StepScreen):
         text.append(f"{epochs or 'service default'}\n")
         text.append("Training price ", style="bold")
         text.append(
-            f"${price:g} per 1K tokens x epochs (as of {self._model.pricing.as_of})\n"
+            f"{fmt.money(price)} per 1K tokens x epochs (as of {self._model.pricing.as_of})\n"
             if price is not None
             else "unknown for this model: check the Bedrock pricing page\n"
         )
@@ -270,18 +271,19 @@ class LaunchScreen(StepScreen):
             cost = estimate(self._model, self._tokens.tokens, epoch_count)
             text.append("Training data  ", style="bold")
             text.append(
-                f"{self._tokens.records:,} records, about {self._tokens.tokens:,} tokens "
+                f"{fmt.plural(self._tokens.records, 'record')}, about "
+                f"{fmt.plural(self._tokens.tokens, 'token')} "
                 "(estimated)\n"
             )
             text.append("Estimated cost ", style="bold")
             text.append(
-                f"${cost.training_cost:,.2f} for training\n"
+                f"{fmt.money(cost.training_cost)} for training\n"
                 if cost.training_cost is not None
                 else "unknown (no price for this model)\n"
             )
         text.append("Storage        ", style="bold")
         text.append(
-            f"${self._model.pricing.storage_per_month:g} per month while the model exists\n"
+            f"{fmt.money(self._model.pricing.storage_per_month)} per month while the model exists\n"
         )
         if problems:
             text.append("\nNot ready to launch:\n", style="bold red")

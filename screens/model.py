@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DataTable, Label, Select, Static
 
+from core import format as fmt
 from core.catalog.lookup import load_view
 from core.catalog.types import BaseModel, CatalogView, CustomizationType, ModelAvailability
 from screens.base import StepScreen
@@ -26,7 +27,7 @@ _SHORT = {
 
 
 def _money(value: float | None, unit: str) -> str:
-    return "unknown" if value is None else f"${value:g} {unit}"
+    return "unknown" if value is None else f"{fmt.money(value)} {unit}"
 
 
 def describe_model(entry: ModelAvailability, kind: CustomizationType) -> Group:
@@ -64,11 +65,11 @@ def describe_model(entry: ModelAvailability, kind: CustomizationType) -> Group:
         )
     else:
         limits = custom.limits
-        fmt = Text()
-        fmt.append("\nData format  ", style="bold")
-        fmt.append(f"{custom.data_format.label}\n")
-        fmt.append(custom.data_format.example + "\n", style="dim")
-        parts.append(fmt)
+        data_format_text = Text()
+        data_format_text.append("\nData format  ", style="bold")
+        data_format_text.append(f"{custom.data_format.label}\n")
+        data_format_text.append(custom.data_format.example + "\n", style="dim")
+        parts.append(data_format_text)
         table = Table(
             title="Limits", title_justify="left", show_header=False, box=None, padding=(0, 1)
         )
@@ -169,7 +170,7 @@ class ModelScreen(StepScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#models", DataTable)
-        table.add_columns("", "Model", "Provider", "Types", "Tokens/record", "$ / 1K tokens")
+        table.add_columns("", "Model", "Provider", "Types", "Tokens/record", "Per 1K tokens")
         table.focus()
         self.action_reload()
 
@@ -241,7 +242,7 @@ class ModelScreen(StepScreen):
                 Text(model.provider, style=style),
                 Text(", ".join(_SHORT[t] for t in model.customization_types), style=style),
                 Text("unknown" if limit is None else f"{limit:,}", style=style),
-                Text("unknown" if price is None else f"{price:g}", style=style),
+                Text(fmt.money(price, unknown="unknown"), style=style),
                 key=model.id,
             )
             if model.id == chosen:

@@ -24,6 +24,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static
 from textual.worker import get_current_worker
 
+from core import format as fmt
 from core.catalog.lookup import find_model
 from core.catalog.types import BaseModel, CustomizationType
 from core.data.tokens import ESTIMATE_METHOD
@@ -75,10 +76,6 @@ class ProblemRecordScreen(ModalScreen[None]):
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 class ValidateScreen(StepScreen):
@@ -259,10 +256,10 @@ class ValidateScreen(StepScreen):
         self.query_one("#validate-progress", ProgressBar).update(total=1, progress=1)
         errors, warnings = report.count("error"), report.count("warning")
         if report.ok:
-            note = f" ({_count(warnings, 'warning')})" if warnings else ""
+            note = f" ({fmt.plural(warnings, 'warning')})" if warnings else ""
             verdict = Text(f"✔ Valid for {report.model.name}{note}.", style="green")
         else:
-            counts = f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
+            counts = f"{fmt.plural(errors, 'error')}, {fmt.plural(warnings, 'warning')}"
             verdict = Text(f"✘ Not valid for {report.model.name}: {counts}.", style="red")
         if report.headline:
             verdict.append(f"\n{report.headline}", style="red")
@@ -303,7 +300,7 @@ class ValidateScreen(StepScreen):
         for file in report.files:
             stats = file.stats
             text.append(f"{file.path.name}", style="bold")
-            text.append(f"  {file.records:,} records, {file.size_bytes:,} bytes")
+            text.append(f"  {fmt.plural(file.records, 'record')}, {fmt.size(file.size_bytes)}")
             if stats.records:
                 limit = f"limit {stats.limit:,}" if stats.limit else "limit unknown"
                 text.append(

@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Label, Sparkline, Static
 from textual.worker import get_current_worker
 
+from core import format as fmt
 from core.errors import BedrockTuneError
 from core.jobs.customization import (
     JobSnapshot,
@@ -50,13 +51,6 @@ _PHASE_MARKS = {
 
 def _clock(moment: datetime | None) -> str:
     return f"{moment.astimezone():%H:%M:%S}" if moment else ""
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours:d}:{minutes:02d}:{secs:02d}"
 
 
 def timeline(snapshot: JobSnapshot) -> Text:
@@ -210,9 +204,9 @@ class WatchScreen(StepScreen):
         if update.stalled_for:
             warning.update(
                 Text(
-                    f"⚠ Training has not started {_duration(update.stalled_for)} after validation "
-                    "finished. Jobs have been seen stuck like this for days with no error; "
-                    "consider stopping it and launching again.",
+                    f"⚠ Training has not started {fmt.duration(update.stalled_for)} after "
+                    "validation finished. Jobs have been seen stuck like this for days with no "
+                    "error; consider stopping it and launching again.",
                     style="bold yellow",
                 )
             )
@@ -283,14 +277,14 @@ class WatchScreen(StepScreen):
         elapsed = ""
         if started is not None:
             stop = end or datetime.now(UTC)
-            elapsed = _duration((stop - started.astimezone(UTC)).total_seconds())
-        ago = int(time.monotonic() - self._last_success)
+            elapsed = fmt.duration((stop - started.astimezone(UTC)).total_seconds())
+        ago = fmt.duration(time.monotonic() - self._last_success)
         line = Text()
         line.append(f"{snapshot.status.value}", style="bold")
         if elapsed:
             line.append(f"   elapsed {elapsed}")
         line.append(
-            f"   last updated {ago} s ago", style="dim" if self._poll_error is None else "yellow"
+            f"   last updated {ago} ago", style="dim" if self._poll_error is None else "yellow"
         )
         if self._poll_error is not None:
             line.append("  (retrying)", style="yellow")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from core import format as fmt
 from core.aws import AwsContext
 from core.catalog.types import BaseModel, DeploymentOption
 from core.errors import QuotaExceededError, aws_call
@@ -30,6 +31,21 @@ class DeploymentPlan:
     """On-demand input / output price per 1,000 tokens (deployments)."""
     ready_in: str
     note: str
+
+    @property
+    def cost_text(self) -> str:
+        """What it costs, in words: per token for deployments, per hour for throughput."""
+        if self.kind == "custom-model-deployment":
+            low, high = self.per_token
+            if low is None or high is None:
+                return "per token (price unknown), nothing while idle"
+            return (
+                f"{fmt.money(low)} / {fmt.money(high)} per 1K input / output tokens, "
+                "nothing while idle"
+            )
+        if self.hourly_cost is None:
+            return "per hour (price not in the catalog: check the Bedrock pricing page)"
+        return f"{fmt.money(self.hourly_cost)} per hour, every hour until deleted"
 
 
 def deployment_options(model: BaseModel) -> list[DeploymentPlan]:

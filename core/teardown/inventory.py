@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
+from core import format as fmt
 from core.aws import AwsContext
 from core.errors import (
     BedrockTuneError,
@@ -509,7 +510,7 @@ def _check_prefix(context: AwsContext, claim: _Claim, base: dict[str, Any]) -> T
         pass  # the bucket is gone
     return TeardownItem(
         **base,
-        label=f"S3 folder {claim.identifier} ({count} objects, {size / 1e6:,.1f} MB)",
+        label=f"S3 folder {claim.identifier} ({fmt.plural(count, 'object')}, {fmt.size(size)})",
         action="delete",
         effect=(
             "Deletes every object (and version) under it: the uploaded data and the job's output."
@@ -517,7 +518,7 @@ def _check_prefix(context: AwsContext, claim: _Claim, base: dict[str, Any]) -> T
             else "Nothing is left under it; teardown forgets it."
         ),
         exists=count > 0,
-        status=f"{count} objects",
+        status=fmt.plural(count, "object"),
     )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from core import format as fmt
 from core.errors import BedrockTuneError, ValidationError
 from core.registry import ResourceRecord
 from core.run import Run
@@ -96,10 +97,10 @@ class TeardownItem:
     def cost_text(self) -> str:
         """The cost as a short phrase ("$21.18/h", "$1.95/month", "free")."""
         if self.cost_class == "hourly":
-            price = f"${self.hourly_cost:,.2f}/h" if self.hourly_cost else ""
+            price = f"{fmt.money(self.hourly_cost)}/h" if self.hourly_cost else ""
             return ", ".join(p for p in (price, self.cost_note) if p) or "billed"
         if self.cost_class == "storage":
-            price = f"${self.monthly_cost:,.2f}/month" if self.monthly_cost is not None else ""
+            price = f"{fmt.money(self.monthly_cost)}/month" if self.monthly_cost is not None else ""
             return ", ".join(p for p in (price, self.cost_note) if p) or "storage billed monthly"
         return self.cost_note or "no charge"
 

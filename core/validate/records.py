@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from core import format as fmt
 from core.catalog.types import DataFormat
 from core.data.tokens import ESTIMATE_METHOD, count_wide
 from core.validate.rules import (
@@ -92,9 +93,8 @@ class _Checker:
             )
             if rules.reserved_severity == "warning":
                 hint += " " + NOVA2_RESERVED_NOTE
-        plural = "s" if len(found) > 1 else ""
         names = ", ".join(repr(s) for s in found)
-        message = f"contains the reserved string{plural} {names}"
+        message = f"contains the reserved {fmt.plural_noun(len(found), 'string')} {names}"
         self.emit(path, "reserved", message, hint, rules.reserved_severity)
 
     def required_text(self, record: dict[str, Any], key: str) -> str | None:
@@ -292,7 +292,7 @@ class _Checker:
             self.error(
                 "messages",
                 "exchange",
-                f"{count} message{'s' if count != 1 else ''}; a record needs at least one user "
+                f"{fmt.plural(count, 'message')}; a record needs at least one user "
                 "message followed by an assistant answer",
                 "Add the assistant's answer (or the user's question), or drop the record.",
             )

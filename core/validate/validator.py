@@ -21,6 +21,7 @@ from pathlib import Path
 
 import orjson
 
+from core import format as fmt
 from core.catalog.types import BaseModel, CustomizationType, DataFormat
 from core.data.jsonl import BOM, MAX_LINE_BYTES, Duplicate, DuplicateIndex, iter_lines, read_record
 from core.data.tokens import ESTIMATE_METHOD
@@ -449,20 +450,11 @@ def _file_checks(scan: _FileScan, rules: RuleSet, size: int) -> None:
             None,
             "",
             "file-size",
-            f"{path.name} is {_size(size)}; {rules.label} takes at most {_size(limit)} of "
+            f"{path.name} is {fmt.size(size)}; {rules.label} takes at most {fmt.size(limit)} of "
             f"{'training' if scan.role == 'train' else 'validation'} data",
             "Use fewer or shorter records.",
             "error",
         )
-
-
-def _size(count: int) -> str:
-    value = float(count)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:,.0f} {unit}" if unit == "bytes" else f"{value:,.1f} {unit}"
-        value /= 1024
-    return f"{value:,.1f} GB"  # pragma: no cover
 
 
 def _dataset_checks(

@@ -122,7 +122,7 @@ def test_human_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "json (1)" in out and "line 4" in out and "hint:" in out
     assert "wrong-format (39)" in out
     assert "tokens-unchecked" in out
-    assert "x $0.5 per 1K" in out and "prices as of" in out and "on-demand deployment" in out
+    assert "x $0.50 per 1K" in out and "prices as of" in out and "on-demand deployment" in out
     assert "✘ Not valid for Nova Micro" in out
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.catalog.lookup import find_model
-from core.estimate import count_file_tokens, estimate
+from core.estimate import count_file_tokens, estimate, estimate_lines
 
 
 def test_training_cost_is_tokens_times_epochs_times_price() -> None:
@@ -24,6 +24,17 @@ def test_unknown_prices_stay_unknown() -> None:
     result = estimate(haiku, 1000, 2)
     assert result.price_per_1k is None and result.training_cost is None
     assert result.on_demand_input_per_1k == 0.00025
+
+
+def test_estimate_lines_write_small_prices_in_full() -> None:
+    nova = find_model("amazon.nova-micro-v1:0:128k")  # $0.000035 / $0.00014 per 1K on demand
+    lines = dict(estimate_lines(estimate(nova, 35_000, 1, price_per_1k=0.00002), nova))
+    assert lines["training"] == "35,000 tokens x 1 epoch x $0.00002 per 1K = $0.0007"
+    assert "$0.000035 input / $0.00014 output per 1K tokens" in lines[""]
+    assert not any("e-" in text for text in lines.values())
+    haiku = find_model("anthropic.claude-3-haiku-20240307-v1:0:200k")
+    unknown = dict(estimate_lines(estimate(haiku, 1000, 2), haiku))
+    assert unknown["training"].startswith("1,000 tokens x 2 epochs; no training price known")
 
 
 def test_count_file_tokens(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
+from core import format as fmt
 from core.aws import AwsContext
 from core.errors import DatasetError, NotFoundError, ServiceError, ValidationError
 from core.registry import Registry
@@ -25,7 +26,6 @@ from core.upload import (
     FileProgress,
     UploadCancelled,
     UploadIntegrityError,
-    human_size,
     part_size_for,
     run_location,
     upload_prepared,
@@ -305,4 +305,4 @@ def test_progress_is_described_with_rate_and_time_left() -> None:
         "950 B, uploaded and verified"
     )
     assert "identical: skipped" in FileProgress("t", 0, 5 << 30, None, None, "skipped").describe()
-    assert human_size(5 << 30) == "5.0 GB"
+    assert fmt.size(5 << 30) == "5.0 GB"

@@ -7,6 +7,7 @@ import sys
 import time
 from typing import Any
 
+from core import format as fmt
 from core.errors import NotFoundError, ValidationError, aws_call
 from core.jobs.customization import new_client_request_token
 from core.registry import Registry, ResourceRecord
@@ -88,7 +89,7 @@ def run_deploy(args: argparse.Namespace) -> int:
             price = (
                 "an unknown hourly price"
                 if plan.hourly_cost is None
-                else (f"${plan.hourly_cost:,.2f} per hour")
+                else f"{fmt.money(plan.hourly_cost)} per hour"
             )
             sys.stderr.write(
                 f"Provisioned throughput bills {price} until you undeploy it, used or not.\n"

@@ -7,6 +7,7 @@ import argparse
 import sys
 from typing import Any
 
+from core import format as fmt
 from core.catalog.lookup import load_view, model_json
 from core.catalog.types import CatalogView, CustomizationType
 from tui.cli.common import EXIT_OK, add_aws_options, aws_context, print_json
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
 def _print_table(view: CatalogView) -> None:
     basis = "live list" if view.live_checked else "built-in catalog"
     print(f"Customizable base models in {view.region} ({basis}):\n")
-    rows = [("", "MODEL", "ID", "TYPES", "REGIONS", "TRAINING $/1K TOK")]
+    rows = [("", "MODEL", "ID", "TYPES", "REGIONS", "TRAINING PER 1K TOKENS")]
     for entry in view.models:
         model = entry.model
         price = model.pricing.training_per_1k_tokens
@@ -66,7 +67,7 @@ def _print_table(view: CatalogView) -> None:
                 model.id,
                 ", ".join(t.cli_name for t in model.customization_types),
                 ", ".join(model.regions),
-                f"{price:g}" if price is not None else "unknown",
+                fmt.money(price, unknown="unknown"),
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]

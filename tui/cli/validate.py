@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from core import format as fmt
 from core.catalog.lookup import find_model
 from core.catalog.types import BaseModel, CustomizationType, DeploymentOption
 from core.data.tokens import ESTIMATE_METHOD
@@ -225,8 +226,8 @@ def histogram_lines(report: FileReport, width: int = 30) -> list[str]:
 
 def _file_summary(report: FileReport, *, histogram: bool) -> list[str]:
     stats = report.stats
-    size = report.size_bytes
-    lines = [f"{report.path.name}: {report.records:,} records, {size:,} bytes"]
+    records = fmt.plural(report.records, "record")
+    lines = [f"{report.path.name}: {records}, {fmt.size(report.size_bytes)}"]
     if stats.records:
         limit = f" (limit {stats.limit:,})" if stats.limit else " (limit unknown)"
         lines.append(
@@ -251,7 +252,7 @@ def _group_lines(group: RuleGroup, report: ValidationReport) -> list[str]:
     if shown:
         more = " ..." if group.count > len(shown) else ""
         lines.append(
-            f"      line{'s' if len(shown) > 1 else ''} {', '.join(map(str, shown))}{more}"
+            f"      {fmt.plural_noun(len(shown), 'line')} {', '.join(map(str, shown))}{more}"
         )
     if first and first.hint:
         lines.append(f"      hint: {first.hint}")
@@ -280,12 +281,12 @@ def print_report(report: ValidationReport, cost: Estimate) -> None:
     print_estimate(cost, rules.model)
     print()
     if report.ok:
-        note = f" ({warnings:,} warning{'s' if warnings != 1 else ''})" if warnings else ""
+        note = f" ({fmt.plural(warnings, 'warning')})" if warnings else ""
         print(f"✔ Valid for {rules.model.name}{note}.")
     else:
         print(
-            f"✘ Not valid for {rules.model.name}: {errors:,} error{'s' if errors != 1 else ''}"
-            f", {warnings:,} warning{'s' if warnings != 1 else ''}."
+            f"✘ Not valid for {rules.model.name}: {fmt.plural(errors, 'error')}, "
+            f"{fmt.plural(warnings, 'warning')}."
         )
 
 
