@@ -4,7 +4,6 @@ polled like a job; every billable resource goes into the registry at once."""
 
 from __future__ import annotations
 
-import time
 from typing import cast
 
 from rich.text import Text
@@ -18,6 +17,7 @@ from textual.worker import get_current_worker
 from core.catalog.lookup import find_model
 from core.errors import BedrockTuneError
 from core.jobs.customization import new_client_request_token
+from core.poll import PollUpdate
 from core.registry import ResourceRecord
 from core.serving.deploy import (
     DeploymentPlan,
@@ -27,6 +27,7 @@ from core.serving.deploy import (
     create_throughput,
     deployment_options,
     get_serving,
+    serving_poller,
 )
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
@@ -131,21 +132,26 @@ class DeployScreen(StepScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="watch", name="poll-serving")
     def watch_serving(self, kind: str, arn: str) -> Serving | None:
-        """Poll until ready (or failed)."""
+        """Poll until ready (or failed), backing off while nothing changes; a throttle or a
+        dropped connection is shown and polling goes on; a cancel stops it within 0.1 s."""
         worker = get_current_worker()
-        interval = self.host.launch.poll_interval
-        while not worker.is_cancelled:
-            context = self.host.aws_context()
-            if context is None:
-                return None
-            serving = get_serving(context, cast(Kind, kind), arn)
-            self.app.call_from_thread(self._show, serving)
-            if serving.ready or serving.status == "Failed":
-                return serving
-            time.sleep(interval)
-        return None
+        poller = serving_poller(
+            lambda: get_serving(self.require_context(), cast(Kind, kind), arn),
+            first=self.host.launch.poll_interval,
+        )
+        return poller.run(
+            lambda update: self.app.call_from_thread(self._show, update),
+            cancelled=lambda: worker.is_cancelled,
+        )
 
-    def _show(self, serving: Serving) -> None:
+    def _show(self, update: PollUpdate[Serving]) -> None:
+        if update.error is not None:
+            self.show_error(update.error, warning=not update.needs_reauth)
+        else:
+            self.clear_error()
+        serving = update.value
+        if serving is None:
+            return
         style = "bold green" if serving.ready else "yellow"
         text = Text(f"{serving.name}: {serving.status}", style=style)
         if serving.failure_message:
@@ -175,5 +181,8 @@ class DeployScreen(StepScreen):
             self.watch_serving(kind, arn)
 
     def worker_failed(self, name: str, error: BaseException) -> None:
-        self.query_one("#deploy", Button).disabled = False
+        if name == "create":
+            # Only a failed creation may be tried again: when polling fails, the resource
+            # exists and a second press would buy a second one.
+            self.query_one("#deploy", Button).disabled = False
         self.show_error(error)

@@ -184,7 +184,6 @@ class WatchScreen(StepScreen):
         return watcher.watch(
             lambda update: self.app.call_from_thread(self._apply, update),
             cancelled=lambda: worker.is_cancelled,
-            tick=min(0.5, interval),
         )
 
     def _apply(self, update: WatchUpdate) -> None:

@@ -19,9 +19,15 @@ class Clock:
 
     def __init__(self, start: float = 0.0) -> None:
         self.t = start
+        self.slept: list[float] = []
 
     def __call__(self) -> float:
         return self.t
+
+    def sleep(self, seconds: float) -> None:
+        """A sleep that only moves this clock (and remembers each slice)."""
+        self.slept.append(seconds)
+        self.t += seconds
 
 
 MANAGED = [{"Key": "bedrock-tune:managed", "Value": "true"}]

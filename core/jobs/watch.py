@@ -1,4 +1,6 @@
-"""Watching a job: polling that backs off while nothing changes and keeps going through faults.
+"""Watching a job: the core poller (back-off while nothing changes, faults survived, prompt
+cancel) plus what is particular to customization jobs: loss metrics once training runs, and a
+warning when training has not started long after validation finished.
 
 The watcher takes its dependencies as arguments: how to fetch the job (so a re-authenticated
 context can be swapped in), how to read metrics, a monotonic clock, a wall clock and a sleep.
@@ -12,22 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from core.errors import (
-    BedrockTuneError,
-    ConnectionFailedError,
-    ExpiredCredentialsError,
-    ExpiredSSOTokenError,
-    InvalidCredentialsError,
-    ServiceError,
-    ThrottledError,
-)
+from core.errors import BedrockTuneError
 from core.jobs.customization import JobSnapshot
 from core.jobs.metrics import Metrics
-
-TRANSIENT = (ThrottledError, ConnectionFailedError, ServiceError)
-"""Errors after which polling simply goes on."""
-NEEDS_REAUTH = (ExpiredCredentialsError, ExpiredSSOTokenError, InvalidCredentialsError)
-"""Errors that polling survives, but that need the user to refresh credentials."""
+from core.poll import DEFAULT_TICK, TRANSIENT, Backoff, Pacing, Poller, PollUpdate, never
 
 DEFAULT_STALL_AFTER = 6 * 3600.0
 """Warn when training has not started this long after validation finished (field reports saw
@@ -65,57 +55,55 @@ class JobWatcher:
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
+        tick: float = DEFAULT_TICK,
     ) -> None:
-        self._fetch = fetch
+        self._poller = Poller(
+            fetch,
+            finished=lambda snapshot: snapshot.status.terminal,
+            backoff=Backoff(min_interval, max_interval, backoff),
+            fingerprint=JobSnapshot.fingerprint,
+            pacing=Pacing(clock=clock, sleep=sleep, tick=tick),
+        )
         self._fetch_metrics = fetch_metrics
-        self.min_interval = min_interval
-        self.max_interval = max_interval
-        self._backoff = backoff
         self._stall_after = stall_after
-        self._clock = clock
         self._now = now
-        self._sleep = sleep
-        self._interval = min_interval
-        self._last: JobSnapshot | None = None
-        self._last_success = clock()
         self._metrics: Metrics | None = None
+
+    @property
+    def min_interval(self) -> float:
+        """Seconds between polls after a change."""
+        return self._poller.backoff.first
+
+    @property
+    def max_interval(self) -> float:
+        """The longest wait between polls."""
+        return self._poller.backoff.maximum
 
     @property
     def interval(self) -> float:
         """Seconds until the next poll."""
-        return self._interval
+        return self._poller.interval
 
     def poll_once(self) -> WatchUpdate:
         """Fetch the job once; never raises for transient faults or expired credentials."""
-        try:
-            snapshot = self._fetch()
-        except NEEDS_REAUTH as error:
-            self._interval = self.max_interval
-            return self._failed(error, needs_reauth=True)
-        except TRANSIENT as error:
-            self._interval = min(self.max_interval, self._interval * self._backoff)
-            return self._failed(error)
-        self._last_success = self._clock()
-        changed = self._last is None or snapshot.fingerprint() != self._last.fingerprint()
-        self._last = snapshot
-        self._interval = (
-            self.min_interval if changed else min(self.max_interval, self._interval * self._backoff)
-        )
+        return self._job_update(self._poller.poll_once())
+
+    def _job_update(self, update: PollUpdate[JobSnapshot]) -> WatchUpdate:
+        snapshot = update.value
+        if update.error is not None or snapshot is None:
+            return WatchUpdate(
+                snapshot=snapshot,
+                changed=False,
+                error=update.error,
+                needs_reauth=update.needs_reauth,
+                seconds_since_success=update.seconds_since_success,
+                metrics=self._metrics,
+            )
         metrics_changed = self._refresh_metrics(snapshot)
         return WatchUpdate(
             snapshot=snapshot,
-            changed=changed or metrics_changed,
+            changed=update.changed or metrics_changed,
             stalled_for=self._stalled_for(snapshot),
-            metrics=self._metrics,
-        )
-
-    def _failed(self, error: BedrockTuneError, *, needs_reauth: bool = False) -> WatchUpdate:
-        return WatchUpdate(
-            snapshot=self._last,
-            changed=False,
-            error=error,
-            needs_reauth=needs_reauth,
-            seconds_since_success=self._clock() - self._last_success,
             metrics=self._metrics,
         )
 
@@ -153,22 +141,10 @@ class JobWatcher:
     def watch(
         self,
         on_update: Callable[[WatchUpdate], None],
-        cancelled: Callable[[], bool] = lambda: False,
-        *,
-        tick: float = 0.5,
+        cancelled: Callable[[], bool] = never,
     ) -> JobSnapshot | None:
         """Poll until the job ends (returns its last snapshot) or `cancelled()` (returns None).
 
-        Sleeps in `tick`-second slices so a cancel is noticed quickly.
+        Waits in short slices (`tick`), so a cancel is noticed within one slice.
         """
-        while not cancelled():
-            update = self.poll_once()
-            on_update(update)
-            if update.snapshot is not None and update.snapshot.status.terminal:
-                return update.snapshot
-            waited = 0.0
-            while waited < self._interval and not cancelled():
-                step = min(tick, self._interval - waited)
-                self._sleep(step)
-                waited += step
-        return None
+        return self._poller.run(lambda update: on_update(self._job_update(update)), cancelled)

@@ -6,6 +6,7 @@ the registry the moment it exists.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -14,9 +15,15 @@ from core import format as fmt
 from core.aws import AwsContext
 from core.catalog.types import BaseModel, DeploymentOption
 from core.errors import QuotaExceededError, aws_call
+from core.poll import Backoff, Pacing, Poller
 
 Kind = Literal["provisioned-throughput", "custom-model-deployment"]
 READY = {"provisioned-throughput": "InService", "custom-model-deployment": "Active"}
+FAILED = "Failed"
+"""Where both kinds end when creation fails (in ProvisionedModelStatus and
+CustomModelDeploymentStatus alike)."""
+POLL_FIRST = 15.0
+"""Seconds between the first status checks (it backs off from there); creation takes 10-30 min."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,28 @@ class Serving:
     def ready(self) -> bool:
         """InService (throughput) or Active (deployment)."""
         return self.status == READY[self.kind]
+
+    @property
+    def settled(self) -> bool:
+        """Ready or failed: nothing will change without a new request, so polling stops."""
+        return self.ready or self.status == FAILED
+
+
+def serving_poller(
+    fetch: Callable[[], Serving], *, first: float = POLL_FIRST, pacing: Pacing | None = None
+) -> Poller[Serving]:
+    """A poller that follows a deployment or throughput until it is ready or failed.
+
+    It waits `first` seconds, longer while the status stays the same (up to 8 times that, with
+    10% jitter so several of them do not call in step); see `core.poll`.
+    """
+    return Poller(
+        fetch,
+        finished=lambda serving: serving.settled,
+        backoff=Backoff.starting_at(first, jitter=0.1),
+        fingerprint=lambda serving: (serving.status, serving.failure_message),
+        pacing=pacing,
+    )
 
 
 def create_throughput(context: AwsContext, model_arn: str, name: str, token: str) -> str:

@@ -65,6 +65,25 @@ def test_provisioned_needs_confirmation(model: str, capsys: pytest.CaptureFixtur
     assert Registry().resources() == []
 
 
+def test_deploy_waits_until_ready_with_back_off(
+    model: str, clock: Clock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.t += seconds
+
+    monkeypatch.setattr("tui.cli.deploy.sleep", sleep)
+    assert main(["deploy", model, "--on-demand", "--name", "bt-wait", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["status"] == "Active"
+    assert captured.err.splitlines() == ["bt-wait: Creating", "bt-wait: Active"]
+    # Ready after 30 s: three checks (15 s, then x1.6, each +-10% jitter), the waits cut into
+    # slices of at most 0.1 s.
+    assert 30 <= sum(slept) <= 120 and max(slept) <= 0.1
+
+
 def test_deploy_chat_undeploy(model: str, clock: Clock, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["deploy", model, "--on-demand", "--name", "bt-dep", "--no-wait", "--json"]) == 0
     deployed = json.loads(capsys.readouterr().out)

@@ -10,14 +10,17 @@ from core.aws import AwsContext
 from core.catalog.lookup import find_model
 from core.errors import QuotaExceededError
 from core.jobs.customization import JobRequest, get_job, launch, new_client_request_token
+from core.poll import Pacing
 from core.sandbox.server import Sandbox
 from core.serving.deploy import (
+    Serving,
     create_deployment,
     create_throughput,
     delete_serving,
     deployment_options,
     get_serving,
     list_serving,
+    serving_poller,
 )
 
 NOVA = "amazon.nova-micro-v1:0:128k"
@@ -95,3 +98,49 @@ def test_deployment_lifecycle(context: AwsContext, clock: Clock) -> None:
     assert serving.ready and serving.name == "bt-dep" and serving.model_arn == model
     delete_serving(context, "custom-model-deployment", arn)
     assert list_serving(context) == []
+
+
+def test_costs_are_written_in_full() -> None:
+    on_demand, provisioned = deployment_options(find_model(NOVA))
+    assert on_demand.cost_text == (
+        "$0.000035 / $0.00014 per 1K input / output tokens, nothing while idle"
+    )
+    assert "price not in the catalog" in provisioned.cost_text  # unknown, never $0.00
+    haiku = deployment_options(find_model("anthropic.claude-3-haiku-20240307-v1:0:200k"))[0]
+    assert "$" not in haiku.cost_text
+
+
+def test_settled_means_ready_or_failed() -> None:
+    def serving(kind: str, status: str) -> Serving:
+        return Serving(kind, "arn", "n", "m", status, None)  # type: ignore[arg-type]
+
+    assert serving("custom-model-deployment", "Active").settled
+    assert serving("provisioned-throughput", "InService").settled
+    assert serving("provisioned-throughput", "Failed").settled
+    assert not serving("provisioned-throughput", "Creating").settled
+    assert not serving("provisioned-throughput", "Updating").settled
+    assert not serving("custom-model-deployment", "Creating").settled
+
+
+def test_serving_poller_follows_a_deployment_until_active(
+    context: AwsContext, clock: Clock
+) -> None:
+    model = model_arn(context, clock)
+    arn = create_deployment(context, model, "bt-poll", new_client_request_token())
+    created = clock.t
+
+    def sleep(seconds: float) -> None:
+        clock.t += seconds
+
+    statuses: list[str] = []
+    poller = serving_poller(
+        lambda: get_serving(context, "custom-model-deployment", arn),
+        first=5,
+        pacing=Pacing(clock=clock, sleep=sleep, random=lambda: 0.5),
+    )
+    final = poller.run(lambda update: statuses.append(update.value.status if update.value else ""))
+    assert final is not None and final.ready
+    assert statuses[0] == "Creating" and statuses[-1] == "Active"
+    # Polls at 0, 5, 13, 25.8 and 46.28 s (x1.6 while Creating): five calls, not thirty.
+    assert len(statuses) == 5
+    assert clock.t - created == pytest.approx(5 + 8 + 12.8 + 20.48)

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
+from time import sleep  # module-level: tests swap in a fake clock's sleep
 from typing import Any
 
 from core import format as fmt
 from core.errors import NotFoundError, ValidationError, aws_call
 from core.jobs.customization import new_client_request_token
+from core.poll import Pacing, PollUpdate
 from core.registry import Registry, ResourceRecord
 from core.serving.deploy import (
     Kind,
+    Serving,
     create_deployment,
     create_throughput,
     delete_serving,
     deployment_options,
     get_serving,
     list_serving,
+    serving_poller,
 )
 from tui.cli.common import EXIT_BAD, EXIT_OK, add_aws_options, aws_context, print_json
 
@@ -63,6 +66,14 @@ def _custom_model(context: Any, model: str) -> tuple[str, str]:
         )
     base = str(found.get("baseModelArn", "")).rsplit("/", 1)[-1]
     return str(found["modelArn"]), base
+
+
+def _report_progress(update: PollUpdate[Serving]) -> None:
+    """Each new status, and each failed poll, on stderr (stdout stays the result)."""
+    if update.error is not None:
+        sys.stderr.write(f"(status check failed, retrying: {update.error.describe()})\n")
+    elif update.changed and update.value is not None:
+        sys.stderr.write(f"{update.value.name}: {update.value.status}\n")
 
 
 def run_deploy(args: argparse.Namespace) -> int:
@@ -113,10 +124,15 @@ def run_deploy(args: argparse.Namespace) -> int:
                 details={"name": name, "model_arn": model_arn, "per_hour": plan.hourly_cost},
             )
         )
-        serving = get_serving(context, kind, arn)
-        while not args.no_wait and not serving.ready and serving.status != "Failed":
-            time.sleep(15)
+        if args.no_wait:
             serving = get_serving(context, kind, arn)
+        else:
+            poller = serving_poller(
+                lambda: get_serving(context, kind, arn), pacing=Pacing(sleep=sleep)
+            )
+            settled = poller.run(_report_progress)
+            assert settled is not None  # never cancelled: run returns once it is settled
+            serving = settled
     if args.json:
         print_json({"kind": kind, "arn": arn, "name": name, "status": serving.status})
     else:
