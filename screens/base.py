@@ -155,7 +155,7 @@ class StepScreen(Screen[None]):
         header.show_where(run.account_id, run.region, run.target == "sandbox")
         billing = getattr(self.app, "billing_summary", None)
         if billing is not None and self._painted:
-            header.show_billing(*billing())
+            header.show_billing(billing())
         self.query_one(StepSidebar).show_steps(self.host.step_states(self.STEP_ID))
 
     def on_step_sidebar_step_chosen(self, message: StepSidebar.StepChosen) -> None:

@@ -14,6 +14,8 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Label, RichLog, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
+from core import format as fmt
+from core.billing import summarize_items
 from core.teardown.delete import (
     TeardownEvent,
     TeardownItem,
@@ -56,15 +58,12 @@ def summary_of(items: Sequence[TeardownItem]) -> str:
     """One line: how much of it bills, by the hour and by the month."""
     if not items:
         return "Nothing bedrock-tune made is left here."
-    billable = [i for i in items if i.billable and i.exists]
-    storing = [i for i in items if i.cost_class == "storage" and i.exists]
-    hourly = sum(i.hourly_cost or 0.0 for i in billable)
-    monthly = sum(i.monthly_cost or 0.0 for i in storing)
-    parts = [f"{len(items)} resource{'s' if len(items) != 1 else ''}"]
-    if billable:
-        parts.append(f"{len(billable)} billing (${hourly:,.2f}/hour known)")
-    if storing:
-        parts.append(f"{len(storing)} storing (${monthly:,.2f}/month)")
+    billing = summarize_items(items)
+    parts = [fmt.plural(len(items), "resource")]
+    if billing.count:
+        parts.append(f"{billing.count} billing ({billing.hourly_text()})")
+    if billing.storing:
+        parts.append(f"{billing.storing} storing ({billing.monthly_text()})")
     return ", ".join(parts) + "."
 
 
@@ -182,7 +181,7 @@ class TeardownScreen(StepScreen):
         for item in items:
             added = "" if item.key in ticked else " (added: it uses what you ticked)"
             lines.append(f"- {item.label} ({item.cost_text}){added}\n  {item.effect}")
-        count = f"{len(items)} resource{'s' if len(items) != 1 else ''}"
+        count = fmt.plural(len(items), "resource")
 
         def confirmed(yes: bool | None) -> None:
             if yes:
@@ -202,7 +201,7 @@ class TeardownScreen(StepScreen):
         self._deleting = True
         self.query_one("#teardown-delete", Button).disabled = True
         self.query_one("#teardown-log", RichLog).write(
-            Text(f"Deleting {len(items)} resources...", style="bold")
+            Text(f"Deleting {fmt.plural(len(items), 'resource')}...", style="bold")
         )
         self.delete_resources(items)
 

@@ -28,6 +28,7 @@ from tui.steps import STEPS, step_by_id
 if TYPE_CHECKING:
     # Not imported at run time before they are used: the first frame does not need them.
     from core.aws import AwsContext, Identity
+    from core.billing import BillingSummary
     from core.registry import Registry, RunRecord
     from core.sandbox.server import Sandbox
 
@@ -326,21 +327,11 @@ class BedrockTuneApp(App[None]):
         except BedrockTuneError:
             return []
 
-    def billing_summary(self) -> tuple[int, float | None, bool]:
-        """How many resources bill, their idle cost per hour (None when a price is unknown),
-        and whether some of them also bill per token.
+    def billing_summary(self) -> BillingSummary:
+        """What the registry's billable resources cost (for the header's counter)."""
+        from core.billing import summarize_records
 
-        An on-demand deployment costs nothing idle (it bills per token); a provisioned
-        throughput's hourly price was recorded when it was created.
-        """
-        resources = self.billable()
-        total: float | None = 0.0
-        for resource in resources:
-            default = 0.0 if resource.kind == "custom-model-deployment" else None
-            price = resource.details.get("per_hour", default)
-            total = None if total is None or price is None else total + float(price)
-        per_token = any(r.kind == "custom-model-deployment" for r in resources)
-        return len(resources), total, per_token
+        return summarize_records(self.billable())
 
     async def action_guarded_quit(self) -> None:
         """Quit; when something still bills, say so and offer to delete it first."""

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
+
+if TYPE_CHECKING:  # the first frame waits for no registry module
+    from core.billing import BillingSummary
 
 
 class StatusHeader(Horizontal):
@@ -39,21 +44,14 @@ class StatusHeader(Horizontal):
         yield Label("SANDBOX", id="header-badge")
         yield Label("", id="header-where")
 
-    def show_billing(
-        self, count: int, per_hour: float | None = 0.0, per_token: bool = False
-    ) -> None:
+    def show_billing(self, billing: BillingSummary) -> None:
         """Show how many resources are billing and what they cost (hidden when none).
 
-        `per_hour` is the sum of their idle hourly prices (None when one of them is unknown);
-        `per_token` says that some of them (on-demand deployments) also bill per token.
+        An unknown hourly price is said to be unknown, never added as $0.
         """
         label = self.query_one("#header-billing", Label)
-        noun = "resource" if count == 1 else "resources"
-        cost = "hourly price unknown" if per_hour is None else f"${per_hour:,.2f}/h"
-        if per_token:
-            cost += " + per token"
-        label.update(f"{count} billable {noun}, {cost}")
-        label.set_class(count > 0, "-on")
+        label.update(billing.headline())
+        label.set_class(billing.count > 0, "-on")
 
     def show_where(self, account: str | None, region: str | None, sandbox: bool) -> None:
         """Update the account / region text and the sandbox badge."""

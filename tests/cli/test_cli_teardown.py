@@ -114,7 +114,10 @@ def test_json_lists_billable_first_and_deletes_nothing(
     # Asked in a terminal, the end of input answers no to everything.
     monkeypatch.setattr("sys.stdin", Terminal(""))
     assert main(["teardown"]) == 0
-    assert "Nothing deleted." in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Nothing deleted." in out
+    storage = find_model(TITAN).pricing.storage_per_month
+    assert f"Costing now: $7.10/h, ${storage:.2f}/month of model storage." in out
     assert len(Registry().resources()) == 5
 
 

@@ -90,6 +90,7 @@ async def test_deploy_on_demand_and_the_pt_confirmation() -> None:
         await pilot.press("ctrl+q")
         await settle(pilot, lambda: isinstance(app.screen, QuitGuardScreen))
         assert "custom-model-deployment" in text_of(app, "#billing-list")
+        assert "1 billable resource, $0.00/h + per token" in text_of(app, "#billing-total")
         await pilot.click("#delete")
         await settle(pilot, lambda: Registry().resources() == [])
     assert app.return_code == 0

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from core.billing import summarize_items
 from core.registry import Registry
 from core.teardown.delete import TeardownEvent, TeardownItem, TeardownResult, delete, inventory
 from tui.cli.common import (
@@ -65,12 +66,14 @@ def _print_inventory(items: Sequence[TeardownItem], region: str) -> None:
         print(f"     {item.effect}")
         if item.problem:
             print(f"     Note: {item.problem}")
-    hourly = sum(i.hourly_cost or 0.0 for i in items if i.billable and i.exists)
-    monthly = sum(i.monthly_cost or 0.0 for i in items if i.cost_class == "storage" and i.exists)
-    unknown = any(i.billable and i.exists and i.hourly_cost is None for i in items)
-    if hourly or monthly or unknown:
-        more = " + what is priced per token or unknown" if unknown else ""
-        print(f"Costing now: ${hourly:,.2f}/hour{more}, ${monthly:,.2f}/month of model storage.")
+    billing = summarize_items(items)
+    parts = []
+    if billing.count:
+        parts.append(billing.hourly_text())
+    if billing.storing:
+        parts.append(f"{billing.monthly_text()} of model storage")
+    if parts:
+        print(f"Costing now: {', '.join(parts)}.")
 
 
 def _ask(question: str) -> bool | None:

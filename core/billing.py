@@ -1,0 +1,142 @@
+"""What is billing now, summed once: for the header's counter, the quit guard, the Teardown step
+and `bedrock-tune teardown`.
+
+Each billable thing has a `Charge`: an idle price per hour (None when the price is unknown),
+whether it also bills per token, and for stored models a price per month. `summarize` adds them
+up keeping the unknown prices apart: an unknown price is never counted as $0, and the text says
+"price unknown" instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from core import format as fmt
+from core.registry import ResourceRecord
+from core.teardown.items import DEPLOYMENT, JOB, TeardownItem
+
+
+@dataclass(frozen=True)
+class Charge:
+    """What one resource costs while it exists."""
+
+    per_hour: float | None = 0.0
+    """Idle cost per hour (0 for what bills only per use); None when the price is unknown."""
+    per_token: bool = False
+    """It bills per token it processes (an on-demand deployment, a training job)."""
+    per_month: float | None = None
+    """Storage cost per month, for a stored model (None: not storage, or the price unknown)."""
+    storage: bool = False
+    """A stored model: it bills by the month, not by the hour or by use."""
+
+
+@dataclass(frozen=True)
+class BillingSummary:
+    """The charges added up; unknown prices counted, never summed as $0."""
+
+    count: int = 0
+    """Resources billing by the hour or by use (storage apart)."""
+    known_per_hour: float = 0.0
+    """The sum of the hourly prices that are known."""
+    unknown_per_hour: int = 0
+    """How many of them have no known hourly price."""
+    per_token: int = 0
+    """How many of them (also) bill per token; their token charges are not in any total."""
+    storing: int = 0
+    """Stored models (billed by the month)."""
+    known_per_month: float = 0.0
+    unknown_per_month: int = 0
+
+    @property
+    def per_hour(self) -> float | None:
+        """The hourly total, or None when a price is unknown (the total would be a lower bound)."""
+        return None if self.unknown_per_hour else self.known_per_hour
+
+    @property
+    def price_unknown(self) -> bool:
+        """Whether some hourly price is unknown."""
+        return self.unknown_per_hour > 0
+
+    def hourly_text(self) -> str:
+        """`$7.10/h`, `$0.00/h + per token`, `price unknown`, `$7.10/h + 1 price unknown`."""
+        parts = [_priced(self.count, self.unknown_per_hour, self.known_per_hour, "h")]
+        if self.per_token:
+            parts.append("per token")
+        return " + ".join(parts)
+
+    def monthly_text(self) -> str:
+        """`$1.95/month`, `price unknown`, `$1.95/month + 1 price unknown`."""
+        return _priced(self.storing, self.unknown_per_month, self.known_per_month, "month")
+
+    def headline(self) -> str:
+        """`1 billable resource, $0.00/h + per token` (the header's counter)."""
+        return f"{fmt.plural(self.count, 'billable resource')}, {self.hourly_text()}"
+
+
+def _priced(count: int, unknown: int, known_total: float, unit: str) -> str:
+    """The known total per `unit` and how many prices are unknown (never summed as $0)."""
+    if unknown and unknown == count:
+        return "price unknown"
+    total = f"{fmt.money(known_total)}/{unit}"
+    return f"{total} + {fmt.plural(unknown, 'price')} unknown" if unknown else total
+
+
+def summarize(charges: Iterable[Charge]) -> BillingSummary:
+    """Add the charges up, keeping unknown prices apart."""
+    count = unknown_hourly = per_token = storing = unknown_monthly = 0
+    hourly = monthly = 0.0
+    for charge in charges:
+        if charge.storage:
+            storing += 1
+            if charge.per_month is None:
+                unknown_monthly += 1
+            else:
+                monthly += charge.per_month
+            continue
+        count += 1
+        per_token += charge.per_token
+        if charge.per_hour is None:
+            unknown_hourly += 1
+        else:
+            hourly += charge.per_hour
+    return BillingSummary(
+        count, hourly, unknown_hourly, per_token, storing, monthly, unknown_monthly
+    )
+
+
+def charge_of_record(record: ResourceRecord) -> Charge:
+    """The charge of a billable registry entry (its hourly price was recorded at creation).
+
+    An on-demand deployment costs nothing idle and bills per token; a provisioned throughput
+    bills its recorded hourly price, unknown when none was recorded.
+    """
+    price = record.details.get("per_hour")
+    if record.kind == DEPLOYMENT:
+        return Charge(per_hour=0.0 if price is None else float(price), per_token=True)
+    return Charge(per_hour=None if price is None else float(price))
+
+
+def summarize_records(records: Iterable[ResourceRecord]) -> BillingSummary:
+    """What the registry's billable entries cost (entries not marked billable are left out)."""
+    return summarize(charge_of_record(r) for r in records if r.billable)
+
+
+def charge_of_item(item: TeardownItem) -> Charge | None:
+    """The charge of a teardown item that still exists, or None when it costs nothing."""
+    if not item.exists:
+        return None
+    if item.cost_class == "storage":
+        return Charge(per_month=item.monthly_cost, storage=True)
+    if not item.billable:
+        return None
+    if item.kind == JOB:
+        # Training bills by the tokens it processes, not by the hour.
+        return Charge(per_hour=0.0, per_token=True)
+    return Charge(per_hour=item.hourly_cost, per_token=item.kind == DEPLOYMENT)
+
+
+def summarize_items(items: Iterable[TeardownItem]) -> BillingSummary:
+    """What the listed teardown items cost while they exist."""
+    charges = (charge_of_item(item) for item in items)
+    return summarize(c for c in charges if c is not None)

@@ -1,0 +1,115 @@
+"""core.billing: one summary of what bills, from registry entries or teardown items; an unknown
+price is never summed as $0."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from core.billing import (
+    BillingSummary,
+    Charge,
+    summarize,
+    summarize_items,
+    summarize_records,
+)
+from core.registry import ResourceRecord
+from core.teardown.items import DEPLOYMENT, JOB, MODEL, PREFIX, THROUGHPUT, TeardownItem
+
+
+def record(kind: str, billable: bool = True, **details: Any) -> ResourceRecord:
+    return ResourceRecord(
+        kind, f"arn:{kind}", "us-east-1", "1", None, billable=billable, details=details
+    )
+
+
+def item(kind: str, cost_class: str, **fields: Any) -> TeardownItem:
+    return TeardownItem(
+        kind=kind,
+        identifier=f"arn:{kind}:{len(fields)}",
+        region="us-east-1",
+        label=kind,
+        action="delete",
+        effect="",
+        cost_class=cost_class,  # type: ignore[arg-type]
+        **fields,
+    )
+
+
+def test_nothing_bills() -> None:
+    empty = summarize([])
+    assert empty == BillingSummary()
+    assert empty.per_hour == 0.0 and not empty.price_unknown
+    assert empty.headline() == "0 billable resources, $0.00/h"
+
+
+def test_known_prices_add_up() -> None:
+    summary = summarize([Charge(per_hour=7.1), Charge(per_hour=14.08)])
+    assert summary.count == 2 and summary.per_hour == pytest.approx(21.18)
+    assert summary.hourly_text() == "$21.18/h"
+    assert summary.headline() == "2 billable resources, $21.18/h"
+
+
+def test_an_unknown_price_is_never_counted_as_zero() -> None:
+    only_unknown = summarize([Charge(per_hour=None)])
+    assert only_unknown.per_hour is None and only_unknown.price_unknown
+    assert only_unknown.hourly_text() == "price unknown"
+    assert "$0.00" not in only_unknown.headline()
+    mixed = summarize([Charge(per_hour=7.1), Charge(per_hour=None), Charge(per_hour=None)])
+    assert mixed.per_hour is None  # a total would be a lower bound
+    assert mixed.known_per_hour == pytest.approx(7.1) and mixed.unknown_per_hour == 2
+    assert mixed.hourly_text() == "$7.10/h + 2 prices unknown"
+
+
+def test_per_token_parts_are_said_apart() -> None:
+    summary = summarize([Charge(per_hour=0.0, per_token=True)])
+    assert summary.headline() == "1 billable resource, $0.00/h + per token"
+    assert summary.per_token == 1
+
+
+def test_storage_is_summed_by_the_month_apart_from_what_bills_by_the_hour() -> None:
+    summary = summarize(
+        [
+            Charge(per_hour=7.1),
+            Charge(per_month=1.95, storage=True),
+            Charge(per_month=None, storage=True),
+        ]
+    )
+    assert summary.count == 1 and summary.storing == 2
+    assert summary.monthly_text() == "$1.95/month + 1 price unknown"
+    assert summarize([Charge(storage=True)]).monthly_text() == "price unknown"
+
+
+def test_registry_entries() -> None:
+    summary = summarize_records(
+        [
+            record(DEPLOYMENT, per_hour=0.0),
+            record(THROUGHPUT, per_hour=7.1),
+            record(THROUGHPUT),  # no price was recorded: unknown, not $0
+            record(PREFIX, billable=False),
+        ]
+    )
+    assert summary.count == 3 and summary.per_token == 1
+    assert summary.known_per_hour == pytest.approx(7.1) and summary.unknown_per_hour == 1
+    assert summary.headline() == "3 billable resources, $7.10/h + 1 price unknown + per token"
+    old_deployment = summarize_records([record(DEPLOYMENT)])  # recorded before prices were
+    assert old_deployment.per_hour == 0.0 and old_deployment.per_token == 1
+
+
+def test_teardown_items() -> None:
+    items = [
+        item(THROUGHPUT, "hourly", hourly_cost=7.1),
+        item(THROUGHPUT, "hourly", hourly_cost=None, status="x"),
+        item(DEPLOYMENT, "hourly", hourly_cost=0.0),
+        item(JOB, "hourly", cost_note="training is billed by the tokens it processes"),
+        item(THROUGHPUT, "hourly", hourly_cost=99.0, exists=False),  # gone: bills nothing
+        item(MODEL, "storage", monthly_cost=1.95),
+        item(PREFIX, "free"),
+    ]
+    summary = summarize_items(items)
+    assert summary.count == 4  # the two throughputs, the deployment and the running job
+    assert summary.known_per_hour == pytest.approx(7.1)
+    assert summary.unknown_per_hour == 1  # the job bills per token, not at an unknown rate
+    assert summary.per_token == 2
+    assert summary.storing == 1 and summary.known_per_month == pytest.approx(1.95)
