@@ -30,15 +30,12 @@ from typing import Any, Literal
 
 from core import format as fmt
 from core.aws import AwsContext
-from core.errors import BedrockTuneError, DatasetError, NotFoundError, ValidationError, aws_call
+from core.data.prepared import ALL_FILES, TEST_FILE, TRAIN_FILE, VALIDATION_FILE, PreparedDir
+from core.errors import BedrockTuneError, NotFoundError, ValidationError, aws_call
 from core.infra.policies import DEFAULT_PREFIX, bucket_name_problems, normalize_prefix
 from core.jobs.customization import S3_URI, S3_URI_MAX
 from core.registry import Registry, ResourceRecord
 
-DATA_FILES = ("train.jsonl", "validation.jsonl", "test.jsonl")
-"""What prepare writes, in the order they are uploaded (only those present)."""
-EXTRA_FILES = ("manifest.json",)
-"""Uploaded beside the data so the run's folder says how its files were made."""
 MIB = 1024 * 1024
 DEFAULT_PART_SIZE = 8 * MIB
 """Files larger than this go up in parts of (at least) this size."""
@@ -173,7 +170,7 @@ def run_location(bucket: str, run_id: str, prefix: str = DEFAULT_PREFIX) -> RunL
             hint="Use the bucket `bedrock-tune infra apply` made (or plan one with infra plan).",
         )
     location = RunLocation(bucket, normalize_prefix(prefix), run_id)
-    uris = [location.output_uri, *(location.data_uri(n) for n in DATA_FILES + EXTRA_FILES)]
+    uris = [location.output_uri, *(location.data_uri(n) for n in ALL_FILES)]
     for uri in uris:
         if S3_URI.fullmatch(uri) is None or len(uri) > S3_URI_MAX:
             raise ValidationError(
@@ -184,26 +181,6 @@ def run_location(bucket: str, run_id: str, prefix: str = DEFAULT_PREFIX) -> RunL
                 hint=f"Choose a run id and prefix made of those characters (run id '{run_id}').",
             )
     return location
-
-
-def prepared_files(directory: Path) -> list[Path]:
-    """The files of a prepared folder to upload: train.jsonl first, then what else is there.
-
-    Raises:
-        DatasetError: no such folder, or no train.jsonl in it.
-    """
-    if not directory.is_dir():
-        raise DatasetError(
-            f"{directory} is not a folder.",
-            hint="Give the folder `bedrock-tune prepare --out` wrote.",
-        )
-    if not (directory / "train.jsonl").is_file():
-        raise DatasetError(
-            f"{directory} has no train.jsonl.",
-            hint="Prepare the data first (`bedrock-tune prepare ... --out "
-            f"{directory}`), then upload that folder.",
-        )
-    return [directory / n for n in DATA_FILES + EXTRA_FILES if (directory / n).is_file()]
 
 
 def _b64(digest: bytes) -> str:
@@ -318,7 +295,7 @@ def upload_prepared(
         UploadCancelled, UploadIntegrityError: see above.
     """
     location = run_location(bucket, run_id, prefix)
-    files = prepared_files(directory)
+    files = PreparedDir(directory).upload_files()
     s3 = context.client("s3", region=region or context.region)
     owner = {"ExpectedBucketOwner": account_id} if account_id else {}
     try:
@@ -363,11 +340,9 @@ def upload_prepared(
     return UploadResult(
         location=location,
         files=tuple(uploaded),
-        training_uri=location.data_uri("train.jsonl"),
-        validation_uri=location.data_uri("validation.jsonl")
-        if "validation.jsonl" in names
-        else None,
-        test_uri=location.data_uri("test.jsonl") if "test.jsonl" in names else None,
+        training_uri=location.data_uri(TRAIN_FILE),
+        validation_uri=location.data_uri(VALIDATION_FILE) if VALIDATION_FILE in names else None,
+        test_uri=location.data_uri(TEST_FILE) if TEST_FILE in names else None,
         output_uri=location.output_uri,
     )
 

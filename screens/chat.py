@@ -15,6 +15,7 @@ from textual.widgets import Button, Input, Label, Static, Switch, TextArea
 
 from core.catalog.lookup import find_model
 from core.catalog.types import CustomizationType
+from core.data.prepared import PreparedDir
 from core.errors import BedrockTuneError, ValidationError
 from core.evaluation.evaluate import load_test_records
 from core.serving.chat import (
@@ -199,7 +200,7 @@ class ChatScreen(StepScreen):
     def load_test_record(self) -> None:
         """Put the next test record's prompt in the box and show its reference answer."""
         run = self.host.wizard_run
-        path = Path(run.prepared_dir or ".") / "test.jsonl"
+        path = PreparedDir(Path(run.prepared_dir or ".")).test
         try:
             records = load_test_records(path, limit=self._test_index + 1)
         except BedrockTuneError as error:

@@ -14,6 +14,7 @@ from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from core.catalog.lookup import find_model
+from core.data.prepared import PreparedDir
 from core.errors import BedrockTuneError, ValidationError
 from core.evaluation.evaluate import Report, evaluate, load_test_records, save_report
 from core.serving.chat import base_inference_id
@@ -51,7 +52,7 @@ class EvaluateScreen(StepScreen):
         self._describe()
 
     def _test_file(self) -> Path:
-        return Path(self.host.wizard_run.prepared_dir or ".") / "test.jsonl"
+        return PreparedDir(Path(self.host.wizard_run.prepared_dir or ".")).test
 
     def _describe(self) -> None:
         self.query_one("#eval-source", Static).update(

@@ -23,6 +23,7 @@ from textual.widgets import Button, Input, Label, Log, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from core import format as fmt
+from core.data.prepared import PreparedDir
 from core.errors import BedrockTuneError
 from core.infra.plan import (
     DEFAULT_PREFIX,
@@ -42,7 +43,6 @@ from core.upload import (
     FileProgress,
     UploadCancelled,
     UploadResult,
-    prepared_files,
     upload_prepared,
 )
 from screens.base import StepScreen
@@ -142,7 +142,7 @@ class InfrastructureScreen(StepScreen):
         self._rows = {}
         prepared = self.host.wizard_run.prepared_dir
         try:
-            files = prepared_files(Path(prepared)) if prepared else []
+            files = PreparedDir(Path(prepared)).upload_files() if prepared else []
         except BedrockTuneError as error:
             self.query_one("#upload-status", Static).update(Text(error.message, style="red"))
             files = []

@@ -22,6 +22,7 @@ from textual.widgets import Button, Input, Label, Static
 from core import format as fmt
 from core.catalog.lookup import find_model
 from core.catalog.types import BaseModel, Customization, CustomizationType
+from core.data.prepared import PreparedDir
 from core.errors import BedrockTuneError, ValidationError
 from core.estimate import TokenCount, count_file_tokens, estimate
 from core.jobs.customization import (
@@ -170,9 +171,9 @@ class LaunchScreen(StepScreen):
             if hp.note:
                 box.mount(Static(Text(hp.note, style="dim"), classes="hp-note"))
         self.call_after_refresh(self._refresh_summary)
-        train = Path(run.prepared_dir) / "train.jsonl" if run.prepared_dir else None
-        if train is not None and train.is_file() and self._customization is not None:
-            self.count_tokens(train, self._customization.limits.chars_per_token)
+        prepared = PreparedDir.of(run.prepared_dir)
+        if prepared is not None and prepared.has_train() and self._customization is not None:
+            self.count_tokens(prepared.train, self._customization.limits.chars_per_token)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="tokens", name="tokens")
     def count_tokens(self, path: Path, chars_per_token: float) -> TokenCount:

@@ -20,9 +20,9 @@ from core.data.prepare import (
     PrepareResult,
     check_sizes,
     default_sizes,
-    existing_outputs,
     prepare,
 )
+from core.data.prepared import PreparedDir
 from core.data.sources import SourceSpec
 from core.data.templates import template_from_dict
 from core.errors import ValidationError
@@ -160,7 +160,7 @@ class PrepareScreen(StepScreen):
         if self._check():
             return
         out = Path(self.query_one("#out-dir", Input).value.strip() or ".").expanduser()
-        present = existing_outputs(out)
+        present = PreparedDir(out).existing()
         if not present:
             self._start(out, overwrite=False)
             return

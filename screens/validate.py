@@ -27,6 +27,7 @@ from textual.worker import get_current_worker
 from core import format as fmt
 from core.catalog.lookup import find_model
 from core.catalog.types import BaseModel, CustomizationType
+from core.data.prepared import PreparedDir
 from core.data.tokens import ESTIMATE_METHOD
 from core.errors import BedrockTuneError, ValidationError
 from core.estimate import estimate, estimate_lines
@@ -141,13 +142,11 @@ class ValidateScreen(StepScreen):
         if prepared is None or prepared == self._loaded_dir:
             return
         self._loaded_dir = prepared
-        folder = Path(prepared)
-        self.query_one("#validate-train", Input).value = str(folder / "train.jsonl")
-        validation = folder / "validation.jsonl"
-        self.query_one("#validate-validation", Input).value = (
-            str(validation) if validation.is_file() else ""
-        )
-        if self.host.wizard_run.validated_dir != prepared and (folder / "train.jsonl").is_file():
+        folder = PreparedDir(Path(prepared))
+        self.query_one("#validate-train", Input).value = str(folder.train)
+        validation = folder.validation_if_present()
+        self.query_one("#validate-validation", Input).value = str(validation or "")
+        if self.host.wizard_run.validated_dir != prepared and folder.has_train():
             # Freshly prepared files: check them at once (it takes a second or two).
             self.call_after_refresh(self.action_run_validation)
 
@@ -165,8 +164,8 @@ class ValidateScreen(StepScreen):
         return Path(train).expanduser(), Path(validation).expanduser() if validation else None
 
     def _is_prepared(self, train: Path) -> bool:
-        prepared = self.host.wizard_run.prepared_dir
-        return prepared is not None and train == Path(prepared) / "train.jsonl"
+        prepared = PreparedDir.of(self.host.wizard_run.prepared_dir)
+        return prepared is not None and prepared.is_train_file(train)
 
     # ------------------------------------------------------------------ validating
 

@@ -25,13 +25,13 @@ from typing import Any
 
 from core.atomic import AtomicFiles
 from core.catalog.types import BaseModel, CustomizationType, DataFormat, Limits
+from core.data.prepared import MANIFEST, SPLITS, PreparedDir, Split, split_file_name
 from core.data.sources import SourceSpec, detect_kind, iter_records, open_table
 from core.data.templates import Template, bedrock_line, render
 from core.data.tokens import estimate_tokens
 from core.errors import BedrockTuneError, DatasetError, TemplateError, ValidationError
 from core.version import __version__
 
-OUTPUT_FILES = ("train.jsonl", "validation.jsonl", "test.jsonl", "manifest.json")
 Progress = Callable[[int, int | None, str], None]
 """progress(done, total or None, what) is called as the work goes on."""
 
@@ -121,11 +121,6 @@ def check_sizes(model: BaseModel, kind: CustomizationType, options: PrepareOptio
             f"records; {total:,} asked"
         )
     return problems
-
-
-def existing_outputs(out_dir: Path) -> list[str]:
-    """Prepared files already in `out_dir`."""
-    return [name for name in OUTPUT_FILES if (out_dir / name).exists()]
 
 
 # --------------------------------------------------------------------------- the work
@@ -384,7 +379,8 @@ def prepare(
             "The sizes do not fit the model:\n" + "\n".join(f"- {p}" for p in problems),
             hint="Lower the sizes (sizes may be 0 for validation and test).",
         )
-    present = existing_outputs(out_dir)
+    folder = PreparedDir(out_dir)
+    present = folder.existing()
     if present and not options.overwrite:
         raise ValidationError(
             f"{out_dir} already holds prepared files ({', '.join(present)}).",
@@ -406,12 +402,12 @@ def prepare(
             f"No record of {spec.describe()} passed the filters (dropped: {reasons}).",
             hint=f"For example {example}. Check the template's columns and the length limit.",
         )
-    splits = {
-        "train.jsonl": lines[: options.train],
-        "validation.jsonl": lines[options.train : options.train + options.validation],
-        "test.jsonl": lines[options.train + options.validation : options.wanted],
+    splits: dict[Split, list[bytes]] = {
+        "train": lines[: options.train],
+        "validation": lines[options.train : options.train + options.validation],
+        "test": lines[options.train + options.validation : options.wanted],
     }
-    counts = {name.removesuffix(".jsonl"): len(part) for name, part in splits.items()}
+    counts: dict[str, int] = {split: len(part) for split, part in splits.items()}
     manifest = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "bedrock_tune_version": __version__,
@@ -435,22 +431,23 @@ def prepare(
     if cancelled():
         raise PrepareCancelled("Cancelled; nothing was written.")
     with AtomicFiles(out_dir) as files:
-        for name, part in splits.items():
-            if getattr(options, name.removesuffix(".jsonl")) == 0:
+        for split, part in splits.items():
+            if getattr(options, split) == 0:
                 continue
-            stream = files.open(name)
+            stream = files.open(split_file_name(split))
             for line in part:
                 stream.write(line)
                 stream.write(b"\n")
-            written.append(name)
-        files.open("manifest.json").write(
+            written.append(split_file_name(split))
+        files.open(MANIFEST).write(
             json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
         )
-        written.append("manifest.json")
+        written.append(MANIFEST)
         if options.overwrite:
-            for stale in ("train.jsonl", "validation.jsonl", "test.jsonl"):
-                if stale not in written and (out_dir / stale).exists():
-                    (out_dir / stale).unlink()
+            for split in SPLITS:
+                stale = folder.file(split)
+                if stale.name not in written and stale.exists():
+                    stale.unlink()
     return PrepareResult(
         out_dir, counts, dict(tally.dropped), tally.examined, tuple(written), manifest
     )

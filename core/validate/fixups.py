@@ -30,6 +30,7 @@ from typing import Any
 import orjson
 
 from core.atomic import AtomicFiles
+from core.data.prepared import MANIFEST, SPLITS, PreparedDir, Split
 from core.data.tokens import count_wide
 from core.validate.fast import PrefixScan, fast_checker, scanner
 from core.validate.records import check_record
@@ -42,9 +43,8 @@ from core.validate.validator import (
     iter_lines,
 )
 
-_COPIED_FILES = ("test.jsonl",)
-"""Files of a prepared folder copied unchanged into the fixed folder (the manifest is
-rewritten; train and validation are fixed)."""
+_FIXED_SPLITS: tuple[Split, ...] = ("train", "validation")
+"""The splits a fix-up rewrites; the others are copied unchanged (the manifest is rewritten)."""
 
 
 class Fix(StrEnum):
@@ -127,18 +127,6 @@ def fixed_path(source: Path) -> Path:
         if not candidate.exists():
             return candidate
     raise ValidationCancelled(f"No free file name beside {source}.")  # pragma: no cover
-
-
-def _fixed_directory(source: Path) -> Path:
-    base = source.name
-    if "-fixed" in base:
-        base = base[: base.rindex("-fixed")]
-    for number in range(1, 10_000):
-        name = f"{base}-fixed" if number == 1 else f"{base}-fixed-{number}"
-        candidate = source.with_name(name)
-        if not candidate.exists():
-            return candidate
-    raise ValidationCancelled(f"No free folder name beside {source}.")  # pragma: no cover
 
 
 # --------------------------------------------------------------------------- one record
@@ -352,32 +340,33 @@ def fix_prepared(
     Raises:
         ValidationCancelled: cancelled (nothing was written).
     """
-    target = _fixed_directory(prepared_dir)
+    folder = PreparedDir(prepared_dir)
+    target = folder.fixed_sibling().path
     temp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=prepared_dir.parent))
     try:
         results = []
-        train = prepared_dir / "train.jsonl"
-        for name in ("train.jsonl", "validation.jsonl"):
-            source = prepared_dir / name
+        for split in SPLITS:
+            source = folder.file(split)
             if not source.is_file():
                 continue
-            reference = train if name == "validation.jsonl" and train.is_file() else None
+            out = temp / source.name
+            if split not in _FIXED_SPLITS:
+                shutil.copy2(source, out)
+                continue
+            reference = folder.train if split == "validation" and folder.has_train() else None
             results.append(
                 apply_fix(
                     source,
                     fix,
                     rules,
-                    out=temp / name,
+                    out=out,
                     reference=reference,
                     progress=progress,
                     cancelled=cancelled,
                 )
             )
-        for name in _COPIED_FILES:
-            if (prepared_dir / name).is_file():
-                shutil.copy2(prepared_dir / name, temp / name)
-        _write_manifest(prepared_dir, temp, fix, results)
-        target = _rename_free(temp, target, prepared_dir)
+        _write_manifest(folder, temp, fix, results)
+        target = _rename_free(temp, target, folder)
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
@@ -385,15 +374,9 @@ def fix_prepared(
     return PreparedFix(prepared_dir, target, fix, moved)
 
 
-def _write_manifest(source: Path, temp: Path, fix: Fix, results: list[FixResult]) -> None:
-    manifest: dict[str, Any] = {}
-    try:
-        loaded = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
-        if isinstance(loaded, dict):
-            manifest = loaded
-    except (OSError, ValueError):
-        pass
-    manifest["fixed_from"] = str(source)
+def _write_manifest(source: PreparedDir, temp: Path, fix: Fix, results: list[FixResult]) -> None:
+    manifest = source.read_manifest()
+    manifest["fixed_from"] = str(source.path)
     manifest["fixups"] = [
         *manifest.get("fixups", []),
         {
@@ -414,12 +397,12 @@ def _write_manifest(source: Path, temp: Path, fix: Fix, results: list[FixResult]
         counts[result.source.name.removesuffix(".jsonl")] = result.kept
     manifest["counts"] = counts
     with AtomicFiles(temp) as files:
-        files.open("manifest.json").write(
+        files.open(MANIFEST).write(
             json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
         )
 
 
-def _rename_free(temp: Path, target: Path, source: Path) -> Path:
+def _rename_free(temp: Path, target: Path, source: PreparedDir) -> Path:
     """Rename the finished temporary folder to `target` (or the next free name)."""
     for _ in range(100):
         try:
@@ -428,5 +411,5 @@ def _rename_free(temp: Path, target: Path, source: Path) -> Path:
         except OSError:
             if not target.exists():
                 raise
-            target = _fixed_directory(source)
-    raise ValidationCancelled(f"No free folder name beside {source}.")  # pragma: no cover
+            target = source.fixed_sibling().path
+    raise ValidationCancelled(f"No free folder name beside {source.path}.")  # pragma: no cover

@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from core import format as fmt
 from core.catalog.lookup import find_model
 from core.catalog.types import CustomizationType
 from core.data.prepare import PrepareOptions, default_sizes, prepare
+from core.data.prepared import DATA_FILES, MANIFEST, SPLITS, split_file_name
 from core.data.sources import SourceSpec
 from core.data.templates import PRESETS, load_template
 from tui.cli.common import EXIT_OK, print_json
@@ -24,7 +26,7 @@ def register(subparsers: Any) -> None:
         help="turn a dataset into Bedrock training files",
         description="Render every record with a template into the format the model takes, "
         "drop records that are too long, empty or duplicated, sample with a seed, and write "
-        "train.jsonl, validation.jsonl, test.jsonl and manifest.json.",
+        f"{', '.join(DATA_FILES)} and {MANIFEST}.",
     )
     parser.add_argument("source", metavar="SOURCE", help="a path or a Hugging Face dataset id")
     parser.add_argument("--config", help="the hub dataset's config")
@@ -104,14 +106,15 @@ def run(args: argparse.Namespace) -> int:
         print_json(result.manifest)
         return EXIT_OK
     print(f"Prepared {custom.data_format.label} records for {model.name} in {args.out}:")
-    for name, count in result.counts.items():
-        if getattr(options, name):
-            print(f"  {name + '.jsonl':<18} {count:,} records")
+    for split in SPLITS:
+        if getattr(options, split):
+            records = fmt.plural(result.counts.get(split, 0), "record")
+            print(f"  {split_file_name(split):<18} {records}")
     if result.dropped:
         dropped = ", ".join(f"{n:,} {reason}" for reason, n in sorted(result.dropped.items()))
         print(f"  dropped            {dropped} (of {result.examined:,} examined)")
     short = [n for n, c in result.counts.items() if c < getattr(options, n)]
     if short:
         print(f"  Note: fewer records passed the filters than asked for ({', '.join(short)}).")
-    print("  manifest.json      how they were made (source, template, seed, counts)")
+    print(f"  {MANIFEST:<18} how they were made (source, template, seed, counts)")
     return EXIT_OK

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from core.data.prepared import ALL_FILES, TRAIN_FILE
 from core.infra.plan import DEFAULT_PREFIX, default_bucket_name
 from core.registry import Registry
 from core.upload import FileProgress, upload_prepared
@@ -21,7 +22,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "upload",
         help="upload prepared files to the run's S3 folder",
-        description="Upload train.jsonl (and validation.jsonl, test.jsonl, manifest.json when "
+        description=f"Upload {TRAIN_FILE} (and {', '.join(ALL_FILES[1:])} when "
         "present) to s3://<bucket>/<prefix>/<run>/data/, checked and verified, and print the "
         "training, validation and output URIs. Run `bedrock-tune infra apply` first.",
     )
