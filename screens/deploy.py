@@ -17,6 +17,7 @@ from textual.worker import get_current_worker
 from core.catalog.lookup import find_model
 from core.errors import BedrockTuneError
 from core.jobs.customization import new_client_request_token
+from core.naming import default_serving_name
 from core.poll import PollUpdate
 from core.registry import ResourceRecord
 from core.serving.deploy import (
@@ -121,8 +122,7 @@ class DeployScreen(StepScreen):
         run = self.host.wizard_run
         if context is None or run.custom_model_arn is None:
             raise BedrockTuneError("No AWS context or model.", hint="Finish the earlier steps.")
-        model_name = run.custom_model_name or "model"
-        name = (model_name if model_name.startswith("bt-") else f"bt-{model_name}")[:60]
+        name = default_serving_name(run.custom_model_name or run.custom_model_arn)
         token = new_client_request_token()
         if plan.kind == "provisioned-throughput":
             arn = create_throughput(context, run.custom_model_arn, name, token)

@@ -8,7 +8,6 @@ called, so a retry (or a crash and a restart) can never start a second job.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.syntax import Syntax
@@ -32,15 +31,10 @@ from core.jobs.customization import (
     launch,
     new_client_request_token,
 )
+from core.naming import default_custom_model_name, default_job_name
 from core.run import Run
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
-
-
-def default_job_name(model: BaseModel, now: datetime | None = None) -> str:
-    """`bt-<model>-<yyyymmdd-hhmmss>`: valid for the API and unique enough per second."""
-    stem = model.id.split(":")[0].split(".", 1)[-1].replace("_", "-").replace(".", "-")
-    return f"bt-{stem}-{(now or datetime.now(UTC)):%Y%m%d-%H%M%S}"
 
 
 def _split(text: str) -> tuple[str, ...]:
@@ -144,10 +138,10 @@ class LaunchScreen(StepScreen):
                 f", in {run.region}",
             )
         )
-        name = run.job_name or default_job_name(model)
+        name = run.job_name or default_job_name(model.id)
         self.query_one("#job-name", Input).value = name
         self.query_one("#model-name", Input).value = (
-            run.custom_model_name or f"{name}-model".replace(".", "-")
+            run.custom_model_name or default_custom_model_name(name)
         )
         self.query_one("#training-uri", Input).value = run.training_uri or ""
         self.query_one("#validation-uri", Input).value = run.validation_uri or ""

@@ -10,6 +10,7 @@ from typing import Any
 from core import format as fmt
 from core.errors import NotFoundError, ValidationError, aws_call
 from core.jobs.customization import new_client_request_token
+from core.naming import default_serving_name
 from core.poll import Pacing, PollUpdate
 from core.registry import Registry, ResourceRecord
 from core.serving.deploy import (
@@ -107,7 +108,7 @@ def run_deploy(args: argparse.Namespace) -> int:
                 "Run again with --yes to confirm.\n"
             )
             return EXIT_BAD
-        name = args.name or f"bt-{args.model.rsplit('/', 1)[-1]}"[:63]
+        name = args.name or default_serving_name(args.model)
         token = new_client_request_token()
         if kind == "provisioned-throughput":
             arn = create_throughput(context, model_arn, name, token)

@@ -24,6 +24,7 @@ from core.jobs.customization import (
 from core.jobs.failures import explain_failure
 from core.jobs.metrics import Metrics, find_metric_files, read_metrics
 from core.jobs.watch import JobWatcher, WatchUpdate
+from core.naming import default_custom_model_name, default_job_name
 from tui.cli.common import (
     EXIT_BAD,
     EXIT_OK,
@@ -92,13 +93,6 @@ def register(subparsers: Any) -> None:
         sub.set_defaults(handler=handler)
 
 
-def _default_name(model_id: str) -> str:
-    from datetime import UTC, datetime
-
-    stem = model_id.split(":")[0].split(".")[-1].replace("_", "-")
-    return f"bt-{stem}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
-
-
 def _hyperparameters(pairs: list[str]) -> dict[str, str]:
     values: dict[str, str] = {}
     for pair in pairs:
@@ -114,10 +108,10 @@ def _hyperparameters(pairs: list[str]) -> dict[str, str]:
 def run_launch(args: argparse.Namespace) -> int:
     """Check the request, then create the job (nothing is sent when a check fails)."""
     model = find_model(args.model)
-    name = args.name or _default_name(model.id)
+    name = args.name or default_job_name(model.id)
     request = JobRequest(
         job_name=name,
-        custom_model_name=args.model_name or name.replace(".", "-"),
+        custom_model_name=args.model_name or default_custom_model_name(name),
         base_model_id=model.id,
         role_arn=args.role,
         training_uri=args.train,
