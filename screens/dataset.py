@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, DirectoryTree, Input, Label, Static
 
+from core import format as fmt
 from core.data.sources import Preview, SourceSpec, preview
 from screens.base import StepScreen
 
@@ -182,10 +183,10 @@ class DatasetScreen(StepScreen):
 
     def _show(self, shown: Preview) -> None:
         self._preview = shown
-        rows = "row count unknown" if shown.num_rows is None else f"{shown.num_rows:,} rows"
+        rows = "row count unknown" if shown.num_rows is None else fmt.plural(shown.num_rows, "row")
         summary = Text()
         summary.append(f"{shown.spec.describe()}", style="bold")
-        summary.append(f"  {shown.kind}, {rows}, {len(shown.columns)} columns")
+        summary.append(f"  {shown.kind}, {rows}, {fmt.plural(len(shown.columns), 'column')}")
         if shown.note:
             summary.append(f"  ({shown.note})", style="dim")
         self.query_one("#dataset-summary", Static).update(summary)

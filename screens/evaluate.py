@@ -13,6 +13,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static, Switch
 from textual.worker import get_current_worker
 
+from core import format as fmt
 from core.catalog.lookup import find_model
 from core.data.prepared import PreparedDir
 from core.errors import BedrockTuneError, ValidationError
@@ -126,7 +127,9 @@ class EvaluateScreen(StepScreen):
                 )
         failed = sum(1 for r in report.rows if r.tuned.error)
         if failed:
-            text.append(f"{failed} records failed on the tuned model.\n", style="yellow")
+            text.append(
+                f"{fmt.plural(failed, 'record')} failed on the tuned model.\n", style="yellow"
+            )
         text.append(f"Report saved: {path} (and evaluation.csv)", style="dim")
         self.query_one("#eval-summary", Static).update(text)
         table = self.query_one("#eval-rows", DataTable)

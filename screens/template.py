@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
+from core import format as fmt
 from core.catalog.lookup import find_model
 from core.catalog.types import BaseModel, Customization, CustomizationType
 from core.data.sources import Preview, SourceSpec, preview
@@ -255,7 +256,9 @@ class TemplateScreen(StepScreen):
             text_only = rendered.system + "".join(t for _, t in rendered.messages)
             tokens = estimate_tokens(text_only, limits.chars_per_token)
             stats = Text()
-            stats.append(f"{rendered.chars:,} characters, about {tokens:,} tokens")
+            stats.append(
+                f"{fmt.plural(rendered.chars, 'character')}, about {fmt.plural(tokens, 'token')}"
+            )
             if limits.max_tokens_per_record:
                 share = tokens / limits.max_tokens_per_record
                 style = "red" if share > 1 else "yellow" if share > 0.9 else "green"

@@ -442,9 +442,10 @@ class ValidateScreen(StepScreen):
             if len(results) > 1:
                 self.query_one("#validate-validation", Input).value = str(results[1].path)
         changed = sum(r.changed for r in results)
-        text = Text(f"✔ {results[0].fix.label}: {changed:,} records changed.\n", style="green")
+        changed_text = f"{fmt.plural(changed, 'record')} changed"
+        text = Text(f"✔ {results[0].fix.label}: {changed_text}.\n", style="green")
         text.append("\n".join(r.summary for r in results))
         text.append(note, style="dim")
         self.query_one("#validate-fix-status", Static).update(text)
-        self.notify(f"{changed:,} records changed; validating the new files.", title="Fix-up")
+        self.notify(f"{changed_text}; validating the new files.", title="Fix-up")
         self.action_run_validation()

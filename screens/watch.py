@@ -74,7 +74,8 @@ def _loss_summary(label: str, points: tuple[MetricPoint, ...]) -> Text:
         return Text(f"{label}: no points yet", style="dim")
     losses = [p.loss for p in points]
     return Text(
-        f"{label}: {len(points)} points, last {losses[-1]:.4f} (step {points[-1].step}, "
+        f"{label}: {fmt.plural(len(points), 'point')}, last {losses[-1]:.4f} "
+        f"(step {points[-1].step}, "
         f"epoch {points[-1].epoch}), min {min(losses):.4f}"
     )
 
@@ -361,7 +362,8 @@ class WatchScreen(StepScreen):
         mine = sum(1 for _, ours in jobs if ours)
         self.query_one("#jobs-status", Static).update(
             Text(
-                f"{len(jobs)} jobs, {mine} launched by bedrock-tune (★). Select one to watch it.",
+                f"{fmt.plural(len(jobs), 'job')}, {mine} launched by bedrock-tune (★). "
+                "Select one to watch it.",
                 style="dim",
             )
             if jobs

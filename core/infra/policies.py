@@ -18,6 +18,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import unquote
 
+from core import format as fmt
 from core.errors import ValidationError
 
 DEFAULT_PREFIX = "bedrock-tune"
@@ -77,7 +78,7 @@ def bucket_name_problems(name: str) -> list[str]:
     """Every S3 / Bedrock naming rule `name` breaks (empty when it is a good bucket name)."""
     problems: list[str] = []
     if not 3 <= len(name) <= 63:
-        problems.append(f"it has {len(name)} characters; a bucket name takes 3 to 63")
+        problems.append(f"it has {fmt.plural(len(name), 'character')}; a bucket name takes 3 to 63")
     if re.search(r"[^-.a-z0-9]", name):
         bad = "".join(sorted(set(re.findall(r"[^-.a-z0-9]", name))))
         problems.append(

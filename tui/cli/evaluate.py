@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from core import format as fmt
 from core.evaluation.evaluate import evaluate, load_test_records, report_json, save_report
 from tui.cli.common import EXIT_OK, add_aws_options, aws_context, print_json
 
@@ -63,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     failed = [r for r in report.rows if r.tuned.error]
     if failed:
         print(
-            f"{len(failed)} records failed on the tuned model, e.g. line {failed[0].record.line}:"
+            f"{fmt.plural(len(failed), 'record')} failed on the tuned model, "
+            f"e.g. line {failed[0].record.line}:"
             f" {failed[0].tuned.error}"
         )
     scored = sorted((r.tuned.scores.rouge_l, r.record.line) for r in report.rows if r.tuned.scores)

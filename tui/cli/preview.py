@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from core import format as fmt
 from core.data.sources import SourceSpec, preview
 from tui.cli.common import EXIT_OK, print_json
 
@@ -49,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
             }
         )
         return EXIT_OK
-    rows = "unknown" if shown.num_rows is None else f"{shown.num_rows:,}"
-    print(f"{spec.describe()}  ({shown.kind}, {rows} rows)")
+    rows = "unknown rows" if shown.num_rows is None else fmt.plural(shown.num_rows, "row")
+    print(f"{spec.describe()}  ({shown.kind}, {rows})")
     if shown.note:
         print(f"  {shown.note}")
     print("\nColumns:")
