@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Iterator
 
@@ -143,3 +144,11 @@ def test_quota_exceeded_on_launch_is_explained(aws_keys: None) -> None:
             launch(context, request, find_model(request.base_model_id))
     assert "limit reached" in caught.value.message
     assert "Service Quotas" in caught.value.hint
+
+
+def test_stall_warning_reads_as_a_duration(capsys: pytest.CaptureFixture[str]) -> None:
+    from tui.cli.jobs import _emit
+
+    event = {"event": "stalled", "hours": 26.5, "message": "training has not started"}
+    _emit(argparse.Namespace(json=False), event)
+    assert capsys.readouterr().out == "Warning: training has not started (1 d 2 h).\n"

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from core import format as fmt
 from core.aws import AwsContext
 from core.catalog.lookup import find_model
 from core.catalog.types import CustomizationType
@@ -293,5 +294,5 @@ def _emit(args: argparse.Namespace, event: dict[str, Any]) -> None:
         kind = event["event"].removesuffix("_loss")
         print(f"{kind} loss  step {event['step']:>5}  epoch {event['epoch']}  {event['loss']:.4f}")
     elif event["event"] == "stalled":
-        print(f"Warning: {event['message']} ({event['hours']} h).")
+        print(f"Warning: {event['message']} ({fmt.duration(event['hours'] * 3600)}).")
     sys.stdout.flush()
