@@ -11,7 +11,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from core.sandbox.server import EMULATIONS, Sandbox, SandboxError, sandbox_environment
+from core.sandbox.emulations import EMULATIONS
+from core.sandbox.server import Sandbox, SandboxError, sandbox_environment
 
 
 @pytest.fixture(scope="module")
