@@ -238,9 +238,38 @@ def _json_body(request: SandboxRequest) -> dict[str, Any]:
 def _create_pt(request: SandboxRequest, sandbox: Sandbox) -> Reply:
     body = _json_body(request)
     model = str(body.get("modelId", ""))
-    if not model.startswith("arn:") and not _custom_model_exists(sandbox, request.region, model):
-        return not_found(f"The model {model} was not found.")
-    return _answer(sandbox.inference.create_throughput(request.region, sandbox.account_id, body))
+    # AWS answers with ARNs whatever the request named the model by: `modelArn` is the custom
+    # model's ARN, and `foundationModelArn` the foundation-model ARN of its base (for a base
+    # model, both are the foundation model's).
+    arns = sandbox.jobs.custom_model_arns(sandbox.account_id, request.region, model)
+    if arns is None:
+        foundation = _foundation_model_arn(model, request.region)
+        if foundation is None:
+            return not_found(f"The model {model} was not found.")
+        arns = (foundation, foundation)
+    model_arn, foundation_arn = arns
+    return _answer(
+        sandbox.inference.create_throughput(
+            request.region, sandbox.account_id, body, model_arn, foundation_arn
+        )
+    )
+
+
+_FOUNDATION_MODEL_ARN = re.compile(
+    r"arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}::foundation-model/\S+"
+)
+"""botocore's `FoundationModelArn` pattern, loosened at the end."""
+
+
+def _foundation_model_arn(model: str, region: str) -> str | None:
+    """The foundation-model ARN for a catalog model id or such an ARN; None for anything else."""
+    from core.catalog.lookup import builtin_models
+
+    if _FOUNDATION_MODEL_ARN.fullmatch(model):
+        return model
+    if any(model == m.id for m in builtin_models()):
+        return f"arn:aws:bedrock:{region}::foundation-model/{model}"
+    return None
 
 
 @emulates("bedrock", "GET", r"/provisioned-model-throughputs/?", "ListProvisionedModelThroughputs")
@@ -282,10 +311,6 @@ def _one_deployment(request: SandboxRequest, sandbox: Sandbox) -> Reply:
     if request.method == "DELETE":
         return _answer(sandbox.inference.delete("deployment", key))
     return _answer(sandbox.inference.get_deployment(key))
-
-
-def _custom_model_exists(sandbox: Sandbox, region: str, name: str) -> bool:
-    return sandbox.jobs.custom_model_status(sandbox.account_id, region, name) is not None
 
 
 @emulates(

@@ -59,8 +59,16 @@ class InferenceSimulator:
 
     # ------------------------------------------------------------------ provisioned throughput
 
-    def create_throughput(self, region: str, account: str, body: dict[str, Any]) -> tuple[int, Any]:
-        """CreateProvisionedModelThroughput."""
+    def create_throughput(
+        self,
+        region: str,
+        account: str,
+        body: dict[str, Any],
+        model_arn: str,
+        foundation_model_arn: str,
+    ) -> tuple[int, Any]:
+        """CreateProvisionedModelThroughput of `model_arn` (resolved by the caller), a model
+        customized from `foundation_model_arn` (or that foundation model itself)."""
         name = str(body.get("provisionedModelName", ""))
         with self._lock:
             live = [i for i in self._items.values() if i.kind == "pt" and not i.deleted]
@@ -79,11 +87,12 @@ class InferenceSimulator:
                 "pt",
                 name,
                 arn,
-                str(body.get("modelId", "")),
+                model_arn,
                 self._clock(),
                 datetime.now(UTC),
                 int(body.get("modelUnits") or 1),
                 body.get("commitmentDuration"),
+                extra={"foundation_model_arn": foundation_model_arn},
             )
         return 201, {"provisionedModelArn": arn}
 
@@ -100,7 +109,7 @@ class InferenceSimulator:
             "provisionedModelArn": item.arn,
             "modelArn": item.model_arn,
             "desiredModelArn": item.model_arn,
-            "foundationModelArn": item.model_arn,
+            "foundationModelArn": item.extra["foundation_model_arn"],
             "modelUnits": item.units,
             "desiredModelUnits": item.units,
             "status": self._status(item, "InService"),

@@ -263,17 +263,32 @@ class JobSimulator:
             details[key] = entry
         return details
 
-    def custom_model_status(self, account_id: str, region: str, model: str) -> str | None:
-        """Creating / Active / Failed for a custom model name or ARN; None when unknown."""
-        self.advance(account_id, region)
+    def _custom_model(self, account_id: str, region: str, model: str) -> Any:
+        """moto's custom model of that name or ARN, or None."""
         backend = self._bedrock(account_id, region)
-        found = next(
+        return next(
             (m for m in backend.custom_models.values() if model in (m.model_name, m.model_arn)),
             None,
         )
+
+    def custom_model_arns(self, account_id: str, region: str, model: str) -> tuple[str, str] | None:
+        """(custom model ARN, foundation-model ARN of its base) for a name or ARN; None when
+        unknown. moto builds the base ARN as `...::foundation-model/<baseModelIdentifier>`,
+        which is right for an id and doubled for an ARN: keep the inner ARN then."""
+        found = self._custom_model(account_id, region, model)
         if found is None:
             return None
-        job = backend.model_customization_jobs.get(found.job_name)
+        base = str(found.base_model_arn)
+        inner = base.split("foundation-model/", 1)[-1]
+        return str(found.model_arn), inner if inner.startswith("arn:") else base
+
+    def custom_model_status(self, account_id: str, region: str, model: str) -> str | None:
+        """Creating / Active / Failed for a custom model name or ARN; None when unknown."""
+        self.advance(account_id, region)
+        found = self._custom_model(account_id, region, model)
+        if found is None:
+            return None
+        job = self._bedrock(account_id, region).model_customization_jobs.get(found.job_name)
         status = getattr(job, "status", "Completed")
         return {"Completed": "Active", "InProgress": "Creating"}.get(status, "Failed")
 
@@ -281,11 +296,7 @@ class JobSimulator:
         """The training records of a custom model (for its sandbox answers)."""
         from core.sandbox.inference import parse_records
 
-        backend = self._bedrock(account_id, region)
-        found = next(
-            (m for m in backend.custom_models.values() if model in (m.model_name, m.model_arn)),
-            None,
-        )
+        found = self._custom_model(account_id, region, model)
         if found is None:
             return []
         bucket, key = _bucket_key(found.training_data_config.get("s3Uri", ""))

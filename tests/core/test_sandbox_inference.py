@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -104,6 +105,29 @@ def test_provisioned_throughput_then_chat(context: AwsContext, clock: Clock) -> 
     assert answer["usage"]["totalTokens"] > 0 and answer["stopReason"] == "end_turn"
     bedrock.delete_provisioned_model_throughput(provisionedModelId=pt)
     assert bedrock.list_provisioned_model_throughputs()["provisionedModelSummaries"] == []
+
+
+def test_a_throughput_names_its_models_by_arn(context: AwsContext, clock: Clock) -> None:
+    model = trained_model(context, clock)
+    bedrock = context.client("bedrock")
+    pt = bedrock.create_provisioned_model_throughput(
+        modelUnits=1, provisionedModelName="by-name", modelId="inf-model"
+    )["provisionedModelArn"]
+    got = bedrock.get_provisioned_model_throughput(provisionedModelId=pt)
+    # Asked by name, answered by ARN; the foundation model is the base the model was tuned from.
+    assert got["modelArn"] == got["desiredModelArn"] == model
+    assert got["foundationModelArn"] == f"arn:aws:bedrock:us-east-1::foundation-model/{NOVA}"
+    pattern = bedrock.meta.service_model.shape_for("FoundationModelArn").metadata["pattern"]
+    assert re.fullmatch(pattern, got["foundationModelArn"])
+    listed = bedrock.list_provisioned_model_throughputs()["provisionedModelSummaries"]
+    assert [s["foundationModelArn"] for s in listed] == [got["foundationModelArn"]]
+    with pytest.raises(ClientError) as caught:
+        bedrock.create_provisioned_model_throughput(
+            modelUnits=1,
+            provisionedModelName="nothing",
+            modelId="arn:aws:bedrock:us-east-1:123456789012:custom-model/no-such-model",
+        )
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
 def test_two_no_commitment_throughputs_at_most(context: AwsContext, clock: Clock) -> None:
