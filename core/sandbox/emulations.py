@@ -272,9 +272,16 @@ def _foundation_model_arn(model: str, region: str) -> str | None:
     return None
 
 
-@emulates("bedrock", "GET", r"/provisioned-model-throughputs/?", "ListProvisionedModelThroughputs")
+@emulates(
+    "bedrock",
+    "GET",
+    r"/provisioned-model-throughputs/?",
+    "ListProvisionedModelThroughputs, paginated",
+)
 def _list_pt(request: SandboxRequest, sandbox: Sandbox) -> Reply:
-    return _answer(sandbox.inference.list_throughputs())
+    return _answer(
+        sandbox.inference.list_throughputs(request.param("maxResults"), request.param("nextToken"))
+    )
 
 
 @emulates("bedrock", "(GET|DELETE)", r"/provisioned-model-throughput/(?P<id>.+)", "Get/Delete a PT")
@@ -300,9 +307,11 @@ def _create_deployment(request: SandboxRequest, sandbox: Sandbox) -> Reply:
     return _answer(sandbox.inference.create_deployment(request.region, sandbox.account_id, body))
 
 
-@emulates("bedrock", "GET", _DEPLOYMENTS + "/?", "ListCustomModelDeployments")
+@emulates("bedrock", "GET", _DEPLOYMENTS + "/?", "ListCustomModelDeployments, paginated")
 def _list_deployments(request: SandboxRequest, sandbox: Sandbox) -> Reply:
-    return _answer(sandbox.inference.list_deployments())
+    return _answer(
+        sandbox.inference.list_deployments(request.param("maxResults"), request.param("nextToken"))
+    )
 
 
 @emulates("bedrock", "(GET|DELETE)", _DEPLOYMENTS + r"/(?P<id>.+)", "Get/Delete a deployment")

@@ -192,6 +192,9 @@ class Sandbox:
     """The clock jobs play out by (tests pass a fake one)."""
     ready_seconds: float = 20.0
     """How long a provisioned throughput or a deployment takes to become ready here."""
+    list_page_size: int = 100
+    """Items per page of the List operations the sandbox answers, when the request names no
+    maxResults (AWS does not document its default; tests set 1 to exercise pagination)."""
     log_requests: bool = False
     """Print a line per request on stderr (the standalone server does; in-process sandboxes
     stay quiet, or the log would land in the middle of a command's output)."""
@@ -202,7 +205,7 @@ class Sandbox:
 
     def __post_init__(self) -> None:
         self.jobs = JobSimulator(self.job_seconds, self.clock)
-        self.inference = InferenceSimulator(self.ready_seconds, self.clock)
+        self.inference = InferenceSimulator(self.ready_seconds, self.clock, self.list_page_size)
 
     def start(self) -> Sandbox:
         """Start serving in a daemon thread (port 0 picks a free port). Returns self."""
@@ -248,7 +251,7 @@ class Sandbox:
 
         moto_api_backend.reset()
         self.jobs = JobSimulator(self.job_seconds, self.clock)
-        self.inference = InferenceSimulator(self.ready_seconds, self.clock)
+        self.inference = InferenceSimulator(self.ready_seconds, self.clock, self.list_page_size)
 
     def stop(self) -> None:
         """Stop serving and free the port."""

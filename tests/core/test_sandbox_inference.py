@@ -179,3 +179,29 @@ def test_base_models_and_the_customization_id(context: AwsContext) -> None:
         ask(context, NOVA, "hi")
     assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
     assert "Model not found" in caught.value.response["Error"]["Message"]
+
+
+def test_lists_page_like_aws(context: AwsContext, clock: Clock) -> None:
+    model = trained_model(context, clock)
+    bedrock = context.client("bedrock")
+    arns = [
+        bedrock.create_custom_model_deployment(modelDeploymentName=f"dep-{n}", modelArn=model)[
+            "customModelDeploymentArn"
+        ]
+        for n in range(3)
+    ]
+    seen: list[str] = []
+    kwargs: dict[str, Any] = {"maxResults": 2}
+    pages = 0
+    while True:
+        page = bedrock.list_custom_model_deployments(**kwargs)
+        pages += 1
+        seen += [s["customModelDeploymentArn"] for s in page["modelDeploymentSummaries"]]
+        if "nextToken" not in page:
+            break
+        kwargs["nextToken"] = page["nextToken"]
+    assert pages == 2
+    assert seen == list(reversed(arns))  # newest first, each once
+    with pytest.raises(ClientError) as caught:
+        bedrock.list_custom_model_deployments(nextToken="not-a-token")
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
