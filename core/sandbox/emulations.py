@@ -12,9 +12,14 @@ moto. What moto 5.2 lacks or gets wrong, and so what is here (DESIGN.md §5):
 * customization jobs play out (`core/sandbox/jobs.py`): phases advance, the job completes in
   `job_seconds` (or fails in validation on a bad training file), and GetCustomModel reports
   `modelStatus`.
-* provisioned throughput, custom model deployments and bedrock-runtime Converse
-  (`core/sandbox/inference.py`): Creating, then InService / Active; the two no-commitment PT
-  quota; honest answers (a custom model answers with its most similar training record).
+* provisioned throughput and custom model deployments (`core/sandbox/inference.py`): Creating,
+  then InService / Active; the two no-commitment PT quota; their List operations paged with
+  maxResults / nextToken; ARNs in the answers (`foundationModelArn` is a foundation-model ARN).
+* bedrock-runtime Converse, ConverseStream and InvokeModel (`core/sandbox/inference.py`,
+  `core/sandbox/invoke.py`): honest answers (a custom model answers with its most similar
+  training record, a base model says it is the sandbox), and Bedrock's errors for a model id it
+  does not know, a customization id, a bare custom model, or a model not ready yet.
+  InvokeModelWithResponseStream is not emulated (moto answers 500 NotImplemented).
 * s3 bucket policies are kept beside moto, which ignores a statement's Condition and would let
   a TLS-only policy (Deny when `aws:SecureTransport` is false) deny every object call.
 
@@ -322,13 +327,44 @@ def _one_deployment(request: SandboxRequest, sandbox: Sandbox) -> Reply:
     return _answer(sandbox.inference.get_deployment(key))
 
 
-@emulates(
-    "bedrock",
-    "POST",
-    r"/model/(?P<model>.+)/converse(?P<stream>-stream)?",
-    "Converse / ConverseStream (honest sandbox answers)",
-)
-def _converse(request: SandboxRequest, sandbox: Sandbox) -> Reply:
+INVALID_MODEL = "The provided model identifier is invalid."
+"""Bedrock's ValidationException message for a model id it does not know, from Converse,
+ConverseStream and InvokeModel alike (quoted in many public reports, e.g. aws-samples/
+amazon-bedrock-workshop#315 and GoogleCloudPlatform/kubectl-ai#515). InvokeModel has also been
+seen answering ResourceNotFoundException "Could not resolve the foundation model from the
+provided model identifier." (truera/trulens#779); the sandbox gives the first."""
+_GEO_PREFIXES = ("us.", "eu.", "apac.", "global.")
+
+
+def _base_model(model_id: str) -> Any:
+    """The catalog model a base-model inference id names (the plain id, an inference profile,
+    or either's ARN), or None."""
+    from core.catalog.lookup import builtin_models
+
+    key = model_id
+    if key.startswith("arn:") and (":foundation-model/" in key or ":inference-profile/" in key):
+        key = key.rsplit("/", 1)[-1]
+    for model in builtin_models():
+        plain = model.inference_id
+        if plain.startswith(_GEO_PREFIXES):
+            plain = plain.split(".", 1)[1]
+        if key == plain or key in {prefix + plain for prefix in _GEO_PREFIXES}:
+            return model
+    return None
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What answers a Converse or InvokeModel call."""
+
+    family: str
+    """The catalog family of the model (or of the custom model's base)."""
+    records: list[dict[str, Any]] | None
+    """A custom model's training records (it answers from them); None for a base model."""
+
+
+def _inference_target(request: SandboxRequest, sandbox: Sandbox) -> Reply | _Target:
+    """The model `request` asks, or Bedrock's error for it."""
     from core.catalog.lookup import builtin_models
 
     model_id = unquote(request.match.group("model"))
@@ -343,15 +379,64 @@ def _converse(request: SandboxRequest, sandbox: Sandbox) -> Reply:
     served, why_not = sandbox.inference.served_model(model_id)
     if why_not:
         return Reply(429, {"message": why_not}, "ModelNotReadyException")
-    records = None
     if served is not None:
+        arns = sandbox.jobs.custom_model_arns(sandbox.account_id, request.region, served)
+        base = _base_model_of(arns[1]) if arns else None
         records = sandbox.jobs.training_records(sandbox.account_id, request.region, served)
-    elif ":provisioned-model/" in model_id or ":custom-model-deployment/" in model_id:
+        return _Target(base.family if base is not None else "", records)
+    if ":provisioned-model/" in model_id or ":custom-model-deployment/" in model_id:
         return not_found(f"{model_id} was not found.")
-    reply = _answer(sandbox.inference.converse(model_id, _json_body(request), records))
+    base = _base_model(model_id)
+    if base is None:
+        return validation_error(INVALID_MODEL)
+    return _Target(base.family, None)
+
+
+def _base_model_of(foundation_model_arn: str) -> Any:
+    """The catalog model of a custom model's base (its foundation-model ARN), or None."""
+    from core.catalog.lookup import builtin_models
+
+    wanted = foundation_model_arn.rsplit("foundation-model/", 1)[-1]
+    return next((m for m in builtin_models() if m.id == wanted), None) or _base_model(wanted)
+
+
+@emulates(
+    "bedrock",
+    "POST",
+    r"/model/(?P<model>.+)/converse(?P<stream>-stream)?",
+    "Converse / ConverseStream (honest sandbox answers; Bedrock's errors for unknown models)",
+)
+def _converse(request: SandboxRequest, sandbox: Sandbox) -> Reply:
+    target = _inference_target(request, sandbox)
+    if isinstance(target, Reply):
+        return target
+    model_id = unquote(request.match.group("model"))
+    reply = _answer(sandbox.inference.converse(model_id, _json_body(request), target.records))
     if request.match.group("stream") and reply.status == 200:
         return Reply(200, _stream_events(reply.body), stream=True)
     return reply
+
+
+@emulates(
+    "bedrock",
+    "POST",
+    r"/model/(?P<model>.+)/invoke",
+    "InvokeModel in the model family's body shape (moto answers {} for any model)",
+)
+def _invoke(request: SandboxRequest, sandbox: Sandbox) -> Reply:
+    from core.sandbox.invoke import MALFORMED, read_request, response
+
+    target = _inference_target(request, sandbox)
+    if isinstance(target, Reply):
+        return target
+    asked = read_request(target.family, request.body)
+    if asked is None:
+        return validation_error(MALFORMED)
+    question, limit = asked
+    model_id = unquote(request.match.group("model"))
+    answer, cut = sandbox.inference.answer(model_id, question, target.records, limit)
+    tokens_in, tokens_out = max(1, len(question) // 4), max(1, len(answer) // 4)
+    return Reply(200, response(target.family, answer, cut, tokens_in, tokens_out))
 
 
 def _stream_events(body: dict[str, Any]) -> bytes:

@@ -247,6 +247,27 @@ class InferenceSimulator:
                 return item.model_arn, None
         return None, None
 
+    def answer(
+        self,
+        model_id: str,
+        question: str,
+        training_records: list[dict[str, Any]] | None,
+        max_words: int,
+    ) -> tuple[str, bool]:
+        """(answer, cut at `max_words`): the most similar training record's answer for a custom
+        model (`training_records`), else a note that the sandbox has no language model."""
+        if training_records is not None:
+            text = self._nearest(question, training_records)
+        else:
+            text = (
+                f"[sandbox: base model {model_id}] The sandbox has no language model; this is a "
+                "stand-in answer so that the chat works end to end."
+            )
+        words = text.split()
+        if len(words) > max_words:
+            return " ".join(words[:max_words]), True
+        return text, False
+
     def converse(
         self, model_id: str, body: dict[str, Any], training_records: list[dict[str, Any]] | None
     ) -> tuple[int, Any]:
@@ -260,23 +281,13 @@ class InferenceSimulator:
                     str(block.get("text", "")) for block in message.get("content", [])
                 )
                 break
-        if training_records is not None:
-            answer = self._nearest(question, training_records)
-        else:
-            answer = (
-                f"[sandbox: base model {model_id}] The sandbox has no language model; this is a "
-                "stand-in answer so that the chat works end to end."
-            )
         limit = int((body.get("inferenceConfig") or {}).get("maxTokens") or 512)
-        words = answer.split()
-        stop = "end_turn"
-        if len(words) > limit:
-            answer, stop = " ".join(words[:limit]), "max_tokens"
+        answer, cut = self.answer(model_id, question, training_records, limit)
         usage_in = max(1, len(question) // 4)
         usage_out = max(1, len(answer) // 4)
         return 200, {
             "output": {"message": {"role": "assistant", "content": [{"text": answer}]}},
-            "stopReason": stop,
+            "stopReason": "max_tokens" if cut else "end_turn",
             "usage": {
                 "inputTokens": usage_in,
                 "outputTokens": usage_out,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -205,3 +205,58 @@ def test_lists_page_like_aws(context: AwsContext, clock: Clock) -> None:
     with pytest.raises(ClientError) as caught:
         bedrock.list_custom_model_deployments(nextToken="not-a-token")
     assert caught.value.response["Error"]["Code"] == "ValidationException"
+
+
+UNKNOWN = "no.such-model-v1:0"
+
+
+def test_an_unknown_model_is_refused_as_bedrock_refuses_it(context: AwsContext) -> None:
+    runtime = context.client("bedrock-runtime")
+    message = [{"role": "user", "content": [{"text": "hi"}]}]
+    calls: dict[str, Callable[[], Any]] = {
+        "Converse": lambda: runtime.converse(modelId=UNKNOWN, messages=message),
+        "ConverseStream": lambda: runtime.converse_stream(modelId=UNKNOWN, messages=message),
+        "InvokeModel": lambda: runtime.invoke_model(
+            modelId=UNKNOWN, body=json.dumps({"prompt": "hi"})
+        ),
+    }
+    for operation, call in calls.items():
+        with pytest.raises(ClientError) as caught:
+            call()
+        error = caught.value.response["Error"]
+        assert error["Code"] == "ValidationException", operation
+        assert error["Message"] == "The provided model identifier is invalid.", operation
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_invoke_model_answers_in_the_familys_shape(context: AwsContext, clock: Clock) -> None:
+    runtime = context.client("bedrock-runtime")
+
+    def invoke(model_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = runtime.invoke_model(modelId=model_id, body=json.dumps(body))
+        answer: dict[str, Any] = json.loads(response["body"].read())
+        return answer
+
+    llama = invoke("us.meta.llama3-1-8b-instruct-v1:0", {"prompt": "hi", "max_gen_len": 50})
+    assert llama["generation"].startswith("[sandbox: base model us.meta.llama3-1-8b")
+    assert llama["stop_reason"] == "stop" and llama["generation_token_count"] > 0
+    titan = invoke("amazon.titan-text-express-v1", {"inputText": "hi"})
+    assert titan["results"][0]["outputText"].startswith("[sandbox: base model")
+    model = trained_model(context, clock)
+    pt = context.client("bedrock").create_provisioned_model_throughput(
+        modelUnits=1, provisionedModelName="inv-pt", modelId=model
+    )["provisionedModelArn"]
+    clock.t += 31
+    nova = invoke(
+        pt,
+        {
+            "schemaVersion": "messages-v1",
+            "messages": [{"role": "user", "content": [{"text": "where is my invoice?"}]}],
+            "inferenceConfig": {"maxTokens": 100},
+        },
+    )
+    assert "Invoices are under Billing" in nova["output"]["message"]["content"][0]["text"]
+    assert nova["stopReason"] == "end_turn"
+    with pytest.raises(ClientError) as caught:
+        runtime.invoke_model(modelId=pt, body=json.dumps({"inputText": "not Nova's shape"}))
+    assert caught.value.response["Error"]["Message"].startswith("Malformed input request")
