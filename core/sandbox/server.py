@@ -27,6 +27,7 @@ from urllib.parse import parse_qs
 
 from core.aws import StaticCredentials
 from core.errors import BedrockTuneError
+from core.sandbox import gate
 from core.sandbox.emulations import EMULATIONS, PassThrough, Reply, SandboxRequest
 from core.sandbox.inference import InferenceSimulator
 from core.sandbox.jobs import JobSimulator
@@ -44,11 +45,10 @@ class SandboxError(BedrockTuneError):
 
 # --------------------------------------------------------------------------- the WSGI layer
 
-_SCOPE = re.compile(r"Credential=[^/]+/\d+/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request")
-
 
 class _EmulationLayer:
-    """WSGI middleware: emulations first, moto for everything else."""
+    """WSGI middleware: the front door (`core/sandbox/gate.py`), then emulations first, moto for
+    everything else."""
 
     def __init__(self, moto_app: Callable[..., Iterable[bytes]], sandbox: Sandbox) -> None:
         self._moto = moto_app
@@ -57,9 +57,19 @@ class _EmulationLayer:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
-        if scope is not None:
-            service, region = scope.group("service"), scope.group("region")
+        if not gate.host_allowed(environ.get("HTTP_HOST"), self._sandbox.port):
+            return _refuse(gate.refuse_host(), start_response)
+        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        signature = gate.read_signature(environ, query)
+        signed = signature.kind in ("header", "query")
+        refusal = gate.refuse_unsigned(
+            environ, query, b"" if signed else _read_body(environ), signature
+        )
+        if refusal is not None:
+            return _refuse(refusal, start_response)
+        start_response = _without_cors(start_response)
+        service, region = signature.service, signature.region
+        if service is not None and region is not None:
             method = environ.get("REQUEST_METHOD", "GET")
             path = environ.get("PATH_INFO", "")
             if service == "bedrock":
@@ -74,7 +84,7 @@ class _EmulationLayer:
                     SandboxRequest(
                         method=method,
                         path=path,
-                        query=parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True),
+                        query=query,
                         service=service,
                         region=region,
                         body=_read_body(environ),
@@ -119,6 +129,21 @@ class _EmulationLayer:
         headers.append(("Content-Length", str(len(payload))))
         start_response(status, headers)
         return [payload]
+
+
+def _refuse(refusal: gate.Refusal, start_response: Callable[..., Any]) -> list[bytes]:
+    headers = [*refusal.headers, ("Content-Length", str(len(refusal.body)))]
+    start_response(refusal.status, headers)
+    return [refusal.body]
+
+
+def _without_cors(start_response: Callable[..., Any]) -> Callable[..., Any]:
+    """`start_response` that drops moto's permissive CORS headers (it reflects any Origin)."""
+
+    def filtered(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        return start_response(status, gate.without_cors(headers), exc_info)
+
+    return filtered
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
