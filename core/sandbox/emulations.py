@@ -193,21 +193,27 @@ def _job_created(request: SandboxRequest, sandbox: Sandbox) -> PassThrough:
     "(GET|POST)",
     r"/model-customization-jobs/(?P<job>arn:aws[^/]*:bedrock:[^/]*:[0-9]*:"
     r"model-customization-job/.+?|[^/]+)(?P<stop>/stop)?",
-    "jobs by ARN (moto only matches names); phases, failure and model name on Get",
+    "jobs by ARN (moto only matches names); phases, failure and model name on Get; Stop goes "
+    "Stopping, then Stopped",
 )
-def _job(request: SandboxRequest, sandbox: Sandbox) -> PassThrough:
+def _job(request: SandboxRequest, sandbox: Sandbox) -> Reply | PassThrough:
     name = unquote(request.match.group("job")).rsplit("/", 1)[-1]
-    stop = request.match.group("stop") or ""
+    if request.match.group("stop"):
+        if request.method != "POST":
+            return PassThrough(f"/model-customization-jobs/{name}/stop")
+        refused = sandbox.jobs.request_stop(sandbox.account_id, request.region, name)
+        if refused:
+            return validation_error(refused)
+        if sandbox.jobs.is_simulated(sandbox.account_id, request.region, name):
+            return Reply(200, {})
+        return PassThrough(f"/model-customization-jobs/{name}/stop")  # moto: not found
 
     def decorate(body: dict[str, Any]) -> dict[str, Any]:
         return sandbox.jobs.decorate_job(sandbox.account_id, request.region, body)
 
-    def stopped(body: dict[str, Any]) -> dict[str, Any]:
-        sandbox.jobs.job_stopped(sandbox.account_id, request.region, name)
-        return body
-
-    after = decorate if request.method == "GET" else stopped if stop else None
-    return PassThrough(f"/model-customization-jobs/{name}{stop}", after)
+    return PassThrough(
+        f"/model-customization-jobs/{name}", decorate if request.method == "GET" else None
+    )
 
 
 @emulates("bedrock", "GET", r"/custom-models/(?P<model>.+)", "modelStatus on GetCustomModel")

@@ -46,6 +46,8 @@ class SimulatedJob:
     failure: str | None
     """The failure message when the job will fail in validation."""
     stopped_at: float | None = None
+    """Clock time of the stop request: progress freezes there, and the job is Stopping until
+    `stop_seconds` later, then Stopped."""
     written_steps: int = -1
 
 
@@ -68,11 +70,22 @@ def _metrics_csv(rows: list[tuple[int, int, float]], loss_name: str) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+_MODEL_STATUS = {"Completed": "Active", "InProgress": "Creating", "Stopping": "Creating"}
+"""A custom model's status by its job's (Failed for a failed or stopped job)."""
+
+
 class JobSimulator:
     """Plays out the sandbox's customization jobs against moto's backends."""
 
-    def __init__(self, job_seconds: float = 60.0, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        job_seconds: float = 60.0,
+        clock: Callable[[], float] = time.time,
+        stop_seconds: float = 10.0,
+    ) -> None:
         self.job_seconds = job_seconds
+        self.stop_seconds = stop_seconds
+        """How long a stopped job stays Stopping before it is Stopped (minutes on Bedrock)."""
         self._clock = clock
         self._jobs: dict[tuple[str, str, str], SimulatedJob] = {}
         self._lock = threading.Lock()
@@ -135,12 +148,29 @@ class JobSimulator:
             )
         self.advance(account_id, region)
 
-    def job_stopped(self, account_id: str, region: str, name: str) -> None:
-        """Freeze a job's progress at the moment it was stopped."""
+    def is_simulated(self, account_id: str, region: str, name: str) -> bool:
+        """Whether the job `name` plays out here (every job created through the sandbox)."""
+        with self._lock:
+            return (account_id, region, name) in self._jobs
+
+    def request_stop(self, account_id: str, region: str, name: str) -> str | None:
+        """StopModelCustomizationJob: the job goes Stopping now, Stopped `stop_seconds` later.
+
+        Returns why it cannot be stopped (it is not InProgress), or None. moto would mark any
+        job Stopped at once, even a Completed one; Bedrock only stops a running job. The
+        wording of the refusal is ours (the API names only the ValidationException).
+        """
+        self.advance(account_id, region)
+        job = self._bedrock(account_id, region).model_customization_jobs.get(name)
         with self._lock:
             sim = self._jobs.get((account_id, region, name))
-            if sim is not None and sim.stopped_at is None:
-                sim.stopped_at = self._clock()
+            if job is None or sim is None:
+                return None
+            if job.status != "InProgress":
+                return f"The job {name} is {job.status}: only an InProgress job can be stopped."
+            sim.stopped_at = self._clock()
+        self.advance(account_id, region)
+        return None
 
     def advance(self, account_id: str, region: str) -> None:
         """Bring every simulated job of the region to where the clock says it is."""
@@ -161,14 +191,19 @@ class JobSimulator:
         return sim.created_at + timedelta(seconds=fraction * self.job_seconds)
 
     def _advance_one(self, sim: SimulatedJob, job: Any) -> None:
-        if job.status == "Stopped" and sim.stopped_at is None:
-            sim.stopped_at = self._clock()
         fraction = self._fraction(sim)
         stamp = self._time_at(sim, min(fraction, 1.0)).isoformat()
         if sim.failure and fraction >= FAIL_AT:
             job.status, job.failure_message, job.end_time = "Failed", sim.failure, stamp
-        elif job.status == "Stopped":
-            job.end_time = stamp
+        elif sim.stopped_at is not None:
+            stopped = sim.stopped_at + self.stop_seconds
+            if self._clock() >= stopped:
+                job.status = "Stopped"
+                job.end_time = (
+                    sim.created_at + timedelta(seconds=stopped - sim.created)
+                ).isoformat()
+            else:
+                job.status = "Stopping"
         elif fraction >= 1.0:
             job.status, job.end_time = "Completed", stamp
             self._write_metrics(sim, job, TRAINING_STEPS)
@@ -252,7 +287,8 @@ class JobSimulator:
             elif fraction >= end:
                 state = "Completed"
             elif fraction >= start:
-                state = "Stopped" if status == "Stopped" else "InProgress"
+                # The running phase follows the job: Stopping, then Stopped.
+                state = status if status in ("Stopping", "Stopped") else "InProgress"
             else:
                 state = "NotStarted"
             entry["status"] = state
@@ -290,7 +326,7 @@ class JobSimulator:
             return None
         job = self._bedrock(account_id, region).model_customization_jobs.get(found.job_name)
         status = getattr(job, "status", "Completed")
-        return {"Completed": "Active", "InProgress": "Creating"}.get(status, "Failed")
+        return _MODEL_STATUS.get(status, "Failed")
 
     def training_records(self, account_id: str, region: str, model: str) -> list[dict[str, Any]]:
         """The training records of a custom model (for its sandbox answers)."""
@@ -312,7 +348,5 @@ class JobSimulator:
         self.advance(account_id, region)
         job = self._bedrock(account_id, region).model_customization_jobs.get(job_name)
         status = getattr(job, "status", "Completed")
-        body["modelStatus"] = {"Completed": "Active", "InProgress": "Creating"}.get(
-            status, "Failed"
-        )
+        body["modelStatus"] = _MODEL_STATUS.get(status, "Failed")
         return body

@@ -213,6 +213,8 @@ class Sandbox:
     credentials: StaticCredentials = SANDBOX_CREDENTIALS
     job_seconds: float = 60.0
     """How long a customization job takes here, from creation to Completed."""
+    stop_seconds: float = 10.0
+    """How long a stopped job stays Stopping before it is Stopped here."""
     clock: Callable[[], float] = time.time
     """The clock jobs play out by (tests pass a fake one)."""
     ready_seconds: float = 20.0
@@ -229,7 +231,7 @@ class Sandbox:
     _thread: threading.Thread | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        self.jobs = JobSimulator(self.job_seconds, self.clock)
+        self.jobs = JobSimulator(self.job_seconds, self.clock, self.stop_seconds)
         self.inference = InferenceSimulator(self.ready_seconds, self.clock, self.list_page_size)
 
     def start(self) -> Sandbox:
@@ -275,7 +277,7 @@ class Sandbox:
         from moto.moto_api._internal.models import moto_api_backend
 
         moto_api_backend.reset()
-        self.jobs = JobSimulator(self.job_seconds, self.clock)
+        self.jobs = JobSimulator(self.job_seconds, self.clock, self.stop_seconds)
         self.inference = InferenceSimulator(self.ready_seconds, self.clock, self.list_page_size)
 
     def stop(self) -> None:

@@ -1,4 +1,5 @@
-"""Teardown against the sandbox where moto alone would not do: lists of more than one page."""
+"""Teardown against the sandbox where moto alone would not do: lists of more than one page, and
+a job that is Stopping (moto stops jobs at once)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from core.aws import AwsContext
-from core.jobs.customization import get_job, new_client_request_token
+from core.jobs.customization import JobStatus, get_job, new_client_request_token, stop_job
 from core.registry import Registry
+from core.run import Run
 from core.sandbox.server import Sandbox
 from core.serving.deploy import create_deployment, create_throughput
-from core.teardown.delete import inventory
+from core.teardown.delete import delete, inventory
 from tests.fakes import Clock, launch_job
 from tests.fakes import sandbox_record as record
 
@@ -78,3 +80,29 @@ def test_serving_on_later_pages_is_found(
         "Provisioned throughput td-pt-1",
         "Provisioned throughput td-pt-2",
     ]
+
+
+def test_a_stopping_job_is_listed_and_not_stopped_twice(
+    context: AwsContext, clock: Clock, registry: Registry
+) -> None:
+    job = launch_job(context, "td", NOVA, "s3://bt-teardown/t.jsonl", "s3://bt-teardown/out/")
+    registry.save_run(
+        "run1", Run(run_id="run1", job_name="td-job", job_arn=job, job_status="InProgress")
+    )
+    clock.t += 5
+    stop_job(context, job)
+    assert get_job(context, job).status is JobStatus.STOPPING
+    [item] = inventory(context, registry, discover_tags=False)
+    # Not ended yet: listed as a job that still runs, and said to be stopping already.
+    assert item.kind == "customization-job" and item.exists and item.status == "Stopping"
+    assert "Already stopping" in item.effect
+    result = delete(context, [item], registry)
+    # A second StopModelCustomizationJob would be refused: teardown does not send one.
+    assert result.ok, result.to_json()
+    assert [o.status for o in result.outcomes] == ["stopped"]
+    assert "already stopping" in result.outcomes[0].message
+    saved = registry.get_run("run1")
+    assert saved is not None and saved.run.job_status == "Stopping" and saved.in_progress
+    clock.t += 10
+    assert get_job(context, job).status is JobStatus.STOPPED
+    assert inventory(context, registry, discover_tags=False) == []
