@@ -5,10 +5,13 @@ plays out over `job_seconds` (about a minute by default), driven by a clock that
 
 * validation (first 15%), data processing (to 30%), training (to 100%); then Completed, with an
   end time and its custom model Active;
-* while training runs, `step_wise_training_metrics.csv` grows under
+* when the job completes (not while it runs: Bedrock uploads them at the end),
+  `step_wise_training_metrics.csv` appears under
   `<output>/model-customization-job-<name>/training_artifacts/`, with a plausible falling loss,
-  and `validation_metrics.csv` appears under `validation_artifacts/post_fine_tuning_validation/
-  validation/` (the path AWS notebooks read);
+  and `validation_metrics.csv` under `validation_artifacts/post_fine_tuning_validation/
+  validation/` (the path AWS notebooks read); `trainingMetrics` / `validationMetrics` come with
+  them;
+* a stopped job is Stopping for `stop_seconds`, then Stopped, and writes no metrics;
 * a job whose training file is missing, empty, or not JSONL fails in validation with the message
   Bedrock gives for it.
 
@@ -205,11 +208,9 @@ class JobSimulator:
             else:
                 job.status = "Stopping"
         elif fraction >= 1.0:
-            job.status, job.end_time = "Completed", stamp
+            # Bedrock uploads the metrics files when the job ends, not while it trains.
             self._write_metrics(sim, job, TRAINING_STEPS)
-        elif fraction >= PROCESSING_END:
-            done = int((fraction - PROCESSING_END) / (1 - PROCESSING_END) * TRAINING_STEPS)
-            self._write_metrics(sim, job, done)
+            job.status, job.end_time = "Completed", stamp
         job.last_modified_time = stamp
 
     def _write_metrics(self, sim: SimulatedJob, job: Any, steps: int) -> None:
@@ -256,6 +257,10 @@ class JobSimulator:
         status = body.get("status", "InProgress")
         if status != "Failed":
             body.pop("failureMessage", None)
+        if status != "Completed":
+            # moto fills placeholders (loss 0.0) for every job; Bedrock's come with the end.
+            body.pop("trainingMetrics", None)
+            body.pop("validationMetrics", None)
         if status not in {"Completed", "Failed", "Stopped"}:
             body.pop("endTime", None)
         job = self._bedrock(account_id, region).model_customization_jobs.get(name)

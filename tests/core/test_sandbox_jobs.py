@@ -81,15 +81,20 @@ def test_a_job_goes_through_every_phase(context: AwsContext, clock: Clock) -> No
     assert phases(context, arn) == ("InProgress", ["Completed", "Completed", "InProgress"])
     job = get_job(context, arn)
     assert job.ended is None and job.failure_message is None
-    metrics = read_metrics(context, find_metric_files(context, job.output_uri, arn))
-    assert 0 < len(metrics.training) < 60
-    clock.t += 60
+    # As on Bedrock: no metrics file and no loss while the job trains, all of it at the end.
+    files = find_metric_files(context, job.output_uri, arn)
+    assert files.training_key is None and files.validation_key is None
+    assert job.training_loss is None and job.validation_loss is None
+    clock.t += 49
+    assert find_metric_files(context, job.output_uri, arn).training_key is None
+    clock.t += 11
     assert phases(context, arn) == ("Completed", ["Completed", "Completed", "Completed"])
     done = get_job(context, arn)
     assert done.ended is not None and done.output_model_arn
     metrics = read_metrics(context, find_metric_files(context, done.output_uri, arn))
     assert len(metrics.training) == 60 and metrics.validation
     assert metrics.training[-1].loss < metrics.training[0].loss
+    assert done.training_loss == metrics.training[-1].loss
     model = context.client("bedrock").get_custom_model(modelIdentifier=done.output_model_arn)
     assert model["modelStatus"] == "Active"
     assert model["modelName"] == done.output_model_name == "job-1-model"
