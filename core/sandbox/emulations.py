@@ -4,14 +4,17 @@ Each entry is an operation (service, method, path) with a handler and a one-line
 the WSGI layer in `core/sandbox/server.py` tries them in order and passes everything else to
 moto. What moto 5.2 lacks or gets wrong, and so what is here (DESIGN.md §5):
 
+* before any of it, the front door (`core/sandbox/gate.py`): loopback `Host` with the sandbox's
+  port only, no CORS headers, unsigned requests refused with each service's AWS error.
 * bedrock `ListFoundationModels` / `GetFoundationModel`: answered from bedrock-tune's catalog; a
   model is listed in a region only where the catalog says it can be customized.
 * bedrock `GetModelCustomizationJob` / `StopModelCustomizationJob` by ARN: moto routes the job
   identifier with `[^/]+`, so an ARN (which holds slashes) never matches; we rewrite it to the
   job name, which is what moto keys jobs by.
 * customization jobs play out (`core/sandbox/jobs.py`): phases advance, the job completes in
-  `job_seconds` (or fails in validation on a bad training file), and GetCustomModel reports
-  `modelStatus`.
+  `job_seconds` (or fails in validation on a bad training file) and only then writes its
+  metrics files, a stop goes Stopping for `stop_seconds` then Stopped (only a running job can
+  be stopped), and GetCustomModel reports `modelStatus`.
 * provisioned throughput and custom model deployments (`core/sandbox/inference.py`): Creating,
   then InService / Active; the two no-commitment PT quota; their List operations paged with
   maxResults / nextToken; ARNs in the answers (`foundationModelArn` is a foundation-model ARN).
