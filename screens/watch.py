@@ -1,5 +1,6 @@
-"""Watch a customization job live: status, the three phases as a timeline, elapsed time, the loss
-curves as they appear, a stall warning, the failure explained, and Stop.
+"""Watch a customization job live: status, the three phases as a timeline, elapsed time and an
+estimated time left, the loss curves once the job completes (Bedrock uploads them at the end), a
+stall warning, the failure explained, and Stop.
 
 Polling runs in one thread worker (`JobWatcher`), which backs off while nothing changes and keeps
 going through throttling, dropped connections and expired credentials; the screen only renders
@@ -32,6 +33,7 @@ from core.jobs.customization import (
     managed_job_arns,
     stop_job,
 )
+from core.jobs.duration import estimate_duration, job_epochs, training_tokens
 from core.jobs.failures import explain_failure
 from core.jobs.metrics import MetricPoint, Metrics, find_metric_files, read_metrics
 from core.jobs.watch import JobWatcher, WatchUpdate
@@ -100,10 +102,13 @@ class WatchScreen(StepScreen):
         self._last_success = time.monotonic()
         self._poll_error: BedrockTuneError | None = None
         self._announced_end = False
+        self._training_tokens: tuple[str, int] | None = None
+        """(training file URI, its token count) of the run's prepared data, once counted."""
 
     def compose_body(self) -> ComposeResult:
         yield Label("", id="job-title", classes="step-heading")
         yield Static("", id="job-status")
+        yield Static("", id="time-left")
         with Horizontal(id="watch-columns"):
             with Vertical(id="timeline-column"):
                 yield Label("Phases", classes="field-label")
@@ -111,6 +116,7 @@ class WatchScreen(StepScreen):
                 yield Static("", id="stall-warning")
             with Vertical(id="loss-column"):
                 yield Label("Loss", classes="field-label")
+                yield Static("", id="loss-note")
                 yield Static("", id="training-loss-label")
                 yield Sparkline([], id="training-loss")
                 yield Static("", id="validation-loss-label")
@@ -145,6 +151,7 @@ class WatchScreen(StepScreen):
                 f"Job {self.host.wizard_run.job_name or arn}"
             )
             self.watch_job(arn)
+            self.count_training_tokens()
         elif not arn:
             self.query_one("#job-title", Label).update(
                 "No job in this run yet: launch one, or pick any job of the region below"
@@ -187,6 +194,18 @@ class WatchScreen(StepScreen):
             cancelled=lambda: worker.is_cancelled,
         )
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="tokens", name="tokens")
+    def count_training_tokens(self) -> None:
+        """Count the run's training tokens once, for the estimated time left."""
+        run = self.host.wizard_run
+        tokens = training_tokens(run)
+        if tokens is not None and run.training_uri:
+            self.app.call_from_thread(self._counted, run.training_uri, tokens)
+
+    def _counted(self, training_uri: str, tokens: int) -> None:
+        self._training_tokens = (training_uri, tokens)
+        self._tick()
+
     def _apply(self, update: WatchUpdate) -> None:
         self._poll_error = update.error
         if update.error is None:
@@ -212,6 +231,18 @@ class WatchScreen(StepScreen):
             )
         else:
             warning.update("")
+        note = self.query_one("#loss-note", Static)
+        running = snapshot.status is JobStatus.IN_PROGRESS
+        if not running or (update.metrics is not None and update.metrics.training):
+            note.update("")
+        else:
+            note.update(
+                Text(
+                    "The loss curves appear when the job completes: Bedrock uploads them at the "
+                    "end.",
+                    style="dim",
+                )
+            )
         if update.metrics is not None:
             self._show_metrics(update.metrics)
         self._show_failure(snapshot)
@@ -289,6 +320,20 @@ class WatchScreen(StepScreen):
         if self._poll_error is not None:
             line.append("  (retrying)", style="yellow")
         self.query_one("#job-status", Static).update(line)
+        self.query_one("#time-left", Static).update(self._time_left(snapshot))
+
+    def _time_left(self, snapshot: JobSnapshot) -> Text:
+        """The estimated time left while the job runs (from the run's training tokens, when
+        this job trains on the run's file), said to be an estimate."""
+        counted = self._training_tokens
+        if snapshot.status is not JobStatus.IN_PROGRESS or not snapshot.created or not counted:
+            return Text("")
+        uri, tokens = counted
+        if snapshot.training_uri != uri:
+            return Text("")
+        epochs = job_epochs(snapshot.hyperparameters, self.host.wizard_run.base_model_id)
+        elapsed = (datetime.now(UTC) - snapshot.created.astimezone(UTC)).total_seconds()
+        return Text(estimate_duration(tokens, epochs).describe(elapsed), style="dim")
 
     @on(Button.Pressed, "#stop")
     def _stop_pressed(self) -> None:

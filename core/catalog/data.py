@@ -786,7 +786,11 @@ MODELS: tuple[BaseModel, ...] = (
     ),
     BaseModel(
         id="meta.llama3-2-11b-instruct-v1:0:128k",
-        name="Llama 3.2 11B Vision Instruct",
+        # The name as the Bedrock user guide's fine-tuning table gives it ("Meta | Llama 3.2 11B
+        # Instruct | meta.llama3-2-11b-instruct-v1:0:128k | us-west-2"; UG
+        # custom-model-fine-tuning and custom-model-supported, read 2026): no "Vision" in it,
+        # although the model takes images.
+        name="Llama 3.2 11B Instruct",
         provider="Meta",
         family="llama-3.2",
         inference_id="us.meta.llama3-2-11b-instruct-v1:0",
@@ -816,7 +820,9 @@ MODELS: tuple[BaseModel, ...] = (
     ),
     BaseModel(
         id="meta.llama3-2-90b-instruct-v1:0:128k",
-        name="Llama 3.2 90B Vision Instruct",
+        # As the same user guide table names it ("Meta | Llama 3.2 90B Instruct"; UG
+        # custom-model-supported, read 2026).
+        name="Llama 3.2 90B Instruct",
         provider="Meta",
         family="llama-3.2",
         inference_id="us.meta.llama3-2-90b-instruct-v1:0",

@@ -242,6 +242,8 @@ class JobSnapshot:
     training_loss: float | None
     validation_loss: float | None
     client_request_token: str | None
+    training_uri: str = ""
+    """`trainingDataConfig.s3Uri`: which file the job trains on."""
 
     @property
     def job_id(self) -> str:
@@ -305,6 +307,7 @@ def snapshot_from(response: Mapping[str, Any]) -> JobSnapshot:
         training_loss=(response.get("trainingMetrics") or {}).get("trainingLoss"),
         validation_loss=validation_loss,
         client_request_token=response.get("clientRequestToken"),
+        training_uri=str((response.get("trainingDataConfig") or {}).get("s3Uri", "")),
     )
 
 

@@ -9,6 +9,7 @@ base model says it is the sandbox. Nothing here pretends to be a language model.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import threading
@@ -44,9 +45,16 @@ def _words(text: str) -> set[str]:
 class InferenceSimulator:
     """Provisioned throughputs, deployments and Converse for one sandbox."""
 
-    def __init__(self, ready_seconds: float = 20.0, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        ready_seconds: float = 20.0,
+        clock: Callable[[], float] = time.time,
+        page_size: int = 100,
+    ) -> None:
         self.ready_seconds = ready_seconds
         self._clock = clock
+        self.page_size = page_size
+        """Items per List page when the request names no maxResults."""
         self._lock = threading.Lock()
         self._items: dict[str, _Resource] = {}
 
@@ -59,8 +67,16 @@ class InferenceSimulator:
 
     # ------------------------------------------------------------------ provisioned throughput
 
-    def create_throughput(self, region: str, account: str, body: dict[str, Any]) -> tuple[int, Any]:
-        """CreateProvisionedModelThroughput."""
+    def create_throughput(
+        self,
+        region: str,
+        account: str,
+        body: dict[str, Any],
+        model_arn: str,
+        foundation_model_arn: str,
+    ) -> tuple[int, Any]:
+        """CreateProvisionedModelThroughput of `model_arn` (resolved by the caller), a model
+        customized from `foundation_model_arn` (or that foundation model itself)."""
         name = str(body.get("provisionedModelName", ""))
         with self._lock:
             live = [i for i in self._items.values() if i.kind == "pt" and not i.deleted]
@@ -79,11 +95,12 @@ class InferenceSimulator:
                 "pt",
                 name,
                 arn,
-                str(body.get("modelId", "")),
+                model_arn,
                 self._clock(),
                 datetime.now(UTC),
                 int(body.get("modelUnits") or 1),
                 body.get("commitmentDuration"),
+                extra={"foundation_model_arn": foundation_model_arn},
             )
         return 201, {"provisionedModelArn": arn}
 
@@ -100,7 +117,7 @@ class InferenceSimulator:
             "provisionedModelArn": item.arn,
             "modelArn": item.model_arn,
             "desiredModelArn": item.model_arn,
-            "foundationModelArn": item.model_arn,
+            "foundationModelArn": item.extra["foundation_model_arn"],
             "modelUnits": item.units,
             "desiredModelUnits": item.units,
             "status": self._status(item, "InService"),
@@ -118,11 +135,48 @@ class InferenceSimulator:
             return 404, ("ResourceNotFoundException", f"Provisioned model {key} not found.")
         return 200, self._throughput_json(item)
 
-    def list_throughputs(self) -> tuple[int, Any]:
-        """ListProvisionedModelThroughputs."""
+    def _live(self, kind: str) -> list[_Resource]:
+        """Live resources of `kind`, newest first (the List operations' default order)."""
         with self._lock:
-            items = [i for i in self._items.values() if i.kind == "pt" and not i.deleted]
-        return 200, {"provisionedModelSummaries": [self._throughput_json(i) for i in items]}
+            items = [i for i in self._items.values() if i.kind == kind and not i.deleted]
+        return list(reversed(items))
+
+    def _list(
+        self,
+        kind: str,
+        key: str,
+        render: Callable[[_Resource], dict[str, Any]],
+        max_results: str | None,
+        next_token: str | None,
+    ) -> tuple[int, Any]:
+        """One page of the live resources of `kind` as AWS pages them: `maxResults` (1-1000,
+        else `page_size`) items from where `nextToken` points, and the token of the next page
+        while more remain."""
+        items = self._live(kind)
+        size = self.page_size
+        if max_results is not None:
+            if not max_results.isdigit() or not 1 <= int(max_results) <= 1000:
+                return 400, ("ValidationException", "maxResults must be between 1 and 1000.")
+            size = int(max_results)
+        start = 0
+        if next_token is not None:
+            offset = _token_offset(next_token)
+            if offset is None or offset > len(items):
+                return 400, ("ValidationException", f"The nextToken {next_token} is not valid.")
+            start = offset
+        end = start + size
+        body: dict[str, Any] = {key: [render(i) for i in items[start:end]]}
+        if end < len(items):
+            body["nextToken"] = _offset_token(end)
+        return 200, body
+
+    def list_throughputs(
+        self, max_results: str | None = None, next_token: str | None = None
+    ) -> tuple[int, Any]:
+        """ListProvisionedModelThroughputs, one page."""
+        return self._list(
+            "pt", "provisionedModelSummaries", self._throughput_json, max_results, next_token
+        )
 
     def delete(self, kind: str, key: str) -> tuple[int, Any]:
         """DeleteProvisionedModelThroughput / DeleteCustomModelDeployment."""
@@ -169,13 +223,17 @@ class InferenceSimulator:
             return 404, ("ResourceNotFoundException", f"Deployment {key} not found.")
         return 200, self._deployment_json(item)
 
-    def list_deployments(self) -> tuple[int, Any]:
-        """ListCustomModelDeployments."""
-        with self._lock:
-            items = [i for i in self._items.values() if i.kind == "deployment" and not i.deleted]
-        return 200, {
-            "modelDeploymentSummaries": [self._deployment_json(i, summary=True) for i in items]
-        }
+    def list_deployments(
+        self, max_results: str | None = None, next_token: str | None = None
+    ) -> tuple[int, Any]:
+        """ListCustomModelDeployments, one page."""
+        return self._list(
+            "deployment",
+            "modelDeploymentSummaries",
+            lambda item: self._deployment_json(item, summary=True),
+            max_results,
+            next_token,
+        )
 
     # ------------------------------------------------------------------ Converse
 
@@ -188,6 +246,27 @@ class InferenceSimulator:
                     return None, f"{item.name} is still being created."
                 return item.model_arn, None
         return None, None
+
+    def answer(
+        self,
+        model_id: str,
+        question: str,
+        training_records: list[dict[str, Any]] | None,
+        max_words: int,
+    ) -> tuple[str, bool]:
+        """(answer, cut at `max_words`): the most similar training record's answer for a custom
+        model (`training_records`), else a note that the sandbox has no language model."""
+        if training_records is not None:
+            text = self._nearest(question, training_records)
+        else:
+            text = (
+                f"[sandbox: base model {model_id}] The sandbox has no language model; this is a "
+                "stand-in answer so that the chat works end to end."
+            )
+        words = text.split()
+        if len(words) > max_words:
+            return " ".join(words[:max_words]), True
+        return text, False
 
     def converse(
         self, model_id: str, body: dict[str, Any], training_records: list[dict[str, Any]] | None
@@ -202,23 +281,13 @@ class InferenceSimulator:
                     str(block.get("text", "")) for block in message.get("content", [])
                 )
                 break
-        if training_records is not None:
-            answer = self._nearest(question, training_records)
-        else:
-            answer = (
-                f"[sandbox: base model {model_id}] The sandbox has no language model; this is a "
-                "stand-in answer so that the chat works end to end."
-            )
         limit = int((body.get("inferenceConfig") or {}).get("maxTokens") or 512)
-        words = answer.split()
-        stop = "end_turn"
-        if len(words) > limit:
-            answer, stop = " ".join(words[:limit]), "max_tokens"
+        answer, cut = self.answer(model_id, question, training_records, limit)
         usage_in = max(1, len(question) // 4)
         usage_out = max(1, len(answer) // 4)
         return 200, {
             "output": {"message": {"role": "assistant", "content": [{"text": answer}]}},
-            "stopReason": stop,
+            "stopReason": "max_tokens" if cut else "end_turn",
             "usage": {
                 "inputTokens": usage_in,
                 "outputTokens": usage_out,
@@ -239,6 +308,20 @@ class InferenceSimulator:
                 best, best_score = reference, score
         note = "[sandbox: answer of the most similar training record]"
         return f"{note} {best}" if best else f"{note} (no training records found)"
+
+
+def _offset_token(offset: int) -> str:
+    """An opaque page token (AWS's are opaque too: clients only send them back)."""
+    return base64.urlsafe_b64encode(f"sandbox-page:{offset}".encode()).decode()
+
+
+def _token_offset(token: str) -> int | None:
+    try:
+        text = base64.urlsafe_b64decode(token.encode()).decode()
+    except ValueError:
+        return None
+    prefix, _, number = text.partition(":")
+    return int(number) if prefix == "sandbox-page" and number.isdigit() else None
 
 
 def _prompt_and_answer(record: dict[str, Any]) -> tuple[str, str]:

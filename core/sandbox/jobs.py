@@ -5,10 +5,13 @@ plays out over `job_seconds` (about a minute by default), driven by a clock that
 
 * validation (first 15%), data processing (to 30%), training (to 100%); then Completed, with an
   end time and its custom model Active;
-* while training runs, `step_wise_training_metrics.csv` grows under
+* when the job completes (not while it runs: Bedrock uploads them at the end),
+  `step_wise_training_metrics.csv` appears under
   `<output>/model-customization-job-<name>/training_artifacts/`, with a plausible falling loss,
-  and `validation_metrics.csv` appears under `validation_artifacts/post_fine_tuning_validation/
-  validation/` (the path AWS notebooks read);
+  and `validation_metrics.csv` under `validation_artifacts/post_fine_tuning_validation/
+  validation/` (the path AWS notebooks read); `trainingMetrics` / `validationMetrics` come with
+  them;
+* a stopped job is Stopping for `stop_seconds`, then Stopped, and writes no metrics;
 * a job whose training file is missing, empty, or not JSONL fails in validation with the message
   Bedrock gives for it.
 
@@ -46,6 +49,8 @@ class SimulatedJob:
     failure: str | None
     """The failure message when the job will fail in validation."""
     stopped_at: float | None = None
+    """Clock time of the stop request: progress freezes there, and the job is Stopping until
+    `stop_seconds` later, then Stopped."""
     written_steps: int = -1
 
 
@@ -68,11 +73,22 @@ def _metrics_csv(rows: list[tuple[int, int, float]], loss_name: str) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+_MODEL_STATUS = {"Completed": "Active", "InProgress": "Creating", "Stopping": "Creating"}
+"""A custom model's status by its job's (Failed for a failed or stopped job)."""
+
+
 class JobSimulator:
     """Plays out the sandbox's customization jobs against moto's backends."""
 
-    def __init__(self, job_seconds: float = 60.0, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        job_seconds: float = 60.0,
+        clock: Callable[[], float] = time.time,
+        stop_seconds: float = 10.0,
+    ) -> None:
         self.job_seconds = job_seconds
+        self.stop_seconds = stop_seconds
+        """How long a stopped job stays Stopping before it is Stopped (minutes on Bedrock)."""
         self._clock = clock
         self._jobs: dict[tuple[str, str, str], SimulatedJob] = {}
         self._lock = threading.Lock()
@@ -135,12 +151,29 @@ class JobSimulator:
             )
         self.advance(account_id, region)
 
-    def job_stopped(self, account_id: str, region: str, name: str) -> None:
-        """Freeze a job's progress at the moment it was stopped."""
+    def is_simulated(self, account_id: str, region: str, name: str) -> bool:
+        """Whether the job `name` plays out here (every job created through the sandbox)."""
+        with self._lock:
+            return (account_id, region, name) in self._jobs
+
+    def request_stop(self, account_id: str, region: str, name: str) -> str | None:
+        """StopModelCustomizationJob: the job goes Stopping now, Stopped `stop_seconds` later.
+
+        Returns why it cannot be stopped (it is not InProgress), or None. moto would mark any
+        job Stopped at once, even a Completed one; Bedrock only stops a running job. The
+        wording of the refusal is ours (the API names only the ValidationException).
+        """
+        self.advance(account_id, region)
+        job = self._bedrock(account_id, region).model_customization_jobs.get(name)
         with self._lock:
             sim = self._jobs.get((account_id, region, name))
-            if sim is not None and sim.stopped_at is None:
-                sim.stopped_at = self._clock()
+            if job is None or sim is None:
+                return None
+            if job.status != "InProgress":
+                return f"The job {name} is {job.status}: only an InProgress job can be stopped."
+            sim.stopped_at = self._clock()
+        self.advance(account_id, region)
+        return None
 
     def advance(self, account_id: str, region: str) -> None:
         """Bring every simulated job of the region to where the clock says it is."""
@@ -161,20 +194,23 @@ class JobSimulator:
         return sim.created_at + timedelta(seconds=fraction * self.job_seconds)
 
     def _advance_one(self, sim: SimulatedJob, job: Any) -> None:
-        if job.status == "Stopped" and sim.stopped_at is None:
-            sim.stopped_at = self._clock()
         fraction = self._fraction(sim)
         stamp = self._time_at(sim, min(fraction, 1.0)).isoformat()
         if sim.failure and fraction >= FAIL_AT:
             job.status, job.failure_message, job.end_time = "Failed", sim.failure, stamp
-        elif job.status == "Stopped":
-            job.end_time = stamp
+        elif sim.stopped_at is not None:
+            stopped = sim.stopped_at + self.stop_seconds
+            if self._clock() >= stopped:
+                job.status = "Stopped"
+                job.end_time = (
+                    sim.created_at + timedelta(seconds=stopped - sim.created)
+                ).isoformat()
+            else:
+                job.status = "Stopping"
         elif fraction >= 1.0:
-            job.status, job.end_time = "Completed", stamp
+            # Bedrock uploads the metrics files when the job ends, not while it trains.
             self._write_metrics(sim, job, TRAINING_STEPS)
-        elif fraction >= PROCESSING_END:
-            done = int((fraction - PROCESSING_END) / (1 - PROCESSING_END) * TRAINING_STEPS)
-            self._write_metrics(sim, job, done)
+            job.status, job.end_time = "Completed", stamp
         job.last_modified_time = stamp
 
     def _write_metrics(self, sim: SimulatedJob, job: Any, steps: int) -> None:
@@ -221,6 +257,10 @@ class JobSimulator:
         status = body.get("status", "InProgress")
         if status != "Failed":
             body.pop("failureMessage", None)
+        if status != "Completed":
+            # moto fills placeholders (loss 0.0) for every job; Bedrock's come with the end.
+            body.pop("trainingMetrics", None)
+            body.pop("validationMetrics", None)
         if status not in {"Completed", "Failed", "Stopped"}:
             body.pop("endTime", None)
         job = self._bedrock(account_id, region).model_customization_jobs.get(name)
@@ -252,7 +292,8 @@ class JobSimulator:
             elif fraction >= end:
                 state = "Completed"
             elif fraction >= start:
-                state = "Stopped" if status == "Stopped" else "InProgress"
+                # The running phase follows the job: Stopping, then Stopped.
+                state = status if status in ("Stopping", "Stopped") else "InProgress"
             else:
                 state = "NotStarted"
             entry["status"] = state
@@ -263,29 +304,40 @@ class JobSimulator:
             details[key] = entry
         return details
 
-    def custom_model_status(self, account_id: str, region: str, model: str) -> str | None:
-        """Creating / Active / Failed for a custom model name or ARN; None when unknown."""
-        self.advance(account_id, region)
+    def _custom_model(self, account_id: str, region: str, model: str) -> Any:
+        """moto's custom model of that name or ARN, or None."""
         backend = self._bedrock(account_id, region)
-        found = next(
+        return next(
             (m for m in backend.custom_models.values() if model in (m.model_name, m.model_arn)),
             None,
         )
+
+    def custom_model_arns(self, account_id: str, region: str, model: str) -> tuple[str, str] | None:
+        """(custom model ARN, foundation-model ARN of its base) for a name or ARN; None when
+        unknown. moto builds the base ARN as `...::foundation-model/<baseModelIdentifier>`,
+        which is right for an id and doubled for an ARN: keep the inner ARN then."""
+        found = self._custom_model(account_id, region, model)
         if found is None:
             return None
-        job = backend.model_customization_jobs.get(found.job_name)
+        base = str(found.base_model_arn)
+        inner = base.split("foundation-model/", 1)[-1]
+        return str(found.model_arn), inner if inner.startswith("arn:") else base
+
+    def custom_model_status(self, account_id: str, region: str, model: str) -> str | None:
+        """Creating / Active / Failed for a custom model name or ARN; None when unknown."""
+        self.advance(account_id, region)
+        found = self._custom_model(account_id, region, model)
+        if found is None:
+            return None
+        job = self._bedrock(account_id, region).model_customization_jobs.get(found.job_name)
         status = getattr(job, "status", "Completed")
-        return {"Completed": "Active", "InProgress": "Creating"}.get(status, "Failed")
+        return _MODEL_STATUS.get(status, "Failed")
 
     def training_records(self, account_id: str, region: str, model: str) -> list[dict[str, Any]]:
         """The training records of a custom model (for its sandbox answers)."""
         from core.sandbox.inference import parse_records
 
-        backend = self._bedrock(account_id, region)
-        found = next(
-            (m for m in backend.custom_models.values() if model in (m.model_name, m.model_arn)),
-            None,
-        )
+        found = self._custom_model(account_id, region, model)
         if found is None:
             return []
         bucket, key = _bucket_key(found.training_data_config.get("s3Uri", ""))
@@ -301,7 +353,5 @@ class JobSimulator:
         self.advance(account_id, region)
         job = self._bedrock(account_id, region).model_customization_jobs.get(job_name)
         status = getattr(job, "status", "Completed")
-        body["modelStatus"] = {"Completed": "Active", "InProgress": "Creating"}.get(
-            status, "Failed"
-        )
+        body["modelStatus"] = _MODEL_STATUS.get(status, "Failed")
         return body

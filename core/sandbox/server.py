@@ -1,29 +1,14 @@
 """The sandbox: a local AWS on loopback, so anyone can use every step with no AWS account.
 
 It is moto's server (S3, IAM, STS, Bedrock, SageMaker...) behind a small WSGI layer of ours that
-answers what moto lacks or gets wrong. Clients reach it over real HTTP with an endpoint URL and
-static fake credentials, through exactly the code path they use for real AWS: nothing outside
+answers what moto lacks or gets wrong (`core/sandbox/emulations.py`, whose `EMULATIONS` table is
+the one list of it). Clients reach it over real HTTP with an endpoint URL and static fake
+credentials, through exactly the code path they use for real AWS: nothing outside
 `AwsContext.for_endpoint` knows it is talking to a sandbox.
 
-What the layer does (the `EMULATIONS` table below is the one list of it):
-
-* bedrock `ListFoundationModels` / `GetFoundationModel`: answered from bedrock-tune's catalog; a
-  model is listed in a region only where the catalog says it can be customized.
-* bedrock `GetModelCustomizationJob` / `StopModelCustomizationJob` by ARN: moto routes the job
-  identifier with `[^/]+`, so an ARN (which holds slashes) never matches; we rewrite it to the
-  job name, which is what moto keys jobs by.
-* provisioned throughput, custom model deployments and bedrock-runtime Converse
-  (`core/sandbox_inference.py`): Creating, then InService / Active; the two no-commitment PT
-  quota; honest answers (a custom model answers with its most similar training record).
-* s3 bucket policies are kept beside moto, which ignores a statement's Condition and would let
-  a TLS-only policy (Deny when `aws:SecureTransport` is false) deny every object call.
-* customization jobs play out (`core/sandbox_jobs.py`): phases advance, metrics CSVs appear,
-  the job completes in `job_seconds` (or fails in validation on a bad training file), and
-  GetCustomModel reports `modelStatus`.
-
-Everything else passes through to moto unchanged. Known moto 5.2 gaps (DESIGN.md §5): jobs stay
-InProgress and have no statusDetails; provisioned throughput, custom model deployments and
-bedrock-runtime Converse are not implemented; `invoke_model` answers `{}`.
+Everything the table does not name passes through to moto unchanged. Known moto 5.2 gaps
+(DESIGN.md §5): jobs stay InProgress and have no statusDetails; provisioned throughput, custom
+model deployments and bedrock-runtime Converse are not implemented; `invoke_model` answers `{}`.
 
 moto and werkzeug are imported inside methods: importing this module is cheap.
 """
@@ -38,10 +23,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs
 
 from core.aws import StaticCredentials
 from core.errors import BedrockTuneError
+from core.sandbox import gate
+from core.sandbox.emulations import EMULATIONS, PassThrough, Reply, SandboxRequest
 from core.sandbox.inference import InferenceSimulator
 from core.sandbox.jobs import JobSimulator
 
@@ -56,356 +43,12 @@ class SandboxError(BedrockTuneError):
     default_title = "Sandbox problem"
 
 
-# --------------------------------------------------------------------------- the emulation table
-
-
-@dataclass(frozen=True)
-class SandboxRequest:
-    """What an emulation handler sees of a request."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    service: str
-    region: str
-    body: bytes
-    match: re.Match[str]
-
-    def param(self, name: str) -> str | None:
-        """The first value of a query parameter."""
-        values = self.query.get(name)
-        return values[0] if values else None
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A response we make ourselves (JSON, or raw event-stream bytes when `stream`)."""
-
-    status: int
-    body: Any
-    error_type: str | None = None
-    stream: bool = False
-
-
-@dataclass(frozen=True)
-class PassThrough:
-    """Send the request on to moto (path rewritten when given), then let `after` edit moto's
-    JSON answer when it succeeded."""
-
-    path: str | None = None
-    after: Callable[[dict[str, Any]], dict[str, Any]] | None = None
-
-
-Handler = Callable[[SandboxRequest, "Sandbox"], "Reply | PassThrough | None"]
-
-
-@dataclass(frozen=True)
-class Emulation:
-    """One operation the layer answers (or fixes) instead of moto."""
-
-    service: str
-    method: str
-    path: re.Pattern[str]
-    handler: Handler
-    description: str
-
-
-EMULATIONS: list[Emulation] = []
-"""Everything the sandbox emulates, in match order. Add entries with `@emulates`."""
-
-
-def emulates(
-    service: str, method: str, path: str, description: str
-) -> Callable[[Handler], Handler]:
-    """Register a handler for `method path` of `service` (a regex matched against the path)."""
-
-    def register(handler: Handler) -> Handler:
-        EMULATIONS.append(Emulation(service, method, re.compile(path), handler, description))
-        return handler
-
-    return register
-
-
-def not_found(message: str) -> Reply:
-    """A Bedrock-style ResourceNotFoundException."""
-    return Reply(404, {"message": message}, "ResourceNotFoundException")
-
-
-def validation_error(message: str) -> Reply:
-    """A Bedrock-style ValidationException."""
-    return Reply(400, {"message": message}, "ValidationException")
-
-
-# --------------------------------------------------------------------------- bedrock emulations
-
-
-def _foundation_model(model: Any, region: str) -> dict[str, Any]:
-    modalities = [m for m in model.input_modalities if m in {"TEXT", "IMAGE", "EMBEDDING"}]
-    return {
-        "modelArn": f"arn:aws:bedrock:{region}::foundation-model/{model.id}",
-        "modelId": model.id,
-        "modelName": model.name,
-        "providerName": model.provider,
-        "inputModalities": modalities,
-        "outputModalities": ["TEXT"],
-        "responseStreamingSupported": True,
-        "customizationsSupported": [t.value for t in model.customization_types],
-        # Customization ids are served through provisioned throughput; base inference uses the
-        # plain id or an inference profile.
-        "inferenceTypesSupported": ["PROVISIONED"],
-        "modelLifecycle": {"status": model.lifecycle.value},
-    }
-
-
-@emulates("bedrock", "GET", r"/foundation-models/?", "ListFoundationModels from the catalog")
-def _list_foundation_models(request: SandboxRequest, sandbox: Sandbox) -> Reply:
-    from core.catalog.lookup import builtin_models
-
-    kind = request.param("byCustomizationType")
-    provider = request.param("byProvider")
-    inference = request.param("byInferenceType")
-    output = request.param("byOutputModality")
-    summaries = []
-    for model in builtin_models():
-        if request.region not in model.regions:
-            continue
-        if kind and kind not in {t.value for t in model.customization_types}:
-            continue
-        if provider and provider.lower() != model.provider.lower():
-            continue
-        if inference and inference != "PROVISIONED":
-            continue
-        if output and output != "TEXT":
-            continue
-        summaries.append(_foundation_model(model, request.region))
-    return Reply(200, {"modelSummaries": summaries})
-
-
-@emulates(
-    "bedrock", "GET", r"/foundation-models/(?P<model>[^/]+)", "GetFoundationModel from the catalog"
-)
-def _get_foundation_model(request: SandboxRequest, sandbox: Sandbox) -> Reply:
-    from core.catalog.lookup import builtin_models
-
-    wanted = unquote(request.match.group("model"))
-    for model in builtin_models():
-        if wanted in (model.id, f"arn:aws:bedrock:{request.region}::foundation-model/{model.id}"):
-            if request.region not in model.regions:
-                break
-            return Reply(200, {"modelDetails": _foundation_model(model, request.region)})
-    return not_found(f"The model {wanted} does not exist in {request.region}.")
-
-
-@emulates("bedrock", "POST", r"/model-customization-jobs/?", "created jobs start playing out")
-def _job_created(request: SandboxRequest, sandbox: Sandbox) -> PassThrough:
-    def started(body: dict[str, Any]) -> dict[str, Any]:
-        name = str(body.get("jobArn", "")).rsplit("/", 1)[-1]
-        sandbox.jobs.job_created(sandbox.account_id, request.region, name)
-        return body
-
-    return PassThrough(after=started)
-
-
-@emulates(
-    "bedrock",
-    "(GET|POST)",
-    r"/model-customization-jobs/(?P<job>arn:aws[^/]*:bedrock:[^/]*:[0-9]*:"
-    r"model-customization-job/.+?|[^/]+)(?P<stop>/stop)?",
-    "jobs by ARN (moto only matches names); phases, failure and model name on Get",
-)
-def _job(request: SandboxRequest, sandbox: Sandbox) -> PassThrough:
-    name = unquote(request.match.group("job")).rsplit("/", 1)[-1]
-    stop = request.match.group("stop") or ""
-
-    def decorate(body: dict[str, Any]) -> dict[str, Any]:
-        return sandbox.jobs.decorate_job(sandbox.account_id, request.region, body)
-
-    def stopped(body: dict[str, Any]) -> dict[str, Any]:
-        sandbox.jobs.job_stopped(sandbox.account_id, request.region, name)
-        return body
-
-    after = decorate if request.method == "GET" else stopped if stop else None
-    return PassThrough(f"/model-customization-jobs/{name}{stop}", after)
-
-
-@emulates("bedrock", "GET", r"/custom-models/(?P<model>.+)", "modelStatus on GetCustomModel")
-def _custom_model(request: SandboxRequest, sandbox: Sandbox) -> PassThrough:
-    def decorate(body: dict[str, Any]) -> dict[str, Any]:
-        return sandbox.jobs.decorate_model(sandbox.account_id, request.region, body)
-
-    wanted = unquote(request.match.group("model"))
-    path = None
-    if wanted.startswith("arn:"):
-        # moto's route takes no slashes either; it looks models up by name or ARN.
-        path = f"/custom-models/{wanted.rsplit('/', 1)[-1]}"
-    return PassThrough(path, decorate)
-
-
-def _answer(result: tuple[int, Any]) -> Reply:
-    status, body = result
-    if status >= 400:
-        error_type, message = body
-        return Reply(status, {"message": message}, error_type)
-    return Reply(status, body)
-
-
-def _json_body(request: SandboxRequest) -> dict[str, Any]:
-    try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-@emulates("bedrock", "POST", r"/provisioned-model-throughput/?", "CreateProvisionedModelThroughput")
-def _create_pt(request: SandboxRequest, sandbox: Sandbox) -> Reply:
-    body = _json_body(request)
-    model = str(body.get("modelId", ""))
-    if not model.startswith("arn:") and not _custom_model_exists(sandbox, request.region, model):
-        return not_found(f"The model {model} was not found.")
-    return _answer(sandbox.inference.create_throughput(request.region, sandbox.account_id, body))
-
-
-@emulates("bedrock", "GET", r"/provisioned-model-throughputs/?", "ListProvisionedModelThroughputs")
-def _list_pt(request: SandboxRequest, sandbox: Sandbox) -> Reply:
-    return _answer(sandbox.inference.list_throughputs())
-
-
-@emulates("bedrock", "(GET|DELETE)", r"/provisioned-model-throughput/(?P<id>.+)", "Get/Delete a PT")
-def _one_pt(request: SandboxRequest, sandbox: Sandbox) -> Reply:
-    key = unquote(request.match.group("id"))
-    if request.method == "DELETE":
-        return _answer(sandbox.inference.delete("pt", key))
-    return _answer(sandbox.inference.get_throughput(key))
-
-
-_DEPLOYMENTS = r"/model-customization/custom-model-deployments"
-
-
-@emulates("bedrock", "POST", _DEPLOYMENTS + "/?", "CreateCustomModelDeployment")
-def _create_deployment(request: SandboxRequest, sandbox: Sandbox) -> Reply:
-    body = _json_body(request)
-    model = str(body.get("modelArn", ""))
-    status = sandbox.jobs.custom_model_status(sandbox.account_id, request.region, model)
-    if status is None:
-        return not_found(f"The custom model {model} was not found.")
-    if status != "Active":
-        return validation_error(f"The custom model {model} is not Active (it is {status}).")
-    return _answer(sandbox.inference.create_deployment(request.region, sandbox.account_id, body))
-
-
-@emulates("bedrock", "GET", _DEPLOYMENTS + "/?", "ListCustomModelDeployments")
-def _list_deployments(request: SandboxRequest, sandbox: Sandbox) -> Reply:
-    return _answer(sandbox.inference.list_deployments())
-
-
-@emulates("bedrock", "(GET|DELETE)", _DEPLOYMENTS + r"/(?P<id>.+)", "Get/Delete a deployment")
-def _one_deployment(request: SandboxRequest, sandbox: Sandbox) -> Reply:
-    key = unquote(request.match.group("id"))
-    if request.method == "DELETE":
-        return _answer(sandbox.inference.delete("deployment", key))
-    return _answer(sandbox.inference.get_deployment(key))
-
-
-def _custom_model_exists(sandbox: Sandbox, region: str, name: str) -> bool:
-    return sandbox.jobs.custom_model_status(sandbox.account_id, region, name) is not None
-
-
-@emulates(
-    "bedrock",
-    "POST",
-    r"/model/(?P<model>.+)/converse(?P<stream>-stream)?",
-    "Converse / ConverseStream (honest sandbox answers)",
-)
-def _converse(request: SandboxRequest, sandbox: Sandbox) -> Reply:
-    from core.catalog.lookup import builtin_models
-
-    model_id = unquote(request.match.group("model"))
-    if any(model_id == m.id for m in builtin_models()):
-        # As Bedrock does: a customization id is not an inference id.
-        return not_found("Model not found.")
-    if ":custom-model/" in model_id:
-        return validation_error(
-            "A custom model cannot be invoked directly: buy provisioned throughput or create a "
-            "custom model deployment, and use its ARN as the model id."
-        )
-    served, why_not = sandbox.inference.served_model(model_id)
-    if why_not:
-        return Reply(429, {"message": why_not}, "ModelNotReadyException")
-    records = None
-    if served is not None:
-        records = sandbox.jobs.training_records(sandbox.account_id, request.region, served)
-    elif ":provisioned-model/" in model_id or ":custom-model-deployment/" in model_id:
-        return not_found(f"{model_id} was not found.")
-    reply = _answer(sandbox.inference.converse(model_id, _json_body(request), records))
-    if request.match.group("stream") and reply.status == 200:
-        return Reply(200, _stream_events(reply.body), stream=True)
-    return reply
-
-
-def _stream_events(body: dict[str, Any]) -> bytes:
-    """A Converse answer as ConverseStream events, a few words per delta."""
-    from core.serving.eventstream import event
-
-    text = body["output"]["message"]["content"][0]["text"]
-    words = text.split(" ")
-    frames = [event("messageStart", {"role": "assistant"})]
-    for start in range(0, len(words), 3):
-        piece = " ".join(words[start : start + 3]) + (" " if start + 3 < len(words) else "")
-        frames.append(
-            event("contentBlockDelta", {"delta": {"text": piece}, "contentBlockIndex": 0})
-        )
-    frames.append(event("contentBlockStop", {"contentBlockIndex": 0}))
-    frames.append(event("messageStop", {"stopReason": body["stopReason"]}))
-    frames.append(event("metadata", {"usage": body["usage"], "metrics": body["metrics"]}))
-    return b"".join(frames)
-
-
-# --------------------------------------------------------------------------- s3 emulations
-
-
-def _moto_bucket(sandbox: Sandbox, name: str) -> Any:
-    from moto.s3.models import s3_backends
-
-    return s3_backends[sandbox.account_id]["global"].buckets.get(name)
-
-
-@emulates(
-    "s3",
-    "(PUT|GET|DELETE)",
-    r"/(?P<bucket>[^/]+)/?",
-    "Put/Get/DeleteBucketPolicy (kept beside moto, which would misread conditions)",
-)
-def _bucket_policy(request: SandboxRequest, sandbox: Sandbox) -> Reply | PassThrough | None:
-    """moto 5.2 ignores a statement's Condition and then denies every object call the statement
-    names, so bedrock-tune's TLS-only policy (Deny when aws:SecureTransport is false) would lock
-    every object of the bucket. The sandbox keeps the policy on moto's bucket under another
-    attribute, answers for it, and leaves moto's own policy (what it enforces) empty."""
-    if "policy" not in request.query:
-        return None
-    bucket = _moto_bucket(sandbox, request.match.group("bucket"))
-    if bucket is None:
-        return None  # moto answers NoSuchBucket
-    if request.method == "PUT":
-        try:
-            bucket.sandbox_policy = json.loads(request.body)
-        except ValueError:
-            return None  # moto answers MalformedPolicy
-        return Reply(204, {})
-    if request.method == "DELETE":
-        bucket.sandbox_policy = None
-        return None
-    stored = getattr(bucket, "sandbox_policy", None)
-    return Reply(200, stored) if stored is not None else None
-
-
 # --------------------------------------------------------------------------- the WSGI layer
-
-_SCOPE = re.compile(r"Credential=[^/]+/\d+/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request")
 
 
 class _EmulationLayer:
-    """WSGI middleware: emulations first, moto for everything else."""
+    """WSGI middleware: the front door (`core/sandbox/gate.py`), then emulations first, moto for
+    everything else."""
 
     def __init__(self, moto_app: Callable[..., Iterable[bytes]], sandbox: Sandbox) -> None:
         self._moto = moto_app
@@ -414,9 +57,19 @@ class _EmulationLayer:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
-        if scope is not None:
-            service, region = scope.group("service"), scope.group("region")
+        if not gate.host_allowed(environ.get("HTTP_HOST"), self._sandbox.port):
+            return _refuse(gate.refuse_host(), start_response)
+        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        signature = gate.read_signature(environ, query)
+        signed = signature.kind in ("header", "query")
+        refusal = gate.refuse_unsigned(
+            environ, query, b"" if signed else _read_body(environ), signature
+        )
+        if refusal is not None:
+            return _refuse(refusal, start_response)
+        start_response = _without_cors(start_response)
+        service, region = signature.service, signature.region
+        if service is not None and region is not None:
             method = environ.get("REQUEST_METHOD", "GET")
             path = environ.get("PATH_INFO", "")
             if service == "bedrock":
@@ -431,7 +84,7 @@ class _EmulationLayer:
                     SandboxRequest(
                         method=method,
                         path=path,
-                        query=parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True),
+                        query=query,
                         service=service,
                         region=region,
                         body=_read_body(environ),
@@ -476,6 +129,21 @@ class _EmulationLayer:
         headers.append(("Content-Length", str(len(payload))))
         start_response(status, headers)
         return [payload]
+
+
+def _refuse(refusal: gate.Refusal, start_response: Callable[..., Any]) -> list[bytes]:
+    headers = [*refusal.headers, ("Content-Length", str(len(refusal.body)))]
+    start_response(refusal.status, headers)
+    return [refusal.body]
+
+
+def _without_cors(start_response: Callable[..., Any]) -> Callable[..., Any]:
+    """`start_response` that drops moto's permissive CORS headers (it reflects any Origin)."""
+
+    def filtered(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        return start_response(status, gate.without_cors(headers), exc_info)
+
+    return filtered
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
@@ -545,10 +213,15 @@ class Sandbox:
     credentials: StaticCredentials = SANDBOX_CREDENTIALS
     job_seconds: float = 60.0
     """How long a customization job takes here, from creation to Completed."""
+    stop_seconds: float = 10.0
+    """How long a stopped job stays Stopping before it is Stopped here."""
     clock: Callable[[], float] = time.time
     """The clock jobs play out by (tests pass a fake one)."""
     ready_seconds: float = 20.0
     """How long a provisioned throughput or a deployment takes to become ready here."""
+    list_page_size: int = 100
+    """Items per page of the List operations the sandbox answers, when the request names no
+    maxResults (AWS does not document its default; tests set 1 to exercise pagination)."""
     log_requests: bool = False
     """Print a line per request on stderr (the standalone server does; in-process sandboxes
     stay quiet, or the log would land in the middle of a command's output)."""
@@ -558,8 +231,8 @@ class Sandbox:
     _thread: threading.Thread | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        self.jobs = JobSimulator(self.job_seconds, self.clock)
-        self.inference = InferenceSimulator(self.ready_seconds, self.clock)
+        self.jobs = JobSimulator(self.job_seconds, self.clock, self.stop_seconds)
+        self.inference = InferenceSimulator(self.ready_seconds, self.clock, self.list_page_size)
 
     def start(self) -> Sandbox:
         """Start serving in a daemon thread (port 0 picks a free port). Returns self."""
@@ -604,8 +277,8 @@ class Sandbox:
         from moto.moto_api._internal.models import moto_api_backend
 
         moto_api_backend.reset()
-        self.jobs = JobSimulator(self.job_seconds, self.clock)
-        self.inference = InferenceSimulator(self.ready_seconds, self.clock)
+        self.jobs = JobSimulator(self.job_seconds, self.clock, self.stop_seconds)
+        self.inference = InferenceSimulator(self.ready_seconds, self.clock, self.list_page_size)
 
     def stop(self) -> None:
         """Stop serving and free the port."""

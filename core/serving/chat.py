@@ -15,7 +15,14 @@ from typing import Any
 
 from core.aws import AwsContext
 from core.catalog.types import BaseModel, DataFormat
-from core.errors import AccessDeniedError, BedrockTuneError, aws_call, error_code
+from core.errors import (
+    AccessDeniedError,
+    BedrockTuneError,
+    NotFoundError,
+    ValidationError,
+    aws_call,
+    error_code,
+)
 
 
 @dataclass(frozen=True)
@@ -99,13 +106,51 @@ def request(
     return body
 
 
+def unknown_model_hint(model_id: str, region: str) -> str:
+    """What to do when Bedrock does not know `model_id` as a model to ask."""
+    from core.catalog.lookup import builtin_models
+
+    trained = next((m for m in builtin_models() if m.id == model_id), None)
+    if trained is not None:
+        return (
+            f"{model_id} is the id to customize {trained.name} with, not to ask it: use its "
+            f"inference id {trained.inference_id} for the base model, or the provisioned "
+            "throughput or deployment ARN of your custom model."
+        )
+    return (
+        f"Bedrock has no model '{model_id}' to answer in {region}. Ask the ARN of a "
+        "provisioned throughput or deployment (the deploy step and `bedrock-tune teardown "
+        "--list` show yours), or a base model's inference id such as us.amazon.nova-micro-v1:0 "
+        "(`bedrock-tune models --json` gives each model's `inference_id`); check the region too."
+    )
+
+
+def _is_unknown_model(error: BedrockTuneError) -> bool:
+    """Bedrock's answers for a model id it cannot resolve: ValidationException "The provided
+    model identifier is invalid.", ResourceNotFoundException "Could not resolve the foundation
+    model from the provided model identifier." or "Model not found." (a customization id)."""
+    message = error.message.lower()
+    if isinstance(error, ValidationError):
+        return "model identifier is invalid" in message
+    return isinstance(error, NotFoundError) and (
+        "model identifier" in message or "model not found" in message
+    )
+
+
 @contextmanager
 def _asking(context: AwsContext, model_id: str) -> Iterator[None]:
     """Translate errors of a Converse call; a denied *base* model is explained as model access
-    (the usual cause: the account has not been granted that model in this region)."""
+    (the usual cause: the account has not been granted that model in this region), a model id
+    Bedrock does not know with what to ask instead."""
     try:
         with aws_call(f"asking {model_id.rsplit('/', 1)[-1]}"):
             yield
+    except (ValidationError, NotFoundError) as error:
+        if not _is_unknown_model(error):
+            raise
+        error.title = "Unknown model"
+        error.hint = unknown_model_hint(model_id, context.region)
+        raise
     except AccessDeniedError as error:
         if model_id.startswith("arn:"):
             raise

@@ -196,18 +196,32 @@ def get_serving(context: AwsContext, kind: Kind, arn: str) -> Serving:
     return _serving(kind, item)
 
 
+_LISTINGS: tuple[tuple[Kind, str, str, str], ...] = (
+    (
+        "provisioned-throughput",
+        "list_provisioned_model_throughputs",
+        "provisionedModelSummaries",
+        "provisioned throughputs",
+    ),
+    (
+        "custom-model-deployment",
+        "list_custom_model_deployments",
+        "modelDeploymentSummaries",
+        "custom model deployments",
+    ),
+)
+"""What `list_serving` reads: kind, operation, result key, words for errors."""
+
+
 def list_serving(context: AwsContext) -> list[Serving]:
-    """Every provisioned throughput and deployment in the region."""
+    """Every provisioned throughput and deployment in the region, every page of each list
+    (botocore's paginators follow `nextToken`)."""
     bedrock = context.client("bedrock")
     found: list[Serving] = []
-    with aws_call(f"listing provisioned throughputs in {context.region}"):
-        for item in bedrock.list_provisioned_model_throughputs().get(
-            "provisionedModelSummaries", []
-        ):
-            found.append(_serving("provisioned-throughput", item))
-    with aws_call(f"listing custom model deployments in {context.region}"):
-        for item in bedrock.list_custom_model_deployments().get("modelDeploymentSummaries", []):
-            found.append(_serving("custom-model-deployment", item))
+    for kind, operation, key, words in _LISTINGS:
+        with aws_call(f"listing {words} in {context.region}"):
+            for page in bedrock.get_paginator(operation).paginate():
+                found.extend(_serving(kind, item) for item in page.get(key, []))
     return found
 
 

@@ -182,6 +182,11 @@ def _attempt(
 
 
 def _stop_job(context: AwsContext, item: TeardownItem) -> TeardownOutcome:
+    if item.status == "Stopping":
+        # Asking again would be refused (only an InProgress job can be stopped): it is ending.
+        return TeardownOutcome(
+            item, "stopped", f"{item.label} is already stopping: Bedrock ends it on its own."
+        )
     # By name: Bedrock takes both, and moto's router only matches names.
     with aws_call(f"stopping the customization job {item.name or short_name(item.identifier)}"):
         context.client("bedrock").stop_model_customization_job(

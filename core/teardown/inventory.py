@@ -25,7 +25,7 @@ from core.errors import (
     aws_call,
     describe_unexpected,
 )
-from core.jobs.customization import MANAGED_TAG
+from core.jobs.customization import MANAGED_TAG, JobStatus
 from core.registry import Registry
 from core.teardown.items import (
     BUCKET,
@@ -255,7 +255,7 @@ class _BedrockView:
 
 
 def _read_bedrock(context: AwsContext, region: str, warn: Callable[[str], None]) -> _BedrockView:
-    from core.jobs.customization import JobStatus, list_jobs
+    from core.jobs.customization import list_jobs
 
     view = _BedrockView()
     client = context.client("bedrock")
@@ -267,8 +267,10 @@ def _read_bedrock(context: AwsContext, region: str, warn: Callable[[str], None])
                     view.models[str(model["modelArn"])] = model
 
     def jobs() -> None:
-        for job in list_jobs(context, JobStatus.IN_PROGRESS):
-            view.jobs[job.arn] = job
+        # Stopping is not an end: the job still runs until Bedrock says Stopped.
+        for status in (JobStatus.IN_PROGRESS, JobStatus.STOPPING):
+            for job in list_jobs(context, status):
+                view.jobs[job.arn] = job
 
     def serving(kind: str, operation: str, key: str, arn_key: str) -> None:
         with aws_call(f"listing {kind.replace('-', ' ')}s in {region}"):
@@ -419,11 +421,14 @@ def _check_bedrock(
                 name=claim.name,
             )
         name = job.name if job is not None else claim.name or short_name(arn)
+        stopping = job is not None and job.status is JobStatus.STOPPING
         return TeardownItem(
             **base,
             label=f"Customization job {name}",
             action="stop",
-            effect="Stops the job (it goes Stopping, then Stopped): training ends.",
+            effect="Already stopping: Bedrock ends it on its own (it goes Stopped)."
+            if stopping
+            else "Stops the job (it goes Stopping, then Stopped): training ends.",
             cost_class="hourly",
             cost_note="training is billed by the tokens it processes",
             status=str(job.status) if job is not None else "",

@@ -143,3 +143,12 @@ def test_evaluate_against_the_base(
     out = capsys.readouterr().out
     assert "tuned  ROUGE-1" in out and "base   ROUGE-1" in out
     assert (folder / "evaluation.json").is_file() and (folder / "evaluation.csv").is_file()
+
+
+def test_chat_with_an_unknown_model_is_a_clear_error(
+    model: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["chat", "no.such-model-v1:0", "--prompt", "hi"]) == 2
+    err = capsys.readouterr().err
+    assert "Unknown model" in err and "The provided model identifier is invalid." in err
+    assert "Traceback" not in err

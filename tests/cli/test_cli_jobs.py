@@ -114,11 +114,15 @@ def test_out_of_range_hyperparameter_is_refused_before_any_call(
     assert json.loads(capsys.readouterr().out) == []
 
 
-def test_stop(sandbox: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+def test_stop(sandbox: Sandbox, clock: Clock, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(launch_args()) == 0
     capsys.readouterr()
     assert main(["jobs", "stop", "cli-job", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["status"] == "Stopped"
+    assert json.loads(capsys.readouterr().out)["status"] == "Stopping"
+    clock.t += sandbox.stop_seconds
+    assert main(["jobs", "watch", "cli-job", "--interval", "0.01", "--json"]) == 1
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert events[-1]["event"] == "end" and events[-1]["status"] == "Stopped"
 
 
 def test_quota_exceeded_on_launch_is_explained(aws_keys: None) -> None:

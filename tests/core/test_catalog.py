@@ -194,6 +194,18 @@ def test_regions_follow_the_reference() -> None:
     assert customization_regions() == ("us-east-1", "us-west-2")
 
 
+def test_llama_3_2_names_are_the_user_guides() -> None:
+    # UG custom-model-fine-tuning / custom-model-supported: "Llama 3.2 11B Instruct", "Llama 3.2
+    # 90B Instruct" (no "Vision"), the names ListFoundationModels and the console show.
+    names = {m.id: m.name for m in MODELS if m.family == "llama-3.2"}
+    assert names == {
+        "meta.llama3-2-1b-instruct-v1:0:128k": "Llama 3.2 1B Instruct",
+        "meta.llama3-2-3b-instruct-v1:0:128k": "Llama 3.2 3B Instruct",
+        "meta.llama3-2-11b-instruct-v1:0:128k": "Llama 3.2 11B Instruct",
+        "meta.llama3-2-90b-instruct-v1:0:128k": "Llama 3.2 90B Instruct",
+    }
+
+
 def test_data_formats_per_family() -> None:
     assert fine_tuning(HAIKU).data_format is DataFormat.CLAUDE_MESSAGES
     for model_id in NOVA | LLAMA - {LLAMA_31_8B, LLAMA_31_70B}:

@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from core.aws import AwsContext
 from core.catalog.lookup import builtin_models, find_model
 from core.catalog.types import CustomizationType
-from core.errors import AccessDeniedError
+from core.errors import AccessDeniedError, NotFoundError, ValidationError
 from core.sandbox.server import Sandbox
 from core.serving.chat import (
     Answer,
@@ -48,6 +48,24 @@ def test_converse_and_stream_in_the_sandbox(context: AwsContext) -> None:
     assert isinstance(final, Answer) and not final.cut
     assert "".join(p for p in pieces if isinstance(p, str)) == final.text == answer.text
     assert len(pieces) > 3  # it really streamed, piece by piece
+
+
+def test_an_unknown_model_is_bedrocks_error_with_what_to_ask_instead(
+    context: AwsContext,
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        converse(context, "no.such-model-v1:0", "", [Turn("user", "hi")])
+    assert caught.value.title == "Unknown model"
+    assert "model identifier is invalid" in caught.value.message
+    assert "inference id" in caught.value.hint and "us-east-1" in caught.value.hint
+    with pytest.raises(ValidationError) as streamed:
+        list(converse_stream(context, "no.such-model-v1:0", "", [Turn("user", "hi")]))
+    assert streamed.value.title == "Unknown model"
+    # The customization id is a model Bedrock knows, but not one to ask: say which one is.
+    with pytest.raises(NotFoundError) as trained:
+        converse(context, "amazon.nova-micro-v1:0:128k", "", [Turn("user", "hi")])
+    assert trained.value.title == "Unknown model"
+    assert "us.amazon.nova-micro-v1:0" in trained.value.hint
 
 
 def test_model_not_ready_is_retried_with_backoff(aws_keys: None) -> None:

@@ -44,6 +44,13 @@ def context(clock: Clock) -> Iterator[AwsContext]:
         yield AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials, "us-east-1")
 
 
+@pytest.fixture
+def paged(clock: Clock) -> Iterator[AwsContext]:
+    """A sandbox whose List operations return one item per page."""
+    with Sandbox(job_seconds=10, ready_seconds=30, clock=clock, list_page_size=1) as sandbox:
+        yield AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials, "us-east-1")
+
+
 def model_arn(context: AwsContext, clock: Clock) -> str:
     context.client("s3").create_bucket(Bucket="bt-deploy")
     context.client("s3").put_object(Bucket="bt-deploy", Key="t.jsonl", Body=b'{"a": 1}\n')
@@ -144,3 +151,21 @@ def test_serving_poller_follows_a_deployment_until_active(
     # Polls at 0, 5, 13, 25.8 and 46.28 s (x1.6 while Creating): five calls, not thirty.
     assert len(statuses) == 5
     assert clock.t - created == pytest.approx(5 + 8 + 12.8 + 20.48)
+
+
+def test_every_page_of_serving_is_read(paged: AwsContext, clock: Clock) -> None:
+    model = model_arn(paged, clock)
+    throughputs = {
+        create_throughput(paged, model, f"bt-pt-{n}", new_client_request_token()) for n in (1, 2)
+    }
+    deployments = {
+        create_deployment(paged, model, f"bt-dep-{n}", new_client_request_token())
+        for n in (1, 2, 3)
+    }
+    first = paged.client("bedrock").list_provisioned_model_throughputs()
+    assert len(first["provisionedModelSummaries"]) == 1 and first["nextToken"]
+    assert {s.arn for s in list_serving(paged)} == throughputs | deployments
+    # The quota message names every throughput, not only the first page's.
+    with pytest.raises(QuotaExceededError) as caught:
+        create_throughput(paged, model, "bt-pt-3", new_client_request_token())
+    assert "bt-pt-1" in caught.value.message and "bt-pt-2" in caught.value.message

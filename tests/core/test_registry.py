@@ -54,6 +54,13 @@ def test_in_progress_runs_are_the_launched_unfinished_ones(tmp_path: Path) -> No
     assert {r.id for r in registry.runs_in_progress()} == {"interrupted"}
 
 
+def test_a_stopping_job_is_still_in_progress_and_a_stopped_one_is_not(tmp_path: Path) -> None:
+    registry = Registry(tmp_path)
+    for status in ("InProgress", "Stopping", "Completed", "Failed", "Stopped"):
+        registry.save_run(status, Run(job_arn=f"arn:{status}", job_status=status))
+    assert {r.id for r in registry.runs_in_progress()} == {"InProgress", "Stopping"}
+
+
 def test_a_deployment_being_created_is_resumable_too(tmp_path: Path) -> None:
     registry = Registry(tmp_path)
     done = Run(job_arn="arn:job", job_status="Completed")

@@ -11,7 +11,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from core.sandbox.server import EMULATIONS, Sandbox, SandboxError, sandbox_environment
+from core.sandbox.emulations import EMULATIONS
+from core.sandbox.server import Sandbox, SandboxError, sandbox_environment
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +92,7 @@ def test_job_can_be_read_and_stopped_by_arn(sandbox: Sandbox) -> None:
     )["jobArn"]
     assert bedrock.get_model_customization_job(jobIdentifier=arn)["jobName"] == "sandbox-job"
     bedrock.stop_model_customization_job(jobIdentifier=arn)
-    assert bedrock.get_model_customization_job(jobIdentifier="sandbox-job")["status"] == "Stopped"
+    assert bedrock.get_model_customization_job(jobIdentifier="sandbox-job")["status"] == "Stopping"
 
 
 def test_every_emulation_is_described() -> None:

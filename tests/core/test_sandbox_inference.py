@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -106,6 +107,29 @@ def test_provisioned_throughput_then_chat(context: AwsContext, clock: Clock) -> 
     assert bedrock.list_provisioned_model_throughputs()["provisionedModelSummaries"] == []
 
 
+def test_a_throughput_names_its_models_by_arn(context: AwsContext, clock: Clock) -> None:
+    model = trained_model(context, clock)
+    bedrock = context.client("bedrock")
+    pt = bedrock.create_provisioned_model_throughput(
+        modelUnits=1, provisionedModelName="by-name", modelId="inf-model"
+    )["provisionedModelArn"]
+    got = bedrock.get_provisioned_model_throughput(provisionedModelId=pt)
+    # Asked by name, answered by ARN; the foundation model is the base the model was tuned from.
+    assert got["modelArn"] == got["desiredModelArn"] == model
+    assert got["foundationModelArn"] == f"arn:aws:bedrock:us-east-1::foundation-model/{NOVA}"
+    pattern = bedrock.meta.service_model.shape_for("FoundationModelArn").metadata["pattern"]
+    assert re.fullmatch(pattern, got["foundationModelArn"])
+    listed = bedrock.list_provisioned_model_throughputs()["provisionedModelSummaries"]
+    assert [s["foundationModelArn"] for s in listed] == [got["foundationModelArn"]]
+    with pytest.raises(ClientError) as caught:
+        bedrock.create_provisioned_model_throughput(
+            modelUnits=1,
+            provisionedModelName="nothing",
+            modelId="arn:aws:bedrock:us-east-1:123456789012:custom-model/no-such-model",
+        )
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
 def test_two_no_commitment_throughputs_at_most(context: AwsContext, clock: Clock) -> None:
     model = trained_model(context, clock)
     bedrock = context.client("bedrock")
@@ -155,3 +179,84 @@ def test_base_models_and_the_customization_id(context: AwsContext) -> None:
         ask(context, NOVA, "hi")
     assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
     assert "Model not found" in caught.value.response["Error"]["Message"]
+
+
+def test_lists_page_like_aws(context: AwsContext, clock: Clock) -> None:
+    model = trained_model(context, clock)
+    bedrock = context.client("bedrock")
+    arns = [
+        bedrock.create_custom_model_deployment(modelDeploymentName=f"dep-{n}", modelArn=model)[
+            "customModelDeploymentArn"
+        ]
+        for n in range(3)
+    ]
+    seen: list[str] = []
+    kwargs: dict[str, Any] = {"maxResults": 2}
+    pages = 0
+    while True:
+        page = bedrock.list_custom_model_deployments(**kwargs)
+        pages += 1
+        seen += [s["customModelDeploymentArn"] for s in page["modelDeploymentSummaries"]]
+        if "nextToken" not in page:
+            break
+        kwargs["nextToken"] = page["nextToken"]
+    assert pages == 2
+    assert seen == list(reversed(arns))  # newest first, each once
+    with pytest.raises(ClientError) as caught:
+        bedrock.list_custom_model_deployments(nextToken="not-a-token")
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+
+
+UNKNOWN = "no.such-model-v1:0"
+
+
+def test_an_unknown_model_is_refused_as_bedrock_refuses_it(context: AwsContext) -> None:
+    runtime = context.client("bedrock-runtime")
+    message = [{"role": "user", "content": [{"text": "hi"}]}]
+    calls: dict[str, Callable[[], Any]] = {
+        "Converse": lambda: runtime.converse(modelId=UNKNOWN, messages=message),
+        "ConverseStream": lambda: runtime.converse_stream(modelId=UNKNOWN, messages=message),
+        "InvokeModel": lambda: runtime.invoke_model(
+            modelId=UNKNOWN, body=json.dumps({"prompt": "hi"})
+        ),
+    }
+    for operation, call in calls.items():
+        with pytest.raises(ClientError) as caught:
+            call()
+        error = caught.value.response["Error"]
+        assert error["Code"] == "ValidationException", operation
+        assert error["Message"] == "The provided model identifier is invalid.", operation
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_invoke_model_answers_in_the_familys_shape(context: AwsContext, clock: Clock) -> None:
+    runtime = context.client("bedrock-runtime")
+
+    def invoke(model_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = runtime.invoke_model(modelId=model_id, body=json.dumps(body))
+        answer: dict[str, Any] = json.loads(response["body"].read())
+        return answer
+
+    llama = invoke("us.meta.llama3-1-8b-instruct-v1:0", {"prompt": "hi", "max_gen_len": 50})
+    assert llama["generation"].startswith("[sandbox: base model us.meta.llama3-1-8b")
+    assert llama["stop_reason"] == "stop" and llama["generation_token_count"] > 0
+    titan = invoke("amazon.titan-text-express-v1", {"inputText": "hi"})
+    assert titan["results"][0]["outputText"].startswith("[sandbox: base model")
+    model = trained_model(context, clock)
+    pt = context.client("bedrock").create_provisioned_model_throughput(
+        modelUnits=1, provisionedModelName="inv-pt", modelId=model
+    )["provisionedModelArn"]
+    clock.t += 31
+    nova = invoke(
+        pt,
+        {
+            "schemaVersion": "messages-v1",
+            "messages": [{"role": "user", "content": [{"text": "where is my invoice?"}]}],
+            "inferenceConfig": {"maxTokens": 100},
+        },
+    )
+    assert "Invoices are under Billing" in nova["output"]["message"]["content"][0]["text"]
+    assert nova["stopReason"] == "end_turn"
+    with pytest.raises(ClientError) as caught:
+        runtime.invoke_model(modelId=pt, body=json.dumps({"inputText": "not Nova's shape"}))
+    assert caught.value.response["Error"]["Message"].startswith("Malformed input request")

@@ -10,6 +10,7 @@ import pytest
 
 from core.aws import AwsContext
 from core.catalog.lookup import find_model
+from core.errors import ValidationError
 from core.jobs.customization import (
     JobRequest,
     JobStatus,
@@ -80,15 +81,20 @@ def test_a_job_goes_through_every_phase(context: AwsContext, clock: Clock) -> No
     assert phases(context, arn) == ("InProgress", ["Completed", "Completed", "InProgress"])
     job = get_job(context, arn)
     assert job.ended is None and job.failure_message is None
-    metrics = read_metrics(context, find_metric_files(context, job.output_uri, arn))
-    assert 0 < len(metrics.training) < 60
-    clock.t += 60
+    # As on Bedrock: no metrics file and no loss while the job trains, all of it at the end.
+    files = find_metric_files(context, job.output_uri, arn)
+    assert files.training_key is None and files.validation_key is None
+    assert job.training_loss is None and job.validation_loss is None
+    clock.t += 49
+    assert find_metric_files(context, job.output_uri, arn).training_key is None
+    clock.t += 11
     assert phases(context, arn) == ("Completed", ["Completed", "Completed", "Completed"])
     done = get_job(context, arn)
     assert done.ended is not None and done.output_model_arn
     metrics = read_metrics(context, find_metric_files(context, done.output_uri, arn))
     assert len(metrics.training) == 60 and metrics.validation
     assert metrics.training[-1].loss < metrics.training[0].loss
+    assert done.training_loss == metrics.training[-1].loss
     model = context.client("bedrock").get_custom_model(modelIdentifier=done.output_model_arn)
     assert model["modelStatus"] == "Active"
     assert model["modelName"] == done.output_model_name == "job-1-model"
@@ -119,6 +125,61 @@ def test_bad_training_data_fails_in_validation(
     assert job.status is JobStatus.FAILED
     assert job.failure_message is not None and message in job.failure_message
     assert [p.status for p in job.phases] == ["Failed", "NotStarted", "NotStarted"]
+
+
+def test_stopping_comes_before_stopped(context: AwsContext, clock: Clock) -> None:
+    arn = start(context)
+    clock.t += 40
+    stop_job(context, arn)
+    # As on Bedrock: Stopping first (the running phase too), no end time yet.
+    job = get_job(context, arn)
+    assert job.status is JobStatus.STOPPING and not job.status.terminal
+    assert [p.status for p in job.phases] == ["Completed", "Completed", "Stopping"]
+    assert job.ended is None
+    bedrock = context.client("bedrock")
+    stopping = bedrock.list_model_customization_jobs(statusEquals="Stopping")
+    assert [j["jobArn"] for j in stopping["modelCustomizationJobSummaries"]] == [arn]
+    with pytest.raises(ValidationError):
+        stop_job(context, arn)  # only an InProgress job can be stopped
+    clock.t += 9
+    assert get_job(context, arn).status is JobStatus.STOPPING
+    clock.t += 1  # the sandbox's stop_seconds (10) have passed
+    job = get_job(context, arn)
+    assert job.status is JobStatus.STOPPED and job.ended is not None
+    assert [p.status for p in job.phases] == ["Completed", "Completed", "Stopped"]
+
+
+def test_a_completed_job_cannot_be_stopped(context: AwsContext, clock: Clock) -> None:
+    arn = start(context)
+    clock.t += 200
+    with pytest.raises(ValidationError) as caught:
+        stop_job(context, arn)
+    assert "Completed" in caught.value.message
+    assert get_job(context, arn).status is JobStatus.COMPLETED
+
+
+def test_the_watcher_follows_a_stop_to_stopped(context: AwsContext, clock: Clock) -> None:
+    arn = start(context)
+    clock.t += 40
+    stop_job(context, arn)
+    statuses: list[JobStatus] = []
+
+    def on_update(update: WatchUpdate) -> None:
+        assert update.snapshot is not None
+        statuses.append(update.snapshot.status)
+
+    watcher = JobWatcher(
+        lambda: get_job(context, arn),
+        min_interval=2,
+        max_interval=2,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    final = watcher.watch(on_update)
+    assert final is not None and final.status is JobStatus.STOPPED
+    # Polling went on through Stopping (not an end) until Stopped.
+    assert statuses[0] is JobStatus.STOPPING and statuses.count(JobStatus.STOPPING) >= 4
+    assert statuses[-1] is JobStatus.STOPPED
 
 
 def test_a_stopped_job_stays_stopped(context: AwsContext, clock: Clock) -> None:

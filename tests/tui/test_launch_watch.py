@@ -9,7 +9,8 @@ from textual.widgets import Button, DataTable, Input, Sparkline
 from core.sandbox.server import Sandbox
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
-from tests.tui.helpers import settle, text_of
+from tests.fakes import launch_job
+from tests.tui.helpers import click_button, settle, text_of
 from tui.app import BedrockTuneApp
 
 GOOD = (
@@ -74,18 +75,61 @@ async def test_launch_then_watch_to_completed(tmp_path: Path) -> None:
         assert token and app.wizard_run.job_name
         await settle(pilot, lambda: app.current_step == "watch")
         await settle(pilot, lambda: "Validation" in text_of(app, "#timeline"))
-        clock.t += 50  # training runs: metrics appear
+        clock.t += 50  # training runs: Bedrock writes no metrics until the end
         await settle(
-            pilot, lambda: len(app.screen.query_one("#training-loss", Sparkline).data or []) > 0
+            pilot,
+            lambda: (
+                "Training        InProgress" in text_of(app, "#timeline")
+                and "estimate" in text_of(app, "#time-left")
+            ),
         )
-        assert "InProgress" in text_of(app, "#timeline")
+        assert "the loss curves appear when the job completes" in text_of(app, "#loss-note").lower()
+        assert not app.screen.query_one("#training-loss", Sparkline).data
+        time_left = text_of(app, "#time-left")
+        assert "left" in time_left and "training tokens x 2 epochs" in time_left
+        assert "elapsed" in text_of(app, "#job-status")
         clock.t += 60
         await settle(pilot, lambda: app.wizard_run.job_status == "Completed", rounds=1000)
         assert app.wizard_run.custom_model_arn
         await settle(pilot, lambda: "Active" in text_of(app, "#custom-model"))
         assert len(app.screen.query_one("#training-loss", Sparkline).data or []) == 60
+        assert text_of(app, "#loss-note").strip() == "" and text_of(app, "#time-left").strip() == ""
         assert "Completed" in text_of(app, "#job-status")
         jobs = app.screen.query_one("#jobs", DataTable)
         await settle(pilot, lambda: jobs.row_count == 1)
         assert str(jobs.get_row_at(0)[0]) == "★"  # launched by bedrock-tune (tagged)
         assert "launched by bedrock-tune" in text_of(app, "#jobs-status")
+
+
+async def test_stop_shows_stopping_then_stopped() -> None:
+    clock = Clock()
+    app = await start_in_sandbox(clock)
+    async with app.run_test(size=(160, 60)) as pilot:
+        await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
+        context = app.aws_context()
+        assert context is not None
+        context.client("s3").create_bucket(Bucket="bt-stop")
+        context.client("s3").put_object(Bucket="bt-stop", Key="t.jsonl", Body=GOOD)
+        arn = launch_job(
+            context,
+            "stop",
+            "amazon.nova-micro-v1:0:128k",
+            "s3://bt-stop/t.jsonl",
+            "s3://bt-stop/o/",
+        )
+        app.update_run(job_arn=arn, job_name="stop-job", job_status="InProgress")
+        app.go_to_step("watch")
+        clock.t += 40
+        await settle(pilot, lambda: "InProgress" in text_of(app, "#job-status"))
+        await click_button(pilot, "#stop")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.click("#confirm-yes")
+        await settle(pilot, lambda: "Stopping" in text_of(app, "#job-status"))
+        # Stopping is not an end: no announcement, the run still counts as running, no restart.
+        assert app.screen.query_one("#stop", Button).disabled
+        assert "Training        Stopping" in text_of(app, "#timeline")
+        assert app.wizard_run.job_status == "InProgress"
+        clock.t += 10  # the sandbox's stop_seconds
+        await settle(pilot, lambda: app.wizard_run.job_status == "Stopped", rounds=1000)
+        assert "Stopped" in text_of(app, "#job-status")
+        assert "Training        Stopped" in text_of(app, "#timeline")
