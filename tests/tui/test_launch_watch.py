@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from textual.widgets import Button, DataTable, Input, Sparkline
@@ -45,11 +46,14 @@ async def test_launch_then_watch_to_completed(tmp_path: Path) -> None:
         s3.create_bucket(Bucket="bt-data")
         s3.put_object(Bucket="bt-data", Key="run/train.jsonl", Body=GOOD)
         app.update_run(
-            base_model_id="amazon.nova-micro-v1:0:128k",
-            training_uri="s3://bt-data/run/train.jsonl",
-            output_uri="s3://bt-data/run/output/",
-            role_arn="arn:aws:iam::123456789012:role/bedrock-tune-role",
-            prepared_dir=str(tmp_path),
+            replace(
+                app.wizard_run,
+                base_model_id="amazon.nova-micro-v1:0:128k",
+                training_uri="s3://bt-data/run/train.jsonl",
+                output_uri="s3://bt-data/run/output/",
+                role_arn="arn:aws:iam::123456789012:role/bedrock-tune-role",
+                prepared_dir=str(tmp_path),
+            )
         )
         app.go_to_step("launch")
         await settle(pilot, lambda: app.screen.query("#hp-epochCount").first() is not None)

@@ -4,6 +4,7 @@ its job. Two Apps share one sandbox server (as `bedrock-tune sandbox` would) and
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from textual.widgets import OptionList, Sparkline
@@ -11,10 +12,12 @@ from textual.widgets import OptionList, Sparkline
 from core.aws import AwsContext
 from core.catalog.lookup import find_model
 from core.jobs.customization import JobRequest, get_job, launch, list_jobs, new_client_request_token
+from core.jobs.types import JobStatus
 from core.registry import Registry
 from core.run import Run
 from core.sandbox.server import Sandbox, sandbox_environment
 from core.serving.deploy import create_deployment
+from core.serving.status import ServingKind, ServingStatus
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from screens.resume import ResumeScreen
@@ -61,10 +64,13 @@ async def test_quit_mid_job_and_reattach(standalone: Sandbox, clock: Clock) -> N
         await settle(pilot, lambda: first.wizard_run.account_id is not None)
         assert first.wizard_run.target == "sandbox"  # a loopback endpoint
         first.update_run(
-            base_model_id=NOVA,
-            training_uri="s3://bt-data/r/train.jsonl",
-            output_uri="s3://bt-data/r/output/",
-            role_arn="arn:aws:iam::123456789012:role/bedrock-tune-role",
+            replace(
+                first.wizard_run,
+                base_model_id=NOVA,
+                training_uri="s3://bt-data/r/train.jsonl",
+                output_uri="s3://bt-data/r/output/",
+                role_arn="arn:aws:iam::123456789012:role/bedrock-tune-role",
+            )
         )
         first.go_to_step("launch")
         await settle(pilot, lambda: first.screen.query("#hp-epochCount").first() is not None)
@@ -170,11 +176,11 @@ async def test_quit_while_a_deployment_is_created_and_reattach(
             base_model_id=NOVA,
             job_name="bt-served-job",
             job_arn=job,
-            job_status="Completed",
+            job_status=JobStatus.COMPLETED,
             custom_model_arn=model,
-            serving_kind="custom-model-deployment",
+            serving_kind=ServingKind.CUSTOM_MODEL_DEPLOYMENT,
             serving_arn=deployment,
-            serving_status="Creating",
+            serving_status=ServingStatus.CREATING,
         ),
     )
     restarted = app()
