@@ -27,7 +27,12 @@ from core.catalog.types import BaseModel, Customization, CustomizationType
 from core.data.prepared import PreparedDir
 from core.errors import BedrockTuneError, ValidationError
 from core.estimate import TokenCount, count_file_tokens, estimate
-from core.jobs.customization import JobRequest, check_request, new_client_request_token
+from core.jobs.customization import (
+    JobRequest,
+    NameTakenError,
+    check_request,
+    new_client_request_token,
+)
 from core.jobs.types import JobStatus
 from core.naming import default_custom_model_name, default_job_name
 from core.run import Run
@@ -364,5 +369,8 @@ class LaunchScreen(StepScreen):
     def worker_failed(self, name: str, error: BaseException) -> None:
         if name == "tokens":
             return  # the summary then says nothing about tokens; launching still works
+        if name == "launch" and isinstance(error, NameTakenError):
+            # Nothing was created: the run keeps no launch token to resume or re-attach by.
+            self.host.update_run(replace(self.host.wizard_run, client_request_token=None))
         self.query_one("#launch", Button).disabled = False
         self.show_error(error)

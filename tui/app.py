@@ -29,6 +29,7 @@ from textual.worker import Worker, WorkerState
 
 from core.run import Route, Run, Target
 from core.run.routes import FIRST_STEP, ROUTE_STEPS, next_step, routes_offered, step, steps_of
+from core.run.status import has_choices
 from screens.base import LaunchOptions, StepScreen
 from screens.widgets.step_sidebar import StepState
 from tui.steps import SCREENS, ScreenFactory
@@ -123,9 +124,10 @@ class BedrockTuneApp(App[None]):
 
     def update_run(self, run: Run) -> None:
         self._run = run
-        if run.run_id is not None:
+        if run.run_id is not None and has_choices(run):
             # Saved after every change (a launch token, a job ARN is never lost), in a thread:
-            # the event loop does not wait for the file lock and the fsync.
+            # the event loop does not wait for the file lock and the fsync. A run that only
+            # knows where it works is not recorded yet (no empty runs in `bedrock-tune runs`).
             self._save_run(self._run_saver().submit(run), run)
         self._refresh_chrome()
 

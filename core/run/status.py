@@ -3,6 +3,7 @@ registry's records, and what a restart offers to resume."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 
 from core.jobs.types import JobStatus
@@ -35,6 +36,25 @@ _FROM_JOB = {
     JobStatus.STOPPED: RunStatus.STOPPED,
     JobStatus.FAILED: RunStatus.FAILED,
 }
+
+
+def has_choices(run: Run) -> bool:
+    """Whether the run holds anything beyond where it works (a model, a dataset, a job...).
+
+    A run with nothing else is not worth recording: opening the app and closing it again
+    leaves no empty run behind.
+    """
+    place_only = replace(
+        Run(),
+        run_id=run.run_id,
+        target=run.target,
+        profile=run.profile,
+        region=run.region,
+        endpoint_url=run.endpoint_url,
+        account_id=run.account_id,
+        principal_arn=run.principal_arn,
+    )
+    return run != place_only
 
 
 def launched(run: Run) -> bool:

@@ -23,7 +23,7 @@ from core.run.routes import (
     steps_of,
 )
 from core.run.saver import RunSaver
-from core.run.status import RunStatus, run_status
+from core.run.status import RunStatus, has_choices, run_status
 from core.serving.status import ServingKind, ServingStatus
 from tests.conftest import SHARED
 
@@ -278,3 +278,10 @@ def test_flush_writes_the_newest_version_now(tmp_path: Path) -> None:
     saved = registry.get_run("r")
     assert saved is not None and saved.run.client_request_token == "tok"
     assert not saver.write(1, Run(run_id="r", job_name="a"))  # the queued older one is stale
+
+
+def test_a_run_that_only_knows_where_it_works_has_no_choices() -> None:
+    place = Run(run_id="r", target="aws", profile="p", region="us-east-1", account_id="1")
+    assert not has_choices(place)
+    assert has_choices(replace(place, base_model_id="m"))
+    assert has_choices(replace(place, hyperparameters={"epochCount": "2"}))

@@ -22,6 +22,7 @@ from core.errors import ValidationError
 from core.jobs.customization import (
     JobSnapshot,
     JobStatus,
+    NameTakenError,
     ensure_valid,
     get_job,
     list_jobs,
@@ -149,8 +150,18 @@ def run_launch(args: argparse.Namespace) -> int:
         run = resolve_launch(registry.runs(), wanted)
         ensure_valid(job_request(run), model)
         assert run.run_id is not None  # resolve_launch always names the run
+        before = registry.get_run(run.run_id)
         registry.save_run(run.run_id, run)  # before the call: a rerun finds the token
-        launched = launch_saved_run(context, run, model, registry)
+        try:
+            launched = launch_saved_run(context, run, model, registry)
+        except NameTakenError:
+            # Nothing was created: the registry goes back to what it was, so no half-launched
+            # run is left to resume.
+            if before is None:
+                registry.forget_run(run.run_id)
+            else:
+                registry.save_run(run.run_id, before.run)
+            raise
         registry.save_run(run.run_id, launched.run)
     done = launched.run
     if args.json:
