@@ -101,6 +101,9 @@ async def test_dataset_template_prepare(tmp_path: Path) -> None:
         await pilot.click("#prepare")
         await settle(pilot, lambda: app.wizard_run.prepared_dir is not None)
         out = tmp_path / "out"
+        run = app.wizard_run  # the choices are the run's, not only the widgets'
+        assert (run.train_size, run.validation_size, run.test_size) == (40, 10, 5)
+        assert (run.seed, run.dedupe, run.max_tokens) == (42, True, None)
         assert len((out / "train.jsonl").read_text().splitlines()) == 40
         assert len((out / "test.jsonl").read_text().splitlines()) == 5
         first = json.loads((out / "train.jsonl").read_text().splitlines()[0])
