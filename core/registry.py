@@ -5,6 +5,11 @@ One JSON file (`registry.json`) under the platform's state directory (or `BEDROC
 written atomically (a temp file in the same folder, fsync, rename) with mode 0600, and locked
 against a second bedrock-tune process. It never holds a credential: a run names a profile and an
 endpoint, never keys or tokens.
+
+The file carries a schema version. Version 2 keeps each run's route and status beside the run
+(for anyone reading the file, e.g. with jq). A version-1 file, as bedrock-tune wrote before
+routes, is read as version 2 in memory; the first write copies it to `registry.json.v1.bak`
+and then replaces it with the version-2 file in one atomic rename.
 """
 
 from __future__ import annotations
@@ -22,14 +27,15 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import BedrockTuneError
-from core.run import Run
+from core.run.status import RunStatus, job_in_progress, run_status, serving_pending
+from core.run.types import Route, Run, RunDataError
 
 STATE_ENV = "BEDROCK_TUNE_STATE_DIR"
 FILE_NAME = "registry.json"
-VERSION = 1
-_TERMINAL = {"Completed", "Failed", "Stopped"}
-_PENDING = {"Creating", "Updating"}
-"""Provisioned throughput / custom model deployment statuses on the way to ready."""
+VERSION = 2
+"""The schema version this code writes (and the newest it reads)."""
+BACKUP_V1 = "registry.json.v1.bak"
+"""Where the version-1 file is kept when it is migrated."""
 
 
 class RegistryError(BedrockTuneError):
@@ -67,23 +73,46 @@ class RunRecord:
     run: Run
 
     @property
+    def route(self) -> Route:
+        """The run's route."""
+        return self.run.route
+
+    @property
+    def status(self) -> RunStatus:
+        """Where the run stands (from the run itself)."""
+        return run_status(self.run)
+
+    @property
     def in_progress(self) -> bool:
         """A job was launched (or about to be) and has not ended."""
-        run = self.run
-        launched = run.job_arn is not None or run.client_request_token is not None
-        return launched and (run.job_status or "InProgress") not in _TERMINAL
+        return job_in_progress(self.run)
 
     @property
     def serving_pending(self) -> bool:
         """A provisioned throughput or deployment was created and was not ready yet."""
-        run = self.run
-        return run.serving_arn is not None and (run.serving_status or "Creating") in _PENDING
+        return serving_pending(self.run)
 
     @property
     def resumable(self) -> bool:
         """Something of this run was still going when bedrock-tune closed: a job or a
         deployment being created."""
         return self.in_progress or self.serving_pending
+
+
+def _run_data(entry: Any) -> Any:
+    return entry.get("run", {}) if isinstance(entry, dict) else entry
+
+
+def _entry(run_id: str, created: str, updated: str, run: Run) -> dict[str, Any]:
+    """One run as the file keeps it (version 2)."""
+    return {
+        "id": run_id,
+        "created": created,
+        "updated": updated,
+        "route": run.route.value,
+        "status": run_status(run).value,
+        "run": run.to_dict(),
+    }
 
 
 @dataclass(frozen=True)
@@ -115,6 +144,13 @@ class Registry:
     # ------------------------------------------------------------------ file access
 
     def _read(self) -> dict[str, Any]:
+        """The file's data as version 2 (a version-1 file is migrated in memory)."""
+        data = self._read_file()
+        if data.get("version") == 1:
+            return self._migrated(data)
+        return data
+
+    def _read_file(self) -> dict[str, Any]:
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -132,23 +168,83 @@ class Registry:
                 hint="It was edited by hand or damaged. Move it aside to start a new registry; "
                 "teardown then relies on resource tags.",
             ) from error
-        if not isinstance(data, dict) or data.get("version") != VERSION:
+        version = data.get("version") if isinstance(data, dict) else None
+        if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
             raise RegistryError(
-                f"{self.path} is not a bedrock-tune registry of version {VERSION}.",
+                f"{self.path} was written by a newer bedrock-tune (registry version {version}; "
+                f"this one reads up to {VERSION}).",
+                hint="Upgrade bedrock-tune, or point BEDROCK_TUNE_STATE_DIR elsewhere.",
+            )
+        if (
+            not isinstance(data, dict)
+            or version not in (1, VERSION)
+            or not isinstance(data.get("runs"), dict)
+            or not isinstance(data.get("resources"), list)
+        ):
+            raise RegistryError(
+                f"{self.path} is not a bedrock-tune registry (version 1 or {VERSION}).",
                 hint="Move it aside to start a new one.",
             )
         return data
 
+    def _migrated(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Version-1 data as version 2: every version-1 run was a Bedrock customization run.
+
+        An entry that cannot be read is carried over as it is (with its route), so that
+        reading it still names the problem and `runs forget` can still remove it.
+        """
+        runs: dict[str, Any] = {}
+        for run_id, entry in data["runs"].items():
+            if not isinstance(entry, dict) or not isinstance(entry.get("run"), dict):
+                runs[run_id] = entry
+                continue
+            entry = {**entry, "run": {**entry["run"], "route": Route.BEDROCK_CUSTOMIZATION.value}}
+            try:
+                run = self._run_of(run_id, entry)
+            except RegistryError:
+                runs[run_id] = {**entry, "route": Route.BEDROCK_CUSTOMIZATION.value}
+                continue
+            runs[run_id] = _entry(run_id, entry["created"], entry["updated"], run)
+        return {"version": VERSION, "runs": runs, "resources": data["resources"]}
+
+    def _run_of(self, run_id: str, entry: Any) -> Run:
+        """The run of one entry, or a RegistryError naming the file, the run and the field."""
+        try:
+            if not isinstance(entry, dict):
+                raise RunDataError(f"the entry is {type(entry).__name__}, not an object")
+            for key in ("created", "updated"):
+                if not isinstance(entry.get(key), str):
+                    raise RunDataError(f"'{key}' is not a date text")
+            return Run.from_dict(_run_data(entry))
+        except RunDataError as error:
+            raise RegistryError(
+                f"Run {run_id} in {self.path} cannot be read: {error.message}.",
+                hint="The file was edited by hand or by another program. Fix that value, or "
+                f"forget the run with `bedrock-tune runs forget {run_id}`.",
+            ) from error
+
+    def _backup_v1(self) -> None:
+        """Keep the version-1 file before it is replaced (written whole, then renamed)."""
+        target = self.directory / BACKUP_V1
+        if target.exists():
+            target = self.directory / f"{BACKUP_V1}.{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
+        self._write_atomically(target, self.path.read_bytes())
+
     def _write(self, data: dict[str, Any]) -> None:
+        text = json.dumps(data, indent=2, sort_keys=True)
+        self._write_atomically(self.path, text.encode("utf-8"))
+
+    def _write_atomically(self, path: Path, content: bytes) -> None:
+        """A temp file in the same folder, fsync, mode 0600, rename over `path`."""
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         handle, temp = tempfile.mkstemp(prefix=".registry-", suffix=".tmp", dir=self.directory)
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(data, out, indent=2, sort_keys=True)
+            with os.fdopen(handle, "wb") as out:
+                out.write(content)
                 out.flush()
                 os.fsync(out.fileno())
             Path(temp).chmod(0o600)  # mkstemp already makes it 0600; say so explicitly
-            Path(temp).replace(self.path)
+            Path(temp).replace(path)
         except BaseException:
             with contextlib.suppress(OSError):
                 Path(temp).unlink()
@@ -165,7 +261,10 @@ class Registry:
                 fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
             except ImportError:  # pragma: no cover - Windows: the thread lock is what we have
                 pass
-            data = self._read()
+            data = self._read_file()
+            if data.get("version") == 1:
+                data = self._migrated(data)  # (raises, changing nothing, if it cannot)
+                self._backup_v1()
             yield data
             self._write(data)
 
@@ -175,22 +274,17 @@ class Registry:
         """Create or replace the run `run_id`."""
         with self._editing() as data:
             previous = data["runs"].get(run_id)
-            created = previous["created"] if previous else _now()
-            record = RunRecord(run_id, created, _now(), run)
-            data["runs"][run_id] = {
-                "id": run_id,
-                "created": created,
-                "updated": record.updated,
-                "run": run.to_dict(),
-            }
+            created = previous["created"] if isinstance(previous, dict) else None
+            record = RunRecord(run_id, created if isinstance(created, str) else _now(), _now(), run)
+            data["runs"][run_id] = _entry(run_id, record.created, record.updated, run)
         return record
 
     def runs(self) -> list[RunRecord]:
         """Every run, most recently updated first."""
         data = self._read()
         records = [
-            RunRecord(r["id"], r["created"], r["updated"], Run.from_dict(r.get("run", {})))
-            for r in data["runs"].values()
+            RunRecord(run_id, entry["created"], entry["updated"], self._run_of(run_id, entry))
+            for run_id, entry in data["runs"].items()
         ]
         return sorted(records, key=lambda r: r.updated, reverse=True)
 
@@ -203,10 +297,11 @@ class Registry:
         restart offers to resume)."""
         return [r for r in self.runs() if r.resumable]
 
-    def forget_run(self, run_id: str) -> None:
-        """Remove a run (its resources stay listed until they are deleted)."""
+    def forget_run(self, run_id: str) -> bool:
+        """Remove a run (its resources stay listed until they are deleted); False when there
+        was no such run."""
         with self._editing() as data:
-            data["runs"].pop(run_id, None)
+            return data["runs"].pop(run_id, None) is not None
 
     # ------------------------------------------------------------------ resources
 

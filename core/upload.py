@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,6 +35,7 @@ from core.errors import BedrockTuneError, NotFoundError, ValidationError, aws_ca
 from core.infra.policies import DEFAULT_PREFIX, bucket_name_problems, normalize_prefix
 from core.jobs.customization import S3_URI, S3_URI_MAX
 from core.registry import Registry, ResourceRecord
+from core.run.types import Run
 
 MIB = 1024 * 1024
 DEFAULT_PART_SIZE = 8 * MIB
@@ -145,8 +146,20 @@ class UploadResult:
     test_uri: str | None
     output_uri: str
 
+    def applied_to(self, run: Run) -> Run:
+        """The run with this upload's bucket, prefix and URIs."""
+        return replace(
+            run,
+            bucket=self.location.bucket,
+            s3_prefix=self.location.prefix,
+            training_uri=self.training_uri,
+            validation_uri=self.validation_uri,
+            test_uri=self.test_uri,
+            output_uri=self.output_uri,
+        )
+
     def run_fields(self) -> dict[str, str | None]:
-        """The run's fields this upload sets (`Run.evolve(**result.run_fields())`)."""
+        """The bucket and URIs this upload gives the run, by run field name (for JSON)."""
         return {
             "bucket": self.location.bucket,
             "training_uri": self.training_uri,

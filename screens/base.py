@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -64,8 +64,13 @@ class WizardHost(Protocol):
     def wizard_run(self) -> Run:
         """The run as it is now."""
 
-    def update_run(self, **changes: Any) -> None:
-        """Replace the run with a copy that has `changes`."""
+    def update_run(self, run: Run) -> None:
+        """Replace the run with `run` (made with `dataclasses.replace`); it is saved to the
+        registry in the background, in order."""
+
+    def save_run_now(self) -> None:
+        """Write the run as it is now to the registry before returning (blocking: call from a
+        worker, e.g. before a call that creates something, so its token is on disk first)."""
 
     def aws_context(self) -> AwsContext | None:
         """The AWS context of the run (None until the credentials step has one)."""

@@ -5,6 +5,7 @@ records, and open any record whole."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from rich.syntax import Syntax
@@ -219,8 +220,11 @@ class DatasetScreen(StepScreen):
         if shown is None:
             return
         self.host.update_run(
-            source_location=shown.spec.location,
-            source_config=shown.spec.config,
-            source_split=shown.spec.split,
+            replace(
+                self.host.wizard_run,
+                source_location=shown.spec.location,
+                source_config=shown.spec.config,
+                source_split=shown.spec.split,
+            )
         )
         self.host.next_step(self.STEP_ID)

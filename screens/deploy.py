@@ -4,6 +4,7 @@ polled like a job; every billable resource goes into the registry at once."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import cast
 
 from rich.text import Text
@@ -30,6 +31,7 @@ from core.serving.deploy import (
     get_serving,
     serving_poller,
 )
+from core.serving.status import ServingKind, ServingStatus
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
 
@@ -78,7 +80,9 @@ class DeployScreen(StepScreen):
         plans.highlighted = 0
         if run.serving_arn:
             self.query_one("#deploy", Button).disabled = True
-            self.watch_serving(run.serving_kind or "provisioned-throughput", run.serving_arn)
+            self.watch_serving(
+                run.serving_kind or ServingKind.PROVISIONED_THROUGHPUT, run.serving_arn
+            )
 
     def _plan(self) -> DeploymentPlan | None:
         plans = self.query_one("#plans", OptionList)
@@ -158,7 +162,9 @@ class DeployScreen(StepScreen):
             text.append(f"\n{serving.failure_message}", style="red")
         self.query_one("#deploy-status", Static).update(text)
         if serving.ready and self.host.wizard_run.serving_status != serving.status:
-            self.host.update_run(serving_status=serving.status)
+            self.host.update_run(
+                replace(self.host.wizard_run, serving_status=ServingStatus(serving.status))
+            )
             self.app.bell()
             self.notify(f"{serving.name} is ready.", title="Deploy")
 
@@ -177,7 +183,14 @@ class DeployScreen(StepScreen):
                     details={"model_arn": run.custom_model_arn or "", "per_hour": per_hour},
                 )
             )
-            self.host.update_run(serving_kind=kind, serving_arn=arn, serving_status="Creating")
+            self.host.update_run(
+                replace(
+                    run,
+                    serving_kind=ServingKind(kind),
+                    serving_arn=arn,
+                    serving_status=ServingStatus.CREATING,
+                )
+            )
             self.watch_serving(kind, arn)
 
     def worker_failed(self, name: str, error: BaseException) -> None:

@@ -10,6 +10,7 @@ gets the bucket, the role ARN and the data URIs, so the launch step is filled in
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -429,13 +430,18 @@ class InfrastructureScreen(StepScreen):
             if whole and checked.ok:
                 log.write_line("✓ Everything is in place and read back as planned.")
                 self.host.update_run(
-                    bucket=done.bucket, role_arn=done.role_arn, kms_key_id=done.kms_key_arn
+                    replace(
+                        self.host.wizard_run,
+                        bucket=done.bucket,
+                        role_arn=done.role_arn,
+                        kms_key_id=done.kms_key_arn,
+                    )
                 )
                 self._ready_for_upload = True
                 self.notify(f"Bucket {done.bucket} and role {done.role_name} ready.")
                 self.call_after_refresh(self.query_one("#upload", Button).scroll_visible)
         elif name == "upload" and isinstance(result, UploadResult):
-            self.host.update_run(**result.run_fields())
+            self.host.update_run(result.applied_to(self.host.wizard_run))
             status = Text("✔ Uploaded. Training data: ", style="green")
             status.append(result.training_uri, style="bold")
             status.append(f"\nThe job writes its output to {result.output_uri}", style="dim")

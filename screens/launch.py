@@ -1,13 +1,16 @@
 """Launch the customization job: names, data locations, the model's hyperparameters as a form
 checked as you type, optional KMS / VPC / tags, and the exact request before the button.
 
-The client request token is created and stored in the run before CreateModelCustomizationJob is
+The form is the run's launch fields: the request is built from the run the form describes
+(`core.run.launching.job_request`), exactly as `bedrock-tune jobs launch` builds it from flags.
+The client request token is created and saved with the run before CreateModelCustomizationJob is
 called, so a retry (or a crash and a restart) can never start a second job.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from rich.syntax import Syntax
@@ -25,14 +28,15 @@ from core.data.prepared import PreparedDir
 from core.errors import BedrockTuneError, ValidationError
 from core.estimate import TokenCount, count_file_tokens, estimate
 from core.jobs.customization import (
-    RUN_TAG,
     JobRequest,
+    NameTakenError,
     check_request,
-    launch,
     new_client_request_token,
 )
+from core.jobs.types import JobStatus
 from core.naming import default_custom_model_name, default_job_name
 from core.run import Run
+from core.run.launching import job_request, launch_saved_run
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
 
@@ -148,6 +152,9 @@ class LaunchScreen(StepScreen):
         self.query_one("#output-uri", Input).value = run.output_uri or ""
         self.query_one("#role-arn", Input).value = run.role_arn or ""
         self.query_one("#kms-key", Input).value = run.kms_key_id or ""
+        self.query_one("#subnets", Input).value = ", ".join(run.subnet_ids)
+        self.query_one("#security-groups", Input).value = ", ".join(run.security_group_ids)
+        self.query_one("#tags", Input).value = ", ".join(f"{k}={v}" for k, v in run.tags.items())
         box = self.query_one("#hyperparameters", Vertical)
         box.remove_children()
         for hp in self._customization.hyperparameters if self._customization else ():
@@ -157,6 +164,7 @@ class LaunchScreen(StepScreen):
             row.mount(Label(label, classes="hp-label"))
             row.mount(
                 Input(
+                    run.hyperparameters.get(hp.name, ""),
                     placeholder=f"default {hp.default_text or 'none'}",
                     id=f"hp-{hp.name}",
                     classes="hp-input",
@@ -179,40 +187,35 @@ class LaunchScreen(StepScreen):
     def _value(self, selector: str) -> str:
         return self.query_one(selector, Input).value.strip()
 
-    def build_request(self, token: str | None = None) -> JobRequest:
-        """The request as the form stands (raises ValidationError for unparseable fields)."""
-        if self._model is None:
-            raise ValidationError(
-                "No base model chosen.", hint="Choose one in the Base model step."
-            )
+    def form_run(self) -> Run:
+        """The run with the form's launch fields (ValidationError for unparseable fields)."""
         hyperparameters = {}
         for hp in self._customization.hyperparameters if self._customization else ():
             value = self.query_one(f"#hp-{hp.name}", Input).value.strip()
             if value:
                 hyperparameters[hp.name] = value
-        return JobRequest(
+        return replace(
+            self.host.wizard_run,
             job_name=self._value("#job-name"),
             custom_model_name=self._value("#model-name"),
-            base_model_id=self._model.id,
             role_arn=self._value("#role-arn"),
             training_uri=self._value("#training-uri"),
             validation_uri=self._value("#validation-uri") or None,
             output_uri=self._value("#output-uri"),
-            client_request_token=token or self.host.wizard_run.client_request_token or "pending",
-            customization_type=CustomizationType(self.host.wizard_run.customization_type),
             hyperparameters=hyperparameters,
             kms_key_id=self._value("#kms-key") or None,
             subnet_ids=_split(self._value("#subnets")),
             security_group_ids=_split(self._value("#security-groups")),
-            tags=self._tags(),
+            tags=parse_tags(self._value("#tags")),
         )
 
-    def _tags(self) -> dict[str, str]:
-        tags = parse_tags(self._value("#tags"))
-        run_id = self.host.wizard_run.run_id
-        if run_id:
-            tags[RUN_TAG] = run_id  # how a run finds its job again when the registry is gone
-        return tags
+    def build_request(self) -> JobRequest:
+        """The request as the form stands (raises ValidationError for unparseable fields)."""
+        if self._model is None:
+            raise ValidationError(
+                "No base model chosen.", hint="Choose one in the Base model step."
+            )
+        return job_request(self.form_run())
 
     @on(Input.Changed)
     def _field_changed(self, event: Input.Changed) -> None:
@@ -322,18 +325,12 @@ class LaunchScreen(StepScreen):
                 if run.job_name == request.job_name and run.client_request_token
                 else new_client_request_token()
             )
-            # The token is stored before the call: a retry after any failure reuses it.
-            self.host.update_run(
-                job_name=request.job_name,
-                custom_model_name=request.custom_model_name,
-                client_request_token=token,
-                output_uri=request.output_uri,
-                training_uri=request.training_uri,
-                validation_uri=request.validation_uri,
-                role_arn=request.role_arn,
-            )
+            # The run, token included, is saved before the call (the worker waits for it): a
+            # retry after any failure, or a restart after a crash, reuses the token.
+            launching = replace(self.form_run(), client_request_token=token)
+            self.host.update_run(launching)
             self.query_one("#launch", Button).disabled = True
-            self.launch_job(self.build_request(token))
+            self.launch_job(launching)
 
         self.app.push_screen(
             ConfirmScreen(
@@ -348,24 +345,32 @@ class LaunchScreen(StepScreen):
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="launch", name="launch")
-    def launch_job(self, request: JobRequest) -> str:
-        """CreateModelCustomizationJob with the stored token."""
-        context = self.host.aws_context()
-        if context is None or self._model is None:
-            raise BedrockTuneError("No AWS context.", hint="Check your credentials first.")
-        return launch(context, request, self._model)
+    def launch_job(self, run: Run) -> str:
+        """Save the run with its token, then CreateModelCustomizationJob (or re-attach to the
+        job that token already created)."""
+        context = self.require_context()
+        if self._model is None:
+            raise BedrockTuneError("No base model.", hint="Choose one in the Base model step.")
+        self.host.save_run_now()
+        launched = launch_saved_run(context, run, self._model, self.host.registry())
+        return launched.run.job_arn or ""
 
     def worker_succeeded(self, name: str, result: object) -> None:
         if name == "tokens" and isinstance(result, TokenCount):
             self._tokens = result
             self._refresh_summary()
         if name == "launch" and isinstance(result, str):
-            self.host.update_run(job_arn=result, job_status="InProgress")
+            self.host.update_run(
+                replace(self.host.wizard_run, job_arn=result, job_status=JobStatus.IN_PROGRESS)
+            )
             self.notify(f"Job launched: {result}", title="Customization job")
             self.host.next_step(self.STEP_ID)
 
     def worker_failed(self, name: str, error: BaseException) -> None:
         if name == "tokens":
             return  # the summary then says nothing about tokens; launching still works
+        if name == "launch" and isinstance(error, NameTakenError):
+            # Nothing was created: the run keeps no launch token to resume or re-attach by.
+            self.host.update_run(replace(self.host.wizard_run, client_request_token=None))
         self.query_one("#launch", Button).disabled = False
         self.show_error(error)

@@ -5,6 +5,8 @@ prices, from the live ListFoundationModels answer merged with the built-in catal
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -17,6 +19,7 @@ from textual.widgets import Button, DataTable, Label, Select, Static
 from core import format as fmt
 from core.catalog.lookup import load_view
 from core.catalog.types import BaseModel, CatalogView, CustomizationType, ModelAvailability
+from core.run import Route
 from screens.base import StepScreen
 
 _SHORT = {
@@ -296,6 +299,13 @@ class ModelScreen(StepScreen):
                 f"{entry.model.name} does not support {kind.label.lower()}.", severity="warning"
             )
             return
-        self.host.update_run(base_model_id=entry.model.id, customization_type=kind.value)
+        self.host.update_run(
+            replace(
+                self.host.wizard_run,
+                route=Route.BEDROCK_CUSTOMIZATION,  # the Bedrock models are the route offered
+                base_model_id=entry.model.id,
+                customization_type=kind,
+            )
+        )
         self.notify(f"{entry.model.name} ({kind.label.lower()}) chosen.", title="Base model")
         self.host.next_step(self.STEP_ID)

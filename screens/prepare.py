@@ -4,6 +4,7 @@ worker with a progress bar and Cancel, and never overwrites prepared files witho
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 from rich.text import Text
@@ -54,6 +55,8 @@ class PrepareScreen(StepScreen):
         super().__init__()
         self._model: BaseModel | None = None
         self._custom: Customization | None = None
+        self._preparing: PrepareOptions | None = None
+        """The options of the preparation under way (the run records them when it is done)."""
 
     def compose_body(self) -> ComposeResult:
         yield Label("Prepare the training files", classes="step-heading")
@@ -106,11 +109,18 @@ class PrepareScreen(StepScreen):
             return
         limits = self._custom.limits
         train, validation, test = default_sizes(limits)
+        if run.train_size is not None:  # the choices this run prepared with
+            train, validation, test = run.train_size, run.validation_size or 0, run.test_size or 0
         self.query_one("#train", Input).value = str(train)
         self.query_one("#validation", Input).value = str(validation)
         self.query_one("#test", Input).value = str(test)
-        chars = limits.max_chars_per_record
+        chars = run.max_chars if run.train_size is not None else limits.max_chars_per_record
         self.query_one("#max-chars", Input).value = str(chars) if chars else ""
+        self.query_one("#max-tokens", Input).value = str(run.max_tokens or "")
+        if run.seed is not None:
+            self.query_one("#seed", Input).value = str(run.seed)
+        if run.dedupe is not None:
+            self.query_one("#dedupe", Switch).value = run.dedupe
         out = Path.cwd() / "bedrock-tune-data" / (run.run_id or "run")
         self.query_one("#out-dir", Input).value = run.prepared_dir or str(out)
         parts = [f"{self._model.name}: {self._custom.data_format.label}"]
@@ -184,7 +194,8 @@ class PrepareScreen(StepScreen):
         self.query_one("#cancel", Button).disabled = False
         self.query_one("#progress", ProgressBar).update(total=None, progress=0)
         self.query_one("#prepare-status", Static).update("Preparing...")
-        self.run_prepare(out, self.options(overwrite=overwrite))
+        self._preparing = self.options(overwrite=overwrite)
+        self.run_prepare(out, self._preparing)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="prepare", name="prepare")
     def run_prepare(self, out: Path, options: PrepareOptions) -> PrepareResult:
@@ -237,7 +248,20 @@ class PrepareScreen(StepScreen):
             dropped = ", ".join(f"{n:,} {r}" for r, n in sorted(result.dropped.items()))
             text.append(f"\ndropped {dropped} (of {result.examined:,} examined)", style="dim")
         self._idle(text)
-        self.host.update_run(prepared_dir=str(result.out_dir))
+        run = replace(self.host.wizard_run, prepared_dir=str(result.out_dir))
+        options = self._preparing
+        if options is not None:
+            run = replace(
+                run,
+                train_size=options.train,
+                validation_size=options.validation,
+                test_size=options.test,
+                max_chars=options.max_chars,
+                max_tokens=options.max_tokens,
+                dedupe=options.dedupe,
+                seed=options.seed,
+            )
+        self.host.update_run(run)
         self.notify("Files prepared.", title="Prepare")
 
     def worker_failed(self, name: str, error: BaseException) -> None:

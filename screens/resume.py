@@ -13,7 +13,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from core.jobs.types import JobStatus
 from core.registry import RunRecord
+from core.serving.status import ServingStatus
 
 
 def describe_run(record: RunRecord) -> Text:
@@ -23,10 +25,10 @@ def describe_run(record: RunRecord) -> Text:
     text.append(run.job_name or "(launch interrupted)", style="bold")
     text.append(f"  {run.base_model_id or ''}", style="dim")
     if record.serving_pending:
-        kind = (run.serving_kind or "deployment").replace("-", " ")
-        text.append(f"\n  {kind} {run.serving_status or 'Creating'}")
+        kind = run.serving_kind.label if run.serving_kind else "deployment"
+        text.append(f"\n  {kind} {run.serving_status or ServingStatus.CREATING}")
     else:
-        text.append(f"\n  {run.job_status or 'InProgress'}")
+        text.append(f"\n  {run.job_status or JobStatus.IN_PROGRESS}")
     where = "sandbox" if run.target == "sandbox" else f"account {run.account_id}"
     text.append(f" - {where}, {run.region} - updated {record.updated}", style="dim")
     return text

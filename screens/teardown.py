@@ -22,7 +22,7 @@ from core.teardown.delete import (
     TeardownResult,
     delete,
     inventory,
-    run_updates,
+    run_without,
     with_dependencies,
 )
 from screens.base import StepScreen
@@ -228,12 +228,11 @@ class TeardownScreen(StepScreen):
     def _deleted(self, result: TeardownResult) -> None:
         self._deleting = False
         run = self.host.wizard_run
-        changes: dict[str, object] = {}
         for outcome in result.outcomes:
             if outcome.done:
-                changes.update(run_updates(outcome.item, run))
-        if changes:
-            self.host.update_run(**changes)  # the run forgets what no longer exists
+                run = run_without(outcome.item, run)
+        if run != self.host.wizard_run:
+            self.host.update_run(run)  # the run forgets what no longer exists
         log = self.query_one("#teardown-log", RichLog)
         failed = result.failed
         if failed:

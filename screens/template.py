@@ -4,6 +4,7 @@ with its size against the model's per-record limit. Problems show inline, with t
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
@@ -312,5 +313,7 @@ class TemplateScreen(StepScreen):
 
     @on(Button.Pressed, "#use")
     def _use(self) -> None:
-        self.host.update_run(template_toml=template_to_toml(self.template()))
+        self.host.update_run(
+            replace(self.host.wizard_run, template_toml=template_to_toml(self.template()))
+        )
         self.host.next_step(self.STEP_ID)

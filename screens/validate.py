@@ -12,6 +12,7 @@ the fixed data with no change of their own. Fix-ups on any other file write
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from rich.syntax import Syntax
@@ -292,7 +293,11 @@ class ValidateScreen(StepScreen):
         for button_id, fix in _FIX_BUTTONS.items():
             self.query_one(f"#{button_id}", Button).disabled = not enabled[fix]
         if self._is_prepared(report.train.path):
-            self.host.update_run(validated_ok=report.ok, validated_dir=self._loaded_dir)
+            self.host.update_run(
+                replace(
+                    self.host.wizard_run, validated_ok=report.ok, validated_dir=self._loaded_dir
+                )
+            )
 
     def _summary(self, report: ValidationReport) -> Text:
         text = Text()
@@ -433,7 +438,9 @@ class ValidateScreen(StepScreen):
         if isinstance(result, PreparedFix):
             results = list(result.results)
             note = f"\nThe run now uses {result.directory}; {result.source} is unchanged."
-            self.host.update_run(prepared_dir=str(result.directory), validated_ok=None)
+            self.host.update_run(
+                replace(self.host.wizard_run, prepared_dir=str(result.directory), validated_ok=None)
+            )
             self._fill_paths()
         else:
             results = result

@@ -10,6 +10,7 @@ what it reports.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -293,10 +294,13 @@ class WatchScreen(StepScreen):
             model.update(Text(f"Custom model: {snapshot.output_model_arn}", style="bold green"))
             self.load_model_status(snapshot.output_model_arn)
         self.host.update_run(
-            job_status=snapshot.status.value,
-            custom_model_arn=snapshot.output_model_arn
-            if snapshot.status is JobStatus.COMPLETED
-            else None,
+            replace(
+                self.host.wizard_run,
+                job_status=snapshot.status,
+                custom_model_arn=snapshot.output_model_arn
+                if snapshot.status is JobStatus.COMPLETED
+                else None,
+            )
         )
 
     def _tick(self) -> None:
@@ -421,7 +425,15 @@ class WatchScreen(StepScreen):
         if not arn or arn == self._watching:
             return
         name = str(self.query_one("#jobs", DataTable).get_row(event.row_key)[3])
-        self.host.update_run(job_arn=arn, job_name=name, job_status=None, custom_model_arn=None)
+        self.host.update_run(
+            replace(
+                self.host.wizard_run,
+                job_arn=arn,
+                job_name=name,
+                job_status=None,
+                custom_model_arn=None,
+            )
+        )
         self._start_if_needed()
 
     def worker_succeeded(self, name: str, result: object) -> None:

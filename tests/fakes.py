@@ -1,11 +1,14 @@
 """Small fakes and documents several test modules share: a hand-driven clock, the managed tag,
-a role trust policy and an inline S3 policy like the ones bedrock-tune writes, and a job
-launched in one call."""
+a role trust policy and an inline S3 policy like the ones bedrock-tune writes, a job launched in
+one call, and an in-process fault hook that kills a command at a chosen AWS call."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from core.aws import AwsContext
 from core.catalog.lookup import find_model
@@ -85,3 +88,33 @@ def launch_job(
 def sandbox_record(kind: str, identifier: str, **extra: Any) -> ResourceRecord:
     """A registry entry of the sandbox account in us-east-1, for run `run1`."""
     return ResourceRecord(kind, identifier, "us-east-1", SANDBOX_ACCOUNT_ID, "run1", **extra)
+
+
+class Killed(BaseException):
+    """The process dies at this point: a BaseException, so nothing in bedrock-tune catches it
+    (as with kill -9, only what was already on disk or sent to AWS survives)."""
+
+
+ClientHook = Callable[..., None]
+
+
+def hook_aws_calls(monkeypatch: pytest.MonkeyPatch, event: str, handler: ClientHook) -> None:
+    """Register `handler` for the botocore `event` (e.g.
+    `after-call.bedrock.CreateModelCustomizationJob`) on every client any AwsContext makes,
+    for the rest of the test (undo with `monkeypatch.undo()`)."""
+    real_client = AwsContext.client
+    hooked: set[int] = set()
+
+    def client(self: AwsContext, service: str, region: str | None = None) -> Any:
+        made = real_client(self, service, region)
+        if id(made) not in hooked:
+            hooked.add(id(made))
+            made.meta.events.register(event, handler)
+        return made
+
+    monkeypatch.setattr(AwsContext, "client", client)
+
+
+def die(**_: Any) -> None:
+    """A botocore hook that kills the process (see `Killed`)."""
+    raise Killed

@@ -1,17 +1,24 @@
 """The bedrock-tune App: owns the run and the AWS context, shows the steps, routes between them.
 
 Each step is a Screen installed as an App *mode*, so a step keeps its state when you move to
-another and back. The App implements `screens.base.WizardHost`, the only thing screens know of it.
+another and back. Which steps the run goes through, in which order, and when each is done or
+possible is core's route table (`core.run.routes`); the App shows the run's route and offers only
+the routes whose every step has a screen. Resume decisions are core's too (`core.run.resume`):
+the App finds, asks and routes.
+
+The App implements `screens.base.WizardHost`, the only thing screens know of it. A changed run is
+saved to the registry in a thread worker, in order (`core.run.saver`): the event loop never
+waits for the file lock or the fsync.
 """
 
 from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlparse
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -20,19 +27,21 @@ from textual.screen import Screen
 from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
-from core.run import Run, Target
+from core.run import Route, Run, Target
+from core.run.routes import FIRST_STEP, ROUTE_STEPS, next_step, routes_offered, step, steps_of
+from core.run.status import has_choices
 from screens.base import LaunchOptions, StepScreen
 from screens.widgets.step_sidebar import StepState
-from tui.steps import STEPS, step_by_id
+from tui.steps import SCREENS, ScreenFactory
 
 if TYPE_CHECKING:
     # Not imported at run time before they are used: the first frame does not need them.
     from core.aws import AwsContext, Identity
     from core.billing import BillingSummary
     from core.registry import Registry, RunRecord
+    from core.run.resume import Reattached
+    from core.run.saver import RunSaver
     from core.sandbox.server import Sandbox
-
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 _startup_objects_frozen = False
@@ -56,7 +65,7 @@ class BedrockTuneApp(App[None]):
 
     TITLE = "bedrock-tune"
     CSS_PATH = "styles/app.tcss"
-    DEFAULT_MODE: ClassVar[str] = STEPS[0].id
+    DEFAULT_MODE: ClassVar[str] = FIRST_STEP
     """The first step's mode, which `get_default_screen` fills."""
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         Binding("ctrl+q", "guarded_quit", "Quit", id="quit", priority=True),
@@ -68,22 +77,30 @@ class BedrockTuneApp(App[None]):
         launch: LaunchOptions | None = None,
         *,
         sandbox_factory: Callable[[], Sandbox] | None = None,
+        screens: Mapping[str, ScreenFactory] | None = None,
     ) -> None:
         """Args:
         launch: the command-line choices.
         sandbox_factory: makes the in-process sandbox when one is needed (tests pass one with
             a fake clock); by default a `Sandbox()` on a free loopback port.
+        screens: step id -> screen factory (tests pass other maps); by default every built
+            step's screen (`tui.steps.SCREENS`).
         """
         _freeze_startup_objects()
         super().__init__()
         self._launch = launch or LaunchOptions()
         self._sandbox_factory = sandbox_factory
+        self._screens: dict[str, ScreenFactory] = dict(SCREENS if screens is None else screens)
+        self._offered = routes_offered(self._screens)
         self._run = Run()
         self._aws: AwsContext | None = None
+        self._aws_lock = threading.Lock()
         self._sandbox: Sandbox | None = None
         self._sandbox_lock = threading.Lock()
-        self._current = STEPS[0].id
+        self._current = FIRST_STEP
         self._run_registry: Registry | None = None
+        self._saver: RunSaver | None = None
+        self._saver_lock = threading.Lock()
 
     # ------------------------------------------------------------------ WizardHost
 
@@ -100,12 +117,36 @@ class BedrockTuneApp(App[None]):
         """The id of the step on screen."""
         return self._current
 
-    def update_run(self, **changes: Any) -> None:
-        self._run = self._run.evolve(**changes)
-        if self._run.run_id is not None:
-            # Saved after every change: a launch token, a job ARN or a resource is never lost.
-            self.registry().save_run(self._run.run_id, self._run)
+    @property
+    def offered_routes(self) -> tuple[Route, ...]:
+        """The routes users are offered: those whose every step has a screen."""
+        return self._offered
+
+    def update_run(self, run: Run) -> None:
+        self._run = run
+        if run.run_id is not None and has_choices(run):
+            # Saved after every change (a launch token, a job ARN is never lost), in a thread:
+            # the event loop does not wait for the file lock and the fsync. A run that only
+            # knows where it works is not recorded yet (no empty runs in `bedrock-tune runs`).
+            self._save_run(self._run_saver().submit(run), run)
         self._refresh_chrome()
+
+    def save_run_now(self) -> None:
+        self._run_saver().flush()
+
+    def _run_saver(self) -> RunSaver:
+        with self._saver_lock:
+            if self._saver is None:
+                from core.run.saver import RunSaver
+
+                self._saver = RunSaver(self.registry)
+            return self._saver
+
+    @work(thread=True, exit_on_error=False, group="registry", name="save-run")
+    def _save_run(self, ticket: int, run: Run) -> None:
+        """Write one version of the run (skipped when a later one is already on disk); a
+        failure is shown as an error by `on_worker_state_changed`."""
+        self._run_saver().write(ticket, run)
 
     def registry(self) -> Registry:
         """The local registry of runs and resources."""
@@ -116,34 +157,40 @@ class BedrockTuneApp(App[None]):
         return self._run_registry
 
     def aws_context(self) -> AwsContext | None:
-        return self._aws
+        """The context of the run's place. The run owns the region: when it differs from the
+        context's, the context follows it (same identity and endpoint, new clients)."""
+        with self._aws_lock:
+            region = self._run.region
+            if self._aws is not None and region is not None and self._aws.region != region:
+                self._aws = self._aws.with_region(region)
+            return self._aws
 
     def set_aws_context(
         self, context: AwsContext, *, target: Target, profile: str | None, identity: Identity
     ) -> None:
-        self._aws = context
-        endpoint_host = urlparse(context.endpoint_url).hostname if context.endpoint_url else None
-        if endpoint_host in _LOOPBACK:
-            target = "sandbox"  # a standalone `bedrock-tune sandbox` reached via AWS_ENDPOINT_URL
-        changed_place = (self._run.account_id, self._run.region) != (
-            identity.account,
-            context.region,
+        from core.run.resume import target_of
+
+        with self._aws_lock:
+            self._aws = context
+        run = self._run
+        changed_place = (run.account_id, run.region) != (identity.account, context.region)
+        run = replace(
+            run,
+            # a standalone `bedrock-tune sandbox` reached via AWS_ENDPOINT_URL is a sandbox too
+            target=target_of(context.endpoint_url, sandbox=target == "sandbox"),
+            profile=profile,
+            region=context.region,
+            endpoint_url=context.endpoint_url,
+            account_id=identity.account,
+            principal_arn=identity.arn,
         )
-        updates: dict[str, Any] = {
-            "target": target,
-            "profile": profile,
-            "region": context.region,
-            "endpoint_url": context.endpoint_url,
-            "account_id": identity.account,
-            "principal_arn": identity.arn,
-        }
-        if changed_place and self._run.job_arn is None:
-            updates["base_model_id"] = None  # a model chosen for another account/region
-        if self._run.run_id is None:
+        if changed_place and run.job_arn is None:
+            run = replace(run, base_model_id=None)  # a model chosen for another account/region
+        if run.run_id is None:
             from core.registry import new_run_id
 
-            updates["run_id"] = new_run_id()
-        self.update_run(**updates)
+            run = replace(run, run_id=new_run_id())
+        self.update_run(run)
 
     def start_sandbox(self) -> Sandbox:
         with self._sandbox_lock:
@@ -157,36 +204,43 @@ class BedrockTuneApp(App[None]):
             return self._sandbox
 
     def step_states(self, current: str) -> Sequence[StepState]:
+        """The run's route's steps, in the route's order."""
         states: list[StepState] = []
-        for step in STEPS:
-            reason = step.blocked(self._run)
-            if step.id == current:
+        for shown in steps_of(self._run.route):
+            reason = (
+                shown.blocked(self._run)
+                if shown.id in self._screens
+                else "not in this version of bedrock-tune"
+            )
+            if shown.id == current:
                 status = "current"
             elif reason:
                 status = "blocked"
-            elif step.done(self._run):
+            elif shown.done(self._run):
                 status = "done"
             else:
                 status = "ready"
-            states.append(StepState(step.id, step.title, status, reason or ""))  # type: ignore[arg-type]
+            states.append(StepState(shown.id, shown.title, status, reason or ""))  # type: ignore[arg-type]
         return states
 
     def go_to_step(self, step_id: str) -> None:
-        step = step_by_id(step_id)
-        reason = step.blocked(self._run)
+        if step_id not in ROUTE_STEPS[self._run.route] or step_id not in self._screens:
+            self.notify(f"This run's route has no step '{step_id}'.", severity="warning")
+            return
+        target = step(step_id)
+        reason = target.blocked(self._run)
         if reason:
-            self.notify(f"{step.title}: {reason}.", severity="warning")
+            self.notify(f"{target.title}: {reason}.", severity="warning")
             return
         self._current = step_id
         self.switch_mode(step_id)
 
     def next_step(self, after: str) -> None:
-        ids = [s.id for s in STEPS]
-        index = ids.index(after)
-        if index + 1 < len(ids):
-            self.go_to_step(ids[index + 1])
+        following = next_step(self._run.route, after)
+        if following is not None:
+            self.go_to_step(following.id)
         else:
-            self.notify("This is the last step bedrock-tune has for now.")
+            self.notify("This is the last step of this run's route.")
 
     # ------------------------------------------------------------------ app plumbing
 
@@ -198,7 +252,7 @@ class BedrockTuneApp(App[None]):
         node twice over (a full stylesheet refresh for the new screen, then one per resume)
         before the first frame.
         """
-        return STEPS[0].screen()
+        return self._screens[FIRST_STEP]()
 
     _gc_paused = False
 
@@ -216,10 +270,10 @@ class BedrockTuneApp(App[None]):
 
     async def on_mount(self) -> None:
         self.call_after_refresh(self._resume_gc)
-        for step in STEPS:
+        for step_id, factory in self._screens.items():
             # The first step's mode already holds its screen; this makes it a mode to come
             # back to like the others.
-            self.add_mode(step.id, step.screen)
+            self.add_mode(step_id, factory)
         self.call_after_refresh(self.find_resumable)
         # The App is ready (and its first frame out) once the first step is composed and
         # mounted, not merely started.
@@ -229,8 +283,10 @@ class BedrockTuneApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="resume", name="find-resumable")
     def find_resumable(self) -> list[RunRecord]:
-        """Runs whose job had not ended when bedrock-tune last closed."""
-        return self.registry().runs_in_progress()
+        """Runs whose job had not ended when bedrock-tune last closed, on an offered route."""
+        from core.run.resume import resumable_runs
+
+        return resumable_runs(self.registry().runs(), self._offered)
 
     def _offer_resume(self, records: list[RunRecord]) -> None:
         from screens.resume import ResumeScreen
@@ -244,50 +300,22 @@ class BedrockTuneApp(App[None]):
         self.push_screen(ResumeScreen(records), chosen)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="resume", name="reattach")
-    def reattach(self, record: RunRecord) -> tuple[AwsContext, Identity, Run]:
-        """Rebuild the run's AWS context, check it, and find its job."""
-        from core.aws import AwsContext
-        from core.errors import BedrockTuneError, ConnectionFailedError
+    def reattach(self, record: RunRecord) -> Reattached:
+        """Rebuild the run's AWS context, check it, and find its job (core decides how)."""
+        from core.run.resume import reattach
 
-        run = record.run
-        if run.region is None:
-            raise BedrockTuneError("The saved run has no region.", hint="Start a new run.")
-        if run.target == "sandbox":
-            if not run.endpoint_url:
-                raise BedrockTuneError(
-                    "The saved run has no sandbox address.", hint="Start a new run."
-                )
-            from core.sandbox.server import SANDBOX_CREDENTIALS
+        return reattach(record.run)
 
-            context = AwsContext.for_endpoint(run.endpoint_url, SANDBOX_CREDENTIALS, run.region)
-        else:
-            context = AwsContext.from_environment(run.profile, run.region, run.endpoint_url)
-        try:
-            identity = context.whoami()
-        except ConnectionFailedError as error:
-            if run.target == "sandbox":
-                raise ConnectionFailedError(
-                    f"The sandbox this run used ({run.endpoint_url}) is not running any more.",
-                    hint="A sandbox started inside bedrock-tune ends when it closes. Start one "
-                    "that outlives the app with `bedrock-tune sandbox`, and point bedrock-tune "
-                    "at it with AWS_ENDPOINT_URL.",
-                ) from error
-            raise
-        if run.job_arn is None and run.job_name and run.client_request_token:
-            # The process died right after launching: find the job this token created.
-            from core.jobs.customization import find_launched_job
-
-            arn = find_launched_job(context, run.job_name, run.client_request_token)
-            run = run.evolve(job_arn=arn)
-        return context, identity, run
-
-    def _reattached(self, context: AwsContext, identity: Identity, run: Run) -> None:
-        self._run = run
+    def _reattached(self, result: Reattached) -> None:
+        run = result.run
+        self._run = run  # saved by set_aws_context, which adopts the run's context
         self.set_aws_context(
-            context, target=run.target or "aws", profile=run.profile, identity=identity
+            result.context,
+            target=run.target or "aws",
+            profile=run.profile,
+            identity=result.identity,
         )
-        serving = run.serving_arn is not None and run.job_status == "Completed"
-        self.go_to_step("deploy" if serving else "watch")
+        self.go_to_step(result.step)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -297,8 +325,7 @@ class BedrockTuneApp(App[None]):
             if worker.name == "find-resumable" and worker.result:
                 self._offer_resume(list(worker.result))
             elif worker.name == "reattach" and worker.result:
-                context, identity, run = worker.result
-                self._reattached(context, identity, run)
+                self._reattached(worker.result)
             elif worker.name == "delete-billable":
                 self.exit()
         elif event.state == WorkerState.ERROR and worker.error is not None:
@@ -311,6 +338,14 @@ class BedrockTuneApp(App[None]):
 
     def on_unmount(self) -> None:
         self._resume_gc()
+        if self._saver is not None:
+            # A save still queued when the app closes is written now, not lost.
+            from core.errors import BedrockTuneError
+
+            try:
+                self._saver.flush()
+            except BedrockTuneError as error:
+                self.log.error(f"The run could not be saved: {error.describe()}")
         with self._sandbox_lock:
             if self._sandbox is not None:
                 self._sandbox.stop()
@@ -388,8 +423,9 @@ class BedrockTuneApp(App[None]):
 
         if isinstance(self.screen, HelpScreen):
             return
-        step = step_by_id(self._current)
-        self.push_screen(HelpScreen(step.title, step.description, [s.title for s in STEPS]))
+        shown = step(self._current)
+        titles = [s.title for s in steps_of(self._run.route)]
+        self.push_screen(HelpScreen(shown.title, shown.description, titles))
 
     def action_next_step(self) -> None:
         """Go to the next step if it is possible."""
@@ -397,7 +433,10 @@ class BedrockTuneApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for step in STEPS:
-            yield SystemCommand(
-                f"Go to step: {step.title}", step.description, partial(self.go_to_step, step.id)
-            )
+        for shown in steps_of(self._run.route):
+            if shown.id in self._screens:
+                yield SystemCommand(
+                    f"Go to step: {shown.title}",
+                    shown.description,
+                    partial(self.go_to_step, shown.id),
+                )

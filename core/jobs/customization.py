@@ -13,12 +13,12 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from core.aws import AwsContext
 from core.catalog.types import BaseModel, CustomizationType
 from core.errors import ConflictError, NotFoundError, ValidationError, aws_call
+from core.jobs.types import JobStatus as JobStatus  # where callers have always found it
 
 JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9+\-.])*")
 MODEL_NAME = re.compile(r"([0-9a-zA-Z][_-]?){1,63}")
@@ -33,21 +33,6 @@ MANAGED_TAG = ("bedrock-tune:managed", "true")
 """Tag on every job and model bedrock-tune creates (resume finds jobs by it)."""
 RUN_TAG = "bedrock-tune:run"
 """Tag holding the run id (resume re-attaches by it when the registry is gone)."""
-
-
-class JobStatus(StrEnum):
-    """`ModelCustomizationJobStatus`."""
-
-    IN_PROGRESS = "InProgress"
-    COMPLETED = "Completed"
-    FAILED = "Failed"
-    STOPPING = "Stopping"
-    STOPPED = "Stopped"
-
-    @property
-    def terminal(self) -> bool:
-        """Whether the job can no longer change."""
-        return self in {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.STOPPED}
 
 
 PHASES: tuple[tuple[str, str], ...] = (
@@ -172,6 +157,16 @@ def check_request(request: JobRequest, model: BaseModel) -> list[str]:
     return problems
 
 
+def ensure_valid(request: JobRequest, model: BaseModel) -> None:
+    """Raise ValidationError listing every problem `check_request` finds (none: return)."""
+    problems = check_request(request, model)
+    if problems:
+        raise ValidationError(
+            "The job request is not valid:\n" + "\n".join(f"- {p}" for p in problems),
+            hint="Fix the values above; nothing was sent to AWS.",
+        )
+
+
 def launch(context: AwsContext, request: JobRequest, model: BaseModel) -> str:
     """Create the job and return its ARN. Checks the request first (no call when it is bad).
 
@@ -181,12 +176,7 @@ def launch(context: AwsContext, request: JobRequest, model: BaseModel) -> str:
     Raises:
         ValidationError: when `check_request` finds problems (all of them, one per line).
     """
-    problems = check_request(request, model)
-    if problems:
-        raise ValidationError(
-            "The job request is not valid:\n" + "\n".join(f"- {p}" for p in problems),
-            hint="Fix the values above; nothing was sent to AWS.",
-        )
+    ensure_valid(request, model)
     try:
         with aws_call(f"creating the customization job '{request.job_name}'"):
             response = context.client("bedrock").create_model_customization_job(**request.to_api())
@@ -201,13 +191,25 @@ def launch(context: AwsContext, request: JobRequest, model: BaseModel) -> str:
             return existing.arn
         taken = "job name" if existing is not None else "custom model name"
         name = request.job_name if existing is not None else request.custom_model_name
-        raise ConflictError(
+        raise NameTakenError(
             f"The {taken} '{name}' is already used in {context.region} by something this "
             f"launch did not create ({conflict.message}).",
             hint="Choose another job name and custom model name (the launch step proposes "
             "unique ones).",
+            what=taken,
+            name=name,
         ) from None
     return str(response["jobArn"])
+
+
+class NameTakenError(ConflictError):
+    """A job or custom model name is already used by something a launch did not create."""
+
+    def __init__(self, message: str, *, hint: str, what: str, name: str) -> None:
+        super().__init__(message, hint=hint)
+        self.what = what
+        """`job name` or `custom model name`."""
+        self.name = name
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ from core.teardown.items import (
     TeardownResult,
     delete_rank,
     item_from_record,
-    run_updates,
+    run_without,
     short_name,
     split_s3_uri,
     with_dependencies,
@@ -71,7 +71,7 @@ __all__ = [
     "delete",
     "inventory",
     "item_from_record",
-    "run_updates",
+    "run_without",
     "with_dependencies",
 ]
 
@@ -365,6 +365,6 @@ def _forget(registry: Registry, item: TeardownItem) -> None:
     if item.kind not in (JOB, THROUGHPUT, DEPLOYMENT, MODEL):
         return
     for saved in registry.runs():
-        changes = run_updates(item, saved.run)
-        if changes:
-            registry.save_run(saved.id, saved.run.evolve(**changes))
+        updated = run_without(item, saved.run)
+        if updated != saved.run:
+            registry.save_run(saved.id, updated)

@@ -6,11 +6,12 @@ Plain data and pure helpers (no AWS calls); `core/teardown.py` lists and deletes
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from core import format as fmt
 from core.errors import BedrockTuneError, ValidationError
+from core.jobs.types import JobStatus
 from core.registry import ResourceRecord
 from core.run import Run
 
@@ -254,13 +255,12 @@ def with_dependencies(
     return [i for i in items if i.key in wanted]
 
 
-def run_updates(item: TeardownItem, run: Run) -> dict[str, Any]:
-    """The changes a run needs once `item` is gone (nothing when the run does not use it)."""
-    changes: dict[str, Any] = {}
+def run_without(item: TeardownItem, run: Run) -> Run:
+    """The run once `item` is gone (the same run when it does not use it)."""
     if item.kind in (THROUGHPUT, DEPLOYMENT) and run.serving_arn == item.identifier:
-        changes.update(serving_kind=None, serving_arn=None, serving_status=None)
-    elif item.kind == MODEL and run.custom_model_arn == item.identifier:
-        changes.update(custom_model_arn=None)
-    elif item.kind == JOB and run.job_arn == item.identifier:
-        changes.update(job_status="Stopping")
-    return changes
+        return replace(run, serving_kind=None, serving_arn=None, serving_status=None)
+    if item.kind == MODEL and run.custom_model_arn == item.identifier:
+        return replace(run, custom_model_arn=None)
+    if item.kind == JOB and run.job_arn == item.identifier:
+        return replace(run, job_status=JobStatus.STOPPING)
+    return run

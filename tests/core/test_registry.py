@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import json
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from core.registry import Registry, RegistryError, ResourceRecord, new_run_id, state_dir
-from core.run import Run
+from core.jobs.types import CustomizationType, JobStatus
+from core.registry import (
+    BACKUP_V1,
+    Registry,
+    RegistryError,
+    ResourceRecord,
+    new_run_id,
+    state_dir,
+)
+from core.run import Route, Run
+from core.run.status import RunStatus
+from core.serving.status import ServingKind, ServingStatus
 
 
 def test_state_dir_honours_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -24,14 +35,14 @@ def test_runs_round_trip_privately_and_atomically(tmp_path: Path) -> None:
     run = Run(target="aws", profile="dev", region="us-west-2", account_id="111122223333")
     run_id = new_run_id()
     first = registry.save_run(run_id, run)
-    again = registry.save_run(run_id, run.evolve(job_name="j", client_request_token="t"))
+    again = registry.save_run(run_id, replace(run, job_name="j", client_request_token="t"))
     assert again.created == first.created
     loaded = registry.get_run(run_id)
     assert loaded is not None and loaded.run.job_name == "j" and loaded.run.profile == "dev"
     mode = stat.S_IMODE(registry.path.stat().st_mode)
     assert mode == 0o600
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
-    assert json.loads(registry.path.read_text())["version"] == 1
+    assert json.loads(registry.path.read_text())["version"] == 2
 
 
 def test_no_credentials_are_ever_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,8 +58,8 @@ def test_in_progress_runs_are_the_launched_unfinished_ones(tmp_path: Path) -> No
     registry = Registry(tmp_path)
     registry.save_run("new", Run(region="us-east-1"))
     registry.save_run("interrupted", Run(job_name="j1", client_request_token="tok"))
-    registry.save_run("running", Run(job_arn="arn:1", job_status="InProgress"))
-    registry.save_run("done", Run(job_arn="arn:2", job_status="Completed"))
+    registry.save_run("running", Run(job_arn="arn:1", job_status=JobStatus.IN_PROGRESS))
+    registry.save_run("done", Run(job_arn="arn:2", job_status=JobStatus.COMPLETED))
     assert {r.id for r in registry.runs_in_progress()} == {"interrupted", "running"}
     registry.forget_run("running")
     assert {r.id for r in registry.runs_in_progress()} == {"interrupted"}
@@ -56,18 +67,24 @@ def test_in_progress_runs_are_the_launched_unfinished_ones(tmp_path: Path) -> No
 
 def test_a_stopping_job_is_still_in_progress_and_a_stopped_one_is_not(tmp_path: Path) -> None:
     registry = Registry(tmp_path)
-    for status in ("InProgress", "Stopping", "Completed", "Failed", "Stopped"):
-        registry.save_run(status, Run(job_arn=f"arn:{status}", job_status=status))
+    for status in JobStatus:
+        registry.save_run(status.value, Run(job_arn=f"arn:{status}", job_status=status))
     assert {r.id for r in registry.runs_in_progress()} == {"InProgress", "Stopping"}
 
 
 def test_a_deployment_being_created_is_resumable_too(tmp_path: Path) -> None:
     registry = Registry(tmp_path)
-    done = Run(job_arn="arn:job", job_status="Completed")
-    registry.save_run("creating", done.evolve(serving_arn="arn:pt", serving_status="Creating"))
-    registry.save_run("unknown", done.evolve(serving_arn="arn:dep"))
-    registry.save_run("ready", done.evolve(serving_arn="arn:pt2", serving_status="InService"))
-    registry.save_run("failed", done.evolve(serving_arn="arn:pt3", serving_status="Failed"))
+    done = Run(job_arn="arn:job", job_status=JobStatus.COMPLETED)
+    registry.save_run(
+        "creating", replace(done, serving_arn="arn:pt", serving_status=ServingStatus.CREATING)
+    )
+    registry.save_run("unknown", replace(done, serving_arn="arn:dep"))
+    registry.save_run(
+        "ready", replace(done, serving_arn="arn:pt2", serving_status=ServingStatus.IN_SERVICE)
+    )
+    registry.save_run(
+        "failed", replace(done, serving_arn="arn:pt3", serving_status=ServingStatus.FAILED)
+    )
     assert {r.id for r in registry.runs_in_progress()} == {"creating", "unknown"}
     record = registry.get_run("creating")
     assert record is not None and record.serving_pending and not record.in_progress
@@ -97,3 +114,114 @@ def test_a_damaged_file_is_explained_not_overwritten(tmp_path: Path) -> None:
     with pytest.raises(RegistryError):
         registry.save_run("x", Run())
     assert registry.path.read_text() == '{"version": 1, "runs": {'
+
+
+V1_FILE = Path(__file__).parent / "data" / "registry-v1.json"
+"""A version-1 registry exactly as bedrock-tune wrote it before routes (made with that code)."""
+
+
+def test_a_version_1_file_is_read_as_version_2_and_left_alone_until_a_write(
+    tmp_path: Path,
+) -> None:
+    registry = Registry(tmp_path)
+    original = V1_FILE.read_bytes()
+    registry.path.write_bytes(original)
+    runs = {r.id: r for r in registry.runs()}
+    assert set(runs) == {"a1b2c3d4e5f6", "0a1b2c3d4e5f", "fresh0000001"}
+    assert {r.route for r in runs.values()} == {Route.BEDROCK_CUSTOMIZATION}
+    training = runs["a1b2c3d4e5f6"]
+    assert training.run.job_status is JobStatus.IN_PROGRESS
+    assert training.status is RunStatus.TRAINING
+    assert training.run.customization_type is CustomizationType.FINE_TUNING
+    serving = runs["0a1b2c3d4e5f"].run
+    assert serving.customization_type is CustomizationType.DISTILLATION
+    assert serving.serving_kind is ServingKind.CUSTOM_MODEL_DEPLOYMENT
+    assert serving.serving_status is ServingStatus.CREATING
+    assert runs["0a1b2c3d4e5f"].status is RunStatus.DEPLOYING
+    assert runs["fresh0000001"].status is RunStatus.NEW
+    assert {r.id for r in registry.runs_in_progress()} == {"a1b2c3d4e5f6", "0a1b2c3d4e5f"}
+    assert [r.kind for r in registry.resources()] == ["custom-model-deployment", "s3-bucket"]
+    assert registry.path.read_bytes() == original  # reading writes nothing
+    assert not (tmp_path / BACKUP_V1).exists()
+
+
+def test_the_first_write_keeps_a_backup_then_migrates_atomically(tmp_path: Path) -> None:
+    registry = Registry(tmp_path)
+    original = V1_FILE.read_bytes()
+    registry.path.write_bytes(original)
+    before = {r.id: r for r in registry.runs()}
+    registry.save_run("fresh0000001", replace(before["fresh0000001"].run, base_model_id="m"))
+    backup = tmp_path / BACKUP_V1
+    assert backup.read_bytes() == original
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    data = json.loads(registry.path.read_text())
+    assert data["version"] == 2
+    entry = data["runs"]["a1b2c3d4e5f6"]
+    assert entry["route"] == "bedrock-customization" and entry["status"] == "training"
+    assert entry["created"] == json.loads(original)["runs"]["a1b2c3d4e5f6"]["created"]
+    after = {r.id: r for r in registry.runs()}
+    for run_id in ("a1b2c3d4e5f6", "0a1b2c3d4e5f"):
+        assert after[run_id] == before[run_id]  # nothing lost or changed in the move
+    assert after["fresh0000001"].run.base_model_id == "m"
+    assert [r.kind for r in registry.resources()] == ["custom-model-deployment", "s3-bucket"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_migration_killed_midway_leaves_the_version_1_file_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = Registry(tmp_path)
+    original = V1_FILE.read_bytes()
+    registry.path.write_bytes(original)
+
+    class Killed(BaseException):
+        """The process dies (raised where the new file would be renamed into place)."""
+
+    real_replace = Path.replace
+
+    def dying_replace(self: Path, target: Path) -> Path:
+        if Path(target) == registry.path:
+            raise Killed
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", dying_replace)
+    with pytest.raises(Killed):
+        registry.save_run("new1", Run(region="us-east-1"))
+    monkeypatch.setattr(Path, "replace", real_replace)
+    assert registry.path.read_bytes() == original  # all old...
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    registry.save_run("new1", Run(region="us-east-1"))  # ...then, run again, all new
+    assert json.loads(registry.path.read_text())["version"] == 2
+    assert {r.id for r in registry.runs()} == {
+        "a1b2c3d4e5f6",
+        "0a1b2c3d4e5f",
+        "fresh0000001",
+        "new1",
+    }
+    assert (tmp_path / BACKUP_V1).read_bytes() == original
+
+
+def test_a_newer_registry_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    registry = Registry(tmp_path)
+    registry.path.write_text('{"version": 3, "runs": {}, "resources": []}')
+    with pytest.raises(RegistryError) as caught:
+        registry.runs()
+    assert "newer bedrock-tune" in caught.value.message
+    assert "Upgrade" in caught.value.hint
+
+
+def test_a_run_with_wrong_types_is_named_and_can_be_forgotten(tmp_path: Path) -> None:
+    registry = Registry(tmp_path)
+    registry.save_run("good", Run(region="us-east-1"))
+    registry.save_run("bad", Run(region="us-east-1"))
+    data = json.loads(registry.path.read_text())
+    data["runs"]["bad"]["run"]["job_status"] = "Sleeping"
+    registry.path.write_text(json.dumps(data))
+    with pytest.raises(RegistryError) as caught:
+        registry.runs()
+    assert "Run bad" in caught.value.message and "job_status" in caught.value.message
+    assert "Sleeping" in caught.value.message
+    assert "runs forget bad" in caught.value.hint
+    assert registry.forget_run("bad")
+    assert [r.id for r in registry.runs()] == ["good"]
+    assert not registry.forget_run("bad")

@@ -20,6 +20,7 @@ from core.registry import Registry, ResourceRecord
 from core.run import Run
 from core.sandbox.server import Sandbox
 from core.serving.deploy import create_deployment, create_throughput, get_serving
+from core.serving.status import ServingKind, ServingStatus
 from core.teardown.delete import (
     TeardownEvent,
     TeardownItem,
@@ -402,9 +403,9 @@ def test_serving_is_deleted_before_the_model_it_serves(registry: Registry) -> No
                 region="us-east-1",
                 custom_model_arn=model,
                 custom_model_name="served-model",
-                serving_kind="provisioned-throughput",
+                serving_kind=ServingKind.PROVISIONED_THROUGHPUT,
                 serving_arn=pt,
-                serving_status="InService",
+                serving_status=ServingStatus.IN_SERVICE,
             ),
         )
 

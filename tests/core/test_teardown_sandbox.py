@@ -87,7 +87,7 @@ def test_a_stopping_job_is_listed_and_not_stopped_twice(
 ) -> None:
     job = launch_job(context, "td", NOVA, "s3://bt-teardown/t.jsonl", "s3://bt-teardown/out/")
     registry.save_run(
-        "run1", Run(run_id="run1", job_name="td-job", job_arn=job, job_status="InProgress")
+        "run1", Run(run_id="run1", job_name="td-job", job_arn=job, job_status=JobStatus.IN_PROGRESS)
     )
     clock.t += 5
     stop_job(context, job)

@@ -26,6 +26,8 @@ from textual.widgets import (
 
 from core.catalog.types import CustomizationType
 from core.registry import Registry
+from core.run import Route
+from core.run.routes import ROUTE_STEPS
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
 from screens.base import LaunchOptions
 from screens.chat import Transcript
@@ -35,7 +37,6 @@ from tests.conftest import DIALOGSUM, needs_shared
 from tests.fakes import Clock
 from tests.tui.helpers import click_button, settle, text_of
 from tui.app import BedrockTuneApp
-from tui.steps import STEPS
 
 NOVA = "amazon.nova-micro-v1:0:128k"
 """Nova Micro: on-demand deployment (nothing bills by the hour) and a base inference profile."""
@@ -253,7 +254,8 @@ async def test_the_whole_wizard_in_the_sandbox(tmp_path: Path) -> None:
 
         # ---------------------------------------------------------------- chat (compare mode)
         marks = sidebar_marks(app)
-        done = [step.id for step in STEPS[: [s.id for s in STEPS].index("chat")]]
+        route = ROUTE_STEPS[Route.BEDROCK_CUSTOMIZATION]
+        done = list(route[: route.index("chat")])
         assert {step: marks[step] for step in done} == dict.fromkeys(done, "✔")
         assert marks["chat"] == "▶"
         assert app.screen.query_one("#compare", Switch).value  # compare mode is on

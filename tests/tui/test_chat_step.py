@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from textual.widgets import Button, DataTable, Input, Static
@@ -11,6 +12,7 @@ from core.catalog.lookup import find_model
 from core.jobs.customization import JobRequest, get_job, launch, new_client_request_token
 from core.sandbox.server import Sandbox
 from core.serving.deploy import create_deployment
+from core.serving.status import ServingKind, ServingStatus
 from screens.base import LaunchOptions
 from screens.chat import Transcript
 from tests.tui.helpers import settle, text_of
@@ -67,13 +69,16 @@ async def test_compare_mode_chat(tmp_path: Path) -> None:
         deployment = create_deployment(context, model, "chat-ui-dep", new_client_request_token())
         clock.t += 10
         app.update_run(
-            base_model_id=NOVA,
-            custom_model_arn=model,
-            serving_arn=deployment,
-            serving_kind="custom-model-deployment",
-            serving_status="Active",
-            prepared_dir=str(tmp_path),
-            template_toml='system = "Answer like support."\nuser = "{q}"\nassistant = "{a}"\n',
+            replace(
+                app.wizard_run,
+                base_model_id=NOVA,
+                custom_model_arn=model,
+                serving_arn=deployment,
+                serving_kind=ServingKind.CUSTOM_MODEL_DEPLOYMENT,
+                serving_status=ServingStatus.ACTIVE,
+                prepared_dir=str(tmp_path),
+                template_toml='system = "Answer like support."\nuser = "{q}"\nassistant = "{a}"\n',
+            )
         )
         app.go_to_step("chat")
         await settle(pilot, lambda: app.current_step == "chat")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from textual.widgets import Button, DataTable, Input, TextArea
@@ -31,7 +32,7 @@ async def test_dataset_template_prepare(tmp_path: Path) -> None:
     app = BedrockTuneApp(LaunchOptions(sandbox=True))
     async with app.run_test(size=(170, 60)) as pilot:
         await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
-        app.update_run(base_model_id=HAIKU, region="us-west-2")
+        app.update_run(replace(app.wizard_run, base_model_id=HAIKU, region="us-west-2"))
         app.go_to_step("dataset")
         await settle(pilot, lambda: app.current_step == "dataset")
         screen = app.screen
@@ -100,6 +101,9 @@ async def test_dataset_template_prepare(tmp_path: Path) -> None:
         await pilot.click("#prepare")
         await settle(pilot, lambda: app.wizard_run.prepared_dir is not None)
         out = tmp_path / "out"
+        run = app.wizard_run  # the choices are the run's, not only the widgets'
+        assert (run.train_size, run.validation_size, run.test_size) == (40, 10, 5)
+        assert (run.seed, run.dedupe, run.max_tokens) == (42, True, None)
         assert len((out / "train.jsonl").read_text().splitlines()) == 40
         assert len((out / "test.jsonl").read_text().splitlines()) == 5
         first = json.loads((out / "train.jsonl").read_text().splitlines()[0])

@@ -3,10 +3,13 @@ creation polled to ready, and the billable resource recorded at once."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from textual.widgets import OptionList
 
 from core.catalog.lookup import find_model
 from core.jobs.customization import JobRequest, get_job, launch, new_client_request_token
+from core.jobs.types import JobStatus
 from core.registry import Registry
 from core.sandbox.server import Sandbox
 from screens.base import LaunchOptions
@@ -53,11 +56,14 @@ async def test_deploy_on_demand_and_the_pt_confirmation() -> None:
         clock.t += 20
         model = get_job(context, arn).output_model_arn
         app.update_run(
-            base_model_id=NOVA,
-            custom_model_arn=model,
-            custom_model_name="ui-model",
-            job_arn=arn,
-            job_status="Completed",
+            replace(
+                app.wizard_run,
+                base_model_id=NOVA,
+                custom_model_arn=model,
+                custom_model_name="ui-model",
+                job_arn=arn,
+                job_status=JobStatus.COMPLETED,
+            )
         )
         app.go_to_step("deploy")
         await settle(pilot, lambda: app.screen.query_one("#plans", OptionList).option_count == 2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ async def test_the_first_step_is_the_screen_the_app_starts_with() -> None:
         assert isinstance(first, CredentialsScreen)
         assert first.is_mounted and len(app.screen_stack) == 1
         assert app.current_mode == "credentials" == app.current_step
-        app.update_run(account_id="123456789012", region="us-east-1")
+        app.update_run(replace(app.wizard_run, account_id="123456789012", region="us-east-1"))
         app.go_to_step("model")
         await pilot.pause()
         assert app.current_mode == "model" and app.screen is not first

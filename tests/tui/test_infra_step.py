@@ -5,6 +5,7 @@ whose trust policy does not let Bedrock in is explained and fixed from the step.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from textual.widgets import Button, Input, Log, ProgressBar
@@ -35,8 +36,11 @@ async def test_plan_create_upload(tmp_path: Path) -> None:
     async with app.run_test(size=(160, 60)) as pilot:
         await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
         app.update_run(
-            base_model_id="amazon.nova-micro-v1:0:128k",
-            prepared_dir=str(prepared(tmp_path / "data")),
+            replace(
+                app.wizard_run,
+                base_model_id="amazon.nova-micro-v1:0:128k",
+                prepared_dir=str(prepared(tmp_path / "data")),
+            )
         )
         app.go_to_step("infrastructure")
         screen = app.screen
@@ -110,7 +114,7 @@ async def test_a_reused_role_without_bedrock_trust_is_fixed_from_the_step(tmp_pa
         context.client("iam").create_role(
             RoleName="team-role", AssumeRolePolicyDocument=json.dumps(ec2_trust)
         )
-        app.update_run(prepared_dir=str(prepared(tmp_path / "data")))
+        app.update_run(replace(app.wizard_run, prepared_dir=str(prepared(tmp_path / "data"))))
         app.go_to_step("infrastructure")
         screen = app.screen
         await settle(pilot, lambda: not screen.query_one("#create", Button).disabled)

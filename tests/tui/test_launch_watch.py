@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import pytest
 from textual.widgets import Button, DataTable, Input, Sparkline
+from textual.worker import NoActiveWorker, get_current_worker
 
+from core.jobs.types import JobStatus
+from core.registry import Registry, RunRecord
+from core.run import Run
 from core.sandbox.server import Sandbox
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
-from tests.fakes import launch_job
+from tests.fakes import hook_aws_calls, launch_job
 from tests.tui.helpers import click_button, settle, text_of
 from tui.app import BedrockTuneApp
 
@@ -27,6 +35,13 @@ class Clock:
         return self.t
 
 
+def _worker_name() -> str | None:
+    try:
+        return get_current_worker().name
+    except NoActiveWorker:
+        return None
+
+
 async def start_in_sandbox(clock: Clock) -> BedrockTuneApp:
     return BedrockTuneApp(
         LaunchOptions(sandbox=True, poll_interval=0.05),
@@ -34,7 +49,9 @@ async def start_in_sandbox(clock: Clock) -> BedrockTuneApp:
     )
 
 
-async def test_launch_then_watch_to_completed(tmp_path: Path) -> None:
+async def test_launch_then_watch_to_completed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "train.jsonl").write_bytes(GOOD)
     clock = Clock()
     app = await start_in_sandbox(clock)
@@ -46,11 +63,14 @@ async def test_launch_then_watch_to_completed(tmp_path: Path) -> None:
         s3.create_bucket(Bucket="bt-data")
         s3.put_object(Bucket="bt-data", Key="run/train.jsonl", Body=GOOD)
         app.update_run(
-            base_model_id="amazon.nova-micro-v1:0:128k",
-            training_uri="s3://bt-data/run/train.jsonl",
-            output_uri="s3://bt-data/run/output/",
-            role_arn="arn:aws:iam::123456789012:role/bedrock-tune-role",
-            prepared_dir=str(tmp_path),
+            replace(
+                app.wizard_run,
+                base_model_id="amazon.nova-micro-v1:0:128k",
+                training_uri="s3://bt-data/run/train.jsonl",
+                output_uri="s3://bt-data/run/output/",
+                role_arn="arn:aws:iam::123456789012:role/bedrock-tune-role",
+                prepared_dir=str(tmp_path),
+            )
         )
         app.go_to_step("launch")
         await settle(pilot, lambda: app.screen.query("#hp-epochCount").first() is not None)
@@ -69,10 +89,37 @@ async def test_launch_then_watch_to_completed(tmp_path: Path) -> None:
         assert "8 records" in text_of(app, "#summary")
         await pilot.press("ctrl+l")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        saved_when_sent: list[Run] = []
+        # The App's background saves of the launching run are held back until the request is
+        # sent: the token must be on disk because the launch itself saved it first.
+        sent = threading.Event()
+        real_save = Registry.save_run
+
+        def held_back_save(self: Registry, run_id: str, run: Run) -> RunRecord:
+            if run.client_request_token and _worker_name() == "save-run":
+                sent.wait(10)
+            return real_save(self, run_id, run)
+
+        def check(params: dict[str, Any], **_: Any) -> None:
+            saved_when_sent.extend(
+                r.run
+                for r in Registry().runs()
+                if r.run.client_request_token == params["clientRequestToken"]
+            )
+            sent.set()
+
+        monkeypatch.setattr(Registry, "save_run", held_back_save)
+
+        create = "before-parameter-build.bedrock.CreateModelCustomizationJob"
+        hook_aws_calls(monkeypatch, create, check)
         await pilot.click("#confirm-yes")
         await settle(pilot, lambda: app.wizard_run.job_arn is not None)
         token = app.wizard_run.client_request_token
         assert token and app.wizard_run.job_name
+        # The run, with its token and every launch choice, was on disk before the request left.
+        (saved,) = saved_when_sent
+        assert saved.job_arn is None and saved.hyperparameters == {"epochCount": "2"}
+        assert app.wizard_run.hyperparameters == {"epochCount": "2"}
         await settle(pilot, lambda: app.current_step == "watch")
         await settle(pilot, lambda: "Validation" in text_of(app, "#timeline"))
         clock.t += 50  # training runs: Bedrock writes no metrics until the end
@@ -117,7 +164,11 @@ async def test_stop_shows_stopping_then_stopped() -> None:
             "s3://bt-stop/t.jsonl",
             "s3://bt-stop/o/",
         )
-        app.update_run(job_arn=arn, job_name="stop-job", job_status="InProgress")
+        app.update_run(
+            replace(
+                app.wizard_run, job_arn=arn, job_name="stop-job", job_status=JobStatus.IN_PROGRESS
+            )
+        )
         app.go_to_step("watch")
         clock.t += 40
         await settle(pilot, lambda: "InProgress" in text_of(app, "#job-status"))

@@ -3,7 +3,9 @@ its job. Two Apps share one sandbox server (as `bedrock-tune sandbox` would) and
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from textual.widgets import OptionList, Sparkline
@@ -11,18 +13,22 @@ from textual.widgets import OptionList, Sparkline
 from core.aws import AwsContext
 from core.catalog.lookup import find_model
 from core.jobs.customization import JobRequest, get_job, launch, list_jobs, new_client_request_token
+from core.jobs.types import JobStatus
 from core.registry import Registry
 from core.run import Run
 from core.sandbox.server import Sandbox, sandbox_environment
 from core.serving.deploy import create_deployment
+from core.serving.status import ServingKind, ServingStatus
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from screens.resume import ResumeScreen
 from tests.fakes import launch_job
 from tests.tui.helpers import settle, text_of
 from tui.app import BedrockTuneApp
+from tui.cli.main import main
 
 NOVA = "amazon.nova-micro-v1:0:128k"
+ROLE = "arn:aws:iam::123456789012:role/bedrock-tune-role"
 GOOD = b'{"schemaVersion": "bedrock-conversation-2024", "messages": []}\n' * 8
 
 
@@ -55,16 +61,21 @@ def app() -> BedrockTuneApp:
     return BedrockTuneApp(LaunchOptions(poll_interval=0.05))
 
 
-async def test_quit_mid_job_and_reattach(standalone: Sandbox, clock: Clock) -> None:
+async def test_quit_mid_job_and_reattach(
+    standalone: Sandbox, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
     first = app()
     async with first.run_test(size=(160, 60)) as pilot:
         await settle(pilot, lambda: first.wizard_run.account_id is not None)
         assert first.wizard_run.target == "sandbox"  # a loopback endpoint
         first.update_run(
-            base_model_id=NOVA,
-            training_uri="s3://bt-data/r/train.jsonl",
-            output_uri="s3://bt-data/r/output/",
-            role_arn="arn:aws:iam::123456789012:role/bedrock-tune-role",
+            replace(
+                first.wizard_run,
+                base_model_id=NOVA,
+                training_uri="s3://bt-data/r/train.jsonl",
+                output_uri="s3://bt-data/r/output/",
+                role_arn="arn:aws:iam::123456789012:role/bedrock-tune-role",
+            )
         )
         first.go_to_step("launch")
         await settle(pilot, lambda: first.screen.query("#hp-epochCount").first() is not None)
@@ -88,6 +99,44 @@ async def test_quit_mid_job_and_reattach(standalone: Sandbox, clock: Clock) -> N
         assert len(second.screen.query_one("#training-loss", Sparkline).data or []) == 60
     context = AwsContext.for_endpoint(standalone.endpoint_url, standalone.credentials)
     assert [j.arn for j in list_jobs(context)] == [arn]
+    # The run the app launched is the CLI's to see as well.
+    assert main(["runs", "--json"]) == 0
+    (listed,) = (r for r in json.loads(capsys.readouterr().out) if r["job_arn"] == arn)
+    assert listed["route"] == "bedrock-customization" and listed["status"] == "trained"
+
+
+async def test_a_job_launched_from_the_cli_is_offered_for_resume(
+    standalone: Sandbox, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    launch = ["jobs", "launch", "--model", NOVA, "--train", "s3://bt-data/r/train.jsonl"]
+    launch += ["--output", "s3://bt-data/r/output/", "--role", ROLE, "--json"]
+    assert main(launch) == 0
+    launched = json.loads(capsys.readouterr().out)
+    assert main(["runs", "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert (listed["id"], listed["route"]) == (launched["run_id"], "bedrock-customization")
+    assert (listed["status"], listed["job_arn"]) == ("training", launched["job_arn"])
+    restarted = app()
+    async with restarted.run_test(size=(160, 60)) as pilot:
+        await settle(
+            pilot,
+            lambda: (
+                isinstance(restarted.screen, ResumeScreen)
+                and bool(restarted.screen.query("#resume-runs"))
+            ),
+        )
+        shown = restarted.screen.query_one("#resume-runs", OptionList).get_option_at_index(0)
+        assert launched["job_name"] in str(shown.prompt)
+        await pilot.press("enter")
+        await settle(pilot, lambda: restarted.current_step == "watch")
+        assert restarted.wizard_run.job_arn == launched["job_arn"]
+        assert restarted.wizard_run.run_id == launched["run_id"]
+        clock.t += 200
+        await settle(
+            pilot, lambda: restarted.wizard_run.job_status is JobStatus.COMPLETED, rounds=1000
+        )
+    record = Registry().get_run(launched["run_id"])
+    assert record is not None and record.run.custom_model_arn is not None
 
 
 async def test_killed_right_after_create_reattaches_without_a_second_job(
@@ -170,11 +219,11 @@ async def test_quit_while_a_deployment_is_created_and_reattach(
             base_model_id=NOVA,
             job_name="bt-served-job",
             job_arn=job,
-            job_status="Completed",
+            job_status=JobStatus.COMPLETED,
             custom_model_arn=model,
-            serving_kind="custom-model-deployment",
+            serving_kind=ServingKind.CUSTOM_MODEL_DEPLOYMENT,
             serving_arn=deployment,
-            serving_status="Creating",
+            serving_status=ServingStatus.CREATING,
         ),
     )
     restarted = app()

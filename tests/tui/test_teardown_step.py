@@ -5,6 +5,8 @@ while the user's own bucket and role are untouched."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from textual.widgets import Button, RichLog, SelectionList
 
 from core.aws import AwsContext
@@ -12,6 +14,7 @@ from core.jobs.customization import get_job, new_client_request_token
 from core.registry import Registry
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
 from core.serving.deploy import create_throughput
+from core.serving.status import ServingKind, ServingStatus
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from screens.quit_guard import QuitGuardScreen
@@ -74,11 +77,14 @@ async def test_teardown_lists_confirms_deletes_and_clears_the_billing_counter() 
         registry.add_resource(record("iam-role", "bt-ui-role"))
         registry.add_resource(record("provisioned-throughput", pt, billable=True))
         app.update_run(
-            base_model_id=TITAN,
-            custom_model_arn=model,
-            serving_kind="provisioned-throughput",
-            serving_arn=pt,
-            serving_status="InService",
+            replace(
+                app.wizard_run,
+                base_model_id=TITAN,
+                custom_model_arn=model,
+                serving_kind=ServingKind.PROVISIONED_THROUGHPUT,
+                serving_arn=pt,
+                serving_status=ServingStatus.IN_SERVICE,
+            )
         )
 
         app.go_to_step("teardown")

@@ -4,19 +4,20 @@ fix-up applied (a new prepared folder the run then points at), and the new files
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from textual.widgets import Button, DataTable, Input
 
 from core.catalog.lookup import find_model
+from core.run.routes import step as step_by_id
 from core.validate.validator import validate
 from screens.base import LaunchOptions
 from screens.validate import ProblemRecordScreen
 from screens.widgets.error_panel import ErrorPanel
 from tests.tui.helpers import settle, text_of
 from tui.app import BedrockTuneApp
-from tui.steps import step_by_id
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 
@@ -57,10 +58,13 @@ async def test_validate_step(tmp_path: Path) -> None:
         await settle(pilot)
         assert step_by_id("validate").blocked(app.wizard_run) is not None
         app.update_run(
-            account_id="123456789012",
-            region="us-west-2",
-            base_model_id=HAIKU,
-            prepared_dir=str(folder),
+            replace(
+                app.wizard_run,
+                account_id="123456789012",
+                region="us-west-2",
+                base_model_id=HAIKU,
+                prepared_dir=str(folder),
+            )
         )
         assert step_by_id("validate").blocked(app.wizard_run) is None
         app.go_to_step("validate")
@@ -140,10 +144,13 @@ async def test_validate_any_file_and_a_missing_one(tmp_path: Path) -> None:
     async with app.run_test(size=(170, 60)) as pilot:
         await settle(pilot)
         app.update_run(
-            account_id="123456789012",
-            region="us-west-2",
-            base_model_id=HAIKU,
-            prepared_dir=str(folder),
+            replace(
+                app.wizard_run,
+                account_id="123456789012",
+                region="us-west-2",
+                base_model_id=HAIKU,
+                prepared_dir=str(folder),
+            )
         )
         app.go_to_step("validate")
         # Freshly prepared files are checked on arrival.

@@ -2,7 +2,7 @@
 
 A command module exposes `register(subparsers)`, which adds its parser and sets
 `handler=run` with `parser.set_defaults`, and `run(args) -> int` (the exit code: 0 success,
-1 the thing checked is bad, 2 usage or environment error). Shared helpers live in `_common.py`.
+1 the thing checked is bad, 2 usage or environment error). Shared helpers live in `common.py`.
 """
 
 COMMANDS: tuple[str, ...] = (
@@ -19,4 +19,5 @@ COMMANDS: tuple[str, ...] = (
     "chat",
     "evaluate",
     "teardown",
+    "runs",
 )

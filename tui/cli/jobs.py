@@ -1,4 +1,11 @@
-"""`bedrock-tune jobs`: launch, list, show, watch and stop model customization jobs."""
+"""`bedrock-tune jobs`: launch, list, show, watch and stop model customization jobs.
+
+`jobs launch` builds a run from its flags and records it in the registry, with its client
+request token, before the job is created, exactly as the launch step does: the TUI offers the
+run for resume, `bedrock-tune runs` lists it, and the same command run again after a crash (the
+same run id, the same job name, or the same request) re-attaches instead of starting a second
+job.
+"""
 
 from __future__ import annotations
 
@@ -13,19 +20,21 @@ from core.catalog.lookup import find_model
 from core.catalog.types import CustomizationType
 from core.errors import ValidationError
 from core.jobs.customization import (
-    JobRequest,
     JobSnapshot,
     JobStatus,
+    NameTakenError,
+    ensure_valid,
     get_job,
-    launch,
     list_jobs,
-    new_client_request_token,
     stop_job,
 )
 from core.jobs.failures import explain_failure
 from core.jobs.metrics import Metrics, find_metric_files, read_metrics
 from core.jobs.watch import JobWatcher, WatchUpdate
-from core.naming import default_custom_model_name, default_job_name
+from core.registry import Registry
+from core.run import Route, Run
+from core.run.launching import job_request, launch_saved_run, resolve_launch
+from core.run.resume import target_of
 from tui.cli.common import (
     EXIT_BAD,
     EXIT_OK,
@@ -67,7 +76,12 @@ def register(subparsers: Any) -> None:
     launch_parser.add_argument("--name", help="job name (default: derived from the model)")
     launch_parser.add_argument("--model-name", help="custom model name (default: from the job)")
     launch_parser.add_argument(
-        "--token", help="client request token (re-use it to retry without a second job)"
+        "--run-id",
+        help="the run to launch, or to re-attach to after a crash (default: a new run, or the "
+        "saved run this same command started)",
+    )
+    launch_parser.add_argument(
+        "--token", help="client request token (default: a new one, saved with the run)"
     )
     launch_parser.add_argument("--json", action="store_true", help="print JSON")
     launch_parser.set_defaults(handler=run_launch)
@@ -107,30 +121,66 @@ def _hyperparameters(pairs: list[str]) -> dict[str, str]:
 
 
 def run_launch(args: argparse.Namespace) -> int:
-    """Check the request, then create the job (nothing is sent when a check fails)."""
+    """Record the run (with its token), then create the job, or re-attach to the job the same
+    command already created. Nothing is recorded or sent when a check fails."""
     model = find_model(args.model)
-    name = args.name or default_job_name(model.id)
-    request = JobRequest(
-        job_name=name,
-        custom_model_name=args.model_name or default_custom_model_name(name),
-        base_model_id=model.id,
-        role_arn=args.role,
-        training_uri=args.train,
-        validation_uri=args.validation,
-        output_uri=args.output,
-        client_request_token=args.token or new_client_request_token(),
-        customization_type=CustomizationType.parse(args.type),
-        hyperparameters=_hyperparameters(args.hp),
-    )
+    registry = Registry()
     with aws_context(args) as context:
-        arn = launch(context, request, model)
+        identity = context.whoami()
+        wanted = Run(
+            run_id=args.run_id,
+            route=Route.BEDROCK_CUSTOMIZATION,
+            target=target_of(context.endpoint_url, sandbox=bool(getattr(args, "sandbox", False))),
+            profile=context.profile,
+            region=context.region,
+            endpoint_url=context.endpoint_url,
+            account_id=identity.account,
+            principal_arn=identity.arn,
+            base_model_id=model.id,
+            customization_type=CustomizationType.parse(args.type),
+            role_arn=args.role,
+            training_uri=args.train,
+            validation_uri=args.validation,
+            output_uri=args.output,
+            hyperparameters=_hyperparameters(args.hp),
+            job_name=args.name,
+            custom_model_name=args.model_name,
+            client_request_token=args.token,
+        )
+        run = resolve_launch(registry.runs(), wanted)
+        ensure_valid(job_request(run), model)
+        assert run.run_id is not None  # resolve_launch always names the run
+        before = registry.get_run(run.run_id)
+        registry.save_run(run.run_id, run)  # before the call: a rerun finds the token
+        try:
+            launched = launch_saved_run(context, run, model, registry)
+        except NameTakenError:
+            # Nothing was created: the registry goes back to what it was, so no half-launched
+            # run is left to resume.
+            if before is None:
+                registry.forget_run(run.run_id)
+            else:
+                registry.save_run(run.run_id, before.run)
+            raise
+        registry.save_run(run.run_id, launched.run)
+    done = launched.run
     if args.json:
         print_json(
-            {"job_arn": arn, "job_name": name, "client_request_token": request.client_request_token}
+            {
+                "run_id": done.run_id,
+                "job_arn": done.job_arn,
+                "job_name": done.job_name,
+                "client_request_token": done.client_request_token,
+                "reattached": launched.reattached,
+            }
         )
     else:
-        print(f"Launched {name}\n  ARN    {arn}\n  token  {request.client_request_token}")
-        print(f"Follow it with: bedrock-tune jobs watch {name}")
+        verb = "Re-attached to" if launched.reattached else "Launched"
+        print(f"{verb} {done.job_name} (run {done.run_id})\n  ARN    {done.job_arn}")
+        print(f"  token  {done.client_request_token}")
+        if launched.reattached:
+            print("  The job already existed (this command had launched it): no second job.")
+        print(f"Follow it with: bedrock-tune jobs watch {done.job_name}")
     return EXIT_OK
 
 

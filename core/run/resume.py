@@ -1,0 +1,91 @@
+"""Resume: which saved runs a restart offers, and how one is re-attached.
+
+A run is offered when something of it was still going when bedrock-tune closed (a job, or a
+deployment being created) and its route is one this version shows. Re-attaching rebuilds the
+run's AWS context from the run (the run owns the region, profile and endpoint), checks who the
+credentials belong to, finds the job a saved launch token created when the process died before
+the job's ARN was saved, and names the step to continue on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, replace
+from urllib.parse import urlparse
+
+from core.aws import AwsContext, Identity
+from core.errors import BedrockTuneError, ConnectionFailedError
+from core.jobs.customization import find_launched_job
+from core.registry import RunRecord
+from core.run.routes import landing_step
+from core.run.types import Route, Run, Target
+
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def target_of(endpoint_url: str | None, *, sandbox: bool = False) -> Target:
+    """`sandbox` for the embedded sandbox or any loopback endpoint (a standalone
+    `bedrock-tune sandbox` reached through AWS_ENDPOINT_URL), else `aws`."""
+    host = urlparse(endpoint_url).hostname if endpoint_url else None
+    return "sandbox" if sandbox or host in _LOOPBACK else "aws"
+
+
+def resumable_runs(records: Iterable[RunRecord], offered: Collection[Route]) -> list[RunRecord]:
+    """The runs a restart offers to re-attach to: something was still going, on a route
+    this version shows (a route still being built is never offered)."""
+    return [r for r in records if r.resumable and r.route in offered]
+
+
+def context_for_run(run: Run) -> AwsContext:
+    """The AWS context the run was made with, built from the run alone.
+
+    Raises:
+        BedrockTuneError: the run has no region, or is a sandbox run without an address.
+    """
+    if run.region is None:
+        raise BedrockTuneError("The saved run has no region.", hint="Start a new run.")
+    if run.target == "sandbox":
+        if not run.endpoint_url:
+            raise BedrockTuneError("The saved run has no sandbox address.", hint="Start a new run.")
+        from core.sandbox.server import SANDBOX_CREDENTIALS
+
+        return AwsContext.for_endpoint(run.endpoint_url, SANDBOX_CREDENTIALS, run.region)
+    return AwsContext.from_environment(run.profile, run.region, run.endpoint_url)
+
+
+@dataclass(frozen=True)
+class Reattached:
+    """A saved run brought back: its context, who it runs as, the run brought up to date, and
+    the step to continue on."""
+
+    context: AwsContext
+    identity: Identity
+    run: Run
+    step: str
+
+
+def reattach(run: Run) -> Reattached:
+    """Rebuild the run's context, check it, and find its job (blocking: call from a worker).
+
+    Raises:
+        ConnectionFailedError: the endpoint does not answer (for a sandbox run: explained as a
+            sandbox that is not running any more).
+        BedrockTuneError: the credentials do not work, or the run lacks its region.
+    """
+    context = context_for_run(run)
+    try:
+        identity = context.whoami()
+    except ConnectionFailedError as error:
+        if run.target == "sandbox":
+            raise ConnectionFailedError(
+                f"The sandbox this run used ({run.endpoint_url}) is not running any more.",
+                hint="A sandbox started inside bedrock-tune ends when it closes. Start one that "
+                "outlives the app with `bedrock-tune sandbox`, and point bedrock-tune at it "
+                "with AWS_ENDPOINT_URL.",
+            ) from error
+        raise
+    if run.job_arn is None and run.job_name and run.client_request_token:
+        # The process died right after launching: find the job this token created.
+        arn = find_launched_job(context, run.job_name, run.client_request_token)
+        run = replace(run, job_arn=arn)
+    return Reattached(context, identity, run, landing_step(run))
