@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Static, Switch, TextArea
+from textual.worker import get_current_worker
 
 from core.catalog.lookup import find_model
 from core.catalog.types import CustomizationType
@@ -27,6 +29,9 @@ from core.serving.chat import (
     folds_system,
 )
 from screens.base import StepScreen
+
+if TYPE_CHECKING:
+    from core.aws import AwsContext
 
 
 class Transcript(VerticalScroll):
@@ -149,9 +154,11 @@ class ChatScreen(StepScreen):
             return
         try:
             settings = self._settings()
+            context = self.require_context()
         except BedrockTuneError as error:
             self.show_error(error)
             return
+        fold = self._fold_system()
         self.clear_error()
         box.value = ""
         system = self.query_one("#system", TextArea).text
@@ -162,18 +169,27 @@ class ChatScreen(StepScreen):
             transcript.add(Text(f"you: {question}", style="bold"))
             self._live[side] = (transcript.add(Text("...", style="dim")), [])
         history = list(self._history)
-        self.stream("tuned", tuned, system, history, settings)
+        self.stream(context, "tuned", tuned, system, history, settings, fold)
         if compare and base:
-            self.stream("base", base, system, [Turn("user", question)], settings)
+            self.stream(context, "base", base, system, [Turn("user", question)], settings, fold)
 
     @work(thread=True, exit_on_error=False, group="chat")
     def stream(
-        self, side: str, model: str, system: str, turns: list[Turn], settings: Settings
+        self,
+        context: AwsContext,
+        side: str,
+        model: str,
+        system: str,
+        turns: list[Turn],
+        settings: Settings,
+        fold: bool,
     ) -> None:
-        """Stream one model's answer into its transcript."""
-        fold = self._fold_system()
-        context = self.require_context()
+        """Stream one model's answer into its transcript (`fold`: the system prompt goes in
+        front of the message, as the model was trained)."""
+        worker = get_current_worker()
         for piece in converse_stream(context, model, system, turns, settings, fold_system=fold):
+            if worker.is_cancelled:
+                return  # the screen is closing: nothing is left to show the rest in
             self.app.call_from_thread(self._piece, side, piece)
 
     def _piece(self, side: str, piece: str | Answer) -> None:
