@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 from screens.widgets.error_panel import ErrorPanel
 from screens.widgets.status_header import StatusHeader
 from screens.widgets.step_sidebar import StepSidebar, StepState
+from screens.workers import post_worker_result
 
 if TYPE_CHECKING:
     # Types only: the first frame does not wait for these modules to load.
@@ -91,9 +92,10 @@ class WizardHost(Protocol):
 class StepScreen(Screen[None]):
     """Base class of the wizard's steps.
 
-    Subclasses set `STEP_ID` and `STEP_TITLE`, implement `compose_body()`, and handle worker
-    results in `worker_succeeded(name, result)`. A worker that raises shows its error in the
-    screen's error panel; nothing else needs to catch.
+    Subclasses set `STEP_ID` and `STEP_TITLE` and implement `compose_body()`. Their workers
+    return a `WorkerResult` message, which the screen handles by type (`@on(PlanReady)`); a
+    worker that raises shows its error in the screen's error panel (`worker_failed`), so
+    nothing else needs to catch.
     """
 
     STEP_ID = ""
@@ -190,11 +192,8 @@ class StepScreen(Screen[None]):
         worker = event.worker
         if event.state == WorkerState.ERROR and worker.error is not None:
             self.worker_failed(worker.name, worker.error)
-        elif event.state == WorkerState.SUCCESS:
-            self.worker_succeeded(worker.name, worker.result)
-
-    def worker_succeeded(self, name: str, result: object) -> None:
-        """A worker of this screen finished with `result` (override to use it)."""
+        else:
+            post_worker_result(event)
 
     def worker_failed(self, name: str, error: BaseException) -> None:
         """A worker of this screen raised; by default its error is shown in the panel."""

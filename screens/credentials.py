@@ -15,7 +15,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
-from screens.base import StepScreen
+from screens.base import LaunchOptions, StepScreen
+from screens.workers import WorkerResult
 
 if TYPE_CHECKING:
     # core.aws is imported where it is used (in the workers, after the first frame).
@@ -49,6 +50,57 @@ class Checked:
     identity: Identity
     kind: SourceKind
     profile: str | None
+
+
+@dataclass
+class CredentialsDiscovered(WorkerResult):
+    """The AWS configuration was read."""
+
+    discovery: Discovery
+
+
+@dataclass
+class IdentityChecked(WorkerResult):
+    """STS confirmed who the chosen credentials are."""
+
+    checked: Checked
+
+
+def discover_credentials(launch: LaunchOptions) -> Discovery:
+    """Read the AWS config files and decide what to preselect (no network except the
+    credential chain's own look-ups)."""
+    from core.aws import (
+        AwsContext,
+        default_profile_name,
+        discover_profiles,
+        environment_has_keys,
+    )
+
+    want_sandbox = launch.sandbox
+    profile_arg, region_arg, endpoint = launch.profile, launch.region, launch.endpoint_url
+    profiles = tuple(discover_profiles())
+    env_keys = environment_has_keys()
+    context = AwsContext.from_environment(profile_arg, region_arg, endpoint)
+    region = context.region
+    if want_sandbox:
+        return Discovery(profiles, env_keys, endpoint, SANDBOX_ID, region, True, "")
+    if profile_arg:
+        return Discovery(profiles, env_keys, endpoint, _option_id(profile_arg), region, False, "")
+    if env_keys:
+        return Discovery(profiles, env_keys, endpoint, ENVIRONMENT_ID, region, False, "")
+    default = default_profile_name(list(profiles))
+    if default is not None:
+        return Discovery(profiles, env_keys, endpoint, _option_id(default), region, False, "")
+    if context.has_credentials():
+        # Credentials from the chain that are neither profiles nor env keys (container or
+        # instance roles): use them as "the environment".
+        return Discovery(profiles, True, endpoint, ENVIRONMENT_ID, region, False, "")
+    reason = (
+        "No AWS credentials were found on this machine, so bedrock-tune started in the "
+        "sandbox: a local AWS that needs no account. Add credentials with `aws configure` "
+        "(or `aws configure sso`) to work with your own account."
+    )
+    return Discovery(profiles, env_keys, endpoint, SANDBOX_ID, region, True, reason)
 
 
 def _option_id(profile: str) -> str:
@@ -111,44 +163,13 @@ class CredentialsScreen(StepScreen):
     # ------------------------------------------------------------------ discovery
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="discover", name="discover")
-    def discover(self) -> Discovery:
-        """Read the AWS config files and decide what to preselect (no network except the
-        credential chain's own look-ups)."""
-        from core.aws import (
-            AwsContext,
-            default_profile_name,
-            discover_profiles,
-            environment_has_keys,
-        )
+    def discover(self) -> CredentialsDiscovered:
+        """Read the AWS config files and decide what to preselect."""
+        return CredentialsDiscovered(discover_credentials(self.host.launch))
 
-        launch = self.host.launch
-        want_sandbox = launch.sandbox
-        profile_arg, region_arg, endpoint = launch.profile, launch.region, launch.endpoint_url
-        profiles = tuple(discover_profiles())
-        env_keys = environment_has_keys()
-        context = AwsContext.from_environment(profile_arg, region_arg, endpoint)
-        region = context.region
-        if want_sandbox:
-            return Discovery(profiles, env_keys, endpoint, SANDBOX_ID, region, True, "")
-        if profile_arg:
-            return Discovery(
-                profiles, env_keys, endpoint, _option_id(profile_arg), region, False, ""
-            )
-        if env_keys:
-            return Discovery(profiles, env_keys, endpoint, ENVIRONMENT_ID, region, False, "")
-        default = default_profile_name(list(profiles))
-        if default is not None:
-            return Discovery(profiles, env_keys, endpoint, _option_id(default), region, False, "")
-        if context.has_credentials():
-            # Credentials from the chain that are neither profiles nor env keys (container or
-            # instance roles): use them as "the environment".
-            return Discovery(profiles, True, endpoint, ENVIRONMENT_ID, region, False, "")
-        reason = (
-            "No AWS credentials were found on this machine, so bedrock-tune started in the "
-            "sandbox: a local AWS that needs no account. Add credentials with `aws configure` "
-            "(or `aws configure sso`) to work with your own account."
-        )
-        return Discovery(profiles, env_keys, endpoint, SANDBOX_ID, region, True, reason)
+    @on(CredentialsDiscovered)
+    def _credentials_discovered(self, message: CredentialsDiscovered) -> None:
+        self._show_discovery(message.discovery)
 
     def _show_discovery(self, found: Discovery) -> None:
         self._discovery = found
@@ -262,14 +283,16 @@ class CredentialsScreen(StepScreen):
             f"Checking the identity of {what} in {region}..."
         )
         self.query_one("#identity", Static).update("")
-        self.check_identity(kind, profile, region)
+        endpoint = self._discovery.endpoint_url if self._discovery else None
+        self.check_identity(kind, profile, region, endpoint)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="check", name="check")
-    def check_identity(self, kind: SourceKind, profile: str | None, region: str) -> Checked:
+    def check_identity(
+        self, kind: SourceKind, profile: str | None, region: str, endpoint: str | None
+    ) -> IdentityChecked:
         """Build the context for the choice and ask STS who it is."""
         from core.aws import AwsContext
 
-        endpoint = self._discovery.endpoint_url if self._discovery else None
         if kind == "sandbox":
             sandbox = self.host.start_sandbox()
             context = AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials, region)
@@ -278,13 +301,7 @@ class CredentialsScreen(StepScreen):
                 profile if kind == "profile" else None, region, endpoint
             )
         identity = context.whoami()
-        return Checked(context, identity, kind, profile)
-
-    def worker_succeeded(self, name: str, result: object) -> None:
-        if name == "discover" and isinstance(result, Discovery):
-            self._show_discovery(result)
-        elif name == "check" and isinstance(result, Checked):
-            self._show_identity(result)
+        return IdentityChecked(Checked(context, identity, kind, profile))
 
     def worker_failed(self, name: str, error: BaseException) -> None:
         status = self.query_one("#credentials-status", Static)
@@ -294,11 +311,12 @@ class CredentialsScreen(StepScreen):
             status.update(Text("Could not read your AWS configuration.", style="bold red"))
         self.show_error(error)
 
-    def _show_identity(self, checked: Checked) -> None:
+    @on(IdentityChecked)
+    def _show_identity(self, message: IdentityChecked) -> None:
         from core.catalog.lookup import check_region
         from core.errors import RegionNotSupportedError
 
-        self._checked = checked
+        checked = self._checked = message.checked
         identity = checked.identity
         region = checked.context.region
         table = Text()

@@ -5,7 +5,7 @@ records, and open any record whole."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.syntax import Syntax
@@ -20,9 +20,17 @@ from textual.widgets import Button, DataTable, DirectoryTree, Input, Label, Stat
 from core import format as fmt
 from core.data.sources import Preview, SourceSpec, preview
 from screens.base import StepScreen
+from screens.workers import WorkerResult
 
 PREVIEW_ROWS = 50
 _DATA_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv", ".parquet", ".pq"}
+
+
+@dataclass
+class PreviewLoaded(WorkerResult):
+    """The head of the dataset: its columns, row count and first records."""
+
+    preview: Preview
 
 
 class DataFiles(DirectoryTree):
@@ -170,20 +178,17 @@ class DatasetScreen(StepScreen):
         self.load_preview(spec)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="preview", name="preview")
-    def load_preview(self, spec: SourceSpec) -> Preview:
+    def load_preview(self, spec: SourceSpec) -> PreviewLoaded:
         """The head of the dataset (the hub is streamed; local files read from the start)."""
-        return preview(spec, PREVIEW_ROWS)
-
-    def worker_succeeded(self, name: str, result: object) -> None:
-        if name == "preview" and isinstance(result, Preview):
-            self._show(result)
+        return PreviewLoaded(preview(spec, PREVIEW_ROWS))
 
     def worker_failed(self, name: str, error: BaseException) -> None:
         self.query_one("#dataset-summary", Static).update(Text("Could not open it.", style="red"))
         self.show_error(error)
 
-    def _show(self, shown: Preview) -> None:
-        self._preview = shown
+    @on(PreviewLoaded)
+    def _show(self, message: PreviewLoaded) -> None:
+        shown = self._preview = message.preview
         rows = "row count unknown" if shown.num_rows is None else fmt.plural(shown.num_rows, "row")
         summary = Text()
         summary.append(f"{shown.spec.describe()}", style="bold")

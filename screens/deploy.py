@@ -4,7 +4,7 @@ polled like a job; every billable resource goes into the registry at once."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import cast
 
 from rich.text import Text
@@ -34,6 +34,16 @@ from core.serving.deploy import (
 from core.serving.status import ServingKind, ServingStatus
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
+from screens.workers import WorkerResult
+
+
+@dataclass
+class ServingCreated(WorkerResult):
+    """A provisioned throughput or an on-demand deployment was created (it bills from now)."""
+
+    kind: Kind
+    arn: str
+    per_hour: float | None
 
 
 class DeployScreen(StepScreen):
@@ -120,7 +130,7 @@ class DeployScreen(StepScreen):
         self.create(plan)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="deploy", name="create")
-    def create(self, plan: DeploymentPlan) -> tuple[str, str, float | None]:
+    def create(self, plan: DeploymentPlan) -> ServingCreated:
         """Create it; the caller records it as billable before anything else."""
         context = self.host.aws_context()
         run = self.host.wizard_run
@@ -132,10 +142,10 @@ class DeployScreen(StepScreen):
             arn = create_throughput(context, run.custom_model_arn, name, token)
         else:
             arn = create_deployment(context, run.custom_model_arn, name, token)
-        return plan.kind, arn, plan.hourly_cost
+        return ServingCreated(plan.kind, arn, plan.hourly_cost)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="watch", name="poll-serving")
-    def watch_serving(self, kind: str, arn: str) -> Serving | None:
+    def watch_serving(self, kind: str, arn: str) -> None:
         """Poll until ready (or failed), backing off while nothing changes; a throttle or a
         dropped connection is shown and polling goes on; a cancel stops it within 0.1 s."""
         worker = get_current_worker()
@@ -143,7 +153,7 @@ class DeployScreen(StepScreen):
             lambda: get_serving(self.require_context(), cast(Kind, kind), arn),
             first=self.host.launch.poll_interval,
         )
-        return poller.run(
+        poller.run(
             lambda update: self.app.call_from_thread(self._show, update),
             cancelled=lambda: worker.is_cancelled,
         )
@@ -168,30 +178,30 @@ class DeployScreen(StepScreen):
             self.app.bell()
             self.notify(f"{serving.name} is ready.", title="Deploy")
 
-    def worker_succeeded(self, name: str, result: object) -> None:
-        if name == "create" and isinstance(result, tuple):
-            kind, arn, per_hour = result
-            run = self.host.wizard_run
-            self.host.registry().add_resource(
-                ResourceRecord(
-                    kind,
-                    arn,
-                    run.region or "",
-                    run.account_id or "",
-                    run.run_id,
-                    billable=True,
-                    details={"model_arn": run.custom_model_arn or "", "per_hour": per_hour},
-                )
+    @on(ServingCreated)
+    def _serving_created(self, message: ServingCreated) -> None:
+        kind, arn, per_hour = message.kind, message.arn, message.per_hour
+        run = self.host.wizard_run
+        self.host.registry().add_resource(
+            ResourceRecord(
+                kind,
+                arn,
+                run.region or "",
+                run.account_id or "",
+                run.run_id,
+                billable=True,
+                details={"model_arn": run.custom_model_arn or "", "per_hour": per_hour},
             )
-            self.host.update_run(
-                replace(
-                    run,
-                    serving_kind=ServingKind(kind),
-                    serving_arn=arn,
-                    serving_status=ServingStatus.CREATING,
-                )
+        )
+        self.host.update_run(
+            replace(
+                run,
+                serving_kind=ServingKind(kind),
+                serving_arn=arn,
+                serving_status=ServingStatus.CREATING,
             )
-            self.watch_serving(kind, arn)
+        )
+        self.watch_serving(kind, arn)
 
     def worker_failed(self, name: str, error: BaseException) -> None:
         if name == "create":

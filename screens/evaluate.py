@@ -4,7 +4,9 @@ concurrency, progress, cancel), ROUGE-1/2/L and exact match for each, the per-re
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -20,6 +22,18 @@ from core.errors import BedrockTuneError, ValidationError
 from core.evaluation.evaluate import Report, evaluate, load_test_records, save_report
 from core.serving.chat import base_inference_id
 from screens.base import StepScreen
+from screens.workers import WorkerResult
+
+if TYPE_CHECKING:
+    from core.aws import AwsContext
+
+
+@dataclass
+class EvaluationDone(WorkerResult):
+    """The scores, and where the report was saved."""
+
+    report: Report
+    saved: Path
 
 
 class EvaluateScreen(StepScreen):
@@ -73,6 +87,11 @@ class EvaluateScreen(StepScreen):
         if not run.serving_arn or not run.base_model_id:
             self.show_error(BedrockTuneError("Nothing deployed.", hint="Deploy the model first."))
             return
+        try:
+            context = self.require_context()
+        except BedrockTuneError as error:
+            self.show_error(error)
+            return
         base = (
             base_inference_id(find_model(run.base_model_id))
             if self.query_one("#eval-compare", Switch).value
@@ -81,25 +100,28 @@ class EvaluateScreen(StepScreen):
         self.clear_error()
         self.query_one("#run", Button).disabled = True
         self.query_one("#cancel-eval", Button).disabled = False
-        self.run_evaluation(count, run.serving_arn, base)
+        self.run_evaluation(context, self._test_file(), count, run.serving_arn, base)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="evaluate", name="evaluate")
-    def run_evaluation(self, count: int, tuned: str, base: str | None) -> tuple[Report, Path]:
-        """Evaluate and save the report beside the test file."""
+    def run_evaluation(
+        self, context: AwsContext, test_file: Path, count: int, tuned: str, base: str | None
+    ) -> EvaluationDone:
+        """Evaluate and save the report beside the test file (everything it needs is passed
+        in: a worker thread reads no widget)."""
         worker = get_current_worker()
-        context = self.require_context()
-        records = load_test_records(self._test_file(), limit=count)
+        records = load_test_records(test_file, limit=count)
 
         def progress(done: int, total: int) -> None:
-            self.app.call_from_thread(
-                self.query_one("#eval-progress", ProgressBar).update, total=total, progress=done
-            )
+            self.app.call_from_thread(self._progress, done, total)
 
         report = evaluate(
             context, records, tuned, base, progress=progress, cancelled=lambda: worker.is_cancelled
         )
-        json_path, _ = save_report(report, self._test_file().parent)
-        return report, json_path
+        json_path, _ = save_report(report, test_file.parent)
+        return EvaluationDone(report, json_path)
+
+    def _progress(self, done: int, total: int) -> None:
+        self.query_one("#eval-progress", ProgressBar).update(total=total, progress=done)
 
     @on(Button.Pressed, "#cancel-eval")
     def _cancel(self) -> None:
@@ -109,10 +131,9 @@ class EvaluateScreen(StepScreen):
         self.query_one("#run", Button).disabled = False
         self.query_one("#cancel-eval", Button).disabled = True
 
-    def worker_succeeded(self, name: str, result: object) -> None:
-        if name != "evaluate" or not isinstance(result, tuple):
-            return
-        report, path = result
+    @on(EvaluationDone)
+    def _show_report(self, message: EvaluationDone) -> None:
+        report, path = message.report, message.saved
         self.query_one("#run", Button).disabled = False
         self.query_one("#cancel-eval", Button).disabled = True
         text = Text()

@@ -10,7 +10,7 @@ gets the bucket, the role ARN and the data URIs, so the launch step is filled in
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +47,35 @@ from core.upload import (
     upload_prepared,
 )
 from screens.base import StepScreen
+from screens.workers import WorkerResult
 
 _BADGES = {"create": "bold green", "reuse": "bold cyan", "update": "bold yellow"}
+
+
+@dataclass
+class PlanReady(WorkerResult):
+    """What exists was read and what to do decided, for these field values (nothing changed)."""
+
+    fields: dict[str, str | None]
+    plan: InfraPlan
+
+
+@dataclass
+class PlanApplied(WorkerResult):
+    """The plan (or only its fixes) was applied, read back and planned again."""
+
+    result: InfraResult
+    verification: Verification
+    replanned: InfraPlan
+    whole: bool
+    """The whole plan was applied (not only the fix of the bucket or the role)."""
+
+
+@dataclass
+class UploadDone(WorkerResult):
+    """The prepared files are in the bucket."""
+
+    result: UploadResult
 
 
 def _fix_label(resource: ResourcePlan) -> str:
@@ -194,7 +221,7 @@ class InfrastructureScreen(StepScreen):
             self._refresh_buttons()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="infra", name="plan")
-    def make_plan(self, fields: dict[str, str | None]) -> tuple[dict[str, str | None], InfraPlan]:
+    def make_plan(self, fields: dict[str, str | None]) -> PlanReady:
         """Read the bucket, the role and the key, and decide what to do (no changes)."""
         context = self.host.aws_context()
         run = self.host.wizard_run
@@ -211,7 +238,14 @@ class InfrastructureScreen(StepScreen):
             principal_arn=run.principal_arn,
             registry=self.host.registry(),
         )
-        return fields, shown
+        return PlanReady(fields, shown)
+
+    @on(PlanReady)
+    def _plan_ready(self, message: PlanReady) -> None:
+        self._planned_fields = message.fields
+        self._plan = message.plan
+        self._show_plan(message.plan)
+        self._refresh_buttons()
 
     def _show_plan(self, shown: InfraPlan) -> None:
         text = Text()
@@ -311,9 +345,7 @@ class InfrastructureScreen(StepScreen):
         self.apply_plan(self._plan, only)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="infra", name="apply")
-    def apply_plan(
-        self, shown: InfraPlan, only: set[str] | None
-    ) -> tuple[InfraResult, Verification, InfraPlan, bool]:
+    def apply_plan(self, shown: InfraPlan, only: set[str] | None) -> PlanApplied:
         """Apply (each call logged as it happens), read everything back, and plan again."""
         context = self.require_context()
         run = self.host.wizard_run
@@ -343,7 +375,7 @@ class InfrastructureScreen(StepScreen):
             registry=self.host.registry(),
             preflight_check=False,
         )
-        return result, checked, again, only is None
+        return PlanApplied(result, checked, again, whole=only is None)
 
     def _log_event(self, event: InfraEvent) -> None:
         self.query_one("#infra-log", Log).write_line(event.describe())
@@ -363,12 +395,12 @@ class InfrastructureScreen(StepScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="upload", name="upload")
     def upload_files(
         self, directory: Path, bucket: str, run_id: str, prefix: str | None
-    ) -> UploadResult:
+    ) -> UploadDone:
         """Upload with progress per file; Cancel aborts the unfinished file."""
         worker = get_current_worker()
         context = self.require_context()
         run = self.host.wizard_run
-        return upload_prepared(
+        uploaded = upload_prepared(
             context,
             directory,
             bucket,
@@ -380,6 +412,7 @@ class InfrastructureScreen(StepScreen):
             on_progress=lambda update: self.app.call_from_thread(self._progress, update),
             cancelled=lambda: worker.is_cancelled,
         )
+        return UploadDone(uploaded)
 
     def _progress(self, update: FileProgress) -> None:
         index = self._rows.get(update.name)
@@ -413,40 +446,39 @@ class InfrastructureScreen(StepScreen):
         if event.state == WorkerState.CANCELLED:
             self._refresh_buttons()
 
-    def worker_succeeded(self, name: str, result: object) -> None:
-        if name == "plan" and isinstance(result, tuple):
-            fields, shown = result
-            self._planned_fields = fields
-            self._plan = shown
-            self._show_plan(shown)
-        elif name == "apply" and isinstance(result, tuple):
-            done, checked, again, whole = result
-            self._plan = again
-            self._planned_fields = self._fields()
-            self._show_plan(again)
-            log = self.query_one("#infra-log", Log)
-            for failure in checked.failures():
-                log.write_line(f"✗ check failed: {failure.name} {failure.detail}".rstrip())
-            if whole and checked.ok:
-                log.write_line("✓ Everything is in place and read back as planned.")
-                self.host.update_run(
-                    replace(
-                        self.host.wizard_run,
-                        bucket=done.bucket,
-                        role_arn=done.role_arn,
-                        kms_key_id=done.kms_key_arn,
-                    )
+    @on(PlanApplied)
+    def _plan_applied(self, message: PlanApplied) -> None:
+        done, checked, again = message.result, message.verification, message.replanned
+        self._plan = again
+        self._planned_fields = self._fields()
+        self._show_plan(again)
+        log = self.query_one("#infra-log", Log)
+        for failure in checked.failures():
+            log.write_line(f"✗ check failed: {failure.name} {failure.detail}".rstrip())
+        if message.whole and checked.ok:
+            log.write_line("✓ Everything is in place and read back as planned.")
+            self.host.update_run(
+                replace(
+                    self.host.wizard_run,
+                    bucket=done.bucket,
+                    role_arn=done.role_arn,
+                    kms_key_id=done.kms_key_arn,
                 )
-                self._ready_for_upload = True
-                self.notify(f"Bucket {done.bucket} and role {done.role_name} ready.")
-                self.call_after_refresh(self.query_one("#upload", Button).scroll_visible)
-        elif name == "upload" and isinstance(result, UploadResult):
-            self.host.update_run(result.applied_to(self.host.wizard_run))
-            status = Text("✔ Uploaded. Training data: ", style="green")
-            status.append(result.training_uri, style="bold")
-            status.append(f"\nThe job writes its output to {result.output_uri}", style="dim")
-            self.query_one("#upload-status", Static).update(status)
-            self.notify("Data uploaded: the launch step is filled in.", title="Upload")
+            )
+            self._ready_for_upload = True
+            self.notify(f"Bucket {done.bucket} and role {done.role_name} ready.")
+            self.call_after_refresh(self.query_one("#upload", Button).scroll_visible)
+        self._refresh_buttons()
+
+    @on(UploadDone)
+    def _uploaded(self, message: UploadDone) -> None:
+        result = message.result
+        self.host.update_run(result.applied_to(self.host.wizard_run))
+        status = Text("✔ Uploaded. Training data: ", style="green")
+        status.append(result.training_uri, style="bold")
+        status.append(f"\nThe job writes its output to {result.output_uri}", style="dim")
+        self.query_one("#upload-status", Static).update(status)
+        self.notify("Data uploaded: the launch step is filled in.", title="Upload")
         self._refresh_buttons()
 
     def worker_failed(self, name: str, error: BaseException) -> None:

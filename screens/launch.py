@@ -10,8 +10,9 @@ called, so a retry (or a crash and a restart) can never start a second job.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.syntax import Syntax
 from rich.text import Text
@@ -39,6 +40,24 @@ from core.run import Run
 from core.run.launching import job_request, launch_saved_run
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
+from screens.workers import WorkerResult
+
+if TYPE_CHECKING:
+    from core.aws import AwsContext
+
+
+@dataclass
+class TokensCounted(WorkerResult):
+    """The training file's estimated tokens, for the cost summary."""
+
+    count: TokenCount
+
+
+@dataclass
+class JobLaunched(WorkerResult):
+    """CreateModelCustomizationJob answered with the job's ARN."""
+
+    arn: str
 
 
 def _split(text: str) -> tuple[str, ...]:
@@ -178,9 +197,14 @@ class LaunchScreen(StepScreen):
             self.count_tokens(prepared.train, self._customization.limits.chars_per_token)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="tokens", name="tokens")
-    def count_tokens(self, path: Path, chars_per_token: float) -> TokenCount:
+    def count_tokens(self, path: Path, chars_per_token: float) -> TokensCounted:
         """Estimate the training file's tokens for the cost summary."""
-        return count_file_tokens(path, chars_per_token)
+        return TokensCounted(count_file_tokens(path, chars_per_token))
+
+    @on(TokensCounted)
+    def _tokens_counted(self, message: TokensCounted) -> None:
+        self._tokens = message.count
+        self._refresh_summary()
 
     # ------------------------------------------------------------------ the request
 
@@ -309,11 +333,13 @@ class LaunchScreen(StepScreen):
             )
             return
         try:
+            context = self.require_context()
             request = self.build_request()
         except BedrockTuneError as error:
             self.show_error(error)
             return
-        if self._model is None or check_request(request, self._model):
+        model = self._model
+        if model is None or check_request(request, model):
             self.notify("Fix the fields marked in the summary first.", severity="warning")
             return
 
@@ -330,12 +356,12 @@ class LaunchScreen(StepScreen):
             launching = replace(self.form_run(), client_request_token=token)
             self.host.update_run(launching)
             self.query_one("#launch", Button).disabled = True
-            self.launch_job(launching)
+            self.launch_job(context, launching, model)
 
         self.app.push_screen(
             ConfirmScreen(
                 "Start the customization job?",
-                f"{request.job_name} trains {self._model.name} on {request.training_uri}. "
+                f"{request.job_name} trains {model.name} on {request.training_uri}. "
                 "Training is billed per token and epoch, and the custom model's storage per month "
                 "until you delete it.",
                 "Launch job",
@@ -345,26 +371,21 @@ class LaunchScreen(StepScreen):
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="launch", name="launch")
-    def launch_job(self, run: Run) -> str:
+    def launch_job(self, context: AwsContext, run: Run, model: BaseModel) -> JobLaunched:
         """Save the run with its token, then CreateModelCustomizationJob (or re-attach to the
         job that token already created)."""
-        context = self.require_context()
-        if self._model is None:
-            raise BedrockTuneError("No base model.", hint="Choose one in the Base model step.")
         self.host.save_run_now()
-        launched = launch_saved_run(context, run, self._model, self.host.registry())
-        return launched.run.job_arn or ""
+        launched = launch_saved_run(context, run, model, self.host.registry())
+        return JobLaunched(launched.run.job_arn or "")
 
-    def worker_succeeded(self, name: str, result: object) -> None:
-        if name == "tokens" and isinstance(result, TokenCount):
-            self._tokens = result
-            self._refresh_summary()
-        if name == "launch" and isinstance(result, str):
-            self.host.update_run(
-                replace(self.host.wizard_run, job_arn=result, job_status=JobStatus.IN_PROGRESS)
-            )
-            self.notify(f"Job launched: {result}", title="Customization job")
-            self.host.next_step(self.STEP_ID)
+    @on(JobLaunched)
+    def _job_launched(self, message: JobLaunched) -> None:
+        result = message.arn
+        self.host.update_run(
+            replace(self.host.wizard_run, job_arn=result, job_status=JobStatus.IN_PROGRESS)
+        )
+        self.notify(f"Job launched: {result}", title="Customization job")
+        self.host.next_step(self.STEP_ID)
 
     def worker_failed(self, name: str, error: BaseException) -> None:
         if name == "tokens":

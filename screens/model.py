@@ -5,7 +5,8 @@ prices, from the live ListFoundationModels answer merged with the built-in catal
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from rich.console import Group
 from rich.table import Table
@@ -21,12 +22,23 @@ from core.catalog.lookup import load_view
 from core.catalog.types import BaseModel, CatalogView, CustomizationType, ModelAvailability
 from core.run import Route
 from screens.base import StepScreen
+from screens.workers import WorkerResult
+
+if TYPE_CHECKING:
+    from core.aws import AwsContext
 
 _SHORT = {
     CustomizationType.FINE_TUNING: "FT",
     CustomizationType.CONTINUED_PRE_TRAINING: "CPT",
     CustomizationType.DISTILLATION: "distill",
 }
+
+
+@dataclass
+class ModelsLoaded(WorkerResult):
+    """The region's models, merged with the catalog, for one customization type."""
+
+    view: CatalogView
 
 
 def _money(value: float | None, unit: str) -> str:
@@ -193,21 +205,18 @@ class ModelScreen(StepScreen):
         if context is None or region is None:
             return
         self.query_one("#models-status", Static).update(f"Loading the models {region} offers...")
-        self.load_models(self._kind())
+        self.load_models(context, region, self._kind())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="models", name="models")
-    def load_models(self, kind: CustomizationType) -> CatalogView:
+    def load_models(
+        self, context: AwsContext, region: str, kind: CustomizationType
+    ) -> ModelsLoaded:
         """Merge the region's live list with the catalog (falls back to the catalog)."""
-        context = self.host.aws_context()
-        region = self.host.wizard_run.region or ""
-        return load_view(context, region, kind)
+        return ModelsLoaded(load_view(context, region, kind))
 
-    def worker_succeeded(self, name: str, result: object) -> None:
-        if name == "models" and isinstance(result, CatalogView):
-            self._show_view(result)
-
-    def _show_view(self, view: CatalogView) -> None:
-        self._view = view
+    @on(ModelsLoaded)
+    def _show_view(self, message: ModelsLoaded) -> None:
+        view = self._view = message.view
         status = self.query_one("#models-status", Static)
         if view.live_checked:
             text = Text(

@@ -4,7 +4,7 @@ worker with a progress bar and Cancel, and never overwrites prepared files witho
 from __future__ import annotations
 
 import tomllib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.text import Text
@@ -25,10 +25,19 @@ from core.data.prepare import (
 )
 from core.data.prepared import PreparedDir
 from core.data.sources import SourceSpec
-from core.data.templates import template_from_dict
-from core.errors import ValidationError
+from core.data.templates import Template, template_from_dict
+from core.errors import BedrockTuneError, ValidationError
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
+from screens.workers import WorkerResult
+
+
+@dataclass
+class FilesPrepared(WorkerResult):
+    """The train / validation / test files were written, with these options."""
+
+    result: PrepareResult
+    options: PrepareOptions
 
 
 def _number(text: str, field: str) -> int | None:
@@ -55,7 +64,6 @@ class PrepareScreen(StepScreen):
         super().__init__()
         self._model: BaseModel | None = None
         self._custom: Customization | None = None
-        self._preparing: PrepareOptions | None = None
         """The options of the preparation under way (the run records them when it is done)."""
 
     def compose_body(self) -> ComposeResult:
@@ -189,34 +197,56 @@ class PrepareScreen(StepScreen):
         )
 
     def _start(self, out: Path, *, overwrite: bool) -> None:
+        run = self.host.wizard_run
+        try:
+            if self._model is None:
+                raise ValidationError("No base model chosen.", hint="Choose one in the model step.")
+            if not run.source_location:
+                raise ValidationError("No dataset chosen.", hint="Open one in the dataset step.")
+            if not run.template_toml:
+                raise ValidationError("No template chosen.", hint="Use one in the template step.")
+            template = template_from_dict(tomllib.loads(run.template_toml))
+            options = self.options(overwrite=overwrite)
+        except (BedrockTuneError, tomllib.TOMLDecodeError) as error:
+            self.show_error(error)
+            return
         self.clear_error()
         self.query_one("#prepare", Button).disabled = True
         self.query_one("#cancel", Button).disabled = False
         self.query_one("#progress", ProgressBar).update(total=None, progress=0)
         self.query_one("#prepare-status", Static).update("Preparing...")
-        self._preparing = self.options(overwrite=overwrite)
-        self.run_prepare(out, self._preparing)
+        source = SourceSpec(run.source_location, run.source_config, run.source_split)
+        kind = CustomizationType(run.customization_type)
+        self.run_prepare(source, template, self._model, kind, out, options)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="prepare", name="prepare")
-    def run_prepare(self, out: Path, options: PrepareOptions) -> PrepareResult:
+    def run_prepare(
+        self,
+        source: SourceSpec,
+        template: Template,
+        model: BaseModel,
+        kind: CustomizationType,
+        out: Path,
+        options: PrepareOptions,
+    ) -> FilesPrepared:
         """Prepare in a thread; progress goes to the bar, Cancel stops it with nothing written."""
         worker = get_current_worker()
-        run = self.host.wizard_run
-        assert self._model is not None and run.source_location and run.template_toml
-        template = template_from_dict(tomllib.loads(run.template_toml))
 
         def progress(done: int, total: int | None, what: str) -> None:
             self.app.call_from_thread(self._progress, done, total, what)
 
-        return prepare(
-            SourceSpec(run.source_location, run.source_config, run.source_split),
-            template,
-            self._model,
-            out,
+        return FilesPrepared(
+            prepare(
+                source,
+                template,
+                model,
+                out,
+                options,
+                kind=kind,
+                progress=progress,
+                cancelled=lambda: worker.is_cancelled,
+            ),
             options,
-            kind=CustomizationType(run.customization_type),
-            progress=progress,
-            cancelled=lambda: worker.is_cancelled,
         )
 
     def _progress(self, done: int, total: int | None, what: str) -> None:
@@ -236,9 +266,9 @@ class PrepareScreen(StepScreen):
         self.query_one("#cancel", Button).disabled = True
         self.query_one("#prepare-status", Static).update(message)
 
-    def worker_succeeded(self, name: str, result: object) -> None:
-        if name != "prepare" or not isinstance(result, PrepareResult):
-            return
+    @on(FilesPrepared)
+    def _prepared(self, message: FilesPrepared) -> None:
+        result = message.result
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=1, progress=1)
         text = Text("✔ Prepared in ", style="green")
@@ -248,19 +278,18 @@ class PrepareScreen(StepScreen):
             dropped = ", ".join(f"{n:,} {r}" for r, n in sorted(result.dropped.items()))
             text.append(f"\ndropped {dropped} (of {result.examined:,} examined)", style="dim")
         self._idle(text)
-        run = replace(self.host.wizard_run, prepared_dir=str(result.out_dir))
-        options = self._preparing
-        if options is not None:
-            run = replace(
-                run,
-                train_size=options.train,
-                validation_size=options.validation,
-                test_size=options.test,
-                max_chars=options.max_chars,
-                max_tokens=options.max_tokens,
-                dedupe=options.dedupe,
-                seed=options.seed,
-            )
+        options = message.options
+        run = replace(
+            self.host.wizard_run,
+            prepared_dir=str(result.out_dir),
+            train_size=options.train,
+            validation_size=options.validation,
+            test_size=options.test,
+            max_chars=options.max_chars,
+            max_tokens=options.max_tokens,
+            dedupe=options.dedupe,
+            seed=options.seed,
+        )
         self.host.update_run(run)
         self.notify("Files prepared.", title="Prepare")
 

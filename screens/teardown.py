@@ -5,6 +5,7 @@ a worker deletes in a safe order with a live log; the header's billing counter f
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual import events, on, work
@@ -27,6 +28,7 @@ from core.teardown.delete import (
 )
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
+from screens.workers import WorkerResult
 
 _COST_STYLE = {"hourly": "bold red", "storage": "yellow", "free": "dim"}
 _STATUS_STYLE = {
@@ -38,6 +40,21 @@ _STATUS_STYLE = {
     "failed": "bold red",
     "skipped": "red",
 }
+
+
+@dataclass
+class InventoryListed(WorkerResult):
+    """What bedrock-tune made, and what could not be checked."""
+
+    items: tuple[TeardownItem, ...]
+    warnings: tuple[str, ...]
+
+
+@dataclass
+class TeardownDone(WorkerResult):
+    """The deletion ended: what was deleted, kept or failed."""
+
+    result: TeardownResult
 
 
 def _prompt(item: TeardownItem) -> Text:
@@ -125,14 +142,16 @@ class TeardownScreen(StepScreen):
         self.list_resources()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="teardown-list", name="inventory")
-    def list_resources(self) -> tuple[list[TeardownItem], list[str]]:
+    def list_resources(self) -> InventoryListed:
         """The inventory (AWS calls: a worker thread)."""
         context = self.require_context()
         warnings: list[str] = []
         items = inventory(context, self.host.registry(), on_warning=warnings.append)
-        return items, warnings
+        return InventoryListed(tuple(items), tuple(warnings))
 
-    def _show(self, items: list[TeardownItem], warnings: list[str]) -> None:
+    @on(InventoryListed)
+    def _show(self, message: InventoryListed) -> None:
+        items, warnings = list(message.items), message.warnings
         self._items = items
         listing = self.query_one("#teardown-items", SelectionList)
         ticked = set(listing.selected)
@@ -206,14 +225,14 @@ class TeardownScreen(StepScreen):
         self.delete_resources(items)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="teardown-delete", name="delete")
-    def delete_resources(self, items: list[TeardownItem]) -> TeardownResult:
+    def delete_resources(self, items: list[TeardownItem]) -> TeardownDone:
         """Delete in a safe order, logging each step as it happens."""
         context = self.require_context()
 
         def report(event: TeardownEvent) -> None:
             self.app.call_from_thread(self._log_event, event)
 
-        return delete(context, items, self.host.registry(), report)
+        return TeardownDone(delete(context, items, self.host.registry(), report))
 
     def _log_event(self, event: TeardownEvent) -> None:
         log = self.query_one("#teardown-log", RichLog)
@@ -225,7 +244,9 @@ class TeardownScreen(StepScreen):
             style = _STATUS_STYLE.get(event.status or "", "")
             log.write(Text(f"  {event.status}: {event.message}", style=style))
 
-    def _deleted(self, result: TeardownResult) -> None:
+    @on(TeardownDone)
+    def _deleted(self, message: TeardownDone) -> None:
+        result = message.result
         self._deleting = False
         run = self.host.wizard_run
         for outcome in result.outcomes:
@@ -244,13 +265,6 @@ class TeardownScreen(StepScreen):
             log.write(Text("Done.", style="bold green"))
         self.refresh_chrome()  # the header's billing counter
         self.action_refresh_list()
-
-    def worker_succeeded(self, name: str, result: object) -> None:
-        if name == "inventory" and isinstance(result, tuple):
-            items, warnings = result
-            self._show(list(items), list(warnings))
-        elif name == "delete" and isinstance(result, TeardownResult):
-            self._deleted(result)
 
     def worker_failed(self, name: str, error: BaseException) -> None:
         if name == "delete":

@@ -4,7 +4,7 @@ with its size against the model's per-record limit. Problems show inline, with t
 from __future__ import annotations
 
 import tomllib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import orjson
@@ -34,6 +34,7 @@ from core.data.templates import (
 from core.data.tokens import estimate_tokens
 from core.errors import BedrockTuneError, TemplateError
 from screens.base import StepScreen
+from screens.workers import WorkerResult
 
 CUSTOM = "custom"
 _GUESSES = (
@@ -42,6 +43,13 @@ _GUESSES = (
     ({"instruction", "response"}, "dolly-instruction"),
     ({"question", "context", "answer"}, "text-to-sql"),
 )
+
+
+@dataclass
+class RecordsLoaded(WorkerResult):
+    """The dataset's first records, to render through the template."""
+
+    preview: Preview
 
 
 def guess_template(columns: tuple[str, ...]) -> Template:
@@ -155,23 +163,23 @@ class TemplateScreen(StepScreen):
             self.load_records(spec)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="records", name="records")
-    def load_records(self, spec: SourceSpec) -> Preview:
+    def load_records(self, spec: SourceSpec) -> RecordsLoaded:
         """The first records of the dataset, to render."""
-        return preview(spec, 50)
+        return RecordsLoaded(preview(spec, 50))
 
-    def worker_succeeded(self, name: str, result: object) -> None:
-        if name == "records" and isinstance(result, Preview):
-            self._preview = result
-            self._index = 0
-            self.query_one("#columns-line", Static).update(
-                Text.assemble(("Columns ", "bold"), ", ".join(result.column_names))
-            )
-            run = self.host.wizard_run
-            if run.template_toml:
-                template = template_from_dict(tomllib.loads(run.template_toml))
-            else:
-                template = guess_template(result.column_names)
-            self._set_template(template)
+    @on(RecordsLoaded)
+    def _records_loaded(self, message: RecordsLoaded) -> None:
+        loaded = self._preview = message.preview
+        self._index = 0
+        self.query_one("#columns-line", Static).update(
+            Text.assemble(("Columns ", "bold"), ", ".join(loaded.column_names))
+        )
+        run = self.host.wizard_run
+        if run.template_toml:
+            template = template_from_dict(tomllib.loads(run.template_toml))
+        else:
+            template = guess_template(loaded.column_names)
+        self._set_template(template)
 
     def _set_template(self, template: Template) -> None:
         self._loading = True

@@ -12,7 +12,8 @@ the fixed data with no change of their own. Fix-ups on any other file write
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.syntax import Syntax
@@ -36,8 +37,30 @@ from core.validate.fixups import Fix, FixResult, PreparedFix, apply_fix, fix_pre
 from core.validate.rules import rules_for
 from core.validate.validator import Problem, RuleGroup, ValidationReport, read_record, validate
 from screens.base import StepScreen
+from screens.workers import WorkerResult
 
 _FIX_BUTTONS = {f"fix-{fix.value}": fix for fix in Fix}
+
+
+@dataclass
+class ValidationDone(WorkerResult):
+    """Every rule checked: the report."""
+
+    report: ValidationReport
+
+
+@dataclass
+class PreparedFolderFixed(WorkerResult):
+    """A fix-up of the run's prepared files wrote a new folder beside them."""
+
+    fixed: PreparedFix
+
+
+@dataclass
+class FilesFixed(WorkerResult):
+    """A fix-up of other files wrote `<name>.fixed.jsonl` beside each."""
+
+    results: tuple[FixResult, ...]
 
 
 class ProblemRecordScreen(ModalScreen[None]):
@@ -203,10 +226,10 @@ class ValidateScreen(StepScreen):
         kind: CustomizationType,
         bucket: str | None,
         uris: tuple[str | None, str | None],
-    ) -> ValidationReport:
+    ) -> ValidationDone:
         """Validate in a thread; progress goes to the bar, Cancel stops it."""
         worker = get_current_worker()
-        return validate(
+        report = validate(
             train,
             model,
             kind,
@@ -217,6 +240,7 @@ class ValidateScreen(StepScreen):
             progress=self._progress_from_thread,
             cancelled=lambda: worker.is_cancelled,
         )
+        return ValidationDone(report)
 
     def _progress_from_thread(self, done: int, total: int | None, what: str) -> None:
         self.app.call_from_thread(self._progress, done, total, what)
@@ -238,12 +262,6 @@ class ValidateScreen(StepScreen):
         self.query_one("#cancel-validate", Button).disabled = True
         self.query_one("#validate-status", Static).update(status)
 
-    def worker_succeeded(self, name: str, result: object) -> None:
-        if name == "validate" and isinstance(result, ValidationReport):
-            self._show(result)
-        elif name == "fixup" and isinstance(result, PreparedFix | list):
-            self._fixed(result)
-
     def worker_failed(self, name: str, error: BaseException) -> None:
         verb = "Validation" if name == "validate" else "The fix-up"
         self._idle(Text(f"{verb} failed; nothing was changed.", style="red"))
@@ -251,8 +269,9 @@ class ValidateScreen(StepScreen):
 
     # ------------------------------------------------------------------ the report
 
-    def _show(self, report: ValidationReport) -> None:
-        self._report = report
+    @on(ValidationDone)
+    def _show(self, message: ValidationDone) -> None:
+        report = self._report = message.report
         self.query_one("#validate-progress", ProgressBar).update(total=1, progress=1)
         errors, warnings = report.count("error"), report.count("warning")
         if report.ok:
@@ -395,7 +414,17 @@ class ValidateScreen(StepScreen):
         self.clear_error()
         self._busy(f"{fix.label}...")
         validation = report.validation.path if report.validation else None
-        self.run_fixup(fix, report.train.path, validation, report.rules.model, report.rules.kind)
+        prepared = self._is_prepared(report.train.path)
+        bucket = self.host.wizard_run.bucket
+        self.run_fixup(
+            fix,
+            report.train.path,
+            validation,
+            report.rules.model,
+            report.rules.kind,
+            bucket,
+            prepared,
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="validate", name="fixup")
     def run_fixup(
@@ -405,18 +434,23 @@ class ValidateScreen(StepScreen):
         validation: Path | None,
         model: BaseModel,
         kind: CustomizationType,
-    ) -> PreparedFix | list[FixResult]:
-        """Write the fixed files in a thread (the run's prepared folder: a new folder)."""
+        bucket: str | None,
+        prepared: bool,
+    ) -> PreparedFolderFixed | FilesFixed:
+        """Write the fixed files in a thread (`prepared`: the run's prepared folder, whose
+        fixed files go to a new folder)."""
         worker = get_current_worker()
-        rules = rules_for(model, kind, dataset_bucket=self.host.wizard_run.bucket)
+        rules = rules_for(model, kind, dataset_bucket=bucket)
         progress = self._progress_from_thread
-        if self._is_prepared(train):
-            return fix_prepared(
-                train.parent,
-                fix,
-                rules,
-                progress=progress,
-                cancelled=lambda: worker.is_cancelled,
+        if prepared:
+            return PreparedFolderFixed(
+                fix_prepared(
+                    train.parent,
+                    fix,
+                    rules,
+                    progress=progress,
+                    cancelled=lambda: worker.is_cancelled,
+                )
             )
         results = [
             apply_fix(train, fix, rules, progress=progress, cancelled=lambda: worker.is_cancelled)
@@ -432,22 +466,27 @@ class ValidateScreen(StepScreen):
                     cancelled=lambda: worker.is_cancelled,
                 )
             )
-        return results
+        return FilesFixed(tuple(results))
 
-    def _fixed(self, result: PreparedFix | list[FixResult]) -> None:
-        if isinstance(result, PreparedFix):
-            results = list(result.results)
-            note = f"\nThe run now uses {result.directory}; {result.source} is unchanged."
-            self.host.update_run(
-                replace(self.host.wizard_run, prepared_dir=str(result.directory), validated_ok=None)
-            )
-            self._fill_paths()
-        else:
-            results = result
-            note = "\nThe source files are unchanged."
-            self.query_one("#validate-train", Input).value = str(results[0].path)
-            if len(results) > 1:
-                self.query_one("#validate-validation", Input).value = str(results[1].path)
+    @on(PreparedFolderFixed)
+    def _prepared_folder_fixed(self, message: PreparedFolderFixed) -> None:
+        result = message.fixed
+        note = f"\nThe run now uses {result.directory}; {result.source} is unchanged."
+        self.host.update_run(
+            replace(self.host.wizard_run, prepared_dir=str(result.directory), validated_ok=None)
+        )
+        self._fill_paths()
+        self._fixed(result.results, note)
+
+    @on(FilesFixed)
+    def _files_fixed(self, message: FilesFixed) -> None:
+        results = message.results
+        self.query_one("#validate-train", Input).value = str(results[0].path)
+        if len(results) > 1:
+            self.query_one("#validate-validation", Input).value = str(results[1].path)
+        self._fixed(results, "\nThe source files are unchanged.")
+
+    def _fixed(self, results: Sequence[FixResult], note: str) -> None:
         changed = sum(r.changed for r in results)
         changed_text = f"{fmt.plural(changed, 'record')} changed"
         text = Text(f"✔ {results[0].fix.label}: {changed_text}.\n", style="green")

@@ -10,7 +10,7 @@ what it reports.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -40,6 +40,7 @@ from core.jobs.metrics import MetricPoint, Metrics, find_metric_files, read_metr
 from core.jobs.watch import JobWatcher, WatchUpdate
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
+from screens.workers import WorkerResult
 
 _PHASE_MARKS = {
     "Completed": ("✔", "green"),
@@ -50,6 +51,28 @@ _PHASE_MARKS = {
     "NotStarted": ("·", "dim"),
     "": ("·", "dim"),
 }
+
+
+@dataclass
+class StopRequested(WorkerResult):
+    """Bedrock accepted the request to stop the job."""
+
+    arn: str
+
+
+@dataclass
+class ModelStatusRead(WorkerResult):
+    """The custom model's status (Active once it can be deployed)."""
+
+    arn: str
+    status: str
+
+
+@dataclass
+class JobsListed(WorkerResult):
+    """The region's jobs, newest first, each with whether bedrock-tune launched it."""
+
+    jobs: tuple[tuple[JobSummary, bool], ...]
 
 
 def _clock(moment: datetime | None) -> str:
@@ -166,7 +189,7 @@ class WatchScreen(StepScreen):
             self.watch_job(arn)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="watch", name="watch")
-    def watch_job(self, arn: str) -> JobSnapshot | None:
+    def watch_job(self, arn: str) -> None:
         """Poll until the job ends; every update is rendered on the UI thread."""
         worker = get_current_worker()
 
@@ -190,7 +213,7 @@ class WatchScreen(StepScreen):
             min_interval=interval,
             max_interval=max(interval * 8, interval),
         )
-        return watcher.watch(
+        watcher.watch(
             lambda update: self.app.call_from_thread(self._apply, update),
             cancelled=lambda: worker.is_cancelled,
         )
@@ -364,20 +387,33 @@ class WatchScreen(StepScreen):
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="stop", name="stop")
-    def stop_now(self, arn: str) -> None:
+    def stop_now(self, arn: str) -> StopRequested:
         """Ask Bedrock to stop the job; the watcher shows Stopping, then Stopped."""
         context = self.host.aws_context()
         if context is None:
             raise BedrockTuneError("no AWS context", hint="Check your credentials first.")
         stop_job(context, arn)
+        return StopRequested(arn)
+
+    @on(StopRequested)
+    def _stop_requested(self) -> None:
+        self.notify("Stop requested.", title="Customization job")
+        self.action_restart_watch()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="model", name="model-status")
-    def load_model_status(self, arn: str) -> tuple[str, str]:
+    def load_model_status(self, arn: str) -> ModelStatusRead:
         """The custom model's status (Active once it can be deployed)."""
         context = self.host.aws_context()
         if context is None:
             raise BedrockTuneError("No AWS context.", hint="Check your credentials first.")
-        return arn, custom_model_status(context, arn)
+        return ModelStatusRead(arn, custom_model_status(context, arn))
+
+    @on(ModelStatusRead)
+    def _model_status_read(self, message: ModelStatusRead) -> None:
+        style = "bold green" if message.status == "Active" else "bold yellow"
+        self.query_one("#custom-model", Static).update(
+            Text(f"Custom model ({message.status}): {message.arn}", style=style)
+        )
 
     # ------------------------------------------------------------------ the region's jobs
 
@@ -388,15 +424,17 @@ class WatchScreen(StepScreen):
             self.load_jobs()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="jobs", name="jobs")
-    def load_jobs(self) -> list[tuple[JobSummary, bool]]:
+    def load_jobs(self) -> JobsListed:
         """The region's jobs, newest first, each with whether bedrock-tune launched it."""
         context = self.host.aws_context()
         if context is None:
-            return []
+            return JobsListed(())
         ours = set(managed_job_arns(context))
-        return [(job, job.arn in ours) for job in list_jobs(context)]
+        return JobsListed(tuple((job, job.arn in ours) for job in list_jobs(context)))
 
-    def _show_jobs(self, jobs: list[tuple[JobSummary, bool]]) -> None:
+    @on(JobsListed)
+    def _show_jobs(self, message: JobsListed) -> None:
+        jobs = message.jobs
         table = self.query_one("#jobs", DataTable)
         table.clear()
         for job, ours in jobs:
@@ -435,16 +473,3 @@ class WatchScreen(StepScreen):
             )
         )
         self._start_if_needed()
-
-    def worker_succeeded(self, name: str, result: object) -> None:
-        if name == "jobs" and isinstance(result, list):
-            self._show_jobs(result)
-        if name == "model-status" and isinstance(result, tuple):
-            arn, status = result
-            style = "bold green" if status == "Active" else "bold yellow"
-            self.query_one("#custom-model", Static).update(
-                Text(f"Custom model ({status}): {arn}", style=style)
-            )
-        if name == "stop":
-            self.notify("Stop requested.", title="Customization job")
-            self.action_restart_watch()

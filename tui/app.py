@@ -16,11 +16,11 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -32,6 +32,7 @@ from core.run.routes import FIRST_STEP, ROUTE_STEPS, next_step, routes_offered, 
 from core.run.status import has_choices
 from screens.base import LaunchOptions, StepScreen
 from screens.widgets.step_sidebar import StepState
+from screens.workers import WorkerResult, post_worker_result
 from tui.steps import SCREENS, ScreenFactory
 
 if TYPE_CHECKING:
@@ -42,6 +43,27 @@ if TYPE_CHECKING:
     from core.run.resume import Reattached
     from core.run.saver import RunSaver
     from core.sandbox.server import Sandbox
+
+
+@dataclass
+class ResumableRunsFound(WorkerResult):
+    """Runs whose job (or deployment being created) had not ended when bedrock-tune closed."""
+
+    records: tuple[RunRecord, ...]
+
+
+@dataclass
+class RunReattached(WorkerResult):
+    """A saved run's AWS context was rebuilt and checked, and its job found."""
+
+    reattached: Reattached
+
+
+@dataclass
+class BillableDeleted(WorkerResult):
+    """Everything that still billed was deleted (the app can quit)."""
+
+    count: int
 
 
 _startup_objects_frozen = False
@@ -282,14 +304,19 @@ class BedrockTuneApp(App[None]):
     # ------------------------------------------------------------------ resume
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="resume", name="find-resumable")
-    def find_resumable(self) -> list[RunRecord]:
+    def find_resumable(self) -> ResumableRunsFound:
         """Runs whose job had not ended when bedrock-tune last closed, on an offered route."""
         from core.run.resume import resumable_runs
 
-        return resumable_runs(self.registry().runs(), self._offered)
+        return ResumableRunsFound(tuple(resumable_runs(self.registry().runs(), self._offered)))
 
-    def _offer_resume(self, records: list[RunRecord]) -> None:
+    @on(ResumableRunsFound)
+    def _offer_resume(self, message: ResumableRunsFound) -> None:
         from screens.resume import ResumeScreen
+
+        records = list(message.records)
+        if not records:
+            return
 
         def chosen(run_id: str | None) -> None:
             record = next((r for r in records if r.id == run_id), None)
@@ -300,13 +327,15 @@ class BedrockTuneApp(App[None]):
         self.push_screen(ResumeScreen(records), chosen)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="resume", name="reattach")
-    def reattach(self, record: RunRecord) -> Reattached:
+    def reattach(self, record: RunRecord) -> RunReattached:
         """Rebuild the run's AWS context, check it, and find its job (core decides how)."""
         from core.run.resume import reattach
 
-        return reattach(record.run)
+        return RunReattached(reattach(record.run))
 
-    def _reattached(self, result: Reattached) -> None:
+    @on(RunReattached)
+    def _reattached(self, message: RunReattached) -> None:
+        result = message.reattached
         run = result.run
         self._run = run  # saved by set_aws_context, which adopts the run's context
         self.set_aws_context(
@@ -321,20 +350,15 @@ class BedrockTuneApp(App[None]):
         worker = event.worker
         if worker.node is not self:
             return
-        if event.state == WorkerState.SUCCESS:
-            if worker.name == "find-resumable" and worker.result:
-                self._offer_resume(list(worker.result))
-            elif worker.name == "reattach" and worker.result:
-                self._reattached(worker.result)
-            elif worker.name == "delete-billable":
-                self.exit()
-        elif event.state == WorkerState.ERROR and worker.error is not None:
+        if event.state == WorkerState.ERROR and worker.error is not None:
             from core.errors import describe_unexpected
 
             error = describe_unexpected(worker.error)
             self.notify(
                 f"{error.message}\n{error.hint}", title=error.title, severity="error", timeout=20
             )
+        else:
+            post_worker_result(event)
 
     def on_unmount(self) -> None:
         self._resume_gc()
@@ -386,7 +410,7 @@ class BedrockTuneApp(App[None]):
         self.push_screen(QuitGuardScreen(billing), chosen)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="quit", name="delete-billable")
-    def delete_billable(self, resources: list[Any]) -> int:
+    def delete_billable(self, resources: list[Any]) -> BillableDeleted:
         """Delete the provisioned throughputs and deployments, then quit.
 
         Through teardown, like the Teardown step: each in its own region, something already
@@ -410,7 +434,11 @@ class BedrockTuneApp(App[None]):
                 hint=(first.error.hint if first.error is not None else "")
                 or "Try again from the Teardown step, or with `bedrock-tune teardown`.",
             )
-        return len(result.outcomes)
+        return BillableDeleted(len(result.outcomes))
+
+    @on(BillableDeleted)
+    def _billable_deleted(self) -> None:
+        self.exit()
 
     def _refresh_chrome(self) -> None:
         screen = self.screen
