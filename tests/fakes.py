@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pytest
 
-from core.aws import AwsContext
+from core.aws import AwsContext, ServiceName
 from core.catalog.lookup import find_model
 from core.jobs.customization import JobRequest, launch, new_client_request_token
 from core.registry import ResourceRecord
-from core.sandbox.server import SANDBOX_ACCOUNT_ID
+from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+    from botocore.config import Config
+    from types_boto3_s3.type_defs import TagTypeDef
 
 
 class Clock:
@@ -33,7 +38,29 @@ class Clock:
         self.t += seconds
 
 
-MANAGED = [{"Key": "bedrock-tune:managed", "Value": "true"}]
+class PlainClientArguments(TypedDict):
+    endpoint_url: str
+    region_name: str
+    aws_access_key_id: str
+    aws_secret_access_key: str
+    config: Config | None
+
+
+def plain_client(
+    sandbox: Sandbox, region: str = "us-east-1", config: Config | None = None
+) -> PlainClientArguments:
+    """What a plain boto3 client with any keys needs to reach the sandbox, as another process
+    would: `boto3.client("s3", **plain_client(sandbox))`."""
+    return {
+        "endpoint_url": sandbox.endpoint_url,
+        "region_name": region,
+        "aws_access_key_id": "sandbox",
+        "aws_secret_access_key": "sandbox",
+        "config": config,
+    }
+
+
+MANAGED: list[TagTypeDef] = [{"Key": "bedrock-tune:managed", "Value": "true"}]
 """The tag bedrock-tune puts on what it creates, in the S3 / IAM tag shape."""
 
 TRUST = json.dumps(
@@ -59,6 +86,13 @@ POLICY = json.dumps(
     }
 )
 """An inline S3 read policy."""
+
+
+def policy_document(document: object) -> dict[str, Any]:
+    """An IAM policy document as boto3 returns it (already decoded from JSON), to read in
+    asserts; the stubs also allow the undecoded string, which would be a bug here."""
+    assert isinstance(document, dict), f"not a decoded policy document: {document!r}"
+    return document
 
 
 def launch_job(
@@ -105,8 +139,8 @@ def hook_aws_calls(monkeypatch: pytest.MonkeyPatch, event: str, handler: ClientH
     real_client = AwsContext.client
     hooked: set[int] = set()
 
-    def client(self: AwsContext, service: str, region: str | None = None) -> Any:
-        made = real_client(self, service, region)
+    def client(self: AwsContext, service: ServiceName, region: str | None = None) -> BaseClient:
+        made: BaseClient = real_client(self, service, region)
         if id(made) not in hooked:
             hooked.add(id(made))
             made.meta.events.register(event, handler)

@@ -334,7 +334,9 @@ def custom_model_status(context: AwsContext, model: str) -> str:
     """`modelStatus` of a custom model (Creating | Active | Failed), by name or ARN."""
     with aws_call(f"reading the custom model {model.rsplit('/', 1)[-1]}"):
         response = context.client("bedrock").get_custom_model(modelIdentifier=model)
-    return str(response.get("modelStatus") or "Active")
+    # Older custom models (and the sandbox's) have no modelStatus, though the stubs require it.
+    status: object = response.get("modelStatus")
+    return str(status or "Active")
 
 
 def stop_job(context: AwsContext, job: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -14,6 +14,9 @@ from core.aws import AwsContext
 from core.catalog.lookup import find_model
 from core.jobs.customization import JobRequest, get_job, launch, new_client_request_token
 from core.sandbox.server import Sandbox
+
+if TYPE_CHECKING:
+    from types_boto3_bedrock_runtime.type_defs import ConverseResponseTypeDef, MessageTypeDef
 
 NOVA = "amazon.nova-micro-v1:0:128k"
 RECORDS = [
@@ -77,8 +80,8 @@ def trained_model(context: AwsContext, clock: Clock) -> str:
     return model
 
 
-def ask(context: AwsContext, model_id: str, text: str) -> dict[str, Any]:
-    response: dict[str, Any] = context.client("bedrock-runtime").converse(
+def ask(context: AwsContext, model_id: str, text: str) -> ConverseResponseTypeDef:
+    response = context.client("bedrock-runtime").converse(
         modelId=model_id,
         messages=[{"role": "user", "content": [{"text": text}]}],
         inferenceConfig={"maxTokens": 200},
@@ -212,7 +215,7 @@ UNKNOWN = "no.such-model-v1:0"
 
 def test_an_unknown_model_is_refused_as_bedrock_refuses_it(context: AwsContext) -> None:
     runtime = context.client("bedrock-runtime")
-    message = [{"role": "user", "content": [{"text": "hi"}]}]
+    message: list[MessageTypeDef] = [{"role": "user", "content": [{"text": "hi"}]}]
     calls: dict[str, Callable[[], Any]] = {
         "Converse": lambda: runtime.converse(modelId=UNKNOWN, messages=message),
         "ConverseStream": lambda: runtime.converse_stream(modelId=UNKNOWN, messages=message),

@@ -438,7 +438,7 @@ def test_serving_is_deleted_before_the_model_it_serves(registry: Registry) -> No
 
 
 def test_tagged_serving_is_found_without_the_registry(
-    context: AwsContext, registry: Registry
+    context: AwsContext, registry: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """moto has no provisioned throughput: the listing and tag calls are stubbed."""
     pt = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:provisioned-model/abcdefabcdef"
@@ -479,11 +479,9 @@ def test_tagged_serving_is_found_without_the_registry(
             original(**kwargs)  # keep the Stubber's request validation
             return {"tags": tags[kwargs["resourceARN"]]}
 
-        bedrock.list_tags_for_resource = by_arn
-        try:
+        with monkeypatch.context() as patch:
+            patch.setattr(bedrock, "list_tags_for_resource", by_arn)
             items = inventory(context, registry)
-        finally:
-            del bedrock.list_tags_for_resource
     [item] = items
     assert item.identifier == pt and item.ours_by == "tag" and item.billable
     assert item.label == "Provisioned throughput bt-pt"
