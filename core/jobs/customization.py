@@ -247,11 +247,6 @@ class JobSnapshot:
     training_uri: str = ""
     """`trainingDataConfig.s3Uri`: which file the job trains on."""
 
-    @property
-    def job_id(self) -> str:
-        """The last segment of the ARN (the output folder is `model-customization-job-<id>`)."""
-        return job_id_of(self.arn)
-
     def fingerprint(self) -> tuple[object, ...]:
         """What changes when the job changes (the poller backs off while it does not)."""
         return (

@@ -194,7 +194,7 @@ def test_snapshot_reads_phases_in_order() -> None:
     )
     assert [p.label for p in snap.phases] == ["Validation", "Data processing", "Training"]
     assert [p.status for p in snap.phases] == ["Completed", "", "InProgress"]
-    assert snap.job_id == "abcdef123456"
+    assert job_id_of(snap.arn) == "abcdef123456"
     assert job_id_of("plain-name") == "plain-name"
 
 
