@@ -1,20 +1,22 @@
-"""Small fakes and documents several test modules share: a hand-driven clock, the managed tag,
-a role trust policy and an inline S3 policy like the ones bedrock-tune writes, a job launched in
-one call, and an in-process fault hook that kills a command at a chosen AWS call."""
+"""Small fakes and documents several test modules share: a hand-driven clock, the sandbox as a
+context or through the environment, a model trained in the sandbox, the managed tag, a role trust
+policy and an inline S3 policy like the ones bedrock-tune writes, a job launched in one call, and
+an in-process fault hook that kills a command at a chosen AWS call."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 import pytest
 
 from core.aws import AwsContext, ServiceName
 from core.catalog.lookup import find_model
-from core.jobs.customization import JobRequest, launch, new_client_request_token
+from core.jobs.customization import JobRequest, get_job, launch, new_client_request_token
 from core.registry import ResourceRecord
-from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
+from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox, sandbox_environment
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -23,7 +25,10 @@ if TYPE_CHECKING:
 
 
 class Clock:
-    """A clock the test moves by hand (`clock.t += 20`): nothing waits on the wall clock."""
+    """A clock the test moves by hand (`clock.t += 20`): nothing waits on the wall clock.
+
+    `sleep` is the matching sleep: the time moves on at once, and `slept` records each wait.
+    """
 
     def __init__(self, start: float = 0.0) -> None:
         self.t = start
@@ -60,6 +65,33 @@ def plain_client(
     }
 
 
+@dataclass(frozen=True)
+class SandboxSetup:
+    """How the `sandbox` fixture's sandbox behaves (a module overrides `sandbox_setup`)."""
+
+    job_seconds: float = 10.0
+    """A customization job's time from creation to Completed, on the test's clock."""
+    ready_seconds: float = 30.0
+    """A provisioned throughput's or deployment's time to become ready."""
+    region: str = "us-east-1"
+    list_page_size: int = 100
+    """How many items a List operation returns per page."""
+
+
+def context_for(sandbox: Sandbox, region: str | None = None) -> AwsContext:
+    """A context that calls `sandbox` directly (its endpoint and credentials)."""
+    return AwsContext.for_endpoint(
+        sandbox.endpoint_url, sandbox.credentials, region or sandbox.region
+    )
+
+
+def export_sandbox(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the environment at `sandbox` (AWS_ENDPOINT_URL and keys), as a user who runs
+    `bedrock-tune sandbox` does: the CLI and the app then reach it like AWS."""
+    for key, value in sandbox_environment(sandbox).items():
+        monkeypatch.setenv(key, value)
+
+
 MANAGED: list[TagTypeDef] = [{"Key": "bedrock-tune:managed", "Value": "true"}]
 """The tag bedrock-tune puts on what it creates, in the S3 / IAM tag shape."""
 
@@ -86,6 +118,16 @@ POLICY = json.dumps(
     }
 )
 """An inline S3 read policy."""
+
+
+def buckets(context: AwsContext) -> set[str]:
+    """The names of the buckets `context` sees."""
+    return {b["Name"] for b in context.client("s3").list_buckets()["Buckets"]}
+
+
+def roles(context: AwsContext) -> set[str]:
+    """The names of the IAM roles `context` sees."""
+    return {r["RoleName"] for r in context.client("iam").list_roles()["Roles"]}
 
 
 def policy_document(document: object) -> dict[str, Any]:
@@ -117,6 +159,40 @@ def launch_job(
         ),
         find_model(base_model_id),
     )
+
+
+class TrainedModel(NamedTuple):
+    job_arn: str
+    model_arn: str
+
+
+def train_model(
+    context: AwsContext,
+    clock: Clock,
+    name: str,
+    base_model_id: str,
+    *,
+    bucket: str,
+    body: bytes = b'{"prompt": "a question", "completion": "an answer"}\n',
+    job_seconds: float = 10.0,
+) -> TrainedModel:
+    """A custom model made in the sandbox: `body` uploaded as `s3://<bucket>/<name>/train.jsonl`
+    (the bucket created), the job `<name>-job` launched on it, and `clock` moved well past the
+    sandbox's `job_seconds` so the job has completed."""
+    s3 = context.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key=f"{name}/train.jsonl", Body=body)
+    job = launch_job(
+        context,
+        name,
+        base_model_id,
+        f"s3://{bucket}/{name}/train.jsonl",
+        f"s3://{bucket}/{name}/output/",
+    )
+    clock.t += 2 * job_seconds
+    model = get_job(context, job).output_model_arn
+    assert model, f"the sandbox job {name}-job made no model"
+    return TrainedModel(job, model)
 
 
 def sandbox_record(kind: str, identifier: str, **extra: Any) -> ResourceRecord:

@@ -32,7 +32,7 @@ from core.infra.policies import permissions_policy, trust_policy, trust_problem
 from core.infra.state import preflight
 from core.registry import Registry
 from core.sandbox.server import Sandbox
-from tests.fakes import policy_document
+from tests.fakes import context_for, policy_document
 
 ACCOUNT = "123456789012"
 ME = f"arn:aws:iam::{ACCOUNT}:user/me"
@@ -64,9 +64,7 @@ def sandbox(running_sandbox: Sandbox) -> AwsContext:
     request from reaching it (in-process moto would still act on it), so what retries see is
     what AWS would do."""
     running_sandbox.reset()
-    return AwsContext.for_endpoint(
-        running_sandbox.endpoint_url, running_sandbox.credentials, "us-east-1"
-    )
+    return context_for(running_sandbox)
 
 
 def plan_for(context: AwsContext, **options: Any) -> Any:
