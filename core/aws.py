@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, overload
 
 from core.errors import (
     BedrockTuneError,
@@ -28,10 +28,25 @@ from core.errors import (
 from core.version import __version__
 
 if TYPE_CHECKING:
+    # Type stubs only (the `dev` extra's types-boto3 packages): nothing here is imported at run
+    # time, so the first paint still does not import boto3.
     import boto3
+    from botocore.client import BaseClient
+    from botocore.config import Config
+    from types_boto3_bedrock import BedrockClient
+    from types_boto3_bedrock_runtime import BedrockRuntimeClient
+    from types_boto3_iam import IAMClient
+    from types_boto3_kms import KMSClient
+    from types_boto3_logs import CloudWatchLogsClient
+    from types_boto3_s3 import S3Client
+    from types_boto3_sagemaker import SageMakerClient
+    from types_boto3_sts import STSClient
 
 DEFAULT_REGION = "us-east-1"
 """The region used when neither the profile nor the environment names one."""
+
+ServiceName = Literal["bedrock", "bedrock-runtime", "s3", "iam", "sts", "kms", "sagemaker", "logs"]
+"""The AWS services bedrock-tune calls (each has typed client stubs in the `dev` extra)."""
 
 ProfileKind = Literal["sso", "keys", "assume-role", "process", "web-identity", "other"]
 
@@ -86,14 +101,8 @@ class Identity:
     arn: str
     user_id: str
 
-    @property
-    def principal_name(self) -> str:
-        """The last part of the ARN: a user name, or `role/session`."""
-        tail = self.arn.split(":", 5)[-1]
-        return tail.split("/", 1)[1] if "/" in tail else tail
 
-
-def _client_config() -> Any:
+def _client_config() -> Config:
     from botocore.config import Config
 
     return Config(
@@ -103,6 +112,14 @@ def _client_config() -> Any:
         user_agent_extra=f"bedrock-tune/{__version__}",
         max_pool_connections=20,
     )
+
+
+@dataclass
+class _ClientCache:
+    """The Session and clients one context made so far (the mutable part of a frozen context)."""
+
+    session: boto3.Session | None = None
+    clients: dict[str, BaseClient] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -118,7 +135,9 @@ class AwsContext:
     region: str
     endpoint_url: str | None = None
     credentials: StaticCredentials | None = field(default=None, repr=False)
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False, hash=False)
+    _cache: _ClientCache = field(
+        default_factory=_ClientCache, repr=False, compare=False, hash=False
+    )
     _lock: threading.Lock = field(
         default_factory=threading.Lock, repr=False, compare=False, hash=False
     )
@@ -159,7 +178,7 @@ class AwsContext:
 
     def with_region(self, region: str) -> AwsContext:
         """The same identity and endpoint in another region (a new client cache)."""
-        return replace(self, region=region, _cache={}, _lock=threading.Lock())
+        return replace(self, region=region, _cache=_ClientCache(), _lock=threading.Lock())
 
     @property
     def profile_label(self) -> str:
@@ -174,7 +193,7 @@ class AwsContext:
             return self._session_locked()
 
     def _session_locked(self) -> boto3.Session:
-        cached = self._cache.get("__session__")
+        cached = self._cache.session
         if cached is not None:
             return cached
         import boto3
@@ -191,10 +210,34 @@ class AwsContext:
                 session = boto3.Session(profile_name=self.profile, region_name=self.region)
         except Exception as error:  # ProfileNotFound and config parse errors
             raise translate_botocore_error(error, profile=self.profile) from error
-        self._cache["__session__"] = session
+        self._cache.session = session
         return session
 
-    def client(self, service: str, region: str | None = None) -> Any:
+    # One overload per service: the stubs' client type for each, so every call is type-checked.
+    @overload
+    def client(self, service: Literal["bedrock"], region: str | None = None) -> BedrockClient: ...
+    @overload
+    def client(
+        self, service: Literal["bedrock-runtime"], region: str | None = None
+    ) -> BedrockRuntimeClient: ...
+    @overload
+    def client(self, service: Literal["s3"], region: str | None = None) -> S3Client: ...
+    @overload
+    def client(self, service: Literal["iam"], region: str | None = None) -> IAMClient: ...
+    @overload
+    def client(self, service: Literal["sts"], region: str | None = None) -> STSClient: ...
+    @overload
+    def client(self, service: Literal["kms"], region: str | None = None) -> KMSClient: ...
+    @overload
+    def client(
+        self, service: Literal["sagemaker"], region: str | None = None
+    ) -> SageMakerClient: ...
+    @overload
+    def client(
+        self, service: Literal["logs"], region: str | None = None
+    ) -> CloudWatchLogsClient: ...
+
+    def client(self, service: ServiceName, region: str | None = None) -> BaseClient:
         """A boto3 client for `service` (cached per service and region).
 
         `region` overrides the context's region for this client only (e.g. listing models in
@@ -202,12 +245,12 @@ class AwsContext:
         """
         key = f"{service}@{region or self.region}"
         with self._lock:
-            cached = self._cache.get(key)
+            cached = self._cache.clients.get(key)
             if cached is not None:
                 return cached
             session = self._session_locked()
             try:
-                client = session.client(
+                client: BaseClient = session.client(
                     service,
                     region_name=region or self.region,
                     endpoint_url=self.endpoint_url,
@@ -217,7 +260,7 @@ class AwsContext:
                 raise translate_botocore_error(
                     error, context=f"creating the {service} client", profile=self.profile
                 ) from error
-            self._cache[key] = client
+            self._cache.clients[key] = client
             return client
 
     def has_credentials(self) -> bool:
@@ -250,6 +293,18 @@ class AwsContext:
             arn=str(response["Arn"]),
             user_id=str(response["UserId"]),
         )
+
+
+class BucketOwner(TypedDict, total=False):
+    """The `ExpectedBucketOwner` keyword of an S3 call, present when the account is known."""
+
+    ExpectedBucketOwner: str
+
+
+def bucket_owner(account_id: str | None) -> BucketOwner:
+    """`**bucket_owner(account)` makes S3 refuse a bucket of another account; an unknown
+    account (empty or None) sends no expectation."""
+    return {"ExpectedBucketOwner": account_id} if account_id else {}
 
 
 def discover_profiles() -> list[ProfileInfo]:

@@ -11,7 +11,7 @@ else in core/ calls AWS through it (usually via `aws_call`) and raises our types
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -382,6 +382,3 @@ def describe_unexpected(error: BaseException) -> BedrockTuneError:
         title="Unexpected error",
         hint="This is a bug in bedrock-tune. Please report it with the message above.",
     )
-
-
-ErrorHandler = Callable[[BedrockTuneError], None]

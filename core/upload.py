@@ -26,16 +26,20 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from core import format as fmt
-from core.aws import AwsContext
+from core.aws import AwsContext, BucketOwner, bucket_owner
 from core.data.prepared import ALL_FILES, TEST_FILE, TRAIN_FILE, VALIDATION_FILE, PreparedDir
 from core.errors import BedrockTuneError, NotFoundError, ValidationError, aws_call
 from core.infra.policies import DEFAULT_PREFIX, bucket_name_problems, normalize_prefix
 from core.jobs.customization import S3_URI, S3_URI_MAX
 from core.registry import Registry, ResourceRecord
 from core.run.types import Run
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+    from types_boto3_s3.type_defs import CompletedPartTypeDef, HeadObjectOutputTypeDef
 
 MIB = 1024 * 1024
 DEFAULT_PART_SIZE = 8 * MIB
@@ -261,9 +265,9 @@ class _Meter:
 
 @dataclass
 class _Target:
-    s3: Any
+    s3: S3Client
     bucket: str
-    owner: dict[str, str]
+    owner: BucketOwner
     cancelled: Callable[[], bool]
     part_size: int
     concurrency: int
@@ -310,7 +314,7 @@ def upload_prepared(
     location = run_location(bucket, run_id, prefix)
     files = PreparedDir(directory).upload_files()
     s3 = context.client("s3", region=region or context.region)
-    owner = {"ExpectedBucketOwner": account_id} if account_id else {}
+    owner = bucket_owner(account_id)
     try:
         with aws_call(f"looking for the bucket {bucket}"):
             s3.head_bucket(Bucket=bucket, **owner)
@@ -406,13 +410,10 @@ def _upload_file(
     return UploadedFile(path.name, key, uri, size, sha256, skipped=False, multipart=size > chunk)
 
 
-def _head(target: _Target, key: str) -> dict[str, Any] | None:
+def _head(target: _Target, key: str) -> HeadObjectOutputTypeDef | None:
     try:
         with aws_call(f"checking s3://{target.bucket}/{key}"):
-            found: dict[str, Any] = target.s3.head_object(
-                Bucket=target.bucket, Key=key, **target.owner
-            )
-            return found
+            return target.s3.head_object(Bucket=target.bucket, Key=key, **target.owner)
     except NotFoundError:
         return None
 
@@ -452,7 +453,7 @@ def _multipart(
             **target.owner,
         )["UploadId"]
     count = math.ceil(size / chunk)
-    parts: dict[int, dict[str, Any]] = {}
+    parts: dict[int, CompletedPartTypeDef] = {}
     md5s: dict[int, bytes] = {}
 
     def send(number: int) -> None:

@@ -4,10 +4,14 @@ profile, key or token on the machine can reach a test, and no test can reach AWS
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from core.aws import AwsContext
+from core.sandbox.server import Sandbox
+from tests.fakes import Clock, SandboxSetup, context_for, export_sandbox
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -44,6 +48,45 @@ def aws_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The clock the `sandbox` fixture's jobs and deployments play out by; move it by hand."""
+    return Clock(1_000.0)
+
+
+@pytest.fixture
+def sandbox_setup() -> SandboxSetup:
+    """How the `sandbox` fixture behaves: override this fixture in a module to change it."""
+    return SandboxSetup()
+
+
+@pytest.fixture
+def sandbox(clock: Clock, sandbox_setup: SandboxSetup) -> Iterator[Sandbox]:
+    """A sandbox of its own (a free port, empty) on the test's `clock`."""
+    with Sandbox(
+        job_seconds=sandbox_setup.job_seconds,
+        ready_seconds=sandbox_setup.ready_seconds,
+        region=sandbox_setup.region,
+        list_page_size=sandbox_setup.list_page_size,
+        clock=clock,
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+def sandbox_context(sandbox: Sandbox) -> AwsContext:
+    """A context that calls the `sandbox` fixture directly."""
+    return context_for(sandbox)
+
+
+@pytest.fixture
+def exported_sandbox(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    """The `sandbox` fixture, reached through the environment (AWS_ENDPOINT_URL, keys) as the CLI
+    and the app reach `bedrock-tune sandbox`."""
+    export_sandbox(sandbox, monkeypatch)
+    return sandbox
 
 
 WriteAwsFiles = Callable[..., None]

@@ -24,6 +24,8 @@ from core.errors import (
 )
 
 if TYPE_CHECKING:
+    from types_boto3_bedrock import BedrockClient
+
     from core.aws import AwsContext
 
 
@@ -67,7 +69,7 @@ def find_model(model_id: str, models: Sequence[BaseModel] | None = None) -> Base
 
 
 def fetch_live_models(
-    bedrock_client: Any, customization_type: CustomizationType | None = None
+    bedrock_client: BedrockClient, customization_type: CustomizationType | None = None
 ) -> list[LiveModel]:
     """Ask ListFoundationModels which models this client's region can customize.
 
@@ -77,7 +79,7 @@ def fetch_live_models(
     """
     kinds = [customization_type] if customization_type else list(CustomizationType)
     found: dict[str, LiveModel] = {}
-    region = getattr(getattr(bedrock_client, "meta", None), "region_name", "") or "this region"
+    region = bedrock_client.meta.region_name or "this region"
     for kind in kinds:
         with aws_call(f"listing the models {region} can customize ({kind.cli_name})"):
             response = bedrock_client.list_foundation_models(byCustomizationType=kind.value)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from core.jobs.types import CustomizationType as CustomizationType  # the catalog speaks of it
 
 if TYPE_CHECKING:
-    pass
+    from collections.abc import Mapping
 
 
 class DataFormat(StrEnum):
@@ -249,7 +249,7 @@ class LiveModel:
     input_modalities: tuple[str, ...] = ()
 
     @classmethod
-    def from_summary(cls, summary: dict[str, Any]) -> LiveModel:
+    def from_summary(cls, summary: Mapping[str, Any]) -> LiveModel:
         """Build from the API's `FoundationModelSummary` dict."""
         return cls(
             model_id=str(summary.get("modelId", "")),

@@ -9,7 +9,6 @@ imported inside functions: importing this module is cheap.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import re
@@ -451,9 +450,3 @@ def iter_records(spec: SourceSpec) -> Iterator[tuple[str, dict[str, Any]]]:
             for index, record in enumerate(batch.to_pylist()):
                 yield f"row {offset + index}", record
             offset += batch.num_rows
-
-
-def read_text_head(path: Path, limit: int = 4096) -> str:
-    """The first `limit` bytes of a file as text (for showing what a broken file holds)."""
-    with path.open("rb") as stream:
-        return io.TextIOWrapper(io.BytesIO(stream.read(limit)), errors="replace").read()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -48,17 +48,6 @@ class Template:
     def texts(self) -> dict[str, str]:
         """The three editable texts by field name."""
         return {"system": self.system, "user": self.user, "assistant": self.assistant}
-
-    def placeholders(self) -> list[str]:
-        """Every column the template names, in order of first use."""
-        seen: dict[str, None] = {}
-        for text in self.texts().values():
-            for match in _PLACEHOLDER.finditer(text):
-                if match.group(1) is not None:
-                    seen.setdefault(match.group(1).strip(), None)
-        if self.messages_column:
-            seen.setdefault(self.messages_column, None)
-        return list(seen)
 
     def required_columns(self) -> list[str]:
         """The columns outside optional blocks (a record must have them)."""
@@ -392,19 +381,3 @@ def template_to_toml(template: Template) -> str:
 def save_template(template: Template, path: Path) -> None:
     """Write the template as TOML (atomically)."""
     atomic_write_text(path, template_to_toml(template))
-
-
-def with_texts(
-    template: Template,
-    *,
-    system: str | None = None,
-    user: str | None = None,
-    assistant: str | None = None,
-) -> Template:
-    """A copy with some of system / user / assistant replaced."""
-    return replace(
-        template,
-        system=template.system if system is None else system,
-        user=template.user if user is None else user,
-        assistant=template.assistant if assistant is None else assistant,
-    )

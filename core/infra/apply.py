@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from core.aws import AwsContext
+from core.aws import AwsContext, bucket_owner
 from core.errors import AccessDeniedError, BedrockTuneError, aws_call, error_code
 from core.infra.policies import (
     POLICY_NAME,
@@ -165,7 +165,7 @@ def _apply_bucket(
 ) -> None:
     bucket = plan.bucket
     s3 = context.client("s3", region=plan.region)
-    owner = {"ExpectedBucketOwner": plan.account_id} if plan.account_id else {}
+    owner = bucket_owner(plan.account_id)
     ours = bucket.created_by_us
     operations = {c.operation for c in bucket.changes}
     if bucket.action == "create":

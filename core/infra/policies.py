@@ -15,11 +15,17 @@ import ipaddress
 import json
 import re
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from core import format as fmt
 from core.errors import ValidationError
+
+if TYPE_CHECKING:
+    from types_boto3_s3.type_defs import (
+        PublicAccessBlockConfigurationTypeDef,
+        ServerSideEncryptionRuleTypeDef,
+    )
 
 DEFAULT_PREFIX = "bedrock-tune"
 """The key prefix every run folder sits under: `s3://<bucket>/<prefix>/<run>/{data,output}/`."""
@@ -32,7 +38,7 @@ ROLE_DESCRIPTION = (
     "Lets Amazon Bedrock model customization jobs read bedrock-tune training data and write "
     "their output (made by bedrock-tune)."
 )
-PUBLIC_ACCESS_BLOCK = {
+PUBLIC_ACCESS_BLOCK: PublicAccessBlockConfigurationTypeDef = {
     "BlockPublicAcls": True,
     "IgnorePublicAcls": True,
     "BlockPublicPolicy": True,
@@ -244,7 +250,7 @@ def tls_statement(bucket: str, region: str) -> dict[str, Any]:
     }
 
 
-def encryption_rule(kms_key_arn: str | None) -> dict[str, Any]:
+def encryption_rule(kms_key_arn: str | None) -> ServerSideEncryptionRuleTypeDef:
     """The default encryption rule: SSE-KMS with the user's key, else SSE-S3."""
     if kms_key_arn:
         return {

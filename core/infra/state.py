@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from core.aws import AwsContext
+from core.aws import AwsContext, bucket_owner
 from core.errors import BedrockTuneError, aws_call, error_code
 from core.infra.policies import POLICY_NAME, decode_policy
 from core.jobs.customization import MANAGED_TAG
@@ -54,7 +54,10 @@ class RoleState:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-def optional(context: str, missing: Collection[str], call: Callable[[], Any]) -> Any:
+_T = TypeVar("_T")
+
+
+def optional(context: str, missing: Collection[str], call: Callable[[], _T]) -> _T | None:
     """`call()`, or None when AWS answers with one of the `missing` error codes."""
     try:
         with aws_call(context):
@@ -67,7 +70,7 @@ def optional(context: str, missing: Collection[str], call: Callable[[], Any]) ->
 
 def inspect_bucket(context: AwsContext, name: str, account_id: str, region: str) -> BucketState:
     s3 = context.client("s3", region=region)
-    owner = {"ExpectedBucketOwner": account_id} if account_id else {}
+    owner = bucket_owner(account_id)
     try:
         with aws_call(f"looking for the bucket {name}"):
             head = s3.head_bucket(Bucket=name, **owner)
@@ -114,14 +117,16 @@ def inspect_bucket(context: AwsContext, name: str, account_id: str, region: str)
         {"NoSuchTagSet"},
         lambda: s3.get_bucket_tagging(Bucket=name, **owner),
     )
-    rules = (encryption or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+    configuration = block.get("PublicAccessBlockConfiguration") if block else None
+    sse = encryption.get("ServerSideEncryptionConfiguration") if encryption else None
+    rules = sse.get("Rules", []) if sse else []
     return BucketState(
         exists=True,
         region=bucket_region,
-        public_access_block=(block or {}).get("PublicAccessBlockConfiguration"),
-        encryption=rules[0] if rules else None,
+        public_access_block=dict(configuration) if configuration is not None else None,
+        encryption=dict(rules[0]) if rules else None,
         policy=json.loads(policy["Policy"]) if policy else None,
-        tags={t["Key"]: t["Value"] for t in (tagging or {}).get("TagSet", [])},
+        tags={t["Key"]: t["Value"] for t in tagging.get("TagSet", [])} if tagging else {},
     )
 
 

@@ -247,11 +247,6 @@ class JobSnapshot:
     training_uri: str = ""
     """`trainingDataConfig.s3Uri`: which file the job trains on."""
 
-    @property
-    def job_id(self) -> str:
-        """The last segment of the ARN (the output folder is `model-customization-job-<id>`)."""
-        return job_id_of(self.arn)
-
     def fingerprint(self) -> tuple[object, ...]:
         """What changes when the job changes (the poller backs off while it does not)."""
         return (
@@ -334,7 +329,9 @@ def custom_model_status(context: AwsContext, model: str) -> str:
     """`modelStatus` of a custom model (Creating | Active | Failed), by name or ARN."""
     with aws_call(f"reading the custom model {model.rsplit('/', 1)[-1]}"):
         response = context.client("bedrock").get_custom_model(modelIdentifier=model)
-    return str(response.get("modelStatus") or "Active")
+    # Older custom models (and the sandbox's) have no modelStatus, though the stubs require it.
+    status: object = response.get("modelStatus")
+    return str(status or "Active")
 
 
 def stop_job(context: AwsContext, job: str) -> None:

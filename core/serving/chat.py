@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.aws import AwsContext
 from core.catalog.types import BaseModel, DataFormat
@@ -23,6 +23,11 @@ from core.errors import (
     aws_call,
     error_code,
 )
+
+if TYPE_CHECKING:
+    from types_boto3_bedrock_runtime.type_defs import ConverseResponseTypeDef, TokenUsageTypeDef
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -164,7 +169,7 @@ def _asking(context: AwsContext, model_id: str) -> Iterator[None]:
         ) from error
 
 
-def _with_retries(call: Callable[[], Any], sleep: Callable[[float], None], tries: int) -> Any:
+def _with_retries(call: Callable[[], _T], sleep: Callable[[float], None], tries: int) -> _T:
     delay = 2.0
     for attempt in range(tries):
         try:
@@ -193,7 +198,7 @@ def converse(
     body = request(model_id, system, turns, settings, fold_system=fold_system)
     client = context.client("bedrock-runtime")
 
-    def call() -> Any:
+    def call() -> ConverseResponseTypeDef:
         with _asking(context, model_id):
             return client.converse(**body)
 
@@ -224,7 +229,7 @@ def converse_stream(
     body = request(model_id, system, turns, settings, fold_system=fold_system)
     state = state or StreamState()
     started = time.perf_counter()
-    usage: dict[str, Any] = {}
+    usage: TokenUsageTypeDef | None = None
     stop_reason = ""
     with _asking(context, model_id):
         response = context.client("bedrock-runtime").converse_stream(**body)
@@ -238,14 +243,14 @@ def converse_stream(
             elif "messageStop" in item:
                 stop_reason = str(item["messageStop"].get("stopReason", ""))
             elif "metadata" in item:
-                usage = item["metadata"].get("usage", {})
+                usage = item["metadata"].get("usage")
     except Exception:  # a cut stream: keep what arrived and say so
         yield Answer("".join(state.parts), None, None, None, "cut", cut=True)
         return
     yield Answer(
         "".join(state.parts),
-        usage.get("inputTokens"),
-        usage.get("outputTokens"),
+        usage.get("inputTokens") if usage else None,
+        usage.get("outputTokens") if usage else None,
         int((time.perf_counter() - started) * 1000),
         stop_reason,
     )

@@ -6,10 +6,10 @@ the registry the moment it exists.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from core import format as fmt
 from core.aws import AwsContext
@@ -163,7 +163,8 @@ def create_deployment(context: AwsContext, model_arn: str, name: str, token: str
     return str(response["customModelDeploymentArn"])
 
 
-def _serving(kind: Kind, item: dict[str, Any]) -> Serving:
+def _serving(kind: Kind, item: Mapping[str, object]) -> Serving:
+    # `item` is a Get*Response or a *Summary of either kind; their field names differ.
     if kind == "provisioned-throughput":
         return Serving(
             kind,
@@ -171,8 +172,8 @@ def _serving(kind: Kind, item: dict[str, Any]) -> Serving:
             str(item["provisionedModelName"]),
             str(item.get("modelArn", "")),
             str(item.get("status", "")),
-            item.get("creationTime"),
-            item.get("failureMessage"),
+            _time(item.get("creationTime")),
+            _text(item.get("failureMessage")),
         )
     return Serving(
         kind,
@@ -180,14 +181,23 @@ def _serving(kind: Kind, item: dict[str, Any]) -> Serving:
         str(item.get("modelDeploymentName") or item.get("customModelDeploymentName", "")),
         str(item.get("modelArn", "")),
         str(item.get("status", "")),
-        item.get("createdAt"),
-        item.get("failureMessage"),
+        _time(item.get("createdAt")),
+        _text(item.get("failureMessage")),
     )
+
+
+def _time(value: object) -> datetime | None:
+    return value if isinstance(value, datetime) else None
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def get_serving(context: AwsContext, kind: Kind, arn: str) -> Serving:
     """The current state of a throughput or deployment."""
     bedrock = context.client("bedrock")
+    item: Mapping[str, object]
     with aws_call(f"reading {arn.rsplit('/', 1)[-1]}"):
         if kind == "provisioned-throughput":
             item = bedrock.get_provisioned_model_throughput(provisionedModelId=arn)
@@ -196,32 +206,23 @@ def get_serving(context: AwsContext, kind: Kind, arn: str) -> Serving:
     return _serving(kind, item)
 
 
-_LISTINGS: tuple[tuple[Kind, str, str, str], ...] = (
-    (
-        "provisioned-throughput",
-        "list_provisioned_model_throughputs",
-        "provisionedModelSummaries",
-        "provisioned throughputs",
-    ),
-    (
-        "custom-model-deployment",
-        "list_custom_model_deployments",
-        "modelDeploymentSummaries",
-        "custom model deployments",
-    ),
-)
-"""What `list_serving` reads: kind, operation, result key, words for errors."""
-
-
 def list_serving(context: AwsContext) -> list[Serving]:
     """Every provisioned throughput and deployment in the region, every page of each list
     (botocore's paginators follow `nextToken`)."""
     bedrock = context.client("bedrock")
     found: list[Serving] = []
-    for kind, operation, key, words in _LISTINGS:
-        with aws_call(f"listing {words} in {context.region}"):
-            for page in bedrock.get_paginator(operation).paginate():
-                found.extend(_serving(kind, item) for item in page.get(key, []))
+    with aws_call(f"listing provisioned throughputs in {context.region}"):
+        for page in bedrock.get_paginator("list_provisioned_model_throughputs").paginate():
+            found.extend(
+                _serving("provisioned-throughput", throughput)
+                for throughput in page.get("provisionedModelSummaries", [])
+            )
+    with aws_call(f"listing custom model deployments in {context.region}"):
+        for listing in bedrock.get_paginator("list_custom_model_deployments").paginate():
+            found.extend(
+                _serving("custom-model-deployment", deployment)
+                for deployment in listing.get("modelDeploymentSummaries", [])
+            )
     return found
 
 

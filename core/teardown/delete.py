@@ -24,7 +24,7 @@ Safety rules that are not obvious:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from core.aws import AwsContext
 from core.errors import (
@@ -60,6 +60,10 @@ from core.teardown.items import (
     split_s3_uri,
     with_dependencies,
 )
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+    from types_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 __all__ = [
     "BATCH",
@@ -223,7 +227,7 @@ def _delete_model(
     return TeardownOutcome(item, "deleted", f"Deleted {item.label}; its storage charge stops.")
 
 
-def _empty(s3: Any, bucket: str, prefix: str, step: Callable[[str], None]) -> int:
+def _empty(s3: S3Client, bucket: str, prefix: str, step: Callable[[str], None]) -> int:
     """Delete every object version, delete marker and unfinished upload under `prefix`.
 
     Lists one page (at most 1,000 entries), deletes it with one DeleteObjects call, and lists
@@ -233,12 +237,14 @@ def _empty(s3: Any, bucket: str, prefix: str, step: Callable[[str], None]) -> in
         raise ValidationError(f"Refusing to empty '{prefix}' in {bucket}: not a folder.")
     where = f"s3://{bucket}/{prefix}"
     deleted = 0
-    previous: list[dict[str, str]] = []
+    previous: list[ObjectIdentifierTypeDef] = []
     while True:
         with aws_call(f"listing {where}"):
             page = s3.list_object_versions(Bucket=bucket, Prefix=prefix, MaxKeys=BATCH)
         entries = [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
-        batch = [{"Key": str(e["Key"]), "VersionId": str(e["VersionId"])} for e in entries]
+        batch: list[ObjectIdentifierTypeDef] = [
+            {"Key": str(e["Key"]), "VersionId": str(e["VersionId"])} for e in entries
+        ]
         if not batch:
             break
         if batch == previous:
@@ -262,10 +268,10 @@ def _empty(s3: Any, bucket: str, prefix: str, step: Callable[[str], None]) -> in
         previous = batch
         step(f"deleted {deleted} objects under {where}")
     with aws_call(f"aborting unfinished uploads under {where}"):
-        for page in s3.get_paginator("list_multipart_uploads").paginate(
+        for uploads in s3.get_paginator("list_multipart_uploads").paginate(
             Bucket=bucket, Prefix=prefix
         ):
-            for upload in page.get("Uploads", []):
+            for upload in uploads.get("Uploads", []):
                 s3.abort_multipart_upload(
                     Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
                 )

@@ -10,11 +10,10 @@ cost, what would deleting it do. A listing that fails becomes a warning, never a
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from core import format as fmt
 from core.aws import AwsContext
@@ -46,6 +45,9 @@ from core.teardown.items import (
     split_s3_uri,
 )
 
+if TYPE_CHECKING:
+    from types_boto3_bedrock import BedrockClient
+
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
@@ -63,7 +65,7 @@ def _arn_account(identifier: str) -> str:
     return parts[4] if identifier.startswith("arn:") and len(parts) > 4 else ""
 
 
-def _bedrock_tags(client: Any, arn: str) -> dict[str, str]:
+def _bedrock_tags(client: BedrockClient, arn: str) -> dict[str, str]:
     """The tags of a Bedrock resource; none when Bedrock cannot tag or find it."""
     try:
         with aws_call(f"reading the tags of {short_name(arn)}"):
@@ -200,7 +202,9 @@ def _discover_buckets(context: AwsContext, claims: _Claims) -> None:
         if ours:
             try:
                 with aws_call(f"reading the region of bucket {name}"):
-                    where = s3.get_bucket_location(Bucket=name).get("LocationConstraint")
+                    where: str | None = s3.get_bucket_location(Bucket=name).get(
+                        "LocationConstraint"
+                    )
             except BedrockTuneError:
                 where = context.region  # S3 redirects a request sent to the wrong region
             claims.add(BUCKET, name, where or "us-east-1", tagged=True, created_by_us=True)
@@ -227,29 +231,13 @@ def _discover_roles(context: AwsContext, claims: _Claims) -> None:
             claims.add(ROLE, name, "global", tagged=True, created_by_us=True)
 
 
-_SERVING_LISTS = (
-    (
-        THROUGHPUT,
-        "list_provisioned_model_throughputs",
-        "provisionedModelSummaries",
-        "provisionedModelArn",
-    ),
-    (
-        DEPLOYMENT,
-        "list_custom_model_deployments",
-        "modelDeploymentSummaries",
-        "customModelDeploymentArn",
-    ),
-)
-
-
 @dataclass
 class _BedrockView:
     """What Bedrock has in one region (read once per inventory)."""
 
-    models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    models: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     jobs: dict[str, Any] = field(default_factory=dict)
-    serving: dict[str, dict[str, Any]] = field(default_factory=dict)
+    serving: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     failed: set[str] = field(default_factory=set)
     """Which of models / jobs / serving could not be listed."""
 
@@ -272,24 +260,25 @@ def _read_bedrock(context: AwsContext, region: str, warn: Callable[[str], None])
             for job in list_jobs(context, status):
                 view.jobs[job.arn] = job
 
-    def serving(kind: str, operation: str, key: str, arn_key: str) -> None:
-        with aws_call(f"listing {kind.replace('-', ' ')}s in {region}"):
-            for page in client.get_paginator(operation).paginate():
-                for item in page.get(key, []):
-                    view.serving[str(item[arn_key])] = {**item, "kind": kind}
+    def throughputs() -> None:
+        with aws_call(f"listing provisioned throughputs in {region}"):
+            for page in client.get_paginator("list_provisioned_model_throughputs").paginate():
+                for item in page.get("provisionedModelSummaries", []):
+                    view.serving[item["provisionedModelArn"]] = {**item, "kind": THROUGHPUT}
+
+    def deployments() -> None:
+        with aws_call(f"listing custom model deployments in {region}"):
+            for page in client.get_paginator("list_custom_model_deployments").paginate():
+                for entry in page.get("modelDeploymentSummaries", []):
+                    arn = entry["customModelDeploymentArn"]
+                    view.serving[arn] = {**entry, "kind": DEPLOYMENT}
 
     readers: list[tuple[str, str, Callable[[], None]]] = [
         (MODEL, "custom models", models),
         (JOB, "running customization jobs", jobs),
+        (THROUGHPUT, "provisioned throughputs", throughputs),
+        (DEPLOYMENT, "custom model deployments", deployments),
     ]
-    for kind, operation, key, arn_key in _SERVING_LISTS:
-        readers.append(
-            (
-                kind,
-                f"{kind.replace('-', ' ')}s",
-                partial(serving, kind, operation, key, arn_key),
-            )
-        )
     for kind, what, read in readers:
         try:
             read()

@@ -3,60 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
-from core.aws import AwsContext
-from core.catalog.lookup import find_model
-from core.jobs.customization import JobRequest, get_job, launch, new_client_request_token
 from core.registry import Registry
-from core.sandbox.server import Sandbox, sandbox_environment
+from core.sandbox.server import Sandbox
+from tests.fakes import Clock, context_for, train_model
 from tui.cli.main import main
 
 NOVA = "amazon.nova-micro-v1:0:128k"
 
 
-class Clock:
-    t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def model(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    with Sandbox(job_seconds=10, ready_seconds=30, clock=clock) as sandbox:
-        for key, value in sandbox_environment(sandbox).items():
-            monkeypatch.setenv(key, value)
-        context = AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials)
-        context.client("s3").create_bucket(Bucket="bt-chat")
-        record = {"prompt": "What is the refund window?", "completion": "Thirty days."}
-        context.client("s3").put_object(
-            Bucket="bt-chat", Key="t.jsonl", Body=(json.dumps(record) + "\n").encode()
-        )
-        arn = launch(
-            context,
-            JobRequest(
-                job_name="chat-job",
-                custom_model_name="chat-model",
-                base_model_id=NOVA,
-                role_arn="arn:aws:iam::123456789012:role/r",
-                training_uri="s3://bt-chat/t.jsonl",
-                output_uri="s3://bt-chat/out/",
-                client_request_token=new_client_request_token(),
-            ),
-            find_model(NOVA),
-        )
-        clock.t += 20
-        output = get_job(context, arn).output_model_arn
-        assert output
-        yield output
+def model(exported_sandbox: Sandbox, clock: Clock) -> str:
+    """A model trained in the sandbox, which the CLI reaches through AWS_ENDPOINT_URL."""
+    record = {"prompt": "What is the refund window?", "completion": "Thirty days."}
+    body = (json.dumps(record) + "\n").encode()
+    context = context_for(exported_sandbox)
+    return train_model(context, clock, "chat", NOVA, bucket="bt-chat", body=body).model_arn
 
 
 def test_provisioned_needs_confirmation(model: str, capsys: pytest.CaptureFixture[str]) -> None:

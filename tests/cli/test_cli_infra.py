@@ -11,7 +11,8 @@ import pytest
 
 from core.aws import AwsContext
 from core.registry import Registry
-from core.sandbox.server import Sandbox, sandbox_environment
+from core.sandbox.server import Sandbox
+from tests.fakes import context_for, export_sandbox
 from tui.cli.main import main
 
 BUCKET = "bedrock-tune-123456789012-us-east-1"
@@ -28,11 +29,8 @@ def running_sandbox() -> Iterator[Sandbox]:
 def sandbox(running_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> AwsContext:
     """The sandbox, emptied, reached through AWS_ENDPOINT_URL like `bedrock-tune sandbox`."""
     running_sandbox.reset()
-    for key, value in sandbox_environment(running_sandbox).items():
-        monkeypatch.setenv(key, value)
-    return AwsContext.for_endpoint(
-        running_sandbox.endpoint_url, running_sandbox.credentials, "us-east-1"
-    )
+    export_sandbox(running_sandbox, monkeypatch)
+    return context_for(running_sandbox)
 
 
 def test_plan_changes_nothing_and_apply_twice_creates_once(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,37 +16,36 @@ from core.jobs.customization import JobRequest, launch, list_jobs, new_client_re
 from core.registry import Registry
 from core.run import Route
 from core.run.status import RunStatus
-from core.sandbox.server import Sandbox, sandbox_environment
-from tests.fakes import Killed, die, hook_aws_calls, launch_job
+from core.sandbox.server import Sandbox
+from tests.fakes import (
+    Clock,
+    Killed,
+    SandboxSetup,
+    context_for,
+    die,
+    export_sandbox,
+    hook_aws_calls,
+    launch_job,
+)
 from tui.cli.main import main
 
 GOOD = b'{"prompt": "a", "completion": "b"}\n' * 4
 ROLE = "arn:aws:iam::123456789012:role/bedrock-tune-role"
 
 
-class Clock:
-    t = 100.0
-
-    def __call__(self) -> float:
-        return self.t
+@pytest.fixture
+def sandbox_setup() -> SandboxSetup:
+    return SandboxSetup(job_seconds=100, region="us-west-2")
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def sandbox(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    with Sandbox(job_seconds=100, clock=clock, region="us-west-2") as running:
-        for key, value in sandbox_environment(running).items():
-            monkeypatch.setenv(key, value)
-        s3 = AwsContext.for_endpoint(running.endpoint_url, running.credentials, "us-west-2")
-        s3.client("s3").create_bucket(
-            Bucket="bt-cli", CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
-        )
-        s3.client("s3").put_object(Bucket="bt-cli", Key="d/train.jsonl", Body=GOOD)
-        yield running
+def sandbox(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    """The sandbox in us-west-2 with the training data, reached through AWS_ENDPOINT_URL."""
+    export_sandbox(sandbox, monkeypatch)
+    s3 = context_for(sandbox).client("s3")
+    s3.create_bucket(Bucket="bt-cli", CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    s3.put_object(Bucket="bt-cli", Key="d/train.jsonl", Body=GOOD)
+    return sandbox
 
 
 def launch_args(*extra: str, train: str = "s3://bt-cli/d/train.jsonl") -> list[str]:
@@ -99,7 +97,7 @@ def test_launch_list_show_watch(
 def test_watch_exits_1_on_failure(
     sandbox: Sandbox, clock: Clock, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    context = AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials, "us-west-2")
+    context = context_for(sandbox)
     context.client("s3").put_object(Bucket="bt-cli", Key="d/bad.jsonl", Body=b"not json\n")
     assert main(launch_args(train="s3://bt-cli/d/bad.jsonl")) == 0
     capsys.readouterr()
@@ -194,7 +192,7 @@ def test_a_launch_killed_after_the_request_is_sent_reattaches_when_run_again(
     again = json.loads(capsys.readouterr().out)
     assert again["reattached"] is True
     assert again["client_request_token"] == saved.run.client_request_token
-    context = AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials, "us-west-2")
+    context = context_for(sandbox)
     assert [j.arn for j in list_jobs(context)] == [again["job_arn"]]  # exactly one job
     (record,) = Registry().runs()
     assert record.id == saved.id and record.run.job_arn == again["job_arn"]
@@ -230,7 +228,7 @@ def test_the_run_and_its_token_are_saved_before_the_job_is_created(
 def test_a_name_taken_by_someone_else_s_job_is_refused_and_says_whose(
     sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    context = AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials, "us-west-2")
+    context = context_for(sandbox)
     theirs = launch_job(
         context,
         "cli",  # makes the job `cli-job`, as launch_args names it

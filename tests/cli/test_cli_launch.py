@@ -75,6 +75,12 @@ def test_launching_the_app_imports_no_command_module() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
     )
     loaded = json.loads(done.stdout)
-    infrastructure = {"tui.cli", "tui.cli.main", "tui.cli.common", "tui.cli.commands"}
+    infrastructure = {
+        "tui.cli",
+        "tui.cli.main",
+        "tui.cli.common",
+        "tui.cli.commands",
+        "tui.cli.missing",
+    }
     commands = [m for m in loaded if m.startswith("tui.cli.") and m not in infrastructure]
     assert not commands

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -14,9 +13,9 @@ from core.aws import AwsContext
 from core.catalog.lookup import find_model
 from core.jobs.customization import get_job, new_client_request_token
 from core.registry import Registry
-from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox, sandbox_environment
+from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
 from core.serving.deploy import create_throughput
-from tests.fakes import MANAGED, POLICY, TRUST, Clock, launch_job
+from tests.fakes import MANAGED, POLICY, TRUST, Clock, buckets, context_for, launch_job, roles
 from tests.fakes import sandbox_record as record
 from tui.cli.main import main
 
@@ -40,56 +39,45 @@ class World:
 
 
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    clock = Clock()
-    with Sandbox(job_seconds=10, ready_seconds=30, clock=clock) as sandbox:
-        for key, value in sandbox_environment(sandbox).items():
-            monkeypatch.setenv(key, value)
-        context = AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials)
-        s3, iam = context.client("s3"), context.client("iam")
-        # Ours: a tagged bucket with a run folder, a tagged role with our inline policy.
-        s3.create_bucket(Bucket="bt-ours")
-        s3.put_bucket_tagging(Bucket="bt-ours", Tagging={"TagSet": MANAGED})
-        iam.create_role(RoleName="bt-role", AssumeRolePolicyDocument=TRUST, Tags=MANAGED)
-        iam.put_role_policy(
-            RoleName="bt-role", PolicyName="bedrock-tune-data-access", PolicyDocument=POLICY
-        )
-        # The user's: an untagged bucket and role, right next to ours.
-        s3.create_bucket(Bucket="users-bucket")
-        s3.put_object(Bucket="users-bucket", Key="bedrock-tune/keep.txt", Body=b"mine")
-        iam.create_role(RoleName="users-role", AssumeRolePolicyDocument=TRUST)
-        # A custom model served by provisioned throughput (billable).
-        s3.put_object(Bucket="bt-ours", Key="bedrock-tune/run1/data/train.jsonl", Body=RECORD)
-        job = launch_job(
-            context,
-            "cli",
-            TITAN,
-            "s3://bt-ours/bedrock-tune/run1/data/train.jsonl",
-            "s3://bt-ours/bedrock-tune/run1/output/",
-            f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:role/bt-role",
-        )
-        clock.t += 20
-        model = get_job(context, job).output_model_arn
-        assert model
-        throughput = create_throughput(context, model, "bt-cli-pt", new_client_request_token())
-        clock.t += 31
-        registry = Registry()
-        registry.add_resource(record("s3-bucket", "bt-ours"))
-        registry.add_resource(record("s3-prefix", "s3://bt-ours/bedrock-tune/run1/"))
-        registry.add_resource(
-            record("iam-role", "bt-role", details={"policy_name": "bedrock-tune-data-access"})
-        )
-        registry.add_resource(record("provisioned-throughput", throughput, billable=True))
-        registry.add_resource(record("custom-model", model, details={"name": "cli-model"}))
-        yield World(context, model, throughput)
-
-
-def buckets(context: AwsContext) -> set[str]:
-    return {b["Name"] for b in context.client("s3").list_buckets()["Buckets"]}
-
-
-def roles(context: AwsContext) -> set[str]:
-    return {r["RoleName"] for r in context.client("iam").list_roles()["Roles"]}
+def world(exported_sandbox: Sandbox, clock: Clock) -> World:
+    """Ours and the user's, side by side in the sandbox the CLI reaches through the environment."""
+    context = context_for(exported_sandbox)
+    s3, iam = context.client("s3"), context.client("iam")
+    # Ours: a tagged bucket with a run folder, a tagged role with our inline policy.
+    s3.create_bucket(Bucket="bt-ours")
+    s3.put_bucket_tagging(Bucket="bt-ours", Tagging={"TagSet": MANAGED})
+    iam.create_role(RoleName="bt-role", AssumeRolePolicyDocument=TRUST, Tags=MANAGED)
+    iam.put_role_policy(
+        RoleName="bt-role", PolicyName="bedrock-tune-data-access", PolicyDocument=POLICY
+    )
+    # The user's: an untagged bucket and role, right next to ours.
+    s3.create_bucket(Bucket="users-bucket")
+    s3.put_object(Bucket="users-bucket", Key="bedrock-tune/keep.txt", Body=b"mine")
+    iam.create_role(RoleName="users-role", AssumeRolePolicyDocument=TRUST)
+    # A custom model served by provisioned throughput (billable).
+    s3.put_object(Bucket="bt-ours", Key="bedrock-tune/run1/data/train.jsonl", Body=RECORD)
+    job = launch_job(
+        context,
+        "cli",
+        TITAN,
+        "s3://bt-ours/bedrock-tune/run1/data/train.jsonl",
+        "s3://bt-ours/bedrock-tune/run1/output/",
+        f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:role/bt-role",
+    )
+    clock.t += 20
+    model = get_job(context, job).output_model_arn
+    assert model
+    throughput = create_throughput(context, model, "bt-cli-pt", new_client_request_token())
+    clock.t += 31
+    registry = Registry()
+    registry.add_resource(record("s3-bucket", "bt-ours"))
+    registry.add_resource(record("s3-prefix", "s3://bt-ours/bedrock-tune/run1/"))
+    registry.add_resource(
+        record("iam-role", "bt-role", details={"policy_name": "bedrock-tune-data-access"})
+    )
+    registry.add_resource(record("provisioned-throughput", throughput, billable=True))
+    registry.add_resource(record("custom-model", model, details={"name": "cli-model"}))
+    return World(context, model, throughput)
 
 
 def test_json_lists_billable_first_and_deletes_nothing(

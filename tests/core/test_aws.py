@@ -117,8 +117,9 @@ def test_clients_are_cached_and_configured(aws_keys: None) -> None:
     sts = context.client("sts")
     assert context.client("sts") is sts
     assert context.client("sts", region="us-east-1") is not sts
-    assert "bedrock-tune/" in sts.meta.config.user_agent_extra
-    assert sts.meta.config.retries["mode"] == "standard"
+    options = vars(sts.meta.config)  # botocore's Config keeps its options as attributes
+    assert "bedrock-tune/" in options["user_agent_extra"]
+    assert options["retries"]["mode"] == "standard"
     assert sts.meta.region_name == "us-west-2"
 
 

@@ -24,12 +24,13 @@ from core.serving.chat import (
     converse_stream,
     folds_system,
 )
+from tests.fakes import context_for
 
 
 @pytest.fixture(scope="module")
 def context() -> Iterator[AwsContext]:
     with Sandbox() as sandbox:
-        yield AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials, "us-east-1")
+        yield context_for(sandbox)
 
 
 def test_base_inference_never_uses_the_customization_id() -> None:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from core.aws import AwsContext
 from core.catalog.lookup import find_model
 from core.errors import QuotaExceededError
-from core.jobs.customization import JobRequest, get_job, launch, new_client_request_token
+from core.jobs.customization import new_client_request_token
 from core.poll import Pacing
-from core.sandbox.server import Sandbox
 from core.serving.deploy import (
     Serving,
     create_deployment,
@@ -22,55 +19,9 @@ from core.serving.deploy import (
     list_serving,
     serving_poller,
 )
+from tests.fakes import Clock, SandboxSetup, train_model
 
 NOVA = "amazon.nova-micro-v1:0:128k"
-
-
-class Clock:
-    t = 10.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def context(clock: Clock) -> Iterator[AwsContext]:
-    with Sandbox(job_seconds=10, ready_seconds=30, clock=clock) as sandbox:
-        yield AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials, "us-east-1")
-
-
-@pytest.fixture
-def paged(clock: Clock) -> Iterator[AwsContext]:
-    """A sandbox whose List operations return one item per page."""
-    with Sandbox(job_seconds=10, ready_seconds=30, clock=clock, list_page_size=1) as sandbox:
-        yield AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials, "us-east-1")
-
-
-def model_arn(context: AwsContext, clock: Clock) -> str:
-    context.client("s3").create_bucket(Bucket="bt-deploy")
-    context.client("s3").put_object(Bucket="bt-deploy", Key="t.jsonl", Body=b'{"a": 1}\n')
-    arn = launch(
-        context,
-        JobRequest(
-            job_name="dep-job",
-            custom_model_name="dep-model",
-            base_model_id=NOVA,
-            role_arn="arn:aws:iam::123456789012:role/r",
-            training_uri="s3://bt-deploy/t.jsonl",
-            output_uri="s3://bt-deploy/out/",
-            client_request_token=new_client_request_token(),
-        ),
-        find_model(NOVA),
-    )
-    clock.t += 20
-    output = get_job(context, arn).output_model_arn
-    assert output
-    return output
 
 
 def test_options_follow_the_catalog() -> None:
@@ -82,29 +33,29 @@ def test_options_follow_the_catalog() -> None:
     assert deployment_options(find_model(NOVA))[0].hourly_cost == 0.0
 
 
-def test_throughput_lifecycle_and_quota(context: AwsContext, clock: Clock) -> None:
-    model = model_arn(context, clock)
-    first = create_throughput(context, model, "bt-pt-1", new_client_request_token())
-    assert get_serving(context, "provisioned-throughput", first).status == "Creating"
+def test_throughput_lifecycle_and_quota(sandbox_context: AwsContext, clock: Clock) -> None:
+    model = train_model(sandbox_context, clock, "dep", NOVA, bucket="bt-deploy").model_arn
+    first = create_throughput(sandbox_context, model, "bt-pt-1", new_client_request_token())
+    assert get_serving(sandbox_context, "provisioned-throughput", first).status == "Creating"
     clock.t += 31
-    assert get_serving(context, "provisioned-throughput", first).ready
-    create_throughput(context, model, "bt-pt-2", new_client_request_token())
+    assert get_serving(sandbox_context, "provisioned-throughput", first).ready
+    create_throughput(sandbox_context, model, "bt-pt-2", new_client_request_token())
     with pytest.raises(QuotaExceededError) as caught:
-        create_throughput(context, model, "bt-pt-3", new_client_request_token())
+        create_throughput(sandbox_context, model, "bt-pt-3", new_client_request_token())
     assert "bt-pt-1" in caught.value.message and "bt-pt-2" in caught.value.message
     assert "teardown" in caught.value.hint
-    delete_serving(context, "provisioned-throughput", first)
-    assert [s.name for s in list_serving(context)] == ["bt-pt-2"]
+    delete_serving(sandbox_context, "provisioned-throughput", first)
+    assert [s.name for s in list_serving(sandbox_context)] == ["bt-pt-2"]
 
 
-def test_deployment_lifecycle(context: AwsContext, clock: Clock) -> None:
-    model = model_arn(context, clock)
-    arn = create_deployment(context, model, "bt-dep", new_client_request_token())
+def test_deployment_lifecycle(sandbox_context: AwsContext, clock: Clock) -> None:
+    model = train_model(sandbox_context, clock, "dep", NOVA, bucket="bt-deploy").model_arn
+    arn = create_deployment(sandbox_context, model, "bt-dep", new_client_request_token())
     clock.t += 31
-    serving = get_serving(context, "custom-model-deployment", arn)
+    serving = get_serving(sandbox_context, "custom-model-deployment", arn)
     assert serving.ready and serving.name == "bt-dep" and serving.model_arn == model
-    delete_serving(context, "custom-model-deployment", arn)
-    assert list_serving(context) == []
+    delete_serving(sandbox_context, "custom-model-deployment", arn)
+    assert list_serving(sandbox_context) == []
 
 
 def test_costs_are_written_in_full() -> None:
@@ -130,10 +81,10 @@ def test_settled_means_ready_or_failed() -> None:
 
 
 def test_serving_poller_follows_a_deployment_until_active(
-    context: AwsContext, clock: Clock
+    sandbox_context: AwsContext, clock: Clock
 ) -> None:
-    model = model_arn(context, clock)
-    arn = create_deployment(context, model, "bt-poll", new_client_request_token())
+    model = train_model(sandbox_context, clock, "dep", NOVA, bucket="bt-deploy").model_arn
+    arn = create_deployment(sandbox_context, model, "bt-poll", new_client_request_token())
     created = clock.t
 
     def sleep(seconds: float) -> None:
@@ -141,7 +92,7 @@ def test_serving_poller_follows_a_deployment_until_active(
 
     statuses: list[str] = []
     poller = serving_poller(
-        lambda: get_serving(context, "custom-model-deployment", arn),
+        lambda: get_serving(sandbox_context, "custom-model-deployment", arn),
         first=5,
         pacing=Pacing(clock=clock, sleep=sleep, random=lambda: 0.5),
     )
@@ -153,8 +104,10 @@ def test_serving_poller_follows_a_deployment_until_active(
     assert clock.t - created == pytest.approx(5 + 8 + 12.8 + 20.48)
 
 
-def test_every_page_of_serving_is_read(paged: AwsContext, clock: Clock) -> None:
-    model = model_arn(paged, clock)
+@pytest.mark.parametrize("sandbox_setup", [SandboxSetup(list_page_size=1)], ids=["1-per-page"])
+def test_every_page_of_serving_is_read(sandbox_context: AwsContext, clock: Clock) -> None:
+    paged = sandbox_context  # its List operations return one item per page
+    model = train_model(paged, clock, "dep", NOVA, bucket="bt-deploy").model_arn
     throughputs = {
         create_throughput(paged, model, f"bt-pt-{n}", new_client_request_token()) for n in (1, 2)
     }

@@ -11,7 +11,6 @@ import pytest
 from core.aws import AwsContext
 from core.errors import DatasetError
 from core.evaluation.evaluate import evaluate, load_test_records, report_json, save_report
-from core.sandbox.server import Sandbox
 
 
 def test_records_in_every_format(tmp_path: Path) -> None:
@@ -43,17 +42,15 @@ def test_records_in_every_format(tmp_path: Path) -> None:
         load_test_records(tmp_path / "missing.jsonl")
 
 
-def test_base_and_tuned_scored_and_saved(tmp_path: Path) -> None:
+def test_base_and_tuned_scored_and_saved(tmp_path: Path, sandbox_context: AwsContext) -> None:
     path = tmp_path / "test.jsonl"
     path.write_text(json.dumps({"prompt": "hello", "completion": "sandbox base model"}) + "\n")
-    with Sandbox() as sandbox:
-        context = AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials)
-        report = evaluate(
-            context,
-            load_test_records(path),
-            "us.amazon.nova-micro-v1:0",
-            "amazon.nova-micro-v1:0:128k",
-        )  # a customization id: fails, kept
+    report = evaluate(
+        sandbox_context,
+        load_test_records(path),
+        "us.amazon.nova-micro-v1:0",
+        "amazon.nova-micro-v1:0:128k",
+    )  # a customization id: fails, kept
     row = report.rows[0]
     assert row.tuned.scores is not None and row.tuned.scores.rouge1 > 0
     assert row.base is not None and row.base.error and "Model not found" in row.base.error

@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.stub import Stubber
 from moto import mock_aws
 from moto.core.botocore_stubber import MockRawResponse
@@ -32,6 +32,7 @@ from core.infra.policies import permissions_policy, trust_policy, trust_problem
 from core.infra.state import preflight
 from core.registry import Registry
 from core.sandbox.server import Sandbox
+from tests.fakes import context_for, policy_document
 
 ACCOUNT = "123456789012"
 ME = f"arn:aws:iam::{ACCOUNT}:user/me"
@@ -63,9 +64,7 @@ def sandbox(running_sandbox: Sandbox) -> AwsContext:
     request from reaching it (in-process moto would still act on it), so what retries see is
     what AWS would do."""
     running_sandbox.reset()
-    return AwsContext.for_endpoint(
-        running_sandbox.endpoint_url, running_sandbox.credentials, "us-east-1"
-    )
+    return context_for(running_sandbox)
 
 
 def plan_for(context: AwsContext, **options: Any) -> Any:
@@ -95,7 +94,7 @@ def inject(
                 f"<Message>injected {code}</Message></Error><RequestId>1</RequestId>"
                 "</ErrorResponse>"
             )
-        return AWSResponse(request.url, status, {}, MockRawResponse(body))
+        return AWSResponse(request.url, status, HTTPHeaders(), MockRawResponse(body))
 
     client.meta.events.register_first(f"before-send.{service}.{operation}", answer)
     return sent
@@ -167,7 +166,7 @@ def test_apply_twice_gives_the_same_resources_as_stated(aws_keys: None, region: 
         # The role: trusted by Bedrock jobs of this account and region only; least privilege.
         iam = boto3.client("iam")
         role = iam.get_role(RoleName=made.role.name)["Role"]
-        [statement] = role["AssumeRolePolicyDocument"]["Statement"]
+        [statement] = policy_document(role["AssumeRolePolicyDocument"])["Statement"]
         assert statement["Principal"] == {"Service": "bedrock.amazonaws.com"}
         assert statement["Action"] == "sts:AssumeRole"
         assert statement["Condition"] == {
@@ -177,9 +176,9 @@ def test_apply_twice_gives_the_same_resources_as_stated(aws_keys: None, region: 
             },
         }
         assert {"Key": "bedrock-tune:managed", "Value": "true"} in role["Tags"]
-        document = iam.get_role_policy(RoleName=made.role.name, PolicyName=POLICY_NAME)[
-            "PolicyDocument"
-        ]
+        document = policy_document(
+            iam.get_role_policy(RoleName=made.role.name, PolicyName=POLICY_NAME)["PolicyDocument"]
+        )
         resources = s3_resources(document)
         assert "*" not in resources
         bucket_arn = f"arn:aws:s3:::{made.bucket.name}"
@@ -223,9 +222,11 @@ def test_kms_key_encrypts_the_bucket_and_only_that_key_is_usable(east: AwsContex
         "SSEAlgorithm": "aws:kms",
         "KMSMasterKeyID": key["Arn"],
     }
-    document = boto3.client("iam").get_role_policy(RoleName=made.role.name, PolicyName=POLICY_NAME)[
-        "PolicyDocument"
-    ]
+    document = policy_document(
+        boto3.client("iam").get_role_policy(RoleName=made.role.name, PolicyName=POLICY_NAME)[
+            "PolicyDocument"
+        ]
+    )
     kms_resources = [
         r
         for s in document["Statement"]
@@ -393,7 +394,9 @@ def test_a_role_with_an_unrelated_trust_policy_is_updated_not_replaced(east: Aws
     ]
     registry = Registry()
     apply(east, found, registry, "run-1")
-    trust = iam.get_role(RoleName="shared-role")["Role"]["AssumeRolePolicyDocument"]
+    trust = policy_document(
+        iam.get_role(RoleName="shared-role")["Role"]["AssumeRolePolicyDocument"]
+    )
     assert trust == found.role.documents["trust policy"]  # EC2 still trusted, Bedrock added
     assert trust_problem(trust, ACCOUNT, "us-east-1") is None
     [role] = [r for r in registry.resources() if r.kind == "iam-role"]

@@ -39,6 +39,7 @@ from core.jobs.customization import (
 from core.jobs.failures import explain_failure
 from core.jobs.metrics import find_metric_files, parse_metrics, read_metrics
 from core.jobs.watch import JobWatcher, WatchUpdate
+from tests.fakes import Clock
 
 NOVA = "amazon.nova-micro-v1:0:128k"
 JOB_ARN = (
@@ -194,25 +195,12 @@ def test_snapshot_reads_phases_in_order() -> None:
     )
     assert [p.label for p in snap.phases] == ["Validation", "Data processing", "Training"]
     assert [p.status for p in snap.phases] == ["Completed", "", "InProgress"]
-    assert snap.job_id == "abcdef123456"
+    assert job_id_of(snap.arn) == "abcdef123456"
     assert job_id_of("plain-name") == "plain-name"
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.t += seconds
-
-
 def test_watcher_backs_off_while_unchanged_and_survives_faults() -> None:
-    clock = FakeClock()
+    clock = Clock()
     same = _snapshot("InProgress", {"validationDetails": "InProgress"})
     answers: list[JobSnapshot | Exception] = [
         same,
@@ -259,7 +247,7 @@ def test_watcher_asks_for_reauth_then_resumes() -> None:
             raise ExpiredCredentialsError("expired")
         return done
 
-    clock = FakeClock()
+    clock = Clock()
     updates: list[WatchUpdate] = []
 
     def on_update(update: WatchUpdate) -> None:
@@ -274,7 +262,7 @@ def test_watcher_asks_for_reauth_then_resumes() -> None:
 
 
 def test_watch_stops_when_cancelled() -> None:
-    clock = FakeClock()
+    clock = Clock()
     running = _snapshot("InProgress", {})
     calls = {"n": 0}
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Iterator
-from typing import Any
 
 import boto3
 import pytest
@@ -13,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from core.sandbox.emulations import EMULATIONS
 from core.sandbox.server import Sandbox, SandboxError, sandbox_environment
+from tests.fakes import plain_client
 
 
 @pytest.fixture(scope="module")
@@ -21,37 +21,27 @@ def sandbox() -> Iterator[Sandbox]:
         yield running
 
 
-def client(sandbox: Sandbox, service: str, region: str = "us-east-1") -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=sandbox.endpoint_url,
-        region_name=region,
-        aws_access_key_id="sandbox",
-        aws_secret_access_key="sandbox",
-    )
-
-
 def test_sts_s3_iam_over_http(sandbox: Sandbox) -> None:
     assert sandbox.endpoint_url.startswith("http://127.0.0.1:")
-    identity = client(sandbox, "sts").get_caller_identity()
+    identity = boto3.client("sts", **plain_client(sandbox)).get_caller_identity()
     assert identity["Account"] == sandbox.account_id
-    s3 = client(sandbox, "s3", "us-west-2")
+    s3 = boto3.client("s3", **plain_client(sandbox, "us-west-2"))
     s3.create_bucket(
         Bucket="sandbox-test-bucket",
         CreateBucketConfiguration={"LocationConstraint": "us-west-2"},
     )
     assert "sandbox-test-bucket" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
-    role = client(sandbox, "iam").create_role(
+    role = boto3.client("iam", **plain_client(sandbox)).create_role(
         RoleName="sandbox-role", AssumeRolePolicyDocument="{}"
     )
     assert role["Role"]["Arn"].endswith(":role/sandbox-role")
 
 
 def test_foundation_models_follow_the_catalog_regions(sandbox: Sandbox) -> None:
-    east = client(sandbox, "bedrock", "us-east-1").list_foundation_models(
+    east = boto3.client("bedrock", **plain_client(sandbox, "us-east-1")).list_foundation_models(
         byCustomizationType="FINE_TUNING"
     )["modelSummaries"]
-    west = client(sandbox, "bedrock", "us-west-2").list_foundation_models(
+    west = boto3.client("bedrock", **plain_client(sandbox, "us-west-2")).list_foundation_models(
         byCustomizationType="FINE_TUNING"
     )["modelSummaries"]
     east_ids = {m["modelId"] for m in east}
@@ -59,7 +49,7 @@ def test_foundation_models_follow_the_catalog_regions(sandbox: Sandbox) -> None:
     assert "amazon.nova-micro-v1:0:128k" in east_ids
     assert "amazon.nova-micro-v1:0:128k" not in west_ids
     assert "anthropic.claude-3-haiku-20240307-v1:0:200k" in west_ids
-    cpt = client(sandbox, "bedrock", "us-west-2").list_foundation_models(
+    cpt = boto3.client("bedrock", **plain_client(sandbox, "us-west-2")).list_foundation_models(
         byCustomizationType="CONTINUED_PRE_TRAINING"
     )["modelSummaries"]
     assert {m["modelId"] for m in cpt} == {
@@ -70,7 +60,7 @@ def test_foundation_models_follow_the_catalog_regions(sandbox: Sandbox) -> None:
 
 
 def test_get_foundation_model(sandbox: Sandbox) -> None:
-    bedrock = client(sandbox, "bedrock", "us-east-1")
+    bedrock = boto3.client("bedrock", **plain_client(sandbox, "us-east-1"))
     details = bedrock.get_foundation_model(modelIdentifier="amazon.nova-lite-v1:0:300k")
     assert details["modelDetails"]["modelName"] == "Nova Lite"
     assert details["modelDetails"]["customizationsSupported"] == ["FINE_TUNING", "DISTILLATION"]
@@ -80,8 +70,8 @@ def test_get_foundation_model(sandbox: Sandbox) -> None:
 
 
 def test_job_can_be_read_and_stopped_by_arn(sandbox: Sandbox) -> None:
-    client(sandbox, "s3").create_bucket(Bucket="sandbox-jobs")
-    bedrock = client(sandbox, "bedrock")
+    boto3.client("s3", **plain_client(sandbox)).create_bucket(Bucket="sandbox-jobs")
+    bedrock = boto3.client("bedrock", **plain_client(sandbox))
     arn = bedrock.create_model_customization_job(
         jobName="sandbox-job",
         customModelName="sandbox-model",
@@ -138,6 +128,6 @@ def test_in_process_sandboxes_keep_quiet_and_the_standalone_one_logs(
     for log_requests in (False, True):
         caplog.clear()
         with Sandbox(log_requests=log_requests) as running:
-            client(running, "sts").get_caller_identity()
+            boto3.client("sts", **plain_client(running)).get_caller_identity()
         logged = any("HTTP/1.1" in r.getMessage() for r in caplog.records)
         assert logged is log_requests

@@ -7,7 +7,7 @@ from __future__ import annotations
 import http.client
 import urllib.request
 from collections.abc import Iterator
-from typing import Any
+from typing import Literal
 
 import boto3
 import pytest
@@ -17,7 +17,10 @@ from botocore.exceptions import ClientError
 
 from core.sandbox.gate import host_allowed
 from core.sandbox.server import Sandbox
+from tests.fakes import plain_client
 
+UNSIGNED_CALLS = Config(signature_version=UNSIGNED)
+Service = Literal["s3", "sts", "iam", "bedrock", "sagemaker"]
 BUCKET = "gate-private"
 SECRET_KEY = "reports/secret-plan.txt"
 FAKE_V4 = (
@@ -29,20 +32,10 @@ FAKE_V4 = (
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
     with Sandbox() as running:
-        client(running, "s3").create_bucket(Bucket=BUCKET)
-        client(running, "s3").put_object(Bucket=BUCKET, Key=SECRET_KEY, Body=b"top secret")
+        s3 = boto3.client("s3", **plain_client(running))
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_object(Bucket=BUCKET, Key=SECRET_KEY, Body=b"top secret")
         yield running
-
-
-def client(sandbox: Sandbox, service: str, **config: Any) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=sandbox.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="sandbox",
-        aws_secret_access_key="sandbox",
-        config=Config(**config) if config else None,
-    )
 
 
 def raw(
@@ -152,7 +145,7 @@ def test_the_host_must_carry_the_sandboxs_port() -> None:
 
 
 def test_unsigned_calls_get_each_services_error(sandbox: Sandbox) -> None:
-    expected = {
+    expected: dict[tuple[Service, str, tuple[tuple[str, str], ...]], tuple[str, int]] = {
         ("s3", "list_objects_v2", (("Bucket", BUCKET),)): ("AccessDenied", 403),
         ("sts", "get_caller_identity", ()): ("MissingAuthenticationToken", 403),
         ("iam", "list_roles", ()): ("MissingAuthenticationToken", 403),
@@ -160,7 +153,9 @@ def test_unsigned_calls_get_each_services_error(sandbox: Sandbox) -> None:
         ("sagemaker", "list_training_jobs", ()): ("MissingAuthenticationTokenException", 403),
     }
     for (service, operation, params), (code, status) in expected.items():
-        unsigned = client(sandbox, service, signature_version=UNSIGNED)
+        unsigned = boto3.client(
+            service, **plain_client(sandbox, config=Config(signature_version=UNSIGNED))
+        )
         with pytest.raises(ClientError) as caught:
             getattr(unsigned, operation)(**dict(params))
         assert caught.value.response["Error"]["Code"] == code, service
@@ -176,7 +171,7 @@ def test_an_authorization_header_that_is_no_signature_is_malformed(sandbox: Sand
 
 
 def test_what_aws_takes_unsigned_stays_allowed(sandbox: Sandbox) -> None:
-    sts = client(sandbox, "sts", signature_version=UNSIGNED)
+    sts = boto3.client("sts", **plain_client(sandbox, config=UNSIGNED_CALLS))
     answer = sts.assume_role_with_web_identity(
         RoleArn=f"arn:aws:iam::{sandbox.account_id}:role/web",
         RoleSessionName="web-session",
@@ -188,13 +183,13 @@ def test_what_aws_takes_unsigned_stays_allowed(sandbox: Sandbox) -> None:
 def test_moto_s_own_control_endpoints_are_closed(sandbox: Sandbox) -> None:
     status, _, _ = raw(sandbox, "POST", "/moto-api/reset", {"Host": host(sandbox)})
     assert status == 403
-    keys = client(sandbox, "s3").list_objects_v2(Bucket=BUCKET)["Contents"]
+    keys = boto3.client("s3", **plain_client(sandbox)).list_objects_v2(Bucket=BUCKET)["Contents"]
     assert [k["Key"] for k in keys] == [SECRET_KEY]
 
 
 @pytest.mark.parametrize("version", ["s3", "s3v4"])
 def test_presigned_urls_still_work(sandbox: Sandbox, version: str) -> None:
-    s3 = client(sandbox, "s3", signature_version=version)
+    s3 = boto3.client("s3", **plain_client(sandbox, config=Config(signature_version=version)))
     url = s3.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": SECRET_KEY})
     with urllib.request.urlopen(url, timeout=10) as response:
         assert response.read() == b"top secret"

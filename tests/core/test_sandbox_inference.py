@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from core.aws import AwsContext
-from core.catalog.lookup import find_model
-from core.jobs.customization import JobRequest, get_job, launch, new_client_request_token
-from core.sandbox.server import Sandbox
+from tests.fakes import Clock, train_model
+
+if TYPE_CHECKING:
+    from types_boto3_bedrock_runtime.type_defs import ConverseResponseTypeDef, MessageTypeDef
 
 NOVA = "amazon.nova-micro-v1:0:128k"
 RECORDS = [
@@ -22,27 +23,8 @@ RECORDS = [
 ]
 
 
-class Clock:
-    t = 50.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def context(clock: Clock) -> Iterator[AwsContext]:
-    with Sandbox(job_seconds=10, ready_seconds=30, clock=clock) as sandbox:
-        yield AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials, "us-east-1")
-
-
 def trained_model(context: AwsContext, clock: Clock) -> str:
-    s3 = context.client("s3")
-    s3.create_bucket(Bucket="bt-inference")
+    """A model trained on RECORDS: the sandbox answers with the closest record's answer."""
     lines = [
         {
             "schemaVersion": "bedrock-conversation-2024",
@@ -53,32 +35,12 @@ def trained_model(context: AwsContext, clock: Clock) -> str:
         }
         for q, a in RECORDS
     ]
-    s3.put_object(
-        Bucket="bt-inference",
-        Key="t.jsonl",
-        Body="".join(json.dumps(r) + "\n" for r in lines).encode(),
-    )
-    arn = launch(
-        context,
-        JobRequest(
-            job_name="inf-job",
-            custom_model_name="inf-model",
-            base_model_id=NOVA,
-            role_arn="arn:aws:iam::123456789012:role/r",
-            training_uri="s3://bt-inference/t.jsonl",
-            output_uri="s3://bt-inference/out/",
-            client_request_token=new_client_request_token(),
-        ),
-        find_model(NOVA),
-    )
-    clock.t += 20
-    model = get_job(context, arn).output_model_arn
-    assert model
-    return model
+    body = "".join(json.dumps(r) + "\n" for r in lines).encode()
+    return train_model(context, clock, "inf", NOVA, bucket="bt-inference", body=body).model_arn
 
 
-def ask(context: AwsContext, model_id: str, text: str) -> dict[str, Any]:
-    response: dict[str, Any] = context.client("bedrock-runtime").converse(
+def ask(context: AwsContext, model_id: str, text: str) -> ConverseResponseTypeDef:
+    response = context.client("bedrock-runtime").converse(
         modelId=model_id,
         messages=[{"role": "user", "content": [{"text": text}]}],
         inferenceConfig={"maxTokens": 200},
@@ -86,19 +48,19 @@ def ask(context: AwsContext, model_id: str, text: str) -> dict[str, Any]:
     return response
 
 
-def test_provisioned_throughput_then_chat(context: AwsContext, clock: Clock) -> None:
-    model = trained_model(context, clock)
-    bedrock = context.client("bedrock")
+def test_provisioned_throughput_then_chat(sandbox_context: AwsContext, clock: Clock) -> None:
+    model = trained_model(sandbox_context, clock)
+    bedrock = sandbox_context.client("bedrock")
     pt = bedrock.create_provisioned_model_throughput(
         modelUnits=1, provisionedModelName="inf-pt", modelId=model
     )["provisionedModelArn"]
     assert bedrock.get_provisioned_model_throughput(provisionedModelId=pt)["status"] == "Creating"
     with pytest.raises(ClientError) as early:
-        ask(context, pt, "reset password")
+        ask(sandbox_context, pt, "reset password")
     assert early.value.response["Error"]["Code"] == "ModelNotReadyException"
     clock.t += 31
     assert bedrock.get_provisioned_model_throughput(provisionedModelId=pt)["status"] == "InService"
-    answer = ask(context, pt, "I forgot my password, how can I reset it?")
+    answer = ask(sandbox_context, pt, "I forgot my password, how can I reset it?")
     text = answer["output"]["message"]["content"][0]["text"]
     assert "most similar training record" in text
     assert "Reset password" in text
@@ -107,9 +69,9 @@ def test_provisioned_throughput_then_chat(context: AwsContext, clock: Clock) -> 
     assert bedrock.list_provisioned_model_throughputs()["provisionedModelSummaries"] == []
 
 
-def test_a_throughput_names_its_models_by_arn(context: AwsContext, clock: Clock) -> None:
-    model = trained_model(context, clock)
-    bedrock = context.client("bedrock")
+def test_a_throughput_names_its_models_by_arn(sandbox_context: AwsContext, clock: Clock) -> None:
+    model = trained_model(sandbox_context, clock)
+    bedrock = sandbox_context.client("bedrock")
     pt = bedrock.create_provisioned_model_throughput(
         modelUnits=1, provisionedModelName="by-name", modelId="inf-model"
     )["provisionedModelArn"]
@@ -130,9 +92,9 @@ def test_a_throughput_names_its_models_by_arn(context: AwsContext, clock: Clock)
     assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
-def test_two_no_commitment_throughputs_at_most(context: AwsContext, clock: Clock) -> None:
-    model = trained_model(context, clock)
-    bedrock = context.client("bedrock")
+def test_two_no_commitment_throughputs_at_most(sandbox_context: AwsContext, clock: Clock) -> None:
+    model = trained_model(sandbox_context, clock)
+    bedrock = sandbox_context.client("bedrock")
     for name in ("pt-1", "pt-2"):
         bedrock.create_provisioned_model_throughput(
             modelUnits=1, provisionedModelName=name, modelId=model
@@ -144,9 +106,9 @@ def test_two_no_commitment_throughputs_at_most(context: AwsContext, clock: Clock
     assert caught.value.response["Error"]["Code"] == "ServiceQuotaExceededException"
 
 
-def test_deployment_needs_an_active_model(context: AwsContext, clock: Clock) -> None:
-    model = trained_model(context, clock)
-    bedrock = context.client("bedrock")
+def test_deployment_needs_an_active_model(sandbox_context: AwsContext, clock: Clock) -> None:
+    model = trained_model(sandbox_context, clock)
+    bedrock = sandbox_context.client("bedrock")
     arn = bedrock.create_custom_model_deployment(modelDeploymentName="inf-dep", modelArn=model)[
         "customModelDeploymentArn"
     ]
@@ -156,12 +118,8 @@ def test_deployment_needs_an_active_model(context: AwsContext, clock: Clock) -> 
     clock.t += 31
     summaries = bedrock.list_custom_model_deployments()["modelDeploymentSummaries"]
     assert [s["status"] for s in summaries] == ["Active"]
-    assert (
-        "Invoices"
-        in ask(context, arn, "where can I find the invoice")["output"]["message"]["content"][0][
-            "text"
-        ]
-    )
+    answer = ask(sandbox_context, arn, "where can I find the invoice")
+    assert "Invoices" in answer["output"]["message"]["content"][0]["text"]
     with pytest.raises(ClientError) as caught:
         bedrock.create_custom_model_deployment(
             modelDeploymentName="x",
@@ -170,20 +128,19 @@ def test_deployment_needs_an_active_model(context: AwsContext, clock: Clock) -> 
     assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
-def test_base_models_and_the_customization_id(context: AwsContext) -> None:
-    text = ask(context, "us.amazon.nova-micro-v1:0", "hi")["output"]["message"]["content"][0][
-        "text"
-    ]
+def test_base_models_and_the_customization_id(sandbox_context: AwsContext) -> None:
+    answer = ask(sandbox_context, "us.amazon.nova-micro-v1:0", "hi")
+    text = answer["output"]["message"]["content"][0]["text"]
     assert text.startswith("[sandbox: base model us.amazon.nova-micro-v1:0]")
     with pytest.raises(ClientError) as caught:
-        ask(context, NOVA, "hi")
+        ask(sandbox_context, NOVA, "hi")
     assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
     assert "Model not found" in caught.value.response["Error"]["Message"]
 
 
-def test_lists_page_like_aws(context: AwsContext, clock: Clock) -> None:
-    model = trained_model(context, clock)
-    bedrock = context.client("bedrock")
+def test_lists_page_like_aws(sandbox_context: AwsContext, clock: Clock) -> None:
+    model = trained_model(sandbox_context, clock)
+    bedrock = sandbox_context.client("bedrock")
     arns = [
         bedrock.create_custom_model_deployment(modelDeploymentName=f"dep-{n}", modelArn=model)[
             "customModelDeploymentArn"
@@ -210,9 +167,9 @@ def test_lists_page_like_aws(context: AwsContext, clock: Clock) -> None:
 UNKNOWN = "no.such-model-v1:0"
 
 
-def test_an_unknown_model_is_refused_as_bedrock_refuses_it(context: AwsContext) -> None:
-    runtime = context.client("bedrock-runtime")
-    message = [{"role": "user", "content": [{"text": "hi"}]}]
+def test_an_unknown_model_is_refused_as_bedrock_refuses_it(sandbox_context: AwsContext) -> None:
+    runtime = sandbox_context.client("bedrock-runtime")
+    message: list[MessageTypeDef] = [{"role": "user", "content": [{"text": "hi"}]}]
     calls: dict[str, Callable[[], Any]] = {
         "Converse": lambda: runtime.converse(modelId=UNKNOWN, messages=message),
         "ConverseStream": lambda: runtime.converse_stream(modelId=UNKNOWN, messages=message),
@@ -229,8 +186,10 @@ def test_an_unknown_model_is_refused_as_bedrock_refuses_it(context: AwsContext) 
         assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
-def test_invoke_model_answers_in_the_familys_shape(context: AwsContext, clock: Clock) -> None:
-    runtime = context.client("bedrock-runtime")
+def test_invoke_model_answers_in_the_familys_shape(
+    sandbox_context: AwsContext, clock: Clock
+) -> None:
+    runtime = sandbox_context.client("bedrock-runtime")
 
     def invoke(model_id: str, body: dict[str, Any]) -> dict[str, Any]:
         response = runtime.invoke_model(modelId=model_id, body=json.dumps(body))
@@ -242,8 +201,8 @@ def test_invoke_model_answers_in_the_familys_shape(context: AwsContext, clock: C
     assert llama["stop_reason"] == "stop" and llama["generation_token_count"] > 0
     titan = invoke("amazon.titan-text-express-v1", {"inputText": "hi"})
     assert titan["results"][0]["outputText"].startswith("[sandbox: base model")
-    model = trained_model(context, clock)
-    pt = context.client("bedrock").create_provisioned_model_throughput(
+    model = trained_model(sandbox_context, clock)
+    pt = sandbox_context.client("bedrock").create_provisioned_model_throughput(
         modelUnits=1, provisionedModelName="inv-pt", modelId=model
     )["provisionedModelArn"]
     clock.t += 31

@@ -3,8 +3,6 @@ driven by an injected clock (no test waits on the wall clock)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import boto3
 import pytest
 
@@ -21,34 +19,22 @@ from core.jobs.customization import (
 )
 from core.jobs.metrics import find_metric_files, read_metrics
 from core.jobs.watch import JobWatcher, WatchUpdate
-from core.sandbox.server import Sandbox
+from tests.fakes import Clock, SandboxSetup
 
 NOVA = "amazon.nova-micro-v1:0:128k"
 GOOD = b'{"schemaVersion": "bedrock-conversation-2024", "messages": []}\n' * 10
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1_000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
+@pytest.fixture
+def sandbox_setup() -> SandboxSetup:
+    return SandboxSetup(job_seconds=100)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def context(clock: Clock) -> Iterator[AwsContext]:
-    with Sandbox(job_seconds=100, clock=clock) as sandbox:
-        context = AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials, "us-east-1")
-        context.client("s3").create_bucket(Bucket="sandbox-data")
-        yield context
+def context(sandbox_context: AwsContext) -> AwsContext:
+    """The sandbox, with the bucket the jobs read from."""
+    sandbox_context.client("s3").create_bucket(Bucket="sandbox-data")
+    return sandbox_context
 
 
 def start(context: AwsContext, data: bytes | None = GOOD, name: str = "job-1") -> str:

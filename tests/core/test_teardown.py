@@ -18,7 +18,6 @@ from core.errors import NotFoundError
 from core.jobs.customization import get_job, new_client_request_token
 from core.registry import Registry, ResourceRecord
 from core.run import Run
-from core.sandbox.server import Sandbox
 from core.serving.deploy import create_deployment, create_throughput, get_serving
 from core.serving.status import ServingKind, ServingStatus
 from core.teardown.delete import (
@@ -31,7 +30,7 @@ from core.teardown.delete import (
 )
 from core.teardown.items import split_s3_uri
 from tests import fakes
-from tests.fakes import MANAGED, POLICY, TRUST, Clock
+from tests.fakes import MANAGED, POLICY, TRUST, Clock, buckets, roles, train_model
 
 NOVA = "amazon.nova-micro-v1:0:128k"
 ACCOUNT = "123456789012"
@@ -73,14 +72,6 @@ def record(kind: str, identifier: str, *, ours: bool = True, **details: str) -> 
 def keys_in(context: AwsContext, bucket: str) -> list[str]:
     response = context.client("s3").list_objects_v2(Bucket=bucket)
     return [o["Key"] for o in response.get("Contents", [])]
-
-
-def buckets(context: AwsContext) -> set[str]:
-    return {b["Name"] for b in context.client("s3").list_buckets()["Buckets"]}
-
-
-def roles(context: AwsContext) -> set[str]:
-    return {r["RoleName"] for r in context.client("iam").list_roles()["Roles"]}
 
 
 def launch_job(context: AwsContext, name: str) -> str:
@@ -379,66 +370,61 @@ def test_an_untagged_custom_model_is_not_ours(context: AwsContext, registry: Reg
 # --------------------------------------------------------------------------- serving (sandbox)
 
 
-def test_serving_is_deleted_before_the_model_it_serves(registry: Registry) -> None:
-    clock = Clock(10.0)
-    with Sandbox(job_seconds=10, ready_seconds=30, clock=clock) as sandbox:
-        context = AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials)
-        context.client("s3").create_bucket(Bucket="bt-data")
-        context.client("s3").put_object(Bucket="bt-data", Key="t.jsonl", Body=b'{"a": 1}\n')
-        launch_job(context, "served")
-        clock.t += 20
-        model = get_job(context, "served-job").output_model_arn
-        assert model
-        pt = create_throughput(context, model, "bt-pt", new_client_request_token())
-        deployment = create_deployment(context, model, "bt-dep", new_client_request_token())
-        for kind, arn in (("provisioned-throughput", pt), ("custom-model-deployment", deployment)):
-            registry.add_resource(
-                ResourceRecord(kind, arn, "us-east-1", ACCOUNT, "run1", billable=True)
-            )
-        registry.save_run(
-            "run1",
-            Run(
-                run_id="run1",
-                account_id=ACCOUNT,
-                region="us-east-1",
-                custom_model_arn=model,
-                custom_model_name="served-model",
-                serving_kind=ServingKind.PROVISIONED_THROUGHPUT,
-                serving_arn=pt,
-                serving_status=ServingStatus.IN_SERVICE,
-            ),
+def test_serving_is_deleted_before_the_model_it_serves(
+    registry: Registry, sandbox_context: AwsContext, clock: Clock
+) -> None:
+    context = sandbox_context
+    model = train_model(context, clock, "served", NOVA, bucket="bt-data").model_arn
+    pt = create_throughput(context, model, "bt-pt", new_client_request_token())
+    deployment = create_deployment(context, model, "bt-dep", new_client_request_token())
+    for kind, arn in (("provisioned-throughput", pt), ("custom-model-deployment", deployment)):
+        registry.add_resource(
+            ResourceRecord(kind, arn, "us-east-1", ACCOUNT, "run1", billable=True)
         )
+    registry.save_run(
+        "run1",
+        Run(
+            run_id="run1",
+            account_id=ACCOUNT,
+            region="us-east-1",
+            custom_model_arn=model,
+            custom_model_name="served-model",
+            serving_kind=ServingKind.PROVISIONED_THROUGHPUT,
+            serving_arn=pt,
+            serving_status=ServingStatus.IN_SERVICE,
+        ),
+    )
 
-        items = inventory(context, registry)
-        kinds = [i.kind for i in items]
-        assert kinds == ["provisioned-throughput", "custom-model-deployment", "custom-model"]
-        throughput, _, custom = items
-        # Nova's provisioned throughput price is not in the catalog: said so, not guessed.
-        assert throughput.hourly_cost is None and throughput.billable
-        assert throughput.cost_text == "hourly price not in the catalog"
-        assert set(custom.depends_on) == {
-            f"provisioned-throughput:{pt}",
-            f"custom-model-deployment:{deployment}",
-        }
-        # Choosing only the model brings what serves it along; alone, delete() refuses.
-        assert with_dependencies([custom], items) == items
-        [refused] = delete(context, [custom], registry).outcomes
-        assert refused.status == "failed" and "still uses it" in refused.message
+    items = inventory(context, registry)
+    kinds = [i.kind for i in items]
+    assert kinds == ["provisioned-throughput", "custom-model-deployment", "custom-model"]
+    throughput, _, custom = items
+    # Nova's provisioned throughput price is not in the catalog: said so, not guessed.
+    assert throughput.hourly_cost is None and throughput.billable
+    assert throughput.cost_text == "hourly price not in the catalog"
+    assert set(custom.depends_on) == {
+        f"provisioned-throughput:{pt}",
+        f"custom-model-deployment:{deployment}",
+    }
+    # Choosing only the model brings what serves it along; alone, delete() refuses.
+    assert with_dependencies([custom], items) == items
+    [refused] = delete(context, [custom], registry).outcomes
+    assert refused.status == "failed" and "still uses it" in refused.message
 
-        result = delete(context, list(reversed(items)), registry)
-        assert result.ok, result.to_json()
-        assert [o.item.kind for o in result.outcomes] == kinds
-        with pytest.raises(NotFoundError):
-            get_serving(context, "provisioned-throughput", pt)
-        assert registry.resources() == []
-        saved = registry.get_run("run1")
-        assert saved is not None and saved.run.serving_arn is None
-        assert saved.run.custom_model_arn is None
-        assert inventory(context, registry) == []
+    result = delete(context, list(reversed(items)), registry)
+    assert result.ok, result.to_json()
+    assert [o.item.kind for o in result.outcomes] == kinds
+    with pytest.raises(NotFoundError):
+        get_serving(context, "provisioned-throughput", pt)
+    assert registry.resources() == []
+    saved = registry.get_run("run1")
+    assert saved is not None and saved.run.serving_arn is None
+    assert saved.run.custom_model_arn is None
+    assert inventory(context, registry) == []
 
 
 def test_tagged_serving_is_found_without_the_registry(
-    context: AwsContext, registry: Registry
+    context: AwsContext, registry: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """moto has no provisioned throughput: the listing and tag calls are stubbed."""
     pt = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:provisioned-model/abcdefabcdef"
@@ -479,11 +465,9 @@ def test_tagged_serving_is_found_without_the_registry(
             original(**kwargs)  # keep the Stubber's request validation
             return {"tags": tags[kwargs["resourceARN"]]}
 
-        bedrock.list_tags_for_resource = by_arn
-        try:
+        with monkeypatch.context() as patch:
+            patch.setattr(bedrock, "list_tags_for_resource", by_arn)
             items = inventory(context, registry)
-        finally:
-            del bedrock.list_tags_for_resource
     [item] = items
     assert item.identifier == pt and item.ours_by == "tag" and item.billable
     assert item.label == "Provisioned throughput bt-pt"

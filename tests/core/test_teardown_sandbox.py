@@ -3,7 +3,6 @@ a job that is Stopping (moto stops jobs at once)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,29 +11,26 @@ from core.aws import AwsContext
 from core.jobs.customization import JobStatus, get_job, new_client_request_token, stop_job
 from core.registry import Registry
 from core.run import Run
-from core.sandbox.server import Sandbox
 from core.serving.deploy import create_deployment, create_throughput
 from core.teardown.delete import delete, inventory
-from tests.fakes import Clock, launch_job
+from tests.fakes import Clock, SandboxSetup, launch_job
 from tests.fakes import sandbox_record as record
 
 NOVA = "amazon.nova-micro-v1:0:128k"
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(1_000.0)
+def sandbox_setup() -> SandboxSetup:
+    return SandboxSetup(list_page_size=1)
 
 
 @pytest.fixture
-def context(clock: Clock) -> Iterator[AwsContext]:
-    """A sandbox whose List operations answer one item per page."""
-    with Sandbox(job_seconds=10, ready_seconds=30, clock=clock, list_page_size=1) as sandbox:
-        context = AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials, "us-east-1")
-        s3 = context.client("s3")
-        s3.create_bucket(Bucket="bt-teardown")
-        s3.put_object(Bucket="bt-teardown", Key="t.jsonl", Body=b'{"prompt": "a"}\n')
-        yield context
+def context(sandbox_context: AwsContext) -> AwsContext:
+    """A sandbox whose List operations answer one item per page, with training data."""
+    s3 = sandbox_context.client("s3")
+    s3.create_bucket(Bucket="bt-teardown")
+    s3.put_object(Bucket="bt-teardown", Key="t.jsonl", Body=b'{"prompt": "a"}\n')
+    return sandbox_context
 
 
 @pytest.fixture

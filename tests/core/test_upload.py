@@ -9,7 +9,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -30,6 +30,9 @@ from core.upload import (
     run_location,
     upload_prepared,
 )
+
+if TYPE_CHECKING:
+    from types_boto3_s3.type_defs import MultipartUploadTypeDef
 
 BUCKET = "bt-upload-data"
 LINE = b'{"prompt": "What is the refund window?", "completion": "Thirty days."}\n'
@@ -59,7 +62,7 @@ def body(key: str) -> bytes:
     return bytes(boto3.client("s3").get_object(Bucket=BUCKET, Key=key)["Body"].read())
 
 
-def pending_uploads() -> list[dict[str, Any]]:
+def pending_uploads() -> list[MultipartUploadTypeDef]:
     return list(boto3.client("s3").list_multipart_uploads(Bucket=BUCKET).get("Uploads", []))
 
 

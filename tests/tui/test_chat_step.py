@@ -8,24 +8,17 @@ from pathlib import Path
 
 from textual.widgets import Button, DataTable, Input, Static
 
-from core.catalog.lookup import find_model
-from core.jobs.customization import JobRequest, get_job, launch, new_client_request_token
+from core.jobs.customization import new_client_request_token
 from core.sandbox.server import Sandbox
 from core.serving.deploy import create_deployment
 from core.serving.status import ServingKind, ServingStatus
 from screens.base import LaunchOptions
 from screens.chat import Transcript
+from tests.fakes import Clock, train_model
 from tests.tui.helpers import settle, text_of
 from tui.app import BedrockTuneApp
 
 NOVA = "amazon.nova-micro-v1:0:128k"
-
-
-class Clock:
-    t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def transcript_text(app: BedrockTuneApp, side: str) -> str:
@@ -48,24 +41,10 @@ async def test_compare_mode_chat(tmp_path: Path) -> None:
         await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
         context = app.aws_context()
         assert context is not None
-        context.client("s3").create_bucket(Bucket="bt-chat-ui")
-        context.client("s3").put_object(Bucket="bt-chat-ui", Key="t.jsonl", Body=test.read_bytes())
-        job = launch(
-            context,
-            JobRequest(
-                job_name="chat-ui",
-                custom_model_name="chat-ui-model",
-                base_model_id=NOVA,
-                role_arn="arn:aws:iam::123456789012:role/r",
-                training_uri="s3://bt-chat-ui/t.jsonl",
-                output_uri="s3://bt-chat-ui/o/",
-                client_request_token=new_client_request_token(),
-            ),
-            find_model(NOVA),
-        )
-        clock.t += 20
-        model = get_job(context, job).output_model_arn
-        assert model
+        body = test.read_bytes()
+        model = train_model(
+            context, clock, "chat-ui", NOVA, bucket="bt-chat-ui", body=body
+        ).model_arn
         deployment = create_deployment(context, model, "chat-ui-dep", new_client_request_token())
         clock.t += 10
         app.update_run(

@@ -7,25 +7,17 @@ from dataclasses import replace
 
 from textual.widgets import OptionList
 
-from core.catalog.lookup import find_model
-from core.jobs.customization import JobRequest, get_job, launch, new_client_request_token
 from core.jobs.types import JobStatus
 from core.registry import Registry
 from core.sandbox.server import Sandbox
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from screens.quit_guard import QuitGuardScreen
+from tests.fakes import Clock, train_model
 from tests.tui.helpers import settle, text_of
 from tui.app import BedrockTuneApp
 
 NOVA = "amazon.nova-micro-v1:0:128k"
-
-
-class Clock:
-    t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 async def test_deploy_on_demand_and_the_pt_confirmation() -> None:
@@ -38,23 +30,7 @@ async def test_deploy_on_demand_and_the_pt_confirmation() -> None:
         await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
         context = app.aws_context()
         assert context is not None
-        context.client("s3").create_bucket(Bucket="bt-deploy-ui")
-        context.client("s3").put_object(Bucket="bt-deploy-ui", Key="t.jsonl", Body=b'{"a": 1}\n')
-        arn = launch(
-            context,
-            JobRequest(
-                job_name="ui-job",
-                custom_model_name="ui-model",
-                base_model_id=NOVA,
-                role_arn="arn:aws:iam::123456789012:role/r",
-                training_uri="s3://bt-deploy-ui/t.jsonl",
-                output_uri="s3://bt-deploy-ui/o/",
-                client_request_token=new_client_request_token(),
-            ),
-            find_model(NOVA),
-        )
-        clock.t += 20
-        model = get_job(context, arn).output_model_arn
+        arn, model = train_model(context, clock, "ui", NOVA, bucket="bt-deploy-ui")
         app.update_run(
             replace(
                 app.wizard_run,

@@ -13,6 +13,7 @@ from textual.widgets import Button, Input, Log, ProgressBar
 from core.registry import Registry
 from core.sandbox.server import Sandbox
 from screens.base import LaunchOptions
+from tests.fakes import policy_document
 from tests.tui.helpers import settle, text_of
 from tui.app import BedrockTuneApp
 
@@ -131,9 +132,9 @@ async def test_a_reused_role_without_bedrock_trust_is_fixed_from_the_step(tmp_pa
         await pilot.click("#fix-role")
         await settle(pilot, lambda: "team-role  REUSE" in text_of(app, "#plan-view"))
         assert "✓ iam:UpdateAssumeRolePolicy team-role" in log_text(app)
-        trust = context.client("iam").get_role(RoleName="team-role")["Role"][
-            "AssumeRolePolicyDocument"
-        ]
+        trust = policy_document(
+            context.client("iam").get_role(RoleName="team-role")["Role"]["AssumeRolePolicyDocument"]
+        )
         services = [s["Principal"]["Service"] for s in trust["Statement"]]
         assert services == ["ec2.amazonaws.com", "bedrock.amazonaws.com"]
         assert not fix.display

@@ -17,7 +17,7 @@ from core.run import Run
 from core.sandbox.server import Sandbox
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
-from tests.fakes import hook_aws_calls, launch_job
+from tests.fakes import Clock, hook_aws_calls, launch_job
 from tests.tui.helpers import click_button, settle, text_of
 from tui.app import BedrockTuneApp
 
@@ -25,14 +25,6 @@ GOOD = (
     b'{"schemaVersion": "bedrock-conversation-2024", "messages": [{"role": "user", "content": '
     b'[{"text": "hi"}]}, {"role": "assistant", "content": [{"text": "hello"}]}]}\n'
 ) * 8
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 5_000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def _worker_name() -> str | None:
@@ -53,7 +45,7 @@ async def test_launch_then_watch_to_completed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "train.jsonl").write_bytes(GOOD)
-    clock = Clock()
+    clock = Clock(5_000.0)
     app = await start_in_sandbox(clock)
     async with app.run_test(size=(160, 60)) as pilot:
         await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
@@ -149,7 +141,7 @@ async def test_launch_then_watch_to_completed(
 
 
 async def test_stop_shows_stopping_then_stopped() -> None:
-    clock = Clock()
+    clock = Clock(5_000.0)
     app = await start_in_sandbox(clock)
     async with app.run_test(size=(160, 60)) as pilot:
         await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)

@@ -4,25 +4,23 @@ its job. Two Apps share one sandbox server (as `bedrock-tune sandbox` would) and
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
 from textual.widgets import OptionList, Sparkline
 
-from core.aws import AwsContext
 from core.catalog.lookup import find_model
 from core.jobs.customization import JobRequest, get_job, launch, list_jobs, new_client_request_token
 from core.jobs.types import JobStatus
 from core.registry import Registry
 from core.run import Run
-from core.sandbox.server import Sandbox, sandbox_environment
+from core.sandbox.server import Sandbox
 from core.serving.deploy import create_deployment
 from core.serving.status import ServingKind, ServingStatus
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from screens.resume import ResumeScreen
-from tests.fakes import launch_job
+from tests.fakes import Clock, SandboxSetup, context_for, launch_job
 from tests.tui.helpers import settle, text_of
 from tui.app import BedrockTuneApp
 from tui.cli.main import main
@@ -32,29 +30,18 @@ ROLE = "arn:aws:iam::123456789012:role/bedrock-tune-role"
 GOOD = b'{"schemaVersion": "bedrock-conversation-2024", "messages": []}\n' * 8
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 9_000.0
-
-    def __call__(self) -> float:
-        return self.t
+@pytest.fixture
+def sandbox_setup() -> SandboxSetup:
+    return SandboxSetup(job_seconds=100)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def standalone(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+def standalone(exported_sandbox: Sandbox) -> Sandbox:
     """A sandbox that outlives the apps, reached through the environment like a user would."""
-    with Sandbox(job_seconds=100, clock=clock) as sandbox:
-        for key, value in sandbox_environment(sandbox).items():
-            monkeypatch.setenv(key, value)
-        context = AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials)
-        context.client("s3").create_bucket(Bucket="bt-data")
-        context.client("s3").put_object(Bucket="bt-data", Key="r/train.jsonl", Body=GOOD)
-        yield sandbox
+    s3 = context_for(exported_sandbox).client("s3")
+    s3.create_bucket(Bucket="bt-data")
+    s3.put_object(Bucket="bt-data", Key="r/train.jsonl", Body=GOOD)
+    return exported_sandbox
 
 
 def app() -> BedrockTuneApp:
@@ -97,7 +84,7 @@ async def test_quit_mid_job_and_reattach(
         clock.t += 100
         await settle(pilot, lambda: second.wizard_run.job_status == "Completed", rounds=1000)
         assert len(second.screen.query_one("#training-loss", Sparkline).data or []) == 60
-    context = AwsContext.for_endpoint(standalone.endpoint_url, standalone.credentials)
+    context = context_for(standalone)
     assert [j.arn for j in list_jobs(context)] == [arn]
     # The run the app launched is the CLI's to see as well.
     assert main(["runs", "--json"]) == 0
@@ -142,7 +129,7 @@ async def test_a_job_launched_from_the_cli_is_offered_for_resume(
 async def test_killed_right_after_create_reattaches_without_a_second_job(
     standalone: Sandbox,
 ) -> None:
-    context = AwsContext.for_endpoint(standalone.endpoint_url, standalone.credentials)
+    context = context_for(standalone)
     token = new_client_request_token()
     run = Run(
         run_id="crashed01",
@@ -200,7 +187,7 @@ async def test_resuming_a_run_whose_sandbox_is_gone_says_why(standalone: Sandbox
 async def test_quit_while_a_deployment_is_created_and_reattach(
     standalone: Sandbox, clock: Clock
 ) -> None:
-    context = AwsContext.for_endpoint(standalone.endpoint_url, standalone.credentials)
+    context = context_for(standalone)
     job = launch_job(
         context, "bt-served", NOVA, "s3://bt-data/r/train.jsonl", "s3://bt-data/r/output/"
     )

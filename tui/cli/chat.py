@@ -7,6 +7,7 @@ import argparse
 import sys
 from typing import Any
 
+from core.aws import AwsContext
 from core.catalog.lookup import find_model
 from core.catalog.types import CustomizationType
 from core.data.templates import load_template
@@ -52,7 +53,7 @@ def _fold_system(base_id: str | None) -> bool:
 
 
 def _ask(
-    context: Any,
+    context: AwsContext,
     model: str,
     system: str,
     turns: list[Turn],

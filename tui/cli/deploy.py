@@ -8,6 +8,7 @@ from time import sleep  # module-level: tests swap in a fake clock's sleep
 from typing import Any
 
 from core import format as fmt
+from core.aws import AwsContext
 from core.errors import NotFoundError, ValidationError, aws_call
 from core.jobs.customization import new_client_request_token
 from core.naming import default_serving_name
@@ -55,7 +56,7 @@ def register(subparsers: Any) -> None:
     undeploy.set_defaults(handler=run_undeploy)
 
 
-def _custom_model(context: Any, model: str) -> tuple[str, str]:
+def _custom_model(context: AwsContext, model: str) -> tuple[str, str]:
     """(ARN, base model id) of a custom model, checking that it is Active."""
     with aws_call(f"reading the custom model {model}"):
         found = context.client("bedrock").get_custom_model(modelIdentifier=model)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from core import format as fmt
@@ -270,7 +271,7 @@ def run_stop(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _metrics_reader(context: AwsContext) -> Any:
+def _metrics_reader(context: AwsContext) -> Callable[[JobSnapshot], Metrics]:
     def read(snapshot: JobSnapshot) -> Metrics:
         files = find_metric_files(context, snapshot.output_uri, snapshot.arn)
         return read_metrics(context, files)

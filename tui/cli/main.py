@@ -10,17 +10,21 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from core.errors import BedrockTuneError
 from core.version import __version__
+from tui.cli import missing
 from tui.cli.commands import COMMANDS
 from tui.cli.common import EXIT_USAGE, add_aws_options, report_error
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with our exit code (2) and a hint to --help on usage errors."""
+    """argparse with our exit code (2) and a hint to --help on usage errors; in a terminal, a
+    missing required argument is asked for instead (`tui.cli.missing`)."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
+        missing.raise_if_asking(self, message)
         self.print_usage(sys.stderr)
         sys.stderr.write(f"{self.prog}: error: {message}\nRun `{self.prog} --help` for help.\n")
         raise SystemExit(EXIT_USAGE)
@@ -77,10 +81,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `bedrock-tune` console script."""
     arguments = sys.argv[1:] if argv is None else list(argv)
     args = _tui_arguments(arguments)
-    if args is None:
-        args = build_parser().parse_args(arguments)
-    handler = getattr(args, "handler", None)
     try:
+        if args is None:
+            ask = missing.ask_in_terminal if missing.in_a_terminal() else None
+            args = missing.parse_asking(build_parser(), arguments, ask)
+        handler = getattr(args, "handler", None)
         if handler is None:
             from tui.launch import launch_tui
 

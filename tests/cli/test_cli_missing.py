@@ -1,0 +1,140 @@
+"""A required argument left out: asked for in a terminal, a usage error (exit 2) without one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tests.conftest import REPO
+from tui.cli import missing
+from tui.cli.main import build_parser, main
+from tui.cli.missing import Question, parse_asking
+
+
+class Answers:
+    """An `Ask` that answers from a table by argument name and records what it was asked."""
+
+    def __init__(self, by_name: dict[str, str | None] | None = None) -> None:
+        self.by_name = by_name or {}
+        self.asked: list[Question] = []
+
+    def __call__(self, question: Question) -> str | None:
+        self.asked.append(question)
+        return self.by_name[question.name]
+
+
+def test_missing_flags_are_asked_in_order_and_the_answers_used() -> None:
+    answers = Answers(
+        {"--train": "s3://b/t.jsonl", "--output": "s3://b/out/", "--role": "arn:aws:iam::1:role/r"}
+    )
+    args = parse_asking(build_parser(), ["jobs", "launch", "--model", "m"], answers)
+    assert [q.name for q in answers.asked] == ["--train", "--output", "--role"]
+    assert answers.asked[0].prompt == "--train (s3:// URI of the training file):"
+    assert (args.model, args.train, args.output) == ("m", "s3://b/t.jsonl", "s3://b/out/")
+    assert args.role == "arn:aws:iam::1:role/r"
+    assert args.type == "fine-tuning"  # defaults of what was not asked are untouched
+
+
+def test_an_answer_goes_through_the_arguments_type() -> None:
+    answers = Answers({"TRAIN.jsonl": "data/train.jsonl"})
+    args = parse_asking(build_parser(), ["validate", "--model", "m"], answers)
+    assert [q.name for q in answers.asked] == ["TRAIN.jsonl"]
+    assert args.train == Path("data/train.jsonl")
+
+
+def test_choices_are_offered_and_a_bad_answer_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    picked = parse_asking(build_parser(), ["infra"], Answers({"action": "plan"}))
+    assert picked.action == "plan"
+    offered = Answers({"action": "destroy"})
+    with pytest.raises(SystemExit) as caught:
+        parse_asking(build_parser(), ["infra"], offered)
+    assert caught.value.code == 2
+    assert offered.asked[0].choices == ("plan", "apply")
+    assert "invalid choice: 'destroy'" in capsys.readouterr().err
+
+
+def test_nothing_is_asked_when_nothing_is_missing_or_the_subcommand_is() -> None:
+    answers = Answers()
+    args = parse_asking(build_parser(), ["preview", "d.jsonl"], answers)
+    assert args.source == "d.jsonl" and answers.asked == []
+    with pytest.raises(SystemExit) as caught:
+        parse_asking(build_parser(), ["jobs"], answers)  # which action is not asked for
+    assert caught.value.code == 2 and answers.asked == []
+
+
+def test_giving_up_on_a_question_interrupts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(missing, "in_a_terminal", lambda: True)
+    monkeypatch.setattr(missing, "ask_in_terminal", Answers({"SOURCE": None}))
+    assert main(["preview"]) == 130
+    assert "Interrupted." in capsys.readouterr().err
+
+
+def test_main_asks_in_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"prompt": "hi"}\n')
+    monkeypatch.setattr(missing, "in_a_terminal", lambda: True)
+    monkeypatch.setattr(missing, "ask_in_terminal", Answers({"SOURCE": str(data)}))
+    assert main(["preview"]) == 0
+    assert "prompt: hi" in capsys.readouterr().out
+
+
+def test_without_a_terminal_a_missing_argument_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def never(question: Question) -> str:
+        raise AssertionError(f"asked for {question.name} without a terminal")
+
+    monkeypatch.setattr(missing, "in_a_terminal", lambda: False)
+    monkeypatch.setattr(missing, "ask_in_terminal", never)
+    with pytest.raises(SystemExit) as caught:
+        main(["jobs", "launch", "--model", "m"])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "the following arguments are required: --train, --output, --role" in err
+    assert "--help" in err
+
+
+def test_a_real_pipe_is_not_a_terminal() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tui.cli.main", "preview"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "the following arguments are required: SOURCE" in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_a_real_terminal_is_asked_with_questionary(tmp_path: Path) -> None:
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"prompt": "hi from the terminal"}\n')
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "tui.cli.main", "preview"],
+        cwd=str(REPO),
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "xterm"},
+        encoding="utf-8",
+        dimensions=(24, 120),
+        timeout=30,
+    )
+    try:
+        child.expect_exact("SOURCE (a path or a Hugging Face dataset id):")
+        child.sendline(str(data))
+        child.expect_exact("prompt: hi from the terminal")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
