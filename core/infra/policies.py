@@ -334,6 +334,8 @@ def decode_policy(value: Any) -> dict[str, Any] | None:
 
 
 def has_tls_deny(policy: dict[str, Any] | None) -> bool:
+    """Whether a bucket policy denies every S3 action (`s3:*` or `*`) to requests made without
+    TLS (`aws:SecureTransport` false). A Deny about something else does not count."""
     for statement in statements(policy):
         if statement.get("Effect") != "Deny":
             continue

@@ -28,7 +28,13 @@ from core.infra.plan import (
     plan,
     verify,
 )
-from core.infra.policies import permissions_policy, trust_policy, trust_problem
+from core.infra.policies import (
+    has_tls_deny,
+    permissions_policy,
+    tls_statement,
+    trust_policy,
+    trust_problem,
+)
 from core.infra.state import preflight
 from core.registry import Registry
 from core.sandbox.server import Sandbox
@@ -591,3 +597,43 @@ def test_preflight_that_may_not_be_asked_does_not_fail_the_plan(aws_keys: None) 
     assert not checked.checked and "could not be asked" in checked.note
     root = preflight(context, f"arn:aws:iam::{ACCOUNT}:root", [])
     assert not root.checked and "not an IAM user or role" in root.note
+
+
+# --------------------------------------------------------------------------- the TLS check
+
+
+def _deny(action: Any, condition: dict[str, Any] | None) -> dict[str, Any]:
+    statement: dict[str, Any] = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": action,
+        "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+    }
+    if condition is not None:
+        statement["Condition"] = condition
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+@pytest.mark.parametrize(
+    ("policy", "denies_plain_http"),
+    [
+        ({"Statement": [tls_statement("b", "us-east-1")]}, True),
+        (_deny("*", {"Bool": {"aws:SecureTransport": "false"}}), True),
+        (_deny(["s3:*"], {"Bool": {"aws:SecureTransport": ["false"]}}), True),
+        # A Deny of s3:* that is about something else does not make the bucket TLS-only.
+        (_deny("s3:*", None), False),
+        (_deny("s3:*", {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}), False),
+        (_deny("s3:*", {"Bool": {"aws:SecureTransport": "true"}}), False),
+        # Denying one action over plain HTTP leaves the others open.
+        (_deny("s3:GetObject", {"Bool": {"aws:SecureTransport": "false"}}), False),
+        (
+            {"Statement": [{**tls_statement("b", "us-east-1"), "Effect": "Allow"}]},
+            False,
+        ),
+        (None, False),
+    ],
+)
+def test_only_a_deny_of_everything_without_tls_counts_as_tls_only(
+    policy: dict[str, Any] | None, denies_plain_http: bool
+) -> None:
+    assert has_tls_deny(policy) is denies_plain_http

@@ -25,7 +25,6 @@ from core.jobs.customization import (
     JobRequest,
     JobSnapshot,
     JobStatus,
-    Phase,
     check_request,
     get_job,
     job_id_of,
@@ -340,7 +339,3 @@ def test_known_failures_are_explained(message: str, needle: str) -> None:
 def test_unknown_failures_are_not_guessed() -> None:
     assert explain_failure("Something new went wrong") is None
     assert explain_failure(None) is None
-
-
-def test_phase_type() -> None:
-    assert Phase("trainingDetails", "Training", "NotStarted", None, None).status == "NotStarted"

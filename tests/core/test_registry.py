@@ -90,6 +90,23 @@ def test_a_deployment_being_created_is_resumable_too(tmp_path: Path) -> None:
     assert record is not None and record.serving_pending and not record.in_progress
 
 
+def test_every_terminal_job_status_ends_the_run_and_updating_serving_resumes(
+    tmp_path: Path,
+) -> None:
+    # Each status of ModelCustomizationJobStatus (reference/bedrock.md section 4.2): a Stopped
+    # or Failed job is over like a Completed one; Stopping is still on its way.
+    registry = Registry(tmp_path)
+    for status in JobStatus:
+        registry.save_run(status.value, Run(job_arn=f"arn:{status.value}", job_status=status))
+    assert {r.id for r in registry.runs_in_progress()} == {"InProgress", "Stopping"}
+    # Provisioned throughput goes Updating while its model or units change: not ready yet.
+    done = Run(job_arn="arn:job", job_status=JobStatus.COMPLETED)
+    registry.save_run(
+        "updating", replace(done, serving_arn="arn:pt", serving_status=ServingStatus.UPDATING)
+    )
+    assert "updating" in {r.id for r in registry.runs_in_progress()}
+
+
 def test_resources_billable_first_and_replaced_not_duplicated(tmp_path: Path) -> None:
     registry = Registry(tmp_path)
     bucket = ResourceRecord("s3-bucket", "bt-bucket", "us-east-1", "1", "r1")

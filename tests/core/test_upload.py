@@ -309,3 +309,23 @@ def test_progress_is_described_with_rate_and_time_left() -> None:
     )
     assert "identical: skipped" in FileProgress("t", 0, 5 << 30, None, None, "skipped").describe()
     assert fmt.size(5 << 30) == "5.0 GB"
+
+
+@pytest.mark.parametrize("size", [len(LINE), len(LINE) * 80], ids=["single", "multipart"])
+def test_an_object_whose_etag_differs_from_what_was_sent_is_deleted(
+    context: AwsContext, tmp_path: Path, size: int
+) -> None:
+    # Size and SHA-256 metadata read back right, but the ETag (the MD5 S3 computed of what it
+    # received) does not match what was sent: the object is not the file.
+    (tmp_path / "train.jsonl").write_bytes((LINE * 80)[:size])
+    key = "bedrock-tune/run1/data/train.jsonl"
+
+    def wrong_etag(parsed: dict[str, Any], **_: Any) -> None:
+        if "ETag" in parsed:
+            parsed["ETag"] = '"0123456789abcdef0123456789abcdef"'
+
+    context.client("s3").meta.events.register("after-call.s3.HeadObject", wrong_etag)
+    with pytest.raises(UploadIntegrityError, match="ETag does not match"):
+        upload_prepared(context, tmp_path, BUCKET, "run1", part_size=1024)
+    listed = boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix=key)
+    assert listed.get("KeyCount") == 0  # deleted, so no job can train on it

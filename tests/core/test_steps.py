@@ -1,0 +1,20 @@
+"""The step table: when a step counts as done."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from core.run import Run
+from core.run.routes import step
+
+
+def test_validate_is_done_only_for_the_folder_that_was_validated() -> None:
+    done = step("validate").done
+    passed = Run(prepared_dir="/runs/a", validated_ok=True, validated_dir="/runs/a")
+    assert done(passed)
+    # Preparing again (a new folder) makes the old verdict stale.
+    assert not done(replace(passed, prepared_dir="/runs/b"))
+    # A verdict that names no folder is about nothing this run prepared.
+    assert not done(replace(passed, validated_dir=None))
+    assert not done(replace(passed, validated_ok=False))
+    assert not done(replace(passed, validated_ok=None))
