@@ -27,6 +27,8 @@ permission preflight), `infra_types` (the plan's data and errors), `infra_apply`
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.aws import AwsContext
 from core.infra.apply import apply
 from core.infra.policies import (
@@ -45,6 +47,8 @@ from core.infra.policies import (
     normalize_prefix,
     partition_of,
     permissions_policy,
+    teacher_arns_for,
+    teacher_arns_in,
     tls_statement,
     trust_policy,
     trust_problem,
@@ -118,6 +122,7 @@ def plan(
     principal_arn: str | None = None,
     registry: Registry | None = None,
     preflight_check: bool = True,
+    teacher: str | None = None,
 ) -> InfraPlan:
     """Read what exists and decide, for the bucket and the role, create / reuse / update.
 
@@ -132,6 +137,8 @@ def plan(
         principal_arn: the caller (for the permission preflight; asked of STS when None).
         registry: to see whether an existing resource was made by bedrock-tune.
         preflight_check: ask IAM's policy simulator whether the caller may make the changes.
+        teacher: a distillation teacher (model id, inference profile id or ARN) the role must
+            be able to invoke; teachers the role's policy already allows are kept.
 
     Raises:
         ValidationError: a bad bucket name, role name, prefix or KMS key, with the rule.
@@ -175,8 +182,18 @@ def plan(
                 notes.append(f"The bucket encrypts with the KMS key {data_key_arn}; it is kept.")
 
     role_state = inspect_role(context, role)
+    teachers = _teacher_arns(role_state.policy, teacher, account_id, region)
     role_plan = _plan_role(
-        role, account_id, region, prefix, bucket, role_state, data_key_arn, registry, partition
+        role,
+        account_id,
+        region,
+        prefix,
+        bucket,
+        role_state,
+        data_key_arn,
+        registry,
+        partition,
+        teachers,
     )
     if role_plan.action == "create":
         notes.append("A new role can take a few seconds before Bedrock is able to assume it.")
@@ -332,10 +349,11 @@ def _plan_role(
     data_key_arn: str | None,
     registry: Registry | None,
     partition: str,
+    teachers: list[str],
 ) -> ResourcePlan:
     arn = state.arn or f"arn:{partition}:iam::{account_id}:role/{name}"
     wanted_trust = trust_policy(account_id, region)
-    wanted_policy = permissions_policy(bucket, prefix, region, data_key_arn)
+    wanted_policy = permissions_policy(bucket, prefix, region, data_key_arn, teachers)
     if not state.exists:
         return ResourcePlan(
             "iam-role",
@@ -383,6 +401,16 @@ def _plan_role(
     )
 
 
+def _teacher_arns(
+    policy: dict[str, Any] | None, teacher: str | None, account_id: str, region: str
+) -> list[str]:
+    """The teacher resources the role's policy keeps (already there) plus `teacher`'s."""
+    wanted = set(teacher_arns_in(policy))
+    if teacher:
+        wanted.update(teacher_arns_for(teacher, account_id, region))
+    return sorted(wanted)
+
+
 # --------------------------------------------------------------------------- verify
 
 
@@ -395,11 +423,13 @@ def verify(
     role: str,
     kms_key_arn: str | None = None,
     prefix: str = DEFAULT_PREFIX,
+    teacher: str | None = None,
 ) -> Verification:
     """Read the bucket and the role back and check every property bedrock-tune wants.
 
     `kms_key_arn` is the key the bucket encrypts with and the role may use (a plan's
-    `data_key_arn`); None for SSE-S3.
+    `data_key_arn`); None for SSE-S3. `teacher` is a distillation teacher the role must be
+    able to invoke (teachers its policy already allows are expected to stay).
     """
     check_bucket_name(bucket)
     check_role_name(role)
@@ -428,7 +458,8 @@ def verify(
     if role_state.exists:
         why = trust_problem(role_state.trust, account_id, region)
         checks.append(Check("Bedrock can assume the role", why is None, why or ""))
-        wanted_policy = permissions_policy(bucket, prefix, region, kms_key_arn)
+        teachers = _teacher_arns(role_state.policy, teacher, account_id, region)
+        wanted_policy = permissions_policy(bucket, prefix, region, kms_key_arn, teachers)
         checks.append(
             Check(f"inline policy {POLICY_NAME}", role_state.policy == wanted_policy, POLICY_NAME)
         )

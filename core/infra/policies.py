@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -33,6 +34,8 @@ POLICY_NAME = "bedrock-tune-data-access"
 """The role's inline permissions policy (teardown deletes it by this name)."""
 TRUST_SID = "BedrockTuneModelCustomization"
 TLS_SID = "BedrockTuneDenyInsecureTransport"
+TEACHER_SID = "InvokeDistillationTeacher"
+"""The statement that lets distillation jobs invoke their teacher models."""
 BEDROCK_SERVICE = "bedrock.amazonaws.com"
 ROLE_DESCRIPTION = (
     "Lets Amazon Bedrock model customization jobs read bedrock-tune training data and write "
@@ -187,10 +190,15 @@ def trust_statement(partition: str, account_id: str, region: str) -> dict[str, A
 
 
 def permissions_policy(
-    bucket: str, prefix: str, region: str, kms_key_arn: str | None = None
+    bucket: str,
+    prefix: str,
+    region: str,
+    kms_key_arn: str | None = None,
+    teacher_arns: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The role's inline policy: read `<prefix>/*/data/*`, write `<prefix>/*/output/*`, list
-    only under `<prefix>/`, and use `kms_key_arn` when there is one. No `*` resource."""
+    the bucket, use `kms_key_arn` when there is one, and invoke the distillation teachers in
+    `teacher_arns` (see `teacher_arns_for`). No `*` resource for S3 or KMS."""
     partition = partition_of(region)
     bucket_arn = f"arn:{partition}:s3:::{bucket}"
     statements: list[dict[str, Any]] = [
@@ -206,14 +214,35 @@ def permissions_policy(
             "Action": ["s3:GetObject", "s3:PutObject"],
             "Resource": [f"{bucket_arn}/{prefix}/*/output/*"],
         },
+        # s3:ListBucket on the bucket, unconditioned, as AWS's own sample policy for model
+        # customization grants it (UG model-customization-code-samples, 2026: GetObject and
+        # ListBucket on "arn:aws:s3:::${training-bucket}" and ".../*", GetObject, PutObject
+        # and ListBucket on the output bucket, no Condition; reference/bedrock.md section 5
+        # shows the same statements). An `s3:prefix` condition (`<prefix>/*`) would be
+        # narrower, but no source shows that it works for Bedrock customization jobs: none
+        # says which prefix (if any) Bedrock lists with while it validates the data and probes
+        # the output folder, and the troubleshooting page names a missing ListBucket as a
+        # cause of "Could not validate GetObject permissions", a failure that shows only after
+        # launch. Searched (2026-12): the Bedrock user guide's customization, access-security
+        # and troubleshooting pages, aws-samples, GitHub issues. So the documented form is
+        # used. What it costs: the role may list key *names* anywhere in this bucket; reading
+        # stays limited to `<prefix>/*/data/*` and writing to `<prefix>/*/output/*`.
         {
-            "Sid": "ListRunFolders",
+            "Sid": "ListDataBucket",
             "Effect": "Allow",
             "Action": ["s3:ListBucket"],
             "Resource": [bucket_arn],
-            "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/*"]}},
         },
     ]
+    if teacher_arns:
+        statements.append(
+            {
+                "Sid": TEACHER_SID,
+                "Effect": "Allow",
+                "Action": ["bedrock:InvokeModel"],
+                "Resource": sorted(set(teacher_arns)),
+            }
+        )
     if kms_key_arn:
         statements.append(
             {
@@ -235,6 +264,50 @@ def permissions_policy(
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def is_inference_profile(model_id: str) -> bool:
+    """Whether `model_id` names a (system) inference profile: an `inference-profile` ARN, or an
+    id with a geography prefix such as `us.amazon.nova-premier-v1:0`."""
+    if model_id.startswith("arn:"):
+        return ":inference-profile/" in model_id
+    return len(model_id.split(".")) > 2
+
+
+def teacher_arns_for(teacher_id: str, account_id: str, region: str) -> list[str]:
+    """The resources the service role must be allowed to `bedrock:InvokeModel` so that a
+    distillation job in `region` can call its teacher `teacher_id`.
+
+    A foundation model in the job's region is one ARN. Through a cross-Region inference
+    profile, the role needs the profile in this region and the model in every Region the
+    profile routes to (UG prequisites-model-distillation, custom-model-job-access-security;
+    reference/bedrock.md section 5). Which Regions a system profile routes to is not in
+    bedrock-tune's data, so the model is granted in every Region (`*`), and only that model.
+    """
+    partition = partition_of(region)
+    if not is_inference_profile(teacher_id):
+        model = teacher_id.rsplit("foundation-model/", 1)[-1]
+        return [f"arn:{partition}:bedrock:{region}::foundation-model/{model}"]
+    if teacher_id.startswith("arn:"):
+        profile_arn = teacher_id
+        profile_id = teacher_id.rsplit("inference-profile/", 1)[-1]
+    else:
+        profile_id = teacher_id
+        profile_arn = (
+            f"arn:{partition}:bedrock:{region}:{account_id}:inference-profile/{teacher_id}"
+        )
+    model = profile_id.split(".", 1)[1]
+    return [profile_arn, f"arn:{partition}:bedrock:*::foundation-model/{model}"]
+
+
+def teacher_arns_in(document: dict[str, Any] | None) -> list[str]:
+    """The teacher resources an existing inline policy already allows (kept when the policy is
+    put again, so a distillation job that is still running never loses its teacher)."""
+    found: list[str] = []
+    for statement in statements(document):
+        if statement.get("Sid") == TEACHER_SID:
+            found.extend(str(r) for r in as_list(statement.get("Resource")))
+    return found
 
 
 def tls_statement(bucket: str, region: str) -> dict[str, Any]:

@@ -29,8 +29,10 @@ from core.infra.plan import (
     verify,
 )
 from core.infra.policies import (
+    TEACHER_SID,
     has_tls_deny,
     permissions_policy,
+    teacher_arns_for,
     tls_statement,
     trust_policy,
     trust_problem,
@@ -194,12 +196,58 @@ def test_apply_twice_gives_the_same_resources_as_stated(aws_keys: None, region: 
         assert by_sid["ReadTrainingData"]["Resource"] == [f"{bucket_arn}/bedrock-tune/*/data/*"]
         assert "s3:PutObject" in by_sid["WriteJobOutput"]["Action"]
         assert by_sid["WriteJobOutput"]["Resource"] == [f"{bucket_arn}/bedrock-tune/*/output/*"]
-        assert by_sid["ListRunFolders"]["Condition"] == {
-            "StringLike": {"s3:prefix": ["bedrock-tune/*"]}
+        # Listing follows AWS's sample policy: the bucket, unconditioned (see policies.py).
+        assert by_sid["ListDataBucket"] == {
+            "Sid": "ListDataBucket",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [bucket_arn],
         }
+        assert not any(a.startswith("bedrock:") for s in document["Statement"] for a in s["Action"])
         # Only reading is allowed on the data, only the output is writable.
         writes = [s for s in document["Statement"] if "s3:PutObject" in s["Action"]]
         assert all("/output/" in r for s in writes for r in s["Resource"])
+
+
+PREMIER_PROFILE = "us.amazon.nova-premier-v1:0"
+
+
+def test_teacher_resources_for_a_model_and_a_cross_region_profile() -> None:
+    assert teacher_arns_for("amazon.nova-pro-v1:0", ACCOUNT, "us-east-1") == [
+        "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0"
+    ]
+    # Through a profile: the profile here, and the model in every Region it routes to.
+    assert teacher_arns_for(PREMIER_PROFILE, ACCOUNT, "us-east-1") == [
+        f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/{PREMIER_PROFILE}",
+        "arn:aws:bedrock:*::foundation-model/amazon.nova-premier-v1:0",
+    ]
+    profile_arn = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/{PREMIER_PROFILE}"
+    assert teacher_arns_for(profile_arn, ACCOUNT, "us-east-1")[0] == profile_arn
+
+
+def test_a_distillation_teacher_is_invocable_and_is_kept_for_later_runs(east: AwsContext) -> None:
+    registry = Registry()
+    first = plan_for(east, teacher=PREMIER_PROFILE)
+    document = first.role.documents["permissions policy"]
+    [teacher] = [s for s in document["Statement"] if s["Sid"] == TEACHER_SID]
+    assert teacher["Action"] == ["bedrock:InvokeModel"]
+    assert teacher["Resource"] == sorted(teacher_arns_for(PREMIER_PROFILE, ACCOUNT, "us-east-1"))
+    made = apply(east, first, registry, "run-1")
+    assert verify(east, ACCOUNT, "us-east-1", bucket=made.bucket, role=made.role_name).ok
+    # A later fine-tuning run shares the role: the teacher of a job that may still be running
+    # stays allowed, so nothing changes.
+    later = plan_for(east)
+    assert later.role.action == "reuse"
+    # Another teacher is added beside it.
+    other = plan_for(east, teacher="amazon.nova-pro-v1:0")
+    assert other.role.action == "update"
+    [both] = [
+        s
+        for s in other.role.documents["permissions policy"]["Statement"]
+        if s["Sid"] == TEACHER_SID
+    ]
+    assert set(teacher["Resource"]) < set(both["Resource"])
+    assert "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0" in both["Resource"]
 
 
 def test_plan_shows_the_exact_json_without_changing_anything(east: AwsContext) -> None:
