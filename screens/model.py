@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DataTable, Label, Select, Static
 
 from core import format as fmt
-from core.catalog.lookup import load_view
+from core.catalog.lookup import default_model, instead_text, load_view
 from core.catalog.types import BaseModel, CatalogView, CustomizationType, ModelAvailability
 from core.run import Route
 from screens.base import StepScreen
@@ -52,9 +52,18 @@ def describe_model(entry: ModelAvailability, kind: CustomizationType) -> Group:
     head = Text()
     head.append(model.name, style="bold")
     head.append(f"  {model.provider}", style="dim")
-    if entry.lifecycle == "LEGACY":
-        head.append("  legacy", style="bold yellow")
+    lifecycle = entry.lifecycle
+    if not lifecycle.active:
+        head.append(f"  {lifecycle.stage.label}", style="bold yellow")
     head.append("\n")
+    if not lifecycle.active:
+        head.append(f"⚠ {lifecycle.describe(entry.region).capitalize()}", style="yellow")
+        head.append(f" ({lifecycle.source})\n", style="dim")
+        if lifecycle.note:
+            head.append(f"  {lifecycle.note}\n", style="dim")
+        alternatives = instead_text(lifecycle)
+        if alternatives:
+            head.append(f"  Pick {alternatives} instead.\n", style="yellow")
     head.append(
         "✔ available" if entry.available else "✘ unavailable",
         style="green" if entry.available else "red",
@@ -235,11 +244,22 @@ class ModelScreen(StepScreen):
                 style="yellow",
             )
             text.append(view.live_error, style="dim")
+        first_active = default_model(view)
+        if first_active is None and view.models:
+            text.append(
+                f"\nNo active model offers {self._kind().label.lower()} in {view.region}: the "
+                "models below are legacy or at their end of life. Choose one only on purpose.",
+                style="yellow",
+            )
         status.update(text)
         table = self.query_one("#models", DataTable)
         table.clear()
-        ordered = sorted(view.models, key=lambda e: (not e.available, e.lifecycle == "LEGACY"))
-        chosen = self.host.wizard_run.base_model_id
+        ordered = sorted(view.models, key=lambda e: (not e.available, not e.lifecycle.active))
+        # Highlight the run's model, else the first active one: never a legacy or end-of-life
+        # model by default.
+        chosen = self.host.wizard_run.base_model_id or (
+            first_active.model.id if first_active else None
+        )
         cursor = 0
         for index, entry in enumerate(ordered):
             model = entry.model
@@ -247,7 +267,7 @@ class ModelScreen(StepScreen):
             limit = custom.limits.max_tokens_per_record if custom else None
             price = model.pricing.training_per_1k_tokens
             style = "" if entry.available else "dim"
-            name = model.name + (" (legacy)" if entry.lifecycle == "LEGACY" else "")
+            name = model.name + (f" ({entry.lifecycle.tag})" if entry.lifecycle.tag else "")
             table.add_row(
                 Text("✔", style="green") if entry.available else Text("✘", style="red"),
                 Text(name, style=style),
@@ -317,4 +337,12 @@ class ModelScreen(StepScreen):
             )
         )
         self.notify(f"{entry.model.name} ({kind.label.lower()}) chosen.", title="Base model")
+        if not entry.lifecycle.active:
+            alternatives = instead_text(entry.lifecycle)
+            self.notify(
+                f"{entry.model.name} is {entry.lifecycle.describe(entry.region)}."
+                + (f" Consider {alternatives}." if alternatives else ""),
+                severity="warning",
+                timeout=10,
+            )
         self.host.next_step(self.STEP_ID)

@@ -41,6 +41,8 @@ from core.catalog.types import (
     DeploymentOption,
     Hyperparameter,
     Lifecycle,
+    LifecycleFact,
+    LifecycleStage,
     Limits,
     Pricing,
     Source,
@@ -351,16 +353,19 @@ _TITAN_CPT_NOTE = (
 
 def _cohere_limits() -> Limits:
     return Limits(
+        min_records=32,
         max_train_records=10_000,
         max_validation_records=1_000,
-        max_tokens_per_record=4_096 + 2_048,
+        max_tokens_per_record=4_096,
         max_input_tokens=4_096,
         max_output_tokens=2_048,
         chars_per_token=6.0,
         notes=(
-            "Input at most 4,096 tokens and output at most 2,048; no separate limit on the sum "
-            "is documented, so the per-record figure is the sum the two imply.",
-            "Minimum records and file sizes: not in the sources.",
+            "A prompt + completion pair takes at most 4,096 tokens (Cohere's tokenizer), and a "
+            "job needs at least 32 examples (Cohere docs, Fine-tuning Cohere Models on Amazon "
+            "Bedrock); Cohere drops longer examples rather than failing the job.",
+            "Input at most 4,096 tokens and output at most 2,048 (the Bedrock quota table).",
+            "File sizes: not in the sources.",
         ),
     )
 
@@ -465,6 +470,77 @@ def _storage_only(*notes: str) -> Pricing:
         source=_PRICE_STORAGE,
         notes=notes,
     )
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+_UG_HAIKU_CARD = Source(
+    "UG model-card-anthropic-claude-3-haiku (the zh_tw copy, newer than the English one seen; "
+    "reference/bedrock.md 'Beyond Bedrock's own customization', checked 2026-12)",
+    "2026-12",
+    f"{_UG_URL}model-card-anthropic-claude-3-haiku.html",
+)
+_HAIKU_LIFECYCLE = (
+    LifecycleFact(
+        LifecycleStage.END_OF_LIFE,
+        _UG_HAIKU_CARD,
+        end_of_life="2026-09-10",
+        note="Model EOL date 2026-09-10 on the card; requests now fail with "
+        "ResourceNotFoundException 'This model version has reached the end of its life'. The "
+        "date it became legacy is not on the card.",
+    ),
+    LifecycleFact(
+        LifecycleStage.LEGACY,
+        _UG_HAIKU_CARD,
+        regions=("ap-northeast-2",),
+        note="The card says it is still in its Legacy phase in ap-northeast-2 (Seoul); the "
+        "end-of-life date there is not given.",
+    ),
+    LifecycleFact(
+        LifecycleStage.LEGACY,
+        _UG_HAIKU_CARD,
+        regions=("ca-central-1", "eu-central-2", "sa-east-1"),
+        note="The card says it remains available in these regions and lists its lifecycle as "
+        "Legacy (specific regions); whether they share the 2026-09-10 date is not said.",
+    ),
+)
+_INSTEAD_OF_HAIKU = (
+    "amazon.nova-2-lite-v1:0:256k",
+    "amazon.nova-lite-v1:0:300k",
+    "meta.llama3-3-70b-instruct-v1:0:128k",
+)
+"""bedrock-tune's suggestion, not AWS's: messages-style data carries over to these."""
+
+_COHERE_BEDROCK_FT = Source(
+    "Cohere docs: Fine-tuning Cohere Models on Amazon Bedrock",
+    "2025-09-15",
+    "https://docs.cohere.com/docs/fine-tuning-cohere-models-on-amazon-bedrock",
+)
+_COHERE_LIFECYCLE = (
+    LifecycleFact(
+        LifecycleStage.LEGACY,
+        _COHERE_BEDROCK_FT,
+        legacy_since="2025-09-15",
+        note="Cohere deprecated its fine-tuning on 2025-09-15; Command and Command Light are "
+        "gone from the 2026 Bedrock customization tables. No Bedrock end-of-life date was found "
+        "in the sources (the Bedrock lifecycle tables were not readable in full).",
+    ),
+)
+_INSTEAD_OF_PROMPT_COMPLETION = (
+    "meta.llama3-1-8b-instruct-v1:0:128k",
+    "amazon.nova-micro-v1:0:128k",
+)
+"""bedrock-tune's suggestion: Llama 3.1 takes the same prompt / completion records."""
+
+_TITAN_LIFECYCLE = (
+    LifecycleFact(
+        LifecycleStage.LEGACY,
+        _FIELD_REPORT,
+        note="Retired from customization per the 2026 tables and a field report (missing from "
+        "ListFoundationModels in us-east-1 and us-west-2, Aug 2026); no end-of-life date is in "
+        "the sources.",
+    ),
+)
 
 
 # --------------------------------------------------------------------------- the models
@@ -610,71 +686,6 @@ MODELS: tuple[BaseModel, ...] = (
             "Also supports reinforcement fine-tuning, which bedrock-tune does not offer.",
             _US_PROFILE_NOTE,
             _ON_DEMAND_NOTE,
-        ),
-    ),
-    # ------------------------------------------------------------------ Anthropic (us-west-2)
-    BaseModel(
-        id="anthropic.claude-3-haiku-20240307-v1:0:200k",
-        name="Claude 3 Haiku",
-        provider="Anthropic",
-        family="claude-3-haiku",
-        inference_id="us.anthropic.claude-3-haiku-20240307-v1:0",
-        regions=("us-west-2",),
-        lifecycle=Lifecycle.ACTIVE,
-        customizations=(
-            Customization(
-                _FT,
-                DataFormat.CLAUDE_MESSAGES,
-                _CLAUDE_HPS,
-                Limits(
-                    min_records=32,
-                    max_train_records=10_000,
-                    max_validation_records=1_000,
-                    max_total_records=10_000,
-                    max_tokens_per_record=32_000,
-                    chars_per_token=3.0,
-                    max_train_file_bytes=10 * _GB,
-                    max_validation_file_bytes=1 * _GB,
-                    notes=(
-                        "Tokens are estimated at 3 characters per token, the ratio of the AWS "
-                        "Claude sample validator. AWS documents no ratio for Claude (its ~6 "
-                        "chars/token is stated for the prompt/completion, Llama and Titan "
-                        "limits) and CountTokens does not cover Claude 3 Haiku. With 6, a "
-                        "record of 192,000 characters would pass the 32,000-token check; with "
-                        "3, the check may warn about a record that fits, which costs a look, "
-                        "not a failed job.",
-                        "The 10,000-record total (training + validation) is an adjustable quota.",
-                        "Reserved strings '\\nHuman:' and '\\nAssistant:' must not appear.",
-                    ),
-                ),
-            ),
-        ),
-        deployment_options=(_PT,),
-        input_modalities=("TEXT",),
-        pricing=_base_on_demand(
-            0.00025,
-            0.00125,
-            "No reliable 2025-26 training price per 1K tokens or provisioned-throughput rate "
-            "was found for Claude 3 Haiku: use the Price List API.",
-            _PT_ONLY_PRICE_NOTE,
-        ),
-        sources=(
-            _UG_FINE_TUNING,
-            _UG_PREPARE,
-            _UG_HP,
-            _CLAUDE_VALIDATOR,
-            _UG_PT_REGIONS,
-            _UG_DISTILL,
-        ),
-        notes=(
-            "Customization runs in us-west-2 only. Provisioned throughput for the custom model "
-            "is also sold in us-east-1, eu-west-3 and ap-southeast-2 after a CreateModelCopyJob.",
-            "Distillation is not available for Anthropic models (no confirmed timeline).",
-            "Jobs whose data looks inconsistent with Anthropic's license terms are flagged and "
-            "fail.",
-            "Base-model chat: the reference does not say whether Claude 3 Haiku needs an "
-            "inference profile; bedrock-tune uses the us. profile as the safer choice (it works "
-            "from any US source Region; the plain id is also accepted as input).",
         ),
     ),
     # ------------------------------------------------------------------ Meta Llama (us-west-2)
@@ -911,7 +922,78 @@ MODELS: tuple[BaseModel, ...] = (
             _ON_DEMAND_NOTE,
         ),
     ),
-    # ------------------------------------------------------------------ legacy seed models
+    # ------------------------------------------------------------------ legacy and end of life
+    # Claude 3 Haiku (us-west-2): end of life there since 2026-09-10.
+    BaseModel(
+        id="anthropic.claude-3-haiku-20240307-v1:0:200k",
+        name="Claude 3 Haiku",
+        provider="Anthropic",
+        family="claude-3-haiku",
+        inference_id="us.anthropic.claude-3-haiku-20240307-v1:0",
+        regions=("us-west-2",),
+        lifecycle=Lifecycle.LEGACY,
+        lifecycle_facts=_HAIKU_LIFECYCLE,
+        instead=_INSTEAD_OF_HAIKU,
+        customizations=(
+            Customization(
+                _FT,
+                DataFormat.CLAUDE_MESSAGES,
+                _CLAUDE_HPS,
+                Limits(
+                    min_records=32,
+                    max_train_records=10_000,
+                    max_validation_records=1_000,
+                    max_total_records=10_000,
+                    max_tokens_per_record=32_000,
+                    chars_per_token=3.0,
+                    max_train_file_bytes=10 * _GB,
+                    max_validation_file_bytes=1 * _GB,
+                    notes=(
+                        "Tokens are estimated at 3 characters per token, the ratio of the AWS "
+                        "Claude sample validator. AWS documents no ratio for Claude (its ~6 "
+                        "chars/token is stated for the prompt/completion, Llama and Titan "
+                        "limits) and CountTokens does not cover Claude 3 Haiku. With 6, a "
+                        "record of 192,000 characters would pass the 32,000-token check; with "
+                        "3, the check may warn about a record that fits, which costs a look, "
+                        "not a failed job.",
+                        "The 10,000-record total (training + validation) is an adjustable quota.",
+                        "Reserved strings '\\nHuman:' and '\\nAssistant:' must not appear.",
+                    ),
+                ),
+            ),
+        ),
+        deployment_options=(_PT,),
+        input_modalities=("TEXT",),
+        pricing=_base_on_demand(
+            0.00025,
+            0.00125,
+            "No reliable 2025-26 training price per 1K tokens or provisioned-throughput rate "
+            "was found for Claude 3 Haiku: use the Price List API.",
+            _PT_ONLY_PRICE_NOTE,
+        ),
+        sources=(
+            _UG_FINE_TUNING,
+            _UG_PREPARE,
+            _UG_HP,
+            _CLAUDE_VALIDATOR,
+            _UG_PT_REGIONS,
+            _UG_DISTILL,
+        ),
+        notes=(
+            "End of life: Bedrock's model card says Claude 3 Haiku reached its end of life on "
+            "2026-09-10 in most regions (requests fail with 'This model version has reached the "
+            "end of its life'), including us-west-2, the only region where it was customized. "
+            "No newer Anthropic model is customizable on Bedrock in the sources.",
+            "Customization runs in us-west-2 only. Provisioned throughput for the custom model "
+            "is also sold in us-east-1, eu-west-3 and ap-southeast-2 after a CreateModelCopyJob.",
+            "Distillation is not available for Anthropic models (no confirmed timeline).",
+            "Jobs whose data looks inconsistent with Anthropic's license terms are flagged and "
+            "fail.",
+            "Base-model chat: the reference does not say whether Claude 3 Haiku needs an "
+            "inference profile; bedrock-tune uses the us. profile as the safer choice (it works "
+            "from any US source Region; the plain id is also accepted as input).",
+        ),
+    ),
     BaseModel(
         id="amazon.titan-text-express-v1:0:8k",
         name="Titan Text G1 Express",
@@ -920,6 +1002,8 @@ MODELS: tuple[BaseModel, ...] = (
         inference_id="amazon.titan-text-express-v1",
         regions=("us-east-1", "us-west-2"),
         lifecycle=Lifecycle.LEGACY,
+        lifecycle_facts=_TITAN_LIFECYCLE,
+        instead=_INSTEAD_OF_PROMPT_COMPLETION,
         customizations=(
             Customization(
                 _FT, DataFormat.PROMPT_COMPLETION, _TITAN_HPS, _titan_limits(_TITAN_EXPRESS_TOKENS)
@@ -951,6 +1035,8 @@ MODELS: tuple[BaseModel, ...] = (
         inference_id="amazon.titan-text-lite-v1",
         regions=("us-east-1", "us-west-2"),
         lifecycle=Lifecycle.LEGACY,
+        lifecycle_facts=_TITAN_LIFECYCLE,
+        instead=_INSTEAD_OF_PROMPT_COMPLETION,
         customizations=(
             Customization(
                 _FT, DataFormat.PROMPT_COMPLETION, _TITAN_HPS, _titan_limits(_TITAN_LITE_TOKENS)
@@ -989,6 +1075,8 @@ MODELS: tuple[BaseModel, ...] = (
         inference_id="cohere.command-light-text-v14",
         regions=("us-east-1", "us-west-2"),
         lifecycle=Lifecycle.LEGACY,
+        lifecycle_facts=_COHERE_LIFECYCLE,
+        instead=_INSTEAD_OF_PROMPT_COMPLETION,
         customizations=(
             Customization(_FT, DataFormat.PROMPT_COMPLETION, _cohere_hps(32), _cohere_limits()),
         ),
@@ -1001,7 +1089,7 @@ MODELS: tuple[BaseModel, ...] = (
             source=_PRICE_COHERE,
             notes=("Prices from March 2024; the model is deprecated.",),
         ),
-        sources=(_UG_SUPPORTED_OLD, _UG_HP, _COHERE_PR, _COHERE_DEPRECATION),
+        sources=(_UG_SUPPORTED_OLD, _UG_HP, _COHERE_PR, _COHERE_DEPRECATION, _COHERE_BEDROCK_FT),
         notes=(
             "Deprecated by Cohere on 2025-09-15 and gone from the 2026 Bedrock tables.",
             "The Regions (us-east-1, us-west-2) are uncertain in the sources.",
@@ -1017,6 +1105,8 @@ MODELS: tuple[BaseModel, ...] = (
         inference_id="cohere.command-text-v14",
         regions=("us-east-1", "us-west-2"),
         lifecycle=Lifecycle.LEGACY,
+        lifecycle_facts=_COHERE_LIFECYCLE,
+        instead=_INSTEAD_OF_PROMPT_COMPLETION,
         customizations=(
             Customization(_FT, DataFormat.PROMPT_COMPLETION, _cohere_hps(8), _cohere_limits()),
         ),
@@ -1029,7 +1119,7 @@ MODELS: tuple[BaseModel, ...] = (
             source=_PRICE_COHERE,
             notes=("Prices from March 2024; the model is deprecated.",),
         ),
-        sources=(_UG_SUPPORTED_OLD, _UG_HP, _COHERE_PR, _COHERE_DEPRECATION),
+        sources=(_UG_SUPPORTED_OLD, _UG_HP, _COHERE_PR, _COHERE_DEPRECATION, _COHERE_BEDROCK_FT),
         notes=(
             "Deprecated by Cohere on 2025-09-15 and gone from the 2026 Bedrock tables.",
             "The Regions (us-east-1, us-west-2) are uncertain in the sources.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from core.catalog.types import (
@@ -12,6 +13,9 @@ from core.catalog.types import (
     CatalogView,
     CustomizationType,
     Hyperparameter,
+    Lifecycle,
+    LifecycleStage,
+    LifecycleStatus,
     Limits,
     LiveModel,
     ModelAvailability,
@@ -93,6 +97,57 @@ def fetch_live_models(
     return list(found.values())
 
 
+def lifecycle_in(
+    model: BaseModel, region: str, live: LiveModel | None = None, today: date | None = None
+) -> LifecycleStatus:
+    """The model's lifecycle in `region`.
+
+    The status is the live `modelLifecycle.status` when the region answered (`live`), else the
+    built-in fact for the region. Dates are the live answer's when it carries them, else the
+    sources'. A model whose end-of-life date has passed (on `today`, default the UTC date) is
+    end of life whatever the status says: Bedrock then answers ResourceNotFoundException.
+    """
+    today = today or datetime.now(UTC).date()
+    fact = model.lifecycle_fact(region)
+    if fact is not None:
+        stage, source, note = fact.stage, f"{fact.source.name} ({fact.source.date})", fact.note
+        legacy_since, end_of_life = fact.legacy_since, fact.end_of_life
+    else:
+        legacy = model.lifecycle is Lifecycle.LEGACY
+        stage = LifecycleStage.LEGACY if legacy else LifecycleStage.ACTIVE
+        source, note, legacy_since, end_of_life = "bedrock-tune's catalog", "", None, None
+    basis: Any = "catalog"
+    if live is not None:
+        basis = "live"
+        stage = LifecycleStage.LEGACY if live.lifecycle == "LEGACY" else LifecycleStage.ACTIVE
+        source = f"ListFoundationModels in {region}"
+        if stage is LifecycleStage.ACTIVE:
+            legacy_since, end_of_life, note = None, live.end_of_life, ""
+        else:
+            legacy_since = live.legacy_since or legacy_since
+            end_of_life = live.end_of_life or end_of_life
+    if end_of_life is not None and date.fromisoformat(end_of_life) <= today:
+        stage = LifecycleStage.END_OF_LIFE
+    instead = () if stage is LifecycleStage.ACTIVE else model.instead
+    return LifecycleStatus(stage, end_of_life, legacy_since, basis, source, note, instead)
+
+
+def instead_text(status: LifecycleStatus, models: Sequence[BaseModel] | None = None) -> str:
+    """`Nova 2 Lite (us-east-1) or Llama 3.3 70B Instruct (us-west-2)`, or '' when none."""
+    pool = builtin_models() if models is None else tuple(models)
+    by_id = {m.id: m for m in pool}
+    names = [
+        f"{by_id[i].name} ({', '.join(by_id[i].regions)})" for i in status.instead if i in by_id
+    ]
+    return " or ".join(names) if len(names) < 3 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def default_model(view: CatalogView) -> ModelAvailability | None:
+    """The model to highlight when the user has chosen none: the first available, active one.
+    Never a legacy or end-of-life model (None when the region offers no active model)."""
+    return next((e for e in view.models if e.available and e.lifecycle.active), None)
+
+
 def _regions_text(regions: Iterable[str]) -> str:
     items = list(regions)
     return ", ".join(items) if items else "no region"
@@ -105,8 +160,12 @@ def build_view(
     customization_type: CustomizationType | None = None,
     live_error: str = "",
     models: Sequence[BaseModel] | None = None,
+    today: date | None = None,
 ) -> CatalogView:
-    """Merge the built-in catalog with a region's live list (or None when there was none)."""
+    """Merge the built-in catalog with a region's live list (or None when there was none).
+
+    A model at its end of life in the region is unavailable there, whatever the list says.
+    """
     pool = builtin_models() if models is None else tuple(models)
     if customization_type is not None:
         pool = tuple(m for m in pool if m.supports(customization_type))
@@ -114,22 +173,31 @@ def build_view(
     entries: list[ModelAvailability] = []
     for model in pool:
         listed = live_by_id.get(model.id)
+        status = lifecycle_in(model, region, listed, today)
         if live is not None:
-            if listed is not None:
-                reason = f"listed by ListFoundationModels in {region}"
-                entries.append(ModelAvailability(model, region, True, "live", reason, listed))
-            else:
-                reason = (
-                    f"not offered for customization in {region}; the catalog lists "
-                    f"{_regions_text(model.regions)}"
-                )
-                entries.append(ModelAvailability(model, region, False, "live", reason))
-        elif region in model.regions:
-            reason = f"the catalog lists {region} (not confirmed live)"
-            entries.append(ModelAvailability(model, region, True, "catalog", reason))
+            basis: Any = "live"
+            available = listed is not None
+            reason = (
+                f"listed by ListFoundationModels in {region}"
+                if available
+                else f"not offered for customization in {region}; the catalog lists "
+                f"{_regions_text(model.regions)}"
+            )
         else:
-            reason = f"customization is offered in {_regions_text(model.regions)} only"
-            entries.append(ModelAvailability(model, region, False, "catalog", reason))
+            basis = "catalog"
+            available = region in model.regions
+            reason = (
+                f"the catalog lists {region} (not confirmed live)"
+                if available
+                else f"customization is offered in {_regions_text(model.regions)} only"
+            )
+        if status.stage is LifecycleStage.END_OF_LIFE:
+            available = False
+            reason = f"{status.describe(region)}: requests to it fail"
+            alternatives = instead_text(status, models)
+            if alternatives:
+                reason += f"; pick {alternatives} instead"
+        entries.append(ModelAvailability(model, region, available, basis, reason, listed, status))
     known = {m.id for m in builtin_models()}
     unknown = tuple(m for m in (live or ()) if m.model_id not in known)
     return CatalogView(
@@ -145,6 +213,7 @@ def load_view(
     context: AwsContext | None,
     region: str,
     customization_type: CustomizationType | None = None,
+    today: date | None = None,
 ) -> CatalogView:
     """The catalog seen from `region`: live when `context` can ask AWS, else built-in.
 
@@ -152,14 +221,18 @@ def load_view(
     built-in availability is used and `live_error` says why.
     """
     if context is None:
-        return build_view(region, None, customization_type=customization_type)
+        return build_view(region, None, customization_type=customization_type, today=today)
     try:
         live = fetch_live_models(context.client("bedrock", region=region), customization_type)
     except BedrockTuneError as error:
         return build_view(
-            region, None, customization_type=customization_type, live_error=error.describe()
+            region,
+            None,
+            customization_type=customization_type,
+            live_error=error.describe(),
+            today=today,
         )
-    return build_view(region, live, customization_type=customization_type)
+    return build_view(region, live, customization_type=customization_type, today=today)
 
 
 def hyperparameter_json(h: Hyperparameter) -> dict[str, Any]:
@@ -198,7 +271,13 @@ def model_json(entry: ModelAvailability) -> dict[str, Any]:
         "availability_reason": entry.reason,
         "region": entry.region,
         "regions": list(model.regions),
-        "lifecycle": entry.lifecycle,
+        "lifecycle": entry.lifecycle.stage.value,
+        "end_of_life": entry.lifecycle.end_of_life,
+        "legacy_since": entry.lifecycle.legacy_since,
+        "lifecycle_basis": entry.lifecycle.basis,
+        "lifecycle_source": entry.lifecycle.source,
+        "lifecycle_note": entry.lifecycle.note,
+        "instead": list(entry.lifecycle.instead),
         "deployment_options": [d.value for d in model.deployment_options],
         "input_modalities": list(model.input_modalities),
         "customizations": [
@@ -226,7 +305,11 @@ def check_region(region: str) -> None:
         return
     offered = ", ".join(supported)
     examples = sorted(
-        {m.regions[0] for m in builtin_models() if m.regions and m.lifecycle.value == "ACTIVE"}
+        {
+            m.regions[0]
+            for m in builtin_models()
+            if m.regions and lifecycle_in(m, m.regions[0]).active
+        }
     )
     raise RegionNotSupportedError(
         f"Bedrock model customization is not offered in {region}.",

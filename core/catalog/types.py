@@ -16,6 +16,7 @@ which takes the client as an argument.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -73,6 +74,84 @@ class Lifecycle(StrEnum):
 
     ACTIVE = "ACTIVE"
     LEGACY = "LEGACY"
+
+
+class LifecycleStage(StrEnum):
+    """Where a model is in Bedrock's lifecycle in one region (UG model-lifecycle): Active,
+    Legacy (still usable, with an end-of-life date to plan for), or End-of-Life (requests
+    fail). The API's `modelLifecycle.status` has only ACTIVE and LEGACY; end of life is a date
+    that has passed, or a fact the docs state."""
+
+    ACTIVE = "active"
+    LEGACY = "legacy"
+    END_OF_LIFE = "end-of-life"
+
+    @property
+    def label(self) -> str:
+        """`active`, `legacy` or `end of life`."""
+        return self.value.replace("-", " ")
+
+
+@dataclass(frozen=True)
+class LifecycleFact:
+    """What a source says about a model's lifecycle in some regions."""
+
+    stage: LifecycleStage
+    source: Source
+    regions: tuple[str, ...] = ()
+    """The regions this holds in; empty means every region no other fact of the model names."""
+    legacy_since: str | None = None
+    """ISO date the model became legacy (or was deprecated), when a source gives it."""
+    end_of_life: str | None = None
+    """ISO date of its end of life there, when a source gives it."""
+    note: str = ""
+    """What is uncertain about this fact."""
+
+
+@dataclass(frozen=True)
+class LifecycleStatus:
+    """A model's lifecycle in one region, as bedrock-tune shows it."""
+
+    stage: LifecycleStage
+    end_of_life: str | None = None
+    """ISO date, or None when no source gives one."""
+    legacy_since: str | None = None
+    basis: Literal["live", "catalog"] = "catalog"
+    """`live` when ListFoundationModels answered for the region, else the built-in data."""
+    source: str = ""
+    note: str = ""
+    instead: tuple[str, ...] = ()
+    """Customization ids of catalog models to pick instead (when not active)."""
+
+    @property
+    def active(self) -> bool:
+        """Whether the model is active (the only stage bedrock-tune picks by default)."""
+        return self.stage is LifecycleStage.ACTIVE
+
+    @property
+    def tag(self) -> str:
+        """A short tag for lists: `legacy, EOL 2026-09-10`, `end of life since 2026-09-10`,
+        or '' for an active model."""
+        if self.stage is LifecycleStage.ACTIVE:
+            return ""
+        if self.stage is LifecycleStage.END_OF_LIFE:
+            return "end of life" + (f" since {self.end_of_life}" if self.end_of_life else "")
+        return "legacy" + (f", EOL {self.end_of_life}" if self.end_of_life else "")
+
+    def describe(self, region: str) -> str:
+        """One line: `legacy in us-west-2, end of life 2026-09-10`, or `active`."""
+        if self.stage is LifecycleStage.ACTIVE:
+            return "active"
+        text = f"{self.stage.label} in {region}"
+        if self.stage is LifecycleStage.END_OF_LIFE:
+            text += f" since {self.end_of_life}" if self.end_of_life else " (date not in sources)"
+        else:
+            text += (
+                f", end of life {self.end_of_life}"
+                if self.end_of_life
+                else ", end-of-life date not in the sources"
+            )
+        return text
 
 
 class DeploymentOption(StrEnum):
@@ -221,6 +300,10 @@ class BaseModel:
     sources: tuple[Source, ...] = ()
     notes: tuple[str, ...] = ()
     """What is uncertain, retired or conflicting about this model."""
+    lifecycle_facts: tuple[LifecycleFact, ...] = ()
+    """Lifecycle per region, with dates and sources (`lifecycle_in` reads them)."""
+    instead: tuple[str, ...] = ()
+    """Customization ids of catalog models to pick instead when this one is not active."""
 
     @property
     def customization_types(self) -> tuple[CustomizationType, ...]:
@@ -235,6 +318,11 @@ class BaseModel:
         """Whether this model can be customized with `kind`."""
         return self.customization(kind) is not None
 
+    def lifecycle_fact(self, region: str) -> LifecycleFact | None:
+        """The built-in lifecycle fact for `region`: the one naming it, else the general one."""
+        named = next((f for f in self.lifecycle_facts if region in f.regions), None)
+        return named or next((f for f in self.lifecycle_facts if not f.regions), None)
+
 
 @dataclass(frozen=True)
 class LiveModel:
@@ -247,19 +335,35 @@ class LiveModel:
     inference_types: tuple[str, ...]
     lifecycle: str
     input_modalities: tuple[str, ...] = ()
+    end_of_life: str | None = None
+    """`modelLifecycle.endOfLifeTime` as an ISO date, when the answer carries it."""
+    legacy_since: str | None = None
+    """`modelLifecycle.legacyTime` as an ISO date, when the answer carries it."""
 
     @classmethod
     def from_summary(cls, summary: Mapping[str, Any]) -> LiveModel:
         """Build from the API's `FoundationModelSummary` dict."""
+        lifecycle = summary.get("modelLifecycle") or {}
         return cls(
             model_id=str(summary.get("modelId", "")),
             name=str(summary.get("modelName", "")),
             provider=str(summary.get("providerName", "")),
             customizations=tuple(summary.get("customizationsSupported") or ()),
             inference_types=tuple(summary.get("inferenceTypesSupported") or ()),
-            lifecycle=str((summary.get("modelLifecycle") or {}).get("status", "ACTIVE")),
+            lifecycle=str(lifecycle.get("status", "ACTIVE")),
             input_modalities=tuple(summary.get("inputModalities") or ()),
+            end_of_life=_iso_date(lifecycle.get("endOfLifeTime")),
+            legacy_since=_iso_date(lifecycle.get("legacyTime")),
         )
+
+
+def _iso_date(value: Any) -> str | None:
+    """A timestamp of the API (a datetime from boto3) as an ISO date."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()[:10]
+    if isinstance(value, str) and value:
+        return value[:10]
+    return None
 
 
 @dataclass(frozen=True)
@@ -273,11 +377,10 @@ class ModelAvailability:
     """`live` when the region's ListFoundationModels answer decided, `catalog` otherwise."""
     reason: str
     live: LiveModel | None = None
-
-    @property
-    def lifecycle(self) -> str:
-        """The live lifecycle when known, else the catalog's."""
-        return self.live.lifecycle if self.live else self.model.lifecycle.value
+    lifecycle: LifecycleStatus = field(
+        default_factory=lambda: LifecycleStatus(LifecycleStage.ACTIVE)
+    )
+    """The model's lifecycle in `region` (live status when known, dates from the sources)."""
 
 
 @dataclass(frozen=True)

@@ -78,8 +78,14 @@ def test_models_json_in_the_sandbox_us_west_2(capsys: pytest.CaptureFixture[str]
     assert nova["available"] is False
     assert nova["regions"] == ["us-east-1"]
     assert "us-east-1" in nova["availability_reason"]
+    llama = models["meta.llama3-1-8b-instruct-v1:0:128k"]
+    assert llama["available"] is True and llama["availability_basis"] == "live"
+    assert (llama["lifecycle"], llama["end_of_life"]) == ("active", None)
+    # Listed by the region, but past its end of life there: shown, never available.
     haiku = models["anthropic.claude-3-haiku-20240307-v1:0:200k"]
-    assert haiku["available"] is True and haiku["availability_basis"] == "live"
+    assert haiku["available"] is False and haiku["availability_basis"] == "live"
+    assert (haiku["lifecycle"], haiku["end_of_life"]) == ("end-of-life", "2026-09-10")
+    assert "amazon.nova-2-lite-v1:0:256k" in haiku["instead"]
     assert haiku["provider"] and haiku["name"]
     assert haiku["customization_types"] == ["fine-tuning"]
     tuning = haiku["customizations"][0]
@@ -88,7 +94,7 @@ def test_models_json_in_the_sandbox_us_west_2(capsys: pytest.CaptureFixture[str]
     assert (epochs["min"], epochs["max"], epochs["default"]) == (1, 10, 2)
     titan = models["amazon.titan-text-express-v1:0:8k"]
     assert set(titan["customization_types"]) == {"fine-tuning", "continued-pre-training"}
-    assert titan["lifecycle"] == "LEGACY"
+    assert (titan["lifecycle"], titan["end_of_life"]) == ("legacy", None)
 
 
 def test_models_filter_by_type(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,6 +4,7 @@ merge and describe models."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 from typing import Any
 
 import boto3
@@ -14,8 +15,10 @@ from core.catalog.lookup import (
     build_view,
     builtin_models,
     customization_regions,
+    default_model,
     fetch_live_models,
     find_model,
+    lifecycle_in,
     model_json,
 )
 from core.catalog.types import (
@@ -26,6 +29,7 @@ from core.catalog.types import (
     DeploymentOption,
     Hyperparameter,
     Lifecycle,
+    LifecycleStage,
     LiveModel,
 )
 from core.errors import AccessDeniedError, NotFoundError
@@ -60,8 +64,8 @@ LLAMA = {
     LLAMA_32_90B,
     LLAMA_33_70B,
 }
-LEGACY = {TITAN_EXPRESS, TITAN_LITE, COMMAND_LIGHT, COMMAND}
-REQUIRED = {HAIKU} | NOVA | LLAMA | LEGACY
+LEGACY = {HAIKU, TITAN_EXPRESS, TITAN_LITE, COMMAND_LIGHT, COMMAND}
+REQUIRED = NOVA | LLAMA | LEGACY
 ON_DEMAND = {NOVA_MICRO, NOVA_LITE, NOVA_PRO, NOVA_2_LITE, LLAMA_33_70B}
 DISTILLATION_STUDENTS = {
     NOVA_MICRO,
@@ -189,7 +193,7 @@ def test_regions_follow_the_reference() -> None:
         assert model(model_id).regions == ("us-east-1",), model_id
     for model_id in LLAMA | {HAIKU}:
         assert model(model_id).regions == ("us-west-2",), model_id
-    for model_id in LEGACY:
+    for model_id in LEGACY - {HAIKU}:
         assert set(model(model_id).regions) == {"us-east-1", "us-west-2"}, model_id
     assert customization_regions() == ("us-east-1", "us-west-2")
 
@@ -210,7 +214,7 @@ def test_data_formats_per_family() -> None:
     assert fine_tuning(HAIKU).data_format is DataFormat.CLAUDE_MESSAGES
     for model_id in NOVA | LLAMA - {LLAMA_31_8B, LLAMA_31_70B}:
         assert fine_tuning(model_id).data_format is DataFormat.CONVERSATION, model_id
-    for model_id in {LLAMA_31_8B, LLAMA_31_70B} | LEGACY:
+    for model_id in {LLAMA_31_8B, LLAMA_31_70B} | LEGACY - {HAIKU}:
         assert fine_tuning(model_id).data_format is DataFormat.PROMPT_COMPLETION, model_id
 
 
@@ -406,8 +410,13 @@ def test_view_without_live_list_uses_catalog_regions() -> None:
     nova = view.get(NOVA_MICRO)
     assert nova is not None and not nova.available and nova.basis == "catalog"
     assert "us-east-1" in nova.reason
+    llama = view.get(LLAMA_31_8B)
+    assert llama is not None and llama.available and llama.basis == "catalog"
+    # Claude 3 Haiku is customized in us-west-2 only, and it is at its end of life there.
     haiku = view.get(HAIKU)
-    assert haiku is not None and haiku.available and haiku.basis == "catalog"
+    assert haiku is not None and not haiku.available and haiku.basis == "catalog"
+    assert "end of life in us-west-2 since 2026-09-10" in haiku.reason
+    assert "Nova 2 Lite (us-east-1)" in haiku.reason
     assert len(view.models) == len(MODELS)
 
 
@@ -416,12 +425,13 @@ def live(model_id: str, kinds: tuple[str, ...] = ("FINE_TUNING",)) -> LiveModel:
 
 
 def test_view_with_live_list_marks_unlisted_and_reports_unknown() -> None:
-    listed = [live(HAIKU), live("new.model-v1:0:32k")]
+    listed = [live(LLAMA_33_70B), live("new.model-v1:0:32k")]
     view = build_view("us-west-2", listed, customization_type=CustomizationType.FINE_TUNING)
     assert view.live_checked
-    haiku = view.get(HAIKU)
-    assert haiku is not None and haiku.available and haiku.basis == "live"
-    assert haiku.live is not None and haiku.lifecycle == "ACTIVE"
+    llama_33 = view.get(LLAMA_33_70B)
+    assert llama_33 is not None and llama_33.available and llama_33.basis == "live"
+    assert llama_33.live is not None and llama_33.lifecycle.stage is LifecycleStage.ACTIVE
+    assert llama_33.lifecycle.basis == "live"
     llama = view.get(LLAMA_31_8B)
     assert llama is not None and not llama.available and llama.basis == "live"
     assert "not offered" in llama.reason and "us-west-2" in llama.reason
@@ -527,7 +537,9 @@ def test_model_json_has_what_scripts_need() -> None:
     assert data["customization_types"] == ["fine-tuning", "continued-pre-training"]
     assert data["available"] is True
     assert data["regions"] == ["us-east-1", "us-west-2"]
-    assert data["lifecycle"] == "LEGACY"
+    assert data["lifecycle"] == "legacy"
+    assert data["end_of_life"] is None  # no source gives one
+    assert data["instead"] and data["lifecycle_source"]
     first = data["customizations"][0]
     assert first["data_format"] == "prompt-completion"
     assert first["limits"]["max_tokens_per_record"] == 4096
@@ -547,3 +559,95 @@ def test_model_json_of_an_unavailable_model() -> None:
     assert data["deployment_options"] == ["on-demand-deployment", "provisioned-throughput"]
     assert data["customizations"][0]["limits"]["validation_data_supported"] is False
     assert data["pricing"]["training_per_1k_tokens"] == 0.00378
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+BEFORE_HAIKU_EOL = date(2026, 9, 9)
+
+
+def test_claude_3_haiku_is_end_of_life_where_it_was_customized() -> None:
+    haiku = BY_ID[HAIKU]
+    assert haiku.lifecycle is Lifecycle.LEGACY
+    status = lifecycle_in(haiku, "us-west-2", today=BEFORE_HAIKU_EOL)
+    # The card states the end of life as a fact: it holds whatever the date.
+    assert status.stage is LifecycleStage.END_OF_LIFE and status.end_of_life == "2026-09-10"
+    assert "model-card-anthropic-claude-3-haiku" in status.source
+    assert set(status.instead) <= set(BY_ID)
+    assert status.instead and all(BY_ID[i].lifecycle is Lifecycle.ACTIVE for i in status.instead)
+    # Where the card says it lingers, it is legacy, with no date invented.
+    seoul = lifecycle_in(haiku, "ap-northeast-2")
+    assert seoul.stage is LifecycleStage.LEGACY and seoul.end_of_life is None and seoul.note
+
+
+def test_cohere_fine_tuning_is_deprecated_with_its_limits() -> None:
+    for model_id in (COMMAND, COMMAND_LIGHT):
+        model = BY_ID[model_id]
+        status = lifecycle_in(model, "us-east-1")
+        assert status.stage is LifecycleStage.LEGACY
+        assert status.legacy_since == "2025-09-15" and status.end_of_life is None
+        assert "docs.cohere.com" in " ".join(s.url for s in model.sources)
+        limits = model.customizations[0].limits
+        assert limits.min_records == 32
+        assert limits.max_tokens_per_record == 4096  # prompt + completion together
+    assert LLAMA_31_8B in BY_ID[COMMAND].instead  # the same prompt / completion records
+
+
+def test_every_lifecycle_date_has_a_dated_source() -> None:
+    for model in MODELS:
+        for fact in model.lifecycle_facts:
+            assert fact.source.name and fact.source.date, model.id
+            for value in (fact.end_of_life, fact.legacy_since):
+                if value is not None:
+                    date.fromisoformat(value)
+        for other in model.instead:
+            assert other in BY_ID and other != model.id
+        if model.lifecycle is Lifecycle.LEGACY:
+            assert model.lifecycle_facts and model.instead, model.id
+
+
+def test_the_live_status_and_dates_win_and_a_passed_date_is_end_of_life() -> None:
+    llama = BY_ID[LLAMA_31_8B]
+    summary = {
+        "modelId": LLAMA_31_8B,
+        "modelLifecycle": {
+            "status": "LEGACY",
+            "legacyTime": datetime(2026, 6, 1, tzinfo=UTC),
+            "endOfLifeTime": datetime(2027, 1, 15, tzinfo=UTC),
+        },
+    }
+    listed = LiveModel.from_summary(summary)
+    assert (listed.legacy_since, listed.end_of_life) == ("2026-06-01", "2027-01-15")
+    status = lifecycle_in(llama, "us-west-2", listed, today=date(2026, 12, 1))
+    assert (status.stage, status.basis) == (LifecycleStage.LEGACY, "live")
+    assert status.end_of_life == "2027-01-15"
+    gone = lifecycle_in(llama, "us-west-2", listed, today=date(2027, 1, 15))
+    assert gone.stage is LifecycleStage.END_OF_LIFE
+    view = build_view("us-west-2", [listed], today=date(2027, 1, 15))
+    entry = view.get(LLAMA_31_8B)
+    assert entry is not None and not entry.available and "end of life" in entry.reason
+    # An active answer is active, even where the catalog has a fact.
+    haiku_live = LiveModel(HAIKU, "Claude 3 Haiku", "Anthropic", ("FINE_TUNING",), (), "ACTIVE")
+    assert lifecycle_in(BY_ID[HAIKU], "ap-northeast-2", haiku_live).active
+
+
+def test_the_default_model_is_never_legacy_or_end_of_life() -> None:
+    for region in customization_regions():
+        for kind in CustomizationType:
+            view = build_view(region, None, customization_type=kind)
+            chosen = default_model(view)
+            if chosen is not None:
+                assert chosen.available and chosen.lifecycle.active, (region, kind)
+    # Only legacy models in the view: no default at all.
+    cpt = build_view("us-east-1", None, customization_type=CustomizationType.CONTINUED_PRE_TRAINING)
+    assert cpt.models and default_model(cpt) is None
+
+
+def test_models_json_carries_lifecycle_and_end_of_life() -> None:
+    view = build_view("us-west-2", None, today=BEFORE_HAIKU_EOL)
+    haiku = model_json(view.get(HAIKU))  # type: ignore[arg-type]
+    assert (haiku["lifecycle"], haiku["end_of_life"]) == ("end-of-life", "2026-09-10")
+    llama = model_json(view.get(LLAMA_31_8B))  # type: ignore[arg-type]
+    assert (llama["lifecycle"], llama["end_of_life"]) == ("active", None)
+    command = model_json(build_view("us-east-1", None).get(COMMAND))  # type: ignore[arg-type]
+    assert (command["lifecycle"], command["end_of_life"]) == ("legacy", None)

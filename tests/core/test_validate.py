@@ -128,7 +128,7 @@ FAMILIES = {
     "llama-3.3": Family(LLAMA_33, FT, conversation, 120),
     "titan": Family(TITAN_LITE, FT, prompt_completion, 20),
     "titan-cpt": Family(TITAN_LITE, CPT, pretraining, 20),
-    "cohere": Family(COHERE_LIGHT, FT, prompt_completion, 20),
+    "cohere": Family(COHERE_LIGHT, FT, prompt_completion, 40),  # at least 32 examples
     "distillation": Family(NOVA_MICRO, DISTILL, conversation, 120),
 }
 
@@ -1080,3 +1080,14 @@ def test_the_raw_scanners_see_every_reserved_string(model_id: str, token: str) -
     assert scan(line, 0, len(line))
     clean = dump(make(0, user="before after"))
     assert not scan(clean, 0, len(clean))
+
+
+def test_cohere_counts_prompt_and_completion_together(tmp_path: Path) -> None:
+    # Each side is within its own limit (input 4,096, output 2,048 tokens), the pair is not:
+    # Cohere takes 4,096 tokens per prompt + completion pair.
+    pair = {"prompt": "p" * (3_000 * 6), "completion": "c" * (1_100 * 6)}
+    report = check(tmp_path, "cohere", {3: pair})
+    assert rules_of(report) == {"tokens"}
+    assert group(report, "tokens").problems[0].line == 3
+    report = check(tmp_path, "cohere", {}, count=31)
+    assert rules_of(report) == {"record-count"}

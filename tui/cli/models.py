@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from core import format as fmt
-from core.catalog.lookup import load_view, model_json
+from core.catalog.lookup import instead_text, load_view, model_json
 from core.catalog.types import CatalogView, CustomizationType
 from tui.cli.common import EXIT_OK, add_aws_options, aws_context, print_json
 
@@ -63,7 +63,7 @@ def _print_table(view: CatalogView) -> None:
         rows.append(
             (
                 "✔" if entry.available else "✘",
-                model.name + (" (legacy)" if entry.lifecycle == "LEGACY" else ""),
+                model.name + (f" ({entry.lifecycle.tag})" if entry.lifecycle.tag else ""),
                 model.id,
                 ", ".join(t.cli_name for t in model.customization_types),
                 ", ".join(model.regions),
@@ -73,6 +73,13 @@ def _print_table(view: CatalogView) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+    aging = [e for e in view.models if not e.lifecycle.active]
+    if aging:
+        print(f"\nNot active in {view.region} (never picked by default):")
+        for entry in aging:
+            line = f"  {entry.model.name}: {entry.lifecycle.describe(view.region)}"
+            alternatives = instead_text(entry.lifecycle)
+            print(line + (f"; pick {alternatives} instead" if alternatives else ""))
     unavailable = [e for e in view.models if not e.available]
     if unavailable:
         print(f"\n✘ = not offered in {view.region}:")
