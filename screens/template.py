@@ -246,7 +246,7 @@ class TemplateScreen(StepScreen):
         self.query_one("#record-position", Static).update(
             f" record {self._index + 1} of {len(shown.rows)} "
         )
-        problems = diagnose(template, shown.column_names, record)
+        problems = diagnose(template, shown.column_names, record, self._custom.data_format)
         panel = self.query_one("#problems", Static)
         if problems:
             text = Text()
@@ -276,7 +276,9 @@ class TemplateScreen(StepScreen):
             self.query_one("#rendered", Static).update(
                 Syntax(line, "json", word_wrap=True, theme="ansi_dark")
             )
-        self.query_one("#use", Button).disabled = bool(diagnose(template, shown.column_names))
+        self.query_one("#use", Button).disabled = bool(
+            diagnose(template, shown.column_names, fmt=self._custom.data_format)
+        )
 
     # ------------------------------------------------------------------ TOML and use
 

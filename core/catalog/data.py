@@ -46,6 +46,7 @@ from core.catalog.types import (
     Limits,
     Pricing,
     Source,
+    Teacher,
 )
 
 _GB = 1024**3
@@ -388,8 +389,35 @@ _DISTILL_LIMITS = Limits(
 )
 
 
-def _distillation() -> Customization:
-    return Customization(_DISTILL, DataFormat.CONVERSATION, (), _DISTILL_LIMITS)
+_PAIRING_NOTE = (
+    "Pairs follow reference/bedrock.md section 1 (Nova Pro: teacher and student; Nova Premier: "
+    "teacher only, through an inference profile; Llama 3.1 405B: teacher of the Llama "
+    "students). The UG's pairing table itself was not readable in the sources, so check it "
+    "if a job refuses the pair."
+)
+NOVA_PRO_TEACHER = Teacher(
+    "amazon.nova-pro-v1:0", "Nova Pro", _UG_DISTILL, note=f"In us-east-1. {_PAIRING_NOTE}"
+)
+NOVA_PREMIER_TEACHER = Teacher(
+    "us.amazon.nova-premier-v1:0",
+    "Nova Premier (US cross-Region inference profile)",
+    _UG_DISTILL,
+    cross_region=True,
+    note="Nova Premier is offered as a teacher through an inference profile only; the role "
+    f"needs bedrock:InvokeModel on the profile and on the model in its Regions. {_PAIRING_NOTE}",
+)
+LLAMA_405B_TEACHER = Teacher(
+    "meta.llama3-1-405b-instruct-v1:0",
+    "Llama 3.1 405B Instruct",
+    _UG_DISTILL,
+    note=f"In us-west-2. {_PAIRING_NOTE}",
+)
+
+
+def _distillation(*teachers: Teacher) -> Customization:
+    return Customization(
+        _DISTILL, DataFormat.DISTILLATION_PROMPTS, (), _DISTILL_LIMITS, teachers=teachers
+    )
 
 
 # --------------------------------------------------------------------------- shared notes
@@ -560,7 +588,7 @@ MODELS: tuple[BaseModel, ...] = (
         lifecycle=Lifecycle.ACTIVE,
         customizations=(
             Customization(_FT, DataFormat.CONVERSATION, _NOVA_HPS, _nova_limits(0, 0)),
-            _distillation(),
+            _distillation(NOVA_PRO_TEACHER, NOVA_PREMIER_TEACHER),
         ),
         deployment_options=(_ON_DEMAND, _PT),
         input_modalities=("TEXT",),
@@ -594,7 +622,7 @@ MODELS: tuple[BaseModel, ...] = (
         lifecycle=Lifecycle.ACTIVE,
         customizations=(
             Customization(_FT, DataFormat.CONVERSATION, _NOVA_HPS, _nova_limits(10, 1)),
-            _distillation(),
+            _distillation(NOVA_PRO_TEACHER, NOVA_PREMIER_TEACHER),
         ),
         deployment_options=(_ON_DEMAND, _PT),
         input_modalities=("TEXT", "IMAGE", "VIDEO"),
@@ -626,7 +654,7 @@ MODELS: tuple[BaseModel, ...] = (
         lifecycle=Lifecycle.ACTIVE,
         customizations=(
             Customization(_FT, DataFormat.CONVERSATION, _NOVA_HPS, _nova_limits(10, 1)),
-            _distillation(),
+            _distillation(NOVA_PREMIER_TEACHER),
         ),
         deployment_options=(_ON_DEMAND, _PT),
         input_modalities=("TEXT", "IMAGE", "VIDEO"),
@@ -704,7 +732,7 @@ MODELS: tuple[BaseModel, ...] = (
                 _LLAMA_HPS,
                 _llama_limits(16_000, separate_input_output=True),
             ),
-            _distillation(),
+            _distillation(LLAMA_405B_TEACHER),
         ),
         deployment_options=(_PT,),
         pricing=_base_on_demand(
@@ -732,7 +760,7 @@ MODELS: tuple[BaseModel, ...] = (
                 _LLAMA_HPS,
                 _llama_limits(16_000, separate_input_output=True),
             ),
-            _distillation(),
+            _distillation(LLAMA_405B_TEACHER),
         ),
         deployment_options=(_PT,),
         pricing=_base_on_demand(
@@ -755,7 +783,7 @@ MODELS: tuple[BaseModel, ...] = (
         lifecycle=Lifecycle.ACTIVE,
         customizations=(
             Customization(_FT, DataFormat.CONVERSATION, _LLAMA_HPS, _llama_limits(16_000)),
-            _distillation(),
+            _distillation(LLAMA_405B_TEACHER),
         ),
         deployment_options=(_PT,),
         pricing=_storage_only(
@@ -780,7 +808,7 @@ MODELS: tuple[BaseModel, ...] = (
         lifecycle=Lifecycle.ACTIVE,
         customizations=(
             Customization(_FT, DataFormat.CONVERSATION, _LLAMA_HPS, _llama_limits(16_000)),
-            _distillation(),
+            _distillation(LLAMA_405B_TEACHER),
         ),
         deployment_options=(_PT,),
         pricing=_storage_only(
@@ -891,7 +919,7 @@ MODELS: tuple[BaseModel, ...] = (
                     ),
                 ),
             ),
-            _distillation(),
+            _distillation(LLAMA_405B_TEACHER),
         ),
         deployment_options=(_ON_DEMAND, _PT),
         pricing=_base_on_demand(

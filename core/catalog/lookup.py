@@ -286,6 +286,10 @@ def model_json(entry: ModelAvailability) -> dict[str, Any]:
                 "data_format": c.data_format.value,
                 "limits": limits_json(c.limits),
                 "hyperparameters": [hyperparameter_json(h) for h in c.hyperparameters],
+                "teachers": [
+                    {"id": t.id, "name": t.name, "cross_region": t.cross_region, "note": t.note}
+                    for t in c.teachers
+                ],
             }
             for c in model.customizations
         ],

@@ -37,6 +37,20 @@ class DataFormat(StrEnum):
     """`{"prompt": str, "completion": str}` (Titan, Cohere, Llama 3.1)."""
     CONTINUED_PRETRAINING = "continued-pretraining"
     """`{"input": str}` (continued pre-training)."""
+    DISTILLATION_PROMPTS = "distillation-prompts"
+    """bedrock-conversation-2024 as distillation takes it: exactly one system item, a user
+    prompt, and an optional assistant answer (a labeled pair); text only."""
+
+    @property
+    def record_shape(self) -> DataFormat:
+        """The format whose JSON shape records have (distillation prompts are conversation
+        records with a narrower rule set)."""
+        return DataFormat.CONVERSATION if self is DataFormat.DISTILLATION_PROMPTS else self
+
+    @property
+    def answer_optional(self) -> bool:
+        """Whether a record may come without the assistant's answer (prompt-only data)."""
+        return self is DataFormat.DISTILLATION_PROMPTS
 
     @property
     def label(self) -> str:
@@ -54,6 +68,8 @@ _FORMAT_LABELS = {
     DataFormat.CONVERSATION: "bedrock-conversation-2024 (messages with content blocks)",
     DataFormat.PROMPT_COMPLETION: "prompt / completion",
     DataFormat.CONTINUED_PRETRAINING: 'continued pre-training ({"input": ...})',
+    DataFormat.DISTILLATION_PROMPTS: "distillation prompts (bedrock-conversation-2024: one "
+    "system item, a user prompt, an optional answer)",
 }
 _FORMAT_EXAMPLES = {
     DataFormat.CLAUDE_MESSAGES: '{"system": "You are a helpful assistant.", "messages": '
@@ -66,6 +82,9 @@ _FORMAT_EXAMPLES = {
     DataFormat.PROMPT_COMPLETION: '{"prompt": "What is AWS?", "completion": '
     '"Amazon Web Services."}',
     DataFormat.CONTINUED_PRETRAINING: '{"input": "AWS stands for Amazon Web Services."}',
+    DataFormat.DISTILLATION_PROMPTS: '{"schemaVersion": "bedrock-conversation-2024", "system": '
+    '[{"text": "You are a helpful assistant."}], "messages": [{"role": "user", "content": '
+    '[{"text": "what is AWS"}]}]}',
 }
 
 
@@ -264,6 +283,32 @@ class Pricing:
 
 
 @dataclass(frozen=True)
+class Teacher:
+    """A model a distillation job may take as its teacher
+    (`customizationConfig.distillationConfig.teacherModelConfig.teacherModelIdentifier`)."""
+
+    id: str
+    """What the request sends: a foundation model id, or a cross-Region inference profile id
+    (`us.` ...) for a teacher offered only through one."""
+    name: str
+    source: Source
+    cross_region: bool = False
+    """Invoked through a cross-Region inference profile (the role then needs the profile and
+    the model in each of its Regions)."""
+    note: str = ""
+
+    def matches(self, identifier: str) -> bool:
+        """Whether `identifier` names this teacher: its id, its foundation-model or
+        inference-profile ARN."""
+        wanted = identifier.strip()
+        if wanted == self.id:
+            return True
+        tail = wanted.rsplit("/", 1)[-1]
+        kind = "inference-profile/" if self.cross_region else "foundation-model/"
+        return wanted.startswith("arn:") and kind in wanted and tail == self.id
+
+
+@dataclass(frozen=True)
 class Customization:
     """One way a base model can be customized (fine-tuning, continued pre-training...)."""
 
@@ -271,6 +316,12 @@ class Customization:
     data_format: DataFormat
     hyperparameters: tuple[Hyperparameter, ...]
     limits: Limits
+    teachers: tuple[Teacher, ...] = ()
+    """Distillation: the teachers the sources pair with this student."""
+
+    def teacher(self, identifier: str) -> Teacher | None:
+        """The allowed teacher `identifier` names, if any."""
+        return next((t for t in self.teachers if t.matches(identifier)), None)
 
     def hyperparameter(self, name: str) -> Hyperparameter | None:
         """The hyperparameter called `name`, if this customization has it."""

@@ -161,7 +161,13 @@ class _Filter:
             )
             tally.drop(reason, where, error.message)
             return None
-        if any(not text.strip() for role, text in rendered.messages) or not rendered.messages:
+        # Prompt-only formats (distillation) take a record without its answer.
+        required = [
+            text
+            for role, text in rendered.messages
+            if not (role == "assistant" and self.fmt.answer_optional)
+        ]
+        if not rendered.messages or any(not text.strip() for text in required):
             tally.drop("empty", where)
             return None
         if self.options.max_chars is not None and rendered.chars > self.options.max_chars:

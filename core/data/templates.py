@@ -191,6 +191,18 @@ def to_bedrock(rendered: Rendered, fmt: DataFormat) -> dict[str, Any]:
             record["system"] = rendered.system
         record["messages"] = [{"role": r, "content": t} for r, t in rendered.messages]
         return record
+    if fmt is DataFormat.DISTILLATION_PROMPTS:
+        # Exactly one system item (the AWS sample validator requires it, even an empty one) and
+        # the answer only when there is one: distillation takes prompts, optionally labeled.
+        return {
+            "schemaVersion": "bedrock-conversation-2024",
+            "system": [{"text": rendered.system}],
+            "messages": [
+                {"role": r, "content": [{"text": t}]}
+                for r, t in rendered.messages
+                if r == "user" or t.strip()
+            ],
+        }
     if fmt is DataFormat.CONVERSATION:
         record = {"schemaVersion": "bedrock-conversation-2024"}
         if rendered.system:
@@ -210,9 +222,15 @@ def bedrock_line(rendered: Rendered, fmt: DataFormat) -> bytes:
 
 
 def diagnose(
-    template: Template, columns: Iterable[str], record: Mapping[str, Any] | None = None
+    template: Template,
+    columns: Iterable[str],
+    record: Mapping[str, Any] | None = None,
+    fmt: DataFormat | None = None,
 ) -> list[Problem]:
-    """Every reason the template does not fit the columns (and this record), for inline display."""
+    """Every reason the template does not fit the columns (and this record), for inline display.
+
+    With `fmt`, an empty assistant text is fine where the format takes prompts only
+    (distillation)."""
     names = list(columns)
     available = ", ".join(names) or "none"
     problems: list[Problem] = []
@@ -252,7 +270,10 @@ def diagnose(
             else "missing-column"
         )
         return [Problem(kind, "record", f"{error.message} {error.hint}".strip())]
+    answer_optional = fmt is not None and fmt.answer_optional
     for role, text in (("system", rendered.system), *rendered.messages):
+        if role == "assistant" and answer_optional:
+            continue
         if role != "system" and not text.strip():
             problems.append(
                 Problem("empty", role, f"the {role} text renders empty for this record")

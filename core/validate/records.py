@@ -182,7 +182,7 @@ class _Checker:
         rules = self.rules
         fmt = rules.data_format
         found = detect_format(record)
-        if found is not None and found is not fmt:
+        if found is not None and found is not fmt.record_shape:
             message = f"this record looks like {found.label}, but {rules.label} takes {fmt.label}"
             self.error("", "wrong-format", message, self.example)
             return RecordCheck(tokens=record_tokens(record, rules.chars_per_token))
@@ -198,7 +198,7 @@ class _Checker:
             return RecordCheck(tokens=self.tokens(prompt=before))
         if fmt is DataFormat.CLAUDE_MESSAGES:
             self.claude(record)
-        elif fmt is DataFormat.CONVERSATION:
+        elif fmt.record_shape is DataFormat.CONVERSATION:
             self.conversation(record)
         else:
             self.unknown_keys(record, frozenset({"input"}), "")

@@ -169,7 +169,7 @@ def rules_for(
     fmt = custom.data_format
     if fmt is DataFormat.CLAUDE_MESSAGES:
         options["reserved"] = CLAUDE_RESERVED
-    elif fmt is DataFormat.CONVERSATION and kind is CustomizationType.DISTILLATION:
+    elif fmt is DataFormat.DISTILLATION_PROMPTS:
         options.update(distillation=True, exact_system_blocks=True, max_system_blocks=1)
     elif fmt is DataFormat.CONVERSATION and model.family == "nova":
         options.update(

@@ -233,11 +233,35 @@ def test_distillation_students_follow_the_reference() -> None:
     for model_id in students:
         custom = model(model_id).customization(CustomizationType.DISTILLATION)
         assert custom is not None
-        assert custom.data_format is DataFormat.CONVERSATION
+        assert custom.data_format is DataFormat.DISTILLATION_PROMPTS
+        assert custom.data_format.record_shape is DataFormat.CONVERSATION
         assert custom.limits.min_records == 100
         assert custom.hyperparameters == ()
         assert any("hyperparameters" in note for note in custom.limits.notes), model_id
+        assert custom.teachers, model_id
     assert "not available for Anthropic" in all_notes(model(HAIKU))
+
+
+def test_teachers_per_student_follow_the_reference() -> None:
+    def teachers(model_id: str) -> set[str]:
+        custom = model(model_id).customization(CustomizationType.DISTILLATION)
+        assert custom is not None
+        return {t.id for t in custom.teachers}
+
+    premier = "us.amazon.nova-premier-v1:0"
+    assert teachers(NOVA_MICRO) == teachers(NOVA_LITE) == {"amazon.nova-pro-v1:0", premier}
+    assert teachers(NOVA_PRO) == {premier}  # a model does not teach itself
+    for model_id in DISTILLATION_STUDENTS - NOVA:
+        assert teachers(model_id) == {"meta.llama3-1-405b-instruct-v1:0"}, model_id
+    custom = model(NOVA_MICRO).customization(CustomizationType.DISTILLATION)
+    assert custom is not None
+    nova_premier = custom.teacher(premier)
+    assert nova_premier is not None and nova_premier.cross_region and nova_premier.source.date
+    profile_arn = f"arn:aws:bedrock:us-east-1:123456789012:inference-profile/{premier}"
+    assert custom.teacher(profile_arn) is nova_premier
+    pro_arn = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0"
+    assert custom.teacher(pro_arn) is not None
+    assert custom.teacher("meta.llama3-1-405b-instruct-v1:0") is None
 
 
 # --------------------------------------------------------------------------- per-model facts

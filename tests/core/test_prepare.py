@@ -207,3 +207,26 @@ def test_cancel_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(PrepareCancelled):
         prepare(source, QA, NOVA, tmp_path / "o", PrepareOptions(train=10), cancelled=lambda: True)
     assert not (tmp_path / "o").exists() or not list((tmp_path / "o").iterdir())
+
+
+def test_prompt_only_distillation_data_prepares_and_validates(tmp_path: Path) -> None:
+    from core.catalog.types import CustomizationType
+    from core.validate.validator import validate
+
+    source = tmp_path / "questions.jsonl"
+    source.write_text(
+        "".join(json.dumps({"question": f"What is {n} + {n}?"}) + "\n" for n in range(150))
+    )
+    out = tmp_path / "prepared"
+    template = Template(system="Answer briefly.", user="{question}", assistant="")
+    kind = CustomizationType.DISTILLATION
+    result = prepare(
+        SourceSpec(str(source)), template, NOVA, out, PrepareOptions(train=120), kind=kind
+    )
+    assert result.counts["train"] == 120  # no record dropped for its missing answer
+    record = json.loads((out / "train.jsonl").read_text().splitlines()[0])
+    assert record["system"] == [{"text": "Answer briefly."}]
+    assert [m["role"] for m in record["messages"]] == ["user"]
+    assert json.loads((out / "manifest.json").read_text())["format"] == "distillation-prompts"
+    report = validate(out / "train.jsonl", NOVA, kind)
+    assert report.ok, [(g.rule, g.problems[0].message) for g in report.groups]

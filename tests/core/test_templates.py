@@ -123,3 +123,22 @@ def test_toml_round_trip_and_errors(tmp_path: Path) -> None:
     with pytest.raises(TemplateError) as caught:
         load_template(str(path))
     assert "not valid TOML" in caught.value.message
+
+
+def test_distillation_prompts_carry_one_system_item_and_an_optional_answer() -> None:
+    prompt_only = Template(system="", user="Summarize: {dialogue}", assistant="")
+    rendered = render(prompt_only, DIALOG)
+    record = to_bedrock(rendered, DataFormat.DISTILLATION_PROMPTS)
+    assert record == {
+        "schemaVersion": "bedrock-conversation-2024",
+        "system": [{"text": ""}],
+        "messages": [{"role": "user", "content": [{"text": f"Summarize: {DIALOG['dialogue']}"}]}],
+    }
+    labeled = to_bedrock(
+        render(PRESETS["dialogue-summary"], DIALOG), DataFormat.DISTILLATION_PROMPTS
+    )
+    assert [m["role"] for m in labeled["messages"]] == ["user", "assistant"]
+    assert len(labeled["system"]) == 1
+    # An empty answer is fine for prompts, not for fine-tuning data.
+    assert diagnose(prompt_only, list(DIALOG), DIALOG, DataFormat.DISTILLATION_PROMPTS) == []
+    assert [p.field for p in diagnose(prompt_only, list(DIALOG), DIALOG)] == ["assistant"]
