@@ -24,6 +24,7 @@ from textual.widgets import Button, Input, Label, Log, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from core import format as fmt
+from core.catalog.lookup import distillation_teachers
 from core.data.prepared import PreparedDir
 from core.errors import BedrockTuneError
 from core.infra.plan import (
@@ -237,6 +238,7 @@ class InfrastructureScreen(StepScreen):
             prefix=fields["prefix"] or DEFAULT_PREFIX,
             principal_arn=run.principal_arn,
             registry=self.host.registry(),
+            teachers=distillation_teachers(run.base_model_id, run.customization_type),
         )
         return PlanReady(fields, shown)
 

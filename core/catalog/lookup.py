@@ -72,6 +72,15 @@ def find_model(model_id: str, models: Sequence[BaseModel] | None = None) -> Base
     raise NotFoundError(f"'{model_id}' is not a customizable model bedrock-tune knows.", hint=hint)
 
 
+def distillation_teachers(model_id: str | None, customization_type: str) -> tuple[str, ...]:
+    """The teacher ids a run's role must be able to invoke: every teacher the catalog pairs
+    with its model when the run distills (so the launch step may pick any), else none."""
+    if model_id is None or customization_type != CustomizationType.DISTILLATION.value:
+        return ()
+    custom = find_model(model_id).customization(CustomizationType.DISTILLATION)
+    return tuple(t.id for t in custom.teachers) if custom else ()
+
+
 def fetch_live_models(
     bedrock_client: BedrockClient, customization_type: CustomizationType | None = None
 ) -> list[LiveModel]:
@@ -140,6 +149,24 @@ def instead_text(status: LifecycleStatus, models: Sequence[BaseModel] | None = N
         f"{by_id[i].name} ({', '.join(by_id[i].regions)})" for i in status.instead if i in by_id
     ]
     return " or ".join(names) if len(names) < 3 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def end_of_life_problem(
+    model: BaseModel, region: str | None, today: date | None = None
+) -> str | None:
+    """Why a job on `model` cannot run in `region` (or, when the region is not known, in any
+    of the model's customization regions) because the model is at its end of life there; None
+    when it is not."""
+    regions = [region] if region else list(model.regions)
+    statuses = [lifecycle_in(model, r, today=today) for r in regions]
+    if not statuses or any(s.stage is not LifecycleStage.END_OF_LIFE for s in statuses):
+        return None
+    where = ", ".join(regions)
+    since = f" since {statuses[0].end_of_life}" if statuses[0].end_of_life else ""
+    alternatives = instead_text(statuses[0])
+    return f"{model.name} is at its end of life in {where}{since}: requests to it fail" + (
+        f". Pick {alternatives} instead" if alternatives else ""
+    )
 
 
 def default_model(view: CatalogView) -> ModelAvailability | None:

@@ -27,6 +27,7 @@ permission preflight), `infra_types` (the plan's data and errors), `infra_apply`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from core.aws import AwsContext
@@ -122,7 +123,7 @@ def plan(
     principal_arn: str | None = None,
     registry: Registry | None = None,
     preflight_check: bool = True,
-    teacher: str | None = None,
+    teachers: Sequence[str] = (),
 ) -> InfraPlan:
     """Read what exists and decide, for the bucket and the role, create / reuse / update.
 
@@ -137,8 +138,8 @@ def plan(
         principal_arn: the caller (for the permission preflight; asked of STS when None).
         registry: to see whether an existing resource was made by bedrock-tune.
         preflight_check: ask IAM's policy simulator whether the caller may make the changes.
-        teacher: a distillation teacher (model id, inference profile id or ARN) the role must
-            be able to invoke; teachers the role's policy already allows are kept.
+        teachers: distillation teachers (model ids, inference profile ids or ARNs) the role
+            must be able to invoke; teachers the role's policy already allows are kept.
 
     Raises:
         ValidationError: a bad bucket name, role name, prefix or KMS key, with the rule.
@@ -182,7 +183,7 @@ def plan(
                 notes.append(f"The bucket encrypts with the KMS key {data_key_arn}; it is kept.")
 
     role_state = inspect_role(context, role)
-    teachers = _teacher_arns(role_state.policy, teacher, account_id, region)
+    teacher_arns = _teacher_arns(role_state.policy, teachers, account_id, region)
     role_plan = _plan_role(
         role,
         account_id,
@@ -193,7 +194,7 @@ def plan(
         data_key_arn,
         registry,
         partition,
-        teachers,
+        teacher_arns,
     )
     if role_plan.action == "create":
         notes.append("A new role can take a few seconds before Bedrock is able to assume it.")
@@ -402,11 +403,11 @@ def _plan_role(
 
 
 def _teacher_arns(
-    policy: dict[str, Any] | None, teacher: str | None, account_id: str, region: str
+    policy: dict[str, Any] | None, teachers: Sequence[str], account_id: str, region: str
 ) -> list[str]:
-    """The teacher resources the role's policy keeps (already there) plus `teacher`'s."""
+    """The teacher resources the role's policy keeps (already there) plus `teachers`'."""
     wanted = set(teacher_arns_in(policy))
-    if teacher:
+    for teacher in teachers:
         wanted.update(teacher_arns_for(teacher, account_id, region))
     return sorted(wanted)
 
@@ -423,12 +424,12 @@ def verify(
     role: str,
     kms_key_arn: str | None = None,
     prefix: str = DEFAULT_PREFIX,
-    teacher: str | None = None,
+    teachers: Sequence[str] = (),
 ) -> Verification:
     """Read the bucket and the role back and check every property bedrock-tune wants.
 
     `kms_key_arn` is the key the bucket encrypts with and the role may use (a plan's
-    `data_key_arn`); None for SSE-S3. `teacher` is a distillation teacher the role must be
+    `data_key_arn`); None for SSE-S3. `teachers` are distillation teachers the role must be
     able to invoke (teachers its policy already allows are expected to stay).
     """
     check_bucket_name(bucket)
@@ -458,8 +459,8 @@ def verify(
     if role_state.exists:
         why = trust_problem(role_state.trust, account_id, region)
         checks.append(Check("Bedrock can assume the role", why is None, why or ""))
-        teachers = _teacher_arns(role_state.policy, teacher, account_id, region)
-        wanted_policy = permissions_policy(bucket, prefix, region, kms_key_arn, teachers)
+        teacher_arns = _teacher_arns(role_state.policy, teachers, account_id, region)
+        wanted_policy = permissions_policy(bucket, prefix, region, kms_key_arn, teacher_arns)
         checks.append(
             Check(f"inline policy {POLICY_NAME}", role_state.policy == wanted_policy, POLICY_NAME)
         )

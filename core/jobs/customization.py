@@ -33,6 +33,16 @@ MANAGED_TAG = ("bedrock-tune:managed", "true")
 """Tag on every job and model bedrock-tune creates (resume finds jobs by it)."""
 RUN_TAG = "bedrock-tune:run"
 """Tag holding the run id (resume re-attaches by it when the registry is gone)."""
+TEACHER_ID = re.compile(
+    r"(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:((:foundation-model/([a-z0-9-]{1,63}[.]{1}"
+    r"[a-z0-9-]{1,63}([.]?[a-z0-9-]{1,63})([:][a-z0-9-]{1,63}){0,2})|(([0-9a-zA-Z][_-]?)+)$)|"
+    r"([0-9]{12}:inference-profile/[a-zA-Z0-9-:.]+$)))|([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}"
+    r"([.]?[a-z0-9-]{1,63})([:][a-z0-9-]{1,63}){0,2})"
+)
+"""botocore's `TeacherModelIdentifier` pattern (bedrock 2023-04-20)."""
+MAX_RESPONSE_LENGTH_CEILING = 2**31 - 1
+"""`maxResponseLengthForInference` is an `Integer` without documented bounds (botocore); the
+only check is that it is a positive 32-bit whole number. AWS samples send 1000."""
 
 
 PHASES: tuple[tuple[str, str], ...] = (
@@ -61,6 +71,12 @@ class JobRequest:
     subnet_ids: tuple[str, ...] = ()
     security_group_ids: tuple[str, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
+    teacher_model_id: str | None = None
+    """Distillation: the teacher (`teacherModelIdentifier`), one the catalog pairs with the
+    base model."""
+    max_response_length: int | None = None
+    """Distillation: `maxResponseLengthForInference`, the most tokens asked of the teacher per
+    answer (None: Bedrock's default)."""
 
     def to_api(self) -> dict[str, Any]:
         """The exact keyword arguments of `bedrock.create_model_customization_job`."""
@@ -89,7 +105,52 @@ class JobRequest:
                 "subnetIds": list(self.subnet_ids),
                 "securityGroupIds": list(self.security_group_ids),
             }
+        if self.customization_type is CustomizationType.DISTILLATION and self.teacher_model_id:
+            teacher: dict[str, Any] = {"teacherModelIdentifier": self.teacher_model_id}
+            if self.max_response_length is not None:
+                teacher["maxResponseLengthForInference"] = self.max_response_length
+            request["customizationConfig"] = {"distillationConfig": {"teacherModelConfig": teacher}}
         return request
+
+
+def teachers_text(model: BaseModel) -> str:
+    """The teachers the catalog pairs with `model` as a student, for messages."""
+    custom = model.customization(CustomizationType.DISTILLATION)
+    teachers = custom.teachers if custom else ()
+    return ", ".join(f"{t.id} ({t.name})" for t in teachers) or "none in the catalog"
+
+
+def _teacher_problems(request: JobRequest, model: BaseModel) -> list[str]:
+    """What is wrong with the distillation settings (the teacher, the response length)."""
+    problems: list[str] = []
+    distilling = request.customization_type is CustomizationType.DISTILLATION
+    teacher = (request.teacher_model_id or "").strip()
+    if not distilling:
+        if teacher or request.max_response_length is not None:
+            problems.append(
+                "a teacher model and a maximum response length are for distillation only"
+            )
+        return problems
+    custom = model.customization(CustomizationType.DISTILLATION)
+    if not teacher:
+        problems.append(
+            f"distillation needs a teacher model; for {model.name} choose one of: "
+            f"{teachers_text(model)}"
+        )
+    elif custom is not None and custom.teacher(teacher) is None:
+        problems.append(
+            f"'{teacher}' is not a teacher bedrock-tune knows for {model.name}; choose one of: "
+            f"{teachers_text(model)}"
+        )
+    elif not TEACHER_ID.fullmatch(teacher):
+        problems.append(f"teacher '{teacher}' is not a model id, model ARN or inference profile")
+    length = request.max_response_length
+    if length is not None and not 1 <= length <= MAX_RESPONSE_LENGTH_CEILING:
+        problems.append(
+            f"the maximum response length must be a whole number of tokens from 1 to "
+            f"{MAX_RESPONSE_LENGTH_CEILING:,}, not {length}"
+        )
+    return problems
 
 
 def new_client_request_token() -> str:
@@ -145,6 +206,7 @@ def check_request(request: JobRequest, model: BaseModel) -> list[str]:
                 problems.append(reason)
         if request.validation_uri and not customization.limits.validation_data_supported:
             problems.append(f"{model.name} does not accept validation data for this customization")
+    problems.extend(_teacher_problems(request, model))
     for key, value in request.tags.items():
         if not (1 <= len(key) <= 128 and _full(TAG_TEXT, key)) or not (
             len(value) <= 256 and _full(TAG_TEXT, value)

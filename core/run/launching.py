@@ -61,6 +61,8 @@ def job_request(run: Run) -> JobRequest:
         subnet_ids=run.subnet_ids,
         security_group_ids=run.security_group_ids,
         tags=tags,
+        teacher_model_id=run.teacher_model_id,
+        max_response_length=run.max_response_length,
     )
 
 
@@ -85,6 +87,8 @@ def _same_request(a: Run, b: Run) -> bool:
         a.subnet_ids,
         a.security_group_ids,
         a.tags,
+        a.teacher_model_id,
+        a.max_response_length,
     ) == (
         b.route,
         b.base_model_id,
@@ -98,6 +102,8 @@ def _same_request(a: Run, b: Run) -> bool:
         b.subnet_ids,
         b.security_group_ids,
         b.tags,
+        b.teacher_model_id,
+        b.max_response_length,
     )
 
 
@@ -190,6 +196,8 @@ def resolve_launch(records: Iterable[RunRecord], wanted: Run, now: datetime | No
         subnet_ids=wanted.subnet_ids,
         security_group_ids=wanted.security_group_ids,
         tags=wanted.tags,
+        teacher_model_id=wanted.teacher_model_id,
+        max_response_length=wanted.max_response_length,
         job_name=name,
         custom_model_name=saved.custom_model_name
         or wanted.custom_model_name

@@ -141,6 +141,10 @@ class Run:
     job_arn: str | None = None
     job_status: JobStatus | None = None
     custom_model_arn: str | None = None
+    teacher_model_id: str | None = None
+    """Distillation: the teacher model (or inference profile) the job learns from."""
+    max_response_length: int | None = None
+    """Distillation: `maxResponseLengthForInference` (None: Bedrock's default)."""
 
     # Serving: the deploy and chat steps.
     serving_kind: ServingKind | None = None

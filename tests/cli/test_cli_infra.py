@@ -12,7 +12,7 @@ import pytest
 from core.aws import AwsContext
 from core.registry import Registry
 from core.sandbox.server import Sandbox
-from tests.fakes import context_for, export_sandbox
+from tests.fakes import context_for, export_sandbox, policy_document
 from tui.cli.main import main
 
 BUCKET = "bedrock-tune-123456789012-us-east-1"
@@ -31,6 +31,25 @@ def sandbox(running_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> AwsCon
     running_sandbox.reset()
     export_sandbox(running_sandbox, monkeypatch)
     return context_for(running_sandbox)
+
+
+def test_a_distillation_teacher_is_granted_to_the_role(
+    sandbox: AwsContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    teacher = "us.amazon.nova-premier-v1:0"
+    assert main(["infra", "apply", "--teacher", teacher, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["verified"]
+    policy = policy_document(
+        sandbox.client("iam").get_role_policy(
+            RoleName="bedrock-tune-us-east-1", PolicyName="bedrock-tune-data-access"
+        )["PolicyDocument"]
+    )
+    [statement] = [s for s in policy["Statement"] if s["Sid"] == "InvokeDistillationTeacher"]
+    assert statement["Action"] == ["bedrock:InvokeModel"]
+    assert set(statement["Resource"]) == {
+        f"arn:aws:bedrock:us-east-1:123456789012:inference-profile/{teacher}",
+        "arn:aws:bedrock:*::foundation-model/amazon.nova-premier-v1:0",
+    }
 
 
 def test_plan_changes_nothing_and_apply_twice_creates_once(

@@ -227,7 +227,7 @@ def test_teacher_resources_for_a_model_and_a_cross_region_profile() -> None:
 
 def test_a_distillation_teacher_is_invocable_and_is_kept_for_later_runs(east: AwsContext) -> None:
     registry = Registry()
-    first = plan_for(east, teacher=PREMIER_PROFILE)
+    first = plan_for(east, teachers=[PREMIER_PROFILE])
     document = first.role.documents["permissions policy"]
     [teacher] = [s for s in document["Statement"] if s["Sid"] == TEACHER_SID]
     assert teacher["Action"] == ["bedrock:InvokeModel"]
@@ -239,7 +239,7 @@ def test_a_distillation_teacher_is_invocable_and_is_kept_for_later_runs(east: Aw
     later = plan_for(east)
     assert later.role.action == "reuse"
     # Another teacher is added beside it.
-    other = plan_for(east, teacher="amazon.nova-pro-v1:0")
+    other = plan_for(east, teachers=["amazon.nova-pro-v1:0"])
     assert other.role.action == "update"
     [both] = [
         s

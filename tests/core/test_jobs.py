@@ -38,6 +38,7 @@ from core.jobs.customization import (
 from core.jobs.failures import explain_failure
 from core.jobs.metrics import find_metric_files, parse_metrics, read_metrics
 from core.jobs.watch import JobWatcher, WatchUpdate
+from tests.api_model import assert_valid
 from tests.fakes import Clock
 
 NOVA = "amazon.nova-micro-v1:0:128k"
@@ -120,6 +121,91 @@ def test_bad_requests_are_refused_before_any_call(changes: dict[str, object], ne
 
 def test_a_good_request_has_no_problems() -> None:
     assert check_request(request(), find_model(NOVA)) == []
+
+
+PREMIER = "us.amazon.nova-premier-v1:0"
+DISTILL = CustomizationType.DISTILLATION
+
+
+def distillation(**changes: object) -> JobRequest:
+    settings: dict[str, object] = {
+        "customization_type": DISTILL,
+        "hyperparameters": {},
+        "teacher_model_id": PREMIER,
+        "max_response_length": 1000,
+    }
+    return request(**{**settings, **changes})
+
+
+def test_a_distillation_request_carries_its_teacher() -> None:
+    job = distillation()
+    assert check_request(job, find_model(NOVA)) == []
+    api = job.to_api()
+    assert api["customizationType"] == "DISTILLATION"
+    assert api["customizationConfig"] == {
+        "distillationConfig": {
+            "teacherModelConfig": {
+                "teacherModelIdentifier": PREMIER,
+                "maxResponseLengthForInference": 1000,
+            }
+        }
+    }
+    assert_valid("bedrock", "CreateModelCustomizationJob", api)
+    # Without a length, Bedrock's default applies: the key is left out.
+    unset = distillation(max_response_length=None).to_api()
+    assert unset["customizationConfig"]["distillationConfig"]["teacherModelConfig"] == {
+        "teacherModelIdentifier": PREMIER
+    }
+    assert "customizationConfig" not in request().to_api()
+
+
+@pytest.mark.parametrize("kind", list(CustomizationType))
+def test_every_customization_type_makes_a_request_the_api_model_accepts(
+    kind: CustomizationType,
+) -> None:
+    model_id = {
+        CustomizationType.FINE_TUNING: NOVA,
+        CustomizationType.CONTINUED_PRE_TRAINING: "amazon.titan-text-express-v1:0:8k",
+        CustomizationType.DISTILLATION: "meta.llama3-1-8b-instruct-v1:0:128k",
+    }[kind]
+    job = request(
+        base_model_id=model_id,
+        customization_type=kind,
+        hyperparameters={},
+        teacher_model_id="meta.llama3-1-405b-instruct-v1:0" if kind is DISTILL else None,
+        validation_uri=None if kind is DISTILL else "s3://data-bucket/runs/r1/validation.jsonl",
+    )
+    assert check_request(job, find_model(model_id)) == []
+    assert_valid("bedrock", "CreateModelCustomizationJob", job.to_api())
+
+
+@pytest.mark.parametrize(
+    ("changes", "needle"),
+    [
+        ({"teacher_model_id": None}, "distillation needs a teacher model"),
+        ({"teacher_model_id": "  "}, "distillation needs a teacher model"),
+        ({"teacher_model_id": "meta.llama3-1-405b-instruct-v1:0"}, "not a teacher"),
+        ({"teacher_model_id": "amazon.nova-micro-v1:0"}, "choose one of: amazon.nova-pro-v1:0"),
+        ({"max_response_length": 0}, "maximum response length"),
+        ({"max_response_length": 2**31}, "maximum response length"),
+    ],
+)
+def test_bad_distillation_settings_are_refused(changes: dict[str, object], needle: str) -> None:
+    problems = check_request(distillation(**changes), find_model(NOVA))
+    assert any(needle in p for p in problems), problems
+
+
+def test_a_teacher_only_goes_with_distillation() -> None:
+    problems = check_request(request(teacher_model_id=PREMIER), find_model(NOVA))
+    assert any("distillation only" in p for p in problems)
+    assert "customizationConfig" not in request(teacher_model_id=PREMIER).to_api()
+
+
+def test_a_teacher_by_inference_profile_arn_is_accepted() -> None:
+    arn = f"arn:aws:bedrock:us-east-1:123456789012:inference-profile/{PREMIER}"
+    job = distillation(teacher_model_id=arn)
+    assert check_request(job, find_model(NOVA)) == []
+    assert_valid("bedrock", "CreateModelCustomizationJob", job.to_api())
 
 
 def test_launch_refuses_out_of_range_hyperparameters_without_calling(context: AwsContext) -> None:

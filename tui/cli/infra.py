@@ -40,6 +40,14 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--prefix", default=DEFAULT_PREFIX, help=f"key prefix of run folders ({DEFAULT_PREFIX})"
     )
+    parser.add_argument(
+        "--teacher",
+        action="append",
+        default=[],
+        metavar="MODEL_ID",
+        help="a distillation teacher the role may invoke (repeat; a cross-Region inference "
+        "profile adds the model in every Region)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=run)
 
@@ -59,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
             prefix=args.prefix,
             principal_arn=identity.arn,
             registry=registry,
+            teachers=[t.strip() for t in args.teacher if t.strip()],
         )
         if args.action == "plan" or not shown.ready:
             if args.json:

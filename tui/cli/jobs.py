@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from core import format as fmt
 from core.aws import AwsContext
-from core.catalog.lookup import find_model
-from core.catalog.types import CustomizationType
+from core.catalog.lookup import end_of_life_problem, find_model, instead_text, lifecycle_in
+from core.catalog.types import BaseModel, CustomizationType
 from core.errors import ValidationError
 from core.jobs.customization import (
     JobSnapshot,
@@ -28,6 +30,7 @@ from core.jobs.customization import (
     get_job,
     list_jobs,
     stop_job,
+    teachers_text,
 )
 from core.jobs.failures import explain_failure
 from core.jobs.metrics import Metrics, find_metric_files, read_metrics
@@ -84,6 +87,25 @@ def register(subparsers: Any) -> None:
     launch_parser.add_argument(
         "--token", help="client request token (default: a new one, saved with the run)"
     )
+    launch_parser.add_argument(
+        "--teacher",
+        metavar="MODEL_ID",
+        help="distillation: the teacher model (a model id or inference profile the catalog "
+        "pairs with --model; `bedrock-tune models --type distillation --json` lists them)",
+    )
+    launch_parser.add_argument(
+        "--max-response-length",
+        type=int,
+        metavar="TOKENS",
+        help="distillation: the most tokens asked of the teacher per answer "
+        "(maxResponseLengthForInference; default: Bedrock's)",
+    )
+    launch_parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help='check the request and print it as {"operation": ..., "request": ...} without '
+        "sending it",
+    )
     launch_parser.add_argument("--json", action="store_true", help="print JSON")
     launch_parser.set_defaults(handler=run_launch)
 
@@ -121,32 +143,93 @@ def _hyperparameters(pairs: list[str]) -> dict[str, str]:
     return values
 
 
+def _wanted_run(args: argparse.Namespace, model: BaseModel) -> Run:
+    """What the `jobs launch` options ask for, before it is resolved against saved runs and
+    before the place (identity, endpoint) is known."""
+    kind = CustomizationType.parse(args.type)
+    if kind is CustomizationType.DISTILLATION and not (args.teacher or "").strip():
+        raise ValidationError(
+            "--type distillation needs --teacher MODEL_ID: the model whose answers "
+            f"{model.name} learns from.",
+            hint=f"Teachers for {model.name}: {teachers_text(model)}.",
+        )
+    return Run(
+        run_id=args.run_id,
+        route=Route.BEDROCK_CUSTOMIZATION,
+        base_model_id=model.id,
+        customization_type=kind,
+        role_arn=args.role,
+        training_uri=args.train,
+        validation_uri=args.validation,
+        output_uri=args.output,
+        hyperparameters=_hyperparameters(args.hp),
+        job_name=args.name,
+        custom_model_name=args.model_name,
+        client_request_token=args.token,
+        teacher_model_id=args.teacher.strip() if args.teacher else None,
+        max_response_length=args.max_response_length,
+    )
+
+
+def _lifecycle_gate(model: BaseModel, region: str | None) -> None:
+    """Refuse a model at its end of life; say so on stderr for a legacy one."""
+    problem = end_of_life_problem(model, region)
+    if problem:
+        raise ValidationError(problem + ".", hint="Nothing was sent to AWS.")
+    status = lifecycle_in(model, region or model.regions[0])
+    if not status.active:
+        alternatives = instead_text(status)
+        sys.stderr.write(
+            f"Note: {model.name} is {status.describe(region or model.regions[0])}"
+            + (f"; consider {alternatives}" if alternatives else "")
+            + ".\n"
+        )
+
+
+def _dry_run(args: argparse.Namespace, model: BaseModel, wanted: Run) -> int:
+    """Check the request and print it as it would be sent; nothing reaches AWS and nothing is
+    recorded (saved runs are only read, so a repeated command shows its saved names)."""
+    # No AWS context (nothing may be sent): the region, for the lifecycle, comes from the
+    # options or the environment, else the model's customization regions are checked.
+    region = (
+        getattr(args, "region", None)
+        or os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+    )
+    _lifecycle_gate(model, region)
+    run = resolve_launch(Registry().runs(), replace(wanted, region=region))
+    request = job_request(run)
+    ensure_valid(request, model)
+    document = {"operation": "CreateModelCustomizationJob", "request": request.to_api()}
+    if not args.json:
+        print("Dry run: this request was checked and not sent.")
+    print_json(document)
+    return EXIT_OK
+
+
 def run_launch(args: argparse.Namespace) -> int:
     """Record the run (with its token), then create the job, or re-attach to the job the same
-    command already created. Nothing is recorded or sent when a check fails."""
+    command already created. Nothing is recorded or sent when a check fails; with --dry-run
+    nothing is recorded or sent at all."""
     model = find_model(args.model)
+    requested = _wanted_run(args, model)
+    if args.dry_run:
+        return _dry_run(args, model, requested)
+    # Every check of the request that needs no AWS comes first: a bad value sends nothing, not
+    # even the identity call (names and token here are stand-ins; the saved run's win below).
+    ensure_valid(job_request(resolve_launch([], requested)), model)
     registry = Registry()
     with aws_context(args) as context:
+        _lifecycle_gate(model, context.region)
         identity = context.whoami()
-        wanted = Run(
-            run_id=args.run_id,
-            route=Route.BEDROCK_CUSTOMIZATION,
+        wanted = replace(
+            requested,
             target=target_of(context.endpoint_url, sandbox=bool(getattr(args, "sandbox", False))),
             profile=context.profile,
             region=context.region,
             endpoint_url=context.endpoint_url,
             account_id=identity.account,
             principal_arn=identity.arn,
-            base_model_id=model.id,
-            customization_type=CustomizationType.parse(args.type),
-            role_arn=args.role,
-            training_uri=args.train,
-            validation_uri=args.validation,
-            output_uri=args.output,
-            hyperparameters=_hyperparameters(args.hp),
-            job_name=args.name,
-            custom_model_name=args.model_name,
-            client_request_token=args.token,
         )
         run = resolve_launch(registry.runs(), wanted)
         ensure_valid(job_request(run), model)
