@@ -20,7 +20,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from core import format as fmt
 from core.catalog.lookup import find_model
@@ -109,6 +109,17 @@ class LaunchScreen(StepScreen):
                 yield Input(id="role-arn", placeholder="arn:aws:iam::123456789012:role/...")
                 yield Label("Hyperparameters", classes="field-label")
                 yield Vertical(id="hyperparameters")
+                with Vertical(id="distillation"):
+                    yield Label("Teacher model (distillation)", classes="field-label")
+                    yield Select[str]([], prompt="Choose the teacher", id="teacher")
+                    yield Static("", id="teacher-note")
+                    yield Label(
+                        "Max response length, tokens per teacher answer (optional)",
+                        classes="field-label",
+                    )
+                    yield Input(
+                        id="max-response-length", placeholder="Bedrock's default", type="integer"
+                    )
                 yield Label("Custom model KMS key (optional)", classes="field-label")
                 yield Input(id="kms-key", placeholder="key id, ARN or alias")
                 yield Label(
@@ -174,6 +185,7 @@ class LaunchScreen(StepScreen):
         self.query_one("#subnets", Input).value = ", ".join(run.subnet_ids)
         self.query_one("#security-groups", Input).value = ", ".join(run.security_group_ids)
         self.query_one("#tags", Input).value = ", ".join(f"{k}={v}" for k, v in run.tags.items())
+        self._load_teachers(run, kind)
         box = self.query_one("#hyperparameters", Vertical)
         box.remove_children()
         for hp in self._customization.hyperparameters if self._customization else ():
@@ -195,6 +207,50 @@ class LaunchScreen(StepScreen):
         prepared = PreparedDir.of(run.prepared_dir)
         if prepared is not None and prepared.has_train() and self._customization is not None:
             self.count_tokens(prepared.train, self._customization.limits.chars_per_token)
+
+    def _load_teachers(self, run: Run, kind: CustomizationType) -> None:
+        """Offer the teachers the catalog pairs with the model, for distillation only (none is
+        picked for the user: the run's own, else a choice to make)."""
+        box = self.query_one("#distillation", Vertical)
+        box.display = kind is CustomizationType.DISTILLATION
+        teachers = self._customization.teachers if self._customization else ()
+        select = self.query_one("#teacher", Select)
+        select.set_options([(f"{t.name}  ({t.id})", t.id) for t in teachers])
+        if run.teacher_model_id in {t.id for t in teachers}:
+            select.value = run.teacher_model_id
+        length = run.max_response_length
+        self.query_one("#max-response-length", Input).value = "" if length is None else str(length)
+
+    def _teacher(self) -> str | None:
+        if self.host.wizard_run.customization_type is not CustomizationType.DISTILLATION:
+            return None
+        value = self.query_one("#teacher", Select).value
+        return value if isinstance(value, str) else None
+
+    def _max_response_length(self) -> int | None:
+        if self.host.wizard_run.customization_type is not CustomizationType.DISTILLATION:
+            return None
+        text = self._value("#max-response-length")
+        if not text:
+            return None
+        try:
+            return int(text)
+        except ValueError:
+            raise ValidationError(
+                f"The max response length '{text}' is not a whole number of tokens.",
+                hint="Leave it empty for Bedrock's default, or write e.g. 1000.",
+            ) from None
+
+    @on(Select.Changed, "#teacher")
+    def _teacher_changed(self, event: Select.Changed) -> None:
+        teacher = (
+            self._customization.teacher(event.value)
+            if self._customization and isinstance(event.value, str)
+            else None
+        )
+        note = self.query_one("#teacher-note", Static)
+        note.update(Text(teacher.note, style="dim") if teacher else "")
+        self._refresh_summary()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="tokens", name="tokens")
     def count_tokens(self, path: Path, chars_per_token: float) -> TokensCounted:
@@ -231,6 +287,8 @@ class LaunchScreen(StepScreen):
             subnet_ids=_split(self._value("#subnets")),
             security_group_ids=_split(self._value("#security-groups")),
             tags=parse_tags(self._value("#tags")),
+            teacher_model_id=self._teacher(),
+            max_response_length=self._max_response_length(),
         )
 
     def build_request(self) -> JobRequest:
@@ -280,8 +338,19 @@ class LaunchScreen(StepScreen):
             text.append(f"{request.validation_uri}\n")
         text.append("Output         ", style="bold")
         text.append(f"{request.output_uri or '-'}\n")
-        text.append("Epochs         ", style="bold")
-        text.append(f"{epochs or 'service default'}\n")
+        if request.customization_type is CustomizationType.DISTILLATION:
+            text.append("Teacher        ", style="bold")
+            text.append(f"{request.teacher_model_id or '-'}\n")
+            text.append("Teacher answers", style="bold")
+            length = request.max_response_length
+            text.append(
+                f" up to {fmt.plural(length, 'token')} each\n"
+                if length
+                else " Bedrock's default length\n"
+            )
+        else:
+            text.append("Epochs         ", style="bold")
+            text.append(f"{epochs or 'service default'}\n")
         text.append("Training price ", style="bold")
         text.append(
             f"{fmt.money(price)} per 1K tokens x epochs (as of {self._model.pricing.as_of})\n"
@@ -361,9 +430,15 @@ class LaunchScreen(StepScreen):
         self.app.push_screen(
             ConfirmScreen(
                 "Start the customization job?",
-                f"{request.job_name} trains {model.name} on {request.training_uri}. "
-                "Training is billed per token and epoch, and the custom model's storage per month "
-                "until you delete it.",
+                f"{request.job_name} trains {model.name} on {request.training_uri}"
+                + (
+                    f" with answers from the teacher {request.teacher_model_id} (its inference "
+                    "is billed too)"
+                    if request.teacher_model_id
+                    else ""
+                )
+                + ". Training is billed per token and epoch, and the custom model's storage per "
+                "month until you delete it.",
                 "Launch job",
                 danger=False,
             ),
