@@ -11,12 +11,14 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	  if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then \
 	    echo $$p; break; fi; done)
 
-.PHONY: run test lint imports typecheck pytest bench sandbox clean help
+.PHONY: run test lint imports typecheck pytest bench sandbox mutate clean help
 
 help:
 	@echo "make run      start the bedrock-tune TUI (the sandbox when no AWS credentials resolve)"
 	@echo "make test     ruff, mypy and pytest"
 	@echo "make bench    the benchmarks in bench/ (slow; needs ../shared)"
+	@echo "make mutate   mutation testing of core/ with core's tests (slow; not in make test)"
+	@echo "              one module: make mutate ARGS='core.data.tokens*'"
 	@echo "make sandbox  a standalone local AWS for other processes (AWS_ENDPOINT_URL)"
 	@echo "make clean    remove .venv and caches"
 
@@ -52,5 +54,16 @@ test: lint imports typecheck pytest
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
 
+# mutmut mutates core/ (a copy in mutants/) and runs tests/core against each mutant
+# ([tool.mutmut] in pyproject.toml); the score is killed / (killed + survived).
+mutate: $(STAMP)
+	$(BIN)/mutmut run --max-children 2 $(ARGS)
+	$(BIN)/mutmut export-cicd-stats
+	@$(BIN)/python -c "import json; s = json.load(open('mutants/mutmut-cicd-stats.json')); \
+	  k, v = s['killed'], s['survived']; \
+	  print(f'mutation score: {k}/{k + v} killed ({100 * k / max(k + v, 1):.1f}%), ' \
+	        f'{s[\"no_tests\"]} without tests, {s[\"timeout\"]} timeouts'); \
+	  print('survivors: $(BIN)/mutmut results; one diff: $(BIN)/mutmut show NAME')"
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info mutants

@@ -93,6 +93,11 @@ def describe_model(entry: ModelAvailability, kind: CustomizationType) -> Group:
         data_format_text.append("\nData format  ", style="bold")
         data_format_text.append(f"{custom.data_format.label}\n")
         data_format_text.append(custom.data_format.example + "\n", style="dim")
+        if custom.teachers:
+            data_format_text.append("Teachers     ", style="bold")
+            teachers = ", ".join(f"{t.name} ({t.id})" for t in custom.teachers)
+            data_format_text.append(teachers + "\n")
+            data_format_text.append("  chosen in the Launch step\n", style="dim")
         parts.append(data_format_text)
         table = Table(
             title="Limits", title_justify="left", show_header=False, box=None, padding=(0, 1)

@@ -31,3 +31,8 @@ def test_wide_characters_count_one_token_each() -> None:
     assert count_wide(text) == 10
     assert estimate_tokens(text, 6.0) == 10 + 2
     assert tokens_of(len(text), 10, 6.0) == 12
+
+
+def test_the_default_ratio_is_the_six_characters_aws_plans_with() -> None:
+    assert estimate_tokens("a" * 7) == 2 == estimate_tokens("a" * 12)
+    assert estimate_tokens("a" * 13) == 3

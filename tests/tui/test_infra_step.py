@@ -10,6 +10,7 @@ from pathlib import Path
 
 from textual.widgets import Button, Input, Log, ProgressBar
 
+from core.jobs.types import CustomizationType
 from core.registry import Registry
 from core.sandbox.server import Sandbox
 from screens.base import LaunchOptions
@@ -140,3 +141,25 @@ async def test_a_reused_role_without_bedrock_trust_is_fixed_from_the_step(tmp_pa
         assert not fix.display
         [role] = [r for r in Registry().resources() if r.kind == "iam-role"]
         assert not role.created_by_us and role.details["policy_name"] == "bedrock-tune-data-access"
+
+
+async def test_a_distillation_run_plans_the_teacher_permission(tmp_path: Path) -> None:
+    app = BedrockTuneApp(LaunchOptions(sandbox=True), sandbox_factory=Sandbox)
+    async with app.run_test(size=(160, 60)) as pilot:
+        await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
+        app.update_run(
+            replace(
+                app.wizard_run,
+                base_model_id="amazon.nova-micro-v1:0:128k",
+                customization_type=CustomizationType.DISTILLATION,
+                prepared_dir=str(prepared(tmp_path / "data")),
+            )
+        )
+        app.go_to_step("infrastructure")
+        await settle(pilot, lambda: not app.screen.query_one("#create", Button).disabled)
+        documents = " ".join(text_of(app, "#plan-json").split())
+        # Every teacher the launch step may offer for this student, nothing else.
+        assert '"Sid": "InvokeDistillationTeacher"' in documents
+        assert "foundation-model/amazon.nova-pro-v1:0" in documents
+        assert "inference-profile/us.amazon.nova-premier-v1:0" in documents
+        assert "llama3-1-405b" not in documents
