@@ -61,10 +61,13 @@ MODEL_NAMES: dict[str, PriceListName] = {
     "meta.llama3-3-70b-instruct-v1:0:128k": PriceListName("Llama3-3-70B"),
     "amazon.titan-text-express-v1:0:8k": PriceListName("TitanTextG1-Express"),
     "amazon.titan-text-lite-v1:0:4k": PriceListName("TitanTextG1-Lite"),
+    # Unverified: no Price List row for Cohere Command / Command Light (retired in 2025) was
+    # seen; these keys follow the naming of the others.
+    "cohere.command-light-text-v14:7:4k": PriceListName("CohereCommand-Light"),
+    "cohere.command-text-v14:7:4k": PriceListName("CohereCommand"),
 }
-"""Catalog model id -> its Price List names. Cohere Command / Command Light (retired in 2025) have
-no entry: no Price List row for them was seen, so they keep their built-in figures. A model
-whose rows are not found keeps its built-in figures too, never a wrong one."""
+"""Catalog model id -> its Price List names. A model whose rows are not found keeps its
+built-in figures (said so), never a wrong one."""
 
 # The `<what>` part of an AmazonBedrock usage type -> (figure, rank). A lower rank wins: the
 # custom-model variant is what a *custom* model is billed (a field report saw
