@@ -57,6 +57,14 @@ class RegionPrices:
     """Why the built-in figures stand in (one note for the region), '' when the API answered."""
 
 
+def pricing_region(model: BaseModel, region: str | None) -> str:
+    """Where `model` would be customized: `region` when it offers the model, else the first
+    region that does (its prices are that region's)."""
+    if region in model.regions or not model.regions:
+        return region or ""
+    return model.regions[0]
+
+
 def _reason(error: BedrockTuneError) -> str:
     """Why the Price List could not be used, in a phrase."""
     if isinstance(error, AccessDeniedError):

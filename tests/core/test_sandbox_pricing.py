@@ -13,6 +13,7 @@ from core.aws import AwsContext
 from core.catalog.lookup import builtin_models
 from core.catalog.types import DeploymentOption
 from core.pricing.cache import PriceCache
+from core.pricing.pricelist import pricing_client
 from core.pricing.service import PriceService
 from core.sandbox.emulations import EMULATIONS
 from core.sandbox.server import Sandbox
@@ -29,7 +30,7 @@ def context(sandbox: Sandbox, region: str = "us-east-1") -> AwsContext:
 
 
 def test_get_products_pages_with_next_token(sandbox: Sandbox) -> None:
-    client = context(sandbox).client("pricing")
+    client = pricing_client(context(sandbox), "us-east-1")
     filters = [{"Type": "TERM_MATCH", "Field": "regionCode", "Value": "us-west-2"}]
     seen: list[str] = []
     token = None
@@ -52,7 +53,7 @@ def test_get_products_pages_with_next_token(sandbox: Sandbox) -> None:
 
 
 def test_filters_errors_and_other_operations(sandbox: Sandbox) -> None:
-    client = context(sandbox).client("pricing")
+    client = pricing_client(context(sandbox), "us-east-1")
     found = client.get_products(
         ServiceCode="AmazonSageMaker",
         Filters=[
