@@ -2,17 +2,19 @@
 and `bedrock-tune teardown`.
 
 Each billable thing has a `Charge`: an idle price per hour (None when the price is unknown),
-whether it also bills per token, and for stored models a price per month. `summarize` adds them
-up keeping the unknown prices apart: an unknown price is never counted as $0, and the text says
-"price unknown" instead.
+whether it also bills per token, for stored models a price per month, and where the price comes
+from (`Price List API, 2026-12-02`, `built-in, 2024`). `summarize` adds them up keeping the
+unknown prices apart: an unknown price is never counted as $0, and the text says "price unknown"
+instead; the known total says its sources.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from core import format as fmt
+from core.pricing.types import SOURCE_LABELS, Price
 from core.registry import ResourceRecord
 from core.teardown.items import DEPLOYMENT, JOB, TeardownItem
 
@@ -29,6 +31,8 @@ class Charge:
     """Storage cost per month, for a stored model (None: not storage, or the price unknown)."""
     storage: bool = False
     """A stored model: it bills by the month, not by the hour or by use."""
+    source: str = ""
+    """Where the price comes from, e.g. `Price List API, 2026-12-02` ('' for a structural $0)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,9 @@ class BillingSummary:
     """Stored models (billed by the month)."""
     known_per_month: float = 0.0
     unknown_per_month: int = 0
+    hourly_sources: tuple[str, ...] = ()
+    """Where the known non-zero hourly prices come from."""
+    monthly_sources: tuple[str, ...] = ()
 
     @property
     def per_hour(self) -> float | None:
@@ -59,26 +66,42 @@ class BillingSummary:
         return self.unknown_per_hour > 0
 
     def hourly_text(self) -> str:
-        """`$7.10/h`, `$0.00/h + per token`, `price unknown`, `$7.10/h + 1 price unknown`."""
-        parts = [_priced(self.count, self.unknown_per_hour, self.known_per_hour, "h")]
+        """`$7.10/h (built-in, 2024)`, `$0.00/h + per token`, `price unknown`,
+        `$7.10/h (Price List API, 2026-12-02) + 1 price unknown`."""
+        parts = [
+            _priced(
+                self.count, self.unknown_per_hour, self.known_per_hour, "h", self.hourly_sources
+            )
+        ]
         if self.per_token:
             parts.append("per token")
         return " + ".join(parts)
 
     def monthly_text(self) -> str:
-        """`$1.95/month`, `price unknown`, `$1.95/month + 1 price unknown`."""
-        return _priced(self.storing, self.unknown_per_month, self.known_per_month, "month")
+        """`$1.95/month (Price List API, 2026-12-02)`, `price unknown`,
+        `$1.95/month (built-in, 2025-07-20) + 1 price unknown`."""
+        return _priced(
+            self.storing,
+            self.unknown_per_month,
+            self.known_per_month,
+            "month",
+            self.monthly_sources,
+        )
 
     def headline(self) -> str:
         """`1 billable resource, $0.00/h + per token` (the header's counter)."""
         return f"{fmt.plural(self.count, 'billable resource')}, {self.hourly_text()}"
 
 
-def _priced(count: int, unknown: int, known_total: float, unit: str) -> str:
-    """The known total per `unit` and how many prices are unknown (never summed as $0)."""
+def _priced(
+    count: int, unknown: int, known_total: float, unit: str, sources: tuple[str, ...] = ()
+) -> str:
+    """The known total per `unit` with its sources, and how many prices are unknown (never
+    summed as $0)."""
     if unknown and unknown == count:
         return "price unknown"
-    total = f"{fmt.money(known_total)}/{unit}"
+    where = f" ({'; '.join(sources)})" if sources and known_total else ""
+    total = f"{fmt.money(known_total)}/{unit}{where}"
     return f"{total} + {fmt.plural(unknown, 'price')} unknown" if unknown else total
 
 
@@ -86,6 +109,8 @@ def summarize(charges: Iterable[Charge]) -> BillingSummary:
     """Add the charges up, keeping unknown prices apart."""
     count = unknown_hourly = per_token = storing = unknown_monthly = 0
     hourly = monthly = 0.0
+    hourly_sources: dict[str, None] = {}
+    monthly_sources: dict[str, None] = {}
     for charge in charges:
         if charge.storage:
             storing += 1
@@ -93,6 +118,8 @@ def summarize(charges: Iterable[Charge]) -> BillingSummary:
                 unknown_monthly += 1
             else:
                 monthly += charge.per_month
+                if charge.source and charge.per_month:
+                    monthly_sources[charge.source] = None
             continue
         count += 1
         per_token += charge.per_token
@@ -100,26 +127,75 @@ def summarize(charges: Iterable[Charge]) -> BillingSummary:
             unknown_hourly += 1
         else:
             hourly += charge.per_hour
+            if charge.source and charge.per_hour:
+                hourly_sources[charge.source] = None
     return BillingSummary(
-        count, hourly, unknown_hourly, per_token, storing, monthly, unknown_monthly
+        count,
+        hourly,
+        unknown_hourly,
+        per_token,
+        storing,
+        monthly,
+        unknown_monthly,
+        tuple(hourly_sources),
+        tuple(monthly_sources),
     )
 
 
-def charge_of_record(record: ResourceRecord) -> Charge:
-    """The charge of a billable registry entry (its hourly price was recorded at creation).
+PriceLookup = Callable[[ResourceRecord], Price | None]
+"""The hourly price of a throughput recorded without one (None when there is none)."""
+
+
+def cached_hourly_price(record: ResourceRecord) -> Price | None:
+    """A throughput recorded without a price: the cached Price List figure for its base model
+    and region, else the built-in one. Never calls AWS (safe on the event loop)."""
+    from core.catalog.lookup import find_model
+    from core.errors import NotFoundError
+    from core.pricing.service import PriceService
+
+    base = record.details.get("base_model_id")
+    if not base:
+        return None
+    try:
+        model = find_model(str(base))
+    except NotFoundError:
+        return None
+    return PriceService(None).cached_model_prices(model, record.region).provisioned
+
+
+def _recorded_source(details: dict[str, object]) -> str:
+    source, as_of = details.get("price_source"), details.get("price_as_of")
+    if isinstance(source, str) and source in SOURCE_LABELS:
+        label = SOURCE_LABELS[source]
+        return f"{label}, {as_of}" if as_of else label
+    return "as recorded"
+
+
+def charge_of_record(record: ResourceRecord, lookup: PriceLookup | None = None) -> Charge:
+    """The charge of a billable registry entry (its hourly price was recorded at creation,
+    with its source).
 
     An on-demand deployment costs nothing idle and bills per token; a provisioned throughput
-    bills its recorded hourly price, unknown when none was recorded.
+    bills its recorded hourly price. One recorded without a price is looked up with `lookup`
+    (e.g. `cached_hourly_price`), and stays unknown when that has none.
     """
     price = record.details.get("per_hour")
     if record.kind == DEPLOYMENT:
         return Charge(per_hour=0.0 if price is None else float(price), per_token=True)
-    return Charge(per_hour=None if price is None else float(price))
+    if price is not None:
+        return Charge(per_hour=float(price), source=_recorded_source(record.details))
+    found = lookup(record) if lookup is not None else None
+    if found is not None and found.amount is not None:
+        return Charge(per_hour=found.amount, source=found.provenance)
+    return Charge(per_hour=None)
 
 
-def summarize_records(records: Iterable[ResourceRecord]) -> BillingSummary:
-    """What the registry's billable entries cost (entries not marked billable are left out)."""
-    return summarize(charge_of_record(r) for r in records if r.billable)
+def summarize_records(
+    records: Iterable[ResourceRecord], lookup: PriceLookup | None = None
+) -> BillingSummary:
+    """What the registry's billable entries cost (entries not marked billable are left out);
+    `lookup` prices the throughputs recorded without a price."""
+    return summarize(charge_of_record(r, lookup) for r in records if r.billable)
 
 
 def charge_of_item(item: TeardownItem) -> Charge | None:
@@ -127,13 +203,15 @@ def charge_of_item(item: TeardownItem) -> Charge | None:
     if not item.exists:
         return None
     if item.cost_class == "storage":
-        return Charge(per_month=item.monthly_cost, storage=True)
+        return Charge(per_month=item.monthly_cost, storage=True, source=item.price_source)
     if not item.billable:
         return None
     if item.kind == JOB:
         # Training bills by the tokens it processes, not by the hour.
         return Charge(per_hour=0.0, per_token=True)
-    return Charge(per_hour=item.hourly_cost, per_token=item.kind == DEPLOYMENT)
+    return Charge(
+        per_hour=item.hourly_cost, per_token=item.kind == DEPLOYMENT, source=item.price_source
+    )
 
 
 def summarize_items(items: Iterable[TeardownItem]) -> BillingSummary:

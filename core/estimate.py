@@ -1,8 +1,9 @@
 """What a customization will cost: training tokens x epochs x the model's price per 1,000 tokens,
 storage per month, and inference (provisioned throughput per hour, on-demand per token).
 
-Prices come from the catalog with their date; unknown prices stay unknown (None) and are said
-to be unknown, never guessed. Every price can be overridden.
+Prices come from `core.pricing` (the Price List API, else the built-in figures), each with its
+source and date; unknown prices stay unknown and say what to do, never guessed and never $0.
+The training price can be overridden.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import orjson
 
 from core import format as fmt
 from core.catalog.types import BaseModel, DeploymentOption
+from core.pricing.builtin import builtin_prices
+from core.pricing.types import Figure, ModelPrices, Price
 from core.validate.rules import record_tokens
 
 
@@ -28,17 +31,55 @@ class TokenCount:
 
 @dataclass(frozen=True)
 class Estimate:
-    """The costs of one customization (USD; None where the price is unknown)."""
+    """The costs of one customization (USD); every price carries its source and date, and an
+    unknown one stays unknown (its cost is None, never $0)."""
 
     training_tokens: int
     epochs: int
-    price_per_1k: float | None
+    training_price: Price
     training_cost: float | None
-    storage_per_month: float
-    provisioned_per_hour: float | None
-    on_demand_input_per_1k: float | None
-    on_demand_output_per_1k: float | None
-    prices_as_of: str
+    storage: Price
+    provisioned: Price
+    """One model unit of no-commitment provisioned throughput, per hour."""
+    on_demand_input: Price
+    on_demand_output: Price
+    prices: ModelPrices
+    """The row the figures come from (its source, date and notes)."""
+
+    @property
+    def price_per_1k(self) -> float | None:
+        """The training price per 1K tokens, None when unknown."""
+        return self.training_price.amount
+
+    @property
+    def storage_per_month(self) -> float | None:
+        """Storage per month, None when unknown."""
+        return self.storage.amount
+
+    @property
+    def provisioned_per_hour(self) -> float | None:
+        """No-commitment provisioned throughput per model-unit hour, None when unknown."""
+        return self.provisioned.amount
+
+    @property
+    def on_demand_input_per_1k(self) -> float | None:
+        """On-demand serving per 1K input tokens, None when unknown."""
+        return self.on_demand_input.amount
+
+    @property
+    def on_demand_output_per_1k(self) -> float | None:
+        """On-demand serving per 1K output tokens, None when unknown."""
+        return self.on_demand_output.amount
+
+    @property
+    def prices_as_of(self) -> str:
+        """The date of the prices' source."""
+        return self.prices.as_of
+
+    @property
+    def price_source(self) -> str:
+        """`price-list-api` or `built-in` (the training price may be `given` on its own)."""
+        return self.prices.source
 
 
 def count_file_tokens(
@@ -70,57 +111,80 @@ def estimate(
     training_tokens: int,
     epochs: int,
     *,
+    prices: ModelPrices | None = None,
     price_per_1k: float | None = None,
 ) -> Estimate:
-    """Training, storage and inference costs (`price_per_1k` overrides the catalog's)."""
-    pricing = model.pricing
-    price = price_per_1k if price_per_1k is not None else pricing.training_per_1k_tokens
-    cost = None if price is None else training_tokens * epochs / 1000 * price
+    """Training, storage and inference costs.
+
+    `prices` are the model's prices in the region (from `core.pricing.service.PriceService`);
+    without them, the built-in figures. `price_per_1k` replaces the training price (a figure
+    the user gives).
+    """
+    row = prices or builtin_prices(model, model.regions[0] if model.regions else "")
+    training = (
+        Price.known(price_per_1k, Figure.TRAINING.unit, "given", "")
+        if price_per_1k is not None
+        else row.training
+    )
+    cost = None if training.amount is None else training_tokens * epochs / 1000 * training.amount
     return Estimate(
         training_tokens=training_tokens,
         epochs=epochs,
-        price_per_1k=price,
+        training_price=training,
         training_cost=cost,
-        storage_per_month=pricing.storage_per_month,
-        provisioned_per_hour=pricing.provisioned_per_hour,
-        on_demand_input_per_1k=pricing.on_demand_input_per_1k,
-        on_demand_output_per_1k=pricing.on_demand_output_per_1k,
-        prices_as_of=pricing.as_of,
+        storage=row.storage,
+        provisioned=row.provisioned,
+        on_demand_input=row.on_demand_input,
+        on_demand_output=row.on_demand_output,
+        prices=row,
     )
+
+
+def _where(price: Price) -> str:
+    return f" ({price.provenance})" if price.provenance else ""
 
 
 def estimate_lines(
     cost: Estimate, model: BaseModel, *, unknown_price_hint: str = ""
 ) -> list[tuple[str, str]]:
     """The estimate as (label, text) lines, the same in the CLI and the app: training, storage,
-    serving (and on-demand per-token prices where the model can be deployed on demand)."""
-    if cost.price_per_1k is None:
-        hint = f" ({unknown_price_hint})" if unknown_price_hint else ""
-        training = (
-            f"{fmt.plural(cost.training_tokens, 'token')} x {fmt.plural(cost.epochs, 'epoch')}; "
-            f"no training price known for this model{hint}"
-        )
+    serving (and on-demand per-token prices where the model can be deployed on demand). Each
+    price says its source and date; an unknown one says what to do."""
+    counted = f"{fmt.plural(cost.training_tokens, 'token')} x {fmt.plural(cost.epochs, 'epoch')}"
+    price = cost.training_price
+    if price.amount is None:
+        hint = "; ".join(h for h in (unknown_price_hint, price.todo) if h)
+        training = f"{counted}; no training price known for this model ({hint})"
     else:
         training = (
-            f"{fmt.plural(cost.training_tokens, 'token')} x {fmt.plural(cost.epochs, 'epoch')} x "
-            f"{fmt.money(cost.price_per_1k)} per 1K = {fmt.money(cost.training_cost)}"
+            f"{counted} x {fmt.money(price.amount)} per 1K = {fmt.money(cost.training_cost)}"
+            f"{_where(price)}"
         )
+    storage = (
+        f"{cost.storage.money()} per month while the model exists{_where(cost.storage)}"
+        if cost.storage.is_known
+        else f"storage price unknown ({cost.storage.todo})"
+    )
     hourly = (
-        f"{fmt.money(cost.provisioned_per_hour)} per hour per model unit"
-        if cost.provisioned_per_hour is not None
-        else "hourly rate unknown (see the Price List API)"
+        f"{cost.provisioned.money()} per hour per model unit{_where(cost.provisioned)}, billed "
+        "every hour until deleted"
+        if cost.provisioned.is_known
+        else f"hourly rate unknown ({cost.provisioned.todo})"
     )
     lines = [
         ("training", training),
-        ("storage", f"{fmt.money(cost.storage_per_month)} per month while the model exists"),
-        ("serving", f"provisioned throughput: {hourly}, billed every hour until deleted"),
+        ("storage", storage),
+        ("serving", f"provisioned throughput: {hourly}"),
     ]
     if DeploymentOption.ON_DEMAND_DEPLOYMENT in model.deployment_options:
-        lines.append(
-            (
-                "",
-                f"on-demand deployment: {fmt.money(cost.on_demand_input_per_1k)} input / "
-                f"{fmt.money(cost.on_demand_output_per_1k)} output per 1K tokens, no idle cost",
+        low, high = cost.on_demand_input, cost.on_demand_output
+        if low.is_known and high.is_known:
+            text = (
+                f"on-demand deployment: {low.money()} input / {high.money()} output per 1K "
+                f"tokens{_where(low)}, no idle cost"
             )
-        )
+        else:
+            unknown = low if not low.is_known else high
+            text = f"on-demand deployment: per-token price unknown ({unknown.todo}), no idle cost"
+        lines.append(("", text))
     return lines

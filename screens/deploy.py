@@ -5,7 +5,7 @@ polled like a job; every billable resource goes into the registry at once."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import cast
+from typing import Any, cast
 
 from rich.text import Text
 from textual import on, work
@@ -16,10 +16,13 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from core.catalog.lookup import find_model
+from core.catalog.types import BaseModel
 from core.errors import BedrockTuneError
 from core.jobs.customization import new_client_request_token
 from core.naming import default_serving_name
 from core.poll import PollUpdate
+from core.pricing.service import PriceService
+from core.pricing.types import ModelPrices
 from core.registry import ResourceRecord
 from core.serving.deploy import (
     DeploymentPlan,
@@ -34,6 +37,7 @@ from core.serving.deploy import (
 from core.serving.status import ServingKind, ServingStatus
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
+from screens.pricing import PRICES_WORKER, PricesRead, lookup_prices
 from screens.workers import WorkerResult
 
 
@@ -43,7 +47,8 @@ class ServingCreated(WorkerResult):
 
     kind: Kind
     arn: str
-    per_hour: float | None
+    billing: dict[str, Any]
+    """What the registry records: the base model, the hourly price and its source and date."""
 
 
 class DeployScreen(StepScreen):
@@ -55,6 +60,7 @@ class DeployScreen(StepScreen):
     def __init__(self) -> None:
         super().__init__()
         self._plans: list[DeploymentPlan] = []
+        self._prices: ModelPrices | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Label("How should the custom model be served?", classes="step-heading")
@@ -75,11 +81,28 @@ class DeployScreen(StepScreen):
         if not run.base_model_id or not run.custom_model_arn:
             return
         model = find_model(run.base_model_id)
-        self._plans = deployment_options(model)
+        region = run.region or model.regions[0]
+        if self._prices is None or (self._prices.model_id, self._prices.region) != (
+            model.id,
+            region,
+        ):
+            self._prices = None  # the built-in figures (said so) until the Price List answers
+            lookup_prices(self, model, region)
         self.query_one("#deploy-model", Static).update(
             Text.assemble(("Custom model ", "bold"), run.custom_model_arn)
         )
+        self._show_plans(model)
+        if run.serving_arn:
+            self.query_one("#deploy", Button).disabled = True
+            self.watch_serving(
+                run.serving_kind or ServingKind.PROVISIONED_THROUGHPUT, run.serving_arn
+            )
+
+    def _show_plans(self, model: BaseModel) -> None:
+        """List the options with their prices (keeping the highlighted one)."""
+        self._plans = deployment_options(model, self._prices)
         plans = self.query_one("#plans", OptionList)
+        highlighted = plans.highlighted or 0
         plans.clear_options()
         for plan in self._plans:
             label = Text(plan.label, style="bold")
@@ -87,12 +110,13 @@ class DeployScreen(StepScreen):
                 f"\n  {plan.cost_text}; ready in {plan.ready_in}\n  {plan.note}", style="dim"
             )
             plans.add_option(Option(label, id=plan.kind))
-        plans.highlighted = 0
-        if run.serving_arn:
-            self.query_one("#deploy", Button).disabled = True
-            self.watch_serving(
-                run.serving_kind or ServingKind.PROVISIONED_THROUGHPUT, run.serving_arn
-            )
+        plans.highlighted = min(highlighted, len(self._plans) - 1)
+
+    @on(PricesRead)
+    def _prices_read(self, message: PricesRead) -> None:
+        self._prices = message.prices
+        if self.host.wizard_run.base_model_id == message.prices.model_id:
+            self._show_plans(find_model(message.prices.model_id))
 
     def _plan(self) -> DeploymentPlan | None:
         plans = self.query_one("#plans", OptionList)
@@ -131,18 +155,25 @@ class DeployScreen(StepScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="deploy", name="create")
     def create(self, plan: DeploymentPlan) -> ServingCreated:
-        """Create it; the caller records it as billable before anything else."""
+        """Create it; the caller records it as billable before anything else, with the hourly
+        price and its source (read again here, so a press before the prices arrived still
+        records the Price List's figure)."""
         context = self.host.aws_context()
         run = self.host.wizard_run
-        if context is None or run.custom_model_arn is None:
+        if context is None or run.custom_model_arn is None or run.base_model_id is None:
             raise BedrockTuneError("No AWS context or model.", hint="Finish the earlier steps.")
+        model = find_model(run.base_model_id)
+        prices = PriceService(context).model_prices(model, run.region or model.regions[0])
+        priced = next(p for p in deployment_options(model, prices) if p.kind == plan.kind)
         name = default_serving_name(run.custom_model_name or run.custom_model_arn)
         token = new_client_request_token()
         if plan.kind == "provisioned-throughput":
             arn = create_throughput(context, run.custom_model_arn, name, token)
         else:
             arn = create_deployment(context, run.custom_model_arn, name, token)
-        return ServingCreated(plan.kind, arn, plan.hourly_cost)
+        return ServingCreated(
+            plan.kind, arn, {"base_model_id": model.id, **priced.billing_details()}
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="watch", name="poll-serving")
     def watch_serving(self, kind: str, arn: str) -> None:
@@ -180,7 +211,7 @@ class DeployScreen(StepScreen):
 
     @on(ServingCreated)
     def _serving_created(self, message: ServingCreated) -> None:
-        kind, arn, per_hour = message.kind, message.arn, message.per_hour
+        kind, arn = message.kind, message.arn
         run = self.host.wizard_run
         self.host.registry().add_resource(
             ResourceRecord(
@@ -190,7 +221,7 @@ class DeployScreen(StepScreen):
                 run.account_id or "",
                 run.run_id,
                 billable=True,
-                details={"model_arn": run.custom_model_arn or "", "per_hour": per_hour},
+                details={"model_arn": run.custom_model_arn or "", **message.billing},
             )
         )
         self.host.update_run(
@@ -204,6 +235,8 @@ class DeployScreen(StepScreen):
         self.watch_serving(kind, arn)
 
     def worker_failed(self, name: str, error: BaseException) -> None:
+        if name == PRICES_WORKER:
+            return  # the options keep the built-in figures, which say so
         if name == "create":
             # Only a failed creation may be tried again: when polling fails, the resource
             # exists and a second press would buy a second one.

@@ -36,10 +36,14 @@ from core.jobs.customization import (
 )
 from core.jobs.types import JobStatus
 from core.naming import default_custom_model_name, default_job_name
+from core.pricing.builtin import builtin_prices
+from core.pricing.service import pricing_region
+from core.pricing.types import ModelPrices
 from core.run import Run
 from core.run.launching import job_request, launch_saved_run
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
+from screens.pricing import PRICES_WORKER, PricesRead, lookup_prices
 from screens.workers import WorkerResult
 
 if TYPE_CHECKING:
@@ -89,6 +93,7 @@ class LaunchScreen(StepScreen):
         self._model: BaseModel | None = None
         self._customization: Customization | None = None
         self._tokens: TokenCount | None = None
+        self._prices: ModelPrices | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Label("Launch the customization job", classes="step-heading")
@@ -164,6 +169,8 @@ class LaunchScreen(StepScreen):
         kind = CustomizationType(run.customization_type)
         self._model = model
         self._customization = model.customization(kind)
+        self._prices = None  # the built-in figures until the Price List answers
+        lookup_prices(self, model, pricing_region(model, run.region))
         self.query_one("#launch-model", Static).update(
             Text.assemble(
                 ("Base model ", "bold"),
@@ -262,6 +269,12 @@ class LaunchScreen(StepScreen):
         self._tokens = message.count
         self._refresh_summary()
 
+    @on(PricesRead)
+    def _prices_read(self, message: PricesRead) -> None:
+        if self._model is not None and message.prices.model_id == self._model.id:
+            self._prices = message.prices
+            self._refresh_summary()
+
     # ------------------------------------------------------------------ the request
 
     def _value(self, selector: str) -> str:
@@ -323,7 +336,10 @@ class LaunchScreen(StepScreen):
             return
         problems = check_request(request, self._model)
         text = Text()
-        price = self._model.pricing.training_per_1k_tokens
+        prices = self._prices or builtin_prices(
+            self._model, pricing_region(self._model, self.host.wizard_run.region)
+        )
+        price = prices.training
         epochs = request.hyperparameters.get("epochCount")
         if (
             epochs is None
@@ -353,13 +369,13 @@ class LaunchScreen(StepScreen):
             text.append(f"{epochs or 'service default'}\n")
         text.append("Training price ", style="bold")
         text.append(
-            f"{fmt.money(price)} per 1K tokens x epochs (as of {self._model.pricing.as_of})\n"
-            if price is not None
-            else "unknown for this model: check the Bedrock pricing page\n"
+            f"{price.money()} per 1K tokens x epochs ({price.provenance})\n"
+            if price.is_known
+            else f"unknown: {price.todo}\n"
         )
         if self._tokens is not None:
             epoch_count = int(epochs) if epochs and epochs.isdigit() else 1
-            cost = estimate(self._model, self._tokens.tokens, epoch_count)
+            cost = estimate(self._model, self._tokens.tokens, epoch_count, prices=prices)
             text.append("Training data  ", style="bold")
             text.append(
                 f"{fmt.plural(self._tokens.records, 'record')}, about "
@@ -370,11 +386,14 @@ class LaunchScreen(StepScreen):
             text.append(
                 f"{fmt.money(cost.training_cost)} for training\n"
                 if cost.training_cost is not None
-                else "unknown (no price for this model)\n"
+                else "unknown (no training price: see above)\n"
             )
         text.append("Storage        ", style="bold")
         text.append(
-            f"{fmt.money(self._model.pricing.storage_per_month)} per month while the model exists\n"
+            f"{prices.storage.money()} per month while the model exists "
+            f"({prices.storage.provenance})\n"
+            if prices.storage.is_known
+            else f"unknown: {prices.storage.todo}\n"
         )
         if problems:
             text.append("\nNot ready to launch:\n", style="bold red")
@@ -463,8 +482,10 @@ class LaunchScreen(StepScreen):
         self.host.next_step(self.STEP_ID)
 
     def worker_failed(self, name: str, error: BaseException) -> None:
-        if name == "tokens":
-            return  # the summary then says nothing about tokens; launching still works
+        if name in ("tokens", PRICES_WORKER):
+            # The summary then says nothing about tokens, or keeps the built-in figures (which
+            # say so); launching still works.
+            return
         if name == "launch" and isinstance(error, NameTakenError):
             # Nothing was created: the run keeps no launch token to resume or re-attach by.
             self.host.update_run(replace(self.host.wizard_run, client_request_token=None))

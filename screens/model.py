@@ -20,8 +20,11 @@ from textual.widgets import Button, DataTable, Label, Select, Static
 from core import format as fmt
 from core.catalog.lookup import default_model, instead_text, load_view
 from core.catalog.types import BaseModel, CatalogView, CustomizationType, ModelAvailability
+from core.pricing.builtin import builtin_prices
+from core.pricing.types import ModelPrices
 from core.run import Route
 from screens.base import StepScreen
+from screens.pricing import PRICES_WORKER, RegionPricesRead, lookup_region_prices
 from screens.workers import WorkerResult
 
 if TYPE_CHECKING:
@@ -41,12 +44,17 @@ class ModelsLoaded(WorkerResult):
     view: CatalogView
 
 
-def _money(value: float | None, unit: str) -> str:
-    return "unknown" if value is None else f"{fmt.money(value)} {unit}"
+def _short_source(prices: ModelPrices) -> str:
+    """`Price List 2026-12-02` or `built-in 2025-07-20`, for the table."""
+    label = "Price List" if prices.source == "price-list-api" else "built-in"
+    return f"{label} {prices.as_of}"
 
 
-def describe_model(entry: ModelAvailability, kind: CustomizationType) -> Group:
-    """The detail panel for one model: availability, format, limits, hyperparameters, prices."""
+def describe_model(
+    entry: ModelAvailability, kind: CustomizationType, prices: ModelPrices | None = None
+) -> Group:
+    """The detail panel for one model: availability, format, limits, hyperparameters, prices
+    (each with its source and date; `prices` default to the built-in figures)."""
     model: BaseModel = entry.model
     parts: list[Table | Text] = []
     head = Text()
@@ -140,20 +148,20 @@ def describe_model(entry: ModelAvailability, kind: CustomizationType) -> Group:
             parts.append(
                 Text("\nNo documented hyperparameters for this customization.", style="yellow")
             )
-    price = model.pricing
+    row = prices or builtin_prices(model, entry.region)
     cost = Text()
-    cost.append("\nPrices  ", style="bold")
-    cost.append(
-        f"training {_money(price.training_per_1k_tokens, 'per 1K tokens')}; "
-        f"storage {_money(price.storage_per_month, 'per month')}; "
-        f"provisioned throughput {_money(price.provisioned_per_hour, 'per hour')}"
-    )
-    if price.as_of:
-        cost.append(
-            f"\n  as of {price.as_of}" + (f" ({price.source})" if price.source else ""), style="dim"
-        )
+    cost.append(f"\nPrices in {row.region}\n", style="bold")
+    for label, price in (
+        ("training", row.training),
+        ("storage", row.storage),
+        ("provisioned throughput", row.provisioned),
+        ("on demand, input", row.on_demand_input),
+        ("on demand, output", row.on_demand_output),
+    ):
+        cost.append(f"  {label}: ")
+        cost.append(price.text() + "\n", style="" if price.is_known else "yellow")
     parts.append(cost)
-    for note in (*price.notes, *model.notes):
+    for note in (*row.notes, *model.notes):
         parts.append(Text(f"⚠ {note}", style="yellow"))
     return Group(*parts)
 
@@ -174,6 +182,9 @@ class ModelScreen(StepScreen):
         super().__init__()
         self._view: CatalogView | None = None
         self._selected: ModelAvailability | None = None
+        self._prices: dict[str, ModelPrices] = {}
+        """The region's prices by model id (the Price List's once it answered)."""
+        self._price_note = ""
 
     def compose_body(self) -> ComposeResult:
         yield Label("Which model do you want to customize?", classes="step-heading")
@@ -199,7 +210,9 @@ class ModelScreen(StepScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#models", DataTable)
-        table.add_columns("", "Model", "Provider", "Types", "Tokens/record", "Per 1K tokens")
+        table.add_columns(
+            "", "Model", "Provider", "Types", "Tokens/record", "Training /1K", "Price source"
+        )
         table.focus()
         self.action_reload()
 
@@ -229,8 +242,26 @@ class ModelScreen(StepScreen):
         return ModelsLoaded(load_view(context, region, kind))
 
     @on(ModelsLoaded)
-    def _show_view(self, message: ModelsLoaded) -> None:
-        view = self._view = message.view
+    def _models_loaded(self, message: ModelsLoaded) -> None:
+        self._show_view(message.view)
+        lookup_region_prices(self, message.view.region)
+
+    @on(RegionPricesRead)
+    def _prices_read(self, message: RegionPricesRead) -> None:
+        self._prices = {row.model_id: row for row in message.prices.rows}
+        self._price_note = message.prices.note
+        if self._view is not None and self._view.region == message.prices.region:
+            self._show_view(self._view)
+
+    def worker_failed(self, name: str, error: BaseException) -> None:
+        if name != PRICES_WORKER:  # prices keep the built-in figures, which say so
+            super().worker_failed(name, error)
+
+    def _prices_of(self, entry: ModelAvailability) -> ModelPrices:
+        return self._prices.get(entry.model.id) or builtin_prices(entry.model, entry.region)
+
+    def _show_view(self, view: CatalogView) -> None:
+        self._view = view
         status = self.query_one("#models-status", Static)
         if view.live_checked:
             text = Text(
@@ -256,6 +287,8 @@ class ModelScreen(StepScreen):
                 "models below are legacy or at their end of life. Choose one only on purpose.",
                 style="yellow",
             )
+        if self._price_note:
+            text.append(f"\n{self._price_note}", style="yellow")
         status.update(text)
         table = self.query_one("#models", DataTable)
         table.clear()
@@ -270,7 +303,7 @@ class ModelScreen(StepScreen):
             model = entry.model
             custom = model.customization(self._kind())
             limit = custom.limits.max_tokens_per_record if custom else None
-            price = model.pricing.training_per_1k_tokens
+            prices = self._prices_of(entry)
             style = "" if entry.available else "dim"
             name = model.name + (f" ({entry.lifecycle.tag})" if entry.lifecycle.tag else "")
             table.add_row(
@@ -279,7 +312,8 @@ class ModelScreen(StepScreen):
                 Text(model.provider, style=style),
                 Text(", ".join(_SHORT[t] for t in model.customization_types), style=style),
                 Text("unknown" if limit is None else f"{limit:,}", style=style),
-                Text(fmt.money(price, unknown="unknown"), style=style),
+                Text(fmt.money(prices.training.amount, unknown="unknown"), style=style),
+                Text(_short_source(prices), style="dim"),
                 key=model.id,
             )
             if model.id == chosen:
@@ -303,7 +337,9 @@ class ModelScreen(StepScreen):
     def _select(self, entry: ModelAvailability) -> None:
         self._selected = entry
         kind = self._kind()
-        self.query_one("#model-detail", Static).update(describe_model(entry, kind))
+        self.query_one("#model-detail", Static).update(
+            describe_model(entry, kind, self._prices_of(entry))
+        )
         usable = entry.available and entry.model.supports(kind)
         self.query_one("#use", Button).disabled = not usable
 

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
-from core.billing import summarize_records
+from core.billing import cached_hourly_price, summarize_records
 from core.registry import ResourceRecord
 
 QuitChoice = Literal["delete", "keep", "stay"]
@@ -42,7 +42,10 @@ class QuitGuardScreen(ModalScreen[QuitChoice]):
         with Vertical():
             yield Label("These still bill while they exist", classes="step-heading")
             yield Static(lines, id="billing-list")
-            yield Static(summarize_records(self._resources).headline(), id="billing-total")
+            yield Static(
+                summarize_records(self._resources, cached_hourly_price).headline(),
+                id="billing-total",
+            )
             yield Static(
                 "Provisioned throughput bills every hour, used or not. Delete them now, or quit "
                 "and keep them (`bedrock-tune undeploy NAME` deletes one later)."

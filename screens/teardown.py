@@ -17,6 +17,7 @@ from textual.widgets.selection_list import Selection
 
 from core import format as fmt
 from core.billing import summarize_items
+from core.pricing.service import PriceService
 from core.teardown.delete import (
     TeardownEvent,
     TeardownItem,
@@ -146,7 +147,12 @@ class TeardownScreen(StepScreen):
         """The inventory (AWS calls: a worker thread)."""
         context = self.require_context()
         warnings: list[str] = []
-        items = inventory(context, self.host.registry(), on_warning=warnings.append)
+        items = inventory(
+            context,
+            self.host.registry(),
+            on_warning=warnings.append,
+            prices=PriceService(context),
+        )
         return InventoryListed(tuple(items), tuple(warnings))
 
     @on(InventoryListed)

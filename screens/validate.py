@@ -33,10 +33,13 @@ from core.data.prepared import PreparedDir
 from core.data.tokens import ESTIMATE_METHOD
 from core.errors import BedrockTuneError, ValidationError
 from core.estimate import estimate, estimate_lines
+from core.pricing.service import pricing_region
+from core.pricing.types import ModelPrices
 from core.validate.fixups import Fix, FixResult, PreparedFix, apply_fix, fix_prepared
 from core.validate.rules import rules_for
 from core.validate.validator import Problem, RuleGroup, ValidationReport, read_record, validate
 from screens.base import StepScreen
+from screens.pricing import PRICES_WORKER, PricesRead, lookup_prices
 from screens.workers import WorkerResult
 
 _FIX_BUTTONS = {f"fix-{fix.value}": fix for fix in Fix}
@@ -115,6 +118,7 @@ class ValidateScreen(StepScreen):
     def __init__(self) -> None:
         super().__init__()
         self._report: ValidationReport | None = None
+        self._prices: ModelPrices | None = None
         self._groups: list[RuleGroup] = []
         self._shown: list[Problem] = []
         self._loaded_dir: str | None = None
@@ -263,15 +267,30 @@ class ValidateScreen(StepScreen):
         self.query_one("#validate-status", Static).update(status)
 
     def worker_failed(self, name: str, error: BaseException) -> None:
+        if name == PRICES_WORKER:
+            return  # the estimate keeps the built-in figures, which say so
         verb = "Validation" if name == "validate" else "The fix-up"
         self._idle(Text(f"{verb} failed; nothing was changed.", style="red"))
         self.show_error(error)
 
     # ------------------------------------------------------------------ the report
 
+    @on(PricesRead)
+    def _prices_read(self, message: PricesRead) -> None:
+        self._prices = message.prices
+        if self._report is not None and self._report.model.id == message.prices.model_id:
+            self.query_one("#validate-summary", Static).update(self._summary(self._report))
+
     @on(ValidationDone)
     def _show(self, message: ValidationDone) -> None:
         report = self._report = message.report
+        region = pricing_region(report.model, self.host.wizard_run.region)
+        if self._prices is None or (self._prices.model_id, self._prices.region) != (
+            report.model.id,
+            region,
+        ):
+            self._prices = None
+            lookup_prices(self, report.model, region)
         self.query_one("#validate-progress", ProgressBar).update(total=1, progress=1)
         errors, warnings = report.count("error"), report.count("warning")
         if report.ok:
@@ -357,9 +376,10 @@ class ValidateScreen(StepScreen):
         custom = model.customization(report.rules.kind)
         spec = custom.hyperparameter("epochCount") if custom else None
         epochs = int(spec.default) if spec is not None and spec.default is not None else 1
-        cost = estimate(model, report.train.stats.total, epochs)
+        prices = self._prices if self._prices and self._prices.model_id == model.id else None
+        cost = estimate(model, report.train.stats.total, epochs, prices=prices)
         text = Text("\nEstimate", style="bold")
-        text.append(f" (USD, prices as of {cost.prices_as_of or 'unknown'})\n")
+        text.append(f" (USD, prices for {cost.prices.region})\n")
         for label, line in estimate_lines(cost, model):
             text.append(f"  {label:<10} {line}\n")
         return text

@@ -387,10 +387,11 @@ class BedrockTuneApp(App[None]):
             return []
 
     def billing_summary(self) -> BillingSummary:
-        """What the registry's billable resources cost (for the header's counter)."""
-        from core.billing import summarize_records
+        """What the registry's billable resources cost (for the header's counter); a throughput
+        recorded without a price gets the cached Price List figure (no AWS call here)."""
+        from core.billing import cached_hourly_price, summarize_records
 
-        return summarize_records(self.billable())
+        return summarize_records(self.billable(), cached_hourly_price)
 
     async def action_guarded_quit(self) -> None:
         """Quit; when something still bills, say so and offer to delete it first."""

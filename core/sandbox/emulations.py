@@ -23,6 +23,8 @@ moto. What moto 5.2 lacks or gets wrong, and so what is here (DESIGN.md §5):
   training record, a base model says it is the sandbox), and Bedrock's errors for a model id it
   does not know, a customization id, a bare custom model, or a model not ready yet.
   InvokeModelWithResponseStream is not emulated (moto answers 500 NotImplemented).
+* the Price List's GetProducts (`core/sandbox/pricing.py`): answered from a small price file
+  shaped like the real API's answer (moto has no Price List).
 * s3 bucket policies are kept beside moto, which ignores a statement's Condition and would let
   a TLS-only policy (Deny when `aws:SecureTransport` is false) deny every object call.
 
@@ -55,6 +57,8 @@ class SandboxRequest:
     region: str
     body: bytes
     match: re.Match[str]
+    target: str = ""
+    """The `X-Amz-Target` header of JSON-protocol services (e.g. the Price List's)."""
 
     def param(self, name: str) -> str | None:
         """The first value of a query parameter."""
@@ -464,6 +468,21 @@ def _stream_events(body: dict[str, Any]) -> bytes:
     frames.append(event("messageStop", {"stopReason": body["stopReason"]}))
     frames.append(event("metadata", {"usage": body["usage"], "metrics": body["metrics"]}))
     return b"".join(frames)
+
+
+# --------------------------------------------------------------------------- price list
+
+
+@emulates("pricing", "POST", r"/?", "Price List GetProducts from a small price file")
+def _price_list(request: SandboxRequest, sandbox: Sandbox) -> Reply:
+    from core.sandbox.pricing import answer
+
+    status, body = answer(request.target, request.body)
+    if status >= 400:
+        # JSON-protocol clients read the error code from `__type`.
+        error_type, message = body
+        return Reply(status, {"__type": error_type, "message": message}, error_type)
+    return Reply(status, body)
 
 
 # --------------------------------------------------------------------------- s3 emulations

@@ -89,6 +89,7 @@ class _EmulationLayer:
                         region=region,
                         body=_read_body(environ),
                         match=match,
+                        target=environ.get("HTTP_X_AMZ_TARGET", ""),
                     ),
                     self._sandbox,
                 )

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from core import format as fmt
 from core.aws import AwsContext
 from core.catalog.types import BaseModel, DeploymentOption
 from core.errors import QuotaExceededError, aws_call
 from core.poll import Backoff, Pacing, Poller
+from core.pricing.builtin import builtin_prices
+from core.pricing.types import ModelPrices, Price
 
 Kind = Literal["provisioned-throughput", "custom-model-deployment"]
 READY = {"provisioned-throughput": "InService", "custom-model-deployment": "Active"}
@@ -32,40 +33,63 @@ class DeploymentPlan:
 
     kind: Kind
     label: str
-    hourly_cost: float | None
-    """Idle cost per hour (0 for on-demand deployments; None when the price is unknown)."""
-    per_token: tuple[float | None, float | None]
+    hourly: Price | None
+    """One model unit per hour, billed while it exists (None: nothing is billed while idle)."""
+    per_token: tuple[Price, Price] | None
     """On-demand input / output price per 1,000 tokens (deployments)."""
     ready_in: str
     note: str
 
     @property
+    def hourly_cost(self) -> float | None:
+        """Idle cost per hour: 0 for on-demand deployments, None when the price is unknown."""
+        return 0.0 if self.hourly is None else self.hourly.amount
+
+    @property
     def cost_text(self) -> str:
-        """What it costs, in words: per token for deployments, per hour for throughput."""
-        if self.kind == "custom-model-deployment":
+        """What it costs, in words, with the source and date of the price."""
+        if self.per_token is not None:
             low, high = self.per_token
-            if low is None or high is None:
-                return "per token (price unknown), nothing while idle"
+            if not (low.is_known and high.is_known):
+                unknown = high if low.is_known else low
+                return f"per token (price unknown: {unknown.todo}), nothing while idle"
             return (
-                f"{fmt.money(low)} / {fmt.money(high)} per 1K input / output tokens, "
-                "nothing while idle"
+                f"{low.money()} / {high.money()} per 1K input / output tokens "
+                f"({low.provenance}), nothing while idle"
             )
-        if self.hourly_cost is None:
-            return "per hour (price not in the catalog: check the Bedrock pricing page)"
-        return f"{fmt.money(self.hourly_cost)} per hour, every hour until deleted"
+        if self.hourly is None or not self.hourly.is_known:
+            todo = self.hourly.todo if self.hourly is not None else ""
+            return f"per hour (price unknown: {todo})"
+        return (
+            f"{self.hourly.money()} per hour ({self.hourly.provenance}), every hour until deleted"
+        )
+
+    def billing_details(self) -> dict[str, Any]:
+        """What the registry records for the header, the quit guard and teardown: the hourly
+        price and where it comes from (None when unknown, never 0 for a throughput)."""
+        price = self.hourly
+        known = price is not None and price.is_known
+        return {
+            "per_hour": self.hourly_cost,
+            "price_source": price.source if known and price else None,
+            "price_as_of": (price.as_of or None) if known and price else None,
+        }
 
 
-def deployment_options(model: BaseModel) -> list[DeploymentPlan]:
-    """What the model's base supports, on-demand first (it has no idle cost)."""
-    pricing = model.pricing
+def deployment_options(model: BaseModel, prices: ModelPrices | None = None) -> list[DeploymentPlan]:
+    """What the model's base supports, on-demand first (it has no idle cost).
+
+    `prices` are the model's prices in the region (`core.pricing`); without them, the built-in
+    figures (which say so)."""
+    row = prices or builtin_prices(model, model.regions[0] if model.regions else "")
     plans = []
     if DeploymentOption.ON_DEMAND_DEPLOYMENT in model.deployment_options:
         plans.append(
             DeploymentPlan(
                 "custom-model-deployment",
                 "On-demand custom model deployment",
-                0.0,
-                (pricing.on_demand_input_per_1k, pricing.on_demand_output_per_1k),
+                None,
+                (row.on_demand_input, row.on_demand_output),
                 "about 10 minutes",
                 "Billed per token, nothing while idle. Needs a model customized on or after "
                 "2025-07-16.",
@@ -75,8 +99,8 @@ def deployment_options(model: BaseModel) -> list[DeploymentPlan]:
         DeploymentPlan(
             "provisioned-throughput",
             "Provisioned throughput, no commitment, 1 model unit",
-            pricing.provisioned_per_hour,
-            (None, None),
+            row.provisioned,
+            None,
             "20-30 minutes",
             "Billed every hour until you delete it, used or not. At most two no-commitment "
             "provisioned throughputs per account.",

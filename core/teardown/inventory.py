@@ -25,6 +25,8 @@ from core.errors import (
     describe_unexpected,
 )
 from core.jobs.customization import MANAGED_TAG, JobStatus
+from core.pricing.service import PriceService
+from core.pricing.types import ModelPrices, Price
 from core.registry import Registry
 from core.teardown.items import (
     BUCKET,
@@ -79,23 +81,27 @@ def _is_managed(tags: dict[str, str]) -> bool:
     return tags.get(MANAGED_TAG[0]) == MANAGED_TAG[1]
 
 
-def _storage_price(base_model_arn: str) -> float | None:
+def _model_prices(prices: PriceService, base_model_arn: str, region: str) -> ModelPrices | None:
+    """The base model's prices in `region` (None for a base model the catalog does not know)."""
     from core.catalog.lookup import find_model
 
     try:
-        return find_model(short_name(base_model_arn)).pricing.storage_per_month
+        model = find_model(short_name(base_model_arn))
     except NotFoundError:
         return None
+    return prices.model_prices(model, region)
 
 
-def _hourly_price(base_model_arn: str, units: int) -> float | None:
-    from core.catalog.lookup import find_model
+def _storage_price(prices: PriceService, base_model_arn: str, region: str) -> Price | None:
+    row = _model_prices(prices, base_model_arn, region)
+    return row.storage if row is not None else None
 
-    try:
-        price = find_model(short_name(base_model_arn)).pricing.provisioned_per_hour
-    except NotFoundError:
-        return None
-    return None if price is None else price * max(units, 1)
+
+def _hourly_price(
+    prices: PriceService, base_model_arn: str, units: int, region: str
+) -> Price | None:
+    row = _model_prices(prices, base_model_arn, region)
+    return row.provisioned.times(max(units, 1)) if row is not None else None
 
 
 @dataclass
@@ -305,6 +311,7 @@ def inventory(
     *,
     discover_tags: bool = True,
     on_warning: Callable[[str], None] | None = None,
+    prices: PriceService | None = None,
 ) -> list[TeardownItem]:
     """Everything bedrock-tune made that is left, billable first.
 
@@ -315,8 +322,11 @@ def inventory(
         discover_tags: also find resources tagged `bedrock-tune:managed=true` (for when the
             registry is gone or incomplete).
         on_warning: told about what could not be listed or checked (the rest still is).
+        prices: where the hourly and monthly costs come from (default: the cached Price List
+            answers, else the built-in figures, without calling AWS).
     """
     warn = on_warning or (lambda _message: None)
+    prices = prices or PriceService(None)
     account = context.whoami().account
     claims = _Claims()
     _from_registry(registry, account, context.region, claims, warn)
@@ -336,14 +346,20 @@ def inventory(
             _discover_bedrock(context, views[context.region], claims)
         except BedrockTuneError as error:
             warn(f"Could not read the tags of Bedrock resources: {error.message}")
-    checked = [_check(contexts.get(c.region, context), c, claims, views) for c in claims.all()]
+    checked = [
+        _check(contexts.get(c.region, context), c, claims, views, prices) for c in claims.all()
+    ]
     items = [i for i in checked if i is not None]
     items.sort(key=lambda i: (COST_RANK[i.cost_class], delete_rank(i.kind), i.label))
     return items
 
 
 def _check(
-    context: AwsContext, claim: _Claim, claims: _Claims, views: dict[str, _BedrockView]
+    context: AwsContext,
+    claim: _Claim,
+    claims: _Claims,
+    views: dict[str, _BedrockView],
+    prices: PriceService,
 ) -> TeardownItem | None:
     """Check a claim against AWS and describe it; None when it is not teardown's business."""
     base: dict[str, Any] = {
@@ -356,7 +372,7 @@ def _check(
     }
     try:
         if claim.kind in (JOB, THROUGHPUT, DEPLOYMENT, MODEL):
-            return _check_bedrock(claim, claims, views[claim.region], base)
+            return _check_bedrock(claim, claims, views[claim.region], base, prices)
         if claim.kind == PREFIX:
             return _check_prefix(context, claim, base)
         if claim.kind == BUCKET:
@@ -392,7 +408,11 @@ def _check(
 
 
 def _check_bedrock(
-    claim: _Claim, claims: _Claims, view: _BedrockView, base: dict[str, Any]
+    claim: _Claim,
+    claims: _Claims,
+    view: _BedrockView,
+    base: dict[str, Any],
+    prices: PriceService,
 ) -> TeardownItem | None:
     arn = claim.identifier
     unknown = claim.kind in view.failed or (claim.kind == DEPLOYMENT and THROUGHPUT in view.failed)
@@ -435,7 +455,7 @@ def _check_bedrock(
         model = view.models.get(str(serving.get("modelArn", "")), {})
         if claim.kind == THROUGHPUT:
             units = int(serving.get("modelUnits") or 1)
-            hourly = _hourly_price(str(model.get("baseModelArn", "")), units)
+            price = _hourly_price(prices, str(model.get("baseModelArn", "")), units, claim.region)
             effect = "Deletes the provisioned throughput: its hourly billing stops."
             if serving.get("commitmentDuration"):
                 effect += (
@@ -443,10 +463,13 @@ def _check_bedrock(
                     f"{serving.get('commitmentExpirationTime', '?')}): AWS refuses to delete it "
                     "before the term ends."
                 )
-            note = "" if hourly is not None else "hourly price not in the catalog"
+            known = price is not None and price.is_known
+            hourly = price.amount if price is not None else None
+            source = price.provenance if price is not None else ""
+            note = "" if known else "hourly price unknown (see `bedrock-tune prices`)"
             label = f"Provisioned throughput {name}"
         else:
-            hourly, note = 0.0, "per token, nothing while idle"
+            hourly, note, source = 0.0, "per token, nothing while idle", ""
             effect = "Deletes the on-demand deployment (irreversible); the custom model stays."
             label = f"On-demand deployment {name}"
         return TeardownItem(
@@ -457,6 +480,7 @@ def _check_bedrock(
             cost_class="hourly",
             hourly_cost=hourly,
             cost_note=note,
+            price_source=source,
             exists=exists,
             status=str(serving.get("status", "")),
             name=name,
@@ -465,6 +489,8 @@ def _check_bedrock(
     model = view.models.get(arn, {})
     exists = bool(model) or unknown
     name = str(model.get("modelName") or claim.name or short_name(arn))
+    base_arn = str(model.get("baseModelArn", ""))
+    storage = _storage_price(prices, base_arn, claim.region) if model else None
     users = tuple(
         f"{s['kind']}:{a}"
         for a, s in view.serving.items()
@@ -481,7 +507,8 @@ def _check_bedrock(
             else "Already gone; teardown forgets it."
         ),
         cost_class="storage",
-        monthly_cost=_storage_price(str(model.get("baseModelArn", ""))) if model else None,
+        monthly_cost=storage.amount if storage is not None else None,
+        price_source=storage.provenance if storage is not None else "",
         exists=exists,
         status=str(model.get("modelStatus", "")),
         depends_on=users,

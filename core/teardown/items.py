@@ -60,6 +60,8 @@ class TeardownItem:
     hourly_cost: float | None = None
     monthly_cost: float | None = None
     cost_note: str = ""
+    price_source: str = ""
+    """Where the hourly or monthly price comes from (`Price List API, 2026-12-02`)."""
     in_registry: bool = False
     tagged: bool = False
     created_by_us: bool = True
@@ -97,11 +99,16 @@ class TeardownItem:
     @property
     def cost_text(self) -> str:
         """The cost as a short phrase ("$21.18/h", "$1.95/month", "free")."""
+        source = f" ({self.price_source})" if self.price_source else ""
         if self.cost_class == "hourly":
-            price = f"{fmt.money(self.hourly_cost)}/h" if self.hourly_cost else ""
+            price = f"{fmt.money(self.hourly_cost)}/h{source}" if self.hourly_cost else ""
             return ", ".join(p for p in (price, self.cost_note) if p) or "billed"
         if self.cost_class == "storage":
-            price = f"{fmt.money(self.monthly_cost)}/month" if self.monthly_cost is not None else ""
+            price = (
+                f"{fmt.money(self.monthly_cost)}/month{source}"
+                if self.monthly_cost is not None
+                else ""
+            )
             return ", ".join(p for p in (price, self.cost_note) if p) or "storage billed monthly"
         return self.cost_note or "no charge"
 
@@ -118,6 +125,7 @@ class TeardownItem:
             "cost_class": self.cost_class,
             "hourly_cost": self.hourly_cost,
             "monthly_cost": self.monthly_cost,
+            "price_source": self.price_source or None,
             "cost": self.cost_text,
             "ours_by": self.ours_by,
             "created_by_us": self.created_by_us,

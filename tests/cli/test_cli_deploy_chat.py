@@ -25,8 +25,14 @@ def model(exported_sandbox: Sandbox, clock: Clock) -> str:
 
 def test_provisioned_needs_confirmation(model: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["deploy", model, "--provisioned", "--no-wait"]) == 1
-    assert "--yes" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--yes" in err
+    assert "bills $20.00 per hour (Price List API, " in err  # the sandbox's Price List
     assert Registry().resources() == []
+    assert main(["deploy", model, "--provisioned", "--no-wait", "--yes"]) == 0
+    [record] = Registry().resources()
+    assert record.details["per_hour"] == 20.0
+    assert record.details["price_source"] == "price-list-api" and record.details["price_as_of"]
 
 
 def test_deploy_waits_until_ready_with_back_off(

@@ -94,8 +94,11 @@ def test_json_lists_billable_first_and_deletes_nothing(
         "iam-role",
     ]
     assert items[0]["hourly_cost"] == find_model(TITAN).pricing.provisioned_per_hour == 7.1
-    assert items[0]["cost"] == "$7.10/h" and items[0]["cost_class"] == "hourly"
-    assert items[1]["cost"].endswith("/month")
+    # The sandbox's Price List answered: the figure says so, with its date.
+    assert items[0]["cost"].startswith("$7.10/h (Price List API, ")
+    assert items[0]["price_source"].startswith("Price List API, ")
+    assert items[0]["cost_class"] == "hourly"
+    assert items[1]["cost"].startswith("$1.95/month (Price List API, ")
     assert items[1]["depends_on"] == [f"provisioned-throughput:{world.throughput}"]
     assert {i["identifier"] for i in items}.isdisjoint({"users-bucket", "users-role"})
     assert len(Registry().resources()) == 5  # nothing deleted
@@ -104,8 +107,8 @@ def test_json_lists_billable_first_and_deletes_nothing(
     assert main(["teardown"]) == 0
     out = capsys.readouterr().out
     assert "Nothing deleted." in out
-    storage = find_model(TITAN).pricing.storage_per_month
-    assert f"Costing now: $7.10/h, ${storage:.2f}/month of model storage." in out
+    assert "Costing now: $7.10/h (Price List API, " in out
+    assert "$1.95/month (Price List API, " in out and "of model storage." in out
     assert len(Registry().resources()) == 5
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from core.registry import state_dir
 from tui.cli.main import main
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
@@ -122,8 +124,29 @@ def test_human_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "json (1)" in out and "line 4" in out and "hint:" in out
     assert "wrong-format (39)" in out
     assert "tokens-unchecked" in out
-    assert "x $0.50 per 1K" in out and "prices as of" in out and "on-demand deployment" in out
+    assert "x $0.50 per 1K" in out and "(your figure)" in out and "on-demand deployment" in out
+    assert "$1.95 per month while the model exists (built-in, 2025-07-20)" in out
     assert "✘ Not valid for Nova Micro" in out
+
+
+def test_the_estimate_uses_the_price_list_when_it_answers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    train = tmp_path / "train.jsonl"
+    write(train, [claude(i) for i in range(40)])
+    # Claude 3 Haiku is customized in us-west-2: its prices come from there.
+    assert main(["--sandbox", "validate", str(train), "--model", HAIKU, "--json"]) == 0
+    captured = capsys.readouterr()
+    estimate = json.loads(captured.out)["estimate"]
+    assert (estimate["price_source"], estimate["prices_region"]) == ("price-list-api", "us-west-2")
+    assert estimate["training_cost"] is not None and estimate["price_per_1k"] > 0
+    assert "Note:" not in captured.err
+    # Without credentials (and the cache gone) the built-in figures answer, with one note.
+    shutil.rmtree(state_dir() / "prices")
+    assert main(["validate", str(train), "--model", HAIKU, "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["estimate"]["price_source"] == "built-in"
+    assert captured.err.count("Note: Prices are the built-in figures") == 1
 
 
 def test_cannot_run_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,12 +10,16 @@ import pytest
 from core.billing import (
     BillingSummary,
     Charge,
+    cached_hourly_price,
     summarize,
     summarize_items,
     summarize_records,
 )
+from core.catalog.lookup import find_model
+from core.pricing.service import PriceService
 from core.registry import ResourceRecord
 from core.teardown.items import DEPLOYMENT, JOB, MODEL, PREFIX, THROUGHPUT, TeardownItem
+from tests.pricing_fixtures import expect_region, pricing_stub
 
 
 def record(kind: str, billable: bool = True, **details: Any) -> ResourceRecord:
@@ -92,7 +96,9 @@ def test_registry_entries() -> None:
     )
     assert summary.count == 3 and summary.per_token == 1
     assert summary.known_per_hour == pytest.approx(7.1) and summary.unknown_per_hour == 1
-    assert summary.headline() == "3 billable resources, $7.10/h + 1 price unknown + per token"
+    assert summary.headline() == (
+        "3 billable resources, $7.10/h (as recorded) + 1 price unknown + per token"
+    )
     old_deployment = summarize_records([record(DEPLOYMENT)])  # recorded before prices were
     assert old_deployment.per_hour == 0.0 and old_deployment.per_token == 1
 
@@ -113,3 +119,38 @@ def test_teardown_items() -> None:
     assert summary.unknown_per_hour == 1  # the job bills per token, not at an unknown rate
     assert summary.per_token == 2
     assert summary.storing == 1 and summary.known_per_month == pytest.approx(1.95)
+
+
+def test_every_total_says_where_its_prices_come_from() -> None:
+    summary = summarize_records(
+        [
+            record(
+                THROUGHPUT, per_hour=60.5, price_source="price-list-api", price_as_of="2026-12-02"
+            ),
+            record(THROUGHPUT, per_hour=7.1, price_source="built-in", price_as_of="2024"),
+            record(DEPLOYMENT, per_hour=0.0),
+        ]
+    )
+    assert summary.headline() == (
+        "3 billable resources, $67.60/h (Price List API, 2026-12-02; built-in, 2024) + per token"
+    )
+    items = summarize_items(
+        [item(MODEL, "storage", monthly_cost=1.95, price_source="Price List API, 2026-12-02")]
+    )
+    assert items.monthly_text() == "$1.95/month (Price List API, 2026-12-02)"
+
+
+def test_a_throughput_recorded_without_a_price_is_priced_from_the_cache() -> None:
+    nova = find_model("amazon.nova-2-lite-v1:0:256k")
+    unpriced = record(THROUGHPUT, base_model_id=nova.id)
+    # Nothing cached and no built-in figure: unknown, never $0.
+    assert summarize_records([unpriced], cached_hourly_price).hourly_text() == "price unknown"
+    client, stubber = pricing_stub()
+    expect_region(stubber, "us-east-1")
+    # The Price List read (by a worker) is cached in the state dir...
+    PriceService(None, client=client).region_prices("us-east-1")
+    # ...where the event loop's lookup finds it without calling AWS.
+    priced = summarize_records([unpriced], cached_hourly_price)
+    assert priced.per_hour == 60.5
+    assert priced.hourly_text().startswith("$60.50/h (Price List API, ")
+    assert summarize_records([unpriced]).price_unknown  # no lookup: stays unknown

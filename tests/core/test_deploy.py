@@ -9,6 +9,7 @@ from core.catalog.lookup import find_model
 from core.errors import QuotaExceededError
 from core.jobs.customization import new_client_request_token
 from core.poll import Pacing
+from core.pricing.types import Figure, ModelPrices, Price
 from core.serving.deploy import (
     Serving,
     create_deployment,
@@ -61,11 +62,34 @@ def test_deployment_lifecycle(sandbox_context: AwsContext, clock: Clock) -> None
 def test_costs_are_written_in_full() -> None:
     on_demand, provisioned = deployment_options(find_model(NOVA))
     assert on_demand.cost_text == (
-        "$0.000035 / $0.00014 per 1K input / output tokens, nothing while idle"
+        "$0.000035 / $0.00014 per 1K input / output tokens (built-in, 2025-07-20), "
+        "nothing while idle"
     )
-    assert "price not in the catalog" in provisioned.cost_text  # unknown, never $0.00
+    assert provisioned.cost_text.startswith("per hour (price unknown: no built-in no-commit")
     haiku = deployment_options(find_model("anthropic.claude-3-haiku-20240307-v1:0:200k"))[0]
     assert "$" not in haiku.cost_text
+    assert haiku.billing_details() == {"per_hour": None, "price_source": None, "price_as_of": None}
+
+
+def test_plans_carry_the_price_lists_figures_and_record_their_source() -> None:
+    nova = find_model(NOVA)
+    live = {
+        Figure.PROVISIONED: Price.known(21.0, "per hour", "price-list-api", "2026-12-02", "x"),
+        Figure.ON_DEMAND_INPUT: Price.known(0.00003, "per 1K", "price-list-api", "2026-12-02"),
+        Figure.ON_DEMAND_OUTPUT: Price.known(0.0001, "per 1K", "price-list-api", "2026-12-02"),
+    }
+    prices = ModelPrices.build(NOVA, "us-east-1", "price-list-api", "2026-12-02", live, str)
+    on_demand, provisioned = deployment_options(nova, prices)
+    assert provisioned.cost_text == (
+        "$21.00 per hour (Price List API, 2026-12-02), every hour until deleted"
+    )
+    assert provisioned.billing_details() == {
+        "per_hour": 21.0,
+        "price_source": "price-list-api",
+        "price_as_of": "2026-12-02",
+    }
+    assert "(Price List API, 2026-12-02), nothing while idle" in on_demand.cost_text
+    assert on_demand.billing_details()["per_hour"] == 0.0
 
 
 def test_settled_means_ready_or_failed() -> None:

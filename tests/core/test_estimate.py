@@ -9,6 +9,7 @@ import pytest
 
 from core.catalog.lookup import find_model
 from core.estimate import count_file_tokens, estimate, estimate_lines
+from core.pricing.types import Figure, ModelPrices, Price
 
 
 def test_training_cost_is_tokens_times_epochs_times_price() -> None:
@@ -29,12 +30,38 @@ def test_unknown_prices_stay_unknown() -> None:
 def test_estimate_lines_write_small_prices_in_full() -> None:
     nova = find_model("amazon.nova-micro-v1:0:128k")  # $0.000035 / $0.00014 per 1K on demand
     lines = dict(estimate_lines(estimate(nova, 35_000, 1, price_per_1k=0.00002), nova))
-    assert lines["training"] == "35,000 tokens x 1 epoch x $0.00002 per 1K = $0.0007"
-    assert "$0.000035 input / $0.00014 output per 1K tokens" in lines[""]
+    assert lines["training"] == (
+        "35,000 tokens x 1 epoch x $0.00002 per 1K = $0.0007 (your figure)"
+    )
+    assert "$0.000035 input / $0.00014 output per 1K tokens (built-in, 2025-07-20)" in lines[""]
     assert not any("e-" in text for text in lines.values())
     haiku = find_model("anthropic.claude-3-haiku-20240307-v1:0:200k")
     unknown = dict(estimate_lines(estimate(haiku, 1000, 2), haiku))
     assert unknown["training"].startswith("1,000 tokens x 2 epochs; no training price known")
+
+
+def test_every_price_in_the_estimate_says_its_source_and_date() -> None:
+    nova = find_model("amazon.nova-2-lite-v1:0:256k")
+    live = {
+        Figure.TRAINING: Price.known(0.00378, "per 1K tokens", "price-list-api", "2026-12-02"),
+        Figure.PROVISIONED: Price.known(60.5, "per hour", "price-list-api", "2026-12-02"),
+        Figure.ON_DEMAND_INPUT: Price.known(0.0003, "per 1K", "price-list-api", "2026-12-02"),
+        Figure.ON_DEMAND_OUTPUT: Price.known(0.0025, "per 1K", "price-list-api", "2026-12-02"),
+    }
+    prices = ModelPrices.build(
+        nova.id, "us-east-1", "price-list-api", "2026-12-02", live, lambda f: f"no {f.label}"
+    )
+    cost = estimate(nova, 1_000_000, 2, prices=prices)
+    assert cost.training_cost == pytest.approx(7.56)
+    assert (cost.price_source, cost.prices_as_of) == ("price-list-api", "2026-12-02")
+    lines = dict(estimate_lines(cost, nova))
+    assert lines["training"].endswith("= $7.56 (Price List API, 2026-12-02)")
+    assert lines["serving"].startswith(
+        "provisioned throughput: $60.50 per hour per model unit (Price List API, 2026-12-02)"
+    )
+    # The storage figure the Price List did not give is unknown and says so, never $0.00.
+    assert lines["storage"] == "storage price unknown (no storage price)"
+    assert "(Price List API, 2026-12-02), no idle cost" in lines[""]
 
 
 def test_count_file_tokens(tmp_path: Path) -> None:

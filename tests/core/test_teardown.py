@@ -16,6 +16,7 @@ from core.aws import AwsContext
 from core.catalog.lookup import find_model
 from core.errors import NotFoundError
 from core.jobs.customization import get_job, new_client_request_token
+from core.pricing.service import PriceService
 from core.registry import Registry, ResourceRecord
 from core.run import Run
 from core.serving.deploy import create_deployment, create_throughput, get_serving
@@ -344,7 +345,7 @@ def test_custom_models_and_running_jobs_from_runs_and_tags(
     job, custom = items
     assert job.action == "stop" and job.ours_by == "registry and tag"
     assert custom.monthly_cost == find_model(NOVA).pricing.storage_per_month
-    assert custom.cost_text == f"${custom.monthly_cost:,.2f}/month"
+    assert custom.cost_text == f"${custom.monthly_cost:,.2f}/month (built-in, 2025-07-20)"
 
     result = delete(context, items, registry)
     assert result.ok, result.to_json()
@@ -401,7 +402,11 @@ def test_serving_is_deleted_before_the_model_it_serves(
     throughput, _, custom = items
     # Nova's provisioned throughput price is not in the catalog: said so, not guessed.
     assert throughput.hourly_cost is None and throughput.billable
-    assert throughput.cost_text == "hourly price not in the catalog"
+    assert throughput.cost_text == "hourly price unknown (see `bedrock-tune prices`)"
+    # Asked, the sandbox's Price List has the figure: shown with its source and date.
+    live = inventory(context, registry, prices=PriceService(context))
+    assert live[0].cost_text.startswith("$20.00/h (Price List API, ")
+    assert live[2].cost_text.startswith("$1.95/month (Price List API, ")
     assert set(custom.depends_on) == {
         f"provisioned-throughput:{pt}",
         f"custom-model-deployment:{deployment}",

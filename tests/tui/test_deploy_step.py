@@ -43,14 +43,20 @@ async def test_deploy_on_demand_and_the_pt_confirmation() -> None:
         )
         app.go_to_step("deploy")
         await settle(pilot, lambda: app.screen.query_one("#plans", OptionList).option_count == 2)
-        assert "nothing while idle" in str(
-            app.screen.query_one("#plans", OptionList).get_option_at_index(0).prompt
+        options = app.screen.query_one("#plans", OptionList)
+        assert "nothing while idle" in str(options.get_option_at_index(0).prompt)
+        # The sandbox's Price List answers: both options say so, with the date.
+        await settle(
+            pilot, lambda: "(Price List API, " in str(options.get_option_at_index(1).prompt)
         )
+        assert "$20.00 per hour (Price List API, " in str(options.get_option_at_index(1).prompt)
+        assert "(Price List API, " in str(options.get_option_at_index(0).prompt)
         # Provisioned throughput asks first, with its price; Cancel buys nothing.
         app.screen.query_one("#plans", OptionList).highlighted = 1
         await pilot.click("#deploy")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert "until you delete it" in text_of(app, "#confirm-message")
+        assert "$20.00 per hour (Price List API, " in text_of(app, "#confirm-message")
         await pilot.click("#confirm-no")
         await settle(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
         assert Registry().resources() == []
@@ -62,6 +68,7 @@ async def test_deploy_on_demand_and_the_pt_confirmation() -> None:
         await settle(pilot, lambda: app.wizard_run.serving_arn is not None)
         [resource] = Registry().resources()
         assert resource.billable and resource.kind == "custom-model-deployment"
+        assert resource.details["per_hour"] == 0.0 and resource.details["base_model_id"] == NOVA
         assert "Creating" in text_of(app, "#deploy-status")
         clock.t += 31
         await settle(pilot, lambda: app.wizard_run.serving_status == "Active")

@@ -79,6 +79,12 @@ async def test_launch_then_watch_to_completed(
         assert '"epochCount": "2"' in text_of(app, "#request-json")
         await settle(pilot, lambda: "Estimated cost" in text_of(app, "#summary"))
         assert "8 records" in text_of(app, "#summary")
+        # The sandbox's Price List answers: every price says so, with its date.
+        await settle(pilot, lambda: "(Price List API, " in text_of(app, "#summary"))
+        summary = text_of(app, "#summary")
+        assert "$0.001 per 1K tokens x epochs (Price List API, " in summary
+        assert "$1.95 per month while the model exists (Price List API, " in summary
+        assert "unknown" not in summary and "$0.00 " not in summary
         await pilot.press("ctrl+l")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         saved_when_sent: list[Run] = []

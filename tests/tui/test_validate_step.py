@@ -85,7 +85,7 @@ async def test_validate_step(tmp_path: Path) -> None:
         assert "Not valid for Claude 3 Haiku" in text_of(app, "#validate-status")
         summary = text_of(app, "#validate-summary")
         assert "train.jsonl  39 records" in summary and "median" in summary
-        assert "limit 32,000" in summary and "prices as of 2025-07-20" in summary
+        assert "limit 32,000" in summary and "(built-in, 2025-07-20)" in summary
         assert app.wizard_run.validated_ok is False
         assert not step_by_id("validate").done(app.wizard_run)
 

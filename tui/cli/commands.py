@@ -8,6 +8,7 @@ A command module exposes `register(subparsers)`, which adds its parser and sets
 COMMANDS: tuple[str, ...] = (
     "whoami",
     "models",
+    "prices",
     "sandbox",
     "preview",
     "prepare",

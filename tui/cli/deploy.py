@@ -7,12 +7,12 @@ import sys
 from time import sleep  # module-level: tests swap in a fake clock's sleep
 from typing import Any
 
-from core import format as fmt
 from core.aws import AwsContext
 from core.errors import NotFoundError, ValidationError, aws_call
 from core.jobs.customization import new_client_request_token
 from core.naming import default_serving_name
 from core.poll import Pacing, PollUpdate
+from core.pricing.service import PriceService
 from core.registry import Registry, ResourceRecord
 from core.serving.deploy import (
     Kind,
@@ -84,7 +84,11 @@ def run_deploy(args: argparse.Namespace) -> int:
 
     with aws_context(args) as context:
         model_arn, base = _custom_model(context, args.model)
-        plans = {p.kind: p for p in deployment_options(find_model(base))}
+        base_model = find_model(base)
+        answer = PriceService(context).region_prices(context.region, [base_model])
+        if answer.note:
+            sys.stderr.write(f"Note: {answer.note}\n")
+        plans = {p.kind: p for p in deployment_options(base_model, answer.rows[0])}
         kind: Kind
         if args.provisioned:
             kind = "provisioned-throughput"
@@ -99,14 +103,9 @@ def run_deploy(args: argparse.Namespace) -> int:
             kind = next(iter(plans))
         plan = plans[kind]
         if kind == "provisioned-throughput" and not args.yes:
-            price = (
-                "an unknown hourly price"
-                if plan.hourly_cost is None
-                else f"{fmt.money(plan.hourly_cost)} per hour"
-            )
             sys.stderr.write(
-                f"Provisioned throughput bills {price} until you undeploy it, used or not.\n"
-                "Run again with --yes to confirm.\n"
+                f"Provisioned throughput bills {plan.cost_text}, used or not, until you "
+                "undeploy it.\nRun again with --yes to confirm.\n"
             )
             return EXIT_BAD
         name = args.name or default_serving_name(args.model)
@@ -123,7 +122,12 @@ def run_deploy(args: argparse.Namespace) -> int:
                 "",
                 None,
                 billable=True,
-                details={"name": name, "model_arn": model_arn, "per_hour": plan.hourly_cost},
+                details={
+                    "name": name,
+                    "model_arn": model_arn,
+                    "base_model_id": base_model.id,
+                    **plan.billing_details(),
+                },
             )
         )
         if args.no_wait:

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
 def _print_table(view: CatalogView) -> None:
     basis = "live list" if view.live_checked else "built-in catalog"
     print(f"Customizable base models in {view.region} ({basis}):\n")
-    rows = [("", "MODEL", "ID", "TYPES", "REGIONS", "TRAINING PER 1K TOKENS")]
+    rows = [("", "MODEL", "ID", "TYPES", "REGIONS", "TRAINING PER 1K (BUILT-IN, DATE)")]
     for entry in view.models:
         model = entry.model
         price = model.pricing.training_per_1k_tokens
@@ -67,7 +67,7 @@ def _print_table(view: CatalogView) -> None:
                 model.id,
                 ", ".join(t.cli_name for t in model.customization_types),
                 ", ".join(model.regions),
-                fmt.money(price, unknown="unknown"),
+                "unknown" if price is None else f"{fmt.money(price)} ({model.pricing.as_of})",
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -85,6 +85,10 @@ def _print_table(view: CatalogView) -> None:
         print(f"\n✘ = not offered in {view.region}:")
         for entry in unavailable:
             print(f"  {entry.model.name}: {entry.reason}")
+    print(
+        "\nPrices above are the built-in figures with their dates; `bedrock-tune prices` asks "
+        "the AWS Price List API."
+    )
     if view.unknown_live:
         names = ", ".join(m.model_id for m in view.unknown_live)
         print(f"\nAlso offered by {view.region} but not yet in bedrock-tune's catalog: {names}")

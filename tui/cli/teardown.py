@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.billing import summarize_items
+from core.pricing.service import PriceService
 from core.registry import Registry
 from core.teardown.delete import TeardownEvent, TeardownItem, TeardownResult, delete, inventory
 from tui.cli.common import (
@@ -148,7 +149,11 @@ def run(args: argparse.Namespace) -> int:
     with aws_context(args) as context:
         registry = Registry()
         items = inventory(
-            context, registry, discover_tags=not args.no_tag_scan, on_warning=warnings.append
+            context,
+            registry,
+            discover_tags=not args.no_tag_scan,
+            on_warning=warnings.append,
+            prices=PriceService(context),
         )
         for warning in warnings:
             sys.stderr.write(f"Warning: {warning}\n")

@@ -17,8 +17,10 @@ from core.catalog.types import BaseModel, CustomizationType, DeploymentOption
 from core.data.tokens import ESTIMATE_METHOD
 from core.errors import ValidationError
 from core.estimate import Estimate, estimate, estimate_lines
+from core.pricing.service import PriceService, pricing_region
+from core.pricing.types import ModelPrices
 from core.validate.validator import FileReport, Problem, RuleGroup, ValidationReport, validate
-from tui.cli.common import EXIT_BAD, EXIT_OK, print_json
+from tui.cli.common import EXIT_BAD, EXIT_OK, aws_context, print_json
 
 _SHOWN_LINES = 10
 
@@ -99,12 +101,28 @@ def run(args: argparse.Namespace) -> int:
     report = validate(args.train, model, kind, validation=args.validation_file, progress=progress)
     if tty:
         sys.stderr.write("\r" + " " * 60 + "\r")
-    cost = estimate(model, report.train.stats.total, epochs, price_per_1k=args.price_per_1k)
+    prices, note = model_prices(args, model)
+    if note:
+        sys.stderr.write(f"Note: {note}\n")
+    cost = estimate(
+        model, report.train.stats.total, epochs, prices=prices, price_per_1k=args.price_per_1k
+    )
     if args.json:
         print_json(report_json(report, cost))
     else:
         print_report(report, cost)
     return EXIT_OK if report.ok else EXIT_BAD
+
+
+def model_prices(args: argparse.Namespace, model: BaseModel) -> tuple[ModelPrices, str]:
+    """The model's prices where it would be customized (the AWS region when it offers the
+    model, else the first region that does), and the note when the built-in figures stand in.
+    Never fails: without credentials or access, the built-in figures answer."""
+    with aws_context(args) as context:
+        region = pricing_region(model, context.region)
+        service = PriceService(context if context.has_credentials() else None)
+        answer = service.region_prices(region, [model])
+    return answer.rows[0], answer.note
 
 
 # --------------------------------------------------------------------------- JSON
@@ -168,8 +186,10 @@ def estimate_json(cost: Estimate, model: BaseModel) -> dict[str, Any]:
         "on_demand_input_per_1k": cost.on_demand_input_per_1k,
         "on_demand_output_per_1k": cost.on_demand_output_per_1k,
         "prices_as_of": cost.prices_as_of,
-        "price_source": model.pricing.source,
-        "notes": list(model.pricing.notes),
+        "price_source": cost.price_source,
+        "training_price_source": cost.training_price.source,
+        "prices_region": cost.prices.region,
+        "notes": list(cost.prices.notes),
     }
 
 
@@ -292,8 +312,7 @@ def print_report(report: ValidationReport, cost: Estimate) -> None:
 
 def print_estimate(cost: Estimate, model: BaseModel) -> None:
     """The estimate block."""
-    date = f" (prices as of {cost.prices_as_of})" if cost.prices_as_of else ""
-    print(f"\nEstimate{date}, USD")
+    print(f"\nEstimate, USD (prices for {cost.prices.region})")
     for label, text in estimate_lines(
         cost, model, unknown_price_hint="give one with --price-per-1k"
     ):
