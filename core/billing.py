@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from core import format as fmt
 from core.registry import ResourceRecord
-from core.teardown.items import DEPLOYMENT, JOB, TeardownItem
+from core.teardown.items import BATCH_JOB, DEPLOYMENT, JOB, TeardownItem
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,9 @@ def charge_of_record(record: ResourceRecord) -> Charge:
     bills its recorded hourly price, unknown when none was recorded.
     """
     price = record.details.get("per_hour")
+    if record.kind == BATCH_JOB:
+        # A batch job bills the tokens it processes, nothing by the hour.
+        return Charge(per_hour=0.0, per_token=True)
     if record.kind == DEPLOYMENT:
         return Charge(per_hour=0.0 if price is None else float(price), per_token=True)
     return Charge(per_hour=None if price is None else float(price))
@@ -130,8 +133,8 @@ def charge_of_item(item: TeardownItem) -> Charge | None:
         return Charge(per_month=item.monthly_cost, storage=True)
     if not item.billable:
         return None
-    if item.kind == JOB:
-        # Training bills by the tokens it processes, not by the hour.
+    if item.kind in (JOB, BATCH_JOB):
+        # Training and batch inference bill by the tokens they process, not by the hour.
         return Charge(per_hour=0.0, per_token=True)
     return Charge(per_hour=item.hourly_cost, per_token=item.kind == DEPLOYMENT)
 

@@ -23,6 +23,9 @@ moto. What moto 5.2 lacks or gets wrong, and so what is here (DESIGN.md §5):
   training record, a base model says it is the sandbox), and Bedrock's errors for a model id it
   does not know, a customization id, a bare custom model, or a model not ready yet.
   InvokeModelWithResponseStream is not emulated (moto answers 500 NotImplemented).
+* bedrock batch inference (`core/sandbox/batch.py`): Create / Get / List / Stop
+  ModelInvocationJob; a job goes Submitted, Validating, Scheduled, InProgress, then writes its
+  `.jsonl.out` and `manifest.json.out` as Bedrock does, with one record failed on purpose.
 * s3 bucket policies are kept beside moto, which ignores a statement's Condition and would let
   a TLS-only policy (Deny when `aws:SecureTransport` is false) deny every object call.
 
@@ -464,6 +467,48 @@ def _stream_events(body: dict[str, Any]) -> bytes:
     frames.append(event("messageStop", {"stopReason": body["stopReason"]}))
     frames.append(event("metadata", {"usage": body["usage"], "metrics": body["metrics"]}))
     return b"".join(frames)
+
+
+# --------------------------------------------------------------------------- batch inference
+
+
+@emulates("bedrock", "POST", r"/model-invocation-job/?", "CreateModelInvocationJob")
+def _create_batch_job(request: SandboxRequest, sandbox: Sandbox) -> Reply:
+    return _answer(sandbox.batch.create(request.region, sandbox.account_id, _json_body(request)))
+
+
+@emulates(
+    "bedrock", "GET", r"/model-invocation-jobs/?", "ListModelInvocationJobs, filtered and paged"
+)
+def _list_batch_jobs(request: SandboxRequest, sandbox: Sandbox) -> Reply:
+    return _answer(
+        sandbox.batch.list(
+            request.param("statusEquals"),
+            request.param("nameContains"),
+            request.param("maxResults"),
+            request.param("nextToken"),
+        )
+    )
+
+
+@emulates(
+    "bedrock",
+    "POST",
+    r"/model-invocation-job/(?P<job>.+)/stop",
+    "StopModelInvocationJob: Stopping, then Stopped",
+)
+def _stop_batch_job(request: SandboxRequest, sandbox: Sandbox) -> Reply:
+    return _answer(sandbox.batch.stop(request.match.group("job")))
+
+
+@emulates(
+    "bedrock",
+    "GET",
+    r"/model-invocation-job/(?P<job>.+)",
+    "GetModelInvocationJob (by ARN or id): progression by the clock, output written at the end",
+)
+def _get_batch_job(request: SandboxRequest, sandbox: Sandbox) -> Reply:
+    return _answer(sandbox.batch.get(request.match.group("job")))
 
 
 # --------------------------------------------------------------------------- s3 emulations
