@@ -18,6 +18,7 @@ COMMANDS: tuple[str, ...] = (
     "deploy",
     "chat",
     "evaluate",
+    "compare",
     "teardown",
     "runs",
 )
