@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from core import format as fmt
 from core.pricing.types import SOURCE_LABELS, Price
 from core.registry import ResourceRecord
-from core.teardown.items import DEPLOYMENT, JOB, TeardownItem
+from core.teardown.items import BATCH_JOB, DEPLOYMENT, JOB, TeardownItem
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,9 @@ def charge_of_record(record: ResourceRecord, lookup: PriceLookup | None = None) 
     (e.g. `cached_hourly_price`), and stays unknown when that has none.
     """
     price = record.details.get("per_hour")
+    if record.kind == BATCH_JOB:
+        # A batch job bills the tokens it processes, nothing by the hour.
+        return Charge(per_hour=0.0, per_token=True)
     if record.kind == DEPLOYMENT:
         return Charge(per_hour=0.0 if price is None else float(price), per_token=True)
     if price is not None:
@@ -206,8 +209,8 @@ def charge_of_item(item: TeardownItem) -> Charge | None:
         return Charge(per_month=item.monthly_cost, storage=True, source=item.price_source)
     if not item.billable:
         return None
-    if item.kind == JOB:
-        # Training bills by the tokens it processes, not by the hour.
+    if item.kind in (JOB, BATCH_JOB):
+        # Training and batch inference bill by the tokens they process, not by the hour.
         return Charge(per_hour=0.0, per_token=True)
     return Charge(
         per_hour=item.hourly_cost, per_token=item.kind == DEPLOYMENT, source=item.price_source

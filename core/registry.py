@@ -205,7 +205,10 @@ class Registry:
                 runs[run_id] = {**entry, "route": Route.BEDROCK_CUSTOMIZATION.value}
                 continue
             runs[run_id] = _entry(run_id, entry["created"], entry["updated"], run)
-        return {"version": VERSION, "runs": runs, "resources": data["resources"]}
+        migrated = {"version": VERSION, "runs": runs, "resources": data["resources"]}
+        if "evaluations" in data:  # references to stored evaluations (core/evaluation/store.py)
+            migrated["evaluations"] = data["evaluations"]
+        return migrated
 
     def _run_of(self, run_id: str, entry: Any) -> Run:
         """The run of one entry, or a RegistryError naming the file, the run and the field."""
@@ -328,3 +331,20 @@ class Registry:
             data["resources"] = [
                 r for r in data["resources"] if (r["kind"], r["identifier"]) != (kind, identifier)
             ]
+
+    # ------------------------------------------------------------------ evaluations
+    # References only (the reports live in their own files: core/evaluation/store.py).
+
+    def add_evaluation(self, run_id: str, reference: dict[str, Any]) -> None:
+        """Record that run `run_id` has the evaluation `reference` (`{"id", "path", ...}`)."""
+        with self._editing() as data:
+            runs = data.setdefault("evaluations", {})
+            kept = [e for e in runs.get(run_id, []) if e.get("id") != reference.get("id")]
+            runs[run_id] = [*kept, reference]
+
+    def evaluations(self, run_id: str | None = None) -> dict[str, list[dict[str, Any]]]:
+        """The evaluation references by run (of one run when `run_id` is given)."""
+        recorded = self._read().get("evaluations") or {}
+        if run_id is not None:
+            return {run_id: list(recorded.get(run_id, []))}
+        return {key: list(value) for key, value in recorded.items()}

@@ -1,39 +1,94 @@
 """Evaluate on held-out data: N test records through the tuned and the base model (bounded
-concurrency, progress, cancel), ROUGE-1/2/L and exact match for each, the per-record table
-(worst first), and a saved JSON / CSV report."""
+concurrency, progress, cancel), ROUGE-1/2/L and exact match with 95% confidence intervals, and
+on request SQL run in SQLite, an LLM judge by a rubric, and batch inference; the estimate (both
+ways where batch is offered) shown before it runs; the per-record table (worst first); the
+report saved as JSON, CSV and HTML (`o` opens it) and stored with the run; `c` compares runs.
+
+Workers return typed results (`EstimateReady`, `EvaluationDone`), handled by type; a batch
+job's progress is posted while it runs (`BatchJobChanged`)."""
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static, Switch
+from textual.message import Message
+from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Select, Static, Switch
 from textual.worker import get_current_worker
 
-from core import format as fmt
-from core.catalog.lookup import find_model
+from core.catalog.lookup import builtin_models, find_model
 from core.data.prepared import PreparedDir
 from core.errors import BedrockTuneError, ValidationError
-from core.evaluation.evaluate import Report, evaluate, load_test_records, save_report
+from core.evaluation.batch import BatchPlace, BatchStatus
+from core.evaluation.evaluate import JudgeSetup, Options, evaluate, load_test_records
+from core.evaluation.rubrics import PRESETS, Rubric, rubric_for_template, rubric_from_toml
 from core.serving.chat import base_inference_id
 from screens.base import StepScreen
 from screens.workers import WorkerResult
 
 if TYPE_CHECKING:
     from core.aws import AwsContext
+    from core.evaluation.report import SavedReport
+    from core.registry import Registry
+
+TEMPLATE_RUBRIC = "template"
+"""The rubric Select's value for the run's template's own [rubric] table."""
+SIDES = (("Tuned", "tuned"), ("Base ", "base"))
+SHOWN = (
+    ("judge", "judge"),
+    ("sql_execution_match", "SQL exec"),
+    ("rouge1", "ROUGE-1"),
+    ("rouge2", "ROUGE-2"),
+    ("rougeL", "ROUGE-L"),
+)
+
+
+@dataclass
+class EstimateReady(WorkerResult):
+    """What the evaluation would cost and take, as lines to show."""
+
+    lines: list[str]
+
+
+class BatchJobChanged(Message):
+    """A batch job of the evaluation moved on (posted while the worker runs)."""
+
+    def __init__(self, side: str, status: BatchStatus) -> None:
+        super().__init__()
+        self.side = side
+        self.status = status
 
 
 @dataclass
 class EvaluationDone(WorkerResult):
-    """The scores, and where the report was saved."""
+    """The report (as JSON data) and where it was saved."""
 
-    report: Report
-    saved: Path
+    data: dict[str, Any]
+    saved: SavedReport
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the evaluate step's controls say (read on the event loop, handed to workers)."""
+
+    count: int
+    test_file: Path
+    tuned: str
+    base: str | None
+    options: Options
+
+
+def _interval(entry: Any) -> str:
+    if not isinstance(entry, dict) or entry.get("mean") is None:
+        return "-"
+    return f"{entry['mean']:.3f} [{entry['ci_low']:.3f}, {entry['ci_high']:.3f}]"
 
 
 class EvaluateScreen(StepScreen):
@@ -41,6 +96,13 @@ class EvaluateScreen(StepScreen):
 
     STEP_ID = "evaluate"
     STEP_TITLE = "Evaluate"
+    CSS_PATH = "styles/evaluate.tcss"
+    BINDINGS = [
+        Binding("o", "open_report", "Open report", id="eval-open"),
+        Binding("c", "compare_runs", "Compare runs", id="eval-compare-runs"),
+    ]
+
+    _saved: SavedReport | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Label("How much better is the tuned model?", classes="step-heading")
@@ -52,76 +114,222 @@ class EvaluateScreen(StepScreen):
             yield Switch(value=True, id="eval-compare")
             yield Button("Run", id="run", variant="primary")
             yield Button("Cancel", id="cancel-eval", disabled=True)
+        with Horizontal(classes="button-row", id="eval-options"):
+            yield Label("Judge", classes="inline-label")
+            yield Select[str](self._judges(), id="judge", prompt="no LLM judge")
+            yield Label("Rubric", classes="inline-label")
+            yield Select[str](
+                [(f"preset:{name}", name) for name in PRESETS],
+                id="rubric",
+                allow_blank=False,
+                value="summarization",
+            )
+            yield Label("SQL", classes="inline-label")
+            yield Switch(value=False, id="eval-sql")
+            yield Label("Batch", classes="inline-label")
+            yield Switch(value=False, id="eval-batch")
+        yield Static("", id="eval-estimate")
         yield ProgressBar(id="eval-progress", show_eta=False)
         yield Static("", id="eval-summary")
+        with Horizontal(classes="button-row"):
+            yield Button("Open report (o)", id="open-report", disabled=True)
+            yield Button("Compare runs (c)", id="compare-runs")
         table: DataTable[str] = DataTable(id="eval-rows", cursor_type="row")
         yield table
 
+    @staticmethod
+    def _judges() -> list[tuple[str, str]]:
+        """Catalog base models a judge can be (by name; the value is the inference id)."""
+        return [
+            (model.name, model.inference_id)
+            for model in builtin_models()
+            if model.lifecycle.value == "ACTIVE"
+        ]
+
     def on_mount(self) -> None:
+        super().on_mount()
         self.query_one("#eval-rows", DataTable).add_columns(
-            "line", "tuned ROUGE-L", "base ROUGE-L", "reference", "tuned answer"
+            "line",
+            "tuned ROUGE-L",
+            "base ROUGE-L",
+            "tuned judge",
+            "tuned SQL",
+            "reference",
+            "tuned answer",
         )
         self._describe()
 
     def on_screen_resume(self) -> None:
+        super().on_screen_resume()
         self._describe()
 
     def _test_file(self) -> Path:
         return PreparedDir(Path(self.host.wizard_run.prepared_dir or ".")).test
 
+    def _template_data(self) -> dict[str, Any]:
+        text = self.host.wizard_run.template_toml
+        if not text:
+            return {}
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            return {}
+
     def _describe(self) -> None:
         self.query_one("#eval-source", Static).update(
             Text.assemble(("Test records ", "bold"), str(self._test_file()))
         )
+        template = self._template_data()
+        rubric = self.query_one("#rubric", Select)
+        options = [(f"preset:{name}", name) for name in PRESETS]
+        if "rubric" in template:
+            options.append(("the template's rubric", TEMPLATE_RUBRIC))
+        rubric.set_options(options)
+        fitting = rubric_for_template(str(template.get("name", "")))
+        rubric.value = (
+            TEMPLATE_RUBRIC
+            if "rubric" in template
+            else fitting.name
+            if fitting
+            else "summarization"
+        )
+        self.query_one("#eval-sql", Switch).value = template.get("name") == "text-to-sql"
+        self._estimate_soon()
 
-    @on(Button.Pressed, "#run")
-    def _run_pressed(self) -> None:
+    # ------------------------------------------------------------------ the choices
+
+    def _rubric(self) -> Rubric:
+        value = self.query_one("#rubric", Select).value
+        if value == TEMPLATE_RUBRIC:
+            return rubric_from_toml(self._template_data(), "the run's template")
+        return PRESETS[str(value)] if str(value) in PRESETS else PRESETS["summarization"]
+
+    def _choices(self) -> Choices:
+        """The controls' values (raises ValidationError naming what is wrong)."""
         run = self.host.wizard_run
         try:
             count = int(self.query_one("#count", Input).value or "0")
-            if count <= 0:
-                raise ValueError
         except ValueError:
-            self.show_error(ValidationError("Records must be a whole number above 0."))
-            return
+            count = 0
+        if count <= 0:
+            raise ValidationError("Records must be a whole number above 0.")
         if not run.serving_arn or not run.base_model_id:
-            self.show_error(BedrockTuneError("Nothing deployed.", hint="Deploy the model first."))
-            return
-        try:
-            context = self.require_context()
-        except BedrockTuneError as error:
-            self.show_error(error)
-            return
+            raise BedrockTuneError("Nothing deployed.", hint="Deploy the model first.")
         base = (
             base_inference_id(find_model(run.base_model_id))
             if self.query_one("#eval-compare", Switch).value
             else None
         )
+        judge_value = self.query_one("#judge", Select).value
+        judge = (
+            JudgeSetup(str(judge_value), self._rubric(), pairwise=base is not None)
+            if isinstance(judge_value, str)
+            else None
+        )
+        options = Options(
+            sql=self.query_one("#eval-sql", Switch).value,
+            judge=judge,
+            batch="on" if self.query_one("#eval-batch", Switch).value else "auto",
+            batch_place=BatchPlace.for_run(run),
+            registry=self.host.registry(),
+            account_id=run.account_id or "",
+            tuned_base_id=run.base_model_id,
+        )
+        return Choices(count, self._test_file(), run.serving_arn, base, options)
+
+    # ------------------------------------------------------------------ the estimate
+
+    @on(Input.Changed, "#count")
+    @on(Switch.Changed)
+    @on(Select.Changed)
+    def _estimate_soon(self) -> None:
+        try:
+            choices = self._choices()
+        except BedrockTuneError as error:
+            self.query_one("#eval-estimate", Static).update(Text(error.message, style="dim"))
+            return
+        context = self.host.aws_context()
+        region = context.region if context else self.host.wizard_run.region or "us-east-1"
+        self.estimate(choices, region)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="estimate")
+    def estimate(self, choices: Choices, region: str) -> EstimateReady:
+        """What the evaluation would cost and take (reads the test file off the event loop)."""
+        from core.evaluation.plan import plan_evaluation
+
+        try:
+            records = load_test_records(choices.test_file, limit=choices.count)
+        except BedrockTuneError as error:
+            return EstimateReady([error.message])
+        plan = plan_evaluation(records, choices.tuned, choices.base, choices.options, region)
+        return EstimateReady(plan.text())
+
+    @on(EstimateReady)
+    def _show_estimate(self, message: EstimateReady) -> None:
+        self.query_one("#eval-estimate", Static).update(Text("\n".join(message.lines)))
+
+    # ------------------------------------------------------------------ running
+
+    @on(Button.Pressed, "#run")
+    def _run_pressed(self) -> None:
+        try:
+            choices = self._choices()
+            context = self.require_context()
+        except BedrockTuneError as error:
+            self.show_error(error)
+            return
         self.clear_error()
         self.query_one("#run", Button).disabled = True
         self.query_one("#cancel-eval", Button).disabled = False
-        self.run_evaluation(context, self._test_file(), count, run.serving_arn, base)
+        self.run_evaluation(context, choices, self.host.registry(), self.host.wizard_run.run_id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="evaluate", name="evaluate")
     def run_evaluation(
-        self, context: AwsContext, test_file: Path, count: int, tuned: str, base: str | None
+        self, context: AwsContext, choices: Choices, registry: Registry, run_id: str | None
     ) -> EvaluationDone:
-        """Evaluate and save the report beside the test file (everything it needs is passed
-        in: a worker thread reads no widget)."""
+        """Evaluate, save the report beside the test file and store it with the run
+        (everything it needs is passed in: a worker thread reads no widget)."""
+        from core.evaluation.report import report_json, save_report
+        from core.evaluation.store import EvaluationStore
+
         worker = get_current_worker()
-        records = load_test_records(test_file, limit=count)
+        records = load_test_records(choices.test_file, limit=choices.count)
 
         def progress(done: int, total: int) -> None:
             self.app.call_from_thread(self._progress, done, total)
 
+        def batch_changed(side: str, status: BatchStatus) -> None:
+            self.post_message(BatchJobChanged(side, status))
+
         report = evaluate(
-            context, records, tuned, base, progress=progress, cancelled=lambda: worker.is_cancelled
+            context,
+            records,
+            choices.tuned,
+            choices.base,
+            progress=progress,
+            cancelled=lambda: worker.is_cancelled,
+            options=choices.options,
+            on_batch=batch_changed,
         )
-        json_path, _ = save_report(report, test_file.parent)
-        return EvaluationDone(report, json_path)
+        title = f"Evaluation of run {run_id}" if run_id else "bedrock-tune evaluation"
+        saved = save_report(report, choices.test_file.parent, title=title)
+        data = report_json(report)
+        EvaluationStore(registry).save(run_id, data)
+        return EvaluationDone(data, saved)
 
     def _progress(self, done: int, total: int) -> None:
         self.query_one("#eval-progress", ProgressBar).update(total=total, progress=done)
+
+    @on(BatchJobChanged)
+    def _batch_changed(self, message: BatchJobChanged) -> None:
+        status = message.status
+        self.query_one("#eval-estimate", Static).update(
+            Text(
+                f"{message.side} model batch job: {status.status}, "
+                f"{status.processed}/{status.total} records",
+                style="bold",
+            )
+        )
 
     @on(Button.Pressed, "#cancel-eval")
     def _cancel(self) -> None:
@@ -133,43 +341,94 @@ class EvaluateScreen(StepScreen):
 
     @on(EvaluationDone)
     def _show_report(self, message: EvaluationDone) -> None:
-        report, path = message.report, message.saved
+        data = message.data
+        self._saved = message.saved
         self.query_one("#run", Button).disabled = False
         self.query_one("#cancel-eval", Button).disabled = True
+        self.query_one("#open-report", Button).disabled = False
         text = Text()
-        for label, which in (("Tuned", "tuned"), ("Base ", "base")):
-            summary = report.summary(which)
-            if summary:
-                text.append(f"{label}  ", style="bold")
-                text.append(
-                    f"ROUGE-1 {summary['rouge1']:.3f}  ROUGE-2 {summary['rouge2']:.3f}  "
-                    f"ROUGE-L {summary['rougeL']:.3f}  exact {summary['exact_match']:.0%}  "
-                    f"({int(summary['answered'])} answered)\n"
-                )
-        failed = sum(1 for r in report.rows if r.tuned.error)
+        for label, which in SIDES:
+            side = data.get(which)
+            if not side or not side.get("answered"):
+                continue
+            text.append(f"{label}  ", style="bold")
+            parts = [f"{name} {_interval(side[key])}" for key, name in SHOWN if key in side]
+            exact = side.get("exact_match") or {}
+            if exact.get("mean") is not None:
+                parts.append(f"exact {exact['mean']:.0%}")
+            text.append("  ".join(parts) + f"  ({side['answered']} answered)\n")
+        if data.get("verdict"):
+            text.append(data["verdict"] + "\n", style="bold green")
+        failed = (data.get("tuned") or {}).get("failed", 0)
         if failed:
+            noun = "record" if failed == 1 else "records"
+            text.append(f"{failed} {noun} failed on the tuned model.\n", style="yellow")
+        judge = data.get("judge")
+        if judge:
+            tuned = judge.get("tuned") or {}
             text.append(
-                f"{fmt.plural(failed, 'record')} failed on the tuned model.\n", style="yellow"
+                f"Judge {judge['model']}: {judge['calls']} calls; "
+                f"{tuned.get('unparseable', 0)} unparseable, {tuned.get('failed', 0)} failed.\n"
             )
-        text.append(f"Report saved: {path} (and evaluation.csv)", style="dim")
+        sql = (data.get("sql") or {}).get("tuned")
+        if sql:
+            text.append(
+                f"SQL: {sql['execution_match']} of {sql['scored']} return the reference's rows; "
+                f"{sql['does_not_parse']} do not parse, {sql['runs_with_an_error']} fail, "
+                f"{sql['timed_out']} timed out.\n"
+            )
+        for note in data.get("notes") or []:
+            text.append(note + "\n", style="yellow")
+        text.append(
+            f"Report saved: {message.saved.json} (and evaluation.csv, evaluation.html: press o)",
+            style="dim",
+        )
         self.query_one("#eval-summary", Static).update(text)
+        self._fill_table(data)
+
+    def _fill_table(self, data: dict[str, Any]) -> None:
         table = self.query_one("#eval-rows", DataTable)
         table.clear()
-        ordered = sorted(
-            report.rows, key=lambda r: r.tuned.scores.rouge_l if r.tuned.scores else -1
-        )
+
+        def rouge_l(answer: Any) -> float | None:
+            scores = (answer or {}).get("scores")
+            return None if not scores else float(scores["rouge_l"])
+
+        ordered = sorted(data["rows"], key=lambda r: rouge_l(r["tuned"]) or -1.0)
         for row in ordered:
-            tuned = row.tuned.scores.rouge_l if row.tuned.scores else None
-            base = row.base.scores.rouge_l if row.base and row.base.scores else None
+            tuned, base = rouge_l(row["tuned"]), rouge_l(row.get("base"))
+            judge = (row["tuned"].get("judge") or {}).get("overall")
+            sql = (row["tuned"].get("sql") or {}).get("status", "")
             table.add_row(
-                str(row.record.line),
+                str(row["line"]),
                 "failed" if tuned is None else f"{tuned:.3f}",
                 "-" if base is None else f"{base:.3f}",
-                row.record.reference[:60],
-                (row.tuned.answer or row.tuned.error or "")[:60],
+                "-" if judge is None else f"{judge:.2f}",
+                sql or "-",
+                row["reference"][:60],
+                (row["tuned"]["answer"] or row["tuned"]["error"] or "")[:60],
             )
 
     def worker_failed(self, name: str, error: BaseException) -> None:
-        self.query_one("#run", Button).disabled = False
-        self.query_one("#cancel-eval", Button).disabled = True
+        if name == "evaluate":
+            self.query_one("#run", Button).disabled = False
+            self.query_one("#cancel-eval", Button).disabled = True
         self.show_error(error)
+
+    # ------------------------------------------------------------------ report and comparison
+
+    @on(Button.Pressed, "#open-report")
+    def action_open_report(self) -> None:
+        """Open the HTML report in the browser."""
+        if self._saved is not None:
+            self.app.open_url(self._saved.html.as_uri())
+        else:
+            self.notify("Run an evaluation first: its report opens here.")
+
+    @on(Button.Pressed, "#compare-runs")
+    def action_compare_runs(self) -> None:
+        """Show runs compared (this run preselected)."""
+        from screens.compare import CompareScreen
+
+        run_id = self.host.wizard_run.run_id
+        self.app.push_screen(CompareScreen(self.host.registry(), (run_id,) if run_id else ()))

@@ -44,6 +44,9 @@ class Template:
     """A column that already holds chat messages; then `user`/`assistant` are not used."""
     role_map: Mapping[str, str] = field(default_factory=dict)
     """Renames for the roles of `messages_column` (e.g. {"human": "user", "gpt": "assistant"})."""
+    rubric: Mapping[str, Any] = field(default_factory=dict)
+    """An optional `[rubric]` table: how an LLM judge grades answers to these records (read by
+    `core.evaluation.rubrics`; kept here as TOML data so the template file round-trips)."""
 
     def texts(self) -> dict[str, str]:
         """The three editable texts by field name."""
@@ -325,20 +328,35 @@ PRESETS: dict[str, Template] = {
 
 def template_from_dict(data: Mapping[str, Any], where: str = "template") -> Template:
     """Build a template from TOML data, naming any unknown or mistyped key."""
-    known = {"name", "description", "system", "user", "assistant", "messages_column", "role_map"}
+    known = {
+        "name",
+        "description",
+        "system",
+        "user",
+        "assistant",
+        "messages_column",
+        "role_map",
+        "rubric",
+    }
     unknown = sorted(set(data) - known)
     if unknown:
         raise TemplateError(
             f"{where}: unknown key(s) {', '.join(unknown)}.",
             hint=f"A template has: {', '.join(sorted(known))}.",
         )
-    for key in known - {"role_map"}:
+    for key in known - {"role_map", "rubric"}:
         if key in data and data[key] is not None and not isinstance(data[key], str):
             raise TemplateError(f"{where}: '{key}' must be a string.", hint="Quote the value.")
     role_map = data.get("role_map") or {}
     if not isinstance(role_map, Mapping):
         raise TemplateError(
             f"{where}: 'role_map' must be a table.", hint='role_map = {human = "user"}'
+        )
+    rubric = data.get("rubric") or {}
+    if not isinstance(rubric, Mapping):
+        raise TemplateError(
+            f"{where}: 'rubric' must be a table.",
+            hint="[rubric] with name, instructions and a [rubric.criteria] table.",
         )
     template = Template(
         name=str(data.get("name") or "custom"),
@@ -348,6 +366,7 @@ def template_from_dict(data: Mapping[str, Any], where: str = "template") -> Temp
         assistant=str(data.get("assistant") or ""),
         messages_column=data.get("messages_column") or None,
         role_map={str(k): str(v) for k, v in role_map.items()},
+        rubric=dict(rubric),
     )
     if not template.messages_column and not (template.user and template.assistant):
         raise TemplateError(
@@ -396,6 +415,8 @@ def template_to_toml(template: Template) -> str:
         data["messages_column"] = template.messages_column
     if template.role_map:
         data["role_map"] = dict(template.role_map)
+    if template.rubric:
+        data["rubric"] = dict(template.rubric)
     return tomli_w.dumps(data, multiline_strings=True)
 
 

@@ -180,10 +180,13 @@ def trust_statement(partition: str, account_id: str, region: str) -> dict[str, A
         "Action": "sts:AssumeRole",
         "Condition": {
             "StringEquals": {"aws:SourceAccount": account_id},
+            # Customization jobs, and the batch inference jobs evaluation runs at scale (they
+            # read the run's data folder and write its output folder, as a job does).
             "ArnEquals": {
-                "aws:SourceArn": (
-                    f"arn:{partition}:bedrock:{region}:{account_id}:model-customization-job/*"
-                )
+                "aws:SourceArn": [
+                    f"arn:{partition}:bedrock:{region}:{account_id}:model-customization-job/*",
+                    f"arn:{partition}:bedrock:{region}:{account_id}:model-invocation-job/*",
+                ]
             },
         },
     }

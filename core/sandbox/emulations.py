@@ -25,6 +25,9 @@ moto. What moto 5.2 lacks or gets wrong, and so what is here (DESIGN.md §5):
   InvokeModelWithResponseStream is not emulated (moto answers 500 NotImplemented).
 * the Price List's GetProducts (`core/sandbox/pricing.py`): answered from a small price file
   shaped like the real API's answer (moto has no Price List).
+* bedrock batch inference (`core/sandbox/batch.py`): Create / Get / List / Stop
+  ModelInvocationJob; a job goes Submitted, Validating, Scheduled, InProgress, then writes its
+  `.jsonl.out` and `manifest.json.out` as Bedrock does, with one record failed on purpose.
 * s3 bucket policies are kept beside moto, which ignores a statement's Condition and would let
   a TLS-only policy (Deny when `aws:SecureTransport` is false) deny every object call.
 
@@ -483,6 +486,48 @@ def _price_list(request: SandboxRequest, sandbox: Sandbox) -> Reply:
         error_type, message = body
         return Reply(status, {"__type": error_type, "message": message}, error_type)
     return Reply(status, body)
+
+
+# --------------------------------------------------------------------------- batch inference
+
+
+@emulates("bedrock", "POST", r"/model-invocation-job/?", "CreateModelInvocationJob")
+def _create_batch_job(request: SandboxRequest, sandbox: Sandbox) -> Reply:
+    return _answer(sandbox.batch.create(request.region, sandbox.account_id, _json_body(request)))
+
+
+@emulates(
+    "bedrock", "GET", r"/model-invocation-jobs/?", "ListModelInvocationJobs, filtered and paged"
+)
+def _list_batch_jobs(request: SandboxRequest, sandbox: Sandbox) -> Reply:
+    return _answer(
+        sandbox.batch.list(
+            request.param("statusEquals"),
+            request.param("nameContains"),
+            request.param("maxResults"),
+            request.param("nextToken"),
+        )
+    )
+
+
+@emulates(
+    "bedrock",
+    "POST",
+    r"/model-invocation-job/(?P<job>.+)/stop",
+    "StopModelInvocationJob: Stopping, then Stopped",
+)
+def _stop_batch_job(request: SandboxRequest, sandbox: Sandbox) -> Reply:
+    return _answer(sandbox.batch.stop(request.match.group("job")))
+
+
+@emulates(
+    "bedrock",
+    "GET",
+    r"/model-invocation-job/(?P<job>.+)",
+    "GetModelInvocationJob (by ARN or id): progression by the clock, output written at the end",
+)
+def _get_batch_job(request: SandboxRequest, sandbox: Sandbox) -> Reply:
+    return _answer(sandbox.batch.get(request.match.group("job")))
 
 
 # --------------------------------------------------------------------------- s3 emulations

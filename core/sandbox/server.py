@@ -28,6 +28,7 @@ from urllib.parse import parse_qs
 from core.aws import StaticCredentials
 from core.errors import BedrockTuneError
 from core.sandbox import gate
+from core.sandbox.batch import BatchSimulator
 from core.sandbox.emulations import EMULATIONS, PassThrough, Reply, SandboxRequest
 from core.sandbox.inference import InferenceSimulator
 from core.sandbox.jobs import JobSimulator
@@ -223,17 +224,21 @@ class Sandbox:
     list_page_size: int = 100
     """Items per page of the List operations the sandbox answers, when the request names no
     maxResults (AWS does not document its default; tests set 1 to exercise pagination)."""
+    batch_seconds: float = 30.0
+    """How long a batch inference job takes here, from creation to its end."""
     log_requests: bool = False
     """Print a line per request on stderr (the standalone server does; in-process sandboxes
     stay quiet, or the log would land in the middle of a command's output)."""
     jobs: JobSimulator = field(init=False, repr=False)
     inference: InferenceSimulator = field(init=False, repr=False)
+    batch: BatchSimulator = field(init=False, repr=False)
     _server: Any = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.jobs = JobSimulator(self.job_seconds, self.clock, self.stop_seconds)
         self.inference = InferenceSimulator(self.ready_seconds, self.clock, self.list_page_size)
+        self.batch = BatchSimulator(self.batch_seconds, self.clock, page_size=self.list_page_size)
 
     def start(self) -> Sandbox:
         """Start serving in a daemon thread (port 0 picks a free port). Returns self."""
@@ -280,6 +285,7 @@ class Sandbox:
         moto_api_backend.reset()
         self.jobs = JobSimulator(self.job_seconds, self.clock, self.stop_seconds)
         self.inference = InferenceSimulator(self.ready_seconds, self.clock, self.list_page_size)
+        self.batch = BatchSimulator(self.batch_seconds, self.clock, page_size=self.list_page_size)
 
     def stop(self) -> None:
         """Stop serving and free the port."""

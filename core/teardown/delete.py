@@ -40,6 +40,7 @@ from core.registry import Registry
 from core.teardown.inventory import inventory
 from core.teardown.items import (
     BATCH,
+    BATCH_JOB,
     BUCKET,
     DEPLOYMENT,
     JOB,
@@ -163,6 +164,8 @@ def _attempt(
             return TeardownOutcome(item, "gone", f"{item.label}: nothing of ours was left.")
         if item.kind == JOB:
             return _stop_job(context, item)
+        if item.kind == BATCH_JOB:
+            return _stop_batch_job(context, item)
         if item.kind in (THROUGHPUT, DEPLOYMENT):
             return _delete_serving(context, item)
         if item.kind == MODEL:
@@ -196,6 +199,18 @@ def _stop_job(context: AwsContext, item: TeardownItem) -> TeardownOutcome:
         context.client("bedrock").stop_model_customization_job(
             jobIdentifier=item.name or item.identifier
         )
+    return TeardownOutcome(
+        item, "stopped", f"Asked Bedrock to stop {item.label}: it goes Stopping, then Stopped."
+    )
+
+
+def _stop_batch_job(context: AwsContext, item: TeardownItem) -> TeardownOutcome:
+    if item.status == "Stopping":
+        return TeardownOutcome(
+            item, "stopped", f"{item.label} is already stopping: Bedrock ends it on its own."
+        )
+    with aws_call(f"stopping the batch inference job {item.name or short_name(item.identifier)}"):
+        context.client("bedrock").stop_model_invocation_job(jobIdentifier=item.identifier)
     return TeardownOutcome(
         item, "stopped", f"Asked Bedrock to stop {item.label}: it goes Stopping, then Stopped."
     )

@@ -29,6 +29,7 @@ from core.pricing.service import PriceService
 from core.pricing.types import ModelPrices, Price
 from core.registry import Registry
 from core.teardown.items import (
+    BATCH_JOB,
     BUCKET,
     COST_RANK,
     DEFAULT_POLICY_NAME,
@@ -243,6 +244,8 @@ class _BedrockView:
 
     models: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     jobs: dict[str, Any] = field(default_factory=dict)
+    batch_jobs: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Batch inference jobs still running (Submitted ... Stopping), by ARN."""
     serving: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     failed: set[str] = field(default_factory=set)
     """Which of models / jobs / serving could not be listed."""
@@ -266,6 +269,15 @@ def _read_bedrock(context: AwsContext, region: str, warn: Callable[[str], None])
             for job in list_jobs(context, status):
                 view.jobs[job.arn] = job
 
+    def batch_jobs() -> None:
+        from core.evaluation.batch import RUNNING
+
+        with aws_call(f"listing batch inference jobs in {region}"):
+            for page in client.get_paginator("list_model_invocation_jobs").paginate():
+                for job in page.get("invocationJobSummaries", []):
+                    if str(job.get("status")) in RUNNING:
+                        view.batch_jobs[str(job["jobArn"])] = job
+
     def throughputs() -> None:
         with aws_call(f"listing provisioned throughputs in {region}"):
             for page in client.get_paginator("list_provisioned_model_throughputs").paginate():
@@ -282,6 +294,7 @@ def _read_bedrock(context: AwsContext, region: str, warn: Callable[[str], None])
     readers: list[tuple[str, str, Callable[[], None]]] = [
         (MODEL, "custom models", models),
         (JOB, "running customization jobs", jobs),
+        (BATCH_JOB, "running batch inference jobs", batch_jobs),
         (THROUGHPUT, "provisioned throughputs", throughputs),
         (DEPLOYMENT, "custom model deployments", deployments),
     ]
@@ -298,6 +311,7 @@ def _discover_bedrock(context: AwsContext, view: _BedrockView, claims: _Claims) 
     client = context.client("bedrock")
     found = [(MODEL, a, str(m.get("modelName", ""))) for a, m in view.models.items()]
     found += [(JOB, a, j.name) for a, j in view.jobs.items()]
+    found += [(BATCH_JOB, a, str(j.get("jobName", ""))) for a, j in view.batch_jobs.items()]
     found += [(str(s["kind"]), a, "") for a, s in view.serving.items()]
     tags = _parallel(lambda entry: _bedrock_tags(client, entry[1]), found)
     for (kind, arn, name), values in zip(found, tags, strict=True):
@@ -336,7 +350,7 @@ def inventory(
                 discover(context, claims)
             except BedrockTuneError as error:
                 warn(f"Could not look for tagged {what}: {error.message}")
-    regions = {c.region for c in claims.of(JOB, THROUGHPUT, DEPLOYMENT, MODEL)}
+    regions = {c.region for c in claims.of(BATCH_JOB, JOB, THROUGHPUT, DEPLOYMENT, MODEL)}
     if discover_tags:
         regions.add(context.region)
     contexts = {r: context if r == context.region else context.with_region(r) for r in regions}
@@ -371,6 +385,8 @@ def _check(
         "created_by_us": claim.created_by_us,
     }
     try:
+        if claim.kind == BATCH_JOB:
+            return _check_batch_job(claim, views[claim.region], base)
         if claim.kind in (JOB, THROUGHPUT, DEPLOYMENT, MODEL):
             return _check_bedrock(claim, claims, views[claim.region], base, prices)
         if claim.kind == PREFIX:
@@ -386,7 +402,7 @@ def _check(
             action = "forget"
         elif claim.kind == ROLE and not claim.created_by_us:
             action = "delete-policy"
-        elif claim.kind == JOB:
+        elif claim.kind in (JOB, BATCH_JOB):
             action = "stop"
         return TeardownItem(
             **base,
@@ -404,6 +420,36 @@ def _check(
         action="forget",
         effect="bedrock-tune cannot delete this kind of resource: teardown only forgets the "
         "registry entry (delete it yourself in the AWS console if you no longer need it).",
+    )
+
+
+def _check_batch_job(claim: _Claim, view: _BedrockView, base: dict[str, Any]) -> TeardownItem:
+    """A batch inference job: still running (stop it), or ended (forget it)."""
+    job = view.batch_jobs.get(claim.identifier)
+    unknown = BATCH_JOB in view.failed
+    name = str((job or {}).get("jobName") or claim.name or short_name(claim.identifier))
+    if job is None and not unknown:
+        return TeardownItem(
+            **base,
+            label=f"Batch inference job {name}",
+            action="stop",
+            effect="The job has ended; teardown forgets it.",
+            exists=False,
+            name=name,
+        )
+    status = str((job or {}).get("status", ""))
+    return TeardownItem(
+        **base,
+        label=f"Batch inference job {name}",
+        action="stop",
+        effect="Already stopping: Bedrock ends it on its own."
+        if status == "Stopping"
+        else "Stops the job: the records it has not answered are not billed.",
+        cost_class="hourly",
+        cost_note="billed by the tokens it processes",
+        status=status,
+        name=name,
+        problem="could not be listed" if unknown else "",
     )
 
 

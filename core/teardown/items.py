@@ -16,15 +16,26 @@ from core.registry import ResourceRecord
 from core.run import Run
 
 JOB = "customization-job"
+BATCH_JOB = "batch-inference-job"
+"""A Bedrock batch inference job an evaluation started (billed by the tokens it processes)."""
 THROUGHPUT = "provisioned-throughput"
 DEPLOYMENT = "custom-model-deployment"
 MODEL = "custom-model"
 PREFIX = "s3-prefix"
 BUCKET = "s3-bucket"
 ROLE = "iam-role"
-DELETE_ORDER: tuple[str, ...] = (JOB, THROUGHPUT, DEPLOYMENT, MODEL, PREFIX, BUCKET, ROLE)
-"""The order `delete` works in: stop what trains, then what serves, then the models it served,
-then objects, their buckets, and last the role (its policy first)."""
+DELETE_ORDER: tuple[str, ...] = (
+    BATCH_JOB,
+    JOB,
+    THROUGHPUT,
+    DEPLOYMENT,
+    MODEL,
+    PREFIX,
+    BUCKET,
+    ROLE,
+)
+"""The order `delete` works in: stop what runs (batch jobs, then training), then what serves,
+then the models it served, then objects, their buckets, and last the role (its policy first)."""
 
 DEFAULT_POLICY_NAME = "bedrock-tune-data-access"
 """The role's inline policy when the registry entry does not name it (core/infra_policies.py)."""
@@ -231,12 +242,15 @@ def item_from_record(record: ResourceRecord) -> TeardownItem:
     """A registry entry as a teardown item, without asking AWS (e.g. the quit guard's list)."""
     cost: CostClass = "hourly" if record.billable else "storage" if record.kind == MODEL else "free"
     bucket = record.kind == BUCKET
+    action: Action = "forget" if bucket and not record.created_by_us else "delete"
+    if record.kind == BATCH_JOB:
+        action = "stop"
     return TeardownItem(
         kind=record.kind,
         identifier=record.identifier,
         region=record.region,
         label=f"{record.kind} {record.details.get('name') or short_name(record.identifier)}",
-        action="forget" if bucket and not record.created_by_us else "delete",
+        action=action,
         effect="",
         cost_class=cost,
         in_registry=True,

@@ -10,7 +10,8 @@ import pytest
 
 from core.aws import AwsContext
 from core.errors import DatasetError
-from core.evaluation.evaluate import evaluate, load_test_records, report_json, save_report
+from core.evaluation.evaluate import evaluate, load_test_records
+from core.evaluation.report import report_json, save_report
 
 
 def test_records_in_every_format(tmp_path: Path) -> None:
@@ -56,8 +57,11 @@ def test_base_and_tuned_scored_and_saved(tmp_path: Path, sandbox_context: AwsCon
     assert row.base is not None and row.base.error and "Model not found" in row.base.error
     assert report.summary("tuned")["answered"] == 1.0
     assert report.summary("base") == {}
-    json_path, csv_path = save_report(report, tmp_path / "out")
-    assert json.loads(json_path.read_text())["tuned"]["rouge1"] > 0
+    json_path, csv_path, html_path = save_report(report, tmp_path / "out")
+    saved = json.loads(json_path.read_text())
+    assert saved["tuned"]["rouge1"]["mean"] > 0
+    assert saved["tuned"]["rouge1"]["ci_low"] == saved["tuned"]["rouge1"]["ci_high"]  # one record
+    assert "<svg" in html_path.read_text()
     rows = list(csv.reader(csv_path.open()))
     assert rows[0][0] == "line" and len(rows) == 2
     assert report_json(report)["rows"][0]["base"]["scores"] is None

@@ -180,7 +180,10 @@ def test_apply_twice_gives_the_same_resources_as_stated(aws_keys: None, region: 
         assert statement["Condition"] == {
             "StringEquals": {"aws:SourceAccount": ACCOUNT},
             "ArnEquals": {
-                "aws:SourceArn": f"arn:aws:bedrock:{region}:{ACCOUNT}:model-customization-job/*"
+                "aws:SourceArn": [
+                    f"arn:aws:bedrock:{region}:{ACCOUNT}:model-customization-job/*",
+                    f"arn:aws:bedrock:{region}:{ACCOUNT}:model-invocation-job/*",
+                ]
             },
         }
         assert {"Key": "bedrock-tune:managed", "Value": "true"} in role["Tags"]

@@ -53,10 +53,8 @@ async def test_plan_create_upload(tmp_path: Path) -> None:
         assert "IAM role   bedrock-tune-us-east-1  CREATE" in plan_view
         assert "s3:PutBucketPolicy" in plan_view
         documents = text_of(app, "#plan-json")
-        assert (
-            '"aws:SourceArn": "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/*"'
-            in documents
-        )
+        assert '"arn:aws:bedrock:us-east-1:123456789012:model-customization-job/*"' in documents
+        assert '"arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/*"' in documents
         assert "bedrock-tune-data-access" in documents
         assert screen.query_one("#upload", Button).disabled  # nothing to upload into yet
 

@@ -19,6 +19,7 @@ COMMANDS: tuple[str, ...] = (
     "deploy",
     "chat",
     "evaluate",
+    "compare",
     "teardown",
     "runs",
 )
