@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, overload
 
 from core.errors import (
     BedrockTuneError,
+    ValidationError,
     aws_call,
     translate_botocore_error,
 )
@@ -102,6 +103,47 @@ class Identity:
     user_id: str
 
 
+def endpoint_url_problem(url: str) -> str | None:
+    """Why `url` cannot be an AWS endpoint (None when it can).
+
+    An endpoint is `http(s)://host[:port]`: AWS and the sandbox route by host and request path,
+    so a path (`http://127.0.0.1:4566/foo`) makes every answer a web server's 404 page, which
+    botocore cannot parse. User info (`user:secret@host`) would put a secret in logs.
+    """
+    from urllib.parse import urlsplit
+
+    shown = f"'{url}'"
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as error:
+        return f"{shown} is not a valid endpoint URL ({error})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{shown} is not an http:// or https:// URL with a host"
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return f"{shown} has a path; an endpoint URL is only scheme, host and port"
+    if parts.username is not None or parts.password is not None:
+        return f"{shown} holds a user name or password; an endpoint URL is scheme, host and port"
+    if port == 0:
+        return f"{shown} has port 0; give the port the endpoint listens on"
+    return None
+
+
+def check_endpoint_url(url: str | None, source: str = "--endpoint-url") -> str | None:
+    """`url` when it is a valid endpoint (or None); else ValidationError naming `source`."""
+    if url is None:
+        return None
+    problem = endpoint_url_problem(url)
+    if problem is not None:
+        raise ValidationError(
+            f"{source}: {problem}.",
+            title="Invalid endpoint URL",
+            hint=f"Fix {source}, for example http://127.0.0.1:4566 for a local sandbox, or "
+            "unset it to talk to AWS.",
+        )
+    return url
+
+
 def _client_config() -> Config:
     from botocore.config import Config
 
@@ -163,17 +205,20 @@ class AwsContext:
         if not resolved and chosen is None:
             info = next((p for p in discover_profiles() if p.name == "default"), None)
             resolved = info.region if info else None
-        return cls(
-            profile=chosen,
-            region=resolved or DEFAULT_REGION,
-            endpoint_url=endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None,
-        )
+        if endpoint_url:
+            endpoint = check_endpoint_url(endpoint_url, "the endpoint URL")
+        else:
+            endpoint = check_endpoint_url(
+                os.environ.get("AWS_ENDPOINT_URL") or None, "AWS_ENDPOINT_URL"
+            )
+        return cls(profile=chosen, region=resolved or DEFAULT_REGION, endpoint_url=endpoint)
 
     @classmethod
     def for_endpoint(
         cls, endpoint_url: str, credentials: StaticCredentials, region: str = DEFAULT_REGION
     ) -> AwsContext:
         """A context that sends every call to `endpoint_url` with explicit credentials."""
+        check_endpoint_url(endpoint_url, "the endpoint URL")
         return cls(profile=None, region=region, endpoint_url=endpoint_url, credentials=credentials)
 
     def with_region(self, region: str) -> AwsContext:

@@ -10,6 +10,7 @@ else in core/ calls AWS through it (usually via `aws_call`) and raises our types
 
 from __future__ import annotations
 
+import errno
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -142,6 +143,39 @@ class ServiceError(BedrockTuneError):
     """AWS answered with an internal error or an error we have no better words for."""
 
     default_title = "AWS returned an error"
+
+
+class FileAccessError(BedrockTuneError):
+    """A local file or folder cannot be read or written (permissions, full disk, wrong kind)."""
+
+    default_title = "Cannot use a file"
+
+
+# errno -> what to do about it (the message already says what and where).
+_OS_ERROR_HINTS: dict[int, str] = {
+    errno.EACCES: "Check the permissions of that file or folder, or choose one you can use.",
+    errno.EPERM: "Check the permissions of that file or folder, or choose one you can use.",
+    errno.EROFS: "That file system is read-only: choose a folder you can write to.",
+    errno.ENOSPC: "The disk is full: free some space, then try again.",
+    errno.EDQUOT: "Your disk quota is used up: free some space, then try again.",
+    errno.ENOENT: "Check the path (relative paths start from the current folder).",
+    errno.ENOTDIR: "A part of the path is a file, not a folder: check the path.",
+    errno.EISDIR: "That is a folder: give the path of a file.",
+    errno.EEXIST: "Something is already there: choose another path, or move it aside.",
+}
+
+
+def file_error(error: OSError, doing: str = "") -> FileAccessError:
+    """Our error for an `OSError` from the file system: what failed, on which path, and a hint
+    for its cause (permissions, read-only or full disk, wrong kind of path)."""
+    where = error.filename if error.filename is not None else ""
+    reason = error.strerror or str(error) or type(error).__name__
+    lead = f"{doing}: " if doing else ""
+    message = f"{lead}{where}: {reason}." if where != "" else f"{lead}{reason}."
+    hint = _OS_ERROR_HINTS.get(
+        error.errno or 0, "Check the path and its permissions, then try again."
+    )
+    return FileAccessError(message, hint=hint)
 
 
 # --------------------------------------------------------------------------- translation
@@ -299,6 +333,7 @@ def translate_botocore_error(
 ) -> BedrockTuneError:
     """Translate any botocore exception (client errors, credential and connection errors)."""
     from botocore import exceptions as bx  # lazy: keep `import core.errors` light
+    from botocore.parsers import ResponseParserError
 
     lead = f"{context}: " if context else ""
     if isinstance(error, bx.ClientError):
@@ -341,6 +376,16 @@ def translate_botocore_error(
         )
     if isinstance(error, bx.BotoCoreError):
         return ServiceError(f"{lead}{error}", hint="See the message above.")
+    if isinstance(error, ResponseParserError):
+        # Not a BotoCoreError: botocore raises it when the endpoint answers with something that
+        # is not an AWS response (a web page, a proxy's error page, a wrong path).
+        first = str(error).split("\n")[0].split(":")[0]
+        return ServiceError(
+            f"{lead}the endpoint did not answer like AWS ({first}).",
+            title="Not an AWS answer",
+            hint="Check the endpoint URL (--endpoint-url or AWS_ENDPOINT_URL): it must be the "
+            "address of AWS or of a sandbox, such as http://127.0.0.1:4566, with no path.",
+        )
     if isinstance(error, BedrockTuneError):
         return error
     return ServiceError(f"{lead}{error}", hint="This is unexpected; please report it.")
@@ -355,10 +400,11 @@ def aws_call(context: str, *, profile: str | None = None) -> Iterator[None]:
             response = client.list_foundation_models()
     """
     from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
 
     try:
         yield
-    except (ClientError, BotoCoreError) as error:
+    except (ClientError, BotoCoreError, ResponseParserError) as error:
         raise translate_botocore_error(error, context=context, profile=profile) from error
 
 

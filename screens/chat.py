@@ -125,7 +125,7 @@ class ChatScreen(StepScreen):
 
     def _settings(self) -> Settings:
         try:
-            return Settings(
+            settings = Settings(
                 int(self.query_one("#max-tokens", Input).value or 512),
                 float(self.query_one("#temperature", Input).value or 0.7),
                 float(self.query_one("#top-p", Input).value or 0.9),
@@ -135,6 +135,8 @@ class ChatScreen(StepScreen):
                 "Max tokens, temperature and top p must be numbers.",
                 hint="For example 512, 0.7 and 0.9.",
             ) from None
+        settings.check()  # nan, inf and out-of-range values never reach the API
+        return settings
 
     @on(Switch.Changed, "#compare")
     def _compare_changed(self, event: Switch.Changed) -> None:

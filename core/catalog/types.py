@@ -15,6 +15,7 @@ which takes the client as an argument.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -212,6 +213,8 @@ class Hyperparameter:
         except ValueError:
             kind = "a whole number" if self.kind == "int" else "a number"
             return f"{self.name} must be {kind}, not '{value}'"
+        if not math.isfinite(number):  # nan passes both comparisons below
+            return f"{self.name} must be a finite number, not '{value}'"
         if not self.minimum <= number <= self.maximum:
             return (
                 f"{self.name} must be between {self.format(self.minimum)} and "

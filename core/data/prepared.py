@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from core.errors import DatasetError
+from core.files import check_readable_file
 
 Split = Literal["train", "validation", "test"]
 SPLITS: tuple[Split, ...] = ("train", "validation", "test")
@@ -94,7 +95,9 @@ class PreparedDir:
         """The files to upload: train.jsonl first, then whichever others are there.
 
         Raises:
-            DatasetError: no such folder, or no train.jsonl in it.
+            DatasetError: no such folder, no train.jsonl in it, or a file in it that cannot be
+                read (a FIFO, a folder, no read permission): all checked before anything is
+                sent.
         """
         if not self.path.is_dir():
             raise DatasetError(
@@ -107,7 +110,10 @@ class PreparedDir:
                 hint="Prepare the data first (`bedrock-tune prepare ... --out "
                 f"{self.path}`), then upload that folder.",
             )
-        return [self.path / name for name in ALL_FILES if (self.path / name).is_file()]
+        files = [self.path / name for name in ALL_FILES if (self.path / name).exists()]
+        for path in files:
+            check_readable_file(path, "prepared file", hint="Check the file's permissions.")
+        return files
 
     def read_manifest(self) -> dict[str, Any]:
         """The manifest, or {} when it is missing or not a JSON object."""

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import orjson
 
 from core.errors import DatasetError
+from core.files import check_readable_file
 
 SourceKind = Literal["jsonl", "json", "csv", "parquet", "disk", "hub"]
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[\w.-]+)?")
@@ -87,7 +88,14 @@ def detect_kind(spec: SourceSpec) -> SourceKind:
             hint="Give a JSONL, JSON, CSV or Parquet file, a `save_to_disk` folder, or a "
             "Hugging Face dataset id.",
         )
-    if path.is_file():
+    if path.exists():
+        # Refused from its stat, never opened: a FIFO would block the read forever.
+        check_readable_file(
+            path,
+            "dataset file",
+            hint="Give a readable JSONL, JSON, CSV or Parquet file (check its permissions), "
+            "a `save_to_disk` folder, or a Hugging Face dataset id.",
+        )
         kind = _SUFFIXES.get(path.suffix.lower())
         if kind is None:
             raise DatasetError(

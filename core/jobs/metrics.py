@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass
 
 from core.aws import AwsContext
@@ -77,20 +78,31 @@ def find_metric_files(context: AwsContext, output_uri: str, job_arn: str) -> Met
 
 def parse_metrics(text: str) -> tuple[MetricPoint, ...]:
     """Parse a metrics CSV (`step_number, epoch_number, training_loss|validation_loss,
-    perplexity`); rows that do not parse are skipped (a file may be read while being written)."""
+    perplexity`); rows that do not parse are skipped (a file may be read while being written).
+
+    Non-finite numbers (`nan`, `inf`: a diverged run) are not numbers a chart or JSON can hold:
+    a row with one as step, epoch or loss is skipped, a non-finite perplexity becomes None.
+    """
     points: list[MetricPoint] = []
     for row in csv.DictReader(io.StringIO(text)):
         loss_text = row.get("training_loss") or row.get("validation_loss")
         try:
-            step = int(float(row.get("step_number") or "0"))
-            epoch = int(float(row.get("epoch_number") or "0"))
-            loss = float(loss_text or "")
+            numbers = [
+                float(row.get("step_number") or "0"),
+                float(row.get("epoch_number") or "0"),
+                float(loss_text or ""),
+            ]
         except ValueError:
             continue
+        if not all(math.isfinite(n) for n in numbers):
+            continue
+        step, epoch, loss = int(numbers[0]), int(numbers[1]), numbers[2]
         perplexity_text = row.get("perplexity")
         try:
             perplexity = float(perplexity_text) if perplexity_text else None
         except ValueError:
+            perplexity = None
+        if perplexity is not None and not math.isfinite(perplexity):
             perplexity = None
         points.append(MetricPoint(step, epoch, loss, perplexity))
     return tuple(points)

@@ -7,6 +7,7 @@ short loop with an injected sleep.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -37,6 +38,29 @@ class Settings:
     max_tokens: int = 512
     temperature: float = 0.7
     top_p: float = 0.9
+
+    def problems(self) -> list[str]:
+        """Every setting Converse would refuse. The ranges are those of botocore's
+        bedrock-runtime model, `InferenceConfiguration`: maxTokens at least 1, temperature and
+        topP from 0 to 1; and a number must be finite (NaN compares false with both bounds)."""
+        found = []
+        if isinstance(self.max_tokens, bool) or not isinstance(self.max_tokens, int):
+            found.append(f"max tokens must be a whole number, not {self.max_tokens!r}")
+        elif self.max_tokens < 1:
+            found.append(f"max tokens must be 1 or more, not {self.max_tokens}")
+        for name, value in (("temperature", self.temperature), ("top p", self.top_p)):
+            if not (isinstance(value, int | float) and math.isfinite(value) and 0 <= value <= 1):
+                found.append(f"{name} must be a number from 0 to 1, not {value}")
+        return found
+
+    def check(self) -> None:
+        """Raise ValidationError when Converse would refuse these settings (no call is made)."""
+        problems = self.problems()
+        if problems:
+            raise ValidationError(
+                "Invalid inference settings: " + "; ".join(problems) + ".",
+                hint="For example max tokens 512, temperature 0.7 and top p 0.9.",
+            )
 
     def to_api(self) -> dict[str, Any]:
         """The `inferenceConfig` of a Converse request."""
@@ -96,7 +120,20 @@ def request(
     fold_system: bool = False,
 ) -> dict[str, Any]:
     """The Converse request body (`fold_system`: the system prompt goes in front of the first
-    user message, as prompt/completion training saw it, instead of into `system`)."""
+    user message, as prompt/completion training saw it, instead of into `system`).
+
+    Raises:
+        ValidationError: settings out of range, or an empty user message (Converse refuses a
+            blank text block); nothing is sent.
+    """
+    settings.check()
+    for number, turn in enumerate(turns, 1):
+        if turn.role == "user" and not turn.text.strip():
+            raise ValidationError(
+                f"Message {number} of the conversation is empty.",
+                title="Empty prompt",
+                hint="Type a question (a prompt with some text) before sending it.",
+            )
     messages = [{"role": t.role, "content": [{"text": t.text}]} for t in turns]
     if system and fold_system and messages and messages[0]["role"] == "user":
         first = turns[0].text

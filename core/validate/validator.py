@@ -26,6 +26,7 @@ from core.catalog.types import BaseModel, CustomizationType, DataFormat
 from core.data.jsonl import BOM, MAX_LINE_BYTES, Duplicate, DuplicateIndex, iter_lines, read_record
 from core.data.tokens import ESTIMATE_METHOD
 from core.errors import BedrockTuneError, DatasetError
+from core.files import check_readable_file
 from core.validate.fast import PrefixScan, Scanner, fast_checker, scanner
 from core.validate.records import check_record
 from core.validate.report import (
@@ -347,6 +348,8 @@ def _check_path(path: Path, what: str) -> int:
             f"The {what} {path} is a folder, not a JSONL file.",
             hint="Give the path of the .jsonl file inside it (e.g. train.jsonl).",
         )
+    # A FIFO, socket or device is refused from its stat: opening a FIFO would block forever.
+    check_readable_file(path, what, hint="Give a JSONL file (check its permissions).")
     try:
         with path.open("rb"):
             pass
