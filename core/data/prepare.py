@@ -27,9 +27,10 @@ from core.atomic import AtomicFiles
 from core.catalog.types import BaseModel, CustomizationType, DataFormat, Limits
 from core.data.prepared import MANIFEST, SPLITS, PreparedDir, Split, split_file_name
 from core.data.sources import SourceSpec, detect_kind, iter_records, open_table
-from core.data.templates import Template, bedrock_line, render
+from core.data.templates import Template, bedrock_line, check_syntax, render
 from core.data.tokens import estimate_tokens
 from core.errors import BedrockTuneError, DatasetError, TemplateError, ValidationError
+from core.files import check_output_folder
 from core.version import __version__
 
 Progress = Callable[[int, int | None, str], None]
@@ -376,9 +377,13 @@ def prepare(
     Raises:
         ValidationError: sizes outside the model's limits, or prepared files already in
             `out_dir` (unless `options.overwrite`).
+        FileAccessError: `out_dir` is not a folder that can be written (a file, read-only,
+            under /proc).
         DatasetError / TemplateError: the source cannot be read or does not fit the template.
         PrepareCancelled: `cancelled()` became true; nothing was written.
     """
+    check_syntax(template)
+    check_output_folder(out_dir)
     problems = check_sizes(model, kind, options)
     if problems:
         raise ValidationError(
@@ -406,7 +411,8 @@ def prepare(
         example = next(iter(tally.examples.values()), "")
         raise DatasetError(
             f"No record of {spec.describe()} passed the filters (dropped: {reasons}).",
-            hint=f"For example {example}. Check the template's columns and the length limit.",
+            hint=(f"For example {example.rstrip('.')}. " if example else "")
+            + "Check the template's columns and the length limit.",
         )
     splits: dict[Split, list[bytes]] = {
         "train": lines[: options.train],

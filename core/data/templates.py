@@ -2,9 +2,12 @@
 rendered into the exact JSON line Bedrock gets for the model's format.
 
 Syntax: `{column}` inserts a column's text; `{{` and `}}` are literal braces; `[[ ... ]]` is an
-optional block, dropped when a placeholder inside it is missing or empty (Dolly's optional
-context). A template may instead name a `messages_column` that already holds chat messages
-(a list of `{role, content}`), mapped straight through with roles renamed.
+optional block, dropped when a placeholder directly inside it is missing or empty (Dolly's
+optional context). Blocks nest: `[[Context: {a}[[ (source: {b})]]]]` keeps "Context: ..." when
+only `b` is empty, and drops everything when `a` is. A `[[` never closed is a TemplateError
+naming its line and column; a `]]` outside any block is literal text (as in `x[y[0]]`).
+A template may instead name a `messages_column` that already holds chat messages (a list of
+`{role, content}`), mapped straight through with roles renamed.
 
 Templates save and load as TOML; presets cover the seed walkthroughs.
 """
@@ -23,9 +26,10 @@ import orjson
 from core.atomic import atomic_write_text
 from core.catalog.types import DataFormat
 from core.errors import TemplateError
+from core.files import check_readable_file
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
-_OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
+_BLOCK_MARK = re.compile(r"\[\[|\]\]")
 _NAME = re.compile(r"[A-Za-z_][\w.-]*")
 
 ProblemKind = Literal["unknown-placeholder", "missing-column", "not-text", "empty", "syntax"]
@@ -55,10 +59,10 @@ class Template:
     def required_columns(self) -> list[str]:
         """The columns outside optional blocks (a record must have them)."""
         required: dict[str, None] = {}
-        for text in self.texts().values():
-            for match in _PLACEHOLDER.finditer(_OPTIONAL.sub("", text)):
-                if match.group(1) is not None:
-                    required.setdefault(match.group(1).strip(), None)
+        for where, text in self.texts().items():
+            outside = "".join(p for p in parse_blocks(text, where) if isinstance(p, str))
+            for name in _names(outside):
+                required.setdefault(name, None)
         if self.messages_column:
             required.setdefault(self.messages_column, None)
         return list(required)
@@ -118,20 +122,59 @@ def _value_text(record: Mapping[str, Any], name: str, where: str) -> str:
     )
 
 
-def _fill(text: str, record: Mapping[str, Any], where: str) -> str:
-    def block(match: re.Match[str]) -> str:
-        inner = match.group(1)
-        try:
-            filled = _fill(inner, record, where)
-        except TemplateError:
-            return ""
-        names = [m.group(1) for m in _PLACEHOLDER.finditer(inner) if m.group(1) is not None]
-        if any(not str(record.get(n.strip()) or "").strip() for n in names):
-            return ""
-        return filled
+@dataclass(frozen=True)
+class Block:
+    """An optional block `[[ ... ]]`: its texts and nested blocks, in order."""
 
-    text = _OPTIONAL.sub(block, text)
+    parts: tuple[str | Block, ...]
 
+
+def _position(text: str, index: int) -> str:
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    return f"line {line}, column {column}"
+
+
+def parse_blocks(text: str, where: str = "template") -> tuple[str | Block, ...]:
+    """`text` split into literal texts and optional blocks (nested blocks inside them).
+
+    Raises:
+        TemplateError: a `[[` that is never closed, named by its line and column.
+    """
+    stack: list[tuple[int, list[str | Block]]] = [(-1, [])]
+    last = 0
+    for mark in _BLOCK_MARK.finditer(text):
+        if mark.group(0) == "]]" and len(stack) == 1:
+            continue  # not closing anything: literal text
+        stack[-1][1].append(text[last : mark.start()])
+        last = mark.end()
+        if mark.group(0) == "[[":
+            stack.append((mark.start(), []))
+        else:
+            _, parts = stack.pop()
+            stack[-1][1].append(Block(tuple(p for p in parts if p != "")))
+    stack[-1][1].append(text[last:])
+    if len(stack) > 1:
+        opened = stack[1][0]
+        raise TemplateError(
+            f"The {where} text opens an optional block with '[[' at {_position(text, opened)} "
+            "and never closes it with ']]'.",
+            hint="Close the block with ]] (blocks may nest: [[ {a} [[ {b} ]] ]]).",
+        )
+    return tuple(p for p in stack[0][1] if p != "")
+
+
+def check_syntax(template: Template) -> None:
+    """Raise TemplateError when a text of `template` has an optional block never closed."""
+    for where, text in template.texts().items():
+        parse_blocks(text, where)
+
+
+def _names(text: str) -> list[str]:
+    return [m.group(1).strip() for m in _PLACEHOLDER.finditer(text) if m.group(1) is not None]
+
+
+def _fill_placeholders(text: str, record: Mapping[str, Any], where: str) -> str:
     def placeholder(match: re.Match[str]) -> str:
         token = match.group(0)
         if token == "{{":
@@ -147,6 +190,32 @@ def _fill(text: str, record: Mapping[str, Any], where: str) -> str:
         return _value_text(record, name, where)
 
     return _PLACEHOLDER.sub(placeholder, text)
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _fill_parts(parts: tuple[str | Block, ...], record: Mapping[str, Any], where: str) -> str:
+    filled: list[str] = []
+    for part in parts:
+        if isinstance(part, str):
+            filled.append(_fill_placeholders(part, record, where))
+            continue
+        # A block is dropped when a placeholder directly in it is missing, empty or not text;
+        # its nested blocks decide for themselves.
+        own = [n for p in part.parts if isinstance(p, str) for n in _names(p)]
+        if any(_is_empty(record.get(name)) for name in own):
+            continue
+        try:
+            filled.append(_fill_parts(part.parts, record, where))
+        except TemplateError:
+            continue
+    return "".join(filled)
+
+
+def _fill(text: str, record: Mapping[str, Any], where: str) -> str:
+    return _fill_parts(parse_blocks(text, where), record, where)
 
 
 def render(template: Template, record: Mapping[str, Any]) -> Rendered:
@@ -238,6 +307,10 @@ def diagnose(
     available = ", ".join(names) or "none"
     problems: list[Problem] = []
     for where, text in template.texts().items():
+        try:
+            parse_blocks(text, where)
+        except TemplateError as error:
+            problems.append(Problem("syntax", where, error.message))
         for match in _PLACEHOLDER.finditer(text):
             name = match.group(1)
             if name is None:
@@ -387,17 +460,29 @@ def load_template(reference: str) -> Template:
             )
         return PRESETS[name]
     path = Path(reference).expanduser()
+    # Checked from its stat first: a FIFO would block the read, a folder cannot be read.
+    check_readable_file(
+        path, "template", error=TemplateError, hint="Check the path, or use a preset."
+    )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except OSError as error:
         raise TemplateError(
-            f"{path}: no such file.", hint="Check the path, or use a preset."
+            f"The template {path} cannot be read: {error.strerror or error}.",
+            hint="Check the file's permissions, or use a preset.",
+        ) from None
+    except UnicodeDecodeError as error:
+        raise TemplateError(
+            f"The template {path} is not UTF-8 text (byte {error.start} is not valid UTF-8).",
+            hint="Give a template TOML file (text), or use a preset.",
         ) from None
     except tomllib.TOMLDecodeError as error:
         raise TemplateError(
             f"{path}: not valid TOML ({error}).", hint="Fix the line named."
         ) from None
-    return template_from_dict(data, str(path))
+    template = template_from_dict(data, str(path))
+    check_syntax(template)
+    return template
 
 
 def template_to_toml(template: Template) -> str:

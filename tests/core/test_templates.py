@@ -142,3 +142,60 @@ def test_distillation_prompts_carry_one_system_item_and_an_optional_answer() -> 
     # An empty answer is fine for prompts, not for fine-tuning data.
     assert diagnose(prompt_only, list(DIALOG), DIALOG, DataFormat.DISTILLATION_PROMPTS) == []
     assert [p.field for p in diagnose(prompt_only, list(DIALOG), DIALOG)] == ["assistant"]
+
+
+# --------------------------------------------------------------------------- nested blocks
+
+NESTED = Template(user="Q: {q}[[ Context: {a}[[ (source: {b})]]]]", assistant="{r}")
+
+
+@pytest.mark.parametrize(
+    ("record", "user"),
+    [
+        ({"q": "Q", "a": "A", "b": "B", "r": "R"}, "Q: Q Context: A (source: B)"),
+        ({"q": "Q", "a": "A", "b": "", "r": "R"}, "Q: Q Context: A"),
+        ({"q": "Q", "a": "A", "r": "R"}, "Q: Q Context: A"),
+        ({"q": "Q", "a": "", "b": "B", "r": "R"}, "Q: Q"),
+        ({"q": "Q", "a": None, "b": "B", "r": "R"}, "Q: Q"),
+        ({"q": "Q", "r": "R"}, "Q: Q"),
+    ],
+)
+def test_nested_optional_blocks_each_drop_on_their_own_placeholders(
+    record: dict[str, object], user: str
+) -> None:
+    """The outer block goes with `a`; the inner one with `b` alone (issue 11, item 9: the
+    non-greedy pattern used to close the outer block at the inner `]]`, leaving `]]` and
+    `[[` fragments in the text)."""
+    assert render(NESTED, record).messages[0][1] == user
+    assert NESTED.required_columns() == ["q", "r"]
+
+
+def test_the_issue_example_nests() -> None:
+    template = Template(user="x[[ {a} [[ {b} ]] ]]y", assistant="{r}")
+    assert render(template, {"a": "A", "b": "B", "r": "R"}).messages[0][1] == "x A  B  y"
+    assert render(template, {"a": "A", "r": "R"}).messages[0][1] == "x A  y"
+    assert render(template, {"b": "B", "r": "R"}).messages[0][1] == "xy"
+
+
+def test_an_unclosed_block_is_a_template_error_naming_where(tmp_path: Path) -> None:
+    template = Template(user="Q: {q}\nmore [[ {a} [[ {b} ]]", assistant="{r}")
+    with pytest.raises(TemplateError, match=r"user text .* '\[\[' at line 2, column 6"):
+        render(template, {"q": "Q", "a": "A", "b": "B", "r": "R"})
+    problems = diagnose(template, ["q", "a", "b", "r"])
+    assert [(p.kind, p.field) for p in problems] == [("syntax", "user")]
+    assert "line 2, column 6" in problems[0].message
+    path = tmp_path / "t.toml"
+    save_template(template, path)
+    with pytest.raises(TemplateError, match="never closes it"):
+        load_template(str(path))
+
+
+def test_a_stray_closing_mark_is_literal_text() -> None:
+    template = Template(user="x[y[0]] = {v}", assistant="{r}")
+    assert render(template, {"v": "1", "r": "R"}).messages[0][1] == "x[y[0]] = 1"
+    assert diagnose(template, ["v", "r"]) == []
+
+
+def test_a_zero_fills_an_optional_block() -> None:
+    template = Template(user="{q}[[ (n={n})]]", assistant="{r}")
+    assert render(template, {"q": "Q", "n": 0, "r": "R"}).messages[0][1] == "Q (n=0)"
