@@ -19,12 +19,13 @@ import json
 import os
 import tempfile
 import threading
+import types
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin, get_type_hints
 
 from core.errors import BedrockTuneError
 from core.run.status import RunStatus, job_in_progress, run_status, serving_pending
@@ -133,6 +134,62 @@ class ResourceRecord:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+_DAMAGED_HINT = (
+    "It was edited by hand or damaged. Move it aside (e.g. rename it to registry.json.bad) to "
+    "start a new registry; teardown then relies on resource tags."
+)
+
+
+_TYPE_NAMES = {str: "text", bool: "true or false", dict: "an object", list: "a list"}
+
+
+def _type_problem(value: Any, expected: Any) -> str | None:
+    """Why `value` (from JSON) does not fit the type hint `expected` (str, bool, dict[...],
+    `X | None`), or None."""
+    if get_origin(expected) is types.UnionType:
+        problems = [_type_problem(value, option) for option in get_args(expected)]
+        return None if None in problems else next(p for p in problems if p)
+    if expected is type(None):
+        return None if value is None else f"is {json.dumps(value)[:40]}, not null"
+    wanted = get_origin(expected) or expected
+    if not isinstance(value, wanted):
+        return f"is {json.dumps(value)[:40]}, not {_TYPE_NAMES.get(wanted, wanted.__name__)}"
+    return None
+
+
+def _record_problem(entry: Any, cls: type, where: str) -> str | None:
+    """Why the JSON object `entry` cannot become a `cls` dataclass (None when it can)."""
+    if not isinstance(entry, dict):
+        return f"{where} is {json.dumps(entry)[:40]}, not an object"
+    hints = get_type_hints(cls)
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(entry) - set(known))
+    if unknown:
+        return f"{where} has unknown field(s) {', '.join(unknown)}"
+    for name, spec in known.items():
+        required = spec.default is MISSING and spec.default_factory is MISSING
+        if name not in entry:
+            if required:
+                return f"{where} has no '{name}'"
+            continue
+        problem = _type_problem(entry[name], hints[name])
+        if problem is not None:
+            return f"{where}.{name} {problem}"
+    return None
+
+
+def resources_problem(resources: list[Any]) -> str | None:
+    """Why the registry's resource list does not have the shape the code expects (None when it
+    does): every field of every entry has its type, so nothing fails later (a resource must be
+    readable before anything is created or deleted). Runs are checked one by one when read
+    (`Registry._run_of`), so that a bad run can still be forgotten."""
+    for index, entry in enumerate(resources):
+        problem = _record_problem(entry, ResourceRecord, f"resources[{index}]")
+        if problem is not None:
+            return problem
+    return None
+
+
 class Registry:
     """Read and update the registry file. Every change is written at once, atomically."""
 
@@ -160,6 +217,10 @@ class Registry:
                 f"Cannot read {self.path}: {error.strerror}.",
                 hint="Check the file's permissions, or point BEDROCK_TUNE_STATE_DIR elsewhere.",
             ) from error
+        except UnicodeDecodeError as error:
+            raise RegistryError(
+                f"{self.path} is not UTF-8 text (byte {error.start}).", hint=_DAMAGED_HINT
+            ) from error
         try:
             data = json.loads(text)
         except json.JSONDecodeError as error:
@@ -185,6 +246,9 @@ class Registry:
                 f"{self.path} is not a bedrock-tune registry (version 1 or {VERSION}).",
                 hint="Move it aside to start a new one.",
             )
+        problem = resources_problem(data["resources"])
+        if problem is not None:
+            raise RegistryError(f"{self.path}: {problem}.", hint=_DAMAGED_HINT)
         return data
 
     def _migrated(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -270,6 +334,14 @@ class Registry:
                 self._backup_v1()
             yield data
             self._write(data)
+
+    def check(self) -> None:
+        """Read the file and raise RegistryError when it cannot be read or is damaged.
+
+        Call it before creating anything in AWS: what is created must be recorded, and a
+        damaged registry found only after the call would leave the resource unrecorded.
+        """
+        self._read()
 
     # ------------------------------------------------------------------ runs
 

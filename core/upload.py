@@ -32,7 +32,12 @@ from core import format as fmt
 from core.aws import AwsContext, BucketOwner, bucket_owner
 from core.data.prepared import ALL_FILES, TEST_FILE, TRAIN_FILE, VALIDATION_FILE, PreparedDir
 from core.errors import BedrockTuneError, NotFoundError, ValidationError, aws_call
-from core.infra.policies import DEFAULT_PREFIX, bucket_name_problems, normalize_prefix
+from core.infra.policies import (
+    DEFAULT_PREFIX,
+    bucket_name_problems,
+    normalize_prefix,
+    prefix_problem,
+)
 from core.jobs.customization import S3_URI, S3_URI_MAX
 from core.registry import Registry, ResourceRecord
 from core.run.types import Run
@@ -197,6 +202,15 @@ def run_location(bucket: str, run_id: str, prefix: str = DEFAULT_PREFIX) -> RunL
                 title="Invalid S3 location",
                 hint=f"Choose a run id and prefix made of those characters (run id '{run_id}').",
             )
+    # The run id is one more folder under the prefix: the same strict rule (no wildcard, no
+    # `.` or `..`, no slash) keeps it from naming another run's folder or the prefix itself.
+    run_problem = prefix_problem(run_id, "run id")
+    if run_problem is not None or "/" in run_id:
+        raise ValidationError(
+            (run_problem or f"The run id '{run_id}' has a '/'; it names one folder") + ".",
+            title="Invalid run id",
+            hint="Use letters, digits and -_ (for example the prepared folder's name).",
+        )
     return location
 
 
@@ -310,9 +324,12 @@ def upload_prepared(
         DatasetError: the folder has no train.jsonl.
         NotFoundError: the bucket does not exist.
         UploadCancelled, UploadIntegrityError: see above.
+        RegistryError: the registry cannot be read or is damaged (nothing is sent).
     """
     location = run_location(bucket, run_id, prefix)
     files = PreparedDir(directory).upload_files()
+    if registry is not None:
+        registry.check()  # before any call: the run's folder must be recordable
     s3 = context.client("s3", region=region or context.region)
     owner = bucket_owner(account_id)
     try:

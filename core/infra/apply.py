@@ -92,12 +92,14 @@ def apply(
         RoleCreationDeniedError: CreateRole was denied; the JSON an administrator needs is in
             the message.
         AccessDeniedError: another call was denied; the hint names the missing action.
+        RegistryError: the registry cannot be read or is damaged (nothing is called).
     """
     if plan.blockers:
         raise InfraBlockedError(
             "Nothing was created:\n" + "\n".join(f"- {b}" for b in plan.blockers),
             hint="Fix the problems above (another bucket name, region or key), then plan again.",
         )
+    registry.check()  # before any call: what is created must be recordable
     calls = _Calls(on_event)
     created: list[str] = []
     if only is None or "s3-bucket" in only:

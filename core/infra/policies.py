@@ -54,8 +54,13 @@ KMS_KEY = re.compile(
     r"(arn:aws(-[^:]+)?:kms:[a-zA-Z0-9-]*:[0-9]{12}:((key/[a-zA-Z0-9-]{36})|(alias/[a-zA-Z0-9-_/]+)))"
     r"|([a-zA-Z0-9-]{36})|(alias/[a-zA-Z0-9-_/]+)"
 )
-# The key rule of bedrock `S3Uri` (what CreateModelCustomizationJob accepts), per segment.
-PREFIX_SEGMENT = re.compile(r"[-!_*'().a-zA-Z0-9]+")
+# The key rule of bedrock `S3Uri` (what CreateModelCustomizationJob accepts) allows
+# -!_*'(). letters and digits in each segment (core.jobs.customization.S3_URI).
+# Our prefixes and run ids are stricter: they end up in IAM policy resources and conditions
+# (`<bucket>/<prefix>/*/data/*`), where `*` and `?` are wildcards that would widen the grant,
+# and in S3 keys, where `.` and `..` segments read like paths to somewhere else.
+PREFIX_SEGMENT = re.compile(r"[-!_'().a-zA-Z0-9]+")
+_DOT_SEGMENTS = frozenset({".", ".."})
 # The bucket part of bedrock `S3Uri`. The further rules below (adjacent dots, IP form, reserved
 # prefixes and suffixes) are S3's general purpose bucket naming rules from the S3 user guide;
 # reference/bedrock.md does not list them, so they are kept as data here, with that source.
@@ -136,21 +141,49 @@ def check_role_name(name: str) -> None:
         )
 
 
-def normalize_prefix(prefix: str) -> str:
-    """`prefix` without surrounding slashes, checked against the Bedrock S3 URI key rule."""
-    cleaned = prefix.strip().strip("/")
-    segments = cleaned.split("/") if cleaned else []
-    bad = [s for s in segments if not PREFIX_SEGMENT.fullmatch(s)]
-    if not segments or bad:
+def prefix_problem(prefix: str, what: str = "key prefix") -> str | None:
+    """Why `prefix` cannot be a key prefix of run folders (None when it can): '/'-separated
+    parts of letters, digits and -!_'(). with no wildcard (`*`, `?`), no `.` or `..` part, no
+    leading slash and no empty part. A trailing slash is allowed (and dropped)."""
+    shown = f"The {what} '{prefix}'"
+    if not prefix:
+        return f"{shown} is empty"
+    if prefix.startswith("/"):
+        return f"{shown} starts with '/'; S3 keys do not"
+    segments = prefix.removesuffix("/").split("/")
+    for segment in segments:
+        if segment == "":
+            return f"{shown} has an empty part ('//')"
+        if segment in _DOT_SEGMENTS:
+            return f"{shown} has a '{segment}' part; a prefix names a folder, not a path to one"
+        if "*" in segment or "?" in segment:
+            return (
+                f"{shown} has a wildcard in {segment!r}, which would widen the IAM policy: "
+                "each '/'-separated part takes letters, digits and -!_'(). only"
+            )
+        if not PREFIX_SEGMENT.fullmatch(segment):
+            return (
+                f"{shown} is not one Bedrock accepts (part {segment!r}): S3 URIs for model "
+                "customization take letters, digits and -!_'(). in each '/'-separated part "
+                "(no spaces, '+', '=' or '&')"
+            )
+    return None
+
+
+def normalize_prefix(prefix: str, what: str = "key prefix") -> str:
+    """`prefix` without its trailing slash, after `prefix_problem` found nothing wrong.
+
+    Raises:
+        ValidationError: the prefix breaks the rule, with the reason.
+    """
+    problem = prefix_problem(prefix, what)
+    if problem is not None:
         raise ValidationError(
-            f"The key prefix '{prefix}' is not one Bedrock accepts"
-            + (f" (segment {bad[0]!r})" if bad else " (it is empty)")
-            + ": S3 URIs for model customization take letters, digits and -!_*'(). in each "
-            "'/'-separated part (no spaces, '+', '=' or '&').",
-            title="Invalid key prefix",
+            problem + ".",
+            title=f"Invalid {what}",
             hint=f"For example {DEFAULT_PREFIX} or team-a/bedrock.",
         )
-    return cleaned
+    return prefix.removesuffix("/")
 
 
 def check_kms_key(key: str) -> None:
@@ -201,7 +234,16 @@ def permissions_policy(
 ) -> dict[str, Any]:
     """The role's inline policy: read `<prefix>/*/data/*`, write `<prefix>/*/output/*`, list
     the bucket, use `kms_key_arn` when there is one, and invoke the distillation teachers in
-    `teacher_arns` (see `teacher_arns_for`). No `*` resource for S3 or KMS."""
+    `teacher_arns` (see `teacher_arns_for`). No `*` resource for S3 or KMS.
+
+    Raises:
+        ValidationError: `prefix` is not a normalized prefix (a wildcard or `..` in it would
+            widen the grant).
+    """
+    if normalize_prefix(prefix) != prefix:
+        raise ValidationError(
+            f"The key prefix '{prefix}' has a trailing slash.", hint=f"Use {prefix.rstrip('/')}."
+        )
     partition = partition_of(region)
     bucket_arn = f"arn:{partition}:s3:::{bucket}"
     statements: list[dict[str, Any]] = [

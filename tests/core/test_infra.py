@@ -254,7 +254,7 @@ def test_a_distillation_teacher_is_invocable_and_is_kept_for_later_runs(east: Aw
 
 
 def test_plan_shows_the_exact_json_without_changing_anything(east: AwsContext) -> None:
-    shown = plan_for(east, prefix="/team-a/tune/")
+    shown = plan_for(east, prefix="team-a/tune/")
     assert shown.prefix == "team-a/tune"
     assert shown.role.documents["trust policy"] == trust_policy(ACCOUNT, "us-east-1")
     assert shown.role.documents["permissions policy"] == permissions_policy(

@@ -6,6 +6,7 @@ import json
 import stat
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -242,3 +243,87 @@ def test_a_run_with_wrong_types_is_named_and_can_be_forgotten(tmp_path: Path) ->
     assert registry.forget_run("bad")
     assert [r.id for r in registry.runs()] == ["good"]
     assert not registry.forget_run("bad")
+
+
+def _resource(**changes: object) -> dict[str, object]:
+    entry: dict[str, object] = {
+        "kind": "s3-bucket",
+        "identifier": "b",
+        "region": "us-east-1",
+        "account_id": "1",
+        "run_id": None,
+        "created": "2025-01-01T00:00:00+00:00",
+        "billable": False,
+        "created_by_us": True,
+        "details": {},
+    }
+    entry.update(changes)
+    return entry
+
+
+@pytest.mark.parametrize(
+    ("resources", "problem"),
+    [
+        (["x"], 'resources[0] is "x", not an object'),
+        ([_resource(kind=1)], "resources[0].kind is 1, not text"),
+        ([_resource(billable="yes")], 'resources[0].billable is "yes", not true or false'),
+        ([_resource(details=[])], "resources[0].details is [], not an object"),
+        ([_resource(run_id=7)], "resources[0].run_id is 7, not text"),
+        ([_resource(created=5)], "resources[0].created is 5, not text"),
+        ([_resource(), _resource(extra=1)], "resources[1] has unknown field(s) extra"),
+        ([{"kind": "s3-bucket"}], "resources[0] has no 'identifier'"),
+    ],
+)
+def test_a_resource_of_wrong_types_is_a_registry_error_naming_the_field(
+    tmp_path: Path, resources: list[object], problem: str
+) -> None:
+    """Every later use (teardown, apply, upload) reads the resources: a wrong type is found
+    when the file is read, named, and the file is never rewritten."""
+    registry = Registry(tmp_path)
+    text = json.dumps({"version": 2, "runs": {}, "resources": resources})
+    registry.path.write_text(text)
+    for read in (registry.resources, registry.check, registry.runs):
+        with pytest.raises(RegistryError) as caught:
+            read()
+        assert caught.value.message == f"{registry.path}: {problem}."
+        assert "Move it aside" in caught.value.hint
+    with pytest.raises(RegistryError):
+        registry.add_resource(ResourceRecord("s3-bucket", "b2", "us-east-1", "1", None))
+    assert registry.path.read_text() == text  # never rewritten
+
+
+def test_resources_of_the_right_types_pass(tmp_path: Path) -> None:
+    registry = Registry(tmp_path)
+    resources = [_resource(run_id="a", details={"n": 1}), _resource(identifier="c")]
+    registry.path.write_text(json.dumps({"version": 2, "runs": {}, "resources": resources}))
+    registry.check()
+    assert {r.identifier: r.details for r in registry.resources()} == {"b": {"n": 1}, "c": {}}
+
+
+def test_a_binary_file_is_a_registry_error(tmp_path: Path) -> None:
+    registry = Registry(tmp_path)
+    registry.path.write_bytes(b"\xff\xfe\x00\x01")
+    with pytest.raises(RegistryError, match="not UTF-8 text"):
+        registry.check()
+
+
+def test_a_damaged_registry_stops_upload_before_any_call(tmp_path: Path) -> None:
+    """What is created must be recorded: a registry found damaged only after the call would
+    leave the run folder unrecorded (infra apply: tests/cli/test_cli_bad_environment.py)."""
+    from core.upload import upload_prepared
+
+    class NoCalls:
+        region = "us-east-1"
+
+        def client(self, service: str, region: str | None = None) -> object:
+            raise AssertionError(f"AWS ({service}) was called")
+
+    registry = Registry(tmp_path / "state")
+    registry.directory.mkdir()
+    registry.path.write_text('{"version": 1, "runs": {}, "resources": [{"kind": 1}]}')
+    prepared = tmp_path / "run"
+    prepared.mkdir()
+    (prepared / "train.jsonl").write_text('{"prompt": "q", "completion": "a"}\n')
+    context: Any = NoCalls()
+    with pytest.raises(RegistryError, match="resources"):
+        upload_prepared(context, prepared, "bucket-1", "run", registry=registry)

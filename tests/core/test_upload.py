@@ -186,7 +186,7 @@ def test_keys_are_checked_against_the_bedrock_pattern_before_any_call(
 
 
 def test_run_location_layout() -> None:
-    where = run_location(BUCKET, "abc123", "/team/tune/")
+    where = run_location(BUCKET, "abc123", "team/tune/")
     assert where.folder_uri == f"s3://{BUCKET}/team/tune/abc123/"
     assert where.data_uri("train.jsonl") == f"s3://{BUCKET}/team/tune/abc123/data/train.jsonl"
     assert where.output_uri.startswith(where.folder_uri)
