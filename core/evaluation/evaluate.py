@@ -21,7 +21,7 @@ from statistics import mean
 from typing import Any, Literal
 
 from core.aws import AwsContext
-from core.errors import BedrockTuneError
+from core.errors import BedrockTuneError, ValidationError
 from core.evaluation.batch import (
     DEFAULT_THRESHOLD,
     BatchJobInfo,
@@ -135,6 +135,11 @@ class Report:
     seed: int = DEFAULT_SEED
     tuned_base_id: str | None = None
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    @property
+    def all_failed(self) -> bool:
+        """Whether no record got an answer from the tuned model (every call failed)."""
+        return bool(self.rows) and all(r.tuned.error is not None for r in self.rows)
 
     def summary(self, which: str) -> dict[str, float]:
         """Mean ROUGE-1/2/L and exact-match rate of `tuned` or `base` (no intervals: the
@@ -336,8 +341,15 @@ def evaluate(
     """Answer every record with the models, score the answers (see the module doc).
 
     Raises:
+        ValidationError: bad settings or a concurrency below 1 (checked before any call).
         AccessDeniedError: the judge model cannot be called (checked before anything else).
     """
+    if concurrency < 1:
+        raise ValidationError(
+            f"Concurrency {concurrency} sends no request.",
+            hint="Send 1 request at a time or more (4 is a good start).",
+        )
+    settings.check()
     options = options or Options()
     items = list(records)
     judge = None
@@ -352,7 +364,7 @@ def evaluate(
             notes.append(warning)
     sides = [("tuned", tuned_model)] + ([("base", base_model)] if base_model else [])
     total = len(items) * len(sides) + (len(items) if judge else 0)
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
         run = _Run(
             context,
             items,

@@ -11,7 +11,8 @@ from typing import Any
 
 import orjson
 
-from core.errors import DatasetError
+from core.errors import DatasetError, ValidationError
+from core.files import check_readable_file
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,22 @@ def _text(content: Any) -> str:
 
 def load_test_records(path: Path, limit: int | None = None) -> list[TestRecord]:
     """Read a prepared test file in any Bedrock format (messages, conversation, prompt and
-    completion)."""
+    completion).
+
+    Raises:
+        ValidationError: `limit` below 1.
+        DatasetError: no such file, not a regular readable file (a FIFO is refused from its
+            stat, never opened), bad JSON, or no record with a reference answer.
+    """
     records: list[TestRecord] = []
-    try:
-        stream = path.open("rb")
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: no such file.", hint="Prepare a test split first.") from None
-    with stream:
+    if limit is not None and limit < 1:
+        raise ValidationError(
+            f"Asked to evaluate {limit} records.", hint="Evaluate 1 record or more."
+        )
+    check_readable_file(
+        path, "test file", hint="Give the test.jsonl that preparation wrote (prepare a test split)."
+    )
+    with path.open("rb") as stream:
         for number, raw in enumerate(stream, 1):
             if not raw.strip():
                 continue

@@ -17,6 +17,7 @@ from core.evaluation.compare import Contender, build_comparison
 from core.evaluation.costs import serving_cost, token_price
 from core.evaluation.evaluate import Report, Result, Row
 from core.evaluation.sql import summarize as summarize_sql
+from core.files import check_output_folder
 
 VERSION = 2
 """Of the report's JSON: 2 has per-metric objects `{mean, ci_low, ci_high, n}`."""
@@ -186,6 +187,17 @@ def report_json(report: Report) -> dict[str, Any]:
     }
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection")."""
+
+
+def spreadsheet_safe(text: str) -> str:
+    """`text` as a cell no spreadsheet runs as a formula: a cell that starts with = + - @, a
+    tab or a carriage return gets a leading single quote (OWASP's recipe), which spreadsheets
+    read as "this is text". The JSON report keeps the raw text."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
 def _csv(data: Mapping[str, Any]) -> str:
     table = io.StringIO()
     writer = csv.writer(table)
@@ -216,14 +228,14 @@ def _csv(data: Mapping[str, Any]) -> str:
                 scores.get("exact", ""),
                 (answer.get("sql") or {}).get("status", ""),
                 "" if overall is None else f"{overall:.4f}",
-                judge.get("reason", ""),
-                answer.get("error") or "",
+                spreadsheet_safe(judge.get("reason", "")),
+                spreadsheet_safe(answer.get("error") or ""),
             ]
         cells.append((row.get("pair") or {}).get("winner") or "")
-        cells += [
-            row["reference"],
-            (row.get("tuned") or {}).get("answer", ""),
-            (row.get("base") or {}).get("answer", ""),
+        cells += [  # what models and test files wrote: text, never a formula
+            spreadsheet_safe(row["reference"]),
+            spreadsheet_safe((row.get("tuned") or {}).get("answer", "")),
+            spreadsheet_safe((row.get("base") or {}).get("answer", "")),
         ]
         writer.writerow(cells)
     return table.getvalue()
@@ -238,9 +250,14 @@ class SavedReport(NamedTuple):
 
 
 def save_report(report: Report, out_dir: Path, *, title: str = "") -> SavedReport:
-    """Write `evaluation.json`, `evaluation.csv` and `evaluation.html` together (atomically)."""
+    """Write `evaluation.json`, `evaluation.csv` and `evaluation.html` together (atomically).
+
+    Raises:
+        FileAccessError: `out_dir` is not a folder that can be written (nothing is written).
+    """
     from core.evaluation.html import render_report
 
+    check_output_folder(out_dir, "report folder")
     data = report_json(report)
     with AtomicFiles(out_dir) as files:
         files.open(JSON_NAME).write(json.dumps(data, indent=2, ensure_ascii=False).encode())
