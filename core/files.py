@@ -105,6 +105,28 @@ def output_folder_problem(path: Path) -> str | None:
     return None
 
 
+def output_file_problem(path: Path, *, overwrite: bool = False) -> str | None:
+    """Why the file `path` cannot be written (None when it can): its folder must exist and be
+    writable (not under /proc, /sys or /dev), and the path must not be a folder, a FIFO or a
+    device; an existing file is refused unless `overwrite`. The answer completes a sentence
+    that starts with the path."""
+    resolved = path.expanduser().resolve()
+    system = _in_system_folder(resolved)
+    if system is not None:
+        return f"is under {system}, a system folder where bedrock-tune writes nothing"
+    if resolved.exists():
+        if not resolved.is_file():
+            return f"is {_kind_of(resolved.stat().st_mode)}, not a file"
+        if not overwrite:
+            return "already exists"
+    folder = resolved.parent
+    if not folder.is_dir():
+        return f"cannot be written: its folder {folder} does not exist"
+    if not os.access(folder, os.W_OK | os.X_OK) or _read_only_mount(folder):
+        return f"cannot be written: the folder {folder} is read-only for you"
+    return None
+
+
 def check_output_folder(
     path: Path,
     what: str = "output folder",

@@ -39,11 +39,13 @@ def test_missing_flags_are_asked_in_order_and_the_answers_used() -> None:
     assert args.type == "fine-tuning"  # defaults of what was not asked are untouched
 
 
-def test_an_answer_goes_through_the_arguments_type() -> None:
-    answers = Answers({"TRAIN.jsonl": "data/train.jsonl"})
+def test_an_answer_goes_through_the_arguments_type(tmp_path: Path) -> None:
+    train = tmp_path / "train.jsonl"  # the type checks that the file is there and readable
+    train.write_text("{}\n")
+    answers = Answers({"TRAIN.jsonl": str(train)})
     args = parse_asking(build_parser(), ["validate", "--model", "m"], answers)
     assert [q.name for q in answers.asked] == ["TRAIN.jsonl"]
-    assert args.train == Path("data/train.jsonl")
+    assert args.train == train
 
 
 def test_choices_are_offered_and_a_bad_answer_is_a_usage_error(

@@ -150,7 +150,9 @@ def test_the_estimate_uses_the_price_list_when_it_answers(
 
 
 def test_cannot_run_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["validate", str(tmp_path / "missing.jsonl"), "--model", HAIKU]) == 2
+    with pytest.raises(SystemExit) as missing:  # refused by the argument's type
+        main(["validate", str(tmp_path / "missing.jsonl"), "--model", HAIKU])
+    assert missing.value.code == 2
     assert "does not exist" in capsys.readouterr().err
     train = write(tmp_path / "train.jsonl", [claude(i) for i in range(40)])
     assert main(["validate", str(train), "--model", "gpt-9"]) == 2

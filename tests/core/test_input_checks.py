@@ -19,6 +19,7 @@ from core.errors import FileAccessError, ValidationError, file_error
 from core.files import (
     check_output_folder,
     check_readable_file,
+    output_file_problem,
     output_folder_problem,
     readable_file_problem,
 )
@@ -172,3 +173,19 @@ def test_metrics_rows_with_non_finite_numbers_are_skipped() -> None:
     )
     points = parse_metrics(text)
     assert [(p.step, p.loss, p.perplexity) for p in points] == [(1, 2.5, 12.1), (3, 1.5, None)]
+
+
+def test_output_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "old.html").write_text("x")
+    os.mkfifo(tmp_path / "fifo")
+    assert output_file_problem(tmp_path / "new.html") is None
+    assert output_file_problem(tmp_path / "old.html") == "already exists"
+    assert output_file_problem(tmp_path / "old.html", overwrite=True) is None
+    assert output_file_problem(tmp_path) == "is a folder, not a file"
+    assert output_file_problem(tmp_path / "fifo", overwrite=True) == (
+        "is a named pipe (FIFO), not a file"
+    )
+    assert "its folder" in (output_file_problem(tmp_path / "no" / "x.html") or "")
+    assert "under /proc" in (output_file_problem(Path("/proc/self/environ")) or "")
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: False)
+    assert "read-only for you" in (output_file_problem(tmp_path / "new.html") or "")

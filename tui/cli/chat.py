@@ -11,9 +11,16 @@ from core.aws import AwsContext
 from core.catalog.lookup import find_model
 from core.catalog.types import CustomizationType
 from core.data.templates import load_template
-from core.errors import NotFoundError
+from core.errors import NotFoundError, ValidationError
 from core.serving.chat import Answer, Settings, Turn, converse_stream, folds_system
-from tui.cli.common import EXIT_OK, add_aws_options, aws_context
+from tui.cli.common import (
+    EXIT_OK,
+    add_aws_options,
+    aws_context,
+    finite_float,
+    positive_int,
+    template_reference,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -27,16 +34,26 @@ def register(subparsers: Any) -> None:
     add_aws_options(parser, suppress=True)
     parser.add_argument("model", metavar="MODEL_OR_DEPLOYMENT")
     parser.add_argument("--compare", metavar="BASE_ID", help="also ask this base model")
-    parser.add_argument("--template", help="use this template's system prompt (TOML or preset:)")
+    parser.add_argument(
+        "--template",
+        type=template_reference,
+        help="use this template's system prompt (TOML or preset:)",
+    )
     parser.add_argument(
         "--system",
         help="a system prompt (overrides --template); for models trained on prompt/completion "
         "(known from --compare) it goes in front of the message, as in training",
     )
     parser.add_argument("--prompt", help="ask once and exit (else an interactive chat)")
-    parser.add_argument("--max-tokens", type=int, default=512)
-    parser.add_argument("--temperature", type=float, default=0.7)
-    parser.add_argument("--top-p", type=float, default=0.9)
+    parser.add_argument(
+        "--max-tokens", type=positive_int, default=512, help="answer length cap (default 512)"
+    )
+    parser.add_argument(
+        "--temperature", type=finite_float(0, 1), default=0.7, help="0 to 1 (default 0.7)"
+    )
+    parser.add_argument(
+        "--top-p", type=finite_float(0, 1), default=0.9, help="0 to 1 (default 0.9)"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -78,8 +95,13 @@ def _ask(
 
 def run(args: argparse.Namespace) -> int:
     """One question with --prompt, else a loop until an empty line or Ctrl+D."""
+    if args.prompt is not None and not args.prompt.strip():
+        raise ValidationError(
+            "--prompt is empty.", title="Empty prompt", hint="Give a question: --prompt 'Hi'."
+        )
     system = args.system or (load_template(args.template).system if args.template else "")
     settings = Settings(args.max_tokens, args.temperature, args.top_p)
+    settings.check()
     fold = _fold_system(args.compare)
     with aws_context(args) as context:
         history: list[Turn] = []

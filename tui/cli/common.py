@@ -1,16 +1,21 @@
-"""Helpers every subcommand shares: AWS options, the AWS context, JSON and error output."""
+"""Helpers every subcommand shares: AWS options, the AWS context, argument types that check
+every input before anything runs, JSON and error output."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
-from core.aws import AwsContext
+from core.aws import AwsContext, endpoint_url_problem
 from core.errors import BedrockTuneError
+from core.files import output_file_problem, output_folder_problem, readable_file_problem
+from core.infra.policies import DEFAULT_PREFIX, prefix_problem
 
 EXIT_OK = 0
 EXIT_BAD = 1
@@ -32,6 +37,7 @@ def add_aws_options(parser: argparse.ArgumentParser, *, suppress: bool = False) 
     group.add_argument(
         "--endpoint-url",
         default=default,
+        type=endpoint_url,
         help="send every AWS call here (default: AWS_ENDPOINT_URL), e.g. a bedrock-tune sandbox",
     )
     group.add_argument(
@@ -62,11 +68,139 @@ def aws_context(args: argparse.Namespace) -> Iterator[AwsContext]:
 
 
 def print_json(data: Any) -> None:
-    """Print `data` as indented JSON on stdout."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    """Print `data` as indented JSON on stdout.
+
+    `allow_nan=False`: JSON has no NaN or Infinity. Every number is checked where it is read,
+    so this only turns a slip into an error instead of output no JSON parser accepts.
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str, allow_nan=False)
+    sys.stdout.write(text + "\n")
 
 
 def report_error(error: BedrockTuneError) -> int:
     """Print an error (title, message, hint) to stderr and return the usage/environment code."""
-    sys.stderr.write(error.describe() + "\n")
+    with suppress(OSError):  # stderr closed too: the exit code still tells
+        sys.stderr.write(error.describe() + "\n")
     return EXIT_USAGE
+
+
+# --------------------------------------------------------------------------- argument types
+# argparse calls these with the text of an option; an ArgumentTypeError becomes
+# "bedrock-tune <command>: error: argument --x: <message>" on stderr and exit 2, before the
+# command runs (so nothing is read, sent or written).
+
+
+def readable_file(text: str) -> Path:
+    """An existing, readable regular file (never a folder, FIFO or device: opening a FIFO
+    would block)."""
+    path = Path(text).expanduser()
+    problem = readable_file_problem(path)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{text} {problem}. Give the path of a readable file.")
+    return path
+
+
+def template_reference(text: str) -> str:
+    """`preset:<name>` (checked when the template is loaded), or a readable template file."""
+    if text.startswith("preset:"):
+        return text
+    readable_file(text)
+    return text
+
+
+def output_folder(text: str) -> Path:
+    """A folder files can be written into (created with its parents when missing)."""
+    path = Path(text).expanduser()
+    problem = output_folder_problem(path)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{text} {problem}. Choose a folder you can write to.")
+    return path
+
+
+def output_file(*, overwrite: bool) -> Callable[[str], Path]:
+    """A file that can be written: its folder exists and is writable, it is no folder, FIFO or
+    device, and (unless `overwrite`) it does not exist yet."""
+
+    def parse(text: str) -> Path:
+        path = Path(text).expanduser()
+        problem = output_file_problem(path, overwrite=overwrite)
+        if problem is not None:
+            raise argparse.ArgumentTypeError(f"{text} {problem}. Choose a file you can write.")
+        return path
+
+    return parse
+
+
+def endpoint_url(text: str) -> str:
+    """An http(s) URL with a host and at most a port (AWS and the sandbox take no path)."""
+    problem = endpoint_url_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{problem}. For example http://127.0.0.1:4566")
+    return text
+
+
+def s3_prefix(text: str) -> str:
+    """A key prefix of run folders: no wildcard, no `.`/`..` part, no leading slash (it ends
+    up in the IAM policy, where a wildcard would widen the grant)."""
+    problem = prefix_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{problem}. For example {DEFAULT_PREFIX}")
+    return text
+
+
+def int_in_range(low: int | None = None, high: int | None = None) -> Callable[[str], int]:
+    """A whole number in [low, high] (either bound may be open)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{value} is out of range: {_range(low, high)}")
+        return value
+
+    return parse
+
+
+def finite_float(low: float | None = None, high: float | None = None) -> Callable[[str], float]:
+    """A finite number in [low, high]: never nan or inf (JSON has neither, AWS takes neither)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(
+                f"'{text}' is not a finite number: {_range(low, high)}"
+            )
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{text} is out of range: {_range(low, high)}")
+        return value
+
+    return parse
+
+
+def _range(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"give a number from {low:g} to {high:g}"
+    if low is not None:
+        return f"give a number of {low:g} or more"
+    if high is not None:
+        return f"give a number of {high:g} or less"
+    return "give a number such as 0.5"
+
+
+def positive_float(text: str) -> float:
+    """A finite number above 0 (durations, intervals)."""
+    value = finite_float(0)(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"{text} is out of range: give a number above 0")
+    return value
+
+
+positive_int = int_in_range(1)
+"""A whole number of 1 or more (counts, concurrency, token limits)."""
+non_negative_int = int_in_range(0)
+"""A whole number of 0 or more (split sizes, where 0 means none)."""

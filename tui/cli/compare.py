@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from core import format as fmt
@@ -11,7 +10,7 @@ from core.atomic import atomic_write_text
 from core.evaluation.html import render_comparison
 from core.evaluation.runs import compare_runs
 from core.registry import Registry
-from tui.cli.common import EXIT_OK, print_json
+from tui.cli.common import EXIT_OK, output_file, print_json
 
 
 def register(subparsers: Any) -> None:
@@ -25,7 +24,11 @@ def register(subparsers: Any) -> None:
         "most, and the serving cost per 1K requests. One run is compared with its base model.",
     )
     parser.add_argument("runs", nargs="+", metavar="RUN_ID", help="runs to compare")
-    parser.add_argument("--html", type=Path, help="also write the comparison as an HTML page")
+    parser.add_argument(
+        "--html",
+        type=output_file(overwrite=True),
+        help="also write the comparison as an HTML page (replaced if it exists)",
+    )
     parser.add_argument("--json", action="store_true", help="print the comparison as JSON")
     parser.set_defaults(handler=run)
 

@@ -82,6 +82,8 @@ def run_deploy(args: argparse.Namespace) -> int:
     """Create the deployment or throughput, record it as billable, and wait until ready."""
     from core.catalog.lookup import find_model
 
+    registry = Registry()
+    registry.check()  # a billable resource must be recordable before it is created
     with aws_context(args) as context:
         model_arn, base = _custom_model(context, args.model)
         base_model = find_model(base)
@@ -114,7 +116,7 @@ def run_deploy(args: argparse.Namespace) -> int:
             arn = create_throughput(context, model_arn, name, token)
         else:
             arn = create_deployment(context, model_arn, name, token)
-        Registry().add_resource(
+        registry.add_resource(
             ResourceRecord(
                 kind,
                 arn,

@@ -17,8 +17,18 @@ from core.evaluation.plan import plan_evaluation
 from core.evaluation.report import report_json, save_report
 from core.evaluation.rubrics import Rubric, load_rubric, rubric_for_template, rubric_from_toml
 from core.evaluation.store import EvaluationStore
+from core.files import check_output_folder
 from core.registry import Registry, RunRecord
-from tui.cli.common import EXIT_OK, add_aws_options, aws_context, print_json
+from tui.cli.common import (
+    EXIT_BAD,
+    EXIT_OK,
+    add_aws_options,
+    aws_context,
+    output_folder,
+    positive_int,
+    print_json,
+    readable_file,
+)
 
 SHOWN = ("judge", "sql_execution_match", "sql_exact_match", "rouge1", "rouge2", "rougeL")
 LABELS = {
@@ -48,14 +58,18 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--model", help="provisioned throughput/deployment ARN (default: the run's)"
     )
-    parser.add_argument("--test", type=Path, help="the prepared test.jsonl (default: the run's)")
+    parser.add_argument(
+        "--test", type=readable_file, help="the prepared test.jsonl (default: the run's)"
+    )
     parser.add_argument(
         "--compare",
         metavar="BASE_ID",
         help="the base model's inference id (or `base`: the run's base model)",
     )
     parser.add_argument("-n", type=int, default=50, help="how many records (default 50)")
-    parser.add_argument("--concurrency", type=int, default=4, help="parallel requests")
+    parser.add_argument(
+        "--concurrency", type=positive_int, default=4, help="parallel requests (default 4)"
+    )
     parser.add_argument("--judge", metavar="MODEL", help="an LLM judge: a catalog base model")
     parser.add_argument(
         "--rubric",
@@ -71,11 +85,13 @@ def register(subparsers: Any) -> None:
     batch.add_argument("--no-batch", action="store_true", help="never use batch inference")
     parser.add_argument(
         "--batch-threshold",
-        type=int,
+        type=positive_int,
         default=DEFAULT_THRESHOLD,
         help=f"records from which batch is used (default {DEFAULT_THRESHOLD:,})",
     )
-    parser.add_argument("--out", type=Path, help="folder for the report (default: beside --test)")
+    parser.add_argument(
+        "--out", type=output_folder, help="folder for the report (default: beside --test)"
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(handler=run)
 
@@ -138,7 +154,7 @@ def _resolve(args: argparse.Namespace, found: RunRecord | None) -> tuple[str, Pa
             raise ValidationError("--compare base needs --run (whose base model is used).")
         base = find_model(found.run.base_model_id).inference_id
     if args.n < 1:
-        raise ValidationError("-n must be at least 1.")
+        raise ValidationError("-n must be at least 1.", hint="Evaluate 1 record or more.")
     return model, test, base
 
 
@@ -196,6 +212,8 @@ def run(args: argparse.Namespace) -> int:
     registry = Registry()
     found = _find_run(registry, args.run, args.model)
     model, test, base = _resolve(args, found)
+    # Checked before any call: a report that cannot be written would waste every answer.
+    out_dir = check_output_folder(args.out or test.parent, "report folder")
     rubric = _rubric(args, found)
     records = load_test_records(test, limit=args.n)
     run_data = found.run if found else None
@@ -242,11 +260,18 @@ def run(args: argparse.Namespace) -> int:
             on_batch=batch_progress,
         )
     title = f"Evaluation of run {found.id}" if found else "bedrock-tune evaluation"
-    saved = save_report(report, args.out or test.parent, title=title)
+    saved = save_report(report, out_dir, title=title)
     data = report_json(report)
     EvaluationStore(registry).save(found.id if found else None, data)
     if args.json:
         print_json(data)
-        return EXIT_OK
+        return EXIT_BAD if report.all_failed else EXIT_OK
     _print_summary(data, saved)
+    if report.all_failed:
+        sys.stderr.write(
+            f"Every record failed on the tuned model ({len(report.rows)} of "
+            f"{len(report.rows)}): nothing was scored.\nHint: check the model ARN and that it "
+            "is deployed and ready (bedrock-tune chat MODEL --prompt hi shows the error).\n"
+        )
+        return EXIT_BAD
     return EXIT_OK

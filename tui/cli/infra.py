@@ -20,7 +20,14 @@ from core.infra.plan import (
     verify,
 )
 from core.registry import Registry
-from tui.cli.common import EXIT_BAD, EXIT_OK, add_aws_options, aws_context, print_json
+from tui.cli.common import (
+    EXIT_BAD,
+    EXIT_OK,
+    add_aws_options,
+    aws_context,
+    print_json,
+    s3_prefix,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -38,7 +45,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--role", help="service role name (default bedrock-tune-<region>)")
     parser.add_argument("--kms-key", help="KMS key id, ARN or alias for SSE-KMS (default SSE-S3)")
     parser.add_argument(
-        "--prefix", default=DEFAULT_PREFIX, help=f"key prefix of run folders ({DEFAULT_PREFIX})"
+        "--prefix",
+        default=DEFAULT_PREFIX,
+        type=s3_prefix,
+        help=f"key prefix of run folders ({DEFAULT_PREFIX})",
     )
     parser.add_argument(
         "--teacher",

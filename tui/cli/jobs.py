@@ -44,6 +44,7 @@ from tui.cli.common import (
     EXIT_OK,
     add_aws_options,
     aws_context,
+    positive_float,
     print_json,
 )
 
@@ -126,7 +127,10 @@ def register(subparsers: Any) -> None:
         sub.add_argument("--json", action="store_true", help="print JSON")
         if name == "watch":
             sub.add_argument(
-                "--interval", type=float, default=15.0, help="first poll interval in seconds"
+                "--interval",
+                type=positive_float,
+                default=15.0,
+                help="first poll interval in seconds",
             )
         sub.set_defaults(handler=handler)
 

@@ -1,22 +1,31 @@
 """`bedrock-tune`: the TUI with no subcommand, and the headless subcommands over the same core.
 
 Exit codes: 0 success, 1 the thing checked is bad (e.g. an invalid dataset), 2 usage or
-environment error (missing file, unknown model, no credentials...). Errors go to stderr.
+environment error (missing file, unknown model, no credentials...), 130 interrupted, 141 the
+reader of stdout went away (`bedrock-tune validate ... | head`). Errors go to stderr, never as
+a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from core.errors import BedrockTuneError
+from core.errors import BedrockTuneError, file_error
 from core.version import __version__
 from tui.cli import missing
 from tui.cli.commands import COMMANDS
 from tui.cli.common import EXIT_USAGE, add_aws_options, report_error
+
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE: what a shell reports for a program killed by a closed pipe (`cat`, `grep`).
+Not 0, because the output was cut short (a script with `set -o pipefail` should see that);
+not 1 or 2, which mean "invalid" and "usage error" here."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -90,12 +99,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tui.launch import launch_tui
 
             return launch_tui(args)
-        return int(handler(args))
+        code = int(handler(args))
+        sys.stdout.flush()  # a closed pipe shows here, inside the guard, not at exit
+        return code
+    except BrokenPipeError:
+        return _stdout_closed()
     except BedrockTuneError as error:
         return report_error(error)
+    except OSError as error:  # the file system said no: say which path and why
+        return report_error(file_error(error))
     except KeyboardInterrupt:
         sys.stderr.write("Interrupted.\n")
         return 130
+
+
+def _stdout_closed() -> int:
+    """Quietly stop when whoever read our output has gone (Python's recipe in the `signal`
+    documentation, "Note on SIGPIPE"): point stdout at devnull so the interpreter's last flush
+    does not raise again, and exit as a program stopped by SIGPIPE would."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from core import format as fmt
@@ -15,7 +14,14 @@ from core.data.prepare import PrepareOptions, default_sizes, prepare
 from core.data.prepared import DATA_FILES, MANIFEST, SPLITS, split_file_name
 from core.data.sources import SourceSpec
 from core.data.templates import PRESETS, load_template
-from tui.cli.common import EXIT_OK, print_json
+from tui.cli.common import (
+    EXIT_OK,
+    non_negative_int,
+    output_folder,
+    positive_int,
+    print_json,
+    template_reference,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -32,7 +38,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--config", help="the hub dataset's config")
     parser.add_argument("--split", help="the split (default train)")
     parser.add_argument(
-        "--template", required=True, help=f"a template TOML file, or one of: {presets}"
+        "--template",
+        required=True,
+        type=template_reference,
+        help=f"a template TOML file, or one of: {presets}",
     )
     parser.add_argument("--model", required=True, help="base model id (sets the format)")
     parser.add_argument(
@@ -41,16 +50,24 @@ def register(subparsers: Any) -> None:
         choices=[t.cli_name for t in CustomizationType],
         help="customization type (default fine-tuning)",
     )
-    parser.add_argument("--out", required=True, type=Path, help="output folder")
-    parser.add_argument("--train", type=int, help="training records (default: the model's)")
-    parser.add_argument("--validation", type=int, help="validation records (0: no file)")
-    parser.add_argument("--test", type=int, help="test records (0: no file)")
+    parser.add_argument("--out", required=True, type=output_folder, help="output folder")
     parser.add_argument(
-        "--max-chars", type=int, help="maximum characters of system + user + assistant"
+        "--train", type=positive_int, help="training records (default: the model's)"
     )
-    parser.add_argument("--max-tokens", type=int, help="maximum estimated tokens per record")
+    parser.add_argument(
+        "--validation", type=non_negative_int, help="validation records (0: no file)"
+    )
+    parser.add_argument("--test", type=non_negative_int, help="test records (0: no file)")
+    parser.add_argument(
+        "--max-chars", type=positive_int, help="maximum characters of system + user + assistant"
+    )
+    parser.add_argument(
+        "--max-tokens", type=positive_int, help="maximum estimated tokens per record"
+    )
     parser.add_argument("--no-dedupe", action="store_true", help="keep duplicate records")
-    parser.add_argument("--seed", type=int, default=42, help="sampling seed (default 42)")
+    parser.add_argument(
+        "--seed", type=non_negative_int, default=42, help="sampling seed (default 42)"
+    )
     parser.add_argument(
         "--force", action="store_true", help="overwrite prepared files already in --out"
     )

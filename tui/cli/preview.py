@@ -8,7 +8,7 @@ from typing import Any
 
 from core import format as fmt
 from core.data.sources import SourceSpec, preview
-from tui.cli.common import EXIT_OK, print_json
+from tui.cli.common import EXIT_OK, positive_int, print_json
 
 
 def register(subparsers: Any) -> None:
@@ -23,7 +23,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("source", metavar="SOURCE", help="a path or a Hugging Face dataset id")
     parser.add_argument("--config", help="the hub dataset's config (e.g. 3.0.0)")
     parser.add_argument("--split", help="the split (default train)")
-    parser.add_argument("-n", type=int, default=5, help="how many records (default 5)")
+    parser.add_argument("-n", type=positive_int, default=5, help="how many records (default 5)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=run)
 
@@ -37,7 +37,7 @@ def _short(value: Any, width: int = 160) -> str:
 def run(args: argparse.Namespace) -> int:
     """Print the preview."""
     spec = SourceSpec(args.source, args.config, args.split)
-    shown = preview(spec, max(1, args.n))
+    shown = preview(spec, args.n)
     if args.json:
         print_json(
             {

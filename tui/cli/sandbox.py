@@ -7,7 +7,7 @@ import shlex
 import sys
 from typing import Any
 
-from tui.cli.common import EXIT_OK
+from tui.cli.common import EXIT_OK, finite_float, int_in_range
 
 
 def register(subparsers: Any) -> None:
@@ -18,10 +18,15 @@ def register(subparsers: Any) -> None:
         description="Run the sandbox (a local AWS: S3, IAM, STS, Bedrock, SageMaker) on "
         "127.0.0.1 until Ctrl+C. Point any AWS SDK or CLI at it with the printed environment.",
     )
-    parser.add_argument("--port", type=int, default=4566, help="port to listen on (default 4566)")
+    parser.add_argument(
+        "--port",
+        type=int_in_range(0, 65535),
+        default=4566,
+        help="port to listen on, 0 for any free one (default 4566)",
+    )
     parser.add_argument(
         "--job-seconds",
-        type=float,
+        type=finite_float(0),
         default=60.0,
         help="how long a customization job takes in the sandbox (default 60)",
     )

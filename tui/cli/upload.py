@@ -14,7 +14,7 @@ from core.data.prepared import ALL_FILES, TRAIN_FILE
 from core.infra.plan import DEFAULT_PREFIX, default_bucket_name
 from core.registry import Registry
 from core.upload import FileProgress, upload_prepared
-from tui.cli.common import EXIT_OK, add_aws_options, aws_context, print_json
+from tui.cli.common import EXIT_OK, add_aws_options, aws_context, print_json, s3_prefix
 
 
 def register(subparsers: Any) -> None:
@@ -30,7 +30,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("directory", metavar="DIR", type=Path, help="the prepared folder")
     parser.add_argument("--bucket", help="bucket (default bedrock-tune-<account>-<region>)")
     parser.add_argument(
-        "--prefix", default=DEFAULT_PREFIX, help=f"key prefix of run folders ({DEFAULT_PREFIX})"
+        "--prefix",
+        default=DEFAULT_PREFIX,
+        type=s3_prefix,
+        help=f"key prefix of run folders ({DEFAULT_PREFIX})",
     )
     parser.add_argument(
         "--run", help="run id: the folder under the prefix (default: the folder's name)"
@@ -44,8 +47,8 @@ def default_run_id(directory: Path) -> str:
 
     Deterministic, so running the same upload again finishes it instead of starting anew.
     """
-    name = re.sub(r"[^-!_*'().a-zA-Z0-9]+", "-", directory.resolve().name).strip("-")
-    return name or "run"
+    name = re.sub(r"[^-!_'().a-zA-Z0-9]+", "-", directory.resolve().name).strip("-")
+    return name if name.strip(".") else "run"
 
 
 def progress_line(update: FileProgress) -> str:

@@ -20,7 +20,7 @@ from core.estimate import Estimate, estimate, estimate_lines
 from core.pricing.service import PriceService, pricing_region
 from core.pricing.types import ModelPrices
 from core.validate.validator import FileReport, Problem, RuleGroup, ValidationReport, validate
-from tui.cli.common import EXIT_BAD, EXIT_OK, aws_context, print_json
+from tui.cli.common import EXIT_BAD, EXIT_OK, aws_context, finite_float, print_json, readable_file
 
 _SHOWN_LINES = 10
 
@@ -36,9 +36,11 @@ def register(subparsers: Any) -> None:
         "reported with its line, JSON path, rule and a hint; then the token statistics and the "
         "cost estimate. Exit 0 when valid (warnings allowed), 1 when not, 2 when it cannot run.",
     )
-    parser.add_argument("train", metavar="TRAIN.jsonl", type=Path, help="the training file")
     parser.add_argument(
-        "--validation-file", metavar="VAL.jsonl", type=Path, help="the validation file"
+        "train", metavar="TRAIN.jsonl", type=readable_file, help="the training file"
+    )
+    parser.add_argument(
+        "--validation-file", metavar="VAL.jsonl", type=readable_file, help="the validation file"
     )
     parser.add_argument("--model", required=True, help="base model id (sets the rules)")
     parser.add_argument(
@@ -52,7 +54,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--price-per-1k",
-        type=float,
+        type=finite_float(0),
         metavar="USD",
         help="training price per 1,000 tokens, instead of the catalog's",
     )
