@@ -38,7 +38,19 @@ def isolated_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     # Never ask the instance metadata service (a link-local address) for credentials.
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("BEDROCK_TUNE_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("BEDROCK_TUNE_DATA_DIR", str(tmp_path / "data"))
     return home
+
+
+@pytest.fixture(autouse=True)
+def no_shared_sandbox_left(tmp_path: Path) -> Iterator[None]:
+    """Stop the shared sandbox a test's app started (it outlives apps by design, not tests)."""
+    yield
+    state = tmp_path / "state"
+    if (state / "sandbox.json").exists():
+        from core.sandbox.background import SandboxHome
+
+        SandboxHome(state).stop()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from dataclasses import replace
 from enum import StrEnum
 
 from core.jobs.types import JobStatus
-from core.run.types import Run
+from core.run.types import Route, Run
 from core.serving.status import ServingStatus
 
 
@@ -51,6 +51,7 @@ def has_choices(run: Run) -> bool:
         profile=run.profile,
         region=run.region,
         endpoint_url=run.endpoint_url,
+        sandbox_id=run.sandbox_id,
         account_id=run.account_id,
         principal_arn=run.principal_arn,
     )
@@ -72,6 +73,17 @@ def serving_pending(run: Run) -> bool:
     return run.serving_arn is not None and (run.serving_status or ServingStatus.CREATING).pending
 
 
+def holds_sandbox_world(run: Run) -> bool:
+    """Whether the run still has something going or kept in its place (a job not seen ending,
+    a custom model, something serving): what a shared sandbox stays up for."""
+    return (
+        job_in_progress(run)
+        or serving_pending(run)
+        or run.custom_model_arn is not None
+        or run.serving_arn is not None
+    )
+
+
 def run_status(run: Run) -> RunStatus:
     """The run's status: serving first (it is the later step), then the job."""
     if run.serving_arn is not None:
@@ -84,3 +96,32 @@ def run_status(run: Run) -> RunStatus:
     if run.job_arn is not None:
         return _FROM_JOB[run.job_status or JobStatus.IN_PROGRESS]
     return RunStatus.NEW
+
+
+_JOB_KIND = {
+    Route.IMPORT_ONLY: "model import job",
+    Route.SAGEMAKER_IMPORT: "training job",
+    Route.SAGEMAKER_AUTOPILOT: "Autopilot job",
+    Route.SAGEMAKER_JUMPSTART: "training job",
+}
+"""What a run's job is, by route (a Bedrock customization job when not named here)."""
+
+
+def still_going(run: Run) -> list[str]:
+    """What of the run keeps going after the app closes (a job, a model import, a deployment
+    being created), one sentence each; empty when nothing does. For the quit notice."""
+    where = (
+        "in the sandbox, which keeps running in the background"
+        if run.target == "sandbox"
+        else f"in AWS ({run.region})"
+    )
+    going: list[str] = []
+    if job_in_progress(run):
+        kind = _JOB_KIND.get(run.route, "customization job")
+        name = run.job_name or "being launched"
+        status = run.job_status or JobStatus.IN_PROGRESS
+        going.append(f"The {kind} {name} ({status}) keeps running {where}.")
+    if serving_pending(run):
+        kind = run.serving_kind.label if run.serving_kind else "deployment"
+        going.append(f"The {kind} keeps being created {where}.")
+    return going

@@ -76,6 +76,9 @@ class Run:
     region: str | None = None
     """The run's region, and the only place it is kept: the AWS context is built from it."""
     endpoint_url: str | None = None
+    sandbox_id: str | None = None
+    """The sandbox instance the run works in (`core.sandbox.background`): a sandbox started
+    later, even on the same port, is another world without this run's jobs and files."""
     account_id: str | None = None
     principal_arn: str | None = None
 

@@ -20,6 +20,7 @@ import json
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,12 @@ from core.sandbox.jobs import JobSimulator
 SANDBOX_ACCOUNT_ID = "123456789012"
 """moto's default account: every sandbox resource lives in it."""
 SANDBOX_CREDENTIALS = StaticCredentials("sandbox", "sandbox")
+IDENTITY_PATH = "/_bedrock-tune/sandbox"
+"""Where a sandbox says which one it is (`core.sandbox.background.identify`). No AWS API has
+this path (an S3 bucket name cannot start with an underscore)."""
+IDENTITY_HEADER = "X-Bedrock-Tune-Sandbox"
+"""The header an identity probe must send: a browser page cannot send a custom header to
+another origin without a CORS preflight, which the sandbox never allows."""
 
 
 class SandboxError(BedrockTuneError):
@@ -60,6 +67,11 @@ class _EmulationLayer:
     ) -> Iterable[bytes]:
         if not gate.host_allowed(environ.get("HTTP_HOST"), self._sandbox.port):
             return _refuse(gate.refuse_host(), start_response)
+        self._sandbox.last_request = time.monotonic()
+        if environ.get("PATH_INFO") == IDENTITY_PATH and environ.get(
+            "HTTP_" + IDENTITY_HEADER.upper().replace("-", "_")
+        ):
+            return _respond(Reply(200, self._sandbox.identity()), start_response)
         query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         signature = gate.read_signature(environ, query)
         signed = signature.kind in ("header", "query")
@@ -229,6 +241,11 @@ class Sandbox:
     log_requests: bool = False
     """Print a line per request on stderr (the standalone server does; in-process sandboxes
     stay quiet, or the log would land in the middle of a command's output)."""
+    instance_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    """Which sandbox this is: a sandbox started later on the same port is another world (its
+    jobs and files are not this one's), and runs remember the instance they were made in."""
+    last_request: float = field(default_factory=time.monotonic)
+    """`time.monotonic()` of the last request (how long the sandbox has been idle)."""
     jobs: JobSimulator = field(init=False, repr=False)
     inference: InferenceSimulator = field(init=False, repr=False)
     batch: BatchSimulator = field(init=False, repr=False)
@@ -296,6 +313,12 @@ class Sandbox:
             server.server_close()
         if thread is not None:
             thread.join(timeout=10)
+
+    def identity(self) -> dict[str, Any]:
+        """What the identity probe answers: which sandbox this is, and its process."""
+        import os
+
+        return {"instance": self.instance_id, "pid": os.getpid(), "port": self.port}
 
     @property
     def running(self) -> bool:

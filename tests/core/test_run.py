@@ -34,6 +34,7 @@ FULL = Run(
     profile="dev",
     region="us-west-2",
     endpoint_url="http://127.0.0.1:4566",
+    sandbox_id="0123456789ab",
     account_id="123456789012",
     principal_arn="arn:aws:iam::123456789012:user/me",
     base_model_id="amazon.nova-micro-v1:0:128k",
