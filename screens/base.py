@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from core.errors import BedrockTuneError
     from core.registry import Registry
     from core.run import Run, Target
-    from core.sandbox.server import Sandbox
+    from core.run.changes import RunChange
+    from core.sandbox.background import SandboxInfo
 
 
 @dataclass(frozen=True)
@@ -53,13 +54,31 @@ class WizardHost(Protocol):
     def launch(self) -> LaunchOptions:
         """The command-line choices."""
 
-    def start_sandbox(self) -> Sandbox:
-        """Start the in-process sandbox, or return the running one (safe from a worker)."""
+    def start_sandbox(self) -> SandboxInfo:
+        """Use the shared sandbox, starting it when none runs (blocking: call from a worker).
+        It outlives the App."""
+
+    def place_change(
+        self, context: AwsContext, *, target: Target, profile: str | None, identity: Identity
+    ) -> RunChange:
+        """What adopting this checked context would reset in the run (nothing is changed)."""
 
     def set_aws_context(
-        self, context: AwsContext, *, target: Target, profile: str | None, identity: Identity
+        self,
+        context: AwsContext,
+        *,
+        target: Target,
+        profile: str | None,
+        identity: Identity,
+        new_run: bool = False,
     ) -> None:
-        """Adopt a checked AWS context for the run."""
+        """Adopt a checked AWS context for the run, resetting what no longer holds there (see
+        `place_change`); with `new_run`, or when the run launched something in its old place,
+        as a new run (the old one stays in the registry)."""
+
+    def apply_change(self, change: RunChange, *, new_run: bool = False) -> None:
+        """Make a change (`core.run.changes`): reset the steps it undoes, or, with `new_run`
+        or when the run launched something, start a new run with it (the old one stays)."""
 
     @property
     def wizard_run(self) -> Run:

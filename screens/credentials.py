@@ -16,11 +16,13 @@ from textual.widgets import Button, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from screens.base import LaunchOptions, StepScreen
+from screens.run_change import RunChangeChoice, RunChangeScreen
 from screens.workers import WorkerResult
 
 if TYPE_CHECKING:
     # core.aws is imported where it is used (in the workers, after the first frame).
     from core.aws import AwsContext, Identity, ProfileInfo
+    from core.run import Target
 
 SourceKind = Literal["profile", "environment", "sandbox"]
 SANDBOX_ID = "source:sandbox"
@@ -294,6 +296,7 @@ class CredentialsScreen(StepScreen):
         from core.aws import AwsContext
 
         if kind == "sandbox":
+            # The shared sandbox: found if it runs, else started; it outlives the app.
             sandbox = self.host.start_sandbox()
             context = AwsContext.for_endpoint(sandbox.endpoint_url, sandbox.credentials, region)
         else:
@@ -338,15 +341,58 @@ class CredentialsScreen(StepScreen):
             )
             self.show_error(error, warning=True)
             return
-        where = "the sandbox" if checked.kind == "sandbox" else f"AWS account {identity.account}"
-        status.update(Text(f"✔ Ready: working in {where}, {region}.", style="bold green"))
+        target: Target = "sandbox" if checked.kind == "sandbox" else "aws"
+        change = self.host.place_change(
+            checked.context, target=target, profile=checked.profile, identity=identity
+        )
+        if not change.asks:
+            self._adopt(checked, new_run=False)
+            return
+        status.update(Text(f"Identity confirmed. Change {change.what}?", style="bold yellow"))
+
+        def chosen(choice: RunChangeChoice | None) -> None:
+            if choice is None:
+                self._keep_run_place()
+            else:
+                self._adopt(checked, new_run=choice == "new")
+
+        self.app.push_screen(RunChangeScreen(change), chosen)
+
+    def _adopt(self, checked: Checked, *, new_run: bool) -> None:
+        """Work there from now on (the App resets what no longer holds, or starts a new run)."""
+        from core.run.resume import target_of
+
+        context = checked.context
+        # A standalone `bedrock-tune sandbox` reached through AWS_ENDPOINT_URL is the sandbox too.
+        sandboxed = target_of(context.endpoint_url, sandbox=checked.kind == "sandbox") == "sandbox"
+        where = "the sandbox" if sandboxed else f"AWS account {checked.identity.account}"
+        address = f" ({context.endpoint_url})" if sandboxed else ""
+        self.query_one("#credentials-status", Static).update(
+            Text(f"✔ Ready: working in {where}, {context.region}{address}.", style="bold green")
+        )
         self.query_one("#continue", Button).disabled = False
         self.host.set_aws_context(
-            checked.context,
+            context,
             target="sandbox" if checked.kind == "sandbox" else "aws",
             profile=checked.profile,
-            identity=identity,
+            identity=checked.identity,
+            new_run=new_run,
         )
+
+    def _keep_run_place(self) -> None:
+        """The change was declined: show the run's own place again and check it."""
+        run = self.host.wizard_run
+        sources = self.query_one("#sources", OptionList)
+        wanted = {"sandbox": SANDBOX_ID}.get(run.target or "", "")
+        if not wanted:
+            wanted = _option_id(run.profile) if run.profile else ENVIRONMENT_ID
+        try:
+            sources.highlighted = sources.get_option_index(wanted)
+        except OptionDoesNotExist:
+            pass
+        if run.region is not None:
+            self.query_one("#region", Select).value = run.region
+        self.action_check()
 
     # ------------------------------------------------------------------ buttons
 

@@ -5,7 +5,7 @@ prices, from the live ListFoundationModels answer merged with the built-in catal
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.console import Group
@@ -25,6 +25,7 @@ from core.pricing.types import ModelPrices
 from core.run import Route
 from screens.base import StepScreen
 from screens.pricing import PRICES_WORKER, RegionPricesRead, lookup_region_prices
+from screens.run_change import RunChangeChoice, RunChangeScreen
 from screens.workers import WorkerResult
 
 if TYPE_CHECKING:
@@ -369,21 +370,31 @@ class ModelScreen(StepScreen):
                 f"{entry.model.name} does not support {kind.label.lower()}.", severity="warning"
             )
             return
-        self.host.update_run(
-            replace(
-                self.host.wizard_run,
-                route=Route.BEDROCK_CUSTOMIZATION,  # the Bedrock models are the route offered
-                base_model_id=entry.model.id,
-                customization_type=kind,
-            )
-        )
-        self.notify(f"{entry.model.name} ({kind.label.lower()}) chosen.", title="Base model")
-        if not entry.lifecycle.active:
-            alternatives = instead_text(entry.lifecycle)
-            self.notify(
-                f"{entry.model.name} is {entry.lifecycle.describe(entry.region)}."
-                + (f" Consider {alternatives}." if alternatives else ""),
-                severity="warning",
-                timeout=10,
-            )
-        self.host.next_step(self.STEP_ID)
+        from core.run.changes import change_model
+
+        # The Bedrock models are the route offered here.
+        change = change_model(self.host.wizard_run, entry.model, kind, Route.BEDROCK_CUSTOMIZATION)
+
+        def chosen() -> None:
+            self.notify(f"{entry.model.name} ({kind.label.lower()}) chosen.", title="Base model")
+            if not entry.lifecycle.active:
+                alternatives = instead_text(entry.lifecycle)
+                self.notify(
+                    f"{entry.model.name} is {entry.lifecycle.describe(entry.region)}."
+                    + (f" Consider {alternatives}." if alternatives else ""),
+                    severity="warning",
+                    timeout=10,
+                )
+            self.host.next_step(self.STEP_ID)
+
+        if not change.asks:
+            self.host.apply_change(change)
+            chosen()
+            return
+
+        def answered(choice: RunChangeChoice | None) -> None:
+            if choice is not None:
+                self.host.apply_change(change, new_run=choice == "new")
+                chosen()
+
+        self.app.push_screen(RunChangeScreen(change), answered)

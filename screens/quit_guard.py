@@ -1,4 +1,5 @@
-"""On quit: what is still billing, and an offer to delete it first."""
+"""On quit: what is still billing, with an offer to delete it first, and what keeps going (a
+job, an import, a deployment being created) that the next start re-attaches to."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ QuitChoice = Literal["delete", "keep", "stay"]
 
 
 class QuitGuardScreen(ModalScreen[QuitChoice]):
-    """Lists the billable resources; dismisses with delete / keep / stay."""
+    """Lists the billable resources and what keeps going; dismisses with delete / keep / stay
+    ("keep" quits)."""
 
     DEFAULT_CSS = """
     QuitGuardScreen { align: center middle; }
@@ -30,9 +32,15 @@ class QuitGuardScreen(ModalScreen[QuitChoice]):
     """
     BINDINGS = [Binding("escape", "stay", "Stay", id="quit-stay")]
 
-    def __init__(self, resources: Sequence[ResourceRecord]) -> None:
+    def __init__(self, resources: Sequence[ResourceRecord], going: Sequence[str] = ()) -> None:
+        """Args:
+        resources: what still bills.
+        going: what keeps going after the app closes, one sentence each
+            (`core.run.status.still_going`).
+        """
         super().__init__()
         self._resources = list(resources)
+        self._going = list(going)
 
     def compose(self) -> ComposeResult:
         lines = "\n".join(
@@ -40,23 +48,35 @@ class QuitGuardScreen(ModalScreen[QuitChoice]):
             for r in self._resources
         )
         with Vertical():
-            yield Label("These still bill while they exist", classes="step-heading")
-            yield Static(lines, id="billing-list")
-            yield Static(
-                summarize_records(self._resources, cached_hourly_price).headline(),
-                id="billing-total",
-            )
-            yield Static(
-                "Provisioned throughput bills every hour, used or not. Delete them now, or quit "
-                "and keep them (`bedrock-tune undeploy NAME` deletes one later)."
-            )
+            if self._resources:
+                yield Label("These still bill while they exist", classes="step-heading")
+                yield Static(lines, id="billing-list")
+                yield Static(
+                    summarize_records(self._resources, cached_hourly_price).headline(),
+                    id="billing-total",
+                )
+                yield Static(
+                    "Provisioned throughput bills every hour, used or not. Delete them now, or "
+                    "quit and keep them (`bedrock-tune undeploy NAME` deletes one later)."
+                )
+            if self._going:
+                yield Label("This keeps going after you quit", classes="step-heading")
+                yield Static(
+                    "\n".join(self._going)
+                    + "\nThe next start of bedrock-tune offers to re-attach to it.",
+                    id="going-list",
+                )
             with Horizontal(id="quit-buttons"):
                 yield Button("Stay", id="stay")
-                yield Button("Quit, keep them", id="keep")
-                yield Button("Delete them and quit", id="delete", variant="error")
+                if self._resources:
+                    yield Button("Quit, keep them", id="keep")
+                    yield Button("Delete them and quit", id="delete", variant="error")
+                else:
+                    yield Button("Quit", id="keep", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one("#stay", Button).focus()
+        # With something billing, the safe answer is to stay; otherwise quitting is safe.
+        self.query_one("#stay" if self._resources else "#keep", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         choice: QuitChoice = "stay"

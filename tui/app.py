@@ -1,5 +1,8 @@
 """The bedrock-tune App: owns the run and the AWS context, shows the steps, routes between them.
 
+`tui.run_host.RunHost` holds the run (its saves, place, sandbox, changes and new runs, moving
+between steps); this class adds resume, the quit guard, help and the command palette.
+
 Each step is a Screen installed as an App *mode*, so a step keeps its state when you move to
 another and back. Which steps the run goes through, in which order, and when each is done or
 possible is core's route table (`core.run.routes`); the App shows the run's route and offers only
@@ -14,34 +17,30 @@ waits for the file lock or the fsync.
 from __future__ import annotations
 
 import gc
-import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
-from core.run import Route, Run, Target
-from core.run.routes import FIRST_STEP, ROUTE_STEPS, next_step, routes_offered, step, steps_of
-from core.run.status import has_choices
-from screens.base import LaunchOptions, StepScreen
-from screens.widgets.step_sidebar import StepState
+from core.run.routes import FIRST_STEP, step, steps_of
+from core.run.status import still_going
+from screens.base import LaunchOptions
 from screens.workers import WorkerResult, post_worker_result
-from tui.steps import SCREENS, ScreenFactory
+from tui.run_host import RunHost
+from tui.steps import ScreenFactory
 
 if TYPE_CHECKING:
     # Not imported at run time before they are used: the first frame does not need them.
-    from core.aws import AwsContext, Identity
     from core.billing import BillingSummary
-    from core.registry import Registry, RunRecord
+    from core.registry import RunRecord
     from core.run.resume import Reattached
-    from core.run.saver import RunSaver
     from core.sandbox.server import Sandbox
 
 
@@ -50,6 +49,8 @@ class ResumableRunsFound(WorkerResult):
     """Runs whose job (or deployment being created) had not ended when bedrock-tune closed."""
 
     records: tuple[RunRecord, ...]
+    gone: dict[str, str]
+    """Run id -> why its world is gone (its sandbox stopped): it can only be forgotten."""
 
 
 @dataclass
@@ -82,7 +83,7 @@ def _freeze_startup_objects() -> None:
         gc.freeze()
 
 
-class BedrockTuneApp(App[None]):
+class BedrockTuneApp(RunHost):
     """The terminal app."""
 
     TITLE = "bedrock-tune"
@@ -103,166 +104,14 @@ class BedrockTuneApp(App[None]):
     ) -> None:
         """Args:
         launch: the command-line choices.
-        sandbox_factory: makes the in-process sandbox when one is needed (tests pass one with
-            a fake clock); by default a `Sandbox()` on a free loopback port.
+        sandbox_factory: serve the shared sandbox from a thread of this process, made by this
+            (tests pass one with a fake clock); by default the sandbox is a detached process
+            that outlives the app (`core.sandbox.background`).
         screens: step id -> screen factory (tests pass other maps); by default every built
             step's screen (`tui.steps.SCREENS`).
         """
         _freeze_startup_objects()
-        super().__init__()
-        self._launch = launch or LaunchOptions()
-        self._sandbox_factory = sandbox_factory
-        self._screens: dict[str, ScreenFactory] = dict(SCREENS if screens is None else screens)
-        self._offered = routes_offered(self._screens)
-        self._run = Run()
-        self._aws: AwsContext | None = None
-        self._aws_lock = threading.Lock()
-        self._sandbox: Sandbox | None = None
-        self._sandbox_lock = threading.Lock()
-        self._current = FIRST_STEP
-        self._run_registry: Registry | None = None
-        self._saver: RunSaver | None = None
-        self._saver_lock = threading.Lock()
-
-    # ------------------------------------------------------------------ WizardHost
-
-    @property
-    def launch(self) -> LaunchOptions:
-        return self._launch
-
-    @property
-    def wizard_run(self) -> Run:
-        return self._run
-
-    @property
-    def current_step(self) -> str:
-        """The id of the step on screen."""
-        return self._current
-
-    @property
-    def offered_routes(self) -> tuple[Route, ...]:
-        """The routes users are offered: those whose every step has a screen."""
-        return self._offered
-
-    def update_run(self, run: Run) -> None:
-        self._run = run
-        if run.run_id is not None and has_choices(run):
-            # Saved after every change (a launch token, a job ARN is never lost), in a thread:
-            # the event loop does not wait for the file lock and the fsync. A run that only
-            # knows where it works is not recorded yet (no empty runs in `bedrock-tune runs`).
-            self._save_run(self._run_saver().submit(run), run)
-        self._refresh_chrome()
-
-    def save_run_now(self) -> None:
-        self._run_saver().flush()
-
-    def _run_saver(self) -> RunSaver:
-        with self._saver_lock:
-            if self._saver is None:
-                from core.run.saver import RunSaver
-
-                self._saver = RunSaver(self.registry)
-            return self._saver
-
-    @work(thread=True, exit_on_error=False, group="registry", name="save-run")
-    def _save_run(self, ticket: int, run: Run) -> None:
-        """Write one version of the run (skipped when a later one is already on disk); a
-        failure is shown as an error by `on_worker_state_changed`."""
-        self._run_saver().write(ticket, run)
-
-    def registry(self) -> Registry:
-        """The local registry of runs and resources."""
-        if self._run_registry is None:
-            from core.registry import Registry
-
-            self._run_registry = Registry()
-        return self._run_registry
-
-    def aws_context(self) -> AwsContext | None:
-        """The context of the run's place. The run owns the region: when it differs from the
-        context's, the context follows it (same identity and endpoint, new clients)."""
-        with self._aws_lock:
-            region = self._run.region
-            if self._aws is not None and region is not None and self._aws.region != region:
-                self._aws = self._aws.with_region(region)
-            return self._aws
-
-    def set_aws_context(
-        self, context: AwsContext, *, target: Target, profile: str | None, identity: Identity
-    ) -> None:
-        from core.run.resume import target_of
-
-        with self._aws_lock:
-            self._aws = context
-        run = self._run
-        changed_place = (run.account_id, run.region) != (identity.account, context.region)
-        run = replace(
-            run,
-            # a standalone `bedrock-tune sandbox` reached via AWS_ENDPOINT_URL is a sandbox too
-            target=target_of(context.endpoint_url, sandbox=target == "sandbox"),
-            profile=profile,
-            region=context.region,
-            endpoint_url=context.endpoint_url,
-            account_id=identity.account,
-            principal_arn=identity.arn,
-        )
-        if changed_place and run.job_arn is None:
-            run = replace(run, base_model_id=None)  # a model chosen for another account/region
-        if run.run_id is None:
-            from core.registry import new_run_id
-
-            run = replace(run, run_id=new_run_id())
-        self.update_run(run)
-
-    def start_sandbox(self) -> Sandbox:
-        with self._sandbox_lock:
-            if self._sandbox is None or not self._sandbox.running:
-                if self._sandbox_factory is not None:
-                    self._sandbox = self._sandbox_factory().start()
-                else:
-                    from core.sandbox.server import Sandbox
-
-                    self._sandbox = Sandbox().start()
-            return self._sandbox
-
-    def step_states(self, current: str) -> Sequence[StepState]:
-        """The run's route's steps, in the route's order."""
-        states: list[StepState] = []
-        for shown in steps_of(self._run.route):
-            reason = (
-                shown.blocked(self._run)
-                if shown.id in self._screens
-                else "not in this version of bedrock-tune"
-            )
-            if shown.id == current:
-                status = "current"
-            elif reason:
-                status = "blocked"
-            elif shown.done(self._run):
-                status = "done"
-            else:
-                status = "ready"
-            states.append(StepState(shown.id, shown.title, status, reason or ""))  # type: ignore[arg-type]
-        return states
-
-    def go_to_step(self, step_id: str) -> None:
-        if step_id not in ROUTE_STEPS[self._run.route] or step_id not in self._screens:
-            self.notify(f"This run's route has no step '{step_id}'.", severity="warning")
-            return
-        target = step(step_id)
-        reason = target.blocked(self._run)
-        if reason:
-            self.notify(f"{target.title}: {reason}.", severity="warning")
-            return
-        self._current = step_id
-        self.switch_mode(step_id)
-
-    def next_step(self, after: str) -> None:
-        following = next_step(self._run.route, after)
-        if following is not None:
-            self.go_to_step(following.id)
-        else:
-            self.notify("This is the last step of this run's route.")
+        super().__init__(launch, sandbox_factory=sandbox_factory, screens=screens)
 
     # ------------------------------------------------------------------ app plumbing
 
@@ -305,10 +154,21 @@ class BedrockTuneApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="resume", name="find-resumable")
     def find_resumable(self) -> ResumableRunsFound:
-        """Runs whose job had not ended when bedrock-tune last closed, on an offered route."""
-        from core.run.resume import resumable_runs
+        """Runs whose job had not ended when bedrock-tune last closed, on an offered route, and
+        which of them lost their world (a sandbox that stopped)."""
+        from core.run.resume import resumable_runs, world_gone
+        from core.sandbox.background import identify
 
-        return ResumableRunsFound(tuple(resumable_runs(self.registry().runs(), self._offered)))
+        records = tuple(resumable_runs(self.registry().runs(), self._offered))
+        shared = None
+        if any(r.run.target == "sandbox" and r.run.sandbox_id for r in records):
+            shared = self._sandbox.running()
+        gone = {}
+        for record in records:
+            why = world_gone(record.run, shared, identify)
+            if why is not None:
+                gone[record.id] = why
+        return ResumableRunsFound(records, gone)
 
     @on(ResumableRunsFound)
     def _offer_resume(self, message: ResumableRunsFound) -> None:
@@ -324,14 +184,24 @@ class BedrockTuneApp(App[None]):
                 self.notify(f"Re-attaching to {record.run.job_name or 'the run'}...")
                 self.reattach(record)
 
-        self.push_screen(ResumeScreen(records), chosen)
+        self.push_screen(ResumeScreen(records, self.registry(), message.gone), chosen)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="resume", name="reattach")
     def reattach(self, record: RunRecord) -> RunReattached:
-        """Rebuild the run's AWS context, check it, and find its job (core decides how)."""
-        from core.run.resume import reattach
+        """Rebuild the run's AWS context, check it, and find its job (core decides how). A
+        run made in the shared sandbox uses that sandbox again, if it is still the same one."""
+        from core.run.resume import RunWorldGoneError, reattach
 
-        return RunReattached(reattach(record.run))
+        run = record.run
+        in_shared = run.target == "sandbox" and run.sandbox_id is not None
+        if in_shared and run.sandbox_id and self._sandbox.join(run.sandbox_id) is None:
+            raise RunWorldGoneError(
+                "The sandbox this run was made in is not running any more, and its job "
+                "and files went with it.",
+                hint="Forget the run in the resume dialog (it deletes nothing), and start a "
+                "new one.",
+            )
+        return RunReattached(reattach(run))
 
     @on(RunReattached)
     def _reattached(self, message: RunReattached) -> None:
@@ -352,28 +222,30 @@ class BedrockTuneApp(App[None]):
             return
         if event.state == WorkerState.ERROR and worker.error is not None:
             from core.errors import describe_unexpected
+            from core.run.resume import RunWorldGoneError
 
             error = describe_unexpected(worker.error)
             self.notify(
                 f"{error.message}\n{error.hint}", title=error.title, severity="error", timeout=20
             )
+            if isinstance(worker.error, RunWorldGoneError):
+                self.find_resumable()  # offered again, marked as gone, to be forgotten
         else:
             post_worker_result(event)
 
     def on_unmount(self) -> None:
         self._resume_gc()
-        if self._saver is not None:
-            # A save still queued when the app closes is written now, not lost.
-            from core.errors import BedrockTuneError
+        # A save still queued when the app closes (this run's, or the one before a New run)
+        # is written now, not lost.
+        from core.errors import BedrockTuneError
 
+        for saver in self._savers:
             try:
-                self._saver.flush()
+                saver.flush()
             except BedrockTuneError as error:
                 self.log.error(f"The run could not be saved: {error.describe()}")
-        with self._sandbox_lock:
-            if self._sandbox is not None:
-                self._sandbox.stop()
-                self._sandbox = None
+        # The shared sandbox keeps running (it stops on its own once nothing needs it).
+        self._sandbox.release()
 
     # ------------------------------------------------------------------ billing guard
 
@@ -394,9 +266,12 @@ class BedrockTuneApp(App[None]):
         return summarize_records(self.billable(), cached_hourly_price)
 
     async def action_guarded_quit(self) -> None:
-        """Quit; when something still bills, say so and offer to delete it first."""
+        """Quit; when something still bills, say so and offer to delete it first; when a job,
+        import or deployment is under way, say that it keeps going and that the next start
+        re-attaches."""
         billing = self.billable()
-        if not billing:
+        going = still_going(self._run)
+        if not billing and not going:
             self.exit()
             return
         from screens.quit_guard import QuitGuardScreen
@@ -408,7 +283,7 @@ class BedrockTuneApp(App[None]):
                 self.notify("Deleting what still bills...", title="Quit")
                 self.delete_billable(billing)
 
-        self.push_screen(QuitGuardScreen(billing), chosen)
+        self.push_screen(QuitGuardScreen(billing, going), chosen)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="quit", name="delete-billable")
     def delete_billable(self, resources: list[Any]) -> BillableDeleted:
@@ -441,11 +316,6 @@ class BedrockTuneApp(App[None]):
     def _billable_deleted(self) -> None:
         self.exit()
 
-    def _refresh_chrome(self) -> None:
-        screen = self.screen
-        if isinstance(screen, StepScreen):
-            screen.refresh_chrome()
-
     def action_help(self) -> None:
         """Show what the current step does and the keys."""
         from screens.help import HelpScreen  # Markdown is slow to import: not before first paint
@@ -462,6 +332,11 @@ class BedrockTuneApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "New run",
+            "Start a new run in the same place; the current one stays in the registry (Ctrl+T)",
+            self.action_new_run,
+        )
         for shown in steps_of(self._run.route):
             if shown.id in self._screens:
                 yield SystemCommand(

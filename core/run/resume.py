@@ -9,8 +9,9 @@ the job's ARN was saved, and names the step to continue on.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from core.aws import AwsContext, Identity
@@ -20,7 +21,17 @@ from core.registry import RunRecord
 from core.run.routes import landing_step
 from core.run.types import Route, Run, Target
 
+if TYPE_CHECKING:
+    from core.sandbox.background import SandboxInfo
+
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class RunWorldGoneError(ConnectionFailedError):
+    """The sandbox a run was made in is not running any more: its jobs and files went with
+    it, and the run can only be forgotten."""
+
+    default_title = "This run's sandbox is gone"
 
 
 def target_of(endpoint_url: str | None, *, sandbox: bool = False) -> Target:
@@ -34,6 +45,33 @@ def resumable_runs(records: Iterable[RunRecord], offered: Collection[Route]) -> 
     """The runs a restart offers to re-attach to: something was still going, on a route
     this version shows (a route still being built is never offered)."""
     return [r for r in records if r.resumable and r.route in offered]
+
+
+def world_gone(
+    run: Run, shared: SandboxInfo | None, probe: Callable[[str], str | None]
+) -> str | None:
+    """Why the world `run` was made in is gone (its sandbox stopped), or None when it is there
+    or cannot be told without asking AWS.
+
+    Args:
+        run: a saved run.
+        shared: the shared sandbox running now, if any.
+        probe: asks an endpoint which sandbox answers there (`core.sandbox.background.identify`);
+            only called for a sandbox the app did not start (a standalone `bedrock-tune
+            sandbox`).
+    """
+    if run.target != "sandbox":
+        return None
+    gone = (
+        "The sandbox this run was made in is not running any more (it was stopped, or the "
+        "machine restarted), and its job and files went with it."
+    )
+    if run.sandbox_id is not None:
+        alive = shared is not None and shared.instance_id == run.sandbox_id
+        return None if alive else gone
+    if not run.endpoint_url or probe(run.endpoint_url) is None:
+        return f"Nothing answers at {run.endpoint_url} any more. " + gone
+    return None
 
 
 def context_for_run(run: Run) -> AwsContext:
@@ -68,8 +106,8 @@ def reattach(run: Run) -> Reattached:
     """Rebuild the run's context, check it, and find its job (blocking: call from a worker).
 
     Raises:
-        ConnectionFailedError: the endpoint does not answer (for a sandbox run: explained as a
-            sandbox that is not running any more).
+        RunWorldGoneError: a sandbox run whose sandbox does not answer any more.
+        ConnectionFailedError: the endpoint does not answer.
         BedrockTuneError: the credentials do not work, or the run lacks its region.
     """
     context = context_for_run(run)
@@ -77,11 +115,11 @@ def reattach(run: Run) -> Reattached:
         identity = context.whoami()
     except ConnectionFailedError as error:
         if run.target == "sandbox":
-            raise ConnectionFailedError(
-                f"The sandbox this run used ({run.endpoint_url}) is not running any more.",
-                hint="A sandbox started inside bedrock-tune ends when it closes. Start one that "
-                "outlives the app with `bedrock-tune sandbox`, and point bedrock-tune at it "
-                "with AWS_ENDPOINT_URL.",
+            raise RunWorldGoneError(
+                f"The sandbox this run used ({run.endpoint_url}) is not running any more, and "
+                "its job and files went with it.",
+                hint="Forget the run in the resume dialog (it deletes nothing), and start a new "
+                "one.",
             ) from error
         raise
     if run.job_arn is None and run.job_name and run.client_request_token:

@@ -111,3 +111,19 @@ def test_models_without_credentials_falls_back_and_says_so(
     assert "built-in catalog" in captured.err
     assert "Nova Micro" in captured.out
     assert "not offered in us-east-1" in captured.out  # Haiku and Llama are us-west-2 only
+
+
+def test_the_shared_sandbox_status_and_stop(capsys: pytest.CaptureFixture[str]) -> None:
+    from core.registry import state_dir
+    from core.sandbox.background import SandboxHome, ThreadStarter
+
+    assert main(["sandbox", "--status"]) == 0
+    assert "No shared sandbox is running" in capsys.readouterr().out
+    lease = SandboxHome(state_dir(), ThreadStarter()).ensure()
+    assert lease is not None
+    lease.release()
+    assert main(["sandbox", "--status"]) == 0
+    assert f"runs at {lease.info.endpoint_url}" in capsys.readouterr().out
+    assert main(["sandbox", "--stop"]) == 0
+    assert "Stopped the shared sandbox" in capsys.readouterr().out
+    assert SandboxHome(state_dir()).running() is None

@@ -28,6 +28,7 @@ from core.catalog.types import CustomizationType
 from core.registry import Registry
 from core.run import Route
 from core.run.routes import ROUTE_STEPS
+from core.sandbox.background import SandboxHome
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
 from screens.base import LaunchOptions
 from screens.chat import Transcript
@@ -353,5 +354,10 @@ async def test_the_whole_wizard_in_the_sandbox(tmp_path: Path) -> None:
         assert bedrock.list_custom_models()["modelSummaries"] == []
         assert context.client("s3").list_buckets()["Buckets"] == []
         assert context.client("iam").list_roles()["Roles"] == []
+    # The sandbox outlives the app (for resume); with everything torn down nothing needs it
+    # any more, so once idle it stops on its own.
     [sandbox] = sandboxes
-    assert not sandbox.running  # stopped with the app
+    home = SandboxHome(Registry().directory)
+    assert sandbox.running and not home.in_use()
+    assert not home.needed_by_runs(sandbox.instance_id)
+    assert home.should_stop(sandbox.instance_id, idle_for=600, idle_seconds=600)

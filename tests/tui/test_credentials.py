@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from moto import mock_aws
 
+from core.sandbox.background import SandboxHome
 from screens.base import LaunchOptions
 from screens.widgets.error_panel import ErrorPanel
 from tests.conftest import WriteAwsFiles
@@ -135,7 +137,10 @@ async def test_no_credentials_starts_the_sandbox() -> None:
         await pilot.press("ctrl+n")
         await settle(pilot)
         assert app.current_step == "model"
-    assert app._sandbox is None  # stopped on exit
+    # The sandbox is a process of its own: it outlives the app (for resume), found by its state.
+    info = SandboxHome(Path(os.environ["BEDROCK_TUNE_STATE_DIR"])).running()
+    assert info is not None and info.pid != os.getpid()
+    assert (info.endpoint_url, info.instance_id) == (run.endpoint_url, run.sandbox_id)
 
 
 async def test_unsupported_region_blocks_continue(

@@ -161,29 +161,6 @@ async def test_killed_right_after_create_reattaches_without_a_second_job(
     assert [j.arn for j in list_jobs(context)] == [arn]
 
 
-async def test_resuming_a_run_whose_sandbox_is_gone_says_why(standalone: Sandbox) -> None:
-    Registry().save_run(
-        "gone01",
-        Run(
-            run_id="gone01",
-            target="sandbox",
-            region="us-east-1",
-            endpoint_url="http://127.0.0.1:9",
-            job_name="j",
-            job_arn="arn:aws:bedrock:us-east-1:123456789012:model-customization-job/j",
-        ),
-    )
-    restarted = app()
-    async with restarted.run_test(size=(160, 60)) as pilot:
-        await settle(pilot, lambda: isinstance(restarted.screen, ResumeScreen))
-        await pilot.press("enter")
-        await settle(
-            pilot,
-            lambda: any("not running any more" in n.message for n in restarted._notifications),
-        )
-        assert any("bedrock-tune sandbox" in n.message for n in restarted._notifications)
-
-
 async def test_quit_while_a_deployment_is_created_and_reattach(
     standalone: Sandbox, clock: Clock
 ) -> None:

@@ -30,11 +30,47 @@ def register(subparsers: Any) -> None:
         default=60.0,
         help="how long a customization job takes in the sandbox (default 60)",
     )
+    shared = parser.add_mutually_exclusive_group()
+    shared.add_argument(
+        "--status",
+        action="store_true",
+        help="say whether the app's shared sandbox (the one it starts in the background, which "
+        "outlives it for resume) is running, and where",
+    )
+    shared.add_argument(
+        "--stop",
+        action="store_true",
+        help="stop the app's shared sandbox now (its jobs and files go with it)",
+    )
     parser.set_defaults(handler=run)
 
 
+def shared_sandbox(stop: bool) -> int:
+    """`--status` / `--stop`: the app's shared background sandbox."""
+    from core.registry import state_dir
+    from core.sandbox.background import SandboxHome
+
+    home = SandboxHome(state_dir())
+    info = home.running()
+    if info is None:
+        print("No shared sandbox is running.")
+        return EXIT_OK
+    if stop:
+        home.stop()
+        print(f"Stopped the shared sandbox at {info.endpoint_url} (process {info.pid}).")
+        return EXIT_OK
+    print(
+        f"The shared sandbox runs at {info.endpoint_url} (process {info.pid}, since "
+        f"{info.started}). It stops on its own once no app uses it and no saved run needs it; "
+        "`bedrock-tune sandbox --stop` stops it now."
+    )
+    return EXIT_OK
+
+
 def run(args: argparse.Namespace) -> int:
-    """Serve until interrupted."""
+    """Serve until interrupted (or report on / stop the app's shared sandbox)."""
+    if args.status or args.stop:
+        return shared_sandbox(stop=args.stop)
     from core.sandbox.server import Sandbox, run_forever, sandbox_environment
 
     def ready(sandbox: Sandbox) -> None:
