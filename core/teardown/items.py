@@ -278,11 +278,35 @@ def with_dependencies(
 
 
 def run_without(item: TeardownItem, run: Run) -> Run:
-    """The run once `item` is gone (the same run when it does not use it)."""
+    """The run once `item` is gone (the same run when it does not use it): it forgets what no
+    longer exists, so no step shows as done on something deleted (the sidebar's Infrastructure
+    tick goes with the bucket, the role or the uploaded files)."""
     if item.kind in (THROUGHPUT, DEPLOYMENT) and run.serving_arn == item.identifier:
         return replace(run, serving_kind=None, serving_arn=None, serving_status=None)
     if item.kind == MODEL and run.custom_model_arn == item.identifier:
         return replace(run, custom_model_arn=None)
     if item.kind == JOB and run.job_arn == item.identifier:
         return replace(run, job_status=JobStatus.STOPPING)
+    if item.kind == ROLE and run.role_arn and run.role_arn.rsplit("/", 1)[-1] == item.identifier:
+        return replace(run, role_arn=None)
+    if item.kind == BUCKET:
+        run = _without_objects_under(run, f"s3://{item.identifier}/")
+        return replace(run, bucket=None) if run.bucket == item.identifier else run
+    if item.kind == PREFIX:
+        return _without_objects_under(run, item.identifier.rstrip("/") + "/")
     return run
+
+
+def _without_objects_under(run: Run, folder: str) -> Run:
+    """The run without the S3 locations inside `folder` (`s3://bucket/prefix/`)."""
+
+    def kept(uri: str | None) -> str | None:
+        return None if uri is not None and uri.startswith(folder) else uri
+
+    return replace(
+        run,
+        training_uri=kept(run.training_uri),
+        validation_uri=kept(run.validation_uri),
+        test_uri=kept(run.test_uri),
+        output_uri=kept(run.output_uri),
+    )

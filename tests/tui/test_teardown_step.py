@@ -32,6 +32,11 @@ def log_text(app: BedrockTuneApp) -> str:
     return "\n".join(line.text for line in app.screen.query_one("#teardown-log", RichLog).lines)
 
 
+def sidebar_status(app: BedrockTuneApp, step_id: str) -> str:
+    """What the sidebar shows for a step (done, current, ready, blocked)."""
+    return {s.id: s.status for s in app.step_states(app.current_step)}[step_id]
+
+
 def serve(context: AwsContext, job: str, clock: Clock) -> tuple[str, str]:
     """Let the job complete, then buy provisioned throughput for its model: (model, PT)."""
     clock.t += 20
@@ -80,12 +85,18 @@ async def test_teardown_lists_confirms_deletes_and_clears_the_billing_counter() 
             replace(
                 app.wizard_run,
                 base_model_id=TITAN,
+                prepared_dir="/prepared",
+                bucket="bt-ui",
+                role_arn=f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:role/bt-ui-role",
+                training_uri="s3://bt-ui/bedrock-tune/run1/data/t.jsonl",
+                output_uri="s3://bt-ui/bedrock-tune/run1/output/",
                 custom_model_arn=model,
                 serving_kind=ServingKind.PROVISIONED_THROUGHPUT,
                 serving_arn=pt,
                 serving_status=ServingStatus.IN_SERVICE,
             )
         )
+        assert sidebar_status(app, "infrastructure") == "done"
 
         app.go_to_step("teardown")
         await settle(pilot, lambda: bool(app.screen.query("#teardown-items")))
@@ -133,6 +144,10 @@ async def test_teardown_lists_confirms_deletes_and_clears_the_billing_counter() 
         assert not billing.has_class("-on")
         assert "0 billable resources" in str(billing.render())
         assert app.wizard_run.serving_arn is None and app.wizard_run.custom_model_arn is None
+        # The bucket, the role and the uploads are gone: Infrastructure is not ticked any more.
+        run = app.wizard_run
+        assert (run.bucket, run.role_arn, run.training_uri, run.output_uri) == (None,) * 4
+        assert sidebar_status(app, "infrastructure") == "ready"
         assert listing.option_count == 0
         assert "Nothing bedrock-tune made is left" in text_of(app, "#teardown-summary")
         assert {b["Name"] for b in s3.list_buckets()["Buckets"]} == {"users-own"}
