@@ -330,12 +330,20 @@ class ValidateScreen(StepScreen):
         }
         for button_id, fix in _FIX_BUTTONS.items():
             self.query_one(f"#{button_id}", Button).disabled = not enabled[fix]
+        run = self.host.wizard_run
         if self._is_prepared(report.train.path):
             self.host.update_run(
-                replace(
-                    self.host.wizard_run, validated_ok=report.ok, validated_dir=self._loaded_dir
-                )
+                replace(run, validated_ok=report.ok, validated_dir=self._loaded_dir)
             )
+        elif run.validated_ok is not None:
+            # The step's tick is about the run's prepared files, and the screen now shows
+            # another file's verdict: the tick goes until the run's files are checked again.
+            self.host.update_run(replace(run, validated_ok=None, validated_dir=None))
+            verdict.append(
+                "\nThese are not the run's prepared files: validate those again for the step's ✔.",
+                style="yellow",
+            )
+            self._idle(verdict)
 
     def _summary(self, report: ValidationReport) -> Text:
         text = Text()

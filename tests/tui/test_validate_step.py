@@ -170,8 +170,9 @@ async def test_validate_any_file_and_a_missing_one(tmp_path: Path) -> None:
         groups = screen.query_one("#validate-groups", DataTable)
         await settle(pilot, lambda: groups.row_count > 0)
         assert row_texts(groups, 1) == ["record-count", "json"]
-        # Not the run's files: the run's verdict is left alone.
-        assert app.wizard_run.validated_ok is verdict
+        # Not the run's files: the step's tick (the run's verdict) goes until they are checked
+        # again, so the sidebar never ticks what the screen does not show (issue 12).
+        assert app.wizard_run.validated_ok is None and app.wizard_run.validated_dir is None
         screen.query_one("#fix-drop-invalid", Button).press()
         await settle(
             pilot,
@@ -181,3 +182,37 @@ async def test_validate_any_file_and_a_missing_one(tmp_path: Path) -> None:
         await settle(pilot, lambda: row_texts(groups, 1) == ["record-count"], rounds=1000)
         assert (tmp_path / "mine.fixed.jsonl").read_text().count("\n") == 3
         assert app.wizard_run.prepared_dir == str(folder)
+
+
+async def test_validating_another_file_takes_the_steps_tick_away(tmp_path: Path) -> None:
+    folder = tmp_path / "prepared"
+    folder.mkdir()
+    (folder / "train.jsonl").write_text("".join(json.dumps(claude(i)) + "\n" for i in range(40)))
+    other = tmp_path / "other.jsonl"
+    other.write_text("not json\n")
+    app = BedrockTuneApp(LaunchOptions(profile="nope"))
+    async with app.run_test(size=(170, 60)) as pilot:
+        await settle(pilot)
+        app.update_run(
+            replace(
+                app.wizard_run,
+                account_id="123456789012",
+                region="us-west-2",
+                base_model_id=HAIKU,
+                prepared_dir=str(folder),
+            )
+        )
+        app.go_to_step("validate")
+        await settle(pilot, lambda: app.wizard_run.validated_ok is True)  # checked at once
+        assert step_by_id("validate").done(app.wizard_run)
+        train_input = app.screen.query_one("#validate-train", Input)
+        train_input.focus()
+        await pilot.press("ctrl+a", "ctrl+k", *str(other))  # type another file's path
+        app.screen.query_one("#validate-validation", Input).value = ""
+        await pilot.press("ctrl+r")
+        await settle(pilot, lambda: "Not valid" in text_of(app, "#validate-status"))
+        assert "not the run's prepared files" in text_of(app, "#validate-status")
+        assert app.wizard_run.validated_ok is None
+        states = {s.id: s.status for s in app.step_states("model")}
+        assert states["validate"] == "ready"  # not ticked any more
+        assert app.wizard_run.prepared_dir == str(folder)  # the run's files are still its own
