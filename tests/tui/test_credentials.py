@@ -157,3 +157,20 @@ async def test_unsupported_region_blocks_continue(
             await pilot.press("ctrl+n")
             await settle(pilot)
             assert app.current_step == "credentials"
+
+
+async def test_a_standalone_sandbox_reached_through_the_environment_is_called_the_sandbox(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from core.sandbox.server import Sandbox, sandbox_environment
+
+    with Sandbox() as sandbox:
+        for key, value in sandbox_environment(sandbox).items():
+            monkeypatch.setenv(key, value)  # as `bedrock-tune sandbox` tells users to
+        app = BedrockTuneApp()
+        async with app.run_test(size=(140, 44)) as pilot:
+            await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
+            status = text_of(app, "#credentials-status")
+            assert "working in the sandbox, us-east-1" in status
+            assert sandbox.endpoint_url in status and "AWS account" not in status
+            assert app.wizard_run.target == "sandbox"
