@@ -16,6 +16,7 @@ from textual.worker import get_current_worker
 
 from core.catalog.lookup import find_model
 from core.catalog.types import BaseModel, Customization, CustomizationType
+from core.data.locations import data_dir, default_prepared_dir, git_checkout_of
 from core.data.prepare import (
     PrepareOptions,
     PrepareResult,
@@ -93,6 +94,7 @@ class PrepareScreen(StepScreen):
                 yield Switch(value=True, id="dedupe")
         yield Label("Output folder", classes="field-label")
         yield Input(id="out-dir")
+        yield Static("", id="out-dir-note")
         yield Static("", id="size-problems")
         yield ProgressBar(id="progress", show_eta=False)
         yield Static("", id="prepare-status")
@@ -129,8 +131,13 @@ class PrepareScreen(StepScreen):
             self.query_one("#seed", Input).value = str(run.seed)
         if run.dedupe is not None:
             self.query_one("#dedupe", Switch).value = run.dedupe
-        out = Path.cwd() / "bedrock-tune-data" / (run.run_id or "run")
+        # bedrock-tune's data folder, not the folder the app was started from (often a git
+        # checkout, where the records could end up in a commit).
+        out = default_prepared_dir(run.run_id)
         self.query_one("#out-dir", Input).value = run.prepared_dir or str(out)
+        self.query_one("#out-dir-note", Static).update(
+            Text(f"By default in bedrock-tune's data folder: {data_dir()}", style="dim")
+        )
         parts = [f"{self._model.name}: {self._custom.data_format.label}"]
         if limits.min_records:
             parts.append(f"at least {limits.min_records:,} records")
@@ -178,6 +185,29 @@ class PrepareScreen(StepScreen):
         if self._check():
             return
         out = Path(self.query_one("#out-dir", Input).value.strip() or ".").expanduser()
+        checkout = git_checkout_of(out)
+        if checkout is None:
+            self._prepare_into(out)
+            return
+
+        def inside(yes: bool | None) -> None:
+            if yes:
+                self._prepare_into(out)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Write the prepared files into a git checkout?",
+                f"{out} is inside the git checkout {checkout}. The prepared files hold your "
+                "dataset's records; there they can end up in a commit. Choose another output "
+                f"folder (by default bedrock-tune's data folder, {data_dir()}), or write there "
+                "anyway.",
+                "Write there",
+            ),
+            inside,
+        )
+
+    def _prepare_into(self, out: Path) -> None:
+        """Prepare into `out`, asking first when it already holds prepared files."""
         present = PreparedDir(out).existing()
         if not present:
             self._start(out, overwrite=False)

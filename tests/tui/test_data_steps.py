@@ -6,12 +6,14 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from textual.widgets import Button, DataTable, Input, TextArea
 
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from screens.dataset import RecordScreen
 from screens.widgets.error_panel import ErrorPanel
+from tests.conftest import REPO
 from tests.tui.helpers import settle, text_of
 from tui.app import BedrockTuneApp
 
@@ -117,3 +119,52 @@ async def test_dataset_template_prepare(tmp_path: Path) -> None:
         await pilot.click("#confirm-no")
         await settle(pilot, lambda: app.screen is prep)
         assert (out / "train.jsonl").read_bytes() == before
+
+
+async def test_prepared_files_go_to_the_data_folder_and_a_git_checkout_is_asked_about(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.data.templates import load_template, template_to_toml
+
+    monkeypatch.chdir(REPO)  # started from a checkout, as `make run` does
+    data = dialogs(tmp_path / "dialogs.jsonl")
+    app = BedrockTuneApp(LaunchOptions(sandbox=True))
+    async with app.run_test(size=(170, 60)) as pilot:
+        await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
+        app.update_run(
+            replace(
+                app.wizard_run,
+                base_model_id=HAIKU,
+                region="us-west-2",
+                source_location=str(data),
+                template_toml=template_to_toml(load_template("preset:dialogue-summary")),
+            )
+        )
+        app.go_to_step("prepare")
+        await settle(pilot, lambda: app.current_step == "prepare")
+        prep = app.screen
+        await settle(pilot, lambda: prep.query_one("#out-dir", Input).value != "")
+        default = Path(prep.query_one("#out-dir", Input).value)
+        assert default == tmp_path / "data" / "runs" / str(app.wizard_run.run_id) / "prepared"
+        assert not default.is_relative_to(REPO)
+        assert str(tmp_path / "data") in text_of(app, "#out-dir-note")
+
+        checkout = tmp_path / "project"
+        (checkout / ".git").mkdir(parents=True)
+        inside = checkout / "prepared"
+        for field, value in (("#train", "40"), ("#validation", "10"), ("#test", "5")):
+            prep.query_one(field, Input).value = value
+        prep.query_one("#out-dir", Input).value = str(inside)
+        await settle(pilot, lambda: not prep.query_one("#prepare", Button).disabled)
+        await pilot.click("#prepare")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert f"inside the git checkout {checkout}" in text_of(app, "#confirm-message")
+        await pilot.click("#confirm-no")
+        await settle(pilot, lambda: app.screen is prep)
+        await settle(pilot)
+        assert not inside.exists() and app.wizard_run.prepared_dir is None
+        await pilot.click("#prepare")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.click("#confirm-yes")
+        await settle(pilot, lambda: app.wizard_run.prepared_dir == str(inside))
+        assert (inside / "train.jsonl").exists()
