@@ -10,7 +10,12 @@ recorded the resource.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +26,10 @@ from core.registry import Registry
 from core.sandbox.server import Sandbox
 from core.serving.once import PENDING_KEY, TOKEN_KEY
 from tests.fakes import Clock, context_for, train_model
+from tests.kill_hook import KILL_AT
 from tui.cli.main import main
 
+REPO = Path(__file__).resolve().parents[2]
 NOVA = "amazon.nova-micro-v1:0:128k"
 CREATE = {
     "--provisioned": "CreateProvisionedModelThroughput",
@@ -153,3 +160,46 @@ def test_a_refused_request_leaves_no_pending_entry(
     assert main(args) == 2
     assert "bt-a" in capsys.readouterr().err
     assert sorted(r.details["name"] for r in Registry().resources()) == ["bt-a", "bt-b"]
+
+
+@pytest.mark.parametrize("flag", ["--provisioned", "--on-demand"])
+def test_the_cli_process_killed_by_sigkill_after_sending_then_run_again(
+    model: str, exported_sandbox: Sandbox, capsys: pytest.CaptureFixture[str], flag: str
+) -> None:
+    """A real `kill -9` of a real CLI process, right after the create request reached the
+    sandbox; the same command run again re-attaches to what it made."""
+    code = (
+        "import sys, tests.kill_hook as hook\n"
+        "hook.install()\n"
+        "from tui.cli.main import main\n"
+        "raise SystemExit(main(sys.argv[1:]))"
+    )
+    env = {**os.environ, KILL_AT: f"after-call.bedrock.{CREATE[flag]}"}
+    killed = subprocess.run(
+        [sys.executable, "-c", code, *_deploy(model, flag)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert len(_live(exported_sandbox, flag)) == 1  # it exists: billable from now
+    [saved] = Registry().resources()
+    assert saved.billable and saved.details[PENDING_KEY] is True and saved.identifier == "bt-once"
+
+    env.pop(KILL_AT)
+    again = subprocess.run(
+        [sys.executable, "-c", code, *_deploy(model, flag)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
+    [live] = _live(exported_sandbox, flag)
+    arn = json.loads(again.stdout)["arn"]
+    assert arn in (live.get("provisionedModelArn"), live.get("customModelDeploymentArn"))
+    [record] = Registry().resources()
+    assert record.identifier == arn and record.details[TOKEN_KEY] == saved.details[TOKEN_KEY]
