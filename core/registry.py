@@ -390,6 +390,16 @@ class Registry:
             ]
             data["resources"].append(asdict(resource))
 
+    def replace_resource(self, kind: str, identifier: str, resource: ResourceRecord) -> None:
+        """Put `resource` in the place of the entry (`kind`, `identifier`) in one write, so a
+        crash leaves one of the two, never neither (a pending deployment becoming its ARN)."""
+        with self._editing() as data:
+            gone = {(kind, identifier), (resource.kind, resource.identifier)}
+            data["resources"] = [
+                r for r in data["resources"] if (r["kind"], r["identifier"]) not in gone
+            ]
+            data["resources"].append(asdict(resource))
+
     def resources(self) -> list[ResourceRecord]:
         """Every recorded resource, billable first, newest first within each group."""
         records = [ResourceRecord(**r) for r in self._read()["resources"]]

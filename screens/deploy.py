@@ -18,7 +18,6 @@ from textual.worker import get_current_worker
 from core.catalog.lookup import find_model
 from core.catalog.types import BaseModel
 from core.errors import BedrockTuneError
-from core.jobs.customization import new_client_request_token
 from core.naming import default_serving_name
 from core.poll import PollUpdate
 from core.pricing.service import PriceService
@@ -28,12 +27,11 @@ from core.serving.deploy import (
     DeploymentPlan,
     Kind,
     Serving,
-    create_deployment,
-    create_throughput,
     deployment_options,
     get_serving,
     serving_poller,
 )
+from core.serving.once import ServingIntent, create_once, new_intent, saved_for_run
 from core.serving.status import ServingKind, ServingStatus
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
@@ -97,6 +95,14 @@ class DeployScreen(StepScreen):
             self.watch_serving(
                 run.serving_kind or ServingKind.PROVISIONED_THROUGHPUT, run.serving_arn
             )
+            return
+        saved = saved_for_run(self.host.registry(), run.run_id) if run.run_id else None
+        if saved is not None:
+            # A create was confirmed and sent (or about to be) when bedrock-tune stopped: send
+            # it again with its saved token, which re-attaches to what it made (never a second).
+            plan = next((p for p in self._plans if p.kind == saved.kind), None)
+            if plan is not None:
+                self._start(plan, saved)
 
     def _show_plans(self, model: BaseModel) -> None:
         """List the options with their prices (keeping the highlighted one)."""
@@ -147,17 +153,18 @@ class DeployScreen(StepScreen):
             confirmed,
         )
 
-    def _start(self, plan: DeploymentPlan) -> None:
+    def _start(self, plan: DeploymentPlan, saved: ServingIntent | None = None) -> None:
         self.clear_error()
         self.query_one("#deploy", Button).disabled = True
         self.query_one("#deploy-status", Static).update(f"Creating the {plan.label.lower()}...")
-        self.create(plan)
+        self.create(plan, saved)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="deploy", name="create")
-    def create(self, plan: DeploymentPlan) -> ServingCreated:
-        """Create it; the caller records it as billable before anything else, with the hourly
+    def create(self, plan: DeploymentPlan, saved: ServingIntent | None = None) -> ServingCreated:
+        """Create it once (`core.serving.once`): the registry holds it, billable, with the hourly
         price and its source (read again here, so a press before the prices arrived still
-        records the Price List's figure)."""
+        records the Price List's figure) from before the request is sent; `saved` re-attaches
+        to what an interrupted create made."""
         context = self.host.aws_context()
         run = self.host.wizard_run
         if context is None or run.custom_model_arn is None or run.base_model_id is None:
@@ -166,14 +173,18 @@ class DeployScreen(StepScreen):
         prices = PriceService(context).model_prices(model, run.region or model.regions[0])
         priced = next(p for p in deployment_options(model, prices) if p.kind == plan.kind)
         name = default_serving_name(run.custom_model_name or run.custom_model_arn)
-        token = new_client_request_token()
-        if plan.kind == "provisioned-throughput":
-            arn = create_throughput(context, run.custom_model_arn, name, token)
-        else:
-            arn = create_deployment(context, run.custom_model_arn, name, token)
-        return ServingCreated(
-            plan.kind, arn, {"base_model_id": model.id, **priced.billing_details()}
+        intent = saved or new_intent(plan.kind, name, run.custom_model_arn)
+        record = ResourceRecord(
+            plan.kind,
+            "",
+            run.region or "",
+            run.account_id or "",
+            run.run_id,
+            billable=True,
+            details={"base_model_id": model.id, **priced.billing_details()},
         )
+        arn = create_once(context, self.host.registry(), intent, record)
+        return ServingCreated(plan.kind, arn, record.details)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="watch", name="poll-serving")
     def watch_serving(self, kind: str, arn: str) -> None:
@@ -211,19 +222,10 @@ class DeployScreen(StepScreen):
 
     @on(ServingCreated)
     def _serving_created(self, message: ServingCreated) -> None:
+        # The registry holds it already (create_once); a kill before this run update is
+        # repaired on resume, which finds the entry by the run's id.
         kind, arn = message.kind, message.arn
         run = self.host.wizard_run
-        self.host.registry().add_resource(
-            ResourceRecord(
-                kind,
-                arn,
-                run.region or "",
-                run.account_id or "",
-                run.run_id,
-                billable=True,
-                details={"model_arn": run.custom_model_arn or "", **message.billing},
-            )
-        )
         self.host.update_run(
             replace(
                 run,

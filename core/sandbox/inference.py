@@ -38,6 +38,14 @@ class _Resource:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _same_token(live: list[_Resource], body: dict[str, Any]) -> _Resource | None:
+    """The live resource an earlier request with this body's `clientRequestToken` made: AWS
+    ignores a repeated request ("If this token matches a previous request, Amazon Bedrock ignores
+    the request, but does not return an error") and answers with that resource."""
+    token = body.get("clientRequestToken")
+    return next((i for i in live if token and i.extra.get("token") == token), None)
+
+
 def _words(text: str) -> set[str]:
     return set(_WORDS.findall(text.lower()))
 
@@ -80,6 +88,9 @@ class InferenceSimulator:
         name = str(body.get("provisionedModelName", ""))
         with self._lock:
             live = [i for i in self._items.values() if i.kind == "pt" and not i.deleted]
+            again = _same_token(live, body)
+            if again is not None:
+                return 201, {"provisionedModelArn": again.arn}
             if any(i.name == name for i in live):
                 return 409, ("ConflictException", f"A provisioned model named {name} exists.")
             if not body.get("commitmentDuration") and sum(not i.commitment for i in live) >= (
@@ -100,7 +111,10 @@ class InferenceSimulator:
                 datetime.now(UTC),
                 int(body.get("modelUnits") or 1),
                 body.get("commitmentDuration"),
-                extra={"foundation_model_arn": foundation_model_arn},
+                extra={
+                    "foundation_model_arn": foundation_model_arn,
+                    "token": body.get("clientRequestToken"),
+                },
             )
         return 201, {"provisionedModelArn": arn}
 
@@ -191,10 +205,17 @@ class InferenceSimulator:
     def create_deployment(self, region: str, account: str, body: dict[str, Any]) -> tuple[int, Any]:
         """CreateCustomModelDeployment."""
         name = str(body.get("modelDeploymentName", ""))
-        if self._find("deployment", name) is not None:
-            return 409, ("ConflictException", f"A deployment named {name} exists.")
-        arn = f"arn:aws:bedrock:{region}:{account}:custom-model-deployment/{uuid.uuid4().hex[:12]}"
         with self._lock:
+            live = [i for i in self._items.values() if i.kind == "deployment" and not i.deleted]
+            again = _same_token(live, body)
+            if again is not None:
+                return 202, {"customModelDeploymentArn": again.arn}
+            if any(i.name == name for i in live):
+                return 409, ("ConflictException", f"A deployment named {name} exists.")
+            arn = (
+                f"arn:aws:bedrock:{region}:{account}:custom-model-deployment/"
+                f"{uuid.uuid4().hex[:12]}"
+            )
             self._items[arn] = _Resource(
                 "deployment",
                 name,
@@ -202,7 +223,10 @@ class InferenceSimulator:
                 str(body.get("modelArn", "")),
                 self._clock(),
                 datetime.now(UTC),
-                extra={"description": body.get("description", "")},
+                extra={
+                    "description": body.get("description", ""),
+                    "token": body.get("clientRequestToken"),
+                },
             )
         return 202, {"customModelDeploymentArn": arn}
 

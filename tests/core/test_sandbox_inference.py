@@ -219,3 +219,37 @@ def test_invoke_model_answers_in_the_familys_shape(
     with pytest.raises(ClientError) as caught:
         runtime.invoke_model(modelId=pt, body=json.dumps({"inputText": "not Nova's shape"}))
     assert caught.value.response["Error"]["Message"].startswith("Malformed input request")
+
+
+def test_a_repeated_client_request_token_answers_with_the_same_resource(
+    sandbox_context: AwsContext, clock: Clock
+) -> None:
+    """As AWS: "If this token matches a previous request, Amazon Bedrock ignores the request,
+    but does not return an error" (both operations' clientRequestToken is an idempotencyToken);
+    the same name with another token is a conflict."""
+    model = trained_model(sandbox_context, clock)
+    bedrock = sandbox_context.client("bedrock")
+
+    def throughput(token: str) -> str:
+        return bedrock.create_provisioned_model_throughput(
+            modelUnits=1, provisionedModelName="bt-pt", modelId=model, clientRequestToken=token
+        )["provisionedModelArn"]
+
+    def deployment(token: str) -> str:
+        return bedrock.create_custom_model_deployment(
+            modelDeploymentName="bt-dep", modelArn=model, clientRequestToken=token
+        )["customModelDeploymentArn"]
+
+    def count() -> tuple[int, int]:
+        return (
+            len(bedrock.list_provisioned_model_throughputs()["provisionedModelSummaries"]),
+            len(bedrock.list_custom_model_deployments()["modelDeploymentSummaries"]),
+        )
+
+    for create in (throughput, deployment):
+        first = create("token-1")
+        assert create("token-1") == first
+        with pytest.raises(ClientError) as caught:
+            create("token-2")
+        assert caught.value.response["Error"]["Code"] == "ConflictException"
+    assert count() == (1, 1)

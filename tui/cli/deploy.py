@@ -9,7 +9,6 @@ from typing import Any
 
 from core.aws import AwsContext
 from core.errors import NotFoundError, ValidationError, aws_call
-from core.jobs.customization import new_client_request_token
 from core.naming import default_serving_name
 from core.poll import Pacing, PollUpdate
 from core.pricing.service import PriceService
@@ -17,14 +16,13 @@ from core.registry import Registry, ResourceRecord
 from core.serving.deploy import (
     Kind,
     Serving,
-    create_deployment,
-    create_throughput,
     delete_serving,
     deployment_options,
     get_serving,
     list_serving,
     serving_poller,
 )
+from core.serving.once import create_once, new_intent, saved_intent
 from tui.cli.common import EXIT_BAD, EXIT_OK, add_aws_options, aws_context, print_json
 
 
@@ -111,26 +109,26 @@ def run_deploy(args: argparse.Namespace) -> int:
             )
             return EXIT_BAD
         name = args.name or default_serving_name(args.model)
-        token = new_client_request_token()
-        if kind == "provisioned-throughput":
-            arn = create_throughput(context, model_arn, name, token)
-        else:
-            arn = create_deployment(context, model_arn, name, token)
-        registry.add_resource(
+        # A repeat of an interrupted (or finished) deploy sends the saved token again and so
+        # re-attaches to what the first one made instead of buying a second one.
+        intent = saved_intent(registry, kind, name, context.region) or new_intent(
+            kind, name, model_arn
+        )
+        if intent.model_arn != model_arn:
+            intent = new_intent(kind, name, model_arn)  # another model: the name check decides
+        arn = create_once(
+            context,
+            registry,
+            intent,
             ResourceRecord(
                 kind,
-                arn,
+                "",
                 context.region,
                 "",
                 None,
                 billable=True,
-                details={
-                    "name": name,
-                    "model_arn": model_arn,
-                    "base_model_id": base_model.id,
-                    **plan.billing_details(),
-                },
-            )
+                details={"base_model_id": base_model.id, **plan.billing_details()},
+            ),
         )
         if args.no_wait:
             serving = get_serving(context, kind, arn)
