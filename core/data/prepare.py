@@ -1,6 +1,12 @@
 """Preparation: render, filter, dedupe, sample and split a dataset into the JSONL files Bedrock
 takes, plus a manifest saying how they were made. Deterministic for a seed; bounded memory.
 
+The files are written as one set (core/swap.py): into a folder beside the output folder, which
+then replaces it, so the output folder always holds one whole set, old or new, even after a
+kill. No split is ever written empty: when fewer records pass the filters than were asked for,
+the sizes shrink in proportion (said in a note and in the manifest); when too few pass for the
+model's minimum, preparing fails.
+
 Two paths give the same kind of result:
 
 * Arrow-backed sources (a `save_to_disk` folder, Parquet) are memory-mapped. The length filter
@@ -15,6 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import os
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -23,14 +31,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.atomic import AtomicFiles
 from core.catalog.types import BaseModel, CustomizationType, DataFormat, Limits
-from core.data.prepared import MANIFEST, SPLITS, PreparedDir, Split, split_file_name
+from core.data.prepared import ALL_FILES, MANIFEST, PreparedDir, Split, split_file_name
 from core.data.sources import SourceSpec, detect_kind, iter_records, open_table
 from core.data.templates import Template, bedrock_line, check_syntax, render
 from core.data.tokens import estimate_tokens
 from core.errors import BedrockTuneError, DatasetError, TemplateError, ValidationError
+from core.faults import write_point
 from core.files import check_output_folder
+from core.swap import FolderSwap, check_swappable, recover
 from core.version import __version__
 
 Progress = Callable[[int, int | None, str], None]
@@ -74,6 +83,8 @@ class PrepareResult:
     examined: int
     files: tuple[str, ...]
     manifest: dict[str, Any] = field(repr=False)
+    notes: tuple[str, ...] = ()
+    """What the user should know about the result (sizes shrunk to fit the data)."""
 
 
 def default_sizes(limits: Limits, validation_supported: bool = True) -> tuple[int, int, int]:
@@ -85,6 +96,67 @@ def default_sizes(limits: Limits, validation_supported: bool = True) -> tuple[in
     if validation_supported and limits.validation_data_supported:
         validation = min(100, limits.max_validation_records or 100)
     return train, validation, 100
+
+
+def fit_sizes(
+    available: int,
+    sizes: tuple[int, int, int],
+    min_records: int | None = None,
+    *,
+    counted: str = "passed the filters",
+) -> tuple[tuple[int, int, int], str | None]:
+    """Train / validation / test sizes that `available` records can fill, and a note when they
+    had to shrink (None when `sizes` fit as asked). `counted` says where the records were
+    counted, for the messages ("passed the filters", "are in the dataset").
+
+    Shrinking keeps the proportions; every split asked for keeps at least one record (no split
+    is ever empty), and training + validation keep the model's minimum (test gives way first).
+
+    Raises:
+        DatasetError: too few records for the model's minimum (plus one per other split asked).
+    """
+    train, validation, test = sizes
+    wanted = train + validation + test
+    if available >= wanted:
+        return sizes, None
+    minimum = max(min_records or 0, 1 + (1 if validation else 0))
+    needed = minimum + (1 if test else 0)
+    if available < needed:
+        parts = [f"at least {max(min_records or 0, 1):,} training"]
+        if validation:
+            parts[0] += " + validation"
+        if test:
+            parts.append("one for the test set")
+        raise DatasetError(
+            f"Only {available:,} record{'s' if available != 1 else ''} {counted}; "
+            f"{' and '.join(parts)} record{'s are' if needed != 1 else ' is'} needed "
+            f"({needed:,} in all).",
+            hint="Use a larger dataset, raise the length limit, or keep duplicates"
+            + (" (or set test to 0)" if test else "")
+            + ".",
+        )
+    scale = available / wanted
+    new_validation = max(1, math.floor(validation * scale)) if validation else 0
+    new_test = max(1, math.floor(test * scale)) if test else 0
+    new_train = available - new_validation - new_test
+    short = minimum - (new_train + new_validation)
+    if short > 0:  # the model's minimum first: the test set gives way (down to one record)
+        new_test -= short
+        new_train += short
+    if new_train < 1:  # validation gives way to keep one training record
+        new_validation -= 1 - new_train
+        new_train = 1
+    fitted = (new_train, new_validation, new_test)
+    shown = ", ".join(
+        f"{n:,} {label}"
+        for n, label in zip(fitted, ("train", "validation", "test"), strict=True)
+        if n
+    )
+    note = (
+        f"Only {available:,} records {counted} ({wanted:,} asked): the sizes shrank "
+        f"in proportion to {shown}."
+    )
+    return fitted, note
 
 
 def check_sizes(model: BaseModel, kind: CustomizationType, options: PrepareOptions) -> list[str]:
@@ -390,13 +462,14 @@ def prepare(
             "The sizes do not fit the model:\n" + "\n".join(f"- {p}" for p in problems),
             hint="Lower the sizes (sizes may be 0 for validation and test).",
         )
-    folder = PreparedDir(out_dir)
-    present = folder.existing()
+    recover(out_dir, ALL_FILES)  # finish or undo a swap a killed run left half-done
+    present = PreparedDir(out_dir).existing()
     if present and not options.overwrite:
         raise ValidationError(
             f"{out_dir} already holds prepared files ({', '.join(present)}).",
             hint="Choose another output folder, or overwrite them on purpose (--force).",
         )
+    check_swappable(out_dir)  # before the work, not after it
     custom = model.customization(kind)
     assert custom is not None
     accept = _Filter(template, custom.data_format, options, custom.limits.chars_per_token)
@@ -414,10 +487,13 @@ def prepare(
             hint=(f"For example {example.rstrip('.')}. " if example else "")
             + "Check the template's columns and the length limit.",
         )
+    requested = (options.train, options.validation, options.test)
+    (train, validation, test), note = fit_sizes(len(lines), requested, custom.limits.min_records)
+    notes = (note,) if note else ()
     splits: dict[Split, list[bytes]] = {
-        "train": lines[: options.train],
-        "validation": lines[options.train : options.train + options.validation],
-        "test": lines[options.train + options.validation : options.wanted],
+        "train": lines[:train],
+        "validation": lines[train : train + validation],
+        "test": lines[train + validation : train + validation + test],
     }
     counts: dict[str, int] = {split: len(part) for split, part in splits.items()}
     manifest = {
@@ -435,31 +511,40 @@ def prepare(
             "validation": options.validation,
             "test": options.test,
         },
+        "notes": list(notes),
         "examined": tally.examined,
         "dropped": dict(tally.dropped),
         "dropped_examples": tally.examples,
     }
-    written: list[str] = []
     if cancelled():
         raise PrepareCancelled("Cancelled; nothing was written.")
-    with AtomicFiles(out_dir) as files:
-        for split, part in splits.items():
-            if getattr(options, split) == 0:
-                continue
-            stream = files.open(split_file_name(split))
-            for line in part:
-                stream.write(line)
-                stream.write(b"\n")
-            written.append(split_file_name(split))
-        files.open(MANIFEST).write(
-            json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
-        )
-        written.append(MANIFEST)
-        if options.overwrite:
-            for split in SPLITS:
-                stale = folder.file(split)
-                if stale.name not in written and stale.exists():
-                    stale.unlink()
+    written = _write_set(out_dir, splits, manifest)
     return PrepareResult(
-        out_dir, counts, dict(tally.dropped), tally.examined, tuple(written), manifest
+        out_dir, counts, dict(tally.dropped), tally.examined, written, manifest, notes
     )
+
+
+def _write_set(
+    out_dir: Path, splits: dict[Split, list[bytes]], manifest: dict[str, Any]
+) -> tuple[str, ...]:
+    """Write the non-empty splits and the manifest as one set (core/swap.py); their names."""
+    written: list[str] = []
+    with FolderSwap(out_dir, ALL_FILES, point="prepare") as staging:
+        for split, part in splits.items():
+            if not part:
+                continue  # never an empty split file
+            name = split_file_name(split)
+            with (staging / name).open("wb") as stream:
+                for line in part:
+                    stream.write(line)
+                    stream.write(b"\n")
+                stream.flush()
+                os.fsync(stream.fileno())
+            written.append(name)
+            write_point(f"prepare.wrote-{name}")
+        with (staging / MANIFEST).open("wb") as stream:
+            stream.write(json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
+            stream.flush()
+            os.fsync(stream.fileno())
+        written.append(MANIFEST)
+    return tuple(written)
