@@ -1,5 +1,9 @@
 """Prepare the files: sizes inside the model's limits, a maximum length, dedupe, a seed; runs in a
-worker with a progress bar and Cancel, and never overwrites prepared files without asking."""
+worker with a progress bar and Cancel, and never overwrites prepared files without asking.
+
+The sizes proposed fit the dataset: once its row count is known (read in a worker), defaults the
+dataset cannot fill shrink in proportion, with a note saying so; a dataset under the model's
+minimum is a problem that keeps Prepare disabled. No split is ever written empty (core)."""
 
 from __future__ import annotations
 
@@ -22,12 +26,13 @@ from core.data.prepare import (
     PrepareResult,
     check_sizes,
     default_sizes,
+    fit_sizes,
     prepare,
 )
 from core.data.prepared import PreparedDir
-from core.data.sources import SourceSpec
+from core.data.sources import SourceSpec, preview
 from core.data.templates import Template, template_from_dict
-from core.errors import BedrockTuneError, ValidationError
+from core.errors import BedrockTuneError, DatasetError, ValidationError
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
 from screens.workers import WorkerResult
@@ -39,6 +44,14 @@ class FilesPrepared(WorkerResult):
 
     result: PrepareResult
     options: PrepareOptions
+
+
+@dataclass
+class RowsCounted(WorkerResult):
+    """The dataset's row count, as far as it is cheap to know."""
+
+    rows: int | None
+    """None: not cheap to know (a large file, a hub dataset without split info) or unreadable."""
 
 
 def _number(text: str, field: str) -> int | None:
@@ -65,7 +78,13 @@ class PrepareScreen(StepScreen):
         super().__init__()
         self._model: BaseModel | None = None
         self._custom: Customization | None = None
-        """The options of the preparation under way (the run records them when it is done)."""
+        self._rows: int | None = None
+        """The dataset's row count, once known (None: not known yet, or not cheap to know)."""
+        self._proposed: tuple[str, str, str] = ("", "", "")
+        """The sizes this step last put in the fields (the user has not changed them since)."""
+        self._fit_defaults = True
+        """Whether the proposed sizes are the model's defaults (fitted to the dataset once its
+        row count is known), not the sizes this run already prepared with."""
 
     def compose_body(self) -> ComposeResult:
         yield Label("Prepare the training files", classes="step-heading")
@@ -96,6 +115,7 @@ class PrepareScreen(StepScreen):
         yield Input(id="out-dir")
         yield Static("", id="out-dir-note")
         yield Static("", id="size-problems")
+        yield Static("", id="size-note")
         yield ProgressBar(id="progress", show_eta=False)
         yield Static("", id="prepare-status")
         with Horizontal(classes="button-row"):
@@ -118,12 +138,14 @@ class PrepareScreen(StepScreen):
         if self._custom is None:
             return
         limits = self._custom.limits
-        train, validation, test = default_sizes(limits)
+        sizes = default_sizes(limits)
+        self._fit_defaults = run.train_size is None
         if run.train_size is not None:  # the choices this run prepared with
-            train, validation, test = run.train_size, run.validation_size or 0, run.test_size or 0
-        self.query_one("#train", Input).value = str(train)
-        self.query_one("#validation", Input).value = str(validation)
-        self.query_one("#test", Input).value = str(test)
+            sizes = (run.train_size, run.validation_size or 0, run.test_size or 0)
+        self._rows = None
+        self._propose(sizes)
+        if run.source_location:
+            self.count_rows(SourceSpec(run.source_location, run.source_config, run.source_split))
         chars = run.max_chars if run.train_size is not None else limits.max_chars_per_record
         self.query_one("#max-chars", Input).value = str(chars) if chars else ""
         self.query_one("#max-tokens", Input).value = str(run.max_tokens or "")
@@ -150,6 +172,45 @@ class PrepareScreen(StepScreen):
         self.query_one("#limits-line", Static).update(", ".join(parts))
         self._check()
 
+    def _sizes_typed(self) -> tuple[str, str, str]:
+        return (
+            self.query_one("#train", Input).value,
+            self.query_one("#validation", Input).value,
+            self.query_one("#test", Input).value,
+        )
+
+    def _propose(self, sizes: tuple[int, int, int]) -> None:
+        self._proposed = (str(sizes[0]), str(sizes[1]), str(sizes[2]))
+        for field_id, value in zip(("train", "validation", "test"), self._proposed, strict=True):
+            self.query_one(f"#{field_id}", Input).value = value
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="prepare-rows", name="rows")
+    def count_rows(self, spec: SourceSpec) -> RowsCounted:
+        """Read the dataset's row count (None when it is not cheap to know)."""
+        try:
+            return RowsCounted(preview(spec, n=1).num_rows)
+        except BedrockTuneError:
+            return RowsCounted(None)  # the dataset step showed why; preparing says it again
+
+    @on(RowsCounted)
+    def _fit_to(self, message: RowsCounted) -> None:
+        """Sizes the dataset can fill, unless the user already typed their own."""
+        rows = self._rows = message.rows
+        if rows is None:
+            return
+        untouched = self._sizes_typed() == self._proposed
+        if self._custom is not None and self._fit_defaults and untouched:
+            wanted = default_sizes(self._custom.limits)
+            try:
+                fitted, _ = fit_sizes(
+                    rows, wanted, self._custom.limits.min_records, counted="are in the dataset"
+                )
+            except DatasetError:
+                pass  # too small for the model: _check says so and keeps Prepare disabled
+            else:
+                self._propose(fitted)
+        self._check()
+
     def options(self, *, overwrite: bool = False) -> PrepareOptions:
         """The options as typed (ValidationError for a field that is not a number)."""
         return PrepareOptions(
@@ -167,18 +228,44 @@ class PrepareScreen(StepScreen):
     def _check(self) -> list[str]:
         if self._model is None:
             return ["choose a model first"]
+        note = ""
         try:
+            options = self.options()
             problems = check_sizes(
-                self._model,
-                CustomizationType(self.host.wizard_run.customization_type),
-                self.options(),
+                self._model, CustomizationType(self.host.wizard_run.customization_type), options
             )
-        except ValidationError as error:
+            note = self._rows_note(options)
+        except (ValidationError, DatasetError) as error:
             problems = [error.message]
         panel = self.query_one("#size-problems", Static)
         panel.update(Text("\n".join(f"✘ {p}" for p in problems), style="red") if problems else "")
+        self.query_one("#size-note", Static).update(Text(note, style="yellow") if note else "")
         self.query_one("#prepare", Button).disabled = bool(problems)
         return problems
+
+    def _rows_note(self, options: PrepareOptions) -> str:
+        """What the dataset's row count means for these sizes ("" when they fit).
+
+        Raises:
+            DatasetError: the dataset is under the model's minimum.
+        """
+        if self._rows is None or self._custom is None:
+            return ""
+        asked = (options.train, options.validation, options.test)
+        fitted, _ = fit_sizes(
+            self._rows, asked, self._custom.limits.min_records, counted="are in the dataset"
+        )
+        if fitted == asked:
+            return ""
+        shown = ", ".join(
+            f"{n:,} {label}"
+            for n, label in zip(fitted, ("train", "validation", "test"), strict=True)
+            if n
+        )
+        return (
+            f"The dataset has {self._rows:,} rows, fewer than these sizes ask for: they will "
+            f"shrink in proportion to {shown} (or fewer, if the filters drop records)."
+        )
 
     @on(Button.Pressed, "#prepare")
     def _prepare_pressed(self) -> None:
@@ -307,6 +394,8 @@ class PrepareScreen(StepScreen):
         if result.dropped:
             dropped = ", ".join(f"{n:,} {r}" for r, n in sorted(result.dropped.items()))
             text.append(f"\ndropped {dropped} (of {result.examined:,} examined)", style="dim")
+        for note in result.notes:
+            text.append(f"\n{note}", style="yellow")
         self._idle(text)
         options = message.options
         run = replace(

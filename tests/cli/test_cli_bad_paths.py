@@ -26,7 +26,9 @@ def work(tmp_path: Path) -> Path:
     """A folder with a dataset, a template, a binary file, a folder and a FIFO."""
     folder = tmp_path / "work"
     folder.mkdir()
-    (folder / "data.jsonl").write_text((json.dumps(RECORD) + "\n") * 40)
+    # 40 different records: enough for the model's minimum once duplicates are dropped.
+    rows = [{**RECORD, "summary": f"They greet ({n})."} for n in range(40)]
+    (folder / "data.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
     (folder / "template.toml").write_text(TEMPLATE)
     (folder / "binary.toml").write_bytes(b"\x7fELF\x02\x01\x01\x00\xd0\xff\xfe" * 20)
     (folder / "a-folder").mkdir()

@@ -70,3 +70,26 @@ def test_prepare_unknown_model_and_preset(
         main([*base, "--template", "preset:poems", "--model", "amazon.nova-micro-v1:0:128k"]) == 2
     )
     assert "no preset 'poems'" in capsys.readouterr().err
+
+
+def test_prepare_500_rows_with_default_sizes_shrinks_with_a_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "d.jsonl"
+    source.write_text("".join(json.dumps({"q": f"q{i}", "a": f"a{i}"}) + "\n" for i in range(500)))
+    template = tmp_path / "t.toml"
+    template.write_text('user = "{q}"\nassistant = "{a}"\n')
+    out = tmp_path / "o"
+    haiku = "anthropic.claude-3-haiku-20240307-v1:0:200k"
+    args = ["prepare", str(source), "--template", str(template), "--model", haiku]
+    assert main([*args, "--out", str(out)]) == 0  # the defaults: 1000 / 100 / 100
+    printed = capsys.readouterr().out
+    assert "validation.jsonl   41 records" in printed and "test.jsonl         41 records" in printed
+    assert "Note: Only 500 records passed the filters (1,200 asked)" in printed
+    for name in ("train", "validation", "test"):
+        assert (out / f"{name}.jsonl").stat().st_size > 0
+    # Under Haiku's minimum of 32 records: an error, nothing written.
+    source.write_text("".join(json.dumps({"q": f"q{i}", "a": "a"}) + "\n" for i in range(20)))
+    assert main([*args, "--out", str(tmp_path / "small")]) == 2
+    assert "at least 32 training + validation" in capsys.readouterr().err
+    assert not (tmp_path / "small").exists()

@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from core.catalog.lookup import find_model
-from core.data.prepare import PrepareCancelled, PrepareOptions, prepare
+from core.catalog.types import CustomizationType
+from core.data.prepare import (
+    PrepareCancelled,
+    PrepareOptions,
+    default_sizes,
+    fit_sizes,
+    prepare,
+)
 from core.data.sources import SourceSpec
 from core.data.templates import PRESETS, Template
 from core.errors import DatasetError, TemplateError, ValidationError
@@ -230,3 +237,88 @@ def test_prompt_only_distillation_data_prepares_and_validates(tmp_path: Path) ->
     assert json.loads((out / "manifest.json").read_text())["format"] == "distillation-prompts"
     report = validate(out / "train.jsonl", NOVA, kind)
     assert report.ok, [(g.rule, g.problems[0].message) for g in report.groups]
+
+
+# --------------------------------------------------------------------------- sizes that fit
+
+
+@pytest.mark.parametrize("model", [HAIKU, NOVA])
+def test_500_rows_with_the_default_sizes_never_give_an_empty_split(
+    tmp_path: Path, model: Any
+) -> None:
+    source = SourceSpec(str(write_jsonl(tmp_path / "d.jsonl", qa(500))))
+    custom = model.customization(CustomizationType.FINE_TUNING)
+    train, validation, test = default_sizes(custom.limits)
+    assert (train, validation, test) == (1000, 100, 100)
+    options = PrepareOptions(train=train, validation=validation, test=test)
+    result = prepare(source, QA, model, tmp_path / "o", options)
+    assert result.counts == {"train": 418, "validation": 41, "test": 41}
+    for name, count in result.counts.items():
+        assert len(lines(tmp_path / "o" / f"{name}.jsonl")) == count > 0
+    [note] = result.notes
+    assert "Only 500 records passed the filters (1,200 asked)" in note
+    assert "418 train, 41 validation, 41 test" in note
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["notes"] == [note]
+    assert manifest["requested"] == {"train": 1000, "validation": 100, "test": 100}
+    assert manifest["counts"] == result.counts
+
+
+def test_a_split_not_asked_for_is_not_written_and_one_asked_for_is_never_empty(
+    tmp_path: Path,
+) -> None:
+    source = SourceSpec(str(write_jsonl(tmp_path / "d.jsonl", qa(12))))
+    result = prepare(source, QA, NOVA, tmp_path / "o", PrepareOptions(train=100, test=100))
+    assert result.files == ("train.jsonl", "test.jsonl", "manifest.json")
+    assert result.counts == {"train": 8, "validation": 0, "test": 4}  # Nova's minimum kept
+    assert not (tmp_path / "o" / "validation.jsonl").exists()
+
+
+def test_fewer_records_than_the_models_minimum_is_an_error(tmp_path: Path) -> None:
+    rows = qa(7) + qa(7)  # 7 unique records: Nova needs 8
+    source = SourceSpec(str(write_jsonl(tmp_path / "d.jsonl", rows)))
+    with pytest.raises(DatasetError) as caught:
+        prepare(source, QA, NOVA, tmp_path / "o", PrepareOptions(train=10))
+    assert "Only 7 records passed the filters" in caught.value.message
+    assert "at least 8 training" in caught.value.message
+    assert not (tmp_path / "o").exists()
+    with pytest.raises(DatasetError, match="one for the test set"):
+        prepare(
+            SourceSpec(str(write_jsonl(tmp_path / "e.jsonl", qa(8)))),
+            QA,
+            NOVA,
+            tmp_path / "o",
+            PrepareOptions(train=10, test=2),
+        )
+
+
+@pytest.mark.parametrize(
+    ("available", "asked", "minimum", "fitted"),
+    [
+        (500, (1000, 100, 100), 32, (418, 41, 41)),
+        (1200, (1000, 100, 100), 32, (1000, 100, 100)),
+        (3, (10, 5, 5), None, (1, 1, 1)),
+        (34, (1000, 100, 100), 32, (30, 2, 2)),
+        (33, (1000, 100, 100), 32, (30, 2, 1)),  # the test set gives way to the minimum
+        (40, (1000, 0, 0), 32, (40, 0, 0)),
+        (33, (100, 0, 100), 32, (32, 0, 1)),
+    ],
+)
+def test_fit_sizes(
+    available: int,
+    asked: tuple[int, int, int],
+    minimum: int | None,
+    fitted: tuple[int, int, int],
+) -> None:
+    sizes, note = fit_sizes(available, asked, minimum)
+    assert sizes == fitted
+    assert sum(sizes) == min(available, sum(asked))
+    assert (note is None) == (sizes == asked)
+    assert all(n >= 1 for n, wanted in zip(sizes, asked, strict=True) if wanted)
+
+
+def test_fit_sizes_refuses_what_cannot_fit() -> None:
+    with pytest.raises(DatasetError, match="Only 2 records"):
+        fit_sizes(2, (10, 5, 5), None)  # one each for train, validation and test: three
+    with pytest.raises(DatasetError, match="at least 32 training"):
+        fit_sizes(31, (1000, 0, 0), 32)

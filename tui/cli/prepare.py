@@ -120,18 +120,19 @@ def run(args: argparse.Namespace) -> int:
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     if args.json:
+        for note in result.notes:
+            sys.stderr.write(f"Note: {note}\n")
         print_json(result.manifest)
         return EXIT_OK
     print(f"Prepared {custom.data_format.label} records for {model.name} in {args.out}:")
     for split in SPLITS:
-        if getattr(options, split):
-            records = fmt.plural(result.counts.get(split, 0), "record")
-            print(f"  {split_file_name(split):<18} {records}")
+        count = result.counts.get(split, 0)
+        if count:
+            print(f"  {split_file_name(split):<18} {fmt.plural(count, 'record')}")
     if result.dropped:
         dropped = ", ".join(f"{n:,} {reason}" for reason, n in sorted(result.dropped.items()))
         print(f"  dropped            {dropped} (of {result.examined:,} examined)")
-    short = [n for n, c in result.counts.items() if c < getattr(options, n)]
-    if short:
-        print(f"  Note: fewer records passed the filters than asked for ({', '.join(short)}).")
+    for note in result.notes:
+        print(f"  Note: {note}")
     print(f"  {MANIFEST:<18} how they were made (source, template, seed, counts)")
     return EXIT_OK
