@@ -9,9 +9,16 @@ SHA-256 is skipped.
 
 No partial object is ever visible: a single PutObject is atomic, and a multipart upload only
 becomes an object when it is completed, which happens after its last part. On cancel or failure
-the multipart upload is aborted; one left behind by a killed process is aborted by the next run
-(which then finishes the job). The run's URIs are returned only when every file is up and
+the multipart upload is aborted. The run's URIs are returned only when every file is up and
 verified, so nothing reads a half-uploaded run.
+
+One upload of a run at a time: an upload holds a lock file for its run under the state folder
+(core/locks.py), which the kernel releases when the process ends, even by kill -9. A second
+upload of the same run while the first is alive is refused (`UploadBusyError`), never allowed to
+disturb it. Holding the lock is also what proves a multipart upload stale: one that S3 lists as
+started before the lock was taken belongs to a process that no longer holds it (it died), so it
+is aborted and the run finishes; one started after that is nobody's on this machine and is left
+alone.
 """
 
 from __future__ import annotations
@@ -20,18 +27,18 @@ import base64
 import contextlib
 import hashlib
 import math
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any
 
-from core import format as fmt
 from core.aws import AwsContext, BucketOwner, bucket_owner
 from core.data.prepared import ALL_FILES, TEST_FILE, TRAIN_FILE, VALIDATION_FILE, PreparedDir
-from core.errors import BedrockTuneError, NotFoundError, ValidationError, aws_call
+from core.errors import BedrockTuneError, ConflictError, NotFoundError, ValidationError, aws_call
+from core.faults import write_point
 from core.infra.policies import (
     DEFAULT_PREFIX,
     bucket_name_problems,
@@ -39,8 +46,28 @@ from core.infra.policies import (
     prefix_problem,
 )
 from core.jobs.customization import S3_URI, S3_URI_MAX
-from core.registry import Registry, ResourceRecord
+from core.locks import HolderLock, LockBusyError
+from core.registry import Registry, ResourceRecord, state_dir
 from core.run.types import Run
+from core.swap import recover
+from core.upload_progress import FileProgress, Meter, State
+
+__all__ = [
+    "DEFAULT_PART_SIZE",
+    "SHA256_METADATA",
+    "FileProgress",
+    "RunLocation",
+    "State",
+    "UploadBusyError",
+    "UploadCancelled",
+    "UploadIntegrityError",
+    "UploadResult",
+    "UploadedFile",
+    "part_size_for",
+    "run_location",
+    "stale_uploads",
+    "upload_prepared",
+]
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
@@ -54,8 +81,6 @@ MAX_PARTS = 10_000
 SHA256_METADATA = "bedrock-tune-sha256"
 """User metadata holding the object's SHA-256 (hex): how an identical object is recognised."""
 
-State = Literal["checking", "uploading", "skipped", "done"]
-
 
 class UploadCancelled(BedrockTuneError):
     """The upload was cancelled; files not finished were not left behind in any form."""
@@ -63,39 +88,16 @@ class UploadCancelled(BedrockTuneError):
     default_title = "Upload cancelled"
 
 
+class UploadBusyError(ConflictError):
+    """Another live process is uploading the same run (nothing was sent)."""
+
+    default_title = "Upload already running"
+
+
 class UploadIntegrityError(BedrockTuneError):
     """An uploaded object did not read back as the file (it was deleted again)."""
 
     default_title = "Upload corrupted"
-
-
-@dataclass(frozen=True)
-class FileProgress:
-    """How far one file is."""
-
-    name: str
-    done: int
-    """Bytes uploaded (or checked)."""
-    total: int
-    rate: float | None
-    """Bytes per second since this file's upload started (None until measurable)."""
-    seconds_left: float | None
-    state: State
-
-    def describe(self) -> str:
-        """`12.0 MB / 40.0 MB  3.1 MB/s  9 s left`, or the final state (without the name)."""
-        if self.state == "skipped":
-            return f"{fmt.size(self.total)}, already there, identical: skipped"
-        if self.state == "done":
-            return f"{fmt.size(self.total)}, uploaded and verified"
-        if self.state == "checking":
-            return f"checking {fmt.size(self.total)}..."
-        text = f"{fmt.size(self.done)} / {fmt.size(self.total)}"
-        if self.rate:
-            text += f"  {fmt.size(self.rate)}/s"
-        if self.seconds_left is not None:
-            text += f"  {fmt.duration(self.seconds_left)} left"
-        return text
 
 
 @dataclass(frozen=True)
@@ -234,49 +236,6 @@ def part_size_for(size: int, wanted: int = DEFAULT_PART_SIZE) -> int:
     return max(wanted, math.ceil(size / MAX_PARTS))
 
 
-class _Meter:
-    """Progress of one file: bytes, rate and time left from an injected clock."""
-
-    def __init__(
-        self,
-        name: str,
-        total: int,
-        clock: Callable[[], float],
-        report: Callable[[FileProgress], None] | None,
-    ) -> None:
-        self.name = name
-        self.total = total
-        self._clock = clock
-        self._report = report
-        self._done = 0
-        self._start: float | None = None
-        self._lock = threading.Lock()
-
-    def state(self, state: State, done: int | None = None) -> None:
-        with self._lock:
-            if done is not None:
-                self._done = done
-            if state == "uploading" and self._start is None:
-                self._start = self._clock()
-            self._send(state)
-
-    def advance(self, count: int) -> None:
-        with self._lock:
-            self._done += count
-            self._send("uploading")
-
-    def _send(self, state: State) -> None:
-        if self._report is None:
-            return
-        rate = left = None
-        if self._start is not None and state == "uploading":
-            elapsed = self._clock() - self._start
-            if elapsed > 0 and self._done > 0:
-                rate = self._done / elapsed
-                left = (self.total - self._done) / rate
-        self._report(FileProgress(self.name, self._done, self.total, rate, left, state))
-
-
 @dataclass
 class _Target:
     s3: S3Client
@@ -302,6 +261,7 @@ def upload_prepared(
     clock: Callable[[], float] = time.monotonic,
     part_size: int = DEFAULT_PART_SIZE,
     concurrency: int = 4,
+    lock_dir: Path | None = None,
 ) -> UploadResult:
     """Upload a prepared folder to the run's data folder and return the run's URIs.
 
@@ -318,18 +278,70 @@ def upload_prepared(
         clock: seconds, for the rate and the time left.
         part_size: files larger than this go up in parts of this size (S3: at least 5 MiB).
         concurrency: parts in flight at once.
+        lock_dir: where the run's upload lock lives (default `<state dir>/locks`).
 
     Raises:
         ValidationError: a bad bucket name, prefix or run id (nothing is sent).
+        UploadBusyError: another live process is uploading the same run (nothing is sent).
         DatasetError: the folder has no train.jsonl.
         NotFoundError: the bucket does not exist.
         UploadCancelled, UploadIntegrityError: see above.
         RegistryError: the registry cannot be read or is damaged (nothing is sent).
     """
     location = run_location(bucket, run_id, prefix)
+    recover(directory, ALL_FILES)  # a prepare killed mid-swap: finish it before reading
     files = PreparedDir(directory).upload_files()
     if registry is not None:
         registry.check()  # before any call: the run's folder must be recordable
+    lock_path = (lock_dir or state_dir() / "locks") / f"upload-{_digest(location.folder_uri)}.lock"
+    try:
+        with HolderLock(lock_path, f"upload to {location.folder_uri}") as lock:
+            assert lock.acquired_at is not None
+            return _upload_locked(
+                context,
+                location,
+                files,
+                region=region,
+                account_id=account_id,
+                registry=registry,
+                on_progress=on_progress,
+                cancelled=cancelled,
+                clock=clock,
+                part_size=part_size,
+                concurrency=concurrency,
+                locked_at=lock.acquired_at,
+            )
+    except LockBusyError as busy:
+        holder = busy.holder.describe() if busy.holder else "another process"
+        raise UploadBusyError(
+            f"Another bedrock-tune upload to {location.folder_uri} is running ({holder}); "
+            "nothing was sent, so it is not disturbed.",
+            hint="Wait for it to finish (then uploading again skips what it put up), or stop "
+            "that process first.",
+        ) from None
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _upload_locked(
+    context: AwsContext,
+    location: RunLocation,
+    files: list[Path],
+    *,
+    region: str | None,
+    account_id: str,
+    registry: Registry | None,
+    on_progress: Callable[[FileProgress], None] | None,
+    cancelled: Callable[[], bool],
+    clock: Callable[[], float],
+    part_size: int,
+    concurrency: int,
+    locked_at: datetime,
+) -> UploadResult:
+    """`upload_prepared` once the run's lock is held."""
+    bucket, run_id = location.bucket, location.run_id
     s3 = context.client("s3", region=region or context.region)
     owner = bucket_owner(account_id)
     try:
@@ -357,8 +369,9 @@ def upload_prepared(
                 },
             )
         )
+        write_point("upload.recorded")
     target = _Target(s3, bucket, owner, cancelled, part_size, max(1, concurrency))
-    _abort_stale_uploads(target, f"{location.folder_key}data/")
+    _abort_stale_uploads(target, f"{location.folder_key}data/", locked_at)
     uploaded: list[UploadedFile] = []
     for path in files:
         if cancelled():
@@ -370,6 +383,7 @@ def upload_prepared(
         uploaded.append(
             _upload_file(target, path, location.data_key(path.name), location, on_progress, clock)
         )
+        write_point(f"upload.verified-{path.name}")
     names = {f.name for f in uploaded}
     return UploadResult(
         location=location,
@@ -381,14 +395,29 @@ def upload_prepared(
     )
 
 
-def _abort_stale_uploads(target: _Target, key_prefix: str) -> None:
-    """Abort multipart uploads a killed run left under the run's data folder."""
+def stale_uploads(
+    uploads: Iterable[Mapping[str, Any]], locked_at: datetime
+) -> list[tuple[str, str]]:
+    """(key, upload id) of the multipart uploads provably left by a dead process: started
+    before this process took the run's lock (whoever started them no longer holds it)."""
+    stale = []
+    for upload in uploads:
+        started = upload.get("Initiated")
+        if isinstance(started, datetime) and started.tzinfo is None:
+            started = started.replace(tzinfo=locked_at.tzinfo)  # S3 answers in UTC
+        if isinstance(started, datetime) and started <= locked_at:
+            stale.append((str(upload["Key"]), str(upload["UploadId"])))
+    return stale
+
+
+def _abort_stale_uploads(target: _Target, key_prefix: str, locked_at: datetime) -> None:
+    """Abort the multipart uploads a killed run left under the run's data folder."""
     with aws_call(f"listing unfinished uploads in s3://{target.bucket}/{key_prefix}"):
         pages = target.s3.get_paginator("list_multipart_uploads").paginate(
             Bucket=target.bucket, Prefix=key_prefix, **target.owner
         )
-        stale = [(u["Key"], u["UploadId"]) for page in pages for u in page.get("Uploads", [])]
-    for key, upload_id in stale:
+        uploads = [dict(u) for page in pages for u in page.get("Uploads", [])]
+    for key, upload_id in stale_uploads(uploads, locked_at):
         with aws_call(f"aborting an unfinished upload of {key}"):
             target.s3.abort_multipart_upload(
                 Bucket=target.bucket, Key=key, UploadId=upload_id, **target.owner
@@ -404,7 +433,7 @@ def _upload_file(
     clock: Callable[[], float],
 ) -> UploadedFile:
     size = path.stat().st_size
-    meter = _Meter(path.name, size, clock, on_progress)
+    meter = Meter(path.name, size, clock, on_progress)
     meter.state("checking", 0)
     sha256 = _sha256_of(path, target.cancelled)
     uri = f"s3://{target.bucket}/{key}"
@@ -439,7 +468,7 @@ def _content_type(path: Path) -> str:
     return "application/jsonl" if path.suffix == ".jsonl" else "application/json"
 
 
-def _single(target: _Target, path: Path, key: str, sha256: str, meter: _Meter) -> str:
+def _single(target: _Target, path: Path, key: str, sha256: str, meter: Meter) -> str:
     data = path.read_bytes()
     md5 = hashlib.md5(data, usedforsecurity=False)  # Content-MD5: what S3 checks on receipt
     with aws_call(f"uploading {path.name} to s3://{target.bucket}/{key}"):
@@ -453,12 +482,13 @@ def _single(target: _Target, path: Path, key: str, sha256: str, meter: _Meter) -
             Metadata={SHA256_METADATA: sha256},
             **target.owner,
         )
+    write_point("upload.put")
     meter.advance(len(data))
     return md5.hexdigest()
 
 
 def _multipart(
-    target: _Target, path: Path, key: str, size: int, chunk: int, sha256: str, meter: _Meter
+    target: _Target, path: Path, key: str, size: int, chunk: int, sha256: str, meter: Meter
 ) -> str:
     with aws_call(f"starting the upload of {path.name}"):
         upload_id = target.s3.create_multipart_upload(
@@ -492,6 +522,7 @@ def _multipart(
             )
         parts[number] = {"ETag": answer["ETag"], "PartNumber": number, "ChecksumSHA256": checksum}
         md5s[number] = md5
+        write_point("upload.part-sent")
         meter.advance(len(data))
 
     try:
@@ -519,6 +550,7 @@ def _multipart(
                 MultipartUpload={"Parts": [parts[n] for n in sorted(parts)]},
                 **target.owner,
             )
+        write_point("upload.completed")
     except BaseException:
         # Never leave parts behind: without CompleteMultipartUpload there is no object.
         with contextlib.suppress(Exception):
