@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 from core.errors import BedrockTuneError
+from core.ownership import install_id
 from core.run.status import RunStatus, job_in_progress, run_status, serving_pending
 from core.run.types import Route, Run, RunDataError
 
@@ -197,6 +198,11 @@ class Registry:
         self.directory = directory or state_dir()
         self.path = self.directory / FILE_NAME
         self._lock = threading.Lock()
+
+    def install_id(self) -> str:
+        """This install's id, kept beside the registry (created once): the value of the
+        `bedrock-tune:install` tag on everything this install creates (core/ownership.py)."""
+        return install_id(self.directory)
 
     # ------------------------------------------------------------------ file access
 

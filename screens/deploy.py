@@ -183,7 +183,9 @@ class DeployScreen(StepScreen):
             billable=True,
             details={"base_model_id": model.id, **priced.billing_details()},
         )
-        arn = create_once(context, self.host.registry(), intent, record)
+        arn = create_once(
+            context, self.host.registry(), intent, record, creator_arn=run.principal_arn
+        )
         return ServingCreated(plan.kind, arn, record.details)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="watch", name="poll-serving")

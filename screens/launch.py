@@ -91,6 +91,7 @@ class LaunchScreen(StepScreen):
     def __init__(self) -> None:
         super().__init__()
         self._model: BaseModel | None = None
+        self._install_id: str | None = None
         self._customization: Customization | None = None
         self._tokens: TokenCount | None = None
         self._prices: ModelPrices | None = None
@@ -310,7 +311,9 @@ class LaunchScreen(StepScreen):
             raise ValidationError(
                 "No base model chosen.", hint="Choose one in the Base model step."
             )
-        return job_request(self.form_run())
+        if self._install_id is None:
+            self._install_id = self.host.registry().install_id()
+        return job_request(self.form_run(), install_id=self._install_id)
 
     @on(Input.Changed)
     def _field_changed(self, event: Input.Changed) -> None:

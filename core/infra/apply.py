@@ -29,7 +29,7 @@ from core.infra.policies import (
     trust_problem,
     trust_statement,
 )
-from core.infra.state import inspect_bucket, inspect_role, managed, recorded_as_ours
+from core.infra.state import inspect_bucket, inspect_role, made_here
 from core.infra.types import (
     BucketTakenError,
     InfraBlockedError,
@@ -38,7 +38,7 @@ from core.infra.types import (
     InfraResult,
     RoleCreationDeniedError,
 )
-from core.jobs.customization import MANAGED_TAG
+from core.ownership import MANAGED_TAG
 from core.registry import Registry, ResourceRecord
 
 
@@ -193,7 +193,7 @@ def _apply_bucket(
             created.append(f"s3-bucket:{bucket.name}")
         else:
             tags = inspect_bucket(context, bucket.name, plan.account_id, plan.region).tags
-            ours = managed(tags) or recorded_as_ours(registry, "s3-bucket", bucket.name)
+            ours = made_here(tags, registry, "s3-bucket", bucket.name)
         # Recorded before it is configured: a crash now still leaves it known to teardown.
         _record_bucket(plan, registry, run_id, ours)
     if "s3:PutBucketTagging" in operations and ours:
@@ -254,7 +254,12 @@ def _apply_role(
                     RoleName=role.name,
                     AssumeRolePolicyDocument=json.dumps(trust),
                     Description=ROLE_DESCRIPTION,
-                    Tags=[{"Key": MANAGED_TAG[0], "Value": MANAGED_TAG[1]}],
+                    Tags=[
+                        {"Key": k, "Value": v}
+                        for k, v in (
+                            role.documents.get("tags") or {MANAGED_TAG[0]: MANAGED_TAG[1]}
+                        ).items()
+                    ],
                 )
             arn = str(answer["Role"]["Arn"])
             created.append(f"iam-role:{role.name}")
@@ -267,7 +272,7 @@ def _apply_role(
             # Made since the plan was read: check it like any existing role, and go on.
             state = inspect_role(context, role.name)
             arn = state.arn
-            ours = managed(state.tags) or recorded_as_ours(registry, "iam-role", role.name)
+            ours = made_here(state.tags, registry, "iam-role", role.name)
             if trust_problem(state.trust, plan.account_id, plan.region):
                 operations.add("iam:UpdateAssumeRolePolicy")
                 trust = merge_statement(

@@ -61,9 +61,9 @@ from core.infra.state import (
     RoleState,
     inspect_bucket,
     inspect_role,
+    made_here,
     managed,
     preflight,
-    recorded_as_ours,
     resolve_key,
 )
 from core.infra.types import (
@@ -78,7 +78,7 @@ from core.infra.types import (
     RoleCreationDeniedError,
     Verification,
 )
-from core.jobs.customization import MANAGED_TAG
+from core.ownership import MANAGED_TAG, ownership_tags
 from core.registry import Registry
 
 __all__ = [
@@ -166,10 +166,12 @@ def plan(
                 "IAM policies); bedrock-tune cannot check or change key policies."
             )
 
+    # What a new bucket or role is tagged with: bedrock-tune's, this install's, the creator's.
+    owner_tags = ownership_tags(registry.install_id() if registry else None, principal_arn)
     bucket_state = inspect_bucket(context, bucket, account_id, region)
     data_key_arn = kms_key_arn
     bucket_plan = _plan_bucket(
-        bucket, region, bucket_state, kms_key_arn, registry, blockers, partition
+        bucket, region, bucket_state, kms_key_arn, registry, blockers, partition, owner_tags
     )
     if bucket_state.exists and not kms_key_arn and bucket_state.encryption:
         by_default = bucket_state.encryption.get("ApplyServerSideEncryptionByDefault", {})
@@ -195,6 +197,7 @@ def plan(
         registry,
         partition,
         teacher_arns,
+        owner_tags,
     )
     if role_plan.action == "create":
         notes.append("A new role can take a few seconds before Bedrock is able to assume it.")
@@ -224,6 +227,7 @@ def _plan_bucket(
     registry: Registry | None,
     blockers: list[str],
     partition: str,
+    owner_tags: dict[str, str],
 ) -> ResourcePlan:
     arn = f"arn:{partition}:s3:::{name}"
     wanted_encryption = encryption_rule(kms_key_arn)
@@ -244,7 +248,7 @@ def _plan_bucket(
                 "public access block": PUBLIC_ACCESS_BLOCK,
                 "default encryption": wanted_encryption,
                 "bucket policy": merge_statement(None, tls_statement(name, region)),
-                "tags": {MANAGED_TAG[0]: MANAGED_TAG[1]},
+                "tags": owner_tags,
             },
             created_by_us=True,
         )
@@ -264,7 +268,7 @@ def _plan_bucket(
         return ResourcePlan(
             "s3-bucket", name, arn, "reuse", (), (f"it is in {state.region}, not {region}",)
         )
-    ours = managed(state.tags) or recorded_as_ours(registry, "s3-bucket", name)
+    ours = made_here(state.tags, registry, "s3-bucket", name)
     changes: list[Change] = []
     problems: list[str] = []
     if state.public_access_block != PUBLIC_ACCESS_BLOCK:
@@ -351,6 +355,7 @@ def _plan_role(
     registry: Registry | None,
     partition: str,
     teachers: list[str],
+    owner_tags: dict[str, str],
 ) -> ResourcePlan:
     arn = state.arn or f"arn:{partition}:iam::{account_id}:role/{name}"
     wanted_trust = trust_policy(account_id, region)
@@ -365,10 +370,14 @@ def _plan_role(
                 Change("iam:CreateRole", f"create {name}, trusted by Bedrock jobs in {region}"),
                 Change("iam:PutRolePolicy", f"attach the inline policy {POLICY_NAME}"),
             ),
-            documents={"trust policy": wanted_trust, "permissions policy": wanted_policy},
+            documents={
+                "trust policy": wanted_trust,
+                "permissions policy": wanted_policy,
+                "tags": owner_tags,
+            },
             created_by_us=True,
         )
-    ours = managed(state.tags) or recorded_as_ours(registry, "iam-role", name)
+    ours = made_here(state.tags, registry, "iam-role", name)
     changes: list[Change] = []
     problems: list[str] = []
     trust = state.trust

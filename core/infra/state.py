@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from core.aws import AwsContext, bucket_owner
 from core.errors import BedrockTuneError, aws_call, error_code
 from core.infra.policies import POLICY_NAME, decode_policy
-from core.jobs.customization import MANAGED_TAG
+from core.ownership import MANAGED_TAG, origin_of
 from core.registry import Registry
 
 _BUCKET_MISSING = {"404", "NoSuchBucket", "NotFound"}
@@ -174,7 +174,16 @@ def resolve_key(context: AwsContext, key: str, region: str) -> tuple[str | None,
 
 
 def managed(tags: dict[str, str]) -> bool:
+    """Tagged as made by some bedrock-tune (maybe another install: see `made_here`)."""
     return tags.get(MANAGED_TAG[0]) == MANAGED_TAG[1]
+
+
+def made_here(tags: dict[str, str], registry: Registry | None, kind: str, identifier: str) -> bool:
+    """Whether this install made the resource: its tags carry this install's id, or the
+    registry records it as created by us. A resource merely tagged `managed` by another
+    install is not ours (teardown never deletes it unasked)."""
+    install = registry.install_id() if registry is not None else None
+    return origin_of(tags).made_by(install) or recorded_as_ours(registry, kind, identifier)
 
 
 def recorded_as_ours(registry: Registry | None, kind: str, identifier: str) -> bool:

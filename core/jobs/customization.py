@@ -19,6 +19,7 @@ from core.aws import AwsContext
 from core.catalog.types import BaseModel, CustomizationType
 from core.errors import ConflictError, NotFoundError, ValidationError, aws_call
 from core.jobs.types import JobStatus as JobStatus  # where callers have always found it
+from core.ownership import MANAGED_TAG as MANAGED_TAG  # re-exported: resume imports it here
 
 JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9+\-.])*")
 MODEL_NAME = re.compile(r"([0-9a-zA-Z][_-]?){1,63}")
@@ -29,8 +30,6 @@ S3_URI = re.compile(
 )
 S3_URI_MAX = 1024
 """The longest `S3Uri` CreateModelCustomizationJob accepts."""
-MANAGED_TAG = ("bedrock-tune:managed", "true")
-"""Tag on every job and model bedrock-tune creates (resume finds jobs by it)."""
 RUN_TAG = "bedrock-tune:run"
 """Tag holding the run id (resume re-attaches by it when the registry is gone)."""
 TEACHER_ID = re.compile(
@@ -77,12 +76,13 @@ class JobRequest:
     max_response_length: int | None = None
     """Distillation: `maxResponseLengthForInference`, the most tokens asked of the teacher per
     answer (None: Bedrock's default)."""
+    owner_tags: Mapping[str, str] = field(default_factory=dict)
+    """Who creates it (core/ownership.py `ownership_tags`): on the job and the custom model."""
 
     def to_api(self) -> dict[str, Any]:
         """The exact keyword arguments of `bedrock.create_model_customization_job`."""
-        tags = [
-            {"key": k, "value": v} for k, v in {MANAGED_TAG[0]: MANAGED_TAG[1], **self.tags}.items()
-        ]
+        merged = {MANAGED_TAG[0]: MANAGED_TAG[1], **self.tags, **self.owner_tags}
+        tags = [{"key": k, "value": v} for k, v in merged.items()]
         request: dict[str, Any] = {
             "jobName": self.job_name,
             "customModelName": self.custom_model_name,
@@ -207,7 +207,7 @@ def check_request(request: JobRequest, model: BaseModel) -> list[str]:
         if request.validation_uri and not customization.limits.validation_data_supported:
             problems.append(f"{model.name} does not accept validation data for this customization")
     problems.extend(_teacher_problems(request, model))
-    for key, value in request.tags.items():
+    for key, value in {**request.tags, **request.owner_tags}.items():
         if not (1 <= len(key) <= 128 and _full(TAG_TEXT, key)) or not (
             len(value) <= 256 and _full(TAG_TEXT, value)
         ):

@@ -29,6 +29,7 @@ from core.jobs.customization import (
 )
 from core.jobs.types import JobStatus
 from core.naming import default_custom_model_name, default_job_name
+from core.ownership import ownership_tags
 from core.registry import Registry, RunRecord, new_run_id
 from core.run.types import Run
 
@@ -38,8 +39,9 @@ RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
 """A run id given by hand (it becomes a tag value and a folder name in S3)."""
 
 
-def job_request(run: Run) -> JobRequest:
-    """The CreateModelCustomizationJob request the run describes, with the run's id as a tag.
+def job_request(run: Run, *, install_id: str | None = None) -> JobRequest:
+    """The CreateModelCustomizationJob request the run describes, with the run's id as a tag,
+    and (given this install's id) the ownership tags: the install and the run's identity.
 
     Missing values become empty texts, which `check_request` then names.
     """
@@ -63,6 +65,7 @@ def job_request(run: Run) -> JobRequest:
         tags=tags,
         teacher_model_id=run.teacher_model_id,
         max_response_length=run.max_response_length,
+        owner_tags=ownership_tags(install_id, run.principal_arn) if install_id else {},
     )
 
 
@@ -229,7 +232,7 @@ def launch_saved_run(
         NameTakenError: the name belongs to a job this run did not launch; the message says
             whose (another bedrock-tune run of this registry, or someone else's).
     """
-    request = job_request(run)
+    request = job_request(run, install_id=registry.install_id())
     try:
         existing = get_job(context, request.job_name) if request.job_name else None
     except NotFoundError:

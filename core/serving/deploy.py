@@ -9,14 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from core.aws import AwsContext
 from core.catalog.types import BaseModel, DeploymentOption
 from core.errors import QuotaExceededError, aws_call
+from core.ownership import MANAGED_TAG
 from core.poll import Backoff, Pacing, Poller
 from core.pricing.builtin import builtin_prices
 from core.pricing.types import ModelPrices, Price
+
+if TYPE_CHECKING:
+    from types_boto3_bedrock.type_defs import TagTypeDef
 
 Kind = Literal["provisioned-throughput", "custom-model-deployment"]
 READY = {"provisioned-throughput": "InService", "custom-model-deployment": "Active"}
@@ -149,8 +153,22 @@ def serving_poller(
     )
 
 
-def create_throughput(context: AwsContext, model_arn: str, name: str, token: str) -> str:
+def _tags(owner_tags: Mapping[str, str] | None) -> list[TagTypeDef]:
+    merged = {MANAGED_TAG[0]: MANAGED_TAG[1], **(owner_tags or {})}
+    return [{"key": k, "value": v} for k, v in merged.items()]
+
+
+def create_throughput(
+    context: AwsContext,
+    model_arn: str,
+    name: str,
+    token: str,
+    *,
+    owner_tags: Mapping[str, str] | None = None,
+) -> str:
     """Buy no-commitment provisioned throughput (1 model unit); returns its ARN.
+
+    `owner_tags` (core/ownership.py) say which install and identity made it.
 
     Raises:
         QuotaExceededError: the two no-commitment throughputs exist; the message lists them.
@@ -163,7 +181,7 @@ def create_throughput(context: AwsContext, model_arn: str, name: str, token: str
                 provisionedModelName=name,
                 modelId=model_arn,
                 clientRequestToken=token,
-                tags=[{"key": "bedrock-tune:managed", "value": "true"}],
+                tags=_tags(owner_tags),
             )
     except QuotaExceededError as error:
         existing = [s.name for s in list_serving(context) if s.kind == "provisioned-throughput"]
@@ -175,14 +193,22 @@ def create_throughput(context: AwsContext, model_arn: str, name: str, token: str
     return str(response["provisionedModelArn"])
 
 
-def create_deployment(context: AwsContext, model_arn: str, name: str, token: str) -> str:
-    """Create an on-demand custom model deployment; returns its ARN."""
+def create_deployment(
+    context: AwsContext,
+    model_arn: str,
+    name: str,
+    token: str,
+    *,
+    owner_tags: Mapping[str, str] | None = None,
+) -> str:
+    """Create an on-demand custom model deployment; returns its ARN (`owner_tags`: see
+    `create_throughput`)."""
     with aws_call(f"creating the deployment '{name}'"):
         response = context.client("bedrock").create_custom_model_deployment(
             modelDeploymentName=name,
             modelArn=model_arn,
             clientRequestToken=token,
-            tags=[{"key": "bedrock-tune:managed", "value": "true"}],
+            tags=_tags(owner_tags),
         )
     return str(response["customModelDeploymentArn"])
 

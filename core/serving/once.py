@@ -24,6 +24,7 @@ from typing import Any
 
 from core.aws import AwsContext
 from core.errors import ConflictError, NotFoundError, QuotaExceededError, ValidationError
+from core.ownership import ownership_tags
 from core.registry import Registry, ResourceRecord
 from core.serving.deploy import Kind, create_deployment, create_throughput
 
@@ -94,12 +95,16 @@ def create_once(
     registry: Registry,
     intent: ServingIntent,
     record: ResourceRecord,
+    *,
+    creator_arn: str | None = None,
 ) -> str:
     """Create the throughput or deployment of `intent` (or re-attach to the one its token made),
     with the registry always holding it; returns its ARN.
 
     Args:
         record: the entry to keep once it exists (its identifier is replaced by the ARN); billable.
+        creator_arn: the identity creating it; with this install's id it tags the resource
+            (core/ownership.py), so teardown knows it for this install's even unrecorded.
 
     Raises:
         ConflictError: a resource of that name exists that this token did not make (someone
@@ -113,11 +118,10 @@ def create_once(
     }
     pending = replace(record, identifier=intent.name, details={**details, PENDING_KEY: True})
     registry.add_resource(pending)  # (1) before anything is sent
+    owner = ownership_tags(registry.install_id(), creator_arn)
+    create = create_throughput if intent.kind == "provisioned-throughput" else create_deployment
     try:
-        if intent.kind == "provisioned-throughput":
-            arn = create_throughput(context, intent.model_arn, intent.name, intent.token)
-        else:
-            arn = create_deployment(context, intent.model_arn, intent.name, intent.token)
+        arn = create(context, intent.model_arn, intent.name, intent.token, owner_tags=owner)
     except ConflictError as error:
         # Another token made the resource of this name: it is not ours to record.
         registry.remove_resource(pending.kind, pending.identifier)

@@ -129,6 +129,7 @@ def run_deploy(args: argparse.Namespace) -> int:
                 billable=True,
                 details={"base_model_id": base_model.id, **plan.billing_details()},
             ),
+            creator_arn=context.whoami().arn,
         )
         if args.no_wait:
             serving = get_serving(context, kind, arn)
