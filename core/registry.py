@@ -21,7 +21,7 @@ import tempfile
 import threading
 import types
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -413,12 +413,26 @@ class Registry:
         records.sort(key=lambda r: not r.billable)
         return records
 
-    def remove_resource(self, kind: str, identifier: str) -> None:
-        """Forget a resource (after it was deleted)."""
+    def remove_resource(
+        self,
+        kind: str,
+        identifier: str,
+        *,
+        update_runs: Callable[[Run], Run] | None = None,
+    ) -> None:
+        """Forget a resource (after it was deleted) and, in the same write, replace every run
+        by `update_runs(run)` where that differs (a run forgets what no longer exists)."""
         with self._editing() as data:
             data["resources"] = [
                 r for r in data["resources"] if (r["kind"], r["identifier"]) != (kind, identifier)
             ]
+            if update_runs is None:
+                return
+            for run_id, entry in data["runs"].items():
+                run = self._run_of(run_id, entry)
+                updated = update_runs(run)
+                if updated != run:
+                    data["runs"][run_id] = _entry(run_id, entry["created"], _now(), updated)
 
     # ------------------------------------------------------------------ evaluations
     # References only (the reports live in their own files: core/evaluation/store.py).

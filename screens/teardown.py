@@ -1,6 +1,10 @@
 """Teardown: everything bedrock-tune made, billable first with its cost, each with a checkbox.
 "Delete selected" asks once, listing exactly what will be deleted (and what must go first), then
-a worker deletes in a safe order with a live log; the header's billing counter follows."""
+a worker deletes in a safe order with a live log; the header's billing counter follows.
+
+What this install made is in the first list ("Select all" ticks it all). What bedrock-tune made
+elsewhere (only its tag points at it) is in a second list, with who made it and when: never
+ticked for the user, not even by "Select all"."""
 
 from __future__ import annotations
 
@@ -65,7 +69,11 @@ def _prompt(item: TeardownItem) -> Text:
     text.append(f"  {item.cost_text}", style=_COST_STYLE[item.cost_class])
     if item.status and item.exists and item.status not in item.label:
         text.append(f"  [{item.status}]", style="dim")
-    text.append(f"  ours by {item.ours_by}", style="dim italic")
+    if item.origin == "found":
+        # On the first line: a selection shows only its prompt's first line.
+        text.append(f"  {item.provenance or 'made by an unknown identity'}", style="italic")
+    else:
+        text.append(f"  ours by {item.ours_by}", style="dim italic")
     text.append(f"\n  {item.effect}", style="dim")
     if item.problem:
         text.append(f"\n  {item.problem}", style="yellow")
@@ -104,15 +112,22 @@ class TeardownScreen(StepScreen):
     def compose_body(self) -> ComposeResult:
         yield Label("Everything bedrock-tune made", classes="step-heading")
         yield Static(
-            "From the local registry and the bedrock-tune:managed=true tag. What bills by the "
-            "hour comes first, then what costs storage, then what is free. Nothing else in "
-            "your account is listed or touched; a bucket or role bedrock-tune did not create "
-            "is never deleted.",
+            "What this install made, from the local registry and its install id in the tags. "
+            "What bills by the hour comes first, then what costs storage, then what is free. "
+            "Nothing else in your account is touched: a bucket or role bedrock-tune did not "
+            "create is never deleted, and objects only in the run folders the registry records.",
             classes="step-intro",
         )
         yield Static("", id="teardown-summary")
         selection: SelectionList[str] = SelectionList(id="teardown-items")
         yield selection
+        yield Static(
+            "Made by bedrock-tune elsewhere (found by its tag; another install or user made "
+            "it). Tick only what you know is yours to delete.",
+            id="teardown-found-heading",
+        )
+        found: SelectionList[str] = SelectionList(id="teardown-found")
+        yield found
         with Horizontal(classes="button-row"):
             yield Button("Refresh", id="teardown-refresh-button")
             yield Button("Select all", id="teardown-select-all-button")
@@ -159,18 +174,27 @@ class TeardownScreen(StepScreen):
     def _show(self, message: InventoryListed) -> None:
         items, warnings = list(message.items), message.warnings
         self._items = items
-        listing = self.query_one("#teardown-items", SelectionList)
-        ticked = set(listing.selected)
-        listing.clear_options()
-        listing.add_options([Selection(_prompt(i), i.key, i.key in ticked) for i in items])
-        self.query_one("#teardown-summary", Static).update(summary_of(items))
+        for list_id, origin in (("#teardown-items", "ours"), ("#teardown-found", "found")):
+            listing = self.query_one(list_id, SelectionList)
+            ticked = set(listing.selected)
+            listing.clear_options()
+            listing.add_options(
+                [Selection(_prompt(i), i.key, i.key in ticked) for i in items if i.origin == origin]
+            )
+        found = sum(1 for i in items if i.origin == "found")
+        self.query_one("#teardown-found-heading").display = bool(found)
+        self.query_one("#teardown-found").display = bool(found)
+        summary = summary_of(items)
+        if found:
+            summary += f" {found} of them made by bedrock-tune elsewhere (listed apart)."
+        self.query_one("#teardown-summary", Static).update(summary)
         log = self.query_one("#teardown-log", RichLog)
         for warning in warnings:
             log.write(Text(f"Warning: {warning}", style="yellow"))
         self._enable_delete()
 
     def action_select_all(self) -> None:
-        """Tick every listed resource."""
+        """Tick everything this install made (what was made elsewhere stays as it is)."""
         self.query_one("#teardown-items", SelectionList).select_all()
 
     @on(Button.Pressed, "#teardown-refresh-button")
@@ -181,19 +205,26 @@ class TeardownScreen(StepScreen):
     def _select_all_pressed(self) -> None:
         self.action_select_all()
 
-    @on(SelectionList.SelectedChanged, "#teardown-items")
+    @on(SelectionList.SelectedChanged)
     def _selection_changed(self) -> None:
         self._enable_delete()
 
+    def _ticked(self) -> set[str]:
+        """The keys ticked in both lists."""
+        return {
+            key
+            for list_id in ("#teardown-items", "#teardown-found")
+            for key in self.query_one(list_id, SelectionList).selected
+        }
+
     def _enable_delete(self) -> None:
-        selected = self.query_one("#teardown-items", SelectionList).selected
-        self.query_one("#teardown-delete", Button).disabled = not selected
+        self.query_one("#teardown-delete", Button).disabled = not self._ticked()
 
     # ------------------------------------------------------------------ deleting
 
     def chosen(self) -> list[TeardownItem]:
         """The ticked items plus what must go before them (a model's deployments)."""
-        keys = set(self.query_one("#teardown-items", SelectionList).selected)
+        keys = self._ticked()
         return with_dependencies([i for i in self._items if i.key in keys], self._items)
 
     @on(Button.Pressed, "#teardown-delete")
@@ -201,10 +232,12 @@ class TeardownScreen(StepScreen):
         items = self.chosen()
         if not items:
             return
-        ticked = set(self.query_one("#teardown-items", SelectionList).selected)
+        ticked = self._ticked()
         lines = []
         for item in items:
             added = "" if item.key in ticked else " (added: it uses what you ticked)"
+            if item.origin == "found":
+                added += " (made by bedrock-tune elsewhere)"
             lines.append(f"- {item.label} ({item.cost_text}){added}\n  {item.effect}")
         count = fmt.plural(len(items), "resource")
 

@@ -14,7 +14,7 @@ scores the rest and counts them.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from core.errors import BedrockTuneError, aws_call
 from core.evaluation.native import model_input, read_output
 from core.jobs.customization import MANAGED_TAG, RUN_TAG
+from core.ownership import ownership_tags
 from core.poll import Backoff, Pacing, Poller, PollUpdate, never
 from core.registry import Registry, ResourceRecord
 from core.serving.chat import Settings
@@ -155,11 +156,14 @@ def job_request(
     role_arn: str,
     token: str,
     run_id: str | None,
+    owner_tags: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The CreateModelInvocationJob request (tagged as bedrock-tune's, like every resource)."""
+    """The CreateModelInvocationJob request (tagged as bedrock-tune's, like every resource, and
+    with `owner_tags`: this install's id and the identity creating it, core/ownership.py)."""
     tags = [{"key": MANAGED_TAG[0], "value": MANAGED_TAG[1]}]
     if run_id:
         tags.append({"key": RUN_TAG, "value": run_id})
+    tags += [{"key": k, "value": v} for k, v in (owner_tags or {}).items() if k != MANAGED_TAG[0]]
     return {
         "jobName": name,
         "roleArn": role_arn,
@@ -226,6 +230,13 @@ class BatchRunner:
     cancelled: Callable[[], bool] = never
     clock_now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
+    def _creator(self) -> str | None:
+        """The identity creating the job, for its tags (None when STS cannot say)."""
+        try:
+            return self.context.whoami().arn
+        except BedrockTuneError:
+            return None  # the job is still tagged with this install's id
+
     def run(
         self,
         model_id: str,
@@ -251,7 +262,14 @@ class BatchRunner:
                     ContentType="application/jsonl",
                 )
             request = job_request(
-                name, model_id, input_uri, output_uri, self.place.role_arn, name, self.place.run_id
+                name,
+                model_id,
+                input_uri,
+                output_uri,
+                self.place.role_arn,
+                name,
+                self.place.run_id,
+                ownership_tags(self.registry.install_id(), self._creator()),
             )
             bedrock = self.context.client("bedrock")
             with aws_call(f"creating the batch inference job {name}"):

@@ -267,9 +267,10 @@ _ALL_STEPS: tuple[Step, ...] = (
     Step(
         "teardown",
         "Teardown",
-        "List everything bedrock-tune made (from the registry and the bedrock-tune:managed "
-        "tag), billable first with its cost, tick what to delete, confirm once, and watch it go "
-        "in a safe order. A bucket or role bedrock-tune did not create is never deleted.",
+        "List everything this install made (from the registry and its install id in the "
+        "tags), billable first with its cost, tick what to delete, confirm once, and watch it "
+        "go in a safe order. What bedrock-tune made elsewhere is listed apart and never ticked "
+        "for you; a bucket or role bedrock-tune did not create is never deleted.",
         done=_never_done,
         blocked=_needs_identity,
     ),

@@ -1,10 +1,12 @@
 """Teardown: find everything bedrock-tune made, and delete what the user chooses, in a safe order.
 
-What counts as bedrock-tune's is what the local registry records (resources, and the jobs,
-custom models and deployments its runs point at) or what carries the tag
-`bedrock-tune:managed=true` (S3 buckets, IAM roles, custom models, provisioned throughputs,
-deployments and running customization jobs), so teardown still works when the registry is gone.
-Nothing else is ever touched: a bucket or role of the user's next to ours is not even listed.
+What counts as this install's is what the local registry records (resources, and the jobs,
+custom models and deployments its runs point at) or what carries this install's id in its tags
+(core/ownership.py). What carries only the tag `bedrock-tune:managed=true` (S3 buckets, IAM
+roles, custom models, provisioned throughputs, deployments and running customization jobs) was
+made by bedrock-tune elsewhere: it is listed apart (`origin == "found"`) and deleted only when
+the user chooses it. Nothing else is ever touched: a bucket or role of the user's next to ours
+is not even listed.
 
 `inventory` lists what is left, billable first (running jobs, provisioned throughput,
 deployments), then what costs storage (custom models), then what is free (S3 folders, buckets,
@@ -14,16 +16,22 @@ before the role). Each success removes its registry entry at once; each failure 
 the rest continue; something already gone counts as done.
 
 Safety rules that are not obvious:
+- objects are deleted only in the run folders this registry records (`s3-prefix` entries),
+  never elsewhere in a bucket, not even under `bedrock-tune/`;
 - a bucket bedrock-tune did not create is never deleted (only our folders in it are emptied);
 - a bucket we did create is deleted only after emptying our folders, and only if nothing else is
   left in it: objects someone else put there keep the bucket;
 - a role we did not create loses only our inline policy; a role we created is kept (with our
   policy removed) when it has policies or instance profiles bedrock-tune did not add.
+
+Killed at any point (core/faults.py marks the write points), a rerun finishes the job: what is
+already deleted is found gone and forgotten, and each registry update is one atomic write.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from core.aws import AwsContext
@@ -36,8 +44,9 @@ from core.errors import (
     aws_call,
     describe_unexpected,
 )
+from core.faults import write_point
 from core.registry import Registry
-from core.teardown.inventory import inventory
+from core.teardown.inventory import default_choice, inventory
 from core.teardown.items import (
     BATCH,
     BATCH_JOB,
@@ -45,7 +54,6 @@ from core.teardown.items import (
     DEPLOYMENT,
     JOB,
     MODEL,
-    OUR_KEY_PREFIX,
     PREFIX,
     ROLE,
     THROUGHPUT,
@@ -73,6 +81,7 @@ __all__ = [
     "TeardownItem",
     "TeardownOutcome",
     "TeardownResult",
+    "default_choice",
     "delete",
     "inventory",
     "item_from_record",
@@ -123,6 +132,7 @@ def delete(
             outcome = _attempt(contexts[region], item, registry, emit, deleted_here)
         if outcome.done:
             deleted_here.add(item.key)
+            write_point(f"teardown.done-{item.kind}")
             try:
                 _forget(registry, item)
             except BedrockTuneError as error:
@@ -281,6 +291,7 @@ def _empty(s3: S3Client, bucket: str, prefix: str, step: Callable[[str], None]) 
             )
         deleted += len(batch[:BATCH])
         previous = batch
+        write_point("teardown.deleted-objects")
         step(f"deleted {deleted} objects under {where}")
     with aws_call(f"aborting unfinished uploads under {where}"):
         for uploads in s3.get_paginator("list_multipart_uploads").paginate(
@@ -300,7 +311,7 @@ def _delete_bucket(
     name = item.identifier
     with aws_call(f"checking the bucket {name}"):
         s3.head_bucket(Bucket=name)
-    folders = set(item.prefixes) | {OUR_KEY_PREFIX}
+    folders = set(item.prefixes)  # only run folders the registry records: nothing else
     for record in registry.resources():
         if record.kind == PREFIX and record.identifier.startswith(f"s3://{name}/"):
             try:
@@ -343,6 +354,7 @@ def _delete_role(
                 iam.delete_role_policy(RoleName=name, PolicyName=policy)
         except NotFoundError:
             pass
+        write_point("teardown.deleted-policy")
         step(f"deleted the inline policy {policy} of {name}")
     removed = (
         f"Deleted the inline policy {', '.join(ours)}" if ours else "No policy of ours was left"
@@ -381,11 +393,6 @@ def _delete_role(
 
 
 def _forget(registry: Registry, item: TeardownItem) -> None:
-    """Remove the item's registry entry, and point the runs that used it at nothing."""
-    registry.remove_resource(item.kind, item.identifier)
-    if item.kind not in (JOB, THROUGHPUT, DEPLOYMENT, MODEL):
-        return
-    for saved in registry.runs():
-        updated = run_without(item, saved.run)
-        if updated != saved.run:
-            registry.save_run(saved.id, updated)
+    """Remove the item's registry entry, and point the runs that used it at nothing (one
+    atomic registry write: a kill never leaves a run pointing at what its entry says is gone)."""
+    registry.remove_resource(item.kind, item.identifier, update_runs=partial(run_without, item))

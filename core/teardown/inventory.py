@@ -5,29 +5,34 @@ unless told not to, resources tagged `bedrock-tune:managed=true` are found (S3 b
 Bedrock may assume, and the context region's custom models, provisioned throughputs,
 deployments and running jobs). Each claim is then checked: does it still exist, what does it
 cost, what would deleting it do. A listing that fails becomes a warning, never a crash.
+
+Each item says whether it is *ours* (this registry records it, or its tags carry this install's
+id) or *found* (only the managed tag points at it: made by bedrock-tune elsewhere, by someone
+else maybe). Callers delete ours by default and found ones only when the user asks
+(`default_choice`). S3 objects are only ever deleted in the run folders this registry knows.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from core import format as fmt
 from core.aws import AwsContext
-from core.errors import (
-    BedrockTuneError,
-    NotFoundError,
-    ValidationError,
-    aws_call,
-    describe_unexpected,
-)
-from core.jobs.customization import MANAGED_TAG, JobStatus
+from core.errors import BedrockTuneError, NotFoundError, ValidationError, aws_call
+from core.jobs.customization import JobStatus
 from core.pricing.service import PriceService
 from core.pricing.types import ModelPrices, Price
 from core.registry import Registry
+from core.teardown.discover import (
+    BedrockView,
+    Claim,
+    Claims,
+    discover_bedrock,
+    discover_buckets,
+    discover_roles,
+    read_bedrock,
+)
 from core.teardown.items import (
     BATCH_JOB,
     BUCKET,
@@ -36,7 +41,6 @@ from core.teardown.items import (
     DEPLOYMENT,
     JOB,
     MODEL,
-    OUR_KEY_PREFIX,
     OUR_POLICY_PREFIX,
     PREFIX,
     ROLE,
@@ -48,38 +52,10 @@ from core.teardown.items import (
     split_s3_uri,
 )
 
-if TYPE_CHECKING:
-    from types_boto3_bedrock import BedrockClient
-
-_T = TypeVar("_T")
-_R = TypeVar("_R")
-
-
-def _parallel(function: Callable[[_T], _R], values: Sequence[_T]) -> list[_R]:
-    """`function` over `values` on a few threads (tag reads are one call per resource)."""
-    if len(values) <= 1:
-        return [function(v) for v in values]
-    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="bt-teardown") as pool:
-        return list(pool.map(function, values))
-
 
 def _arn_account(identifier: str) -> str:
     parts = identifier.split(":", 5)
     return parts[4] if identifier.startswith("arn:") and len(parts) > 4 else ""
-
-
-def _bedrock_tags(client: BedrockClient, arn: str) -> dict[str, str]:
-    """The tags of a Bedrock resource; none when Bedrock cannot tag or find it."""
-    try:
-        with aws_call(f"reading the tags of {short_name(arn)}"):
-            tags = client.list_tags_for_resource(resourceARN=arn).get("tags", [])
-    except (NotFoundError, ValidationError):
-        return {}
-    return {str(t.get("key")): str(t.get("value")) for t in tags}
-
-
-def _is_managed(tags: dict[str, str]) -> bool:
-    return tags.get(MANAGED_TAG[0]) == MANAGED_TAG[1]
 
 
 def _model_prices(prices: PriceService, base_model_arn: str, region: str) -> ModelPrices | None:
@@ -105,47 +81,8 @@ def _hourly_price(
     return row.provisioned.times(max(units, 1)) if row is not None else None
 
 
-@dataclass
-class _Claim:
-    """Something we believe is ours, before it is checked against AWS."""
-
-    kind: str
-    identifier: str
-    region: str
-    in_registry: bool = False
-    tagged: bool = False
-    created_by_us: bool = False
-    name: str = ""
-    policy_names: set[str] = field(default_factory=set)
-    recorded: bool = False
-    """A registry resource entry (not only a run pointing at it): forgotten once it is gone."""
-
-
-class _Claims:
-    def __init__(self) -> None:
-        self.by_key: dict[str, _Claim] = {}
-
-    def add(self, kind: str, identifier: str, region: str, **flags: Any) -> _Claim:
-        claim = self.by_key.get(f"{kind}:{identifier}")
-        if claim is None:
-            claim = self.by_key[f"{kind}:{identifier}"] = _Claim(kind, identifier, region)
-        claim.in_registry |= bool(flags.get("in_registry"))
-        claim.tagged |= bool(flags.get("tagged"))
-        claim.created_by_us |= bool(flags.get("created_by_us"))
-        claim.recorded |= bool(flags.get("recorded"))
-        claim.name = claim.name or str(flags.get("name") or "")
-        claim.policy_names |= set(flags.get("policy_names") or ())
-        return claim
-
-    def all(self) -> list[_Claim]:
-        return list(self.by_key.values())
-
-    def of(self, *kinds: str) -> list[_Claim]:
-        return [c for c in self.by_key.values() if c.kind in kinds]
-
-
 def _from_registry(
-    registry: Registry, account: str, region: str, claims: _Claims, warn: Callable[[str], None]
+    registry: Registry, account: str, region: str, claims: Claims, warn: Callable[[str], None]
 ) -> None:
     elsewhere: set[str] = set()
 
@@ -166,8 +103,9 @@ def _from_registry(
             record.region or region,
             in_registry=True,
             recorded=True,
-            created_by_us=record.created_by_us,
+            registry_ours=record.created_by_us,
             name=record.details.get("name") or "",
+            created_at=record.created,
             policy_names=[policy] if record.kind == ROLE else [],
         )
     for saved in registry.runs():
@@ -176,147 +114,20 @@ def _from_registry(
             elsewhere.add(run.account_id)
             continue
         where = run.region or region
+        # What a run of ours launched is ours.
+        ours = {"in_registry": True, "registry_ours": True}
         if run.serving_arn and run.serving_kind in (THROUGHPUT, DEPLOYMENT):
-            claims.add(run.serving_kind, run.serving_arn, where, in_registry=True)
+            claims.add(run.serving_kind, run.serving_arn, where, **ours)
         if run.custom_model_arn:
-            claims.add(
-                MODEL, run.custom_model_arn, where, in_registry=True, name=run.custom_model_name
-            )
+            claims.add(MODEL, run.custom_model_arn, where, name=run.custom_model_name, **ours)
         if run.job_arn and saved.in_progress:
-            claims.add(JOB, run.job_arn, where, in_registry=True, name=run.job_name)
+            claims.add(JOB, run.job_arn, where, name=run.job_name, **ours)
     if elsewhere:
         warn(
             f"The registry also lists resources of account {', '.join(sorted(elsewhere))}; "
             f"they are left alone (you are signed in to {account}). Sign in to that account to "
             "tear them down."
         )
-
-
-def _discover_buckets(context: AwsContext, claims: _Claims) -> None:
-    s3 = context.client("s3")
-    with aws_call("listing your S3 buckets"):
-        names = [str(b["Name"]) for b in s3.list_buckets().get("Buckets", [])]
-
-    def tagged(name: str) -> bool:
-        try:
-            with aws_call(f"reading the tags of bucket {name}"):
-                tags = s3.get_bucket_tagging(Bucket=name).get("TagSet", [])
-        except BedrockTuneError:
-            return False  # no tags (NoSuchTagSet), or a bucket we may not read: not ours
-        return _is_managed({str(t.get("Key")): str(t.get("Value")) for t in tags})
-
-    for name, ours in zip(names, _parallel(tagged, names), strict=True):
-        if ours:
-            try:
-                with aws_call(f"reading the region of bucket {name}"):
-                    where: str | None = s3.get_bucket_location(Bucket=name).get(
-                        "LocationConstraint"
-                    )
-            except BedrockTuneError:
-                where = context.region  # S3 redirects a request sent to the wrong region
-            claims.add(BUCKET, name, where or "us-east-1", tagged=True, created_by_us=True)
-
-
-def _discover_roles(context: AwsContext, claims: _Claims) -> None:
-    iam = context.client("iam")
-    candidates: list[str] = []
-    with aws_call("listing IAM roles"):
-        for page in iam.get_paginator("list_roles").paginate():
-            for role in page.get("Roles", []):
-                # Only roles Bedrock may assume can be ours: far fewer tag reads.
-                trust = json.dumps(role.get("AssumeRolePolicyDocument") or {})
-                if "bedrock.amazonaws.com" in trust:
-                    candidates.append(str(role["RoleName"]))
-
-    def tags_of(name: str) -> dict[str, str]:
-        with aws_call(f"reading the tags of role {name}"):
-            tags = iam.list_role_tags(RoleName=name).get("Tags", [])
-        return {str(t.get("Key")): str(t.get("Value")) for t in tags}
-
-    for name, tags in zip(candidates, _parallel(tags_of, candidates), strict=True):
-        if _is_managed(tags):
-            claims.add(ROLE, name, "global", tagged=True, created_by_us=True)
-
-
-@dataclass
-class _BedrockView:
-    """What Bedrock has in one region (read once per inventory)."""
-
-    models: dict[str, Mapping[str, Any]] = field(default_factory=dict)
-    jobs: dict[str, Any] = field(default_factory=dict)
-    batch_jobs: dict[str, Mapping[str, Any]] = field(default_factory=dict)
-    """Batch inference jobs still running (Submitted ... Stopping), by ARN."""
-    serving: dict[str, Mapping[str, Any]] = field(default_factory=dict)
-    failed: set[str] = field(default_factory=set)
-    """Which of models / jobs / serving could not be listed."""
-
-
-def _read_bedrock(context: AwsContext, region: str, warn: Callable[[str], None]) -> _BedrockView:
-    from core.jobs.customization import list_jobs
-
-    view = _BedrockView()
-    client = context.client("bedrock")
-
-    def models() -> None:
-        with aws_call(f"listing custom models in {region}"):
-            for page in client.get_paginator("list_custom_models").paginate():
-                for model in page.get("modelSummaries", []):
-                    view.models[str(model["modelArn"])] = model
-
-    def jobs() -> None:
-        # Stopping is not an end: the job still runs until Bedrock says Stopped.
-        for status in (JobStatus.IN_PROGRESS, JobStatus.STOPPING):
-            for job in list_jobs(context, status):
-                view.jobs[job.arn] = job
-
-    def batch_jobs() -> None:
-        from core.evaluation.batch import RUNNING
-
-        with aws_call(f"listing batch inference jobs in {region}"):
-            for page in client.get_paginator("list_model_invocation_jobs").paginate():
-                for job in page.get("invocationJobSummaries", []):
-                    if str(job.get("status")) in RUNNING:
-                        view.batch_jobs[str(job["jobArn"])] = job
-
-    def throughputs() -> None:
-        with aws_call(f"listing provisioned throughputs in {region}"):
-            for page in client.get_paginator("list_provisioned_model_throughputs").paginate():
-                for item in page.get("provisionedModelSummaries", []):
-                    view.serving[item["provisionedModelArn"]] = {**item, "kind": THROUGHPUT}
-
-    def deployments() -> None:
-        with aws_call(f"listing custom model deployments in {region}"):
-            for page in client.get_paginator("list_custom_model_deployments").paginate():
-                for entry in page.get("modelDeploymentSummaries", []):
-                    arn = entry["customModelDeploymentArn"]
-                    view.serving[arn] = {**entry, "kind": DEPLOYMENT}
-
-    readers: list[tuple[str, str, Callable[[], None]]] = [
-        (MODEL, "custom models", models),
-        (JOB, "running customization jobs", jobs),
-        (BATCH_JOB, "running batch inference jobs", batch_jobs),
-        (THROUGHPUT, "provisioned throughputs", throughputs),
-        (DEPLOYMENT, "custom model deployments", deployments),
-    ]
-    for kind, what, read in readers:
-        try:
-            read()
-        except Exception as raised:  # a listing that fails is a warning, never a crash
-            view.failed.add(kind)
-            warn(f"Could not list the {what} in {region}: {describe_unexpected(raised).message}")
-    return view
-
-
-def _discover_bedrock(context: AwsContext, view: _BedrockView, claims: _Claims) -> None:
-    client = context.client("bedrock")
-    found = [(MODEL, a, str(m.get("modelName", ""))) for a, m in view.models.items()]
-    found += [(JOB, a, j.name) for a, j in view.jobs.items()]
-    found += [(BATCH_JOB, a, str(j.get("jobName", ""))) for a, j in view.batch_jobs.items()]
-    found += [(str(s["kind"]), a, "") for a, s in view.serving.items()]
-    tags = _parallel(lambda entry: _bedrock_tags(client, entry[1]), found)
-    for (kind, arn, name), values in zip(found, tags, strict=True):
-        if _is_managed(values):
-            claims.add(kind, arn, context.region, tagged=True, created_by_us=True, name=name)
 
 
 def inventory(
@@ -332,9 +143,10 @@ def inventory(
     Args:
         context: the AWS context (its identity decides which registry entries are this
             account's; tag discovery runs in its region, plus S3 and IAM, which are global).
-        registry: the local registry (its resources and the runs' jobs, models and serving).
-        discover_tags: also find resources tagged `bedrock-tune:managed=true` (for when the
-            registry is gone or incomplete).
+        registry: the local registry (its resources and the runs' jobs, models and serving);
+            its install id tells this install's tagged resources from other installs'.
+        discover_tags: also find resources tagged `bedrock-tune:managed=true`: this install's
+            that the registry lost, and other installs' (listed as `origin == "found"`).
         on_warning: told about what could not be listed or checked (the rest still is).
         prices: where the hourly and monthly costs come from (default: the cached Price List
             answers, else the built-in figures, without calling AWS).
@@ -342,22 +154,23 @@ def inventory(
     warn = on_warning or (lambda _message: None)
     prices = prices or PriceService(None)
     account = context.whoami().account
-    claims = _Claims()
+    install = registry.install_id()
+    claims = Claims()
     _from_registry(registry, account, context.region, claims, warn)
     if discover_tags:
-        for what, discover in (("S3 buckets", _discover_buckets), ("IAM roles", _discover_roles)):
+        for what, discover in (("S3 buckets", discover_buckets), ("IAM roles", discover_roles)):
             try:
-                discover(context, claims)
+                discover(context, claims, install)
             except BedrockTuneError as error:
                 warn(f"Could not look for tagged {what}: {error.message}")
     regions = {c.region for c in claims.of(BATCH_JOB, JOB, THROUGHPUT, DEPLOYMENT, MODEL)}
     if discover_tags:
         regions.add(context.region)
     contexts = {r: context if r == context.region else context.with_region(r) for r in regions}
-    views = {r: _read_bedrock(contexts[r], r, warn) for r in sorted(regions)}
+    views = {r: read_bedrock(contexts[r], r, warn) for r in sorted(regions)}
     if discover_tags:
         try:
-            _discover_bedrock(context, views[context.region], claims)
+            discover_bedrock(context, views[context.region], claims, install)
         except BedrockTuneError as error:
             warn(f"Could not read the tags of Bedrock resources: {error.message}")
     checked = [
@@ -368,11 +181,19 @@ def inventory(
     return items
 
 
+def default_choice(
+    items: Iterable[TeardownItem], *, include_found: bool = False
+) -> list[TeardownItem]:
+    """What teardown deletes unless told otherwise: what this install made (its registry, its
+    install id); what bedrock-tune made elsewhere only with `include_found`."""
+    return [i for i in items if i.origin == "ours" or include_found]
+
+
 def _check(
     context: AwsContext,
-    claim: _Claim,
-    claims: _Claims,
-    views: dict[str, _BedrockView],
+    claim: Claim,
+    claims: Claims,
+    views: dict[str, BedrockView],
     prices: PriceService,
 ) -> TeardownItem | None:
     """Check a claim against AWS and describe it; None when it is not teardown's business."""
@@ -383,6 +204,9 @@ def _check(
         "in_registry": claim.in_registry,
         "tagged": claim.tagged,
         "created_by_us": claim.created_by_us,
+        "origin": claim.origin,
+        "created_at": claim.created_at,
+        "created_by": claim.created_by,
     }
     try:
         if claim.kind == BATCH_JOB:
@@ -411,7 +235,7 @@ def _check(
             effect="Could not be checked; teardown still tries, under the same rules.",
             name=claim.name,
             policy_names=tuple(sorted(claim.policy_names)),
-            prefixes=(OUR_KEY_PREFIX,) if claim.kind == BUCKET else (),
+            prefixes=_known_folders(claim.identifier, claims) if claim.kind == BUCKET else (),
             problem=f"{error.title}: {error.message}",
         )
     return TeardownItem(
@@ -423,7 +247,7 @@ def _check(
     )
 
 
-def _check_batch_job(claim: _Claim, view: _BedrockView, base: dict[str, Any]) -> TeardownItem:
+def _check_batch_job(claim: Claim, view: BedrockView, base: dict[str, Any]) -> TeardownItem:
     """A batch inference job: still running (stop it), or ended (forget it)."""
     job = view.batch_jobs.get(claim.identifier)
     unknown = BATCH_JOB in view.failed
@@ -454,9 +278,9 @@ def _check_batch_job(claim: _Claim, view: _BedrockView, base: dict[str, Any]) ->
 
 
 def _check_bedrock(
-    claim: _Claim,
-    claims: _Claims,
-    view: _BedrockView,
+    claim: Claim,
+    claims: Claims,
+    view: BedrockView,
     base: dict[str, Any],
     prices: PriceService,
 ) -> TeardownItem | None:
@@ -563,7 +387,7 @@ def _check_bedrock(
     )
 
 
-def _check_prefix(context: AwsContext, claim: _Claim, base: dict[str, Any]) -> TeardownItem:
+def _check_prefix(context: AwsContext, claim: Claim, base: dict[str, Any]) -> TeardownItem:
     bucket, prefix = split_s3_uri(claim.identifier)
     s3 = context.client("s3", region=None if claim.region == "global" else claim.region)
     count, size = 0, 0
@@ -590,7 +414,7 @@ def _check_prefix(context: AwsContext, claim: _Claim, base: dict[str, Any]) -> T
 
 
 def _check_bucket(
-    context: AwsContext, claim: _Claim, claims: _Claims, base: dict[str, Any]
+    context: AwsContext, claim: Claim, claims: Claims, base: dict[str, Any]
 ) -> TeardownItem:
     s3 = context.client("s3", region=claim.region)
     try:
@@ -599,21 +423,19 @@ def _check_bucket(
         exists = True
     except NotFoundError:
         exists = False
-    folders = {OUR_KEY_PREFIX}
-    for other in claims.of(PREFIX):
-        try:
-            bucket, prefix = split_s3_uri(other.identifier)
-        except ValidationError:
-            continue
-        if bucket == claim.identifier:
-            folders.add(prefix)
+    folders = _known_folders(claim.identifier, claims)
     ours = claim.created_by_us
     if not exists:
         effect = "Already gone; teardown forgets it."
+    elif ours and folders:
+        effect = (
+            f"Deletes the run folders this registry knows in it ({', '.join(folders)}), then "
+            "the bucket, unless it holds anything else (then the bucket is kept)."
+        )
     elif ours:
         effect = (
-            f"Deletes what bedrock-tune put in it ({', '.join(sorted(folders))}), then the "
-            "bucket, unless it holds anything else (then the bucket is kept)."
+            "Deletes the bucket if it is empty. This registry knows no run folder in it, so "
+            "no object is deleted: anything in it keeps the bucket."
         )
     else:
         effect = (
@@ -626,11 +448,27 @@ def _check_bucket(
         action="delete" if ours else "forget",
         effect=effect,
         exists=exists and ours,
-        prefixes=tuple(sorted(folders)) if ours else (),
+        prefixes=folders if ours else (),
     )
 
 
-def _check_role(context: AwsContext, claim: _Claim, base: dict[str, Any]) -> TeardownItem:
+def _known_folders(bucket: str, claims: Claims) -> tuple[str, ...]:
+    """The run folders (key prefixes) the registry records in `bucket`: the only places
+    teardown deletes objects."""
+    folders = set()
+    for other in claims.of(PREFIX):
+        if not other.in_registry:
+            continue
+        try:
+            name, prefix = split_s3_uri(other.identifier)
+        except ValidationError:
+            continue
+        if name == bucket:
+            folders.add(prefix)
+    return tuple(sorted(folders))
+
+
+def _check_role(context: AwsContext, claim: Claim, base: dict[str, Any]) -> TeardownItem:
     iam = context.client("iam")
     name = claim.identifier
     try:
@@ -657,7 +495,8 @@ def _check_role(context: AwsContext, claim: _Claim, base: dict[str, Any]) -> Tea
     ours = sorted(
         p
         for p in inline
-        if p in claim.policy_names or (claim.tagged and p.startswith(OUR_POLICY_PREFIX))
+        if p in claim.policy_names
+        or (claim.created_by_us and claim.tagged and p.startswith(OUR_POLICY_PREFIX))
     )
     others = [p for p in inline if p not in ours] + attached
     listed = ", ".join(ours) or "none left"

@@ -41,12 +41,14 @@ DEFAULT_POLICY_NAME = "bedrock-tune-data-access"
 """The role's inline policy when the registry entry does not name it (core/infra_policies.py)."""
 OUR_POLICY_PREFIX = "bedrock-tune"
 """Inline policies named so on a role tagged as ours are ours (the registry being gone)."""
-OUR_KEY_PREFIX = "bedrock-tune/"
-"""The default folder every run sits under (`s3://<bucket>/bedrock-tune/<run>/`)."""
 BATCH = 1000
 """DeleteObjects takes at most 1,000 keys per call."""
 
 CostClass = Literal["hourly", "storage", "free"]
+Origin = Literal["ours", "found"]
+"""`ours`: this install's registry records it or its tags carry this install's id (deleted by
+default). `found`: only the `bedrock-tune:managed` tag points at it: made by bedrock-tune
+elsewhere (another install, user or machine); deleted only when asked for."""
 Action = Literal["stop", "delete", "delete-policy", "forget"]
 OutcomeStatus = Literal["stopped", "deleted", "forgotten", "gone", "kept", "failed", "skipped"]
 COST_RANK = {"hourly": 0, "storage": 1, "free": 2}
@@ -89,6 +91,11 @@ class TeardownItem:
     """A bucket's folders that bedrock-tune wrote (emptied before the bucket is deleted)."""
     problem: str = ""
     """A check that failed while listing (deleting is still possible)."""
+    origin: Origin = "ours"
+    created_at: str = ""
+    """When it was made (ISO 8601), where AWS or the registry says."""
+    created_by: str = ""
+    """The identity that made it, where its `bedrock-tune:created-by` tag says."""
 
     @property
     def key(self) -> str:
@@ -103,9 +110,21 @@ class TeardownItem:
     @property
     def ours_by(self) -> str:
         """Why teardown considers it bedrock-tune's."""
+        if self.origin == "found":
+            return "tag"
         if self.in_registry and self.tagged:
             return "registry and tag"
-        return "registry" if self.in_registry else "tag"
+        return "registry" if self.in_registry else "this install's tag"
+
+    @property
+    def provenance(self) -> str:
+        """Who made it and when, as far as known ("made by ... on ..."), or ""."""
+        parts = []
+        if self.created_by:
+            parts.append(f"by {self.created_by}")
+        if self.created_at:
+            parts.append(f"on {self.created_at[:10]}")
+        return ("made " + " ".join(parts)) if parts else ""
 
     @property
     def cost_text(self) -> str:
@@ -139,6 +158,9 @@ class TeardownItem:
             "price_source": self.price_source or None,
             "cost": self.cost_text,
             "ours_by": self.ours_by,
+            "origin": self.origin,
+            "created_at": self.created_at or None,
+            "created_by": self.created_by or None,
             "created_by_us": self.created_by_us,
             "exists": self.exists,
             "status": self.status,
@@ -257,7 +279,7 @@ def item_from_record(record: ResourceRecord) -> TeardownItem:
         created_by_us=record.created_by_us,
         name=str(record.details.get("name") or ""),
         policy_names=(str(record.details.get("policy_name") or DEFAULT_POLICY_NAME),),
-        prefixes=(OUR_KEY_PREFIX,) if bucket else (),
+        created_at=record.created,
     )
 
 

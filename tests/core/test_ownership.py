@@ -186,3 +186,25 @@ def test_a_deploy_tags_what_it_creates_with_the_install_and_the_creator(
     record = ResourceRecord("provisioned-throughput", "", "us-east-1", ACCOUNT, None, billable=True)
     once.create_once(AwsContext(None, "us-east-1"), registry, intent, record, creator_arn=ME)
     assert sent == [ownership_tags(registry.install_id(), ME)]
+
+
+def test_a_batch_inference_job_carries_the_install_and_the_creator() -> None:
+    from core.evaluation.batch import job_request as batch_job_request
+
+    owner = ownership_tags("c" * 32, ME)
+    request = batch_job_request(
+        "bt-eval-x",
+        "amazon.nova-micro-v1:0",
+        "s3://b/in.jsonl",
+        "s3://b/out/",
+        "arn:r",
+        "t",
+        "r1",
+        owner,
+    )
+    assert request["tags"] == [
+        {"key": "bedrock-tune:managed", "value": "true"},
+        {"key": "bedrock-tune:run", "value": "r1"},
+        {"key": INSTALL_TAG, "value": "c" * 32},
+        {"key": CREATOR_TAG, "value": ME},
+    ]

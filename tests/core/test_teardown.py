@@ -24,6 +24,7 @@ from core.serving.status import ServingKind, ServingStatus
 from core.teardown.delete import (
     TeardownEvent,
     TeardownItem,
+    default_choice,
     delete,
     inventory,
     item_from_record,
@@ -123,7 +124,7 @@ def test_inventory_from_the_registry_and_a_safe_delete(
     assert inventory(context, registry, discover_tags=False) == []
 
 
-def test_only_ours_is_found_by_tags_and_the_users_things_are_never_touched(
+def test_what_only_the_tag_points_at_is_listed_apart_and_deleted_only_when_chosen(
     context: AwsContext, registry: Registry
 ) -> None:
     make_bucket(context, "bt-tagged", tagged=True, keys=("bedrock-tune/r9/data/train.jsonl",))
@@ -136,11 +137,20 @@ def test_only_ours_is_found_by_tags_and_the_users_things_are_never_touched(
         ("s3-bucket", "bt-tagged"),
         ("iam-role", "bt-tagged-role"),
     }
-    assert all(i.ours_by == "tag" for i in items)
+    assert all(i.ours_by == "tag" and i.origin == "found" for i in items)
+    assert default_choice(items) == []  # made elsewhere: nothing is deleted unasked
+    assert default_choice(items, include_found=True) == items
 
+    # Chosen on purpose: the role goes; the bucket holds objects in no run folder this
+    # registry knows, so not one object is deleted and the bucket is kept.
     result = delete(context, items, registry)
     assert result.ok, result.to_json()
-    assert buckets(context) == {"users-bucket"}
+    assert {o.item.kind: o.status for o in result.outcomes} == {
+        "s3-bucket": "kept",
+        "iam-role": "deleted",
+    }
+    assert buckets(context) == {"users-bucket", "bt-tagged"}
+    assert keys_in(context, "bt-tagged") == ["bedrock-tune/r9/data/train.jsonl"]
     assert keys_in(context, "users-bucket") == ["bedrock-tune/r9/x.jsonl"]
     assert roles(context) == {"users-role"}
     iam = context.client("iam")
@@ -193,8 +203,11 @@ def test_a_bucket_we_made_that_holds_someone_elses_objects_is_kept(
         keys=("bedrock-tune/run1/data/train.jsonl", "notes/mine.txt"),
     )
     registry.add_resource(record("s3-bucket", "bt-shared"))
-    [bucket] = inventory(context, registry, discover_tags=False)
-    [outcome] = delete(context, [bucket], registry).outcomes
+    registry.add_resource(record("s3-prefix", "s3://bt-shared/bedrock-tune/run1/"))
+    items = inventory(context, registry, discover_tags=False)
+    outcome = next(
+        o for o in delete(context, items, registry).outcomes if o.item.kind == "s3-bucket"
+    )
     assert outcome.status == "kept"
     assert "notes/mine.txt" in outcome.message
     assert keys_in(context, "bt-shared") == ["notes/mine.txt"]
@@ -490,3 +503,21 @@ def test_item_from_record_keeps_the_registry_facts() -> None:
     )
     assert pt.billable and pt.action == "delete"
     assert isinstance(pt, TeardownItem)
+
+
+def test_a_role_recorded_as_reused_stays_whatever_its_tags_say(
+    context: AwsContext, registry: Registry
+) -> None:
+    """Another install tagged the role as bedrock-tune's; this install recorded it as reused:
+    only our policy goes, the role stays."""
+    make_role(context, "shared-bt-role", tagged=True, policies=("bedrock-tune-data-access",))
+    registry.add_resource(
+        record("iam-role", "shared-bt-role", ours=False, policy_name="bedrock-tune-data-access")
+    )
+    [role] = inventory(context, registry)
+    assert role.origin == "ours" and not role.created_by_us
+    assert role.action == "delete-policy"
+    [outcome] = delete(context, [role], registry).outcomes
+    assert outcome.status == "deleted"
+    assert "shared-bt-role" in roles(context)
+    assert context.client("iam").list_role_policies(RoleName="shared-bt-role")["PolicyNames"] == []

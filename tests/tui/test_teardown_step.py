@@ -6,11 +6,13 @@ while the user's own bucket and role are untouched."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from textual.widgets import Button, RichLog, SelectionList
 
 from core.aws import AwsContext
 from core.jobs.customization import get_job, new_client_request_token
+from core.ownership import ownership_tags
 from core.registry import Registry
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
 from core.serving.deploy import create_throughput
@@ -22,6 +24,9 @@ from tests.fakes import MANAGED, POLICY, TRUST, Clock, launch_job
 from tests.fakes import sandbox_record as record
 from tests.tui.helpers import settle, text_of
 from tui.app import BedrockTuneApp
+
+if TYPE_CHECKING:
+    from types_boto3_iam.type_defs import TagTypeDef
 
 TITAN = "amazon.titan-text-lite-v1:0:4k"
 """A model whose provisioned throughput price is in the catalog."""
@@ -193,3 +198,59 @@ async def test_the_quit_guard_deletes_through_teardown() -> None:
         await settle(pilot, lambda: Registry().resources() == [])
     assert app.return_code == 0
     assert sandboxes[0].inference.list_throughputs() == (200, {"provisionedModelSummaries": []})
+
+
+async def test_what_bedrock_tune_made_elsewhere_is_listed_apart_and_never_ticked_for_you() -> None:
+    app = BedrockTuneApp(
+        LaunchOptions(sandbox=True, poll_interval=0.05),
+        sandbox_factory=lambda: Sandbox(job_seconds=10, ready_seconds=30, clock=Clock()),
+    )
+    async with app.run_test(size=(160, 60)) as pilot:
+        await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
+        context = app.aws_context()
+        assert context is not None
+        s3, iam = context.client("s3"), context.client("iam")
+        bob = f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:user/bob"
+        tags: list[TagTypeDef] = [
+            {"Key": k, "Value": v} for k, v in ownership_tags("0" * 32, bob).items()
+        ]
+        iam.create_role(RoleName="bobs-role", AssumeRolePolicyDocument=TRUST, Tags=tags)
+        s3.create_bucket(Bucket="bt-mine")
+        Registry().add_resource(record("s3-bucket", "bt-mine"))
+
+        app.go_to_step("teardown")
+        await settle(pilot, lambda: bool(app.screen.query("#teardown-found")))
+        ours = app.screen.query_one("#teardown-items", SelectionList)
+        found = app.screen.query_one("#teardown-found", SelectionList)
+        await settle(pilot, lambda: found.option_count == 1 and ours.option_count == 1)
+        assert found.display and "Made by bedrock-tune elsewhere" in text_of(
+            app, "#teardown-found-heading"
+        )
+        prompt = str(found.get_option_at_index(0).prompt)
+        assert prompt.startswith("IAM role bobs-role") and f"made by {bob} on 20" in prompt
+        assert "made by bedrock-tune elsewhere (listed apart)" in text_of(app, "#teardown-summary")
+        assert found.selected == [] and ours.selected == []
+
+        # Select all: everything of this install, nothing of Bob's.
+        await pilot.click("#teardown-select-all-button")
+        await settle(pilot, lambda: len(ours.selected) == 1)
+        assert found.selected == []
+        await pilot.click("#teardown-delete")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "bobs-role" not in text_of(app, "#confirm-message")
+        await pilot.click("#confirm-yes")
+        await settle(pilot, lambda: "Done." in log_text(app))
+        await settle(pilot, lambda: ours.option_count == 0)
+        assert "bobs-role" in {r["RoleName"] for r in iam.list_roles()["Roles"]}
+
+        # Ticked on purpose, it goes (the confirmation says whose it is).
+        found.select("iam-role:bobs-role")
+        await settle(pilot, lambda: not app.screen.query_one("#teardown-delete", Button).disabled)
+        await pilot.click("#teardown-delete")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "(made by bedrock-tune elsewhere)" in text_of(app, "#confirm-message")
+        await pilot.click("#confirm-yes")
+        await settle(
+            pilot, lambda: "bobs-role" not in {r["RoleName"] for r in iam.list_roles()["Roles"]}
+        )
+        await settle(pilot, lambda: not found.display)

@@ -1,5 +1,9 @@
 """`bedrock-tune teardown`: list what bedrock-tune made (billable first, with its cost) and
-delete it, asking before each destructive action unless `--yes`."""
+delete it, asking before each destructive action unless `--yes`.
+
+What this install made (its registry, its install id in the tags) is deleted by default. What
+only bedrock-tune's tag points at was made elsewhere (another install, user or machine): it is
+listed apart, with who made it and when, and deleted only with `--include-found`."""
 
 from __future__ import annotations
 
@@ -11,7 +15,14 @@ from typing import Any
 from core.billing import summarize_items
 from core.pricing.service import PriceService
 from core.registry import Registry
-from core.teardown.delete import TeardownEvent, TeardownItem, TeardownResult, delete, inventory
+from core.teardown.delete import (
+    TeardownEvent,
+    TeardownItem,
+    TeardownResult,
+    default_choice,
+    delete,
+    inventory,
+)
 from tui.cli.common import (
     EXIT_BAD,
     EXIT_OK,
@@ -27,15 +38,23 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "teardown",
         help="delete what bedrock-tune made (billable first)",
-        description="List everything bedrock-tune made, from the local registry and from the "
-        "bedrock-tune:managed=true tag (provisioned throughput, deployments and running jobs "
-        "first, with their cost; then custom models; then S3 folders, buckets and roles), and "
-        "delete it in a safe order, asking before each deletion. Nothing else is touched: a "
-        "bucket or role bedrock-tune did not create is never deleted.",
+        description="List everything this install of bedrock-tune made, from the local "
+        "registry and its install id in the tags (provisioned throughput, deployments and "
+        "running jobs first, with their cost; then custom models; then S3 folders, buckets and "
+        "roles), and delete it in a safe order, asking before each deletion. Resources only "
+        "tagged bedrock-tune:managed=true were made elsewhere (another install or user): they "
+        "are listed apart and deleted only with --include-found. Nothing else is touched: a "
+        "bucket or role bedrock-tune did not create is never deleted, and objects are deleted "
+        "only in the run folders the registry records.",
     )
     add_aws_options(parser, suppress=True)
     parser.add_argument(
-        "--yes", action="store_true", help="delete everything listed without asking"
+        "--yes", action="store_true", help="delete what this install made without asking"
+    )
+    parser.add_argument(
+        "--include-found",
+        action="store_true",
+        help="also delete (or be asked about) what bedrock-tune made elsewhere, found by its tag",
     )
     parser.add_argument(
         "--list", action="store_true", dest="list_only", help="only list; delete nothing"
@@ -60,14 +79,26 @@ def _line(item: TeardownItem) -> str:
     return f"{item.label}{where}{state}: {item.cost_text}; ours by {item.ours_by}"
 
 
-def _print_inventory(items: Sequence[TeardownItem], region: str) -> None:
-    print(f"What bedrock-tune made (tags searched in {region}), billable first:")
-    for number, item in enumerate(items, 1):
-        print(f"{number:3}. {_line(item)}")
-        print(f"     {item.effect}")
-        if item.problem:
-            print(f"     Note: {item.problem}")
-    billing = summarize_items(items)
+def _print_inventory(items: Sequence[TeardownItem], region: str, include_found: bool) -> None:
+    ours = [i for i in items if i.origin == "ours"]
+    found = [i for i in items if i.origin == "found"]
+    if ours:
+        print(f"What this install made (tags searched in {region}), billable first:")
+    for number, item in enumerate(ours, 1):
+        _print_item(number, item)
+    if found:
+        left = "deleted with --include-found" if include_found else "left alone"
+        print(
+            f"Made by bedrock-tune elsewhere (found by its tag, not made by this install; {left}"
+            + ("" if include_found else ": pass --include-found to delete them")
+            + "):"
+        )
+        for number, item in enumerate(found, len(ours) + 1):
+            _print_item(number, item)
+            if item.provenance:
+                print(f"     {item.provenance[0].upper()}{item.provenance[1:]}.")
+    # What would go: this install's, and what was made elsewhere only when it is included.
+    billing = summarize_items([*ours, *(found if include_found else [])])
     parts = []
     if billing.count:
         parts.append(billing.hourly_text())
@@ -75,6 +106,13 @@ def _print_inventory(items: Sequence[TeardownItem], region: str) -> None:
         parts.append(f"{billing.monthly_text()} of model storage")
     if parts:
         print(f"Costing now: {', '.join(parts)}.")
+
+
+def _print_item(number: int, item: TeardownItem) -> None:
+    print(f"{number:3}. {_line(item)}")
+    print(f"     {item.effect}")
+    if item.problem:
+        print(f"     Note: {item.problem}")
 
 
 def _ask(question: str) -> bool | None:
@@ -103,7 +141,8 @@ def _choose(items: Sequence[TeardownItem]) -> list[TeardownItem]:
         verb = {"stop": "Stop", "delete-policy": "Remove bedrock-tune's policy from"}.get(
             item.action, "Delete"
         )
-        answer = _ask(f"{verb} {item.label} ({item.cost_text})? {item.effect}")
+        elsewhere = " (made by bedrock-tune elsewhere)" if item.origin == "found" else ""
+        answer = _ask(f"{verb} {item.label}{elsewhere} ({item.cost_text})? {item.effect}")
         if answer is None:
             print("No more answers: nothing else is deleted.")
             break
@@ -161,19 +200,23 @@ def run(args: argparse.Namespace) -> int:
             if args.json:
                 print_json({"items": [i.to_json() for i in items], "warnings": warnings})
             elif items:
-                _print_inventory(items, context.region)
+                _print_inventory(items, context.region, args.include_found)
             else:
                 print(f"Nothing bedrock-tune made is left (tags searched in {context.region}).")
             return EXIT_OK
-        if not items:
+        offered = default_choice(items, include_found=args.include_found)
+        if not offered:
             if args.json:
                 print_json({"ok": True, "outcomes": [], "warnings": warnings})
+            elif items:
+                _print_inventory(items, context.region, args.include_found)
+                print("Nothing this install made is left; nothing deleted.")
             else:
                 print(f"Nothing bedrock-tune made is left (tags searched in {context.region}).")
             return EXIT_OK
         if not args.json:
-            _print_inventory(items, context.region)
-        chosen = list(items) if args.yes else _choose(items)
+            _print_inventory(items, context.region, args.include_found)
+        chosen = offered if args.yes else _choose(offered)
         if not chosen:
             print("Nothing deleted.")
             return EXIT_OK
