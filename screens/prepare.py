@@ -203,7 +203,7 @@ class PrepareScreen(StepScreen):
             wanted = default_sizes(self._custom.limits)
             try:
                 fitted, _ = fit_sizes(
-                    rows, wanted, self._custom.limits.min_records, counted="are in the dataset"
+                    rows, wanted, self._custom.limits.min_records, counted="in the dataset"
                 )
             except DatasetError:
                 pass  # too small for the model: _check says so and keeps Prepare disabled
@@ -253,7 +253,7 @@ class PrepareScreen(StepScreen):
             return ""
         asked = (options.train, options.validation, options.test)
         fitted, _ = fit_sizes(
-            self._rows, asked, self._custom.limits.min_records, counted="are in the dataset"
+            self._rows, asked, self._custom.limits.min_records, counted="in the dataset"
         )
         if fitted == asked:
             return ""

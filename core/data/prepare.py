@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from core import format as fmt
 from core.catalog.types import BaseModel, CustomizationType, DataFormat, Limits
 from core.data.prepared import ALL_FILES, MANIFEST, PreparedDir, Split, split_file_name
 from core.data.sources import SourceSpec, detect_kind, iter_records, open_table
@@ -107,7 +108,7 @@ def fit_sizes(
 ) -> tuple[tuple[int, int, int], str | None]:
     """Train / validation / test sizes that `available` records can fill, and a note when they
     had to shrink (None when `sizes` fit as asked). `counted` says where the records were
-    counted, for the messages ("passed the filters", "are in the dataset").
+    counted, for the messages ("passed the filters", "in the dataset").
 
     Shrinking keeps the proportions; every split asked for keeps at least one record (no split
     is ever empty), and training + validation keep the model's minimum (test gives way first).
@@ -122,14 +123,12 @@ def fit_sizes(
     minimum = max(min_records or 0, 1 + (1 if validation else 0))
     needed = minimum + (1 if test else 0)
     if available < needed:
-        parts = [f"at least {max(min_records or 0, 1):,} training"]
-        if validation:
-            parts[0] += " + validation"
+        what = "training + validation" if validation else "training"
+        wants = f"at least {fmt.plural(minimum, f'{what} record')}"
         if test:
-            parts.append("one for the test set")
+            wants += " and 1 test record"
         raise DatasetError(
-            f"Only {available:,} record{'s' if available != 1 else ''} {counted}; "
-            f"{' and '.join(parts)} record{'s are' if needed != 1 else ' is'} needed "
+            f"Only {fmt.plural(available, 'record')} {counted}; {wants} are needed "
             f"({needed:,} in all).",
             hint="Use a larger dataset, raise the length limit, or keep duplicates"
             + (" (or set test to 0)" if test else "")
@@ -153,7 +152,7 @@ def fit_sizes(
         if n
     )
     note = (
-        f"Only {available:,} records {counted} ({wanted:,} asked): the sizes shrank "
+        f"Only {fmt.plural(available, 'record')} {counted} ({wanted:,} asked): the sizes shrank "
         f"in proportion to {shown}."
     )
     return fitted, note

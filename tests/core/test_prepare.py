@@ -282,7 +282,7 @@ def test_fewer_records_than_the_models_minimum_is_an_error(tmp_path: Path) -> No
     assert "Only 7 records passed the filters" in caught.value.message
     assert "at least 8 training" in caught.value.message
     assert not (tmp_path / "o").exists()
-    with pytest.raises(DatasetError, match="one for the test set"):
+    with pytest.raises(DatasetError, match="and 1 test record are needed"):
         prepare(
             SourceSpec(str(write_jsonl(tmp_path / "e.jsonl", qa(8)))),
             QA,
