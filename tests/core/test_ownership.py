@@ -17,7 +17,7 @@ from moto import mock_aws
 from core.aws import AwsContext
 from core.catalog.lookup import find_model
 from core.infra.plan import apply, plan
-from core.jobs.customization import JobRequest, check_request
+from core.jobs.customization import JobRequest, check_request, new_client_request_token
 from core.ownership import (
     CREATOR_TAG,
     INSTALL_TAG,
@@ -29,6 +29,8 @@ from core.ownership import (
     tag_value,
 )
 from core.registry import Registry, ResourceRecord
+from core.run import Run
+from core.run.launching import launch_saved_run
 from core.serving.deploy import create_deployment, create_throughput
 
 ACCOUNT = "123456789012"
@@ -208,3 +210,32 @@ def test_a_batch_inference_job_carries_the_install_and_the_creator() -> None:
         {"key": INSTALL_TAG, "value": "c" * 32},
         {"key": CREATOR_TAG, "value": ME},
     ]
+
+
+def test_a_launched_job_and_its_model_carry_this_installs_tags(
+    east: AwsContext, tmp_path: Path
+) -> None:
+    registry = Registry(tmp_path / "state")
+    run = Run(
+        run_id="r1",
+        region="us-east-1",
+        principal_arn=ME,
+        base_model_id="amazon.nova-micro-v1:0:128k",
+        role_arn=f"arn:aws:iam::{ACCOUNT}:role/r",
+        training_uri="s3://bucket-x/t.jsonl",
+        output_uri="s3://bucket-x/out/",
+        job_name="owned-job",
+        custom_model_name="owned-model",
+        client_request_token=new_client_request_token(),
+    )
+    east.client("s3").create_bucket(Bucket="bucket-x")
+    registry.save_run("r1", run)
+    launched = launch_saved_run(east, run, find_model("amazon.nova-micro-v1:0:128k"), registry)
+    bedrock = east.client("bedrock")
+    model = bedrock.list_custom_models()["modelSummaries"][0]["modelArn"]
+    assert launched.run.job_arn is not None
+    for arn in (launched.run.job_arn, model):
+        listed = bedrock.list_tags_for_resource(resourceARN=arn)["tags"]
+        tags = {t["key"]: t["value"] for t in listed}
+        assert origin_of(tags).made_by(registry.install_id()), tags
+        assert tags[CREATOR_TAG] == ME and tags["bedrock-tune:run"] == "r1"
