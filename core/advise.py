@@ -337,13 +337,13 @@ def _choose(goal: Goal, look: DatasetLook | None) -> tuple[Recommendation, list[
 
 
 _NEXT_STEPS: Mapping[Recommendation, str] = {
-    "fine-tune": "Run `bedrock-tune` (or `bedrock-tune new`) and pick your dataset: it validates, "
-    "prepares and launches the fine-tuning job.",
+    "fine-tune": "Run `bedrock-tune` and pick your dataset: it validates, prepares and launches "
+    "the fine-tuning job.",
     "rag": f"Use {KNOWLEDGE_BASES} (not built by bedrock-tune): put your documents in S3 and "
     "create a knowledge base on them; keep the base model.",
     "both": f"Fine-tune with bedrock-tune for the style or skill, and keep the changing facts in "
     f"{KNOWLEDGE_BASES} (not built here; check which models it can generate with).",
-    "neither": "Try the base model with a careful prompt (`bedrock-tune chat --model ...`); "
+    "neither": "Try the base model with a careful prompt (`bedrock-tune chat MODEL_ID`); "
     "come back when you have examples of what it gets wrong.",
 }
 

@@ -9,6 +9,7 @@ COMMANDS: tuple[str, ...] = (
     "whoami",
     "models",
     "prices",
+    "advise",
     "sandbox",
     "preview",
     "prepare",
