@@ -23,4 +23,5 @@ COMMANDS: tuple[str, ...] = (
     "compare",
     "teardown",
     "runs",
+    "recipe",
 )
