@@ -75,5 +75,10 @@ def test_unknown_run_and_missing_folder_are_usage_errors(
     assert main(["recipe", "save", "nope", str(tmp_path / "x.toml")]) == 2
     assert "no run 'nope'" in capsys.readouterr().err
     _save_run()
-    assert main(["recipe", "save", "r1", str(tmp_path / "no" / "x.toml")]) == 2
+    with pytest.raises(SystemExit) as caught:
+        main(["recipe", "save", "r1", str(tmp_path / "no" / "x.toml")])
+    assert caught.value.code == 2
     assert "does not exist" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as missing:
+        main(["recipe", "check", str(tmp_path / "none.toml")])
+    assert missing.value.code == 2

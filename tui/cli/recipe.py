@@ -12,7 +12,7 @@ from typing import Any
 from core.errors import NotFoundError, ValidationError
 from core.recipe import RecipeError, load_recipe, save_recipe
 from core.registry import Registry
-from tui.cli.common import EXIT_BAD, EXIT_OK, print_json
+from tui.cli.common import EXIT_BAD, EXIT_OK, output_file, print_json, readable_file
 
 
 def register(subparsers: Any) -> None:
@@ -32,7 +32,9 @@ def register(subparsers: Any) -> None:
         description="Write the recipe of a run in the local registry (see `bedrock-tune runs`).",
     )
     save.add_argument("run_id", metavar="RUN_ID", help="the run's id (see `bedrock-tune runs`)")
-    save.add_argument("file", metavar="FILE", type=Path, help="the .toml file to write")
+    save.add_argument(
+        "file", metavar="FILE", type=output_file(overwrite=True), help="the .toml file to write"
+    )
     save.add_argument("--force", action="store_true", help="replace FILE if it exists")
     save.add_argument("--json", action="store_true", help="print JSON: {run_id, file}")
     save.set_defaults(handler=run_save)
@@ -42,7 +44,7 @@ def register(subparsers: Any) -> None:
         description="Read a recipe and check every key: bad TOML, unknown or misspelt keys, "
         "wrong types and versions are reported with their line.",
     )
-    check.add_argument("file", metavar="FILE", type=Path, help="the recipe (.toml)")
+    check.add_argument("file", metavar="FILE", type=readable_file, help="the recipe (.toml)")
     check.add_argument("--json", action="store_true", help="print JSON: {ok, file, error}")
     check.set_defaults(handler=run_check)
 
@@ -61,12 +63,6 @@ def run_save(args: argparse.Namespace) -> int:
     if path.exists() and not args.force:
         raise ValidationError(
             f"{path} exists.", title="File exists", hint="Pick another name, or pass --force."
-        )
-    if not path.parent.is_dir():
-        raise ValidationError(
-            f"The folder {path.parent} does not exist.",
-            title="No such folder",
-            hint="Create it first, or write the recipe elsewhere.",
         )
     save_recipe(record.run, path, title=f"run {record.id}")
     if args.json:
