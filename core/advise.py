@@ -305,13 +305,14 @@ def _choose(goal: Goal, look: DatasetLook | None) -> tuple[Recommendation, list[
                 "answers depend on facts given at request time, which is what retrieval supplies."
             )
         else:
-            wants_tuning = wants_tuning or look.pairs >= MIN_EXAMPLES
+            wants_tuning = True  # checked against the number of examples just below
             reasons.append(
                 f"Only {share} of the dataset's answers come from their prompt: the model has to "
                 "produce them itself, which examples teach."
             )
     examples = _examples(goal, look)
-    if wants_tuning and examples < MIN_EXAMPLES:
+    too_few = wants_tuning and examples < MIN_EXAMPLES
+    if too_few:
         wants_tuning = False
         reasons.append(
             f"Only {examples} labelled examples: under {MIN_EXAMPLES}, fine-tuning rarely beats "
@@ -329,10 +330,16 @@ def _choose(goal: Goal, look: DatasetLook | None) -> tuple[Recommendation, list[
         return "fine-tune", reasons
     if wants_retrieval:
         return "rag", reasons
-    reasons.append(
-        "Nothing here needs new knowledge or a learned behaviour: start with the base model and "
-        "a good prompt (with a few examples) before paying for either path."
-    )
+    if too_few:
+        reasons.append(
+            "Until there are enough examples, start with the base model and a good prompt that "
+            "shows a few of them."
+        )
+    else:
+        reasons.append(
+            "Nothing here needs new knowledge or a learned behaviour: start with the base model "
+            "and a good prompt (with a few examples) before paying for either path."
+        )
     return "neither", reasons
 
 

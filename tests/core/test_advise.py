@@ -108,7 +108,10 @@ def test_answers_the_model_must_produce_with_enough_pairs_point_to_tuning() -> N
     assert look.grounded_share == 0.0
     assert advise(goal_from_answers({}), look).recommendation == "fine-tune"
     small = summarize_records("haiku.jsonl", _free_records(MIN_EXAMPLES - 1))
-    assert advise(goal_from_answers({}), small).recommendation == "neither"
+    advice = advise(goal_from_answers({}), small)
+    assert advice.recommendation == "neither"
+    assert any(f"Only {MIN_EXAMPLES - 1} labelled examples" in r for r in advice.reasons)
+    assert "Until there are enough examples" in advice.reasons[-1]
 
 
 def test_chat_records_and_unknown_shapes() -> None:
