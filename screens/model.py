@@ -177,6 +177,7 @@ class ModelScreen(StepScreen):
     BINDINGS = [
         Binding("r", "reload", "Reload list", id="reload-models"),
         Binding("u", "use", "Use this model", id="use-model"),
+        Binding("f", "advise", "Fine-tune or RAG?", id="advise"),
     ]
 
     def __init__(self) -> None:
@@ -351,6 +352,12 @@ class ModelScreen(StepScreen):
     @on(Button.Pressed, "#use")
     def _use_pressed(self) -> None:
         self.action_use()
+
+    def action_advise(self) -> None:
+        """Open the "fine-tune or RAG?" guide, priced for the highlighted model."""
+        from screens.advise import AdviseScreen
+
+        self.app.push_screen(AdviseScreen(self._selected.model.id if self._selected else None))
 
     def action_use(self) -> None:
         """Choose the highlighted model for this run."""

@@ -326,6 +326,13 @@ class BedrockTuneApp(RunHost):
         titles = [s.title for s in steps_of(self._run.route)]
         self.push_screen(HelpScreen(shown.title, shown.description, titles))
 
+    def action_advise(self) -> None:
+        """Open the "fine-tune or RAG?" guide, priced for the run's model if it has one."""
+        from screens.advise import AdviseScreen
+
+        if not isinstance(self.screen, AdviseScreen):
+            self.push_screen(AdviseScreen(self._run.base_model_id))
+
     def action_next_step(self) -> None:
         """Go to the next step if it is possible."""
         self.next_step(self._current)
@@ -336,6 +343,11 @@ class BedrockTuneApp(RunHost):
             "New run",
             "Start a new run in the same place; the current one stays in the registry (Ctrl+T)",
             self.action_new_run,
+        )
+        yield SystemCommand(
+            "Fine-tune or RAG?",
+            "A short guide: which path fits your goal, why, and what each costs",
+            self.action_advise,
         )
         for shown in steps_of(self._run.route):
             if shown.id in self._screens:

@@ -9,6 +9,7 @@ COMMANDS: tuple[str, ...] = (
     "whoami",
     "models",
     "prices",
+    "advise",
     "sandbox",
     "preview",
     "prepare",
@@ -22,4 +23,5 @@ COMMANDS: tuple[str, ...] = (
     "compare",
     "teardown",
     "runs",
+    "recipe",
 )

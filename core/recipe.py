@@ -1,0 +1,426 @@
+"""Recipes: a run's choices as a readable, commented TOML file that can travel.
+
+A recipe holds what to do (route, model, data source, template, sizes, seed, infrastructure
+names, hyperparameters, serving) and nothing that belongs to one machine or account: no
+credentials, profile, endpoint, local paths, job names, client tokens or ARNs. The account id
+and region inside names become the parameters `{account_id}` and `{region}`; the role is kept by
+name (its ARN is derived in the account that replays the recipe).
+
+`SCHEMA` describes every key once: writing (`recipe_text`), checking (`parse_recipe`: errors name
+the line, a misspelt key gets the nearest right one) and filling a run (`Recipe.run_for`) all read
+it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from core.atomic import atomic_write_text
+from core.catalog.types import CustomizationType
+from core.errors import BedrockTuneError
+from core.run.types import Route, Run, RunDataError
+from core.serving.status import ServingKind
+
+RECIPE_VERSION = 1
+ACCOUNT = "{account_id}"
+REGION = "{region}"
+
+
+class RecipeError(BedrockTuneError):
+    """A recipe that cannot be read: bad TOML, an unknown key, a wrong type or version."""
+
+    default_title = "Bad recipe"
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of a recipe section."""
+
+    name: str
+    kind: type
+    """`str`, `int`, `bool` or `dict` (a table of strings)."""
+    comment: str
+    field: str | None = None
+    """The `Run` field it fills (None: handled by name, e.g. `role_name`)."""
+    choices: tuple[str, ...] = ()
+
+
+def _values(enum: Any) -> tuple[str, ...]:
+    return tuple(member.value for member in enum)
+
+
+SCHEMA: Mapping[str, tuple[Key, ...]] = {
+    "": (
+        Key("version", int, "recipe format version"),
+        Key("route", str, "which platform trains and serves", "route", _values(Route)),
+    ),
+    "model": (
+        Key("base_model_id", str, "the customization id of the base model", "base_model_id"),
+        Key(
+            "customization_type",
+            str,
+            "fine-tuning, continued pre-training or distillation",
+            "customization_type",
+            _values(CustomizationType),
+        ),
+        Key("teacher_model_id", str, "distillation: the teacher", "teacher_model_id"),
+        Key(
+            "max_response_length",
+            int,
+            "distillation: longest teacher answer",
+            "max_response_length",
+        ),
+        Key("model_source", str, "import routes: the weights to import", "model_source"),
+    ),
+    "data": (
+        Key("source", str, "a dataset path or a Hugging Face dataset id", "source_location"),
+        Key("config", str, "the Hugging Face config", "source_config"),
+        Key("split", str, "the split read", "source_split"),
+        Key("template", str, "the template (TOML), as in `bedrock-tune preview`", "template_toml"),
+    ),
+    "prepare": (
+        Key("train_size", int, "records in train.jsonl", "train_size"),
+        Key("validation_size", int, "records in validation.jsonl", "validation_size"),
+        Key("test_size", int, "records held out for evaluation", "test_size"),
+        Key("seed", int, "the same seed gives the same sample and split", "seed"),
+        Key("max_chars", int, "longest record kept, in characters", "max_chars"),
+        Key("max_tokens", int, "longest record kept, in estimated tokens", "max_tokens"),
+        Key("dedupe", bool, "drop repeated records", "dedupe"),
+    ),
+    "infrastructure": (
+        Key("region", str, "where the run goes (replay may pass another)", "region"),
+        Key("bucket", str, "S3 bucket; {account_id} and {region} are filled in", "bucket"),
+        Key("s3_prefix", str, "key prefix of the run folders", "s3_prefix"),
+        Key("role_name", str, "IAM role Bedrock assumes; the ARN is derived in your account"),
+        Key("uses_kms_key", bool, "the run encrypted with a KMS key: pass its id when replaying"),
+        Key("uses_vpc", bool, "the job ran in a VPC: pass subnets and security groups"),
+    ),
+    "hyperparameters": (),
+    "tags": (),
+    "serving": (
+        Key("kind", str, "how the custom model is served", "serving_kind", _values(ServingKind)),
+    ),
+}
+TABLES = ("hyperparameters", "tags")
+"""Sections that are free tables of strings (their keys are not in `SCHEMA`)."""
+_TABLE_FIELDS = {"hyperparameters": "hyperparameters", "tags": "tags"}
+_ARN_ACCOUNT = re.compile(r"arn:aws[\w-]*:[\w-]+:[\w-]*:(\d{12}):")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A checked recipe: the run's portable choices, with `{account_id}`/`{region}` left in."""
+
+    route: Route
+    choices: Mapping[str, Any]
+    """`Run` field name -> value (placeholders not yet filled)."""
+    role_name: str | None = None
+    uses_kms_key: bool = False
+    uses_vpc: bool = False
+
+    def run_for(self, account_id: str, region: str | None = None) -> Run:
+        """A fresh run from the recipe for `account_id` (and `region`, else the recipe's):
+        placeholders filled, the role ARN derived, no job name, token or ARN carried over."""
+        where = region or self.choices.get("region")
+
+        def fill(value: Any) -> Any:
+            if isinstance(value, str):
+                value = value.replace(ACCOUNT, account_id)
+                return value.replace(REGION, where) if where else value
+            if isinstance(value, dict):
+                return {k: fill(v) for k, v in value.items()}
+            return value
+
+        data = {name: fill(value) for name, value in self.choices.items()}
+        data["route"] = self.route.value
+        data["region"] = where
+        if self.role_name:
+            data["role_arn"] = f"arn:aws:iam::{account_id}:role/{self.role_name}"
+        return replace(Run.from_dict(data), account_id=account_id)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _portable(text: str, account_id: str | None, region: str | None) -> str:
+    """`text` with the account id (and, in names, the region) made parameters."""
+    if account_id:
+        text = text.replace(account_id, ACCOUNT)
+    if region:
+        text = text.replace(region, REGION)
+    return text
+
+
+def recipe_from_run(run: Run) -> Recipe:
+    """The portable part of `run` (see the module docstring for what is left out)."""
+    data = run.to_dict()
+    choices: dict[str, Any] = {}
+    for keys in SCHEMA.values():
+        for key in keys:
+            if key.field and key.field != "route" and data.get(key.field) is not None:
+                value = data[key.field]
+                if key.field in ("bucket", "s3_prefix", "model_source"):
+                    value = _portable(
+                        value, run.account_id, run.region if key.field == "bucket" else None
+                    )
+                choices[key.field] = value
+    for name in _TABLE_FIELDS.values():
+        if data.get(name):
+            choices[name] = {
+                k: _portable(str(v), run.account_id, None) for k, v in data[name].items()
+            }
+    role_name = run.role_arn.rsplit("/", 1)[-1] if run.role_arn else None
+    return Recipe(
+        route=run.route,
+        choices=choices,
+        role_name=role_name,
+        uses_kms_key=bool(run.kms_key_id),
+        uses_vpc=bool(run.subnet_ids or run.security_group_ids),
+    )
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, str) and "\n" in value and "'''" not in value:
+        # A template reads best as itself: a literal multi-line string keeps it verbatim.
+        return "'''\n" + value + ("" if value.endswith("\n") else "\n") + "'''"
+    return tomli_w.dumps({"v": value}).split("=", 1)[1].strip()
+
+
+def _key_value(recipe: Recipe, key: Key) -> Any:
+    if key.name == "version":
+        return RECIPE_VERSION
+    if key.name == "route":
+        return recipe.route.value
+    if key.name == "role_name":
+        return recipe.role_name
+    if key.name in ("uses_kms_key", "uses_vpc"):
+        return getattr(recipe, key.name) or None
+    return recipe.choices.get(key.field) if key.field else None
+
+
+def recipe_text(recipe: Recipe, *, title: str = "") -> str:
+    """The recipe as commented TOML (`parse_recipe` reads it back to the same `Recipe`)."""
+    lines = [
+        "# bedrock-tune recipe" + (f": {title}" if title else ""),
+        "# Check it with `bedrock-tune recipe check FILE`. {account_id} and {region} stand for the",
+        "# account and region that use it; no credentials, local paths or ARNs are kept here.",
+    ]
+    for section, keys in SCHEMA.items():
+        if section in TABLES:
+            table = recipe.choices.get(_TABLE_FIELDS[section]) or {}
+            if table:
+                lines += ["", f"[{section}]"]
+                lines += [f"{tomli_w.dumps({k: v}).strip()}" for k, v in sorted(table.items())]
+            continue
+        body = []
+        for key in keys:
+            value = _key_value(recipe, key)
+            if value is not None:
+                body += [f"# {key.comment}", f"{key.name} = {_toml_value(value)}"]
+        if body:
+            lines += [""] + ([f"[{section}]"] if section else []) + body
+    return "\n".join(lines) + "\n"
+
+
+def save_recipe(run: Run, path: Path, *, title: str = "") -> Recipe:
+    """Write `run`'s recipe to `path` (atomically) and return it."""
+    recipe = recipe_from_run(run)
+    atomic_write_text(path, recipe_text(recipe, title=title))
+    return recipe
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _line_of(text: str, section: str, key: str | None) -> int | None:
+    """The line (1-based) of `key` in `[section]` (or of the section header when key is None)."""
+    current = ""
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        header = re.fullmatch(r"\[\s*([^\]]+?)\s*\]\s*(#.*)?", stripped)
+        if header:
+            current = header.group(1)
+            if key is None and current == section:
+                return number
+            continue
+        if (
+            key is not None
+            and current == section
+            and re.match(rf"[\"']?{re.escape(key)}[\"']?\s*=", stripped)
+        ):
+            return number
+    return None
+
+
+def _error(
+    where: str, text: str, section: str, key: str | None, message: str, hint: str
+) -> RecipeError:
+    line = _line_of(text, section, key)
+    at = f"{where}, line {line}" if line else where
+    return RecipeError(f"{at}: {message}", hint=hint)
+
+
+def _suggest(wrong: str, right: list[str]) -> str:
+    close = difflib.get_close_matches(wrong, right, n=1, cutoff=0.6)
+    if close:
+        return f"Did you mean `{close[0]}`?"
+    return "Known here: " + ", ".join(right) + "."
+
+
+def parse_recipe(text: str, where: str = "recipe") -> Recipe:
+    """Check a recipe's TOML text and return it.
+
+    Raises:
+        RecipeError: bad TOML (with its line), an unknown or misspelt key (with the nearest
+            right one), a wrong type or choice, a missing or newer version; always with the line.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise RecipeError(
+            f"{where}: not valid TOML: {error}", hint="Fix the TOML at that line and column."
+        ) from None
+    version = data.get("version")
+    if version is None:
+        raise RecipeError(
+            f"{where}: no `version`.", hint=f"Add `version = {RECIPE_VERSION}` at the top."
+        )
+    if not isinstance(version, int) or isinstance(version, bool) or version > RECIPE_VERSION:
+        raise _error(
+            where,
+            text,
+            "",
+            "version",
+            f"version {version!r} is not one this bedrock-tune reads (it reads {RECIPE_VERSION}).",
+            "Upgrade bedrock-tune, or save the recipe again.",
+        )
+    choices: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    sections = [s for s in SCHEMA if s]
+    for name, value in data.items():
+        if isinstance(value, dict):
+            if name not in SCHEMA:
+                raise _error(
+                    where, text, name, None, f"unknown section [{name}].", _suggest(name, sections)
+                )
+            _read_section(where, text, name, value, choices, extra)
+        else:
+            _read_key(where, text, "", name, value, choices, extra)
+    route = Route(data.get("route", Route.BEDROCK_CUSTOMIZATION.value))
+    recipe = Recipe(
+        route=route,
+        choices=choices,
+        role_name=extra.get("role_name"),
+        uses_kms_key=bool(extra.get("uses_kms_key")),
+        uses_vpc=bool(extra.get("uses_vpc")),
+    )
+    try:
+        recipe.run_for("000000000000")
+    except RunDataError as error:  # a combination the run itself refuses
+        raise RecipeError(f"{where}: {error}", hint="Save the recipe again from a run.") from None
+    return recipe
+
+
+def _read_section(
+    where: str,
+    text: str,
+    section: str,
+    table: dict[str, Any],
+    choices: dict[str, Any],
+    extra: dict[str, Any],
+) -> None:
+    if section in TABLES:
+        for key, value in table.items():
+            if not isinstance(value, (str, int, float, bool)):
+                raise _error(
+                    where,
+                    text,
+                    section,
+                    key,
+                    f"[{section}] {key} must be a plain value.",
+                    'Write it as `key = "value"`.',
+                )
+        choices[_TABLE_FIELDS[section]] = {k: str(v) for k, v in table.items()}
+        return
+    for key, value in table.items():
+        _read_key(where, text, section, key, value, choices, extra)
+
+
+def _read_key(
+    where: str,
+    text: str,
+    section: str,
+    name: str,
+    value: Any,
+    choices: dict[str, Any],
+    extra: dict[str, Any],
+) -> None:
+    keys = {key.name: key for key in SCHEMA[section]}
+    label = f"[{section}] {name}" if section else name
+    if name not in keys:
+        place = f"[{section}]" if section else "the top level"
+        raise _error(
+            where,
+            text,
+            section,
+            name,
+            f"unknown key `{name}` in {place}.",
+            _suggest(name, list(keys)),
+        )
+    key = keys[name]
+    if not isinstance(value, key.kind) or (key.kind is int and isinstance(value, bool)):
+        raise _error(
+            where,
+            text,
+            section,
+            name,
+            f"{label} must be {key.kind.__name__}, not {type(value).__name__} ({value!r}).",
+            f"{key.comment}.",
+        )
+    if key.choices and value not in key.choices:
+        raise _error(
+            where,
+            text,
+            section,
+            name,
+            f"{label} = {value!r} is not one of {', '.join(key.choices)}.",
+            _suggest(str(value), list(key.choices)),
+        )
+    if isinstance(value, int) and value < 0:
+        raise _error(where, text, section, name, f"{label} cannot be negative.", f"{key.comment}.")
+    if _ARN_ACCOUNT.search(str(value)):
+        raise _error(
+            where,
+            text,
+            section,
+            name,
+            f"{label} holds an ARN with an account id.",
+            "Use {account_id} in its place, or a name: recipes travel between accounts.",
+        )
+    if key.field and key.field != "route":
+        choices[key.field] = value
+    elif not key.field:
+        extra[name] = value
+
+
+def load_recipe(path: Path) -> Recipe:
+    """Read and check the recipe at `path`.
+
+    Raises:
+        RecipeError: the file cannot be read, or `parse_recipe` refuses it.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise RecipeError(
+            f"Cannot read the recipe {path}: {error}", hint="Check the path."
+        ) from None
+    return parse_recipe(text, str(path))
