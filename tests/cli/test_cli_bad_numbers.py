@@ -5,6 +5,7 @@ evaluation where every record failed exits 1."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -220,3 +221,17 @@ def test_an_evaluation_where_some_records_answered_exits_0(
     monkeypatch.setattr(core.evaluation.evaluate, "converse", first_fails)
     assert exit_code(["evaluate", "--model", "m", "--test", str(test_file)]) == 0
     assert "1 record failed on the tuned model" in capsys.readouterr().out
+
+
+def test_json_output_never_carries_nan_or_infinity(capsys: pytest.CaptureFixture[str]) -> None:
+    """The last line of defence: a non-finite number that slipped through every check is an
+    error on stderr (exit 2 at the top), never `NaN` on stdout."""
+    from core.errors import BedrockTuneError
+    from tui.cli.common import print_json
+
+    for value in (math.nan, math.inf, -math.inf):
+        with pytest.raises(BedrockTuneError, match="a number JSON cannot carry"):
+            print_json({"price": value})
+    assert capsys.readouterr().out == ""
+    print_json({"price": 1.5})
+    assert json.loads(capsys.readouterr().out) == {"price": 1.5}

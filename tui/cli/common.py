@@ -73,7 +73,14 @@ def print_json(data: Any) -> None:
     `allow_nan=False`: JSON has no NaN or Infinity. Every number is checked where it is read,
     so this only turns a slip into an error instead of output no JSON parser accepts.
     """
-    text = json.dumps(data, indent=2, ensure_ascii=False, default=str, allow_nan=False)
+    try:
+        text = json.dumps(data, indent=2, ensure_ascii=False, default=str, allow_nan=False)
+    except ValueError as error:  # NaN or Infinity somewhere: never print what is not JSON
+        raise BedrockTuneError(
+            f"The output holds a number JSON cannot carry ({error}).",
+            title="Output error",
+            hint="This is a bug in bedrock-tune: please report it with the command you ran.",
+        ) from None
     sys.stdout.write(text + "\n")
 
 
