@@ -30,7 +30,7 @@ from core.serving.chat import Settings, Turn, converse
 
 if TYPE_CHECKING:
     from core.aws import AwsContext
-    from core.evaluation.evaluate import TestRecord
+    from core.evaluation.records import TestRecord
 
 JUDGE_SETTINGS = Settings(max_tokens=300, temperature=0.0, top_p=1.0)
 """Deterministic and short: a JSON object with a one-line reason."""

@@ -40,11 +40,24 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote
 
 if TYPE_CHECKING:
-    from core.sandbox.server import Sandbox
+    from core.sandbox.batch import BatchSimulator
+    from core.sandbox.inference import InferenceSimulator
+    from core.sandbox.jobs import JobSimulator
+
+
+class Sandbox(Protocol):
+    """What an emulation handler may use of the running sandbox (`core.sandbox.server.Sandbox`
+    has it). A protocol, so this table does not import the server that serves it."""
+
+    account_id: str
+    jobs: JobSimulator
+    inference: InferenceSimulator
+    batch: BatchSimulator
+
 
 # --------------------------------------------------------------------------- the emulation table
 
