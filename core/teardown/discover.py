@@ -26,7 +26,17 @@ from core.errors import (
     describe_unexpected,
 )
 from core.ownership import Origin, origin_of
-from core.teardown.items import BATCH_JOB, DEPLOYMENT, JOB, MODEL, ROLE, THROUGHPUT, short_name
+from core.teardown.imports import ImportView, read_imports
+from core.teardown.items import (
+    BATCH_JOB,
+    DEPLOYMENT,
+    IMPORTED_MODEL,
+    JOB,
+    MODEL,
+    ROLE,
+    THROUGHPUT,
+    short_name,
+)
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -206,6 +216,8 @@ class BedrockView:
     serving: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     failed: set[str] = field(default_factory=set)
     """Which of models / jobs / serving could not be listed."""
+    imports: ImportView = field(default_factory=ImportView)
+    """Custom Model Import's imported models and import jobs."""
 
 
 def read_bedrock(context: AwsContext, region: str, warn: Callable[[str], None]) -> BedrockView:
@@ -262,6 +274,7 @@ def read_bedrock(context: AwsContext, region: str, warn: Callable[[str], None]) 
         except Exception as raised:  # a listing that fails is a warning, never a crash
             view.failed.add(kind)
             warn(f"Could not list the {what} in {region}: {describe_unexpected(raised).message}")
+    view.imports = read_imports(context, region, warn)
     return view
 
 
@@ -281,6 +294,7 @@ def discover_bedrock(context: AwsContext, view: BedrockView, claims: Claims, ins
         (str(s["kind"]), a, "", _when(s.get("creationTime") or s.get("createdAt")))
         for a, s in view.serving.items()
     ]
+    found += [(IMPORTED_MODEL, a, m.name, _when(m.created)) for a, m in view.imports.models.items()]
     origins = parallel(lambda entry: bedrock_origin(client, entry[1]), found)
     for (kind, arn, name, created), origin in zip(found, origins, strict=True):
         claims.add_tagged(kind, arn, context.region, origin, install, name=name, created_at=created)
