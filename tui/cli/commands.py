@@ -17,6 +17,7 @@ COMMANDS: tuple[str, ...] = (
     "infra",
     "upload",
     "jobs",
+    "import",
     "deploy",
     "chat",
     "evaluate",
@@ -25,3 +26,6 @@ COMMANDS: tuple[str, ...] = (
     "runs",
     "recipe",
 )
+
+MODULES: dict[str, str] = {"import": "imports"}
+"""The module of a command whose name is not a valid module name (`import` is a keyword)."""
