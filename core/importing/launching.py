@@ -30,18 +30,31 @@ from core.importing.jobs import (
     get_imported_model,
 )
 from core.importing.status import ImportStatus
-from core.infra.policies import DEFAULT_PREFIX
+from core.infra.policies import DEFAULT_PREFIX, RolePurpose
 from core.jobs.customization import RUN_TAG, new_client_request_token
 from core.naming import default_import_job_name, default_imported_model_name
 from core.ownership import ownership_tags
 from core.registry import Registry, RunRecord, new_run_id
-from core.run.types import Run
+from core.run.types import Route, Run
 from core.teardown.items import IMPORT_JOB, IMPORTED_MODEL
 from core.upload import FileProgress, run_location, upload_run_files
 
 PENDING = "pending"
 """Stands in for the token in a request shown before launching."""
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
+
+
+def role_purpose(run: Run) -> RolePurpose:
+    """Which service role the run's infrastructure step sets up: the import role for a run that
+    only imports, else the customization role."""
+    return "import" if run.route is Route.IMPORT_ONLY else "customization"
+
+
+def model_sources(run: Run) -> tuple[str, ...]:
+    """The `s3://` model folders outside bedrock-tune's bucket the import role must read (an
+    import from an s3:// source reads it where it is)."""
+    source = run.model_source or ""
+    return (source,) if source.startswith("s3://") else ()
 
 
 def import_request(run: Run, install: str | None = None) -> ImportRequest:

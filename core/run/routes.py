@@ -102,6 +102,14 @@ def servable(run: Run) -> bool:
     return run.serving_status is not None and run.serving_status.ready
 
 
+def serving_target(run: Run) -> str | None:
+    """The model id the chat and evaluate steps ask: the imported model on the import routes,
+    else the provisioned throughput or deployment (None while there is none)."""
+    if run.route in _IMPORTING_ROUTES:
+        return run.custom_model_arn
+    return run.serving_arn
+
+
 def _needs_serving(run: Run) -> str | None:
     return _needs_identity(run) or (None if servable(run) else "deploy the model first")
 

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from core.aws import AwsContext
 from core.billing import summarize_items, summarize_records
-from core.errors import QuotaExceededError
+from core.errors import QuotaExceededError, ValidationError
 from core.importing.check import check_model
 from core.importing.jobs import (
     ImportRequest,
@@ -41,7 +41,7 @@ from core.poll import Backoff, Pacing
 from core.registry import Registry
 from core.run import Route, Run
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
-from core.serving.chat import Turn, converse
+from core.serving.chat import Turn, converse, invoke_openai_chat
 from core.teardown.delete import delete, inventory
 from tests.fakes import Clock
 
@@ -274,3 +274,20 @@ def test_an_import_under_way_is_kept_by_teardown(
     clock.t += 61
     after = {i.kind for i in inventory(context, registry, discover_tags=False)}
     assert "imported-model" in after
+
+
+def test_an_invoke_only_model_chats_through_invoke_model(
+    context: AwsContext, registry: Registry, clock: Clock, tmp_path: Path
+) -> None:
+    folder = write_tiny_model(tmp_path / "qwen")
+    config = json.loads((folder / "config.json").read_text())
+    config.update(model_type="qwen3", architectures=["Qwen3ForCausalLM"])
+    (folder / "config.json").write_text(json.dumps(config))
+    run = imported(context, registry, clock, folder, name="bt-qwen")
+    assert run.model_architecture == "qwen3"
+    model = run.custom_model_arn or ""
+    answer = invoke_openai_chat(context, model, "Answer in SQL.", [Turn("user", "count rows")])
+    assert answer.text.startswith("[sandbox: imported model bt-qwen (qwen3")
+    assert answer.output_tokens and answer.stop_reason == "stop"
+    with pytest.raises(ValidationError, match="does not support the Converse API"):
+        converse(context, model, "", [Turn("user", "hi")])
