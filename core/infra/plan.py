@@ -369,6 +369,10 @@ def _role_policy(
     """The inline policy the purpose's role needs."""
     if purpose == "import":
         return import_permissions_policy(bucket, prefix, region, kms_key_arn, model_sources)
+    if purpose == "sagemaker":
+        from core.sagemaker.role import execution_policy
+
+        return execution_policy(bucket, prefix, region, account_id, kms_key_arn)
     return permissions_policy(bucket, prefix, region, kms_key_arn, teachers)
 
 

@@ -34,6 +34,10 @@ moto. What moto 5.2 lacks or gets wrong, and so what is here (DESIGN.md §5):
   architecture and custom model units, List operations paged, DeleteImportedModel, their tags,
   the imported-models quota, and Converse / InvokeModel on an imported model (a cold start
   answers ModelNotReadyException once, then the sandbox's honest answer).
+* SageMaker training jobs (`core/sandbox/training.py`) play out instead of completing at once:
+  Starting, Downloading, Training, Uploading, Completed in `SecondaryStatusTransitions`, loss
+  lines in CloudWatch Logs while they train, and a small valid Hugging Face model written to
+  the output when they complete.
 * s3 bucket policies are kept beside moto, which ignores a statement's Condition and would let
   a TLS-only policy (Deny when `aws:SecureTransport` is false) deny every object call.
 
@@ -67,7 +71,8 @@ class SandboxRequest:
     body: bytes
     match: re.Match[str]
     target: str = ""
-    """The `X-Amz-Target` header of JSON-protocol services (e.g. the Price List's)."""
+    """The `X-Amz-Target` header of JSON-protocol services: the operation (the Price List's,
+    SageMaker's...)."""
 
     def param(self, name: str) -> str | None:
         """The first value of a query parameter."""
@@ -92,6 +97,8 @@ class PassThrough:
 
     path: str | None = None
     after: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    body: bytes | None = None
+    """The request body moto gets instead (when a request must be reshaped for moto)."""
 
 
 Handler = Callable[[SandboxRequest, "Sandbox"], "Reply | PassThrough | None"]
@@ -585,6 +592,6 @@ def _bucket_policy(request: SandboxRequest, sandbox: Sandbox) -> Reply | PassThr
     return Reply(200, stored) if stored is not None else None
 
 
-# The Custom Model Import operations register themselves into EMULATIONS (after the ones above:
-# none of their paths overlaps).
-from core.sandbox import import_emulations  # noqa: E402, F401
+# The Custom Model Import and SageMaker operations register themselves into EMULATIONS (after
+# the ones above: none of their paths overlaps).
+from core.sandbox import import_emulations, sagemaker_emulations  # noqa: E402, F401

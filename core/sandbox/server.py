@@ -34,6 +34,7 @@ from core.sandbox.emulations import EMULATIONS, PassThrough, Reply, SandboxReque
 from core.sandbox.imports import DEFAULT_QUOTA, ImportSimulator
 from core.sandbox.inference import InferenceSimulator
 from core.sandbox.jobs import JobSimulator
+from core.sandbox.training import TrainingSimulator
 
 SANDBOX_ACCOUNT_ID = "123456789012"
 """moto's default account: every sandbox resource lives in it."""
@@ -88,6 +89,8 @@ class _EmulationLayer:
             path = environ.get("PATH_INFO", "")
             if service == "bedrock":
                 self._sandbox.jobs.advance(self._sandbox.account_id, region)
+            elif service in ("sagemaker", "logs", "s3"):
+                self._sandbox.training.advance(self._sandbox.account_id)
             for emulation in EMULATIONS:
                 if emulation.service != service or not re.fullmatch(emulation.method, method):
                     continue
@@ -110,6 +113,11 @@ class _EmulationLayer:
                 if isinstance(result, Reply):
                     return _respond(result, start_response)
                 if isinstance(result, PassThrough):
+                    if result.body is not None:
+                        import io
+
+                        environ = {**environ, "wsgi.input": io.BytesIO(result.body)}
+                        environ["CONTENT_LENGTH"] = str(len(result.body))
                     if result.path is not None:
                         environ = {**environ, "PATH_INFO": result.path}
                         environ.pop("RAW_URI", None)
@@ -242,6 +250,8 @@ class Sandbox:
     import_seconds: float = 30.0
     """How long a model import takes here, from creation to Completed (15-18 min on AWS)."""
     imported_model_quota: int = DEFAULT_QUOTA
+    training_seconds: float = 60.0
+    """How long a SageMaker training job takes here (moto completes them at once)."""
     """Imported models (and imports under way) the account may hold here."""
     log_requests: bool = False
     """Print a line per request on stderr (the standalone server does; in-process sandboxes
@@ -255,6 +265,7 @@ class Sandbox:
     inference: InferenceSimulator = field(init=False, repr=False)
     batch: BatchSimulator = field(init=False, repr=False)
     imports: ImportSimulator = field(init=False, repr=False)
+    training: TrainingSimulator = field(init=False, repr=False)
     _server: Any = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
 
@@ -268,6 +279,7 @@ class Sandbox:
         self.imports = ImportSimulator(
             self.import_seconds, self.clock, self.list_page_size, self.imported_model_quota
         )
+        self.training = TrainingSimulator(self.training_seconds, self.clock)
 
     def start(self) -> Sandbox:
         """Start serving in a daemon thread (port 0 picks a free port). Returns self."""

@@ -185,7 +185,7 @@ def discover_buckets(context: AwsContext, claims: Claims, install: str) -> None:
 
 
 def discover_roles(context: AwsContext, claims: Claims, install: str) -> None:
-    """Claim the IAM roles Bedrock may assume that are tagged as bedrock-tune's."""
+    """Claim the IAM roles Bedrock (or SageMaker) may assume that are tagged as bedrock-tune's."""
     iam = context.client("iam")
     candidates: list[tuple[str, str]] = []
     with aws_call("listing IAM roles"):
@@ -193,7 +193,7 @@ def discover_roles(context: AwsContext, claims: Claims, install: str) -> None:
             for role in page.get("Roles", []):
                 # Only roles Bedrock may assume can be ours: far fewer tag reads.
                 trust = json.dumps(role.get("AssumeRolePolicyDocument") or {})
-                if "bedrock.amazonaws.com" in trust:
+                if "bedrock.amazonaws.com" in trust or "sagemaker.amazonaws.com" in trust:
                     candidates.append((str(role["RoleName"]), _when(role.get("CreateDate"))))
 
     def origin(candidate: tuple[str, str]) -> Origin:

@@ -64,10 +64,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--for",
         dest="purpose",
-        choices=["customization", "import"],
+        choices=["customization", "import", "sagemaker"],
         default="customization",
-        help="the role's purpose: customization jobs (default), or Custom Model Import "
-        "(role bedrock-tune-import-<region>, reading the uploaded model folders)",
+        help="the role's purpose: customization jobs (default), Custom Model Import (role "
+        "bedrock-tune-import-<region>, reading the uploaded model folders) or SageMaker training "
+        "jobs (role bedrock-tune-sagemaker-<region>)",
     )
     parser.add_argument(
         "--model-source",
