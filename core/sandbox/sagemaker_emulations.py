@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from core.sandbox.emulations import PassThrough, SandboxRequest, emulates
+from core.sandbox.emulations import PassThrough, Reply, SandboxRequest, emulates
 
 if TYPE_CHECKING:
     from core.sandbox.server import Sandbox
@@ -26,9 +26,10 @@ SERVERLESS_STAND_IN: dict[str, Any] = {
     "sagemaker",
     "POST",
     r"/",
-    "CreateTrainingJob / DescribeTrainingJob: training jobs play out (moto completes them at once)",
+    "Create/Describe/StopTrainingJob: training jobs play out (moto completes them at once), a "
+    "stop goes Stopping, then Stopped",
 )
-def _training(request: SandboxRequest, sandbox: Sandbox) -> PassThrough | None:
+def _training(request: SandboxRequest, sandbox: Sandbox) -> Reply | PassThrough | None:
     from core.sandbox.training import parse_body
 
     operation = request.target.rpartition(".")[2]
@@ -51,4 +52,10 @@ def _training(request: SandboxRequest, sandbox: Sandbox) -> PassThrough | None:
             return sandbox.training.decorate(sandbox.account_id, request.region, answer)
 
         return PassThrough(after=decorate)
+    if operation == "StopTrainingJob":  # moto does not implement it
+        name = str(parse_body(request.body).get("TrainingJobName", ""))
+        refused = sandbox.training.stop(sandbox.account_id, request.region, name)
+        if refused:
+            return Reply(400, {"message": refused}, "ValidationException")
+        return Reply(200, {})
     return None

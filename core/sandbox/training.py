@@ -34,6 +34,8 @@ PHASES: tuple[tuple[str, float, str], ...] = (
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 LOG_LINES = 20
 """Loss lines a sandbox job logs over its training phase."""
+STOP_SECONDS = 5.0
+"""How long a stopped job stays Stopping before it is Stopped here."""
 
 
 @dataclass
@@ -47,6 +49,7 @@ class _TrainingJob:
     compressed: bool
     stream: str
     serverless: dict[str, Any] | None = None
+    stopped_at: float | None = None
     logged: int = 0
     finished: bool = False
 
@@ -86,7 +89,19 @@ class TrainingSimulator:
             )
 
     def _fraction(self, job: _TrainingJob) -> float:
-        return min(1.0, max(0.0, (self._clock() - job.created) / self.training_seconds))
+        now = self._clock() if job.stopped_at is None else job.stopped_at  # frozen by a stop
+        return min(1.0, max(0.0, (now - job.created) / self.training_seconds))
+
+    def stop(self, account_id: str, region: str, name: str) -> str | None:
+        """StopTrainingJob: None when the job goes Stopping, else why it cannot be stopped."""
+        with self._lock:
+            job = self._jobs.get((account_id, region, name))
+        if job is None:
+            return f"Requested resource not found: training job {name}."
+        if job.stopped_at is not None or self._fraction(job) >= 1.0:
+            return f"The training job {name} is not in progress: it cannot be stopped."
+        job.stopped_at = self._clock()
+        return None
 
     def _at(self, job: _TrainingJob, fraction: float) -> datetime:
         return job.created_at + timedelta(seconds=fraction * self.training_seconds)
@@ -103,7 +118,7 @@ class TrainingSimulator:
             if wanted > job.logged:
                 self._log(job, job.logged, wanted)
                 job.logged = wanted
-            if fraction >= 1.0 and not job.finished:
+            if fraction >= 1.0 and not job.finished and job.stopped_at is None:
                 job.finished = True
                 self._write_model(job)
 
@@ -189,6 +204,19 @@ class TrainingSimulator:
             body.pop("ResourceConfig", None)
         body["TrainingJobStatus"] = "Completed" if done else "InProgress"
         body["SecondaryStatus"] = current
+        if job.stopped_at is not None:
+            done = False
+            stopped = self._clock() - job.stopped_at >= STOP_SECONDS
+            body["TrainingJobStatus"] = body["SecondaryStatus"] = (
+                "Stopped" if stopped else "Stopping"
+            )
+            transitions.append(
+                {
+                    "Status": body["SecondaryStatus"],
+                    "StartTime": self._at(job, fraction).isoformat(),
+                    "StatusMessage": "Stopped by the user",
+                }
+            )
         body["SecondaryStatusTransitions"] = transitions
         body["CreationTime"] = job.created_at.isoformat()
         body["LastModifiedTime"] = self._at(job, min(fraction, 1.0)).isoformat()

@@ -18,6 +18,7 @@ COMMANDS: tuple[str, ...] = (
     "upload",
     "jobs",
     "import",
+    "sagemaker",
     "deploy",
     "chat",
     "evaluate",
