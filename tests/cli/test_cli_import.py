@@ -133,6 +133,8 @@ def test_launch_watch_chat_and_teardown(
     assert runs[0]["route"] == "import-only" and runs[0]["status"] == "importing"
     saved = Registry().get_run(str(launched["run_id"]))
     assert saved is not None and saved.run.import_token == launched["client_request_token"]
+    tags = sandbox.imports.tags(str(launched["import_job_arn"])) or []
+    assert {"key": "bedrock-tune:install", "value": Registry().install_id()} in tags
     # The same command again re-attaches: one import.
     again = run_json(argv, capsys)
     assert isinstance(again, dict) and again["reattached"] is True

@@ -83,6 +83,10 @@ def test_launch_watch_and_check_the_model(
     assert main(argv) == 0  # repeated: the same job, not a second one
     assert json.loads(capsys.readouterr().out)["reattached"] is True
     context = context_for(world)
+    tags = context.client("sagemaker").list_tags(ResourceArn=launched["job_arn"])["Tags"]
+    values = {t["Key"]: t["Value"] for t in tags}
+    assert values["bedrock-tune:run"] == "r1"
+    assert values["bedrock-tune:install"] == Registry().install_id()  # this install made it
     archive = context.client("s3").get_object(
         Bucket="bt-train", Key="bedrock-tune/r1/output/code/sourcedir.tar.gz"
     )

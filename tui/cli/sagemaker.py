@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import replace
 from time import sleep  # module-level: tests swap in a fake clock's sleep
 from typing import Any
@@ -25,6 +26,7 @@ from core.errors import ConflictError, NotFoundError, ValidationError, aws_call
 from core.jobs.customization import RUN_TAG
 from core.jobs.types import JobStatus
 from core.naming import default_job_name
+from core.ownership import ownership_tags
 from core.poll import Backoff, Pacing, PollUpdate
 from core.registry import Registry, new_run_id
 from core.run import Route, Run
@@ -115,7 +117,13 @@ def _hyperparameters(pairs: list[str]) -> dict[str, str]:
     return values
 
 
-def _request(args: argparse.Namespace, region: str, name: str, run_id: str) -> TrainingRequest:
+def _request(
+    args: argparse.Namespace,
+    region: str,
+    name: str,
+    run_id: str,
+    owner: Mapping[str, str] | None = None,
+) -> TrainingRequest:
     output = args.output.rstrip("/") + "/"
     request = TrainingRequest(
         job_name=name,
@@ -134,7 +142,7 @@ def _request(args: argparse.Namespace, region: str, name: str, run_id: str) -> T
         image_uri=args.image,
         script_uri=f"{output}code/{ARCHIVE}" if args.mode == "instance" else None,
         hyperparameters=_hyperparameters(args.hp),
-        tags={RUN_TAG: run_id},
+        tags={RUN_TAG: run_id, **(owner or {})},
     )
     problems = check_training_request(request)
     if problems:
@@ -176,12 +184,15 @@ def run_launch(args: argparse.Namespace) -> int:
         saved = registry.get_run(args.run_id) if args.run_id else None
         run_id = args.run_id or new_run_id()
         name = (saved.run.job_name if saved else None) or args.name or default_job_name(args.base)
-        request = _request(args, context.region, name, run_id)
-        api = request.to_api()
         if args.dry_run:
+            api = _request(args, context.region, name, run_id).to_api()
             print_json({"operation": "CreateTrainingJob", "request": api})
             return EXIT_OK
         identity = context.whoami()
+        # This install's id and the launching identity, as on everything bedrock-tune creates.
+        owner = ownership_tags(registry.install_id(), identity.arn)
+        request = _request(args, context.region, name, run_id, owner)
+        api = request.to_api()
         run = Run(
             run_id=run_id,
             route=Route.SAGEMAKER_IMPORT,
