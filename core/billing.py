@@ -2,21 +2,23 @@
 and `bedrock-tune teardown`.
 
 Each billable thing has a `Charge`: an idle price per hour (None when the price is unknown),
-whether it also bills per token, for stored models a price per month, and where the price comes
-from (`Price List API, 2026-12-02`, `built-in, 2024`). `summarize` adds them up keeping the
-unknown prices apart: an unknown price is never counted as $0, and the text says "price unknown"
-instead; the known total says its sources.
+whether it also bills per token, for an imported model the price of each 5-minute window a copy
+is active (custom model units, reference §7), for stored models a price per month, and where the
+price comes from (`Price List API, 2026-12-02`, `built-in, 2024`). `summarize` adds them up
+keeping the unknown prices apart: an unknown price is never counted as $0, and the text says
+"price unknown" instead; the known total says its sources.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from core import format as fmt
 from core.pricing.types import SOURCE_LABELS, Price
 from core.registry import ResourceRecord
-from core.teardown.items import BATCH_JOB, DEPLOYMENT, JOB, TeardownItem
+from core.teardown.items import BATCH_JOB, DEPLOYMENT, IMPORTED_MODEL, JOB, TeardownItem
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,10 @@ class Charge:
     """A stored model: it bills by the month, not by the hour or by use."""
     source: str = ""
     """Where the price comes from, e.g. `Price List API, 2026-12-02` ('' for a structural $0)."""
+    windowed: bool = False
+    """It bills per 5-minute window while a copy is active (an imported model)."""
+    per_window: float | None = None
+    """The price of one such window (None: unknown)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,11 @@ class BillingSummary:
     hourly_sources: tuple[str, ...] = ()
     """Where the known non-zero hourly prices come from."""
     monthly_sources: tuple[str, ...] = ()
+    windowed: int = 0
+    """How many bill per 5-minute window while active (imported models)."""
+    known_per_window: float = 0.0
+    """The sum of their known window prices (what one window of each costs)."""
+    unknown_per_window: int = 0
 
     @property
     def per_hour(self) -> float | None:
@@ -75,6 +86,17 @@ class BillingSummary:
         ]
         if self.per_token:
             parts.append("per token")
+        if self.windowed:
+            window = "per 5-min window while active"
+            if self.unknown_per_window == self.windowed:
+                parts.append(f"{window} (price unknown)")
+            else:
+                unknown = (
+                    f" + {fmt.plural(self.unknown_per_window, 'price')} unknown"
+                    if self.unknown_per_window
+                    else ""
+                )
+                parts.append(f"{fmt.money(self.known_per_window)} {window}{unknown}")
         return " + ".join(parts)
 
     def monthly_text(self) -> str:
@@ -108,7 +130,8 @@ def _priced(
 def summarize(charges: Iterable[Charge]) -> BillingSummary:
     """Add the charges up, keeping unknown prices apart."""
     count = unknown_hourly = per_token = storing = unknown_monthly = 0
-    hourly = monthly = 0.0
+    windowed = unknown_window = 0
+    hourly = monthly = window = 0.0
     hourly_sources: dict[str, None] = {}
     monthly_sources: dict[str, None] = {}
     for charge in charges:
@@ -123,6 +146,12 @@ def summarize(charges: Iterable[Charge]) -> BillingSummary:
             continue
         count += 1
         per_token += charge.per_token
+        if charge.windowed:
+            windowed += 1
+            if charge.per_window is None:
+                unknown_window += 1
+            else:
+                window += charge.per_window
         if charge.per_hour is None:
             unknown_hourly += 1
         else:
@@ -139,6 +168,9 @@ def summarize(charges: Iterable[Charge]) -> BillingSummary:
         unknown_monthly,
         tuple(hourly_sources),
         tuple(monthly_sources),
+        windowed,
+        window,
+        unknown_window,
     )
 
 
@@ -193,12 +225,39 @@ def charge_of_record(record: ResourceRecord, lookup: PriceLookup | None = None) 
     return Charge(per_hour=None)
 
 
+def _imported_model_charges(per_window: Any, per_month: Any, source: str = "") -> list[Charge]:
+    """An imported model: nothing while idle, its windows while a copy is active, and storage."""
+    return [
+        Charge(
+            per_hour=0.0,
+            windowed=True,
+            per_window=None if per_window is None else float(per_window),
+            source=source,
+        ),
+        Charge(
+            per_month=None if per_month is None else float(per_month), storage=True, source=source
+        ),
+    ]
+
+
+def charges_of_record(record: ResourceRecord, lookup: PriceLookup | None = None) -> list[Charge]:
+    """Every charge of a billable registry entry (an imported model has two)."""
+    if record.kind == IMPORTED_MODEL:
+        as_of = record.details.get("prices_as_of")
+        return _imported_model_charges(
+            record.details.get("per_window"),
+            record.details.get("per_month"),
+            f"reference, {as_of}" if as_of else "reference",
+        )
+    return [charge_of_record(record, lookup)]
+
+
 def summarize_records(
     records: Iterable[ResourceRecord], lookup: PriceLookup | None = None
 ) -> BillingSummary:
     """What the registry's billable entries cost (entries not marked billable are left out);
     `lookup` prices the throughputs recorded without a price."""
-    return summarize(charge_of_record(r, lookup) for r in records if r.billable)
+    return summarize(c for r in records if r.billable for c in charges_of_record(r, lookup))
 
 
 def charge_of_item(item: TeardownItem) -> Charge | None:
@@ -219,5 +278,15 @@ def charge_of_item(item: TeardownItem) -> Charge | None:
 
 def summarize_items(items: Iterable[TeardownItem]) -> BillingSummary:
     """What the listed teardown items cost while they exist."""
-    charges = (charge_of_item(item) for item in items)
-    return summarize(c for c in charges if c is not None)
+    charges: list[Charge] = []
+    for item in items:
+        if item.kind == IMPORTED_MODEL:
+            if item.exists:
+                charges.extend(
+                    _imported_model_charges(item.window_cost, item.monthly_cost, item.price_source)
+                )
+            continue
+        charge = charge_of_item(item)
+        if charge is not None:
+            charges.append(charge)
+    return summarize(charges)

@@ -58,3 +58,20 @@ def default_serving_name(custom_model: str) -> str:
     if not name.startswith(PREFIX):
         name = PREFIX + name
     return _fit(name).rstrip("_-")
+
+
+def default_imported_model_name(source: str) -> str:
+    """`bt-<last part of the source>` for an imported model (`hf:org/sql-llama` ->
+    `bt-sql-llama`, `/models/out/` -> `bt-out`), in the model name's shape."""
+    tail = source.rstrip("/").rsplit("/", 1)[-1].split("@", 1)[0].removeprefix("hf:")
+    name = _resource_name(tail.replace(".", "-")) or "model"
+    if not name.startswith(PREFIX):
+        name = PREFIX + name
+    return _fit(name).rstrip("_-")
+
+
+def default_import_job_name(model_name: str, now: datetime | None = None) -> str:
+    """`<model name>-import-<yyyymmdd-hhmmss>` (at most 63 characters), valid for the API."""
+    suffix = f"-import-{(now or datetime.now(UTC)):{_STAMP}}"
+    stem = _resource_name(model_name.replace("_", "-"))[: MAX_NAME - len(suffix)].rstrip("_-")
+    return f"{stem or 'bt'}{suffix}"

@@ -29,7 +29,13 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 from core.errors import BedrockTuneError
 from core.ownership import install_id
-from core.run.status import RunStatus, job_in_progress, run_status, serving_pending
+from core.run.status import (
+    RunStatus,
+    import_in_progress,
+    job_in_progress,
+    run_status,
+    serving_pending,
+)
 from core.run.types import Route, Run, RunDataError
 
 STATE_ENV = "BEDROCK_TUNE_STATE_DIR"
@@ -86,8 +92,8 @@ class RunRecord:
 
     @property
     def in_progress(self) -> bool:
-        """A job was launched (or about to be) and has not ended."""
-        return job_in_progress(self.run)
+        """A job or an import was launched (or about to be) and has not ended."""
+        return job_in_progress(self.run) or import_in_progress(self.run)
 
     @property
     def serving_pending(self) -> bool:
@@ -96,8 +102,8 @@ class RunRecord:
 
     @property
     def resumable(self) -> bool:
-        """Something of this run was still going when bedrock-tune closed: a job or a
-        deployment being created."""
+        """Something of this run was still going when bedrock-tune closed: a job, an import or
+        a deployment being created."""
         return self.in_progress or self.serving_pending
 
 

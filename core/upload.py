@@ -1,4 +1,5 @@
-"""Upload the prepared files to `s3://<bucket>/<prefix>/<run>/data/<file>`.
+"""Upload the prepared files to `s3://<bucket>/<prefix>/<run>/data/<file>` (and, for the import
+routes, a model's files to `.../<run>/model/<path>`: `upload_run_files`).
 
 Every key is checked against the S3 URI pattern CreateModelCustomizationJob accepts before
 anything is sent. A file goes up in one PutObject when it is small and in a multipart upload
@@ -28,12 +29,12 @@ import contextlib
 import hashlib
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from core.aws import AwsContext, BucketOwner, bucket_owner
 from core.data.prepared import ALL_FILES, TEST_FILE, TRAIN_FILE, VALIDATION_FILE, PreparedDir
@@ -56,6 +57,7 @@ __all__ = [
     "DEFAULT_PART_SIZE",
     "SHA256_METADATA",
     "FileProgress",
+    "RunFolder",
     "RunLocation",
     "State",
     "UploadBusyError",
@@ -67,6 +69,7 @@ __all__ = [
     "run_location",
     "stale_uploads",
     "upload_prepared",
+    "upload_run_files",
 ]
 
 if TYPE_CHECKING:
@@ -80,6 +83,8 @@ MAX_PARTS = 10_000
 """S3's limit on the parts of one multipart upload."""
 SHA256_METADATA = "bedrock-tune-sha256"
 """User metadata holding the object's SHA-256 (hex): how an identical object is recognised."""
+RunFolder = Literal["data", "model"]
+"""The run's folders files are uploaded to (the job's output goes to `output/`)."""
 
 
 class UploadCancelled(BedrockTuneError):
@@ -130,6 +135,15 @@ class RunLocation:
     def data_uri(self, name: str) -> str:
         """The S3 URI of a data file."""
         return f"s3://{self.bucket}/{self.data_key(name)}"
+
+    def key_in(self, folder: RunFolder, name: str) -> str:
+        """The key of `name` (a `/`-separated relative path) in one of the run's folders."""
+        return f"{self.folder_key}{folder}/{name}"
+
+    @property
+    def model_uri(self) -> str:
+        """Where a model to import is uploaded (the folder CreateModelImportJob reads)."""
+        return f"{self.folder_uri}model/"
 
 
 @dataclass(frozen=True)
@@ -194,7 +208,7 @@ def run_location(bucket: str, run_id: str, prefix: str = DEFAULT_PREFIX) -> RunL
             hint="Use the bucket `bedrock-tune infra apply` made (or plan one with infra plan).",
         )
     location = RunLocation(bucket, normalize_prefix(prefix), run_id)
-    uris = [location.output_uri, *(location.data_uri(n) for n in ALL_FILES)]
+    uris = [location.output_uri, location.model_uri, *(location.data_uri(n) for n in ALL_FILES)]
     for uri in uris:
         if S3_URI.fullmatch(uri) is None or len(uri) > S3_URI_MAX:
             raise ValidationError(
@@ -291,6 +305,50 @@ def upload_prepared(
     location = run_location(bucket, run_id, prefix)
     recover(directory, ALL_FILES)  # a prepare killed mid-swap: finish it before reading
     files = PreparedDir(directory).upload_files()
+    uploaded = upload_run_files(
+        context,
+        location,
+        "data",
+        [(path, path.name) for path in files],
+        region=region,
+        account_id=account_id,
+        registry=registry,
+        on_progress=on_progress,
+        cancelled=cancelled,
+        clock=clock,
+        part_size=part_size,
+        concurrency=concurrency,
+        lock_dir=lock_dir,
+    )
+    names = {f.name for f in uploaded}
+    return UploadResult(
+        location=location,
+        files=tuple(uploaded),
+        training_uri=location.data_uri(TRAIN_FILE),
+        validation_uri=location.data_uri(VALIDATION_FILE) if VALIDATION_FILE in names else None,
+        test_uri=location.data_uri(TEST_FILE) if TEST_FILE in names else None,
+        output_uri=location.output_uri,
+    )
+
+
+def upload_run_files(
+    context: AwsContext,
+    location: RunLocation,
+    folder: RunFolder,
+    files: Sequence[tuple[Path, str]],
+    *,
+    region: str | None = None,
+    account_id: str = "",
+    registry: Registry | None = None,
+    on_progress: Callable[[FileProgress], None] | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+    clock: Callable[[], float] = time.monotonic,
+    part_size: int = DEFAULT_PART_SIZE,
+    concurrency: int = 4,
+    lock_dir: Path | None = None,
+) -> tuple[UploadedFile, ...]:
+    """Upload `files` (local path, `/`-separated name) into the run's `folder`, each verified,
+    holding the run's upload lock; see `upload_prepared` for the arguments and the errors."""
     if registry is not None:
         registry.check()  # before any call: the run's folder must be recordable
     lock_path = (lock_dir or state_dir() / "locks") / f"upload-{_digest(location.folder_uri)}.lock"
@@ -300,6 +358,7 @@ def upload_prepared(
             return _upload_locked(
                 context,
                 location,
+                folder,
                 files,
                 region=region,
                 account_id=account_id,
@@ -328,7 +387,8 @@ def _digest(text: str) -> str:
 def _upload_locked(
     context: AwsContext,
     location: RunLocation,
-    files: list[Path],
+    folder: RunFolder,
+    files: Sequence[tuple[Path, str]],
     *,
     region: str | None,
     account_id: str,
@@ -339,8 +399,8 @@ def _upload_locked(
     part_size: int,
     concurrency: int,
     locked_at: datetime,
-) -> UploadResult:
-    """`upload_prepared` once the run's lock is held."""
+) -> tuple[UploadedFile, ...]:
+    """`upload_run_files` once the run's lock is held."""
     bucket, run_id = location.bucket, location.run_id
     s3 = context.client("s3", region=region or context.region)
     owner = bucket_owner(account_id)
@@ -371,28 +431,19 @@ def _upload_locked(
         )
         write_point("upload.recorded")
     target = _Target(s3, bucket, owner, cancelled, part_size, max(1, concurrency))
-    _abort_stale_uploads(target, f"{location.folder_key}data/", locked_at)
+    _abort_stale_uploads(target, f"{location.folder_key}{folder}/", locked_at)
     uploaded: list[UploadedFile] = []
-    for path in files:
+    for path, name in files:
         if cancelled():
             raise UploadCancelled(
-                f"Cancelled before {path.name}; "
+                f"Cancelled before {name}; "
                 + (f"{len(uploaded)} file(s) are up." if uploaded else "nothing was sent."),
                 hint="Upload again to finish: files already up are skipped.",
             )
-        uploaded.append(
-            _upload_file(target, path, location.data_key(path.name), location, on_progress, clock)
-        )
+        key = location.key_in(folder, name)
+        uploaded.append(_upload_file(target, path, key, location, on_progress, clock))
         write_point(f"upload.verified-{path.name}")
-    names = {f.name for f in uploaded}
-    return UploadResult(
-        location=location,
-        files=tuple(uploaded),
-        training_uri=location.data_uri(TRAIN_FILE),
-        validation_uri=location.data_uri(VALIDATION_FILE) if VALIDATION_FILE in names else None,
-        test_uri=location.data_uri(TEST_FILE) if TEST_FILE in names else None,
-        output_uri=location.output_uri,
-    )
+    return tuple(uploaded)
 
 
 def stale_uploads(
@@ -465,7 +516,8 @@ def _head(target: _Target, key: str) -> HeadObjectOutputTypeDef | None:
 
 
 def _content_type(path: Path) -> str:
-    return "application/jsonl" if path.suffix == ".jsonl" else "application/json"
+    types = {".jsonl": "application/jsonl", ".json": "application/json"}
+    return types.get(path.suffix, "application/octet-stream")
 
 
 def _single(target: _Target, path: Path, key: str, sha256: str, meter: Meter) -> str:

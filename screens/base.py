@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from core.aws import AwsContext, Identity
     from core.errors import BedrockTuneError
     from core.registry import Registry
-    from core.run import Run, Target
+    from core.run import Route, Run, Target
     from core.run.changes import RunChange
     from core.sandbox.background import SandboxInfo
 
@@ -106,6 +106,10 @@ class WizardHost(Protocol):
 
     def registry(self) -> Registry:
         """The local registry of runs and resources."""
+
+    @property
+    def offered_routes(self) -> tuple[Route, ...]:
+        """The routes users are offered (those whose every step is built)."""
 
 
 class StepScreen(Screen[None]):

@@ -20,6 +20,8 @@ from core.catalog.types import CustomizationType
 from core.data.prepared import PreparedDir
 from core.errors import BedrockTuneError, ValidationError
 from core.evaluation.evaluate import load_test_records
+from core.importing.architectures import architecture_of
+from core.run.routes import serving_target
 from core.serving.chat import (
     Answer,
     Settings,
@@ -27,6 +29,7 @@ from core.serving.chat import (
     base_inference_id,
     converse_stream,
     folds_system,
+    invoke_openai_chat,
 )
 from screens.base import StepScreen
 
@@ -102,9 +105,19 @@ class ChatScreen(StepScreen):
         self._show_models()
 
     def _models(self) -> tuple[str | None, str | None]:
+        """(the model the run serves, the base model to compare with: none for an import)."""
         run = self.host.wizard_run
         base = base_inference_id(find_model(run.base_model_id)) if run.base_model_id else None
-        return run.serving_arn, base
+        return serving_target(run), base
+
+    def _converses(self) -> bool:
+        """Whether the served model answers Converse (an imported Qwen or GPT-OSS model answers
+        InvokeModel only, with the OpenAI chat body)."""
+        run = self.host.wizard_run
+        if run.model_architecture is None or run.custom_model_arn != serving_target(run):
+            return True
+        found = architecture_of(run.model_architecture)
+        return found is None or found.converse
 
     def _fold_system(self) -> bool:
         """Whether the model was trained with the system prompt inside its prompt."""
@@ -121,6 +134,9 @@ class ChatScreen(StepScreen):
             Text.assemble(
                 ("Tuned ", "bold"), tuned or "not deployed", ("   Base ", "bold"), base or "-"
             )
+        )
+        self.query_one("#base-column").display = (
+            base is not None and self.query_one("#compare", Switch).value
         )
 
     def _settings(self) -> Settings:
@@ -140,7 +156,7 @@ class ChatScreen(StepScreen):
 
     @on(Switch.Changed, "#compare")
     def _compare_changed(self, event: Switch.Changed) -> None:
-        self.query_one("#base-column").display = event.value
+        self.query_one("#base-column").display = event.value and self._models()[1] is not None
 
     @on(Input.Submitted, "#message")
     @on(Button.Pressed, "#send")
@@ -152,7 +168,7 @@ class ChatScreen(StepScreen):
         if not question:
             return
         if tuned is None:
-            self.notify("Deploy the model first.", severity="warning")
+            self.notify("Deploy (or import) the model first.", severity="warning")
             return
         try:
             settings = self._settings()
@@ -171,7 +187,7 @@ class ChatScreen(StepScreen):
             transcript.add(Text(f"you: {question}", style="bold"))
             self._live[side] = (transcript.add(Text("...", style="dim")), [])
         history = list(self._history)
-        self.stream(context, "tuned", tuned, system, history, settings, fold)
+        self.stream(context, "tuned", tuned, system, history, settings, fold, self._converses())
         if compare and base:
             self.stream(context, "base", base, system, [Turn("user", question)], settings, fold)
 
@@ -185,10 +201,17 @@ class ChatScreen(StepScreen):
         turns: list[Turn],
         settings: Settings,
         fold: bool,
+        converses: bool = True,
     ) -> None:
         """Stream one model's answer into its transcript (`fold`: the system prompt goes in
-        front of the message, as the model was trained)."""
+        front of the message, as the model was trained; without `converses`, one InvokeModel
+        answer in the OpenAI chat shape instead)."""
         worker = get_current_worker()
+        if not converses:
+            answer = invoke_openai_chat(context, model, system, turns, settings)
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self._piece, side, answer)
+            return
         for piece in converse_stream(context, model, system, turns, settings, fold_system=fold):
             if worker.is_cancelled:
                 return  # the screen is closing: nothing is left to show the rest in

@@ -29,6 +29,7 @@ from core.errors import BedrockTuneError, ValidationError
 from core.evaluation.batch import BatchPlace, BatchStatus
 from core.evaluation.evaluate import JudgeSetup, Options, evaluate, load_test_records
 from core.evaluation.rubrics import PRESETS, Rubric, rubric_for_template, rubric_from_toml
+from core.run.routes import serving_target
 from core.serving.chat import base_inference_id
 from screens.base import StepScreen
 from screens.workers import WorkerResult
@@ -213,11 +214,12 @@ class EvaluateScreen(StepScreen):
             count = 0
         if count <= 0:
             raise ValidationError("Records must be a whole number above 0.")
-        if not run.serving_arn or not run.base_model_id:
-            raise BedrockTuneError("Nothing deployed.", hint="Deploy the model first.")
+        tuned = serving_target(run)  # an imported model on the import routes
+        if not tuned:
+            raise BedrockTuneError("Nothing deployed.", hint="Deploy (or import) the model first.")
         base = (
             base_inference_id(find_model(run.base_model_id))
-            if self.query_one("#eval-compare", Switch).value
+            if self.query_one("#eval-compare", Switch).value and run.base_model_id
             else None
         )
         judge_value = self.query_one("#judge", Select).value
@@ -235,7 +237,7 @@ class EvaluateScreen(StepScreen):
             account_id=run.account_id or "",
             tuned_base_id=run.base_model_id,
         )
-        return Choices(count, self._test_file(), run.serving_arn, base, options)
+        return Choices(count, self._test_file(), tuned, base, options)
 
     # ------------------------------------------------------------------ the estimate
 

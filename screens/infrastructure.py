@@ -27,6 +27,7 @@ from core import format as fmt
 from core.catalog.lookup import distillation_teachers
 from core.data.prepared import PreparedDir
 from core.errors import BedrockTuneError
+from core.importing.launching import model_sources, role_purpose
 from core.infra.plan import (
     DEFAULT_PREFIX,
     POLICY_NAME,
@@ -41,6 +42,7 @@ from core.infra.plan import (
     plan,
     verify,
 )
+from core.run import Route
 from core.upload import (
     FileProgress,
     UploadCancelled,
@@ -131,12 +133,13 @@ class InfrastructureScreen(StepScreen):
             yield Button("Plan again", id="plan")
         yield Static("", id="plan-json")
         yield Log(id="infra-log", auto_scroll=True)
-        yield Label("Upload the prepared files", classes="field-label")
-        yield Vertical(id="upload-files")
-        yield Static("", id="upload-status")
-        with Horizontal(classes="button-row"):
-            yield Button("Upload", id="upload", variant="primary", disabled=True)
-            yield Button("Cancel", id="cancel-upload", disabled=True)
+        with Vertical(id="upload-section"):  # an import-only run uploads in its import step
+            yield Label("Upload the prepared files", classes="field-label")
+            yield Vertical(id="upload-files")
+            yield Static("", id="upload-status")
+            with Horizontal(classes="button-row"):
+                yield Button("Upload", id="upload", variant="primary", disabled=True)
+                yield Button("Cancel", id="cancel-upload", disabled=True)
 
     # Textual also calls StepScreen's own on_mount / on_screen_resume (it dispatches along the
     # class hierarchy), so these handlers only add what this step needs.
@@ -157,8 +160,19 @@ class InfrastructureScreen(StepScreen):
         role = self.query_one("#role", Input)
         bucket.value = bucket.value or run.bucket or default_bucket_name(run.account_id, run.region)
         role.value = role.value or (
-            run.role_arn.rsplit("/", 1)[-1] if run.role_arn else default_role_name(run.region)
+            run.role_arn.rsplit("/", 1)[-1]
+            if run.role_arn
+            else default_role_name(run.region, role_purpose(run))
         )
+        importing = run.route is Route.IMPORT_ONLY
+        self.query_one("#upload-section").display = not importing
+        if importing:
+            self.query_one(".step-intro", Static).update(
+                "bedrock-tune needs an S3 bucket in the import's region (the model files go "
+                "there) and a service role Bedrock's import jobs can assume, which only reads "
+                "the model folders. Nothing is made until you press Create; the plan below shows "
+                "every call and the exact policies."
+            )
         kms = self.query_one("#kms-key", Input)
         kms.value = kms.value or run.kms_key_id or ""
         self._ready_for_upload = bool(run.bucket and run.role_arn)
@@ -239,6 +253,8 @@ class InfrastructureScreen(StepScreen):
             principal_arn=run.principal_arn,
             registry=self.host.registry(),
             teachers=distillation_teachers(run.base_model_id, run.customization_type),
+            purpose=role_purpose(run),
+            model_sources=model_sources(run),
         )
         return PlanReady(fields, shown)
 
@@ -364,6 +380,8 @@ class InfrastructureScreen(StepScreen):
             role=shown.role.name,
             kms_key_arn=shown.data_key_arn,
             prefix=shown.prefix,
+            purpose=shown.purpose,
+            model_sources=model_sources(run),
         )
         again = plan(
             context,
@@ -376,6 +394,8 @@ class InfrastructureScreen(StepScreen):
             principal_arn=run.principal_arn,
             registry=self.host.registry(),
             preflight_check=False,
+            purpose=shown.purpose,
+            model_sources=model_sources(run),
         )
         return PlanApplied(result, checked, again, whole=only is None)
 
@@ -463,13 +483,17 @@ class InfrastructureScreen(StepScreen):
                 replace(
                     self.host.wizard_run,
                     bucket=done.bucket,
+                    s3_prefix=again.prefix,
                     role_arn=done.role_arn,
                     kms_key_id=done.kms_key_arn,
                 )
             )
             self._ready_for_upload = True
             self.notify(f"Bucket {done.bucket} and role {done.role_name} ready.")
-            self.call_after_refresh(self.query_one("#upload", Button).scroll_visible)
+            if self.host.wizard_run.route is Route.IMPORT_ONLY:
+                self.host.next_step(self.STEP_ID)  # nothing to upload here: on to the import
+            else:
+                self.call_after_refresh(self.query_one("#upload", Button).scroll_visible)
         self._refresh_buttons()
 
     @on(UploadDone)

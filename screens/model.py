@@ -190,6 +190,7 @@ class ModelScreen(StepScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Label("Which model do you want to customize?", classes="step-heading")
+        yield Label("Customize a Bedrock model", classes="field-label model-group")
         with Horizontal(id="model-controls"):
             yield Label("Customization", classes="inline-label")
             yield Select[str](
@@ -209,8 +210,20 @@ class ModelScreen(StepScreen):
                 yield Static("", id="model-detail")
         with Horizontal(classes="button-row"):
             yield Button("Use this model", id="use", variant="primary", disabled=True)
+        with Vertical(id="import-group"):
+            yield Label("Or import my own (open-weight models)", classes="field-label model-group")
+            yield Static(
+                "A model you tuned elsewhere (Llama, Mistral, Mixtral, Qwen, Flan-T5, GPTBigCode, "
+                "GPT-OSS) from a local folder, an s3:// folder or a Hugging Face id, checked and "
+                "imported with Custom Model Import, then served on demand.",
+                classes="step-intro",
+            )
+            with Horizontal(classes="button-row"):
+                yield Button("Import my own model", id="import-own")
 
     def on_mount(self) -> None:
+        # Offered only when every step of the route is built (`routes_offered`).
+        self.query_one("#import-group").display = Route.IMPORT_ONLY in self.host.offered_routes
         table = self.query_one("#models", DataTable)
         table.add_columns(
             "", "Model", "Provider", "Types", "Tokens/record", "Training /1K", "Price source"
@@ -358,6 +371,24 @@ class ModelScreen(StepScreen):
         from screens.advise import AdviseScreen
 
         self.app.push_screen(AdviseScreen(self._selected.model.id if self._selected else None))
+
+    @on(Button.Pressed, "#import-own")
+    def _import_own(self) -> None:
+        """Take the import-only route: its next step asks where the model is."""
+        from core.run.changes import change_route
+
+        change = change_route(self.host.wizard_run, Route.IMPORT_ONLY)
+        if not change.asks:
+            self.host.apply_change(change)
+            self.host.go_to_step("model-source")
+            return
+
+        def answered(choice: RunChangeChoice | None) -> None:
+            if choice is not None:
+                self.host.apply_change(change, new_run=True)
+                self.host.go_to_step("model-source")
+
+        self.app.push_screen(RunChangeScreen(change), answered)
 
     def action_use(self) -> None:
         """Choose the highlighted model for this run."""

@@ -19,6 +19,9 @@ ScreenFactory = Callable[[], Screen[None]]
 SCREEN_CLASSES: Mapping[str, str] = {
     "credentials": "screens.credentials:CredentialsScreen",
     "model": "screens.model:ModelScreen",
+    "model-source": "screens.model_source:ModelSourceScreen",
+    "import-check": "screens.import_check:ImportCheckScreen",
+    "import": "screens.import_model:ImportScreen",
     "dataset": "screens.dataset:DatasetScreen",
     "template": "screens.template:TemplateScreen",
     "prepare": "screens.prepare:PrepareScreen",

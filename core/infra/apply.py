@@ -20,12 +20,12 @@ from core.errors import AccessDeniedError, BedrockTuneError, aws_call, error_cod
 from core.infra.policies import (
     POLICY_NAME,
     PUBLIC_ACCESS_BLOCK,
-    ROLE_DESCRIPTION,
     TLS_SID,
     TRUST_SID,
     encryption_rule,
     merge_statement,
     partition_of,
+    role_description,
     trust_problem,
     trust_statement,
 )
@@ -253,7 +253,7 @@ def _apply_role(
                 answer = iam.create_role(
                     RoleName=role.name,
                     AssumeRolePolicyDocument=json.dumps(trust),
-                    Description=ROLE_DESCRIPTION,
+                    Description=role_description(plan.purpose),
                     Tags=[
                         {"Key": k, "Value": v}
                         for k, v in (
@@ -273,11 +273,13 @@ def _apply_role(
             state = inspect_role(context, role.name)
             arn = state.arn
             ours = made_here(state.tags, registry, "iam-role", role.name)
-            if trust_problem(state.trust, plan.account_id, plan.region):
+            if trust_problem(state.trust, plan.account_id, plan.region, plan.purpose):
                 operations.add("iam:UpdateAssumeRolePolicy")
                 trust = merge_statement(
                     state.trust,
-                    trust_statement(partition_of(plan.region), plan.account_id, plan.region),
+                    trust_statement(
+                        partition_of(plan.region), plan.account_id, plan.region, plan.purpose
+                    ),
                 )
         # Recorded before the policy is attached: if we crash now, teardown still knows the
         # role, and the next plan sees the missing policy and apply attaches it.

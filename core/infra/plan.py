@@ -36,6 +36,7 @@ from core.infra.policies import (
     DEFAULT_PREFIX,
     POLICY_NAME,
     PUBLIC_ACCESS_BLOCK,
+    RolePurpose,
     bucket_name_problems,
     check_bucket_name,
     check_kms_key,
@@ -44,6 +45,7 @@ from core.infra.policies import (
     default_role_name,
     encryption_rule,
     has_tls_deny,
+    import_permissions_policy,
     merge_statement,
     normalize_prefix,
     partition_of,
@@ -124,6 +126,8 @@ def plan(
     registry: Registry | None = None,
     preflight_check: bool = True,
     teachers: Sequence[str] = (),
+    purpose: RolePurpose = "customization",
+    model_sources: tuple[str, ...] = (),
 ) -> InfraPlan:
     """Read what exists and decide, for the bucket and the role, create / reuse / update.
 
@@ -140,12 +144,17 @@ def plan(
         preflight_check: ask IAM's policy simulator whether the caller may make the changes.
         teachers: distillation teachers (model ids, inference profile ids or ARNs) the role
             must be able to invoke; teachers the role's policy already allows are kept.
+        purpose: `import` plans the Custom Model Import role (`bedrock-tune-import-<region>`,
+            trusted by import jobs, reading the uploaded model folders), `sagemaker` the
+            SageMaker execution role (`bedrock-tune-sagemaker-<region>`), instead of the
+            customization role.
+        model_sources: `s3://` model folders outside the bucket that imports read from.
 
     Raises:
         ValidationError: a bad bucket name, role name, prefix or KMS key, with the rule.
     """
     bucket = (bucket or default_bucket_name(account_id, region)).strip()
-    role = (role or default_role_name(region)).strip()
+    role = (role or default_role_name(region, purpose)).strip()
     check_bucket_name(bucket)
     check_role_name(role)
     prefix = normalize_prefix(prefix)
@@ -186,17 +195,19 @@ def plan(
 
     role_state = inspect_role(context, role)
     teacher_arns = _teacher_arns(role_state.policy, teachers, account_id, region)
+    wanted_policy = _role_policy(
+        purpose, bucket, prefix, region, account_id, data_key_arn, teacher_arns, model_sources
+    )
     role_plan = _plan_role(
         role,
         account_id,
         region,
-        prefix,
         bucket,
+        prefix,
         role_state,
-        data_key_arn,
+        wanted_policy,
         registry,
-        partition,
-        teacher_arns,
+        purpose,
         owner_tags,
     )
     if role_plan.action == "create":
@@ -216,6 +227,7 @@ def plan(
         blockers=tuple(blockers),
         notes=tuple(notes),
         preflight=checked,
+        purpose=purpose,
     )
 
 
@@ -344,22 +356,44 @@ def _encryption_label(kms_key_arn: str | None) -> str:
     return "default encryption SSE-S3 (AES256)"
 
 
+def _role_policy(
+    purpose: RolePurpose,
+    bucket: str,
+    prefix: str,
+    region: str,
+    account_id: str,
+    kms_key_arn: str | None,
+    teachers: list[str],
+    model_sources: tuple[str, ...],
+) -> dict[str, Any]:
+    """The inline policy the purpose's role needs."""
+    if purpose == "import":
+        return import_permissions_policy(bucket, prefix, region, kms_key_arn, model_sources)
+    if purpose == "sagemaker":
+        from core.sagemaker.role import execution_policy
+
+        return execution_policy(bucket, prefix, region, account_id, kms_key_arn)
+    return permissions_policy(bucket, prefix, region, kms_key_arn, teachers)
+
+
 def _plan_role(
     name: str,
     account_id: str,
     region: str,
-    prefix: str,
     bucket: str,
+    prefix: str,
     state: RoleState,
-    data_key_arn: str | None,
+    wanted_policy: dict[str, Any],
     registry: Registry | None,
-    partition: str,
-    teachers: list[str],
+    purpose: RolePurpose,
     owner_tags: dict[str, str],
 ) -> ResourcePlan:
+    partition = partition_of(region)
     arn = state.arn or f"arn:{partition}:iam::{account_id}:role/{name}"
-    wanted_trust = trust_policy(account_id, region)
-    wanted_policy = permissions_policy(bucket, prefix, region, data_key_arn, teachers)
+    wanted_trust = trust_policy(account_id, region, purpose)
+    jobs = {"import": "Bedrock import jobs", "sagemaker": "SageMaker training jobs"}.get(
+        purpose, "Bedrock jobs"
+    )
     if not state.exists:
         return ResourcePlan(
             "iam-role",
@@ -367,7 +401,7 @@ def _plan_role(
             arn,
             "create",
             (
-                Change("iam:CreateRole", f"create {name}, trusted by Bedrock jobs in {region}"),
+                Change("iam:CreateRole", f"create {name}, trusted by {jobs} in {region}"),
                 Change("iam:PutRolePolicy", f"attach the inline policy {POLICY_NAME}"),
             ),
             documents={
@@ -381,15 +415,20 @@ def _plan_role(
     changes: list[Change] = []
     problems: list[str] = []
     trust = state.trust
-    why = trust_problem(state.trust, account_id, region)
+    why = trust_problem(state.trust, account_id, region, purpose)
     if why:
         problems.append(f"Bedrock cannot assume it: {why}")
-        trust = merge_statement(state.trust, trust_statement(partition, account_id, region))
+        trust = merge_statement(
+            state.trust, trust_statement(partition, account_id, region, purpose)
+        )
+        kind = {"import": "Bedrock import jobs", "sagemaker": "SageMaker training jobs"}.get(
+            purpose, "Bedrock customization jobs"
+        )
         changes.append(
             Change(
                 "iam:UpdateAssumeRolePolicy",
-                "update the trust policy: add a statement that lets Bedrock customization jobs "
-                "of this account and region assume it (other statements are kept)",
+                f"update the trust policy: add a statement that lets {kind} of this "
+                "account and region assume it (other statements are kept)",
             )
         )
     if state.policy != wanted_policy:
@@ -434,6 +473,8 @@ def verify(
     kms_key_arn: str | None = None,
     prefix: str = DEFAULT_PREFIX,
     teachers: Sequence[str] = (),
+    purpose: RolePurpose = "customization",
+    model_sources: tuple[str, ...] = (),
 ) -> Verification:
     """Read the bucket and the role back and check every property bedrock-tune wants.
 
@@ -466,10 +507,12 @@ def verify(
     role_state = inspect_role(context, role)
     checks.append(Check("role exists", role_state.exists, role_state.arn))
     if role_state.exists:
-        why = trust_problem(role_state.trust, account_id, region)
+        why = trust_problem(role_state.trust, account_id, region, purpose)
         checks.append(Check("Bedrock can assume the role", why is None, why or ""))
         teacher_arns = _teacher_arns(role_state.policy, teachers, account_id, region)
-        wanted_policy = permissions_policy(bucket, prefix, region, kms_key_arn, teacher_arns)
+        wanted_policy = _role_policy(
+            purpose, bucket, prefix, region, account_id, kms_key_arn, teacher_arns, model_sources
+        )
         checks.append(
             Check(f"inline policy {POLICY_NAME}", role_state.policy == wanted_policy, POLICY_NAME)
         )

@@ -15,8 +15,9 @@ import ipaddress
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
 from core import format as fmt
@@ -33,14 +34,71 @@ DEFAULT_PREFIX = "bedrock-tune"
 POLICY_NAME = "bedrock-tune-data-access"
 """The role's inline permissions policy (teardown deletes it by this name)."""
 TRUST_SID = "BedrockTuneModelCustomization"
+IMPORT_TRUST_SID = "BedrockTuneModelImport"
+SAGEMAKER_TRUST_SID = "BedrockTuneSageMakerTraining"
+RolePurpose = Literal["customization", "import", "sagemaker"]
+"""What a service role is for: Bedrock customization jobs, Custom Model Import jobs, or SageMaker
+training jobs. Each has its own role (its trust names its service and job type; its policy only
+what those jobs read and write)."""
 TLS_SID = "BedrockTuneDenyInsecureTransport"
 TEACHER_SID = "InvokeDistillationTeacher"
 """The statement that lets distillation jobs invoke their teacher models."""
 BEDROCK_SERVICE = "bedrock.amazonaws.com"
+SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 ROLE_DESCRIPTION = (
     "Lets Amazon Bedrock model customization jobs read bedrock-tune training data and write "
     "their output (made by bedrock-tune)."
 )
+IMPORT_ROLE_DESCRIPTION = (
+    "Lets Amazon Bedrock Custom Model Import jobs read the model files bedrock-tune uploaded "
+    "(made by bedrock-tune)."
+)
+SAGEMAKER_ROLE_DESCRIPTION = (
+    "Lets SageMaker training jobs read bedrock-tune training data and write their output and "
+    "logs (made by bedrock-tune)."
+)
+
+
+@dataclass(frozen=True)
+class _Trust:
+    """Who may assume a purpose's role, for which jobs."""
+
+    service: str
+    arn_service: str
+    job_kinds: tuple[str, ...]
+    """The job ARN types the trust names (the first is the one a role must serve)."""
+    sid: str
+    jobs: str
+    source_arn: bool
+    """Whether the trust narrows to the jobs' ARNs (`aws:SourceArn`) besides the account."""
+
+
+_TRUSTS: dict[str, _Trust] = {
+    # UG model-customization-iam-role (and the batch inference jobs evaluation runs at scale:
+    # they read the run's data folder and write its output folder, as a job does).
+    "customization": _Trust(
+        BEDROCK_SERVICE,
+        "bedrock",
+        ("model-customization-job", "model-invocation-job"),
+        TRUST_SID,
+        "customization jobs",
+        True,
+    ),
+    # UG model-import-iam-role: aws:SourceAccount and aws:SourceArn `...:model-import-job/*`.
+    "import": _Trust(
+        BEDROCK_SERVICE, "bedrock", ("model-import-job",), IMPORT_TRUST_SID, "import jobs", True
+    ),
+    # SageMaker: aws:SourceAccount (issue 13). ⚠ Whether every SageMaker job type passes
+    # aws:SourceArn when it assumes the execution role is not in the reference: not narrowed.
+    "sagemaker": _Trust(
+        SAGEMAKER_SERVICE,
+        "sagemaker",
+        ("training-job",),
+        SAGEMAKER_TRUST_SID,
+        "SageMaker training jobs",
+        False,
+    ),
+}
 PUBLIC_ACCESS_BLOCK: PublicAccessBlockConfigurationTypeDef = {
     "BlockPublicAcls": True,
     "IgnorePublicAcls": True,
@@ -83,9 +141,20 @@ def default_bucket_name(account_id: str, region: str) -> str:
     return f"bedrock-tune-{account_id}-{region}"
 
 
-def default_role_name(region: str) -> str:
-    """`bedrock-tune-<region>`: one service role per region (its trust names the region)."""
-    return f"bedrock-tune-{region}"
+def default_role_name(region: str, purpose: RolePurpose = "customization") -> str:
+    """`bedrock-tune-<region>` (customization), `bedrock-tune-import-<region>` or
+    `bedrock-tune-sagemaker-<region>`: one service role per purpose and region."""
+    if purpose == "customization":
+        return f"bedrock-tune-{region}"
+    return f"bedrock-tune-{purpose}-{region}"
+
+
+def role_description(purpose: RolePurpose) -> str:
+    """The role's IAM description."""
+    return {
+        "import": IMPORT_ROLE_DESCRIPTION,
+        "sagemaker": SAGEMAKER_ROLE_DESCRIPTION,
+    }.get(purpose, ROLE_DESCRIPTION)
 
 
 def bucket_name_problems(name: str) -> list[str]:
@@ -196,32 +265,38 @@ def check_kms_key(key: str) -> None:
         )
 
 
-def trust_policy(account_id: str, region: str) -> dict[str, Any]:
-    """The role's trust policy: Bedrock may assume it for this account's jobs in `region`."""
+def trust_policy(
+    account_id: str, region: str, purpose: RolePurpose = "customization"
+) -> dict[str, Any]:
+    """The role's trust policy: the purpose's service may assume it for this account's jobs in
+    `region`."""
     partition = partition_of(region)
     return {
         "Version": "2012-10-17",
-        "Statement": [trust_statement(partition, account_id, region)],
+        "Statement": [trust_statement(partition, account_id, region, purpose)],
     }
 
 
-def trust_statement(partition: str, account_id: str, region: str) -> dict[str, Any]:
+def trust_statement(
+    partition: str, account_id: str, region: str, purpose: RolePurpose = "customization"
+) -> dict[str, Any]:
+    """The purpose's service may assume the role for this account's jobs (of its kinds, in
+    `region`): `aws:SourceAccount`, and `aws:SourceArn` against the confused deputy where the
+    service passes it."""
+    trust = _TRUSTS[purpose]
+    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    if trust.source_arn:
+        arns = [
+            f"arn:{partition}:{trust.arn_service}:{region}:{account_id}:{kind}/*"
+            for kind in trust.job_kinds
+        ]
+        condition["ArnEquals"] = {"aws:SourceArn": arns if len(arns) > 1 else arns[0]}
     return {
-        "Sid": TRUST_SID,
+        "Sid": trust.sid,
         "Effect": "Allow",
-        "Principal": {"Service": BEDROCK_SERVICE},
+        "Principal": {"Service": trust.service},
         "Action": "sts:AssumeRole",
-        "Condition": {
-            "StringEquals": {"aws:SourceAccount": account_id},
-            # Customization jobs, and the batch inference jobs evaluation runs at scale (they
-            # read the run's data folder and write its output folder, as a job does).
-            "ArnEquals": {
-                "aws:SourceArn": [
-                    f"arn:{partition}:bedrock:{region}:{account_id}:model-customization-job/*",
-                    f"arn:{partition}:bedrock:{region}:{account_id}:model-invocation-job/*",
-                ]
-            },
-        },
+        "Condition": condition,
     }
 
 
@@ -355,6 +430,67 @@ def teacher_arns_in(document: dict[str, Any] | None) -> list[str]:
     return found
 
 
+def import_permissions_policy(
+    bucket: str,
+    prefix: str,
+    region: str,
+    kms_key_arn: str | None = None,
+    model_sources: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """The import role's inline policy: read the model folders bedrock-tune uploads
+    (`<prefix>/*/model/*`), list only under `<prefix>/`, read any other `s3://` model folders
+    the runs import from, and decrypt with `kms_key_arn` when there is one. Nothing is written.
+    (UG model-import-iam-role; its sample grants the whole bucket, narrowed here by prefix.)"""
+    partition = partition_of(region)
+    bucket_arn = f"arn:{partition}:s3:::{bucket}"
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ReadModelFiles",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": [f"{bucket_arn}/{prefix}/*/model/*"],
+        },
+        {
+            "Sid": "ListRunFolders",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [bucket_arn],
+            "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/*"]}},
+        },
+    ]
+    for number, uri in enumerate(sorted(set(model_sources)), start=1):
+        source_bucket, _, source_prefix = uri.removeprefix("s3://").partition("/")
+        source_prefix = source_prefix.strip("/")
+        source_arn = f"arn:{partition}:s3:::{source_bucket}"
+        statements.append(
+            {
+                "Sid": f"ReadModelSource{number}",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": [f"{source_arn}/{source_prefix}/*"],
+            }
+        )
+        statements.append(
+            {
+                "Sid": f"ListModelSource{number}",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": [source_arn],
+                "Condition": {"StringLike": {"s3:prefix": [f"{source_prefix}/*"]}},
+            }
+        )
+    if kms_key_arn:
+        statements.append(
+            {
+                "Sid": "DecryptModelFiles",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                "Resource": [kms_key_arn],
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
 def tls_statement(bucket: str, region: str) -> dict[str, Any]:
     """The bucket policy statement that denies every request not made over TLS."""
     bucket_arn = f"arn:{partition_of(region)}:s3:::{bucket}"
@@ -412,31 +548,38 @@ def condition_values(statement: dict[str, Any], key: str) -> list[str]:
     return values
 
 
-def trust_problem(document: dict[str, Any] | None, account_id: str, region: str) -> str | None:
-    """Why Bedrock's customization jobs in `region` cannot assume a role with this trust policy
-    (None when one statement lets them)."""
+def trust_problem(
+    document: dict[str, Any] | None,
+    account_id: str,
+    region: str,
+    purpose: RolePurpose = "customization",
+) -> str | None:
+    """Why the purpose's jobs in `region` cannot assume a role with this trust policy (None when
+    one statement lets them)."""
+    trust = _TRUSTS[purpose]
     partition = partition_of(region)
-    job_arn = f"arn:{partition}:bedrock:{region}:{account_id}:model-customization-job/x"
+    job_arn = f"arn:{partition}:{trust.arn_service}:{region}:{account_id}:{trust.job_kinds[0]}/x"
+    who = "SageMaker" if trust.service == SAGEMAKER_SERVICE else "Bedrock"
     narrowed: str | None = None
     for statement in statements(document):
         services = as_list((statement.get("Principal") or {}).get("Service"))
         actions = as_list(statement.get("Action"))
-        if statement.get("Effect") != "Allow" or BEDROCK_SERVICE not in services:
+        if statement.get("Effect") != "Allow" or trust.service not in services:
             continue
         if not any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions):
             continue
         accounts = condition_values(statement, "aws:SourceAccount")
         arns = condition_values(statement, "aws:SourceArn")
         if accounts and account_id not in accounts:
-            narrowed = f"it trusts Bedrock only for account(s) {', '.join(accounts)}"
+            narrowed = f"it trusts {who} only for account(s) {', '.join(accounts)}"
             continue
         if arns and not any(fnmatchcase(job_arn, pattern) for pattern in arns):
-            narrowed = f"it trusts Bedrock only for {', '.join(arns)}"
+            narrowed = f"it trusts {who} only for {', '.join(arns)}"
             continue
         return None
     if narrowed:
-        return f"{narrowed}, not for customization jobs of {account_id} in {region}"
-    return f"its trust policy does not let {BEDROCK_SERVICE} assume it"
+        return f"{narrowed}, not for {trust.jobs} of {account_id} in {region}"
+    return f"its trust policy does not let {trust.service} assume it"
 
 
 def decode_policy(value: Any) -> dict[str, Any] | None:

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from core.errors import AccessDeniedError, ConflictError, ValidationError
-from core.infra.policies import POLICY_NAME
+from core.infra.policies import POLICY_NAME, RolePurpose
 from core.infra.state import Preflight
 
 Action = Literal["create", "reuse", "update"]
@@ -105,6 +105,8 @@ class InfraPlan:
     blockers: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     preflight: Preflight = field(default_factory=lambda: Preflight(False))
+    purpose: RolePurpose = "customization"
+    """What the role is for: customization jobs, or model imports."""
 
     @property
     def ready(self) -> bool:

@@ -53,7 +53,9 @@ class RunChange:
     @property
     def needs_new_run(self) -> bool:
         """Something was launched for the old choice: it stays with the old run."""
-        return self.changed and (launched(self.before) or self.before.serving_arn is not None)
+        before = self.before
+        started = launched(before) or before.import_token is not None
+        return self.changed and (started or before.serving_arn is not None)
 
     @property
     def asks(self) -> bool:
@@ -102,6 +104,11 @@ def _new_run_of(run: Run) -> Run:
         serving_kind=None,
         serving_arn=None,
         serving_status=None,
+        import_token=None,
+        import_job_arn=None,
+        import_status=None,
+        model_uri=None,
+        custom_model_units=None,
     )
 
 
@@ -258,6 +265,19 @@ def _merge(route: Route, resets: Iterable[StepReset | None]) -> tuple[StepReset,
         elif reset.detail not in known.detail:
             merged[reset.step_id] = replace(known, detail=f"{known.detail}, {reset.detail}")
     return _in_route_order(route, merged.values())
+
+
+def change_route(run: Run, route: Route) -> RunChange:
+    """Take `route` for `run` (the model step's "import my own", or back to Bedrock's models).
+
+    Nothing is reset while nothing was launched (the steps of the new route read what applies
+    to them); a run that launched something keeps it and the new route starts a new run.
+    """
+    chosen = replace(run, route=route)
+    changed = run.route is not route
+    return RunChange(
+        f"the route to {route.label.lower()}", chosen, _new_run_of(chosen), (), run, changed
+    )
 
 
 def change_model(

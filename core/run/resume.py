@@ -126,4 +126,11 @@ def reattach(run: Run) -> Reattached:
         # The process died right after launching: find the job this token created.
         arn = find_launched_job(context, run.job_name, run.client_request_token)
         run = replace(run, job_arn=arn)
+    if run.import_job_arn is None and run.import_job_name and run.import_token and run.run_id:
+        # The same for an import: its job carries the run's id as a tag.
+        from core.importing.jobs import find_launched_import
+
+        found = find_launched_import(context, run.import_job_name, run.run_id)
+        if found is not None:
+            run = replace(run, import_job_arn=found.arn, import_status=found.status)
     return Reattached(context, identity, run, landing_step(run))

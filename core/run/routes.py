@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from core.jobs.types import JobStatus
-from core.run.status import serving_pending
+from core.run.status import import_in_progress, serving_pending
 from core.run.types import Route, Run
 
-Follows = Literal["job", "serving"]
+Follows = Literal["job", "import", "serving"]
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,14 @@ def servable(run: Run) -> bool:
     if run.route in _IMPORTING_ROUTES:
         return run.custom_model_arn is not None
     return run.serving_status is not None and run.serving_status.ready
+
+
+def serving_target(run: Run) -> str | None:
+    """The model id the chat and evaluate steps ask: the imported model on the import routes,
+    else the provisioned throughput or deployment (None while there is none)."""
+    if run.route in _IMPORTING_ROUTES:
+        return run.custom_model_arn
+    return run.serving_arn
 
 
 def _needs_serving(run: Run) -> str | None:
@@ -226,6 +234,7 @@ _ALL_STEPS: tuple[Step, ...] = (
         "Import the model into Bedrock with Custom Model Import and follow the import job.",
         done=lambda run: run.custom_model_arn is not None,
         blocked=_needs_checked_model,
+        follows="import",
     ),
     Step(
         "deploy",
@@ -358,9 +367,12 @@ def routes_offered(built: Collection[str]) -> tuple[Route, ...]:
 
 def landing_step(run: Run) -> str:
     """Where a re-attached run continues: the route's step that follows what is still going
-    (a deployment being created, else the job), or, when the job was never created (the launch
-    was interrupted before it reached AWS), the step before it that launches it again."""
-    wanted: Follows = "serving" if serving_pending(run) else "job"
+    (a deployment being created, else an import, else the job), or, when the job was never
+    created (the launch was interrupted before it reached AWS), the step before it that launches
+    it again (an import is launched and followed by the same step)."""
+    wanted: Follows = (
+        "serving" if serving_pending(run) else "import" if import_in_progress(run) else "job"
+    )
     ids = ROUTE_STEPS[run.route]
     index = next((i for i, s in enumerate(ids) if STEPS[s].follows == wanted), None)
     if index is None:

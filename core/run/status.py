@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from enum import StrEnum
 
+from core.importing.status import ImportStatus
 from core.jobs.types import JobStatus
 from core.run.types import Route, Run
 from core.serving.status import ServingStatus
@@ -27,6 +28,10 @@ class RunStatus(StrEnum):
     """The job failed, or the deployment did."""
     DEPLOYING = "deploying"
     SERVING = "serving"
+    IMPORTING = "importing"
+    """An import was launched (or about to be) and had not ended."""
+    IMPORTED = "imported"
+    """The import completed: the model answers on demand."""
 
 
 _FROM_JOB = {
@@ -68,6 +73,12 @@ def job_in_progress(run: Run) -> bool:
     return launched(run) and not (run.job_status or JobStatus.IN_PROGRESS).terminal
 
 
+def import_in_progress(run: Run) -> bool:
+    """An import was launched (or about to be: its token is saved) and had not ended."""
+    launched = run.import_job_arn is not None or run.import_token is not None
+    return launched and not (run.import_status or ImportStatus.IN_PROGRESS).terminal
+
+
 def serving_pending(run: Run) -> bool:
     """A provisioned throughput or deployment was created and was not ready when last seen."""
     return run.serving_arn is not None and (run.serving_status or ServingStatus.CREATING).pending
@@ -91,6 +102,12 @@ def run_status(run: Run) -> RunStatus:
         if serving.ready:
             return RunStatus.SERVING
         return RunStatus.FAILED if serving is ServingStatus.FAILED else RunStatus.DEPLOYING
+    if run.import_job_arn is not None or run.import_token is not None:
+        if import_in_progress(run):
+            return RunStatus.IMPORTING
+        return (
+            RunStatus.IMPORTED if run.import_status is ImportStatus.COMPLETED else RunStatus.FAILED
+        )
     if run.job_arn is None and run.client_request_token is not None:
         return RunStatus.LAUNCHING
     if run.job_arn is not None:

@@ -18,6 +18,7 @@ from functools import cache
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from core.errors import BedrockTuneError
+from core.importing.status import ImportStatus
 from core.jobs.types import CustomizationType, JobStatus
 from core.serving.status import ServingKind, ServingStatus
 
@@ -148,6 +149,22 @@ class Run:
     """Distillation: the teacher model (or inference profile) the job learns from."""
     max_response_length: int | None = None
     """Distillation: `maxResponseLengthForInference` (None: Bedrock's default)."""
+
+    # The import (import routes): the import check and import steps.
+    model_uri: str | None = None
+    """The S3 folder CreateModelImportJob reads: the source itself for an s3:// source, else
+    where bedrock-tune uploaded the checked files (`<prefix>/<run id>/model/`)."""
+    model_architecture: str | None = None
+    """The model's `model_type` (from the check, then as Bedrock reports it)."""
+    import_job_name: str | None = None
+    imported_model_name: str | None = None
+    import_token: str | None = None
+    """Stored before CreateModelImportJob is sent, so a retry never imports twice."""
+    import_job_arn: str | None = None
+    import_status: ImportStatus | None = None
+    custom_model_units: int | None = None
+    """Custom model units per copy of the imported model (its serving price scales with them).
+    The imported model's ARN is `custom_model_arn`."""
 
     # Serving: the deploy and chat steps.
     serving_kind: ServingKind | None = None

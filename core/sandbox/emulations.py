@@ -28,6 +28,16 @@ moto. What moto 5.2 lacks or gets wrong, and so what is here (DESIGN.md §5):
 * bedrock batch inference (`core/sandbox/batch.py`): Create / Get / List / Stop
   ModelInvocationJob; a job goes Submitted, Validating, Scheduled, InProgress, then writes its
   `.jsonl.out` and `manifest.json.out` as Bedrock does, with one record failed on purpose.
+* Custom Model Import (`core/sandbox/imports.py`, handlers in `core/sandbox/
+  import_emulations.py`, registered into this same table): import jobs that run bedrock-tune's
+  pre-import check on the S3 folder and complete or fail by it, imported models with their
+  architecture and custom model units, List operations paged, DeleteImportedModel, their tags,
+  the imported-models quota, and Converse / InvokeModel on an imported model (a cold start
+  answers ModelNotReadyException once, then the sandbox's honest answer).
+* SageMaker training jobs (`core/sandbox/training.py`) play out instead of completing at once:
+  Starting, Downloading, Training, Uploading, Completed in `SecondaryStatusTransitions`, loss
+  lines in CloudWatch Logs while they train, and a small valid Hugging Face model written to
+  the output when they complete.
 * s3 bucket policies are kept beside moto, which ignores a statement's Condition and would let
   a TLS-only policy (Deny when `aws:SecureTransport` is false) deny every object call.
 
@@ -74,7 +84,8 @@ class SandboxRequest:
     body: bytes
     match: re.Match[str]
     target: str = ""
-    """The `X-Amz-Target` header of JSON-protocol services (e.g. the Price List's)."""
+    """The `X-Amz-Target` header of JSON-protocol services: the operation (the Price List's,
+    SageMaker's...)."""
 
     def param(self, name: str) -> str | None:
         """The first value of a query parameter."""
@@ -99,6 +110,8 @@ class PassThrough:
 
     path: str | None = None
     after: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    body: bytes | None = None
+    """The request body moto gets instead (when a request must be reshaped for moto)."""
 
 
 Handler = Callable[[SandboxRequest, "Sandbox"], "Reply | PassThrough | None"]
@@ -436,6 +449,14 @@ def _base_model_of(foundation_model_arn: str) -> Any:
     "Converse / ConverseStream (honest sandbox answers; Bedrock's errors for unknown models)",
 )
 def _converse(request: SandboxRequest, sandbox: Sandbox) -> Reply:
+    from core.sandbox.import_emulations import IMPORTED_MODEL, converse_imported
+
+    model_id = unquote(request.match.group("model"))
+    if IMPORTED_MODEL in model_id:
+        reply = converse_imported(model_id, request, sandbox)
+        if request.match.group("stream") and reply.status == 200:
+            return Reply(200, _stream_events(reply.body), stream=True)
+        return reply
     target = _inference_target(request, sandbox)
     if isinstance(target, Reply):
         return target
@@ -453,8 +474,11 @@ def _converse(request: SandboxRequest, sandbox: Sandbox) -> Reply:
     "InvokeModel in the model family's body shape (moto answers {} for any model)",
 )
 def _invoke(request: SandboxRequest, sandbox: Sandbox) -> Reply:
+    from core.sandbox.import_emulations import IMPORTED_MODEL, invoke_imported
     from core.sandbox.invoke import MALFORMED, read_request, response
 
+    if IMPORTED_MODEL in unquote(request.match.group("model")):
+        return invoke_imported(unquote(request.match.group("model")), request, sandbox)
     target = _inference_target(request, sandbox)
     if isinstance(target, Reply):
         return target
@@ -579,3 +603,8 @@ def _bucket_policy(request: SandboxRequest, sandbox: Sandbox) -> Reply | PassThr
         return None
     stored = getattr(bucket, "sandbox_policy", None)
     return Reply(200, stored) if stored is not None else None
+
+
+# The Custom Model Import and SageMaker operations register themselves into EMULATIONS (after
+# the ones above: none of their paths overlaps).
+from core.sandbox import import_emulations, sagemaker_emulations  # noqa: E402, F401

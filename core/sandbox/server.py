@@ -31,8 +31,10 @@ from core.errors import BedrockTuneError
 from core.sandbox import gate
 from core.sandbox.batch import BatchSimulator
 from core.sandbox.emulations import EMULATIONS, PassThrough, Reply, SandboxRequest
+from core.sandbox.imports import DEFAULT_QUOTA, ImportSimulator
 from core.sandbox.inference import InferenceSimulator
 from core.sandbox.jobs import JobSimulator
+from core.sandbox.training import TrainingSimulator
 
 SANDBOX_ACCOUNT_ID = "123456789012"
 """moto's default account: every sandbox resource lives in it."""
@@ -87,6 +89,8 @@ class _EmulationLayer:
             path = environ.get("PATH_INFO", "")
             if service == "bedrock":
                 self._sandbox.jobs.advance(self._sandbox.account_id, region)
+            elif service in ("sagemaker", "logs", "s3"):
+                self._sandbox.training.advance(self._sandbox.account_id)
             for emulation in EMULATIONS:
                 if emulation.service != service or not re.fullmatch(emulation.method, method):
                     continue
@@ -109,6 +113,11 @@ class _EmulationLayer:
                 if isinstance(result, Reply):
                     return _respond(result, start_response)
                 if isinstance(result, PassThrough):
+                    if result.body is not None:
+                        import io
+
+                        environ = {**environ, "wsgi.input": io.BytesIO(result.body)}
+                        environ["CONTENT_LENGTH"] = str(len(result.body))
                     if result.path is not None:
                         environ = {**environ, "PATH_INFO": result.path}
                         environ.pop("RAW_URI", None)
@@ -238,6 +247,12 @@ class Sandbox:
     maxResults (AWS does not document its default; tests set 1 to exercise pagination)."""
     batch_seconds: float = 30.0
     """How long a batch inference job takes here, from creation to its end."""
+    import_seconds: float = 30.0
+    """How long a model import takes here, from creation to Completed (15-18 min on AWS)."""
+    imported_model_quota: int = DEFAULT_QUOTA
+    training_seconds: float = 60.0
+    """How long a SageMaker training job takes here (moto completes them at once)."""
+    """Imported models (and imports under way) the account may hold here."""
     log_requests: bool = False
     """Print a line per request on stderr (the standalone server does; in-process sandboxes
     stay quiet, or the log would land in the middle of a command's output)."""
@@ -249,13 +264,22 @@ class Sandbox:
     jobs: JobSimulator = field(init=False, repr=False)
     inference: InferenceSimulator = field(init=False, repr=False)
     batch: BatchSimulator = field(init=False, repr=False)
+    imports: ImportSimulator = field(init=False, repr=False)
+    training: TrainingSimulator = field(init=False, repr=False)
     _server: Any = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        self._new_simulators()
+
+    def _new_simulators(self) -> None:
         self.jobs = JobSimulator(self.job_seconds, self.clock, self.stop_seconds)
         self.inference = InferenceSimulator(self.ready_seconds, self.clock, self.list_page_size)
         self.batch = BatchSimulator(self.batch_seconds, self.clock, page_size=self.list_page_size)
+        self.imports = ImportSimulator(
+            self.import_seconds, self.clock, self.list_page_size, self.imported_model_quota
+        )
+        self.training = TrainingSimulator(self.training_seconds, self.clock)
 
     def start(self) -> Sandbox:
         """Start serving in a daemon thread (port 0 picks a free port). Returns self."""
@@ -300,9 +324,7 @@ class Sandbox:
         from moto.moto_api._internal.models import moto_api_backend
 
         moto_api_backend.reset()
-        self.jobs = JobSimulator(self.job_seconds, self.clock, self.stop_seconds)
-        self.inference = InferenceSimulator(self.ready_seconds, self.clock, self.list_page_size)
-        self.batch = BatchSimulator(self.batch_seconds, self.clock, page_size=self.list_page_size)
+        self._new_simulators()
 
     def stop(self) -> None:
         """Stop serving and free the port."""

@@ -7,6 +7,7 @@ short loop with an injected sleep.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -248,6 +249,47 @@ def converse(
         output_tokens=usage.get("outputTokens"),
         latency_ms=response.get("metrics", {}).get("latencyMs"),
         stop_reason=str(response.get("stopReason", "")),
+    )
+
+
+def invoke_openai_chat(
+    context: AwsContext,
+    model_id: str,
+    system: str,
+    turns: Sequence[Turn],
+    settings: Settings = Settings(),
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    tries: int = 6,
+) -> Answer:
+    """One answer from an imported model that answers InvokeModel only (Qwen, GPT-OSS), with
+    the OpenAI chat body imported models take (reference §6.4: `messages`; the model's chat
+    template must be in its tokenizer_config.json). A cold copy is retried like Converse."""
+    messages = [{"role": "system", "content": system}] if system else []
+    messages += [{"role": t.role, "content": t.text} for t in turns]
+    body = {
+        "messages": messages,
+        "max_tokens": settings.max_tokens,
+        "temperature": settings.temperature,
+        "top_p": settings.top_p,
+    }
+    client = context.client("bedrock-runtime")
+    started = time.perf_counter()
+
+    def call() -> Any:
+        with _asking(context, model_id):
+            return client.invoke_model(modelId=model_id, body=json.dumps(body))
+
+    response = _with_retries(call, sleep, tries)
+    data = json.loads(response["body"].read())
+    choice = (data.get("choices") or [{}])[0]
+    usage = data.get("usage") or {}
+    return Answer(
+        text=str((choice.get("message") or {}).get("content", "")),
+        input_tokens=usage.get("prompt_tokens"),
+        output_tokens=usage.get("completion_tokens"),
+        latency_ms=int((time.perf_counter() - started) * 1000),
+        stop_reason=str(choice.get("finish_reason", "")),
     )
 
 

@@ -46,12 +46,15 @@ from core.errors import (
 )
 from core.faults import write_point
 from core.registry import Registry
+from core.teardown.imports import delete_import_item
 from core.teardown.inventory import default_choice, inventory
 from core.teardown.items import (
     BATCH,
     BATCH_JOB,
     BUCKET,
     DEPLOYMENT,
+    IMPORT_JOB,
+    IMPORTED_MODEL,
     JOB,
     MODEL,
     PREFIX,
@@ -168,6 +171,8 @@ def _attempt(
         emit(TeardownEvent(item, "step", message))
 
     try:
+        if item.kind == IMPORT_JOB:  # kept while importing (no stop call), forgotten after
+            return delete_import_item(context, item)
         if item.action == "forget" or (item.kind == BUCKET and not item.created_by_us):
             return TeardownOutcome(item, "forgotten", f"Forgot {item.label}; it was not deleted.")
         if not item.exists:
@@ -180,6 +185,8 @@ def _attempt(
             return _delete_serving(context, item)
         if item.kind == MODEL:
             return _delete_model(context, item, deleted_here)
+        if item.kind == IMPORTED_MODEL:
+            return delete_import_item(context, item)
         if item.kind == PREFIX:
             bucket, prefix = split_s3_uri(item.identifier)
             count = _empty(context.client("s3"), bucket, prefix, step)

@@ -26,7 +26,17 @@ from core.errors import (
     describe_unexpected,
 )
 from core.ownership import Origin, origin_of
-from core.teardown.items import BATCH_JOB, DEPLOYMENT, JOB, MODEL, ROLE, THROUGHPUT, short_name
+from core.teardown.imports import ImportView, read_imports
+from core.teardown.items import (
+    BATCH_JOB,
+    DEPLOYMENT,
+    IMPORTED_MODEL,
+    JOB,
+    MODEL,
+    ROLE,
+    THROUGHPUT,
+    short_name,
+)
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -175,7 +185,7 @@ def discover_buckets(context: AwsContext, claims: Claims, install: str) -> None:
 
 
 def discover_roles(context: AwsContext, claims: Claims, install: str) -> None:
-    """Claim the IAM roles Bedrock may assume that are tagged as bedrock-tune's."""
+    """Claim the IAM roles Bedrock (or SageMaker) may assume that are tagged as bedrock-tune's."""
     iam = context.client("iam")
     candidates: list[tuple[str, str]] = []
     with aws_call("listing IAM roles"):
@@ -183,7 +193,7 @@ def discover_roles(context: AwsContext, claims: Claims, install: str) -> None:
             for role in page.get("Roles", []):
                 # Only roles Bedrock may assume can be ours: far fewer tag reads.
                 trust = json.dumps(role.get("AssumeRolePolicyDocument") or {})
-                if "bedrock.amazonaws.com" in trust:
+                if "bedrock.amazonaws.com" in trust or "sagemaker.amazonaws.com" in trust:
                     candidates.append((str(role["RoleName"]), _when(role.get("CreateDate"))))
 
     def origin(candidate: tuple[str, str]) -> Origin:
@@ -206,6 +216,8 @@ class BedrockView:
     serving: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     failed: set[str] = field(default_factory=set)
     """Which of models / jobs / serving could not be listed."""
+    imports: ImportView = field(default_factory=ImportView)
+    """Custom Model Import's imported models and import jobs."""
 
 
 def read_bedrock(context: AwsContext, region: str, warn: Callable[[str], None]) -> BedrockView:
@@ -262,6 +274,7 @@ def read_bedrock(context: AwsContext, region: str, warn: Callable[[str], None]) 
         except Exception as raised:  # a listing that fails is a warning, never a crash
             view.failed.add(kind)
             warn(f"Could not list the {what} in {region}: {describe_unexpected(raised).message}")
+    view.imports = read_imports(context, region, warn)
     return view
 
 
@@ -281,6 +294,7 @@ def discover_bedrock(context: AwsContext, view: BedrockView, claims: Claims, ins
         (str(s["kind"]), a, "", _when(s.get("creationTime") or s.get("createdAt")))
         for a, s in view.serving.items()
     ]
+    found += [(IMPORTED_MODEL, a, m.name, _when(m.created)) for a, m in view.imports.models.items()]
     origins = parallel(lambda entry: bedrock_origin(client, entry[1]), found)
     for (kind, arn, name, created), origin in zip(found, origins, strict=True):
         claims.add_tagged(kind, arn, context.region, origin, install, name=name, created_at=created)

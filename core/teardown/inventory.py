@@ -33,12 +33,15 @@ from core.teardown.discover import (
     discover_roles,
     read_bedrock,
 )
+from core.teardown.imports import check_import, models_made_by_jobs
 from core.teardown.items import (
     BATCH_JOB,
     BUCKET,
     COST_RANK,
     DEFAULT_POLICY_NAME,
     DEPLOYMENT,
+    IMPORT_JOB,
+    IMPORTED_MODEL,
     JOB,
     MODEL,
     OUR_POLICY_PREFIX,
@@ -119,7 +122,16 @@ def _from_registry(
         if run.serving_arn and run.serving_kind in (THROUGHPUT, DEPLOYMENT):
             claims.add(run.serving_kind, run.serving_arn, where, **ours)
         if run.custom_model_arn:
-            claims.add(MODEL, run.custom_model_arn, where, name=run.custom_model_name, **ours)
+            imported = ":imported-model/" in run.custom_model_arn
+            claims.add(
+                IMPORTED_MODEL if imported else MODEL,
+                run.custom_model_arn,
+                where,
+                name=run.imported_model_name if imported else run.custom_model_name,
+                **ours,
+            )
+        if run.import_job_arn and saved.in_progress:
+            claims.add(IMPORT_JOB, run.import_job_arn, where, **ours)
         if run.job_arn and saved.in_progress:
             claims.add(JOB, run.job_arn, where, name=run.job_name, **ours)
     if elsewhere:
@@ -163,7 +175,12 @@ def inventory(
                 discover(context, claims, install)
             except BedrockTuneError as error:
                 warn(f"Could not look for tagged {what}: {error.message}")
-    regions = {c.region for c in claims.of(BATCH_JOB, JOB, THROUGHPUT, DEPLOYMENT, MODEL)}
+    regions = {
+        c.region
+        for c in claims.of(
+            BATCH_JOB, JOB, THROUGHPUT, DEPLOYMENT, MODEL, IMPORT_JOB, IMPORTED_MODEL
+        )
+    }
     if discover_tags:
         regions.add(context.region)
     contexts = {r: context if r == context.region else context.with_region(r) for r in regions}
@@ -173,6 +190,16 @@ def inventory(
             discover_bedrock(context, views[context.region], claims, install)
         except BedrockTuneError as error:
             warn(f"Could not read the tags of Bedrock resources: {error.message}")
+    for job in claims.of(IMPORT_JOB):  # an import that ended made a model: claim it too
+        for arn, name in models_made_by_jobs([job.identifier], views[job.region].imports):
+            claims.add(
+                IMPORTED_MODEL,
+                arn,
+                job.region,
+                in_registry=job.in_registry,
+                registry_ours=job.registry_ours,
+                name=name,
+            )
     checked = [
         _check(contexts.get(c.region, context), c, claims, views, prices) for c in claims.all()
     ]
@@ -211,6 +238,11 @@ def _check(
     try:
         if claim.kind == BATCH_JOB:
             return _check_batch_job(claim, views[claim.region], base)
+        if claim.kind in (IMPORT_JOB, IMPORTED_MODEL):
+            view = views[claim.region].imports
+            return check_import(
+                context, claim.kind, claim.identifier, claim.name, claim.recorded, view, base
+            )
         if claim.kind in (JOB, THROUGHPUT, DEPLOYMENT, MODEL):
             return _check_bedrock(claim, claims, views[claim.region], base, prices)
         if claim.kind == PREFIX:

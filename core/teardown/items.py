@@ -24,12 +24,18 @@ MODEL = "custom-model"
 PREFIX = "s3-prefix"
 BUCKET = "s3-bucket"
 ROLE = "iam-role"
+IMPORT_JOB = "model-import-job"
+"""An import job: it cannot be stopped or deleted (Bedrock has no such call); teardown forgets it
+once it has ended, and deletes the model it made."""
+IMPORTED_MODEL = "imported-model"
 DELETE_ORDER: tuple[str, ...] = (
     BATCH_JOB,
     JOB,
+    IMPORT_JOB,
     THROUGHPUT,
     DEPLOYMENT,
     MODEL,
+    IMPORTED_MODEL,
     PREFIX,
     BUCKET,
     ROLE,
@@ -72,6 +78,8 @@ class TeardownItem:
     cost_class: CostClass = "free"
     hourly_cost: float | None = None
     monthly_cost: float | None = None
+    window_cost: float | None = None
+    """An imported model: what one 5-minute window of an active copy costs."""
     cost_note: str = ""
     price_source: str = ""
     """Where the hourly or monthly price comes from (`Price List API, 2026-12-02`)."""
@@ -231,6 +239,12 @@ class TeardownResult:
 EventHandler = Callable[[TeardownEvent], None]
 
 
+def window_note(per_window: float | None) -> str:
+    """How an imported model bills while used: `$0.57 per 5-min window while active`."""
+    price = fmt.money(per_window) if per_window is not None else "price unknown"
+    return f"{price} per 5-min window while a copy is active"
+
+
 def delete_rank(kind: str) -> int:
     """Where `kind` comes in `DELETE_ORDER` (kinds teardown cannot delete come last)."""
     return DELETE_ORDER.index(kind) if kind in DELETE_ORDER else len(DELETE_ORDER)
@@ -267,6 +281,10 @@ def item_from_record(record: ResourceRecord) -> TeardownItem:
     action: Action = "forget" if bucket and not record.created_by_us else "delete"
     if record.kind == BATCH_JOB:
         action = "stop"
+    if record.kind == IMPORT_JOB:
+        action = "forget"  # an import cannot be stopped or deleted
+    window = record.details.get("per_window") if record.kind == IMPORTED_MODEL else None
+    month = record.details.get("per_month") if record.kind == IMPORTED_MODEL else None
     return TeardownItem(
         kind=record.kind,
         identifier=record.identifier,
@@ -275,6 +293,9 @@ def item_from_record(record: ResourceRecord) -> TeardownItem:
         action=action,
         effect="",
         cost_class=cost,
+        window_cost=None if window is None else float(window),
+        monthly_cost=None if month is None else float(month),
+        cost_note=window_note(None if window is None else float(window)) if window else "",
         in_registry=True,
         created_by_us=record.created_by_us,
         name=str(record.details.get("name") or ""),
@@ -305,7 +326,7 @@ def run_without(item: TeardownItem, run: Run) -> Run:
     tick goes with the bucket, the role or the uploaded files)."""
     if item.kind in (THROUGHPUT, DEPLOYMENT) and run.serving_arn == item.identifier:
         return replace(run, serving_kind=None, serving_arn=None, serving_status=None)
-    if item.kind == MODEL and run.custom_model_arn == item.identifier:
+    if item.kind in (MODEL, IMPORTED_MODEL) and run.custom_model_arn == item.identifier:
         return replace(run, custom_model_arn=None)
     if item.kind == JOB and run.job_arn == item.identifier:
         return replace(run, job_status=JobStatus.STOPPING)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from core.importing.status import ImportStatus
 from core.jobs.types import CustomizationType, JobStatus
 from core.registry import Registry, RunRecord
 from core.run import Route, Run, RunDataError
@@ -75,6 +76,14 @@ FULL = Run(
     custom_model_arn="arn:model",
     teacher_model_id="us.amazon.nova-premier-v1:0",
     max_response_length=1000,
+    model_uri="s3://b/bedrock-tune/r1/model/",
+    model_architecture="llama",
+    import_job_name="bt-import",
+    imported_model_name="bt-imported",
+    import_token="itok",
+    import_job_arn="arn:import-job",
+    import_status=ImportStatus.FAILED,
+    custom_model_units=2,
     serving_kind=ServingKind.PROVISIONED_THROUGHPUT,
     serving_arn="arn:pt",
     serving_status=ServingStatus.IN_SERVICE,
@@ -90,6 +99,7 @@ def test_every_field_round_trips_through_json_with_its_type() -> None:
     assert back == FULL
     assert type(back.job_status) is JobStatus and type(back.serving_status) is ServingStatus
     assert type(back.customization_type) is CustomizationType and type(back.route) is Route
+    assert type(back.import_status) is ImportStatus
     assert back.subnet_ids == ("subnet-1", "subnet-2")
 
 

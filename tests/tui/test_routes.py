@@ -99,16 +99,16 @@ async def test_the_sidebar_keys_and_palette_follow_the_run_s_route() -> None:
 
 async def test_a_route_whose_steps_are_not_all_built_is_carried_but_never_offered() -> None:
     app = BedrockTuneApp()
-    assert app.offered_routes == (Route.BEDROCK_CUSTOMIZATION,)
+    assert app.offered_routes == (Route.BEDROCK_CUSTOMIZATION, Route.IMPORT_ONLY)
     async with app.run_test(size=(160, 60)) as pilot:
         titles = palette_titles(app)
         assert "Go to step: Launch" in titles and "Go to step: Train" not in titles
         # A run on such a route (say, written by a newer version) still shows its steps.
-        app.update_run(replace(PLACE, route=Route.IMPORT_ONLY))
+        app.update_run(replace(PLACE, route=Route.SAGEMAKER_IMPORT))
         await pilot.pause()
-        assert sidebar_ids(app) == list(ROUTE_STEPS[Route.IMPORT_ONLY])
-        assert "not in this version" in sidebar_line(app, "model-source")
-        assert "Go to step: Model source" not in palette_titles(app)
+        assert sidebar_ids(app) == list(ROUTE_STEPS[Route.SAGEMAKER_IMPORT])
+        assert "not in this version" in sidebar_line(app, "train")
+        assert "Go to step: Train" not in palette_titles(app)
 
 
 def offered_ids(app: BedrockTuneApp) -> list[str] | None:

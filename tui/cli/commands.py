@@ -17,6 +17,8 @@ COMMANDS: tuple[str, ...] = (
     "infra",
     "upload",
     "jobs",
+    "import",
+    "sagemaker",
     "deploy",
     "chat",
     "evaluate",
@@ -25,3 +27,6 @@ COMMANDS: tuple[str, ...] = (
     "runs",
     "recipe",
 )
+
+MODULES: dict[str, str] = {"import": "imports"}
+"""The module of a command whose name is not a valid module name (`import` is a keyword)."""

@@ -42,7 +42,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("action", choices=["plan", "apply"], help="show the plan, or apply it")
     add_aws_options(parser, suppress=True)
     parser.add_argument("--bucket", help="bucket name (default bedrock-tune-<account>-<region>)")
-    parser.add_argument("--role", help="service role name (default bedrock-tune-<region>)")
+    parser.add_argument(
+        "--role",
+        help="service role name (default bedrock-tune-<region>, bedrock-tune-import-<region>)",
+    )
     parser.add_argument("--kms-key", help="KMS key id, ARN or alias for SSE-KMS (default SSE-S3)")
     parser.add_argument(
         "--prefix",
@@ -57,6 +60,23 @@ def register(subparsers: Any) -> None:
         metavar="MODEL_ID",
         help="a distillation teacher the role may invoke (repeat; a cross-Region inference "
         "profile adds the model in every Region)",
+    )
+    parser.add_argument(
+        "--for",
+        dest="purpose",
+        choices=["customization", "import", "sagemaker"],
+        default="customization",
+        help="the role's purpose: customization jobs (default), Custom Model Import (role "
+        "bedrock-tune-import-<region>, reading the uploaded model folders) or SageMaker training "
+        "jobs (role bedrock-tune-sagemaker-<region>)",
+    )
+    parser.add_argument(
+        "--model-source",
+        action="append",
+        default=[],
+        metavar="S3_URI",
+        help="with --for import: an s3:// model folder outside the bucket the role may read "
+        "(repeat)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=run)
@@ -78,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
             principal_arn=identity.arn,
             registry=registry,
             teachers=[t.strip() for t in args.teacher if t.strip()],
+            purpose=args.purpose,
+            model_sources=tuple(args.model_source),
         )
         if args.action == "plan" or not shown.ready:
             if args.json:
@@ -99,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
             role=result.role_name,
             kms_key_arn=shown.data_key_arn,
             prefix=shown.prefix,
+            purpose=args.purpose,
+            model_sources=tuple(args.model_source),
         )
     summary = {
         "bucket": result.bucket,

@@ -19,7 +19,7 @@ from typing import NoReturn
 from core.errors import BedrockTuneError, file_error
 from core.version import __version__
 from tui.cli import missing
-from tui.cli.commands import COMMANDS
+from tui.cli.commands import COMMANDS, MODULES
 from tui.cli.common import EXIT_USAGE, add_aws_options, report_error
 
 EXIT_BROKEN_PIPE = 141
@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_aws_options(parser)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
-        module = importlib.import_module(f"tui.cli.{name}")
+        module = importlib.import_module(f"tui.cli.{MODULES.get(name, name)}")
         module.register(subparsers)
     return parser
 

@@ -48,6 +48,9 @@ def run_json(record: RunRecord, resources: list[dict[str, str]]) -> dict[str, An
         "job_name": run.job_name,
         "job_arn": run.job_arn,
         "custom_model_arn": run.custom_model_arn,
+        "import_job_name": run.import_job_name,
+        "import_job_arn": run.import_job_arn,
+        "model_source": run.model_source,
         "serving_arn": run.serving_arn,
         "resources": resources,
         "created": record.created,
@@ -76,7 +79,7 @@ def run_list(args: argparse.Namespace) -> int:
         run = record.run
         print(
             f"{record.id:<14} {record.route.value:<22} {record.status.value:<10} "
-            f"{record.updated:<26} {run.base_model_id or '-'}"
+            f"{record.updated:<26} {run.base_model_id or run.model_source or '-'}"
         )
         for label, value in (
             ("job", run.job_arn or run.job_name),

@@ -1,0 +1,81 @@
+"""The import-only route's steps in the App: offered only when built, and an import launched from
+the CLI (or an app that closed mid-import) is re-attached on the import step and followed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core.importing.status import ImportStatus
+from core.importing.tiny import write_tiny_model
+from core.run import Route, Run
+from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
+from screens.base import LaunchOptions
+from screens.credentials import CredentialsScreen
+from screens.resume import ResumeScreen
+from tests.fakes import Clock, context_for
+from tests.tui.helpers import settle, text_of
+from tui.app import BedrockTuneApp
+from tui.cli.main import main
+from tui.steps import SCREENS
+
+PLACE = Run(run_id="r1", target="sandbox", region="us-east-1", account_id=SANDBOX_ACCOUNT_ID)
+
+
+async def test_import_my_own_is_offered_only_when_every_step_is_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(CredentialsScreen, "discover", lambda self: None)
+    partial = {k: v for k, v in SCREENS.items() if k != "import"}
+    assert await import_group_shown(BedrockTuneApp(screens=SCREENS))
+    assert not await import_group_shown(BedrockTuneApp(screens=partial))
+
+
+async def import_group_shown(app: BedrockTuneApp) -> bool:
+    """Whether the model step shows "import my own" (and the App offers the route)."""
+    async with app.run_test(size=(160, 60)) as pilot:
+        app.update_run(PLACE)
+        app.go_to_step("model")
+        await settle(pilot, lambda: app.current_step == "model")
+        shown = bool(app.screen.query_one("#import-group").display)
+        assert shown is (Route.IMPORT_ONLY in app.offered_routes)
+        return shown
+
+
+async def test_an_import_launched_from_the_cli_is_followed_after_resume(
+    exported_sandbox: Sandbox,
+    clock: Clock,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    context_for(exported_sandbox).client("s3").create_bucket(
+        Bucket=f"bedrock-tune-{SANDBOX_ACCOUNT_ID}-us-east-1"
+    )
+    folder = write_tiny_model(tmp_path / "model")
+    role = f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:role/bedrock-tune-import-us-east-1"
+    argv = ["import", "launch", str(folder), "--name", "bt-resumed", "--role", role, "--json"]
+    assert main(argv) == 0
+    launched = json.loads(capsys.readouterr().out)
+    app = BedrockTuneApp(LaunchOptions(poll_interval=0.05))
+    async with app.run_test(size=(160, 60)) as pilot:
+        await settle(
+            pilot,
+            lambda: isinstance(app.screen, ResumeScreen) and bool(app.screen.query("#resume-runs")),
+        )
+        await pilot.press("enter")
+        await settle(pilot, lambda: app.current_step == "import")
+        run = app.wizard_run
+        assert (run.run_id, run.import_job_arn) == (launched["run_id"], launched["import_job_arn"])
+        assert run.route is Route.IMPORT_ONLY
+        await settle(pilot, lambda: "InProgress" in text_of(app, "#import-status"))
+        clock.t += 31  # the sandbox's import takes 30 s on the test's clock
+        await settle(pilot, lambda: app.wizard_run.custom_model_arn is not None, rounds=1000)
+        assert app.wizard_run.import_status is ImportStatus.COMPLETED
+        assert "llama" in text_of(app, "#import-model")
+        # Chat is possible now; nothing asks for a deployment.
+        model = app.wizard_run.custom_model_arn
+        assert model is not None and model in text_of(app, "#import-model")
+        app.go_to_step("chat")
+        await settle(pilot, lambda: app.current_step == "chat")
