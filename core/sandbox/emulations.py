@@ -55,8 +55,10 @@ from urllib.parse import unquote
 
 if TYPE_CHECKING:
     from core.sandbox.batch import BatchSimulator
+    from core.sandbox.imports import ImportSimulator
     from core.sandbox.inference import InferenceSimulator
     from core.sandbox.jobs import JobSimulator
+    from core.sandbox.training import TrainingSimulator
 
 
 class Sandbox(Protocol):
@@ -67,6 +69,8 @@ class Sandbox(Protocol):
     jobs: JobSimulator
     inference: InferenceSimulator
     batch: BatchSimulator
+    imports: ImportSimulator
+    training: TrainingSimulator
 
 
 # --------------------------------------------------------------------------- the emulation table

@@ -21,7 +21,7 @@ from core.sandbox.emulations import (
 from core.sandbox.imports import Answer
 
 if TYPE_CHECKING:
-    from core.sandbox.server import Sandbox
+    from core.sandbox.emulations import Sandbox
 
 IMPORTED_MODEL = ":imported-model/"
 _JOBS = r"/model-import-jobs"

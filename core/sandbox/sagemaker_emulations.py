@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from core.sandbox.emulations import PassThrough, Reply, SandboxRequest, emulates
 
 if TYPE_CHECKING:
-    from core.sandbox.server import Sandbox
+    from core.sandbox.emulations import Sandbox
 
 SERVERLESS_STAND_IN: dict[str, Any] = {
     "AlgorithmSpecification": {
