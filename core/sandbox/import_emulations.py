@@ -11,17 +11,17 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from core.sandbox.emulations import (
+from core.sandbox.imports import Answer
+from core.sandbox.table import (
     PassThrough,
     Reply,
     SandboxRequest,
     emulates,
     validation_error,
 )
-from core.sandbox.imports import Answer
 
 if TYPE_CHECKING:
-    from core.sandbox.emulations import Sandbox
+    from core.sandbox.table import Sandbox
 
 IMPORTED_MODEL = ":imported-model/"
 _JOBS = r"/model-import-jobs"

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from core.sandbox.emulations import PassThrough, Reply, SandboxRequest, emulates
+from core.sandbox.table import PassThrough, Reply, SandboxRequest, emulates
 
 if TYPE_CHECKING:
-    from core.sandbox.emulations import Sandbox
+    from core.sandbox.table import Sandbox
 
 SERVERLESS_STAND_IN: dict[str, Any] = {
     "AlgorithmSpecification": {

@@ -28,12 +28,13 @@ from urllib.parse import parse_qs
 
 from core.aws import StaticCredentials
 from core.errors import BedrockTuneError
+from core.sandbox import emulations as _handlers  # noqa: F401  (importing it registers the handlers)
 from core.sandbox import gate
 from core.sandbox.batch import BatchSimulator
-from core.sandbox.emulations import EMULATIONS, PassThrough, Reply, SandboxRequest
 from core.sandbox.imports import DEFAULT_QUOTA, ImportSimulator
 from core.sandbox.inference import InferenceSimulator
 from core.sandbox.jobs import JobSimulator
+from core.sandbox.table import EMULATIONS, PassThrough, Reply, SandboxRequest
 from core.sandbox.training import TrainingSimulator
 
 SANDBOX_ACCOUNT_ID = "123456789012"

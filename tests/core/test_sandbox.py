@@ -10,8 +10,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from core.sandbox.emulations import EMULATIONS
 from core.sandbox.server import Sandbox, SandboxError, sandbox_environment
+from core.sandbox.table import EMULATIONS
 from tests.fakes import plain_client
 
 

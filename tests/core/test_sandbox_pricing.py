@@ -15,8 +15,8 @@ from core.catalog.types import DeploymentOption
 from core.pricing.cache import PriceCache
 from core.pricing.pricelist import pricing_client
 from core.pricing.service import PriceService
-from core.sandbox.emulations import EMULATIONS
 from core.sandbox.server import Sandbox
+from core.sandbox.table import EMULATIONS
 
 
 @pytest.fixture(scope="module")
