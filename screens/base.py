@@ -126,8 +126,15 @@ class StepScreen(Screen[None]):
 
     BINDINGS = [
         Binding("question_mark", "app.help", "Help", id="help", key_display="?"),
-        Binding("ctrl+n", "app.next_step", "Next step", id="next-step", show=False),
+        Binding("ctrl+n", "next_step", "Next step", id="next-step"),
     ]
+    """Every step: `?` help and Ctrl+N. A step whose primary action commits a choice (the
+    credentials, the model, the dataset, the template) re-binds Ctrl+N with its own words
+    ("Use dataset"), and its `accept` makes Ctrl+N commit the choice and move on."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    """Below 120 columns the screen has the `-narrow` class: the sidebar shrinks and side by
+    side columns stack (each step's stylesheet says how)."""
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(self.STEP_TITLE)
@@ -187,6 +194,23 @@ class StepScreen(Screen[None]):
         if billing is not None and self._painted:
             header.show_billing(billing())
         self.query_one(StepSidebar).show_steps(self.host.step_states(self.STEP_ID))
+
+    # ------------------------------------------------------------------ keys
+
+    def action_next_step(self) -> None:
+        """Ctrl+N: accept the step when its primary action is possible, else go on to the next
+        step (with why not, when the next step is not possible yet)."""
+        if not self.accept():
+            self.host.next_step(self.STEP_ID)
+
+    def accept(self) -> bool:
+        """Commit what the step shows as the run's choice and move on, when the step has such
+        a choice (True when it handled Ctrl+N, including by saying why it cannot).
+
+        Steps whose primary action is longer work (prepare, validate, upload, launch...) keep
+        the default: Ctrl+N moves on once that work is done, and their own key starts it.
+        """
+        return False
 
     def on_step_sidebar_step_chosen(self, message: StepSidebar.StepChosen) -> None:
         if message.step_id != self.STEP_ID:

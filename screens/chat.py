@@ -5,13 +5,16 @@ by side with latency and tokens. A test record can be loaded, with its reference
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import Button, Input, Label, Static, Switch, TextArea
 from textual.worker import get_current_worker
 
@@ -38,19 +41,58 @@ if TYPE_CHECKING:
 
 
 class Transcript(VerticalScroll):
-    """One side of the conversation."""
+    """One side of the conversation; it follows the end of an answer as it streams in, until
+    the user scrolls up (and again once they scroll back to the end)."""
 
     DEFAULT_CSS = """
     Transcript { height: 1fr; border: round $panel; padding: 0 1; }
     Transcript > Static { margin-bottom: 1; }
     """
 
+    def on_mount(self) -> None:
+        self.anchor()
+
     def add(self, text: Text) -> Static:
-        """Append a message and scroll to it."""
+        """Append a message (the anchor scrolls to it)."""
         widget = Static(text)
         self.mount(widget)
-        self.scroll_end(animate=False)
         return widget
+
+
+class PromptArea(TextArea):
+    """The message box: several lines; Enter sends, Ctrl+J (or Alt+Enter) starts a new line."""
+
+    BINDINGS = [
+        Binding(
+            "ctrl+j,alt+enter,shift+enter",
+            "new_line",
+            "New line",
+            id="prompt-new-line",
+            key_display="^j",
+        ),
+    ]
+
+    @dataclass
+    class Submitted(Message):
+        """Enter was pressed in the box: send its text."""
+
+        prompt_area: PromptArea
+
+        @property
+        def control(self) -> PromptArea:
+            """The box (for `@on(PromptArea.Submitted, "#id")`)."""
+            return self.prompt_area
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Runs before TextArea's own handler, which would insert a line break for Enter.
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.Submitted(self))
+
+    def action_new_line(self) -> None:
+        """Insert a line break at the cursor."""
+        self.insert("\n")
 
 
 class ChatScreen(StepScreen):
@@ -59,6 +101,9 @@ class ChatScreen(StepScreen):
     STEP_ID = "chat"
     STEP_TITLE = "Chat"
     CSS_PATH = "styles/chat.tcss"
+
+    BINDINGS = [Binding("ctrl+t", "load_test_record", "Test record", id="load-test-record")]
+    """Enter in the message box sends; Ctrl+T puts the next test record in it."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -89,9 +134,11 @@ class ChatScreen(StepScreen):
                 yield Transcript(id="base")
         yield Static("", id="reference")
         with Horizontal(id="chat-input-row"):
-            yield Input(placeholder="Your message (Enter sends)", id="message")
-            yield Button("Send", id="send", variant="primary")
-            yield Button("Load test record", id="load-test")
+            yield PromptArea(id="message", soft_wrap=True, show_line_numbers=False)
+            with Vertical(id="chat-buttons"):
+                yield Button("Send", id="send", variant="primary")
+                yield Button("Load test record", id="load-test")
+        yield Static(Text("Enter sends; Ctrl+J starts a new line.", style="dim"), id="message-help")
 
     def on_mount(self) -> None:
         run = self.host.wizard_run
@@ -99,7 +146,7 @@ class ChatScreen(StepScreen):
             system = tomllib.loads(run.template_toml).get("system", "")
             self.query_one("#system", TextArea).text = str(system)
         self._show_models()
-        self.query_one("#message", Input).focus()
+        self.query_one("#message", PromptArea).focus()
 
     def on_screen_resume(self) -> None:
         self._show_models()
@@ -158,12 +205,12 @@ class ChatScreen(StepScreen):
     def _compare_changed(self, event: Switch.Changed) -> None:
         self.query_one("#base-column").display = event.value and self._models()[1] is not None
 
-    @on(Input.Submitted, "#message")
+    @on(PromptArea.Submitted, "#message")
     @on(Button.Pressed, "#send")
     def send(self) -> None:
         """Send the message to the tuned model (and the base model in compare mode)."""
-        box = self.query_one("#message", Input)
-        question = box.value.strip()
+        box = self.query_one("#message", PromptArea)
+        question = box.text.strip()
         tuned, base = self._models()
         if not question:
             return
@@ -178,7 +225,7 @@ class ChatScreen(StepScreen):
             return
         fold = self._fold_system()
         self.clear_error()
-        box.value = ""
+        box.text = ""
         system = self.query_one("#system", TextArea).text
         self._history.append(Turn("user", question))
         compare = self.query_one("#compare", Switch).value and base is not None
@@ -233,12 +280,20 @@ class ChatScreen(StepScreen):
             widget.update(text)
             if side == "tuned":
                 self._history.append(Turn("assistant", piece.text))
+                self._answered()
             return
         parts.append(piece)
         widget.update(Text("".join(parts)))
 
+    def _answered(self) -> None:
+        """The first answer of the served model marks the step done."""
+        run = self.host.wizard_run
+        tuned, _ = self._models()
+        if tuned is not None and run.chatted_with != tuned:
+            self.host.update_run(replace(run, chatted_with=tuned))
+
     @on(Button.Pressed, "#load-test")
-    def load_test_record(self) -> None:
+    def action_load_test_record(self) -> None:
         """Put the next test record's prompt in the box and show its reference answer."""
         run = self.host.wizard_run
         path = PreparedDir(Path(run.prepared_dir or ".")).test
@@ -249,7 +304,10 @@ class ChatScreen(StepScreen):
             return
         record = records[min(self._test_index, len(records) - 1)]
         self._test_index += 1
-        self.query_one("#message", Input).value = record.user
+        box = self.query_one("#message", PromptArea)
+        box.text = record.user
+        box.move_cursor(box.document.end)
+        box.focus()
         self.query_one("#reference", Static).update(
             Text.assemble(
                 ("Reference answer (line ", "bold"),

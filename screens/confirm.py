@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
@@ -15,10 +15,14 @@ class ConfirmScreen(ModalScreen[bool]):
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
     ConfirmScreen > Vertical {
-        width: 72; height: auto; border: thick $warning; background: $surface; padding: 1 2;
+        width: 72; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $warning; background: $surface; padding: 1 2;
     }
     ConfirmScreen #confirm-title { text-style: bold; margin-bottom: 1; }
-    ConfirmScreen #confirm-buttons { height: auto; margin-top: 1; align-horizontal: right; }
+    ConfirmScreen #confirm-scroll { height: auto; max-height: 60vh; }
+    ConfirmScreen #confirm-buttons {
+        height: auto; margin-top: 1; align-horizontal: right; dock: bottom;
+    }
     ConfirmScreen Button { margin-left: 2; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm-cancel")]
@@ -33,7 +37,8 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self._title, id="confirm-title")
-            yield Static(self._message, id="confirm-message")
+            with VerticalScroll(id="confirm-scroll"):  # a long list of what will be deleted
+                yield Static(self._message, id="confirm-message")
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel", id="confirm-no")
                 yield Button(

@@ -121,10 +121,11 @@ class CredentialsScreen(StepScreen):
 
     STEP_ID = "credentials"
     STEP_TITLE = "Credentials and region"
+    CSS_PATH = "styles/credentials.tcss"
 
     BINDINGS = [
+        Binding("ctrl+n", "next_step", "Continue", id="next-step"),
         Binding("c", "check", "Check identity", id="check-identity"),
-        Binding("enter", "continue", "Continue", id="continue", show=False),
     ]
 
     def __init__(self) -> None:
@@ -151,7 +152,7 @@ class CredentialsScreen(StepScreen):
                 yield Static("", id="region-models")
         yield Static("Looking for AWS credentials...", id="credentials-status")
         yield Static("", id="identity")
-        with Horizontal(classes="button-row"):
+        with Horizontal(classes="button-row step-actions"):
             yield Button("Check identity", id="check", variant="default")
             yield Button("Continue", id="continue", variant="primary", disabled=True)
 
@@ -253,7 +254,18 @@ class CredentialsScreen(StepScreen):
 
     @on(OptionList.OptionSelected, "#sources")
     def _source_chosen(self) -> None:
-        self.action_check(force=False)
+        # Enter on a source checks it; Enter again on the source just confirmed goes on.
+        if self._ready_choice() is not None and self._ready_choice() == self._choice():
+            self.action_continue()
+        else:
+            self.action_check(force=False)
+
+    def _ready_choice(self) -> tuple[SourceKind, str | None] | None:
+        """The source whose identity is confirmed in a supported region (None while there is
+        none)."""
+        if self._checked is None or self.query_one("#continue", Button).disabled:
+            return None
+        return self._checked.kind, self._checked.profile
 
     @on(Select.Changed, "#region")
     def _region_changed(self, event: Select.Changed) -> None:
@@ -404,9 +416,13 @@ class CredentialsScreen(StepScreen):
     def _continue_pressed(self) -> None:
         self.action_continue()
 
+    def accept(self) -> bool:
+        self.action_continue()
+        return True
+
     def action_continue(self) -> None:
         """Go on to the next step once the identity is confirmed."""
-        if self._checked is None or self.query_one("#continue", Button).disabled:
+        if self._ready_choice() is None:
             self.notify("Check an identity in a supported region first.", severity="warning")
             return
         self.host.next_step(self.STEP_ID)

@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, DirectoryTree, Input, Label, Static
 
@@ -34,7 +35,17 @@ class PreviewLoaded(WorkerResult):
 
 
 class DataFiles(DirectoryTree):
-    """A file browser that shows folders and dataset files only."""
+    """A file browser that shows folders and dataset files only; Backspace goes up a folder
+    (past the one bedrock-tune started in), Esc closes it."""
+
+    BINDINGS = [
+        Binding("backspace", "parent", "Parent folder", id="browse-parent", key_display="⌫"),
+        Binding("escape", "close", "Close browser", id="browse-close"),
+    ]
+
+    @dataclass
+    class Closed(Message):
+        """The user closed the browser without choosing (Esc)."""
 
     def filter_paths(self, paths: list[Path]) -> list[Path]:  # type: ignore[override]
         return [
@@ -42,6 +53,20 @@ class DataFiles(DirectoryTree):
             for p in paths
             if not p.name.startswith(".") and (p.is_dir() or p.suffix.lower() in _DATA_SUFFIXES)
         ]
+
+    def on_mount(self) -> None:
+        self.border_title = str(self.path)
+
+    def action_parent(self) -> None:
+        """Show the folder above the one shown."""
+        current = Path(self.path).resolve()
+        if current.parent != current:
+            self.path = current.parent
+            self.border_title = str(current.parent)
+
+    def action_close(self) -> None:
+        """Close without choosing."""
+        self.post_message(self.Closed())
 
 
 class RecordScreen(ModalScreen[None]):
@@ -84,9 +109,11 @@ class DatasetScreen(StepScreen):
     CSS_PATH = "styles/dataset.tcss"
 
     BINDINGS = [
+        Binding("ctrl+n", "next_step", "Use dataset", id="next-step"),
         Binding("ctrl+o", "open_source", "Open", id="open-dataset"),
         Binding("ctrl+b", "toggle_browser", "Browse files", id="browse-files"),
     ]
+    """Enter in the path field opens it; Ctrl+N uses the opened dataset and moves on."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -104,11 +131,12 @@ class DatasetScreen(StepScreen):
             yield Input(placeholder="path or Hugging Face id", id="source")
             yield Input(placeholder="config (hub)", id="config")
             yield Input(placeholder="split", id="split")
+        with Horizontal(id="source-buttons", classes="button-row"):
             yield Button("Open", id="open", variant="primary")
             yield Button("Browse", id="browse")
-        yield DataFiles(Path.cwd(), id="browser")
+        # The file browser is mounted here when first opened (listing a folder is not free).
         yield Static("", id="dataset-summary")
-        with Horizontal(id="dataset-columns"):
+        with Horizontal(id="dataset-columns", classes="columns"):
             with Vertical(id="columns-column"):
                 yield Label("Columns", classes="field-label")
                 columns: DataTable[str] = DataTable(id="columns", cursor_type="none")
@@ -117,7 +145,7 @@ class DatasetScreen(StepScreen):
                 yield Label("Records (Enter opens one)", classes="field-label")
                 records: DataTable[str] = DataTable(id="records", cursor_type="row")
                 yield records
-        with Horizontal(classes="button-row"):
+        with Horizontal(classes="button-row step-actions"):
             yield Button("Use this dataset", id="use", variant="primary", disabled=True)
 
     def on_mount(self) -> None:
@@ -141,11 +169,31 @@ class DatasetScreen(StepScreen):
         )
 
     def action_toggle_browser(self) -> None:
-        """Show or hide the file browser."""
-        browser = self.query_one("#browser", DataFiles)
-        browser.toggle_class("-open")
+        """Show or hide the file browser (it opens on the folder of the path typed, if any)."""
+        found = self.query("#browser").results(DataFiles)
+        browser = next(found, None)
+        if browser is None:
+            browser = DataFiles(self._browse_from(), id="browser")
+            self.query_one("#step-body").mount(browser, after="#source-buttons")
         if browser.has_class("-open"):
+            self._close_browser()
+        else:
+            browser.add_class("-open")
             browser.focus()
+
+    def _browse_from(self) -> Path:
+        typed = Path(self.query_one("#source", Input).value.strip() or ".").expanduser()
+        folder = typed if typed.is_dir() else typed.parent
+        return folder if folder.is_dir() else Path.cwd()
+
+    def _close_browser(self) -> None:
+        for browser in self.query("#browser").results(DataFiles):
+            browser.remove_class("-open")
+        self.query_one("#source", Input).focus()
+
+    @on(DataFiles.Closed)
+    def _browser_closed(self) -> None:
+        self._close_browser()
 
     @on(Button.Pressed, "#browse")
     def _browse(self) -> None:
@@ -154,14 +202,14 @@ class DatasetScreen(StepScreen):
     @on(DirectoryTree.FileSelected, "#browser")
     def _file_chosen(self, event: DirectoryTree.FileSelected) -> None:
         self.query_one("#source", Input).value = str(event.path)
-        self.query_one("#browser", DataFiles).remove_class("-open")
+        self._close_browser()
         self.action_open_source()
 
     @on(DirectoryTree.DirectorySelected, "#browser")
     def _folder_chosen(self, event: DirectoryTree.DirectorySelected) -> None:
         if (event.path / "dataset_dict.json").is_file() or (event.path / "state.json").is_file():
             self.query_one("#source", Input).value = str(event.path)
-            self.query_one("#browser", DataFiles).remove_class("-open")
+            self._close_browser()
             self.action_open_source()
 
     @on(Input.Submitted)
@@ -183,6 +231,10 @@ class DatasetScreen(StepScreen):
         return PreviewLoaded(preview(spec, PREVIEW_ROWS))
 
     def worker_failed(self, name: str, error: BaseException) -> None:
+        # Nothing of an earlier dataset stays on screen under the error: it would look opened.
+        self._preview = None
+        self.query_one("#columns", DataTable).clear()
+        self.query_one("#records", DataTable).clear(columns=True)
         self.query_one("#dataset-summary", Static).update(Text("Could not open it.", style="red"))
         self.show_error(error)
 
@@ -218,6 +270,16 @@ class DatasetScreen(StepScreen):
                 f"Record {index} of {self._preview.spec.describe()}", self._preview.rows[index]
             )
         )
+
+    def accept(self) -> bool:
+        if self._preview is None or not self._preview.rows:
+            self.notify(
+                "Open a dataset first: type its path or id and press Enter (Ctrl+B browses).",
+                severity="warning",
+            )
+        else:
+            self._use()
+        return True
 
     @on(Button.Pressed, "#use")
     def _use(self) -> None:

@@ -10,6 +10,7 @@ from typing import Any, cast
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -55,6 +56,9 @@ class DeployScreen(StepScreen):
     STEP_ID = "deploy"
     STEP_TITLE = "Deploy"
 
+    BINDINGS = [Binding("d", "deploy", "Deploy", id="deploy-model")]
+    """`d`, or Enter on an option, deploys it (provisioned throughput asks first)."""
+
     def __init__(self) -> None:
         super().__init__()
         self._plans: list[DeploymentPlan] = []
@@ -65,7 +69,7 @@ class DeployScreen(StepScreen):
         yield Static("", id="deploy-model")
         yield OptionList(id="plans")
         yield Static("", id="deploy-status")
-        with Horizontal(classes="button-row"):
+        with Horizontal(classes="button-row step-actions"):
             yield Button("Deploy", id="deploy", variant="primary")
 
     def on_mount(self) -> None:
@@ -130,10 +134,17 @@ class DeployScreen(StepScreen):
             return None
         return self._plans[plans.highlighted]
 
+    @on(OptionList.OptionSelected, "#plans")
     @on(Button.Pressed, "#deploy")
-    def _deploy_pressed(self) -> None:
+    def action_deploy(self) -> None:
+        """Deploy the highlighted option (after a confirmation of its price when it bills by
+        the hour)."""
         plan = self._plan()
         if plan is None:
+            self.notify("No custom model to deploy yet.", severity="warning")
+            return
+        if self.query_one("#deploy", Button).disabled:
+            self.notify("This run's model is already deployed (or being deployed).")
             return
         if plan.kind == "custom-model-deployment":
             self._start(plan)

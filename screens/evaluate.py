@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Select, Static, Switch
+from textual.widgets import Button, DataTable, Input, Label, Select, Static, Switch
 from textual.worker import get_current_worker
 
 from core.catalog.lookup import builtin_models, find_model
@@ -32,6 +32,7 @@ from core.evaluation.rubrics import PRESETS, Rubric, rubric_for_template, rubric
 from core.run.routes import serving_target
 from core.serving.chat import base_inference_id
 from screens.base import StepScreen
+from screens.widgets.task_progress import TaskProgress
 from screens.workers import WorkerResult
 
 if TYPE_CHECKING:
@@ -99,9 +100,11 @@ class EvaluateScreen(StepScreen):
     STEP_TITLE = "Evaluate"
     CSS_PATH = "styles/evaluate.tcss"
     BINDINGS = [
+        Binding("ctrl+r", "run_evaluation", "Run", id="run-evaluation"),
         Binding("o", "open_report", "Open report", id="eval-open"),
         Binding("c", "compare_runs", "Compare runs", id="eval-compare-runs"),
     ]
+    """Ctrl+R (or Enter in the Records field) runs the evaluation."""
 
     _saved: SavedReport | None = None
 
@@ -115,6 +118,7 @@ class EvaluateScreen(StepScreen):
             yield Switch(value=True, id="eval-compare")
             yield Button("Run", id="run", variant="primary")
             yield Button("Cancel", id="cancel-eval", disabled=True)
+        yield Static("", id="count-error", classes="field-error")
         with Horizontal(classes="button-row", id="eval-options"):
             yield Label("Judge", classes="inline-label")
             yield Select[str](self._judges(), id="judge", prompt="no LLM judge")
@@ -130,7 +134,7 @@ class EvaluateScreen(StepScreen):
             yield Label("Batch", classes="inline-label")
             yield Switch(value=False, id="eval-batch")
         yield Static("", id="eval-estimate")
-        yield ProgressBar(id="eval-progress", show_eta=False)
+        yield TaskProgress(id="eval-progress")
         yield Static("", id="eval-summary")
         with Horizontal(classes="button-row"):
             yield Button("Open report (o)", id="open-report", disabled=True)
@@ -272,8 +276,30 @@ class EvaluateScreen(StepScreen):
 
     # ------------------------------------------------------------------ running
 
+    def _count_is_whole(self) -> bool:
+        """Whether the record count is a whole number above 0; when it is not, that is said at
+        the field, where it is fixed (not in the panel under the table)."""
+        field = self.query_one("#count", Input)
+        try:
+            whole = int(field.value or "0") > 0
+        except ValueError:
+            whole = False
+        self.query_one("#count-error", Static).update(
+            "" if whole else Text("✘ Records must be a whole number above 0.", style="red")
+        )
+        field.set_class(not whole, "-invalid")
+        if not whole:
+            field.focus()
+        return whole
+
+    @on(Input.Submitted, "#count")
     @on(Button.Pressed, "#run")
-    def _run_pressed(self) -> None:
+    def action_run_evaluation(self) -> None:
+        """Run the evaluation with the options as set."""
+        if any(w.group == "evaluate" and w.is_running for w in self.workers):
+            return
+        if not self._count_is_whole():
+            return
         try:
             choices = self._choices()
             context = self.require_context()
@@ -283,6 +309,7 @@ class EvaluateScreen(StepScreen):
         self.clear_error()
         self.query_one("#run", Button).disabled = True
         self.query_one("#cancel-eval", Button).disabled = False
+        self.query_one("#eval-progress", TaskProgress).start()
         self.run_evaluation(context, choices, self.host.registry(), self.host.wizard_run.run_id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="evaluate", name="evaluate")
@@ -320,7 +347,7 @@ class EvaluateScreen(StepScreen):
         return EvaluationDone(data, saved)
 
     def _progress(self, done: int, total: int) -> None:
-        self.query_one("#eval-progress", ProgressBar).update(total=total, progress=done)
+        self.query_one("#eval-progress", TaskProgress).update(total=total, progress=done)
 
     @on(BatchJobChanged)
     def _batch_changed(self, message: BatchJobChanged) -> None:
@@ -338,6 +365,7 @@ class EvaluateScreen(StepScreen):
         for worker in self.workers:
             if worker.group == "evaluate":
                 worker.cancel()
+        self.query_one("#eval-progress", TaskProgress).hide()
         self.query_one("#run", Button).disabled = False
         self.query_one("#cancel-eval", Button).disabled = True
 
@@ -345,6 +373,7 @@ class EvaluateScreen(StepScreen):
     def _show_report(self, message: EvaluationDone) -> None:
         data = message.data
         self._saved = message.saved
+        self.query_one("#eval-progress", TaskProgress).finish()
         self.query_one("#run", Button).disabled = False
         self.query_one("#cancel-eval", Button).disabled = True
         self.query_one("#open-report", Button).disabled = False
@@ -413,6 +442,7 @@ class EvaluateScreen(StepScreen):
 
     def worker_failed(self, name: str, error: BaseException) -> None:
         if name == "evaluate":
+            self.query_one("#eval-progress", TaskProgress).hide()
             self.query_one("#run", Button).disabled = False
             self.query_one("#cancel-eval", Button).disabled = True
         self.show_error(error)

@@ -19,6 +19,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Log, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -97,6 +98,12 @@ class InfrastructureScreen(StepScreen):
     STEP_TITLE = "Infrastructure"
     CSS_PATH = "styles/infrastructure.tcss"
 
+    BINDINGS = [
+        Binding("ctrl+r", "create", "Create", id="create-infrastructure"),
+        Binding("ctrl+t", "upload", "Upload", id="upload-data"),
+    ]
+    """Ctrl+R creates what the plan shows (Enter in a field plans again), Ctrl+T uploads."""
+
     def __init__(self) -> None:
         super().__init__()
         self._plan: InfraPlan | None = None
@@ -112,7 +119,7 @@ class InfrastructureScreen(StepScreen):
             "and the exact policies.",
             classes="step-intro",
         )
-        with Horizontal(id="infra-fields"):
+        with Horizontal(id="infra-fields", classes="fields"):
             with Vertical(classes="infra-field"):
                 yield Label("S3 bucket", classes="field-label")
                 yield Input(id="bucket")
@@ -125,21 +132,28 @@ class InfrastructureScreen(StepScreen):
             with Vertical(classes="infra-field"):
                 yield Label("Key prefix", classes="field-label")
                 yield Input(id="prefix", value=DEFAULT_PREFIX)
-        yield Static("", id="plan-view")
-        with Horizontal(id="infra-actions", classes="button-row"):
-            yield Button("Create", id="create", variant="primary", disabled=True)
-            yield Button("Fix the bucket settings", id="fix-bucket", variant="warning")
-            yield Button("Update the trust policy", id="fix-role", variant="warning")
-            yield Button("Plan again", id="plan")
-        yield Static("", id="plan-json")
-        yield Log(id="infra-log", auto_scroll=True)
-        with Vertical(id="upload-section"):  # an import-only run uploads in its import step
-            yield Label("Upload the prepared files", classes="field-label")
-            yield Vertical(id="upload-files")
-            yield Static("", id="upload-status")
-            with Horizontal(classes="button-row"):
-                yield Button("Upload", id="upload", variant="primary", disabled=True)
-                yield Button("Cancel", id="cancel-upload", disabled=True)
+        # The plan, its log and the upload on the left; the policies' JSON beside them (below
+        # them on a narrow screen): the upload stays in view at 160x50.
+        with Horizontal(id="infra-columns", classes="columns"):
+            with Vertical(id="infra-main"):
+                yield Static("", id="plan-view")
+                with Horizontal(id="infra-actions", classes="button-row"):
+                    yield Button("Create", id="create", variant="primary", disabled=True)
+                    yield Button("Fix the bucket settings", id="fix-bucket", variant="warning")
+                    yield Button("Update the trust policy", id="fix-role", variant="warning")
+                    yield Button("Plan again", id="plan")
+                yield Log(id="infra-log", auto_scroll=True)
+                # An import-only run uploads in its import step.
+                with Vertical(id="upload-section"):
+                    yield Label("Upload the prepared files", classes="field-label")
+                    yield Vertical(id="upload-files")
+                    yield Static("", id="upload-status")
+                    with Horizontal(classes="button-row"):
+                        yield Button("Upload", id="upload", variant="primary", disabled=True)
+                        yield Button("Cancel", id="cancel-upload", disabled=True)
+            with Vertical(id="infra-policies"):
+                yield Label("Policies", classes="field-label")
+                yield Static("", id="plan-json")
 
     # Textual also calls StepScreen's own on_mount / on_screen_resume (it dispatches along the
     # class hierarchy), so these handlers only add what this step needs.
@@ -340,7 +354,16 @@ class InfrastructureScreen(StepScreen):
     # ------------------------------------------------------------------ create
 
     @on(Button.Pressed, "#create")
-    def _create_pressed(self) -> None:
+    def action_create(self) -> None:
+        """Create (or reuse, or update) the bucket and the role as the plan shows."""
+        if any(w.group == "infra" and w.is_running for w in self.workers):
+            return  # planning or applying: its result enables the button
+        if self.query_one("#create", Button).disabled:
+            self.notify(
+                "Nothing to create yet: the plan is being read, or it has a blocker.",
+                severity="warning",
+            )
+            return
         self._start_apply(None)
 
     @on(Button.Pressed, "#fix-bucket")
@@ -405,9 +428,15 @@ class InfrastructureScreen(StepScreen):
     # ------------------------------------------------------------------ upload
 
     @on(Button.Pressed, "#upload")
-    def _upload_pressed(self) -> None:
+    def action_upload(self) -> None:
+        """Upload the prepared files to the bucket."""
+        if any(w.group == "upload" and w.is_running for w in self.workers):
+            return
         run = self.host.wizard_run
-        if not (run.bucket and run.prepared_dir and run.run_id):
+        if self.query_one("#upload", Button).disabled or not (
+            run.bucket and run.prepared_dir and run.run_id
+        ):
+            self.notify("Create the bucket and the role first (Ctrl+R).", severity="warning")
             return
         self.clear_error()
         self.query_one("#upload-status", Static).update("Uploading...")

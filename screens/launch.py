@@ -99,7 +99,7 @@ class LaunchScreen(StepScreen):
     def compose_body(self) -> ComposeResult:
         yield Label("Launch the customization job", classes="step-heading")
         yield Static("", id="launch-model")
-        with Horizontal(id="launch-columns"):
+        with Horizontal(id="launch-columns", classes="columns"):
             with Vertical(id="launch-form"):
                 yield Label("Job name", classes="field-label")
                 yield Input(id="job-name")
@@ -142,7 +142,7 @@ class LaunchScreen(StepScreen):
                 yield Static("", id="summary")
                 yield Label("The request", classes="field-label")
                 yield Static("", id="request-json")
-        with Horizontal(classes="button-row"):
+        with Horizontal(classes="button-row step-actions"):
             yield Button("Launch job", id="launch", variant="primary", disabled=True)
 
     def on_mount(self) -> None:
@@ -197,20 +197,23 @@ class LaunchScreen(StepScreen):
         box = self.query_one("#hyperparameters", Vertical)
         box.remove_children()
         for hp in self._customization.hyperparameters if self._customization else ():
-            row = Horizontal(classes="hp-row")
-            box.mount(row)
             label = f"{hp.name} ({hp.format(hp.minimum)} to {hp.format(hp.maximum)})"
-            row.mount(Label(label, classes="hp-label"))
-            row.mount(
-                Input(
-                    run.hyperparameters.get(hp.name, ""),
-                    placeholder=f"default {hp.default_text or 'none'}",
-                    id=f"hp-{hp.name}",
-                    classes="hp-input",
-                )
+            box.mount(
+                Horizontal(
+                    Label(label, classes="hp-label"),
+                    Input(
+                        run.hyperparameters.get(hp.name, ""),
+                        placeholder=f"default {hp.default_text or 'none'}",
+                        id=f"hp-{hp.name}",
+                        classes="hp-input",
+                    ),
+                    classes="hp-row",
+                ),
+                # What is wrong with the value, at its field (empty while it is fine).
+                Static("", id=f"hp-problem-{hp.name}", classes="hp-problem"),
+                Static("", id=f"hp-note-{hp.name}", classes="hp-note"),
             )
-            if hp.note:
-                box.mount(Static(Text(hp.note, style="dim"), classes="hp-note"))
+        self.call_after_refresh(self._show_hyperparameter_notes)
         self.call_after_refresh(self._refresh_summary)
         prepared = PreparedDir.of(run.prepared_dir)
         if prepared is not None and prepared.has_train() and self._customization is not None:
@@ -318,11 +321,27 @@ class LaunchScreen(StepScreen):
     @on(Input.Changed)
     def _field_changed(self, event: Input.Changed) -> None:
         if event.input.id and event.input.id.startswith("hp-") and self._customization:
-            spec = self._customization.hyperparameter(event.input.id[3:])
+            name = event.input.id[3:]
+            spec = self._customization.hyperparameter(name)
             problem = spec.check(event.value) if spec and event.value.strip() else None
             event.input.set_class(problem is not None, "-invalid")
             event.input.tooltip = problem
+            self.query_one(f"#hp-problem-{name}", Static).update(
+                Text(f"✘ {problem}", style="red") if problem else ""
+            )
+        if event.input.id == "validation-uri":
+            self._show_hyperparameter_notes()
         self._refresh_summary()
+
+    def _show_hyperparameter_notes(self) -> None:
+        """Each hyperparameter's note, when it applies to a job with (or without) the
+        validation data the form has."""
+        has_validation = bool(self._value("#validation-uri"))
+        for hp in self._customization.hyperparameters if self._customization else ():
+            for note in self.query(f"#hp-note-{hp.name}").results(Static):
+                text = hp.note_for(has_validation)
+                note.update(Text(text, style="dim"))
+                note.display = bool(text)
 
     def _refresh_summary(self) -> None:
         summary = self.query_one("#summary", Static)

@@ -175,10 +175,12 @@ class ModelScreen(StepScreen):
     CSS_PATH = "styles/model.tcss"
 
     BINDINGS = [
+        Binding("ctrl+n", "next_step", "Use model", id="next-step"),
+        Binding("u", "use", "Use this model", id="use-model", show=False),
         Binding("r", "reload", "Reload list", id="reload-models"),
-        Binding("u", "use", "Use this model", id="use-model"),
         Binding("f", "advise", "Fine-tune or RAG?", id="advise"),
     ]
+    """Enter on the list, `u` or Ctrl+N choose the highlighted model."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -200,7 +202,7 @@ class ModelScreen(StepScreen):
                 id="customization-type",
             )
         yield Static("Loading the models this region offers...", id="models-status")
-        with Horizontal(id="model-columns"):
+        with Horizontal(id="model-columns", classes="columns"):
             with Vertical(id="models-column"):
                 table: DataTable[str | Text] = DataTable(
                     id="models", cursor_type="row", zebra_stripes=True
@@ -208,7 +210,7 @@ class ModelScreen(StepScreen):
                 yield table
             with VerticalScroll(id="model-detail-column"):
                 yield Static("", id="model-detail")
-        with Horizontal(classes="button-row"):
+        with Horizontal(classes="button-row step-actions"):
             yield Button("Use this model", id="use", variant="primary", disabled=True)
         with Vertical(id="import-group"):
             yield Label("Or import my own (open-weight models)", classes="field-label model-group")
@@ -350,6 +352,9 @@ class ModelScreen(StepScreen):
         self.action_use()
 
     def _select(self, entry: ModelAvailability) -> None:
+        if self._selected is not entry:
+            # Another model's details start at their top, not where the last one was left.
+            self.query_one("#model-detail-column", VerticalScroll).scroll_home(animate=False)
         self._selected = entry
         kind = self._kind()
         self.query_one("#model-detail", Static).update(
@@ -390,10 +395,15 @@ class ModelScreen(StepScreen):
 
         self.app.push_screen(RunChangeScreen(change), answered)
 
+    def accept(self) -> bool:
+        self.action_use()
+        return True
+
     def action_use(self) -> None:
         """Choose the highlighted model for this run."""
         entry = self._selected
         if entry is None:
+            self.notify("The models are still loading.", severity="warning")
             return
         kind = self._kind()
         if not entry.available:

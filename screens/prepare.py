@@ -14,8 +14,9 @@ from pathlib import Path
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, ProgressBar, Static, Switch
+from textual.widgets import Button, Input, Label, Static, Switch
 from textual.worker import get_current_worker
 
 from core.catalog.lookup import find_model
@@ -35,6 +36,7 @@ from core.data.templates import Template, template_from_dict
 from core.errors import BedrockTuneError, DatasetError, ValidationError
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
+from screens.widgets.task_progress import TaskProgress
 from screens.workers import WorkerResult
 
 
@@ -74,6 +76,9 @@ class PrepareScreen(StepScreen):
     STEP_TITLE = "Prepare the files"
     CSS_PATH = "styles/prepare.tcss"
 
+    BINDINGS = [Binding("ctrl+r", "prepare", "Prepare", id="prepare-files")]
+    """Ctrl+R (or Enter in any field) prepares the files."""
+
     def __init__(self) -> None:
         super().__init__()
         self._model: BaseModel | None = None
@@ -89,7 +94,7 @@ class PrepareScreen(StepScreen):
     def compose_body(self) -> ComposeResult:
         yield Label("Prepare the training files", classes="step-heading")
         yield Static("", id="limits-line")
-        with Horizontal(id="sizes-row"):
+        with Horizontal(id="sizes-row", classes="fields"):
             for field_id, label in (
                 ("train", "Train"),
                 ("validation", "Validation"),
@@ -98,7 +103,7 @@ class PrepareScreen(StepScreen):
                 with Vertical(classes="size-field"):
                     yield Label(label, classes="field-label")
                     yield Input(id=field_id, type="integer")
-        with Horizontal(id="filters-row"):
+        with Horizontal(id="filters-row", classes="fields"):
             with Vertical(classes="size-field"):
                 yield Label("Max characters", classes="field-label")
                 yield Input(id="max-chars", type="integer")
@@ -116,9 +121,9 @@ class PrepareScreen(StepScreen):
         yield Static("", id="out-dir-note")
         yield Static("", id="size-problems")
         yield Static("", id="size-note")
-        yield ProgressBar(id="progress", show_eta=False)
+        yield TaskProgress(id="progress")
         yield Static("", id="prepare-status")
-        with Horizontal(classes="button-row"):
+        with Horizontal(classes="button-row step-actions"):
             yield Button("Prepare", id="prepare", variant="primary")
             yield Button("Cancel", id="cancel", disabled=True)
 
@@ -267,9 +272,15 @@ class PrepareScreen(StepScreen):
             f"shrink in proportion to {shown} (or fewer, if the filters drop records)."
         )
 
+    @on(Input.Submitted)
     @on(Button.Pressed, "#prepare")
-    def _prepare_pressed(self) -> None:
-        if self._check():
+    def action_prepare(self) -> None:
+        """Prepare the files with the options as typed (asks before replacing any)."""
+        if any(w.group == "prepare" and w.is_running for w in self.workers):
+            return
+        problems = self._check()
+        if problems:
+            self.notify(f"Not yet: {problems[0]}", severity="warning")
             return
         out = Path(self.query_one("#out-dir", Input).value.strip() or ".").expanduser()
         checkout = git_checkout_of(out)
@@ -330,7 +341,7 @@ class PrepareScreen(StepScreen):
         self.clear_error()
         self.query_one("#prepare", Button).disabled = True
         self.query_one("#cancel", Button).disabled = False
-        self.query_one("#progress", ProgressBar).update(total=None, progress=0)
+        self.query_one("#progress", TaskProgress).start()
         self.query_one("#prepare-status", Static).update("Preparing...")
         source = SourceSpec(run.source_location, run.source_config, run.source_split)
         kind = CustomizationType(run.customization_type)
@@ -367,7 +378,7 @@ class PrepareScreen(StepScreen):
         )
 
     def _progress(self, done: int, total: int | None, what: str) -> None:
-        self.query_one("#progress", ProgressBar).update(total=total, progress=done)
+        self.query_one("#progress", TaskProgress).update(total=total, progress=done)
         amount = f"{done:,} of {total:,}" if total else f"{done:,}"
         self.query_one("#prepare-status", Static).update(f"{what}: {amount}")
 
@@ -376,6 +387,7 @@ class PrepareScreen(StepScreen):
         for worker in self.workers:
             if worker.group == "prepare":
                 worker.cancel()
+        self.query_one("#progress", TaskProgress).hide()
         self._idle("Cancelled: nothing was written.")
 
     def _idle(self, message: str | Text) -> None:
@@ -386,8 +398,7 @@ class PrepareScreen(StepScreen):
     @on(FilesPrepared)
     def _prepared(self, message: FilesPrepared) -> None:
         result = message.result
-        bar = self.query_one("#progress", ProgressBar)
-        bar.update(total=1, progress=1)
+        self.query_one("#progress", TaskProgress).finish()
         text = Text("✔ Prepared in ", style="green")
         text.append(str(result.out_dir), style="bold")
         text.append(": " + ", ".join(f"{n} {k}" for k, n in result.counts.items()))
@@ -413,5 +424,6 @@ class PrepareScreen(StepScreen):
         self.notify("Files prepared.", title="Prepare")
 
     def worker_failed(self, name: str, error: BaseException) -> None:
+        self.query_one("#progress", TaskProgress).hide()
         self._idle(Text("Preparation failed; nothing was written.", style="red"))
         self.show_error(error)

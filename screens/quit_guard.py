@@ -25,9 +25,13 @@ class QuitGuardScreen(ModalScreen[QuitChoice]):
     DEFAULT_CSS = """
     QuitGuardScreen { align: center middle; }
     QuitGuardScreen > Vertical {
-        width: 84; height: auto; border: thick $error; background: $surface; padding: 1 2;
+        width: 84; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $error; background: $surface; padding: 1 2;
     }
-    QuitGuardScreen #quit-buttons { height: auto; margin-top: 1; align-horizontal: right; }
+    QuitGuardScreen #billing-list { height: auto; max-height: 40vh; overflow-y: auto; }
+    QuitGuardScreen #quit-buttons {
+        height: auto; margin-top: 1; align-horizontal: right; dock: bottom;
+    }
     QuitGuardScreen Button { margin-left: 2; }
     """
     BINDINGS = [Binding("escape", "stay", "Stay", id="quit-stay")]

@@ -59,11 +59,11 @@ class ResumeScreen(ModalScreen[str | None]):
     DEFAULT_CSS = """
     ResumeScreen { align: center middle; }
     ResumeScreen > Vertical {
-        width: 90; height: auto; max-height: 80%;
+        width: 90; max-width: 100%; height: auto; max-height: 100%;
         border: thick $accent; background: $surface; padding: 1 2;
     }
-    ResumeScreen #resume-runs { height: auto; max-height: 16; margin: 1 0; }
-    ResumeScreen #resume-buttons { height: auto; align-horizontal: right; }
+    ResumeScreen #resume-runs { height: auto; max-height: 40vh; margin: 1 0; }
+    ResumeScreen #resume-buttons { height: auto; align-horizontal: right; dock: bottom; }
     ResumeScreen Button { margin-left: 2; }
     """
     BINDINGS = [

@@ -36,6 +36,17 @@ from screens.confirm import ConfirmScreen
 from screens.workers import WorkerResult
 
 _COST_STYLE = {"hourly": "bold red", "storage": "yellow", "free": "dim"}
+_SUCCESS = frozenset({"deleted", "stopped", "gone"})
+"""Outcomes whose message says it all ("Deleted the bucket b.")."""
+_STATUS_MARKS = {
+    "deleted": "✔",
+    "stopped": "✔",
+    "gone": "✔",
+    "forgotten": "•",
+    "kept": "•",
+    "failed": "✘",
+    "skipped": "✘",
+}
 _STATUS_STYLE = {
     "deleted": "green",
     "stopped": "green",
@@ -100,9 +111,12 @@ class TeardownScreen(StepScreen):
     STEP_TITLE = "Teardown"
     CSS_PATH = "styles/teardown.tcss"
     BINDINGS = [
-        Binding("ctrl+r", "refresh_list", "Refresh", id="teardown-refresh"),
+        Binding("delete", "delete_selected", "Delete selected", id="teardown-delete-selected"),
         Binding("ctrl+a", "select_all", "Select all", id="teardown-select-all"),
+        Binding("ctrl+r", "refresh_list", "Refresh", id="teardown-refresh"),
     ]
+    """Space ticks the highlighted resource, Ctrl+A ticks them all, Delete deletes the ticked
+    ones (after one confirmation)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -119,6 +133,7 @@ class TeardownScreen(StepScreen):
             classes="step-intro",
         )
         yield Static("", id="teardown-summary")
+        yield Static("", id="teardown-warnings")
         selection: SelectionList[str] = SelectionList(id="teardown-items")
         yield selection
         yield Static(
@@ -128,10 +143,11 @@ class TeardownScreen(StepScreen):
         )
         found: SelectionList[str] = SelectionList(id="teardown-found")
         yield found
-        with Horizontal(classes="button-row"):
+        with Horizontal(classes="button-row step-actions"):
             yield Button("Refresh", id="teardown-refresh-button")
             yield Button("Select all", id="teardown-select-all-button")
             yield Button("Delete selected", id="teardown-delete", variant="error", disabled=True)
+        yield Static("", id="teardown-progress")
         yield RichLog(id="teardown-log", wrap=True, markup=False, highlight=False)
 
     @on(events.ScreenResume)
@@ -188,9 +204,11 @@ class TeardownScreen(StepScreen):
         if found:
             summary += f" {found} of them made by bedrock-tune elsewhere (listed apart)."
         self.query_one("#teardown-summary", Static).update(summary)
-        log = self.query_one("#teardown-log", RichLog)
-        for warning in warnings:
-            log.write(Text(f"Warning: {warning}", style="yellow"))
+        # The warnings of this listing replace the last one's (the log is for deletions: a
+        # warning written there again on every listing would repeat).
+        self.query_one("#teardown-warnings", Static).update(
+            Text("\n".join(f"Warning: {w}" for w in warnings), style="yellow")
+        )
         self._enable_delete()
 
     def action_select_all(self) -> None:
@@ -228,9 +246,13 @@ class TeardownScreen(StepScreen):
         return with_dependencies([i for i in self._items if i.key in keys], self._items)
 
     @on(Button.Pressed, "#teardown-delete")
-    def _delete_pressed(self) -> None:
+    def action_delete_selected(self) -> None:
+        """Delete the ticked resources (and what must go before them), after one confirmation."""
+        if self._deleting:
+            return
         items = self.chosen()
         if not items:
+            self.notify("Tick what to delete first (Space, or Ctrl+A for all).", severity="warning")
             return
         ticked = self._ticked()
         lines = []
@@ -274,14 +296,21 @@ class TeardownScreen(StepScreen):
         return TeardownDone(delete(context, items, self.host.registry(), report))
 
     def _log_event(self, event: TeardownEvent) -> None:
-        log = self.query_one("#teardown-log", RichLog)
+        # What is under way shows on one line that each event replaces; the log keeps one line
+        # per resource, its outcome (which names it): start and step lines there would say
+        # everything twice.
+        progress = self.query_one("#teardown-progress", Static)
         if event.stage == "start":
-            log.write(Text(event.message))
+            progress.update(Text(event.message, style="bold"))
         elif event.stage == "step":
-            log.write(Text(f"  {event.message}", style="dim"))
+            progress.update(Text(f"{event.item.label}: {event.message}", style="dim"))
         else:
-            style = _STATUS_STYLE.get(event.status or "", "")
-            log.write(Text(f"  {event.status}: {event.message}", style=style))
+            status = event.status or ""
+            mark = _STATUS_MARKS.get(status, "•")
+            said = event.message if status in _SUCCESS else f"{status}: {event.message}"
+            self.query_one("#teardown-log", RichLog).write(
+                Text(f"{mark} {said}", style=_STATUS_STYLE.get(status, ""))
+            )
 
     @on(TeardownDone)
     def _deleted(self, message: TeardownDone) -> None:
@@ -293,6 +322,7 @@ class TeardownScreen(StepScreen):
                 run = run_without(outcome.item, run)
         if run != self.host.wizard_run:
             self.host.update_run(run)  # the run forgets what no longer exists
+        self.query_one("#teardown-progress", Static).update("")
         log = self.query_one("#teardown-log", RichLog)
         failed = result.failed
         if failed:
@@ -308,6 +338,7 @@ class TeardownScreen(StepScreen):
     def worker_failed(self, name: str, error: BaseException) -> None:
         if name == "delete":
             self._deleting = False
+            self.query_one("#teardown-progress", Static).update("")
         if name == "inventory":
             self.query_one("#teardown-summary", Static).update("Could not list the resources.")
         self._enable_delete()

@@ -70,8 +70,11 @@ class TemplateScreen(StepScreen):
     CSS_PATH = "styles/template.tcss"
 
     BINDINGS = [
-        Binding("ctrl+right_square_bracket", "next_record", "Next record", id="next-record"),
-        Binding("ctrl+left_square_bracket", "previous_record", "Previous record", id="prev-record"),
+        Binding("ctrl+n", "next_step", "Use template", id="next-step"),
+        # Function keys, not Ctrl+[ (which a terminal sends as Esc) nor Ctrl+] (not every
+        # keyboard layout can type it): they work in every terminal and in the text areas.
+        Binding("f7", "previous_record", "Prev record", id="prev-record"),
+        Binding("f8", "next_record", "Next record", id="next-record"),
         Binding("ctrl+s", "save_template", "Save TOML", id="save-template"),
     ]
 
@@ -86,7 +89,7 @@ class TemplateScreen(StepScreen):
     def compose_body(self) -> ComposeResult:
         yield Label("How does a record become a training example?", classes="step-heading")
         yield Static("", id="format-line")
-        with Horizontal(id="template-columns"):
+        with Horizontal(id="template-columns", classes="columns"):
             with Vertical(id="editor-column"):
                 with Horizontal(id="preset-row"):
                     yield Label("Start from", classes="inline-label")
@@ -119,7 +122,7 @@ class TemplateScreen(StepScreen):
                 yield Static("", id="problems")
                 yield Static("", id="record-stats")
                 yield Static("", id="rendered")
-        with Horizontal(classes="button-row"):
+        with Horizontal(classes="button-row step-actions"):
             yield Button("Use this template", id="use", variant="primary", disabled=True)
 
     # ------------------------------------------------------------------ loading
@@ -320,6 +323,16 @@ class TemplateScreen(StepScreen):
         self.clear_error()
         self._set_template(template)
         self.notify(f"Loaded {path}.", title="Template")
+
+    def accept(self) -> bool:
+        if self.query_one("#use", Button).disabled:
+            self.notify(
+                "The template does not fit the records yet: see the problems beside it.",
+                severity="warning",
+            )
+        else:
+            self._use()
+        return True
 
     @on(Button.Pressed, "#use")
     def _use(self) -> None:

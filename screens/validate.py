@@ -21,9 +21,9 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static
+from textual.widgets import Button, DataTable, Input, Label, Static
 from textual.worker import get_current_worker
 
 from core import format as fmt
@@ -40,6 +40,7 @@ from core.validate.rules import rules_for
 from core.validate.validator import Problem, RuleGroup, ValidationReport, read_record, validate
 from screens.base import StepScreen
 from screens.pricing import PRICES_WORKER, PricesRead, lookup_prices
+from screens.widgets.task_progress import TaskProgress
 from screens.workers import WorkerResult
 
 _FIX_BUTTONS = {f"fix-{fix.value}": fix for fix in Fix}
@@ -114,6 +115,7 @@ class ValidateScreen(StepScreen):
     CSS_PATH = "styles/validate.tcss"
 
     BINDINGS = [Binding("ctrl+r", "run_validation", "Validate", id="run-validation")]
+    """Ctrl+R (or Enter in a path field) validates."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -137,22 +139,29 @@ class ValidateScreen(StepScreen):
         with Horizontal(classes="button-row"):
             yield Button("Validate", id="validate", variant="primary")
             yield Button("Cancel", id="cancel-validate", disabled=True)
-        yield ProgressBar(id="validate-progress", show_eta=False)
+        yield TaskProgress(id="validate-progress")
         yield Static("", id="validate-status")
-        yield Static("", id="validate-summary")
-        yield Label("Problems by rule", classes="field-label")
-        groups: DataTable[str] = DataTable(id="validate-groups", cursor_type="row")
-        yield groups
-        yield Label(
-            "Problems of the highlighted rule (Enter shows the record)", classes="field-label"
-        )
-        problems: DataTable[str] = DataTable(id="validate-problems", cursor_type="row")
-        yield problems
-        yield Label("Fix-ups (each writes new files; the source is kept)", classes="field-label")
-        with Horizontal(classes="button-row", id="validate-fixups"):
-            for button_id, fix in _FIX_BUTTONS.items():
-                yield Button(fix.label, id=button_id, disabled=True)
-        yield Static("", id="validate-fix-status")
+        # The problems come first (beside the statistics on a wide screen, above them on a
+        # narrow one): they are what needs doing.
+        with Horizontal(id="validate-report", classes="columns"):
+            with Vertical(id="validate-problems-column"):
+                yield Label("Problems by rule", classes="field-label")
+                groups: DataTable[str] = DataTable(id="validate-groups", cursor_type="row")
+                yield groups
+                yield Label(
+                    "Problems of the highlighted rule (Enter shows the record)",
+                    classes="field-label",
+                )
+                problems: DataTable[str] = DataTable(id="validate-problems", cursor_type="row")
+                yield problems
+                yield Label(
+                    "Fix-ups (each writes new files; the source is kept)", classes="field-label"
+                )
+                with Horizontal(classes="button-row", id="validate-fixups"):
+                    for button_id, fix in _FIX_BUTTONS.items():
+                        yield Button(fix.label, id=button_id, disabled=True)
+                yield Static("", id="validate-fix-status")
+            yield Static("", id="validate-summary")
 
     def on_mount(self) -> None:
         self.query_one("#validate-groups", DataTable).add_columns(
@@ -197,9 +206,12 @@ class ValidateScreen(StepScreen):
 
     # ------------------------------------------------------------------ validating
 
+    @on(Input.Submitted, "#validate-files Input")
     @on(Button.Pressed, "#validate")
     def action_run_validation(self) -> None:
         """Validate the files in the inputs."""
+        if any(w.group == "validate" and w.is_running for w in self.workers):
+            return
         try:
             model, kind = self._model()
             train, validation = self._paths()
@@ -218,7 +230,7 @@ class ValidateScreen(StepScreen):
         self.query_one("#cancel-validate", Button).disabled = False
         for button_id in _FIX_BUTTONS:
             self.query_one(f"#{button_id}", Button).disabled = True
-        self.query_one("#validate-progress", ProgressBar).update(total=None, progress=0)
+        self.query_one("#validate-progress", TaskProgress).start()
         self.query_one("#validate-status", Static).update(status)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="validate", name="validate")
@@ -250,7 +262,7 @@ class ValidateScreen(StepScreen):
         self.app.call_from_thread(self._progress, done, total, what)
 
     def _progress(self, done: int, total: int | None, what: str) -> None:
-        self.query_one("#validate-progress", ProgressBar).update(total=total, progress=done)
+        self.query_one("#validate-progress", TaskProgress).update(total=total, progress=done)
         share = f" {done * 100 // total}%" if total else ""
         self.query_one("#validate-status", Static).update(f"{what}{share}")
 
@@ -259,6 +271,7 @@ class ValidateScreen(StepScreen):
         for worker in self.workers:
             if worker.group == "validate":
                 worker.cancel()
+        self.query_one("#validate-progress", TaskProgress).hide()
         self._idle("Cancelled: nothing was changed.")
 
     def _idle(self, status: str | Text) -> None:
@@ -270,6 +283,7 @@ class ValidateScreen(StepScreen):
         if name == PRICES_WORKER:
             return  # the estimate keeps the built-in figures, which say so
         verb = "Validation" if name == "validate" else "The fix-up"
+        self.query_one("#validate-progress", TaskProgress).hide()
         self._idle(Text(f"{verb} failed; nothing was changed.", style="red"))
         self.show_error(error)
 
@@ -291,7 +305,7 @@ class ValidateScreen(StepScreen):
         ):
             self._prices = None
             lookup_prices(self, report.model, region)
-        self.query_one("#validate-progress", ProgressBar).update(total=1, progress=1)
+        self.query_one("#validate-progress", TaskProgress).finish()
         errors, warnings = report.count("error"), report.count("warning")
         if report.ok:
             note = f" ({fmt.plural(warnings, 'warning')})" if warnings else ""
@@ -330,6 +344,8 @@ class ValidateScreen(StepScreen):
         }
         for button_id, fix in _FIX_BUTTONS.items():
             self.query_one(f"#{button_id}", Button).disabled = not enabled[fix]
+        if self._groups:
+            table.focus()  # the problems, for the keyboard (and into view)
         run = self.host.wizard_run
         if self._is_prepared(report.train.path):
             self.host.update_run(

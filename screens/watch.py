@@ -75,8 +75,24 @@ class JobsListed(WorkerResult):
     jobs: tuple[tuple[JobSummary, bool], ...]
 
 
+def wall_clock() -> datetime:
+    """Now (what the elapsed time and the time left count from; tests fix it)."""
+    return datetime.now(UTC)
+
+
+def monotonic() -> float:
+    """Seconds on a clock that never goes back (how long since the last answer)."""
+    return time.monotonic()
+
+
+def shown_time(moment: datetime, with_day: bool = False) -> str:
+    """A moment in local time, as the screen shows it."""
+    local = moment.astimezone()
+    return f"{local:%Y-%m-%d %H:%M}" if with_day else f"{local:%H:%M:%S}"
+
+
 def _clock(moment: datetime | None) -> str:
-    return f"{moment.astimezone():%H:%M:%S}" if moment else ""
+    return shown_time(moment) if moment else ""
 
 
 def timeline(snapshot: JobSnapshot) -> Text:
@@ -123,7 +139,7 @@ class WatchScreen(StepScreen):
         super().__init__()
         self._snapshot: JobSnapshot | None = None
         self._watching: str | None = None
-        self._last_success = time.monotonic()
+        self._last_success = monotonic()
         self._poll_error: BedrockTuneError | None = None
         self._announced_end = False
         self._training_tokens: tuple[str, int] | None = None
@@ -133,7 +149,7 @@ class WatchScreen(StepScreen):
         yield Label("", id="job-title", classes="step-heading")
         yield Static("", id="job-status")
         yield Static("", id="time-left")
-        with Horizontal(id="watch-columns"):
+        with Horizontal(id="watch-columns", classes="columns"):
             with Vertical(id="timeline-column"):
                 yield Label("Phases", classes="field-label")
                 yield Static("", id="timeline")
@@ -169,6 +185,8 @@ class WatchScreen(StepScreen):
     def _start_if_needed(self) -> None:
         arn = self.host.wizard_run.job_arn
         if arn and arn != self._watching:
+            if self._watching is not None:
+                self._forget_shown_job()
             self._watching = arn
             self._announced_end = False
             self.query_one("#job-title", Label).update(
@@ -180,6 +198,18 @@ class WatchScreen(StepScreen):
             self.query_one("#job-title", Label).update(
                 "No job in this run yet: launch one, or pick any job of the region below"
             )
+
+    def _forget_shown_job(self) -> None:
+        """Clear what the screen shows of the job watched until now (its model, its failure,
+        its curves): none of it is about the job picked next."""
+        self._snapshot = None
+        self._training_tokens = None
+        for selector in ("#custom-model", "#failure", "#stall-warning", "#time-left", "#timeline"):
+            self.query_one(selector, Static).update("")
+        for selector in ("#training-loss-label", "#validation-loss-label", "#loss-note"):
+            self.query_one(selector, Static).update("")
+        for selector in ("#training-loss", "#validation-loss"):
+            self.query_one(selector, Sparkline).data = []
 
     def action_restart_watch(self) -> None:
         """Poll again now (and restart polling if it had stopped)."""
@@ -233,7 +263,7 @@ class WatchScreen(StepScreen):
     def _apply(self, update: WatchUpdate) -> None:
         self._poll_error = update.error
         if update.error is None:
-            self._last_success = time.monotonic()
+            self._last_success = monotonic()
             self.clear_error()
         else:
             self.show_error(update.error, warning=not update.needs_reauth)
@@ -334,9 +364,9 @@ class WatchScreen(StepScreen):
         end = snapshot.ended if snapshot.status.terminal else None
         elapsed = ""
         if started is not None:
-            stop = end or datetime.now(UTC)
+            stop = end or wall_clock()
             elapsed = fmt.duration((stop - started.astimezone(UTC)).total_seconds())
-        ago = fmt.duration(time.monotonic() - self._last_success)
+        ago = fmt.duration(monotonic() - self._last_success)
         line = Text()
         line.append(f"{snapshot.status.value}", style="bold")
         if elapsed:
@@ -359,7 +389,7 @@ class WatchScreen(StepScreen):
         if snapshot.training_uri != uri:
             return Text("")
         epochs = job_epochs(snapshot.hyperparameters, self.host.wizard_run.base_model_id)
-        elapsed = (datetime.now(UTC) - snapshot.created.astimezone(UTC)).total_seconds()
+        elapsed = (wall_clock() - snapshot.created.astimezone(UTC)).total_seconds()
         return Text(estimate_duration(tokens, epochs).describe(elapsed), style="dim")
 
     @on(Button.Pressed, "#stop")
@@ -441,7 +471,7 @@ class WatchScreen(StepScreen):
             table.add_row(
                 Text("★", style="bold") if ours else Text(""),
                 job.status.value,
-                f"{job.created.astimezone():%Y-%m-%d %H:%M}" if job.created else "",
+                shown_time(job.created, with_day=True) if job.created else "",
                 job.name,
                 job.custom_model_name or "",
                 key=job.arn,

@@ -44,6 +44,7 @@ from core.catalog.types import (
     LifecycleFact,
     LifecycleStage,
     Limits,
+    NoteWhen,
     Pricing,
     Source,
     Teacher,
@@ -125,15 +126,27 @@ _PRICE_COHERE = "becloudready/beautiful-jekyll _posts/2024-03-13-aws-bedrock-pri
 
 
 def _int(
-    name: str, low: int, high: int, default: int | None, text: str, note: str = ""
+    name: str,
+    low: int,
+    high: int,
+    default: int | None,
+    text: str,
+    note: str = "",
+    note_when: NoteWhen = "always",
 ) -> Hyperparameter:
-    return Hyperparameter(name, "int", low, high, default, text, note)
+    return Hyperparameter(name, "int", low, high, default, text, note, note_when)
 
 
 def _float(
-    name: str, low: float, high: float, default: float | None, text: str, note: str = ""
+    name: str,
+    low: float,
+    high: float,
+    default: float | None,
+    text: str,
+    note: str = "",
+    note_when: NoteWhen = "always",
 ) -> Hyperparameter:
-    return Hyperparameter(name, "float", low, high, default, text, note)
+    return Hyperparameter(name, "float", low, high, default, text, note, note_when)
 
 
 _EPOCHS = "Passes over the training data (training cost grows with it)."
@@ -182,6 +195,7 @@ _CLAUDE_HPS: tuple[Hyperparameter, ...] = (
         0.001,
         _ES_THRESHOLD,
         "Early stopping needs validation data.",
+        "without-validation",
     ),
     _int("earlyStoppingPatience", 1, 10, 2, _ES_PATIENCE),
 )
@@ -219,6 +233,7 @@ def _cohere_hps(max_batch: int) -> tuple[Hyperparameter, ...]:
             1e-5,
             _LR,
             "The docs advise leaving it unset when you supply validation data.",
+            "with-validation",
         ),
         _float("earlyStoppingThreshold", 0.0, 0.1, 0.01, _ES_THRESHOLD),
         _int("earlyStoppingPatience", 1, 10, 6, _ES_PATIENCE),

@@ -192,6 +192,10 @@ class Source:
     url: str = ""
 
 
+NoteWhen = Literal["always", "with-validation", "without-validation"]
+"""When a hyperparameter's note applies: always, or only with (or without) validation data."""
+
+
 @dataclass(frozen=True)
 class Hyperparameter:
     """One entry of `hyperParameters` (the API takes every value as a string)."""
@@ -204,6 +208,16 @@ class Hyperparameter:
     description: str
     note: str = ""
     """Guidance or uncertainty, shown beside the field."""
+    note_when: NoteWhen = "always"
+    """When the note applies: always, or only for a job with (or without) validation data."""
+
+    def note_for(self, has_validation: bool) -> str:
+        """The note for a job with or without validation data ("" when it does not apply)."""
+        if self.note_when == "with-validation" and not has_validation:
+            return ""
+        if self.note_when == "without-validation" and has_validation:
+            return ""
+        return self.note
 
     def check(self, value: str) -> str | None:
         """Return why `value` is not acceptable, or None when it is."""

@@ -115,8 +115,17 @@ def _needs_serving(run: Run) -> str | None:
 
 
 def _never_done(run: Run) -> bool:
-    """Steps that can always be done again (chat, evaluate, teardown) are never "done"."""
+    """Steps that can always be done again (evaluate, teardown) are never "done"."""
     return False
+
+
+def _chatted(run: Run) -> bool:
+    """The model the run serves now has answered in the chat (a model deployed since has
+    not)."""
+    return run.chatted_with is not None and run.chatted_with in (
+        run.serving_arn,
+        run.custom_model_arn,
+    )
 
 
 # ---------------------------------------------------------------------- the steps
@@ -157,7 +166,7 @@ _ALL_STEPS: tuple[Step, ...] = (
         "Template",
         "Write the system prompt and the user and assistant texts with {column} placeholders "
         "(or start from a preset), and see each record as the exact JSON line Bedrock will get, "
-        "with its size against the model's limit. Ctrl+] / Ctrl+[ move between records.",
+        "with its size against the model's limit. F8 / F7 move between records.",
         done=lambda run: run.template_toml is not None,
         blocked=_needs_dataset,
     ),
@@ -260,8 +269,9 @@ _ALL_STEPS: tuple[Step, ...] = (
         "Chat",
         "Talk to the deployed model (streamed) with the system prompt it was trained with; "
         "compare mode sends each message to the base model too and shows both answers with "
-        "latency and tokens. Load a test record to see its reference answer.",
-        done=_never_done,
+        "latency and tokens. Load a test record to see its reference answer. Done once the "
+        "model has answered.",
+        done=_chatted,
         blocked=_needs_serving,
     ),
     Step(

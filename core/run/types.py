@@ -170,6 +170,9 @@ class Run:
     serving_kind: ServingKind | None = None
     serving_arn: str | None = None
     serving_status: ServingStatus | None = None
+    chatted_with: str | None = None
+    """The served model (deployment, throughput or imported model ARN) that answered in the
+    chat step: the step is done while the run still serves that model."""
 
     @property
     def identity_checked(self) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rich.text import Text
+from textual import events
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -46,6 +47,10 @@ class StepSidebar(OptionList):
         step_id: str
 
     _shown: tuple[StepState, ...] = ()
+    _compact = False
+    """Narrow (under `COMPACT_WIDTH` columns): one line per step, the reasons left out."""
+
+    COMPACT_WIDTH = 26
 
     def show_steps(self, steps: Sequence[StepState]) -> None:
         """Replace the list with `steps`, keeping the highlight on the current one (nothing to
@@ -59,14 +64,21 @@ class StepSidebar(OptionList):
         self.clear_options()
         for step in steps:
             mark, style = _MARKS[step.status]
-            label = Text()
+            label = Text(no_wrap=self._compact, overflow="ellipsis")
             label.append(f"{mark} ", style=style)
             label.append(step.title, style="bold" if step.status == "current" else style)
-            if step.status == "blocked" and step.reason:
+            if step.status == "blocked" and step.reason and not self._compact:
                 label.append(f"\n  {step.reason}", style="dim italic")
             self.add_option(Option(label, id=step.id, disabled=step.status == "blocked"))
         if steps:
             self.highlighted = current
+
+    def on_resize(self, event: events.Resize) -> None:
+        compact = event.size.width < self.COMPACT_WIDTH
+        if compact != self._compact:
+            self._compact = compact
+            shown, self._shown = self._shown, ()
+            self.show_steps(shown)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

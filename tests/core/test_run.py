@@ -87,6 +87,7 @@ FULL = Run(
     serving_kind=ServingKind.PROVISIONED_THROUGHPUT,
     serving_arn="arn:pt",
     serving_status=ServingStatus.IN_SERVICE,
+    chatted_with="arn:pt",
 )
 
 
@@ -219,6 +220,24 @@ def test_steps_are_possible_and_done_from_the_run_alone() -> None:
     assert STEPS["infrastructure"].blocked(replace(checked, route=Route.IMPORT_ONLY)) == (
         "choose the model to import first"
     )
+
+
+def test_the_chat_is_done_once_the_model_served_now_has_answered() -> None:
+    chat = STEPS["chat"]
+    served = Run(
+        account_id="1",
+        region="us-east-1",
+        custom_model_arn="arn:model",
+        serving_arn="arn:deployment",
+        serving_status=ServingStatus.ACTIVE,
+    )
+    assert not chat.done(served)
+    assert chat.done(replace(served, chatted_with="arn:deployment"))
+    # Deployed again since: the new deployment has not answered yet.
+    assert not chat.done(replace(served, chatted_with="arn:old-deployment"))
+    # An imported model answers by its own ARN.
+    imported = replace(served, route=Route.IMPORT_ONLY, serving_arn=None)
+    assert chat.done(replace(imported, chatted_with="arn:model"))
 
 
 def test_a_reattached_run_lands_on_the_step_that_follows_what_is_still_going() -> None:

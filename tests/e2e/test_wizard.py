@@ -31,7 +31,7 @@ from core.run.routes import ROUTE_STEPS
 from core.sandbox.background import SandboxHome
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
 from screens.base import LaunchOptions
-from screens.chat import Transcript
+from screens.chat import PromptArea, Transcript
 from screens.confirm import ConfirmScreen
 from screens.widgets.step_sidebar import StepSidebar
 from tests.conftest import DIALOGSUM, needs_shared
@@ -267,8 +267,8 @@ async def test_the_whole_wizard_in_the_sandbox(tmp_path: Path) -> None:
         assert NOVA not in models_line  # the customization id is never used for inference
         await click_button(pilot, "#load-test")
         await settle(pilot, lambda: "Reference answer" in text_of(app, "#reference"))
-        message = app.screen.query_one("#message", Input)
-        assert message.value.startswith("Summarize the following conversation.")
+        message = app.screen.query_one("#message", PromptArea)
+        assert message.text.startswith("Summarize the following conversation.")
         message.focus()
         await pilot.press("enter")
         await settle(
@@ -333,8 +333,14 @@ async def test_the_whole_wizard_in_the_sandbox(tmp_path: Path) -> None:
         )
         deleted = " ".join(log_lines().split())
         assert "could not be deleted" not in deleted
-        order = ["On-demand deployment", "Custom model", "S3 folder", "S3 bucket", "IAM role"]
-        positions = [deleted.index(f"Deleting {label}") for label in order]
+        order = [
+            "Deleted On-demand deployment",
+            "Deleted Custom model",
+            "objects under s3://",
+            "Deleted the bucket",
+            "then the role",
+        ]
+        positions = [deleted.index(outcome) for outcome in order]
         positions.append(deleted.index("Done."))
         assert positions == sorted(positions)  # what uses a thing goes before it
         assert listing.option_count == 0

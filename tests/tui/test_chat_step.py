@@ -6,14 +6,14 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from textual.widgets import Button, DataTable, Input, Static
+from textual.widgets import Button, DataTable, Static
 
 from core.jobs.customization import new_client_request_token
 from core.sandbox.server import Sandbox
 from core.serving.deploy import create_deployment
 from core.serving.status import ServingKind, ServingStatus
 from screens.base import LaunchOptions
-from screens.chat import Transcript
+from screens.chat import PromptArea, Transcript
 from tests.fakes import Clock, train_model
 from tests.tui.helpers import settle, text_of
 from tui.app import BedrockTuneApp
@@ -64,8 +64,8 @@ async def test_compare_mode_chat(tmp_path: Path) -> None:
         assert "us.amazon.nova-micro-v1:0" in text_of(app, "#chat-models")  # never the :128k id
         await pilot.click("#load-test")
         await settle(pilot, lambda: "Thirty days." in text_of(app, "#reference"))
-        assert app.screen.query_one("#message", Input).value == "How long is the refund window?"
-        app.screen.query_one("#message", Input).focus()
+        assert app.screen.query_one("#message", PromptArea).text == "How long is the refund window?"
+        app.screen.query_one("#message", PromptArea).focus()
         await pilot.press("enter")
         await settle(
             pilot,

@@ -143,8 +143,12 @@ async def test_teardown_lists_confirms_deletes_and_clears_the_billing_counter() 
         await settle(pilot)
         assert Registry().resources() == []
         log = log_text(app)
-        assert log.index("bt-ui-pt") < log.index("ui-td-model") < log.index("IAM role")
-        assert "deleted: Deleted the bucket bt-ui." in log
+        assert log.index("bt-ui-pt") < log.index("ui-td-model") < log.index("the role bt-ui-role")
+        assert "✔ Deleted the bucket bt-ui." in log
+        # One line per resource, its outcome: nothing said twice.
+        lines = log.splitlines()
+        assert len(lines) == len(set(lines))
+        assert sum("bt-ui-pt" in line for line in lines) == 1
         billing = app.screen.query_one("#header-billing")
         assert not billing.has_class("-on")
         assert "0 billable resources" in str(billing.render())
