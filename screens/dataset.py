@@ -182,9 +182,14 @@ class DatasetScreen(StepScreen):
             browser.focus()
 
     def _browse_from(self) -> Path:
-        typed = Path(self.query_one("#source", Input).value.strip() or ".").expanduser()
-        folder = typed if typed.is_dir() else typed.parent
-        return folder if folder.is_dir() else Path.cwd()
+        """The folder of the path typed (or the folder itself), else the working folder."""
+        typed = self.query_one("#source", Input).value.strip()
+        if typed:
+            path = Path(typed).expanduser().resolve()
+            folder = path if path.is_dir() else path.parent
+            if folder.is_dir():
+                return folder
+        return Path.cwd()
 
     def _close_browser(self) -> None:
         for browser in self.query("#browser").results(DataFiles):
