@@ -137,13 +137,18 @@ class StepScreen(Screen[None]):
     side columns stack (each step's stylesheet says how)."""
 
     def compose(self) -> ComposeResult:
+        # The breakpoint class now, for the size the app has: on the first resize Textual
+        # would add it and restyle the whole screen over again before the first frame.
+        width = self.app.size.width
+        self.add_class(
+            *self._get_breakpoint_classes(width, self.HORIZONTAL_BREAKPOINTS), update=False
+        )
         yield StatusHeader(self.STEP_TITLE)
         with Horizontal(id="step-frame"):
             yield StepSidebar(id="step-sidebar")
             with VerticalScroll(id="step-body"):
                 yield from self.compose_body()
                 yield ErrorPanel(id="error-panel")
-        yield Footer()
 
     def compose_body(self) -> ComposeResult:
         """The step's own widgets."""
@@ -164,6 +169,10 @@ class StepScreen(Screen[None]):
     def _first_frame_shown(self) -> None:
         if not self._painted:  # (scheduled twice when a subclass's on_mount calls super())
             self._painted = True
+            # The footer right after the first frame: its keys are Textual's costliest widgets
+            # to style, and the first frame (the step as it opens) has no use for them yet.
+            # Compact: more keys fit in 80 columns, and each key is styled once, not twice.
+            self.mount(Footer(compact=True))
             self.refresh_chrome()
 
     def on_screen_resume(self) -> None:

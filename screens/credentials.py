@@ -142,26 +142,47 @@ class CredentialsScreen(StepScreen):
             "does anything.",
             classes="step-intro",
         )
-        with Horizontal(id="credentials-columns"):
-            with Vertical(id="sources-column"):
-                yield Label("Credentials", classes="field-label")
-                yield OptionList(id="sources")
-            with Vertical(id="region-column"):
-                yield Label("Region", classes="field-label")
-                yield Select[str]([], id="region", allow_blank=True, prompt="Choose a region")
-                yield Static("", id="region-models")
+        with Horizontal(id="credentials-columns"), Vertical(id="sources-column"):
+            yield Label("Credentials", classes="field-label")
+            yield OptionList(id="sources")
+        # The region column, the identity and the buttons come right after the first frame
+        # (`_mount_controls`): they do nothing until the configuration is read, and their
+        # widgets would cost the first frame a tenth of a second.
         yield Static("Looking for AWS credentials...", id="credentials-status")
-        yield Static("", id="identity")
-        with Horizontal(classes="button-row step-actions"):
-            yield Button("Check identity", id="check", variant="default")
-            yield Button("Continue", id="continue", variant="primary", disabled=True)
 
     def on_mount(self) -> None:
         # (StepScreen.on_mount runs too: Textual calls the handler of every class in the MRO.)
         self.query_one("#sources", OptionList).focus()
         # After the first paint: discovery imports botocore, which would hold the GIL and delay
         # the first frame.
-        self.call_after_refresh(self.discover)
+        self.call_after_refresh(self._mount_controls)
+
+    async def _mount_controls(self) -> None:
+        """The region column, the identity and the buttons, then the discovery that fills
+        them."""
+        status = self.query_one("#credentials-status")
+        if not status.is_attached:
+            return  # the app closed before its first frame was out
+
+        await self.query_one("#credentials-columns").mount(
+            Vertical(
+                Label("Region", classes="field-label"),
+                Select[str]([], id="region", allow_blank=True, prompt="Choose a region"),
+                Static("", id="region-models"),
+                id="region-column",
+            )
+        )
+        await status.parent.mount(  # type: ignore[union-attr]
+            Static("", id="identity"),
+            Horizontal(
+                Button("Check identity", id="check", variant="default"),
+                Button("Continue", id="continue", variant="primary", disabled=True),
+                id="credentials-actions",
+                classes="button-row step-actions",
+            ),
+            after=status,
+        )
+        self.discover()
 
     # ------------------------------------------------------------------ discovery
 
@@ -263,7 +284,8 @@ class CredentialsScreen(StepScreen):
     def _ready_choice(self) -> tuple[SourceKind, str | None] | None:
         """The source whose identity is confirmed in a supported region (None while there is
         none)."""
-        if self._checked is None or self.query_one("#continue", Button).disabled:
+        ready = self._checked is not None and not self.query("#continue").first(Button).disabled
+        if self._checked is None or not ready:
             return None
         return self._checked.kind, self._checked.profile
 

@@ -36,26 +36,47 @@ class StatusHeader(Horizontal):
     def __init__(self, step_title: str) -> None:
         super().__init__()
         self._step_title = step_title
+        self._sandbox = False
+        self._billing: BillingSummary | None = None
 
     def compose(self) -> ComposeResult:
         yield Label("bedrock-tune", id="header-title")
         yield Label(self._step_title, id="header-step")
-        yield Label("", id="header-billing")
-        yield Label("SANDBOX", id="header-badge")
+        # The billing counter and the SANDBOX badge are mounted right after the first frame:
+        # neither shows in it (nothing is known yet), and each widget costs it milliseconds.
         yield Label("", id="header-where")
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._mount_badges)
+
+    async def _mount_badges(self) -> None:
+        if not self.is_attached:
+            return
+        await self.mount(
+            Label("", id="header-billing"), Label("SANDBOX", id="header-badge"), before=-1
+        )
+        self._show_badges()
 
     def show_billing(self, billing: BillingSummary) -> None:
         """Show how many resources are billing and what they cost (hidden when none).
 
         An unknown hourly price is said to be unknown, never added as $0.
         """
-        label = self.query_one("#header-billing", Label)
-        label.update(billing.headline())
-        label.set_class(billing.count > 0, "-on")
+        self._billing = billing
+        self._show_badges()
 
     def show_where(self, account: str | None, region: str | None, sandbox: bool) -> None:
         """Update the account / region text and the sandbox badge."""
         parts = [f"account {account}" if account else "account: not checked"]
         parts.append(f"region {region}" if region else "region: not chosen")
         self.query_one("#header-where", Label).update(" | ".join(parts))
-        self.query_one("#header-badge", Label).set_class(sandbox, "-on")
+        self._sandbox = sandbox
+        self._show_badges()
+
+    def _show_badges(self) -> None:
+        for badge in self.query("#header-badge").results(Label):
+            badge.set_class(self._sandbox, "-on")
+        for label in self.query("#header-billing").results(Label):
+            if self._billing is not None:
+                label.update(self._billing.headline())
+            label.set_class(self._billing is not None and self._billing.count > 0, "-on")

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from rich.text import Text
 from textual import events
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -62,14 +62,25 @@ class StepSidebar(OptionList):
             return
         self._shown = tuple(steps)
         self.clear_options()
+        options: list[Option] = []
+        said = ""
         for step in steps:
             mark, style = _MARKS[step.status]
-            label = Text(no_wrap=self._compact, overflow="ellipsis")
-            label.append(f"{mark} ", style=style)
-            label.append(step.title, style="bold" if step.status == "current" else style)
-            if step.status == "blocked" and step.reason and not self._compact:
-                label.append(f"\n  {step.reason}", style="dim italic")
-            self.add_option(Option(label, id=step.id, disabled=step.status == "blocked"))
+            # Textual's own Content, not Rich Text: the sidebar is in the first frame, and
+            # Content renders without a Rich console pass per option (several ms each).
+            parts: list[tuple[str, str]] = [
+                (f"{mark} ", style),
+                (step.title, "bold" if step.status == "current" else style),
+            ]
+            # A reason is said once: the steps after "Dataset / choose a base model first"
+            # that wait for the same thing do not repeat it.
+            if step.status == "blocked" and step.reason and step.reason != said:
+                said = step.reason
+                if not self._compact:
+                    parts.append((f"\n  {step.reason}", "dim italic"))
+            label = Content.assemble(*parts)
+            options.append(Option(label, id=step.id, disabled=step.status == "blocked"))
+        self.add_options(options)  # at once: the list is laid out again once, not per step
         if steps:
             self.highlighted = current
 
