@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
+from screens.gc_pauses import freeze_if_grown
 from screens.widgets.error_panel import ErrorPanel
 from screens.widgets.status_header import StatusHeader
 from screens.widgets.step_sidebar import StepSidebar, StepState
@@ -249,6 +250,10 @@ class StepScreen(Screen[None]):
         if event.state == WorkerState.ERROR and worker.error is not None:
             self.worker_failed(worker.name, worker.error)
         else:
+            if event.state == WorkerState.SUCCESS:
+                # What the work left behind (AWS clients, the sandbox) lives on: keep the
+                # collector's next full pass short (screens.gc_pauses).
+                freeze_if_grown()
             post_worker_result(event)
 
     def worker_failed(self, name: str, error: BaseException) -> None:

@@ -20,6 +20,7 @@ import gc
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
@@ -125,6 +126,30 @@ class BedrockTuneApp(RunHost):
         """
         return self._screens[FIRST_STEP]()
 
+    def _new_step_screen(self, factory: ScreenFactory) -> Screen[Any]:
+        """A step's screen, made when its mode first opens.
+
+        It has nothing styled yet, so it is marked up to date with the app's CSS: otherwise
+        Textual re-parses every stylesheet and restyles the whole app for it, twice, on the
+        first visit of each step (a third of a second of the event loop).
+        """
+        screen = factory()
+        screen._css_update_count = self._css_update_count
+        return screen
+
+    def _load_step_styles(self) -> None:
+        """Parse every step's stylesheet once, right after the first frame: Textual would
+        re-parse all the app's CSS on the first visit of each step that brings its own."""
+        import screens
+
+        folder = Path(screens.__file__).parent / "styles"
+        stylesheet = self.stylesheet
+        new = [p for p in sorted(folder.glob("*.tcss")) if not stylesheet.has_source(str(p), "")]
+        if new:
+            stylesheet.read_all(new)
+            stylesheet.parse()
+            stylesheet.update(self.screen)
+
     _gc_paused = False
 
     def on_load(self) -> None:
@@ -144,7 +169,8 @@ class BedrockTuneApp(RunHost):
         for step_id, factory in self._screens.items():
             # The first step's mode already holds its screen; this makes it a mode to come
             # back to like the others.
-            self.add_mode(step_id, factory)
+            self.add_mode(step_id, partial(self._new_step_screen, factory))
+        self.call_after_refresh(self._load_step_styles)
         self.call_after_refresh(self.find_resumable)
         # The App is ready (and its first frame out) once the first step is composed and
         # mounted, not merely started.
