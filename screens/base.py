@@ -168,7 +168,7 @@ class StepScreen(Screen[None]):
         self.call_after_refresh(self._first_frame_shown)
 
     def _first_frame_shown(self) -> None:
-        if not self._painted:  # (scheduled twice when a subclass's on_mount calls super())
+        if not self._painted and self.is_attached:  # (scheduled twice by some subclasses)
             self._painted = True
             # The footer right after the first frame: its keys are Textual's costliest widgets
             # to style, and the first frame (the step as it opens) has no use for them yet.
