@@ -142,36 +142,41 @@ class CredentialsScreen(StepScreen):
             "does anything.",
             classes="step-intro",
         )
-        with Horizontal(id="credentials-columns"), Vertical(id="sources-column"):
-            yield Label("Credentials", classes="field-label")
-            yield OptionList(id="sources")
-        # The region column, the identity and the buttons come right after the first frame
-        # (`_mount_controls`): they do nothing until the configuration is read, and their
+        # The choices, the identity and the buttons come right after the first frame
+        # (`_mount_controls`): they are empty until the configuration is read, and their
         # widgets would cost the first frame a tenth of a second.
         yield Static("Looking for AWS credentials...", id="credentials-status")
 
     def on_mount(self) -> None:
         # (StepScreen.on_mount runs too: Textual calls the handler of every class in the MRO.)
-        self.query_one("#sources", OptionList).focus()
         # After the first paint: discovery imports botocore, which would hold the GIL and delay
         # the first frame.
         self.call_after_refresh(self._mount_controls)
 
     async def _mount_controls(self) -> None:
-        """The region column, the identity and the buttons, then the discovery that fills
-        them."""
+        """The sources and the regions, the identity and the buttons, then the discovery
+        that fills them."""
         status = self.query_one("#credentials-status")
         if not status.is_attached:
             return  # the app closed before its first frame was out
-
-        await self.query_one("#credentials-columns").mount(
-            Vertical(
-                Label("Region", classes="field-label"),
-                Select[str]([], id="region", allow_blank=True, prompt="Choose a region"),
-                Static("", id="region-models"),
-                id="region-column",
-            )
+        await status.parent.mount(  # type: ignore[union-attr]
+            Horizontal(
+                Vertical(
+                    Label("Credentials", classes="field-label"),
+                    OptionList(id="sources"),
+                    id="sources-column",
+                ),
+                Vertical(
+                    Label("Region", classes="field-label"),
+                    Select[str]([], id="region", allow_blank=True, prompt="Choose a region"),
+                    Static("", id="region-models"),
+                    id="region-column",
+                ),
+                id="credentials-columns",
+            ),
+            before=status,
         )
+        self.query_one("#sources", OptionList).focus()
         await status.parent.mount(  # type: ignore[union-attr]
             Static("", id="identity"),
             Horizontal(
