@@ -16,7 +16,8 @@ _KEYS = """
 | `?` / `F1` | this help |
 | `Tab` / `Shift+Tab` | move between fields |
 | `Enter` | choose / press |
-| `Ctrl+N` | next step (when possible) |
+| `Ctrl+N` | accept this step and go on (uses what it shows: a dataset, a model, a template) |
+| the footer | this step's own keys (`Ctrl+R` prepare / validate / run, `Ctrl+L` launch...) |
 | `Ctrl+P` | command palette: go to any step, change theme |
 | `Ctrl+Q` | quit |
 | `Esc` | close a dialog |
