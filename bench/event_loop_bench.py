@@ -197,9 +197,10 @@ async def walk(timings: LoopTimings, folder: Path) -> None:
         await open_step("infrastructure", lambda: bool(app.screen.query("#plan-view")), "ctrl+n")
         timings.phase = "upload"
         await until(lambda: "CREATE" in text("#plan-view"), "the plan")
-        await pilot.press("ctrl+r")
+        await pilot.press("ctrl+r")  # create
         await until(lambda: app.wizard_run.role_arn is not None, "the bucket and role")
-        await pilot.press("ctrl+t")
+        await until(lambda: not app.screen.query_one("#upload").disabled, "the upload button")
+        await pilot.press("ctrl+r")  # then upload
         await until(lambda: app.wizard_run.training_uri is not None, "the upload")
 
         await open_step("launch", lambda: bool(app.screen.query("#summary")), "ctrl+n")
@@ -228,7 +229,7 @@ async def walk(timings: LoopTimings, folder: Path) -> None:
             return sum("tokens" in str(w.render()) for w in tuned.children)
 
         for asked in range(1, 4):
-            await pilot.press("ctrl+t", "enter")  # a test record, sent
+            await pilot.press("ctrl+o", "enter")  # a test record, sent
             await until(partial(lambda n: answers() == n, asked), f"answer {asked}")
         timings.phase = "end"
 

@@ -167,14 +167,15 @@ class StepScreen(Screen[None]):
         self.refresh_chrome()
         self.call_after_refresh(self._first_frame_shown)
 
-    def _first_frame_shown(self) -> None:
+    async def _first_frame_shown(self) -> None:
         if not self._painted and self.is_attached:  # (scheduled twice by some subclasses)
             self._painted = True
+            self.refresh_chrome()
             # The footer right after the first frame: its keys are Textual's costliest widgets
             # to style, and the first frame (the step as it opens) has no use for them yet.
             # Compact: more keys fit in 80 columns, and each key is styled once, not twice.
-            self.mount(Footer(compact=True))
-            self.refresh_chrome()
+            await self.mount(Footer(compact=True))
+            self.refresh_bindings()  # a footer fills in when the bindings are announced
 
     def on_screen_resume(self) -> None:
         self.refresh_chrome()

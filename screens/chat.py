@@ -102,8 +102,9 @@ class ChatScreen(StepScreen):
     STEP_TITLE = "Chat"
     CSS_PATH = "styles/chat.tcss"
 
-    BINDINGS = [Binding("ctrl+t", "load_test_record", "Test record", id="load-test-record")]
-    """Enter in the message box sends; Ctrl+T puts the next test record in it."""
+    BINDINGS = [Binding("ctrl+o", "load_test_record", "Test record", id="load-test-record")]
+    """Enter in the message box sends; Ctrl+O puts the next test record in it (Ctrl+T is the
+    app's New run)."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -116,8 +116,6 @@ class EvaluateScreen(StepScreen):
             yield Input("20", id="count", type="integer")
             yield Label("Compare with the base model", classes="inline-label")
             yield Switch(value=True, id="eval-compare")
-            yield Button("Run", id="run", variant="primary")
-            yield Button("Cancel", id="cancel-eval", disabled=True)
         yield Static("", id="count-error", classes="field-error")
         with Horizontal(classes="button-row", id="eval-options"):
             yield Label("Judge", classes="inline-label")
@@ -135,6 +133,9 @@ class EvaluateScreen(StepScreen):
             yield Switch(value=False, id="eval-batch")
         yield Static("", id="eval-estimate")
         yield TaskProgress(id="eval-progress")
+        with Horizontal(classes="button-row step-actions"):
+            yield Button("Run", id="run", variant="primary")
+            yield Button("Cancel", id="cancel-eval", disabled=True)
         yield Static("", id="eval-summary")
         with Horizontal(classes="button-row"):
             yield Button("Open report (o)", id="open-report", disabled=True)

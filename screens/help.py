@@ -19,6 +19,7 @@ _KEYS = """
 | `Ctrl+N` | accept this step and go on (uses what it shows: a dataset, a model, a template) |
 | the footer | this step's own keys (`Ctrl+R` prepare / validate / run, `Ctrl+L` launch...) |
 | `Ctrl+P` | command palette: go to any step, change theme |
+| `Ctrl+T` | new run (the current one stays in the registry) |
 | `Ctrl+Q` | quit |
 | `Esc` | close a dialog |
 """

@@ -100,9 +100,10 @@ class InfrastructureScreen(StepScreen):
 
     BINDINGS = [
         Binding("ctrl+r", "create", "Create", id="create-infrastructure"),
-        Binding("ctrl+t", "upload", "Upload", id="upload-data"),
+        Binding("ctrl+r", "upload", "Upload", id="upload-data"),
     ]
-    """Ctrl+R creates what the plan shows (Enter in a field plans again), Ctrl+T uploads."""
+    """Ctrl+R does what comes next: Create what the plan shows, then Upload (the footer shows
+    which); Enter in a field plans again."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -350,8 +351,26 @@ class InfrastructureScreen(StepScreen):
         uploading = any(w.group == "upload" and w.is_running for w in self.workers)
         self.query_one("#upload", Button).disabled = not ready or uploading
         self.query_one("#cancel-upload", Button).disabled = not uploading
+        self.refresh_bindings()  # Ctrl+R's meaning (Create or Upload) follows
 
     # ------------------------------------------------------------------ create
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Ctrl+R is Create until the bucket and the role are ready, then Upload.
+        if action == "upload":
+            return self._upload_next()
+        if action == "create":
+            return not self._upload_next()
+        return True
+
+    def _upload_next(self) -> bool:
+        """Whether the upload is the next thing to do: the infrastructure is ready, the plan
+        has nothing left to create, and the files are not all up yet."""
+        if not (self._ready_for_upload and self._rows):
+            return False
+        create = self.query("#create").first(Button) if self.query("#create") else None
+        nothing_to_make = create is None or create.disabled or str(create.label) == "Use them"
+        return nothing_to_make and self.host.wizard_run.training_uri is None
 
     @on(Button.Pressed, "#create")
     def action_create(self) -> None:

@@ -19,7 +19,7 @@ from core.run.routes import ROUTE_STEPS
 from core.sandbox.background import SandboxHome
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
 from screens.base import LaunchOptions
-from screens.chat import Transcript
+from screens.chat import PromptArea, Transcript
 from screens.confirm import ConfirmScreen
 from screens.widgets.step_sidebar import StepSidebar
 from tests.fakes import Clock
@@ -136,8 +136,8 @@ async def test_import_a_local_folder_chat_and_tear_down(tmp_path: Path) -> None:
         # ---------------------------------------------------------------- chat
         assert imported in text_of(app, "#chat-models")
         assert not app.screen.query_one("#base-column").display  # no Bedrock base to compare
-        message = app.screen.query_one("#message", Input)
-        message.value = "How many orders were placed in 2024?"
+        message = app.screen.query_one("#message", PromptArea)
+        message.text = "How many orders were placed in 2024?"
         message.focus()
         await pilot.press("enter")
         transcript = app.screen.query_one("#tuned", Transcript)

@@ -23,6 +23,7 @@ import pickle
 import shutil
 import time
 import uuid
+import zlib
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,6 +76,12 @@ def workdir(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir()
         monkeypatch.chdir(folder)
+        monkeypatch.setenv("BEDROCK_TUNE_DATA_DIR", str(folder / "data"))
+        # This install's id (in the tags a request shows), fixed.
+        state = Path(os.environ["BEDROCK_TUNE_STATE_DIR"])
+        state.mkdir(parents=True, exist_ok=True, mode=0o700)
+        (state / "install-id").write_text("5" * 32)
+        (state / "install-id").chmod(0o600)
         try:
             yield folder
         finally:
@@ -87,6 +94,13 @@ class _FixedDatetime(datetime):
     @classmethod
     def now(cls, tz: Any = None) -> _FixedDatetime:
         return cls.fromtimestamp(FIXED_NOW.timestamp(), tz)
+
+
+@pytest.fixture
+def sandbox_port(request: pytest.FixtureRequest, workdir: Path) -> int:
+    """The test's own sandbox port (its address is on screen): fixed by the test's name, out
+    of the range the system hands out to other programs, and held by `workdir`'s lock."""
+    return 20_000 + zlib.crc32(request.node.name.encode()) % 10_000
 
 
 def _no_blink(self: Any) -> None:

@@ -19,9 +19,9 @@ from tests.tui.helpers import settle, text_of
 BUCKET = f"bedrock-tune-{SANDBOX_ACCOUNT_ID}-us-east-1"
 
 
-async def test_infrastructure_launch_watch(workdir: Path, shots: Shots) -> None:
+async def test_infrastructure_launch_watch(workdir: Path, shots: Shots, sandbox_port: int) -> None:
     clock = Clock(1_750_000_000.0)
-    app = sandbox_app(clock)
+    app = sandbox_app(clock, sandbox_port)
     async with app.run_test(size=DRIVE_SIZE) as pilot:
         await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
         prepare_run(app, workdir)
@@ -40,9 +40,10 @@ async def test_infrastructure_launch_watch(workdir: Path, shots: Shots) -> None:
         await pilot.press("enter")
         await settle(pilot, lambda: "CREATE" in text_of(app, "#plan-view"))
         await settle(pilot)
-        await pilot.press("ctrl+r")
+        await pilot.press("ctrl+r")  # create
         await settle(pilot, lambda: app.wizard_run.role_arn is not None, rounds=1000)
-        await pilot.press("ctrl+t")
+        await settle(pilot, lambda: not app.screen.query_one("#upload").disabled)
+        await pilot.press("ctrl+r")  # then upload
         await settle(pilot, lambda: app.wizard_run.training_uri is not None, rounds=1000)
         await settle(pilot)
         await shots(pilot, "infrastructure-uploaded")

@@ -14,9 +14,9 @@ from tests.snapshots.world import NOVA, retype, sandbox_app, write_dialogs
 from tests.tui.helpers import settle, text_of
 
 
-async def test_credentials_to_validate(workdir: Path, shots: Shots) -> None:
+async def test_credentials_to_validate(workdir: Path, shots: Shots, sandbox_port: int) -> None:
     write_dialogs(workdir)
-    app = sandbox_app(Clock(1_750_000_000.0))
+    app = sandbox_app(Clock(1_750_000_000.0), sandbox_port)
     async with app.run_test(size=DRIVE_SIZE) as pilot:
         await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
         await settle(pilot)

@@ -36,7 +36,7 @@ def in_progress_run(name: str) -> Run:
     )
 
 
-async def test_resume_help_and_quit_guard(workdir: Path, shots: Shots) -> None:
+async def test_resume_help_and_quit_guard(workdir: Path, shots: Shots, sandbox_port: int) -> None:
     registry = Registry()
     for name in ("support-bot", "summaries"):
         registry.save_run(name, in_progress_run(name))
@@ -51,7 +51,7 @@ async def test_resume_help_and_quit_guard(workdir: Path, shots: Shots) -> None:
             details={"name": "support-bot-pt", "per_hour": 21.18},
         )
     )
-    app = sandbox_app(Clock(1_750_000_000.0))
+    app = sandbox_app(Clock(1_750_000_000.0), sandbox_port)
     async with app.run_test(size=DRIVE_SIZE) as pilot:
         await settle(pilot, lambda: isinstance(app.screen, ResumeScreen), rounds=1000)
         await settle(pilot)

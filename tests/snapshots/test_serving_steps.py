@@ -25,9 +25,11 @@ from tests.snapshots.world import (
 from tests.tui.helpers import settle, text_of
 
 
-async def test_deploy_chat_evaluate_teardown(workdir: Path, shots: Shots) -> None:
+async def test_deploy_chat_evaluate_teardown(
+    workdir: Path, shots: Shots, sandbox_port: int
+) -> None:
     clock = Clock(1_750_000_000.0)
-    app = sandbox_app(clock)
+    app = sandbox_app(clock, sandbox_port)
     async with app.run_test(size=DRIVE_SIZE) as pilot:
         await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
         prepare_run(app, workdir)
@@ -64,7 +66,7 @@ async def test_deploy_chat_evaluate_teardown(workdir: Path, shots: Shots) -> Non
         await pilot.press("ctrl+n")
         await settle(pilot, lambda: app.current_step == "chat")
         await shots(pilot, "chat")
-        await pilot.press("ctrl+t")
+        await pilot.press("ctrl+o")
         await settle(pilot, lambda: "Reference answer" in text_of(app, "#reference"))
         await shots(pilot, "chat-test-record")
         await pilot.press("enter")

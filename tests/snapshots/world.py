@@ -35,12 +35,13 @@ def write_dialogs(folder: Path, rows: int = 80) -> None:
     (folder / "bad.jsonl").write_text("".join(json.dumps(r) + "\n" for r in bad) + "{oops\n")
 
 
-def sandbox_app(clock: Clock) -> BedrockTuneApp:
-    """The app in its own sandbox, whose jobs and deployments play out on `clock`."""
+def sandbox_app(clock: Clock, port: int) -> BedrockTuneApp:
+    """The app in its own sandbox on `port`, whose jobs and deployments play out on
+    `clock`."""
     return BedrockTuneApp(
         LaunchOptions(sandbox=True, poll_interval=0.05),
         sandbox_factory=lambda: Sandbox(
-            job_seconds=JOB_SECONDS, ready_seconds=READY_SECONDS, clock=clock
+            port=port, job_seconds=JOB_SECONDS, ready_seconds=READY_SECONDS, clock=clock
         ),
     )
 

@@ -114,15 +114,15 @@ async def test_every_step_on_its_own_key(tmp_path: Path, monkeypatch: pytest.Mon
         await settle(pilot, lambda: app.wizard_run.validated_ok is True, rounds=1000)
         await pilot.press("ctrl+n")
 
-        # Infrastructure: Ctrl+T before anything exists only says so; Ctrl+R, then Ctrl+T.
+        # Infrastructure: Ctrl+R creates what the plan shows, then (the footer says so) uploads.
         await settle(pilot, lambda: app.current_step == "infrastructure")
         await settle(pilot, lambda: "CREATE" in text_of(app, "#plan-view"))
-        await pilot.press("ctrl+t")
-        await pilot.pause()
-        assert app.wizard_run.training_uri is None
+        assert footer_keys(app)["ctrl+r"] == "Create"
         await pilot.press("ctrl+r")
         await settle(pilot, lambda: app.wizard_run.role_arn is not None, rounds=1000)
-        await pilot.press("ctrl+t")
+        await settle(pilot, lambda: footer_keys(app)["ctrl+r"] == "Upload")
+        assert app.wizard_run.training_uri is None
+        await pilot.press("ctrl+r")
         await settle(pilot, lambda: app.wizard_run.training_uri is not None, rounds=1000)
         await pilot.press("ctrl+n")
 
@@ -164,7 +164,7 @@ async def test_every_step_on_its_own_key(tmp_path: Path, monkeypatch: pytest.Mon
         assert "you: Hello\nthere" in str(transcript.children[0].render())
         assert box.text == ""
         await settle(pilot, lambda: app.wizard_run.chatted_with == app.wizard_run.serving_arn)
-        await pilot.press("ctrl+t")  # the next test record goes in the box, whole
+        await pilot.press("ctrl+o")  # the next test record goes in the box, whole
         await settle(pilot, lambda: box.text.startswith("Summarize the following"))
         assert "\n" in box.text
         await pilot.press("ctrl+n")
