@@ -32,6 +32,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
+from core.sandbox.paging import page
+
 Answer = tuple[int, Any]
 
 VALIDATING_END = 0.10
@@ -291,29 +293,19 @@ class BatchSimulator:
         next_token: str | None = None,
     ) -> Answer:
         """ListModelInvocationJobs, newest first, paged like the sandbox's other lists."""
-        from core.sandbox.inference import _offset_token, _token_offset
-
         with self._lock:
             summaries = [self._json(j) for j in reversed(self._jobs.values())]
         if status:
             summaries = [s for s in summaries if s["status"] == status]
         if name_contains:
             summaries = [s for s in summaries if name_contains in s["jobName"]]
-        size = self.page_size
-        if max_results is not None:
-            if not max_results.isdigit() or not 1 <= int(max_results) <= 1000:
-                return 400, ("ValidationException", "maxResults must be between 1 and 1000.")
-            size = int(max_results)
-        start = 0
-        if next_token is not None:
-            offset = _token_offset(next_token)
-            if offset is None or offset > len(summaries):
-                return 400, ("ValidationException", f"The nextToken {next_token} is not valid.")
-            start = offset
-        body: dict[str, Any] = {"invocationJobSummaries": summaries[start : start + size]}
-        if start + size < len(summaries):
-            body["nextToken"] = _offset_token(start + size)
-        return 200, body
+        return page(
+            summaries,
+            "invocationJobSummaries",
+            page_size=self.page_size,
+            max_results=max_results,
+            next_token=next_token,
+        )
 
     def stop(self, key: str) -> Answer:
         """StopModelInvocationJob: only a job still running can be stopped."""

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.sandbox.inference import _offset_token, _token_offset
+from core.sandbox.paging import page
 
 FAIL_AT = 0.10
 DEFAULT_QUOTA = 3
@@ -345,23 +345,13 @@ class ImportSimulator:
     def _page(
         self, items: list[dict[str, Any]], key: str, query: Callable[[str], str | None]
     ) -> Answer:
-        size = self.page_size
-        wanted = query("maxResults")
-        if wanted is not None:
-            if not wanted.isdigit() or not 1 <= int(wanted) <= 1000:
-                return 400, ("ValidationException", "maxResults must be between 1 and 1000.")
-            size = int(wanted)
-        start = 0
-        token = query("nextToken")
-        if token is not None:
-            offset = _token_offset(token)
-            if offset is None or offset > len(items):
-                return 400, ("ValidationException", f"The nextToken {token} is not valid.")
-            start = offset
-        body: dict[str, Any] = {key: items[start : start + size]}
-        if start + size < len(items):
-            body["nextToken"] = _offset_token(start + size)
-        return 200, body
+        return page(
+            items,
+            key,
+            page_size=self.page_size,
+            max_results=query("maxResults"),
+            next_token=query("nextToken"),
+        )
 
     # ------------------------------------------------------------------ inference
 

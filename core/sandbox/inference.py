@@ -9,7 +9,6 @@ base model says it is the sandbox. Nothing here pretends to be a language model.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import threading
@@ -19,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from core.sandbox.paging import page
 
 MAX_NO_COMMITMENT_PT = 2
 _WORDS = re.compile(r"[a-z0-9]+")
@@ -166,23 +167,10 @@ class InferenceSimulator:
         """One page of the live resources of `kind` as AWS pages them: `maxResults` (1-1000,
         else `page_size`) items from where `nextToken` points, and the token of the next page
         while more remain."""
-        items = self._live(kind)
-        size = self.page_size
-        if max_results is not None:
-            if not max_results.isdigit() or not 1 <= int(max_results) <= 1000:
-                return 400, ("ValidationException", "maxResults must be between 1 and 1000.")
-            size = int(max_results)
-        start = 0
-        if next_token is not None:
-            offset = _token_offset(next_token)
-            if offset is None or offset > len(items):
-                return 400, ("ValidationException", f"The nextToken {next_token} is not valid.")
-            start = offset
-        end = start + size
-        body: dict[str, Any] = {key: [render(i) for i in items[start:end]]}
-        if end < len(items):
-            body["nextToken"] = _offset_token(end)
-        return 200, body
+        items = [render(i) for i in self._live(kind)]
+        return page(
+            items, key, page_size=self.page_size, max_results=max_results, next_token=next_token
+        )
 
     def list_throughputs(
         self, max_results: str | None = None, next_token: str | None = None
@@ -332,20 +320,6 @@ class InferenceSimulator:
                 best, best_score = reference, score
         note = "[sandbox: answer of the most similar training record]"
         return f"{note} {best}" if best else f"{note} (no training records found)"
-
-
-def _offset_token(offset: int) -> str:
-    """An opaque page token (AWS's are opaque too: clients only send them back)."""
-    return base64.urlsafe_b64encode(f"sandbox-page:{offset}".encode()).decode()
-
-
-def _token_offset(token: str) -> int | None:
-    try:
-        text = base64.urlsafe_b64decode(token.encode()).decode()
-    except ValueError:
-        return None
-    prefix, _, number = text.partition(":")
-    return int(number) if prefix == "sandbox-page" and number.isdigit() else None
 
 
 def _prompt_and_answer(record: dict[str, Any]) -> tuple[str, str]:
