@@ -103,14 +103,7 @@ class BedrockTuneApp(RunHost):
         sandbox_factory: Callable[[], Sandbox] | None = None,
         screens: Mapping[str, ScreenFactory] | None = None,
     ) -> None:
-        """Args:
-        launch: the command-line choices.
-        sandbox_factory: serve the shared sandbox from a thread of this process, made by this
-            (tests pass one with a fake clock); by default the sandbox is a detached process
-            that outlives the app (`core.sandbox.background`).
-        screens: step id -> screen factory (tests pass other maps); by default every built
-            step's screen (`tui.steps.SCREENS`).
-        """
+        """The arguments are `RunHost`'s; the startup objects are frozen first."""
         _freeze_startup_objects()
         super().__init__(launch, sandbox_factory=sandbox_factory, screens=screens)
 
