@@ -10,12 +10,16 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.aws import AwsContext, endpoint_url_problem
 from core.errors import BedrockTuneError
 from core.files import output_file_problem, output_folder_problem, readable_file_problem
 from core.infra.policies import DEFAULT_PREFIX, prefix_problem
+
+if TYPE_CHECKING:
+    from core.aws import Identity
+    from core.run import Run
 
 EXIT_OK = 0
 EXIT_BAD = 1
@@ -211,3 +215,21 @@ positive_int = int_in_range(1)
 """A whole number of 1 or more (counts, concurrency, token limits)."""
 non_negative_int = int_in_range(0)
 """A whole number of 0 or more (split sizes, where 0 means none)."""
+
+
+def placed(run: Run, context: AwsContext, identity: Identity, args: argparse.Namespace) -> Run:
+    """`run` with where the command works: the target (the sandbox or AWS), profile, region,
+    endpoint, and the checked identity, as the TUI's credentials step records them."""
+    from dataclasses import replace
+
+    from core.run.resume import target_of
+
+    return replace(
+        run,
+        target=target_of(context.endpoint_url, sandbox=bool(getattr(args, "sandbox", False))),
+        profile=context.profile,
+        region=context.region,
+        endpoint_url=context.endpoint_url,
+        account_id=identity.account,
+        principal_arn=identity.arn,
+    )

@@ -52,9 +52,8 @@ from core.infra.policies import DEFAULT_PREFIX, default_bucket_name, normalize_p
 from core.poll import Backoff, Pacing, PollUpdate
 from core.registry import Registry
 from core.run import Route, Run
-from core.run.resume import target_of
 from core.upload import FileProgress, run_location
-from tui.cli.common import EXIT_BAD, EXIT_OK, add_aws_options, aws_context, print_json
+from tui.cli.common import EXIT_BAD, EXIT_OK, add_aws_options, aws_context, placed, print_json
 
 SOURCE_HELP = "a folder, s3://bucket/prefix/ or hf:org/name[@revision]"
 
@@ -251,26 +250,25 @@ def run_launch(args: argparse.Namespace) -> int:
                 print_report(report)
             sys.stderr.write("Nothing was uploaded or imported: fix the errors above first.\n")
             return EXIT_BAD
-        wanted = Run(
-            run_id=args.run_id,
-            route=Route.IMPORT_ONLY,
-            target=target_of(context.endpoint_url, sandbox=bool(getattr(args, "sandbox", False))),
-            profile=context.profile,
-            region=context.region,
-            endpoint_url=context.endpoint_url,
-            account_id=identity.account,
-            principal_arn=identity.arn,
-            model_source=str(source),
-            model_checked_ok=True,
-            model_architecture=report.facts.model_type,
-            role_arn=args.role,
-            bucket=None
-            if source.kind == "s3"
-            else args.bucket or default_bucket_name(identity.account, context.region),
-            s3_prefix=normalize_prefix(args.prefix),
-            model_uri=source.location if source.kind == "s3" else None,
-            imported_model_name=args.name,
-            import_token=args.token,
+        wanted = placed(
+            Run(
+                run_id=args.run_id,
+                route=Route.IMPORT_ONLY,
+                model_source=str(source),
+                model_checked_ok=True,
+                model_architecture=report.facts.model_type,
+                role_arn=args.role,
+                bucket=None
+                if source.kind == "s3"
+                else args.bucket or default_bucket_name(identity.account, context.region),
+                s3_prefix=normalize_prefix(args.prefix),
+                model_uri=source.location if source.kind == "s3" else None,
+                imported_model_name=args.name,
+                import_token=args.token,
+            ),
+            context,
+            identity,
+            args,
         )
         run = resolve_import(registry.runs(), wanted)
         planned = (

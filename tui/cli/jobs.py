@@ -38,12 +38,12 @@ from core.jobs.watch import JobWatcher, WatchUpdate
 from core.registry import Registry
 from core.run import Route, Run
 from core.run.launching import job_request, launch_saved_run, resolve_launch
-from core.run.resume import target_of
 from tui.cli.common import (
     EXIT_BAD,
     EXIT_OK,
     add_aws_options,
     aws_context,
+    placed,
     positive_float,
     print_json,
 )
@@ -226,15 +226,7 @@ def run_launch(args: argparse.Namespace) -> int:
     with aws_context(args) as context:
         _lifecycle_gate(model, context.region)
         identity = context.whoami()
-        wanted = replace(
-            requested,
-            target=target_of(context.endpoint_url, sandbox=bool(getattr(args, "sandbox", False))),
-            profile=context.profile,
-            region=context.region,
-            endpoint_url=context.endpoint_url,
-            account_id=identity.account,
-            principal_arn=identity.arn,
-        )
+        wanted = placed(requested, context, identity, args)
         run = resolve_launch(registry.runs(), wanted)
         ensure_valid(job_request(run), model)
         assert run.run_id is not None  # resolve_launch always names the run

@@ -30,7 +30,6 @@ from core.ownership import ownership_tags
 from core.poll import Backoff, Pacing, PollUpdate
 from core.registry import Registry, new_run_id
 from core.run import Route, Run
-from core.run.resume import target_of
 from core.sagemaker.source import ARCHIVE, script_archive
 from core.sagemaker.training import (
     DEFAULT_INSTANCE,
@@ -44,7 +43,7 @@ from core.sagemaker.watch import (
     read_loss,
     training_poller,
 )
-from tui.cli.common import EXIT_BAD, EXIT_OK, add_aws_options, aws_context, print_json
+from tui.cli.common import EXIT_BAD, EXIT_OK, add_aws_options, aws_context, placed, print_json
 
 
 def register(subparsers: Any) -> None:
@@ -193,22 +192,21 @@ def run_launch(args: argparse.Namespace) -> int:
         owner = ownership_tags(registry.install_id(), identity.arn)
         request = _request(args, context.region, name, run_id, owner)
         api = request.to_api()
-        run = Run(
-            run_id=run_id,
-            route=Route.SAGEMAKER_IMPORT,
-            target=target_of(context.endpoint_url, sandbox=bool(getattr(args, "sandbox", False))),
-            profile=context.profile,
-            region=context.region,
-            endpoint_url=context.endpoint_url,
-            account_id=identity.account,
-            principal_arn=identity.arn,
-            base_model_id=args.base,
-            role_arn=args.role,
-            training_uri=args.train,
-            validation_uri=args.validation,
-            output_uri=request.output_uri,
-            hyperparameters=dict(request.hyperparameters),
-            job_name=name,
+        run = placed(
+            Run(
+                run_id=run_id,
+                route=Route.SAGEMAKER_IMPORT,
+                base_model_id=args.base,
+                role_arn=args.role,
+                training_uri=args.train,
+                validation_uri=args.validation,
+                output_uri=request.output_uri,
+                hyperparameters=dict(request.hyperparameters),
+                job_name=name,
+            ),
+            context,
+            identity,
+            args,
         )
         registry.save_run(run_id, run)  # before the call: a rerun finds the name and run id
         existing = _existing(context, name, run_id)
