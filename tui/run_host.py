@@ -236,15 +236,7 @@ class RunHost(App[None]):
         def chosen(yes: bool | None) -> None:
             if not yes:
                 return
-            place_only = Run(
-                target=run.target,
-                profile=run.profile,
-                region=run.region,
-                endpoint_url=run.endpoint_url,
-                sandbox_id=run.sandbox_id,
-                account_id=run.account_id,
-                principal_arn=run.principal_arn,
-            )
+            place_only = run.place_only()
             after_place = next_step(place_only.route, FIRST_STEP)
             landing = after_place.id if run.identity_checked and after_place else FIRST_STEP
             self._begin_run(place_only, landing)

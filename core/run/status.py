@@ -49,18 +49,7 @@ def has_choices(run: Run) -> bool:
     A run with nothing else is not worth recording: opening the app and closing it again
     leaves no empty run behind.
     """
-    place_only = replace(
-        Run(),
-        run_id=run.run_id,
-        target=run.target,
-        profile=run.profile,
-        region=run.region,
-        endpoint_url=run.endpoint_url,
-        sandbox_id=run.sandbox_id,
-        account_id=run.account_id,
-        principal_arn=run.principal_arn,
-    )
-    return run != place_only
+    return run != replace(run.place_only(), run_id=run.run_id)
 
 
 def launched(run: Run) -> bool:

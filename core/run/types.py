@@ -179,6 +179,19 @@ class Run:
         """Whether the credentials step has confirmed an identity."""
         return self.account_id is not None and self.region is not None
 
+    def place_only(self) -> Run:
+        """A fresh run that works where this one works (target, profile, region, endpoint,
+        sandbox, identity) and has chosen nothing else yet; it keeps no run id."""
+        return Run(
+            target=self.target,
+            profile=self.profile,
+            region=self.region,
+            endpoint_url=self.endpoint_url,
+            sandbox_id=self.sandbox_id,
+            account_id=self.account_id,
+            principal_arn=self.principal_arn,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data: enums as their values, tuples as lists."""
         return {f.name: _encode(getattr(self, f.name)) for f in fields(self)}

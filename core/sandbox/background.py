@@ -31,6 +31,7 @@ process.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import signal
@@ -132,7 +133,8 @@ def identify(endpoint_url: str, timeout: float = 3.0) -> str | None:
     try:
         with opener.open(request, timeout=timeout) as answer:
             data = json.loads(answer.read())
-    except (OSError, ValueError, urllib.error.URLError):
+    except (OSError, ValueError, http.client.HTTPException):
+        # A sandbox closing its port mid-answer reads as IncompleteRead: it is not there.
         return None
     instance = data.get("instance") if isinstance(data, dict) else None
     return instance if isinstance(instance, str) else None

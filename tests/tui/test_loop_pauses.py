@@ -66,7 +66,8 @@ def test_a_grown_oldest_generation_is_frozen(monkeypatch: pytest.MonkeyPatch) ->
     gc.collect()  # ... into the oldest generation
     frozen = gc.get_freeze_count()
     assert not gc_pauses.freeze_if_grown()  # 500 objects: left alone
-    assert gc.get_freeze_count() == frozen
+    # Nothing was frozen (frozen objects that die elsewhere can only lower the count).
+    assert gc.get_freeze_count() <= frozen
     kept += [[index] for index in range(2_000)]
     gc.collect()
     assert gc_pauses.freeze_if_grown()
