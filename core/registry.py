@@ -37,8 +37,8 @@ from core.run.status import (
     serving_pending,
 )
 from core.run.types import Route, Run, RunDataError
+from core.state_dir import state_dir
 
-STATE_ENV = "BEDROCK_TUNE_STATE_DIR"
 FILE_NAME = "registry.json"
 VERSION = 2
 """The schema version this code writes (and the newest it reads)."""
@@ -50,16 +50,6 @@ class RegistryError(BedrockTuneError):
     """The registry file cannot be read or written."""
 
     default_title = "Local registry problem"
-
-
-def state_dir() -> Path:
-    """Where bedrock-tune keeps its state (`BEDROCK_TUNE_STATE_DIR` overrides)."""
-    override = os.environ.get(STATE_ENV)
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_state_dir("bedrock-tune", appauthor=False))
 
 
 def _now() -> str:

@@ -48,8 +48,9 @@ from core.infra.policies import (
 )
 from core.jobs.customization import S3_URI, S3_URI_MAX
 from core.locks import HolderLock, LockBusyError
-from core.registry import Registry, ResourceRecord, state_dir
+from core.registry import Registry, ResourceRecord
 from core.run.types import Run
+from core.state_dir import state_dir
 from core.swap import recover
 from core.upload_progress import FileProgress, Meter, State
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from core.atomic import atomic_write_text
+from core.state_dir import state_dir
 
 VERSION = 1
 DEFAULT_MAX_AGE = timedelta(days=1)
@@ -28,8 +29,6 @@ def utc_now() -> datetime:
 
 def default_directory() -> Path:
     """`<state dir>/prices`."""
-    from core.registry import state_dir
-
     return state_dir() / "prices"
 
 

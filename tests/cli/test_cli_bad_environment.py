@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from core.aws import AwsContext
-from core.registry import state_dir
 from core.sandbox.server import Sandbox
+from core.state_dir import state_dir
 from tests.cli.bad_input import assert_clear, exit_code, no_hang
 from tests.conftest import REPO
 from tests.fakes import context_for, export_sandbox

@@ -114,8 +114,8 @@ def test_models_without_credentials_falls_back_and_says_so(
 
 
 def test_the_shared_sandbox_status_and_stop(capsys: pytest.CaptureFixture[str]) -> None:
-    from core.registry import state_dir
     from core.sandbox.background import SandboxHome, ThreadStarter
+    from core.state_dir import state_dir
 
     assert main(["sandbox", "--status"]) == 0
     assert "No shared sandbox is running" in capsys.readouterr().out

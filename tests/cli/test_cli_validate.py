@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from core.registry import state_dir
+from core.state_dir import state_dir
 from tui.cli.main import main
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"

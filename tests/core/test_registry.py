@@ -17,11 +17,11 @@ from core.registry import (
     RegistryError,
     ResourceRecord,
     new_run_id,
-    state_dir,
 )
 from core.run import Route, Run
 from core.run.status import RunStatus
 from core.serving.status import ServingKind, ServingStatus
+from core.state_dir import state_dir
 
 
 def test_state_dir_honours_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -47,8 +47,8 @@ def register(subparsers: Any) -> None:
 
 def shared_sandbox(stop: bool) -> int:
     """`--status` / `--stop`: the app's shared background sandbox."""
-    from core.registry import state_dir
     from core.sandbox.background import SandboxHome
+    from core.state_dir import state_dir
 
     home = SandboxHome(state_dir())
     info = home.running()
