@@ -16,6 +16,7 @@ The sandbox is just a context with an endpoint URL and static credentials
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, overload
@@ -50,6 +51,23 @@ ServiceName = Literal["bedrock", "bedrock-runtime", "s3", "iam", "sts", "kms", "
 """The AWS services bedrock-tune calls (each has typed client stubs in the `dev` extra)."""
 
 ProfileKind = Literal["sso", "keys", "assume-role", "process", "web-identity", "other"]
+
+S3_URI = re.compile(
+    r"s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](?:/[-!_*'().a-z0-9A-Z]+(?:/[-!_*'().a-z0-9A-Z]+)*)?/?"
+)
+"""The `S3Uri` shape Bedrock's APIs accept (botocore's bedrock model); the dataset validator,
+the upload and the job request all check against it."""
+S3_URI_MAX = 1024
+"""The longest `S3Uri` CreateModelCustomizationJob accepts."""
+
+
+def partition_of(region: str) -> str:
+    """The ARN partition of a region (`aws`, `aws-cn`, `aws-us-gov`)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
 
 
 @dataclass(frozen=True)

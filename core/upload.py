@@ -36,7 +36,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from core.aws import AwsContext, BucketOwner, bucket_owner
+from core.aws import S3_URI, S3_URI_MAX, AwsContext, BucketOwner, bucket_owner
 from core.data.prepared import ALL_FILES, TEST_FILE, TRAIN_FILE, VALIDATION_FILE, PreparedDir
 from core.errors import BedrockTuneError, ConflictError, NotFoundError, ValidationError, aws_call
 from core.faults import write_point
@@ -46,7 +46,6 @@ from core.infra.policies import (
     normalize_prefix,
     prefix_problem,
 )
-from core.jobs.customization import S3_URI, S3_URI_MAX
 from core.locks import HolderLock, LockBusyError
 from core.registry import Registry, ResourceRecord
 from core.run.types import Run

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from core.aws import AwsContext
+from core.aws import S3_URI, S3_URI_MAX, AwsContext
 from core.errors import (
     ConflictError,
     NotFoundError,
@@ -30,8 +30,6 @@ from core.jobs.customization import (
     MANAGED_TAG,
     MODEL_NAME,
     RUN_TAG,
-    S3_URI,
-    S3_URI_MAX,
     TOKEN,
     NameTakenError,
 )

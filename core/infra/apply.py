@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from core.aws import AwsContext, bucket_owner
+from core.aws import AwsContext, bucket_owner, partition_of
 from core.errors import AccessDeniedError, BedrockTuneError, aws_call, error_code
 from core.infra.policies import (
     POLICY_NAME,
@@ -24,7 +24,6 @@ from core.infra.policies import (
     TRUST_SID,
     encryption_rule,
     merge_statement,
-    partition_of,
     role_description,
     trust_problem,
     trust_statement,

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.aws import AwsContext
+from core.aws import AwsContext, partition_of
 from core.infra.apply import apply
 from core.infra.policies import (
     DEFAULT_PREFIX,
@@ -48,7 +48,6 @@ from core.infra.policies import (
     import_permissions_policy,
     merge_statement,
     normalize_prefix,
-    partition_of,
     permissions_policy,
     teacher_arns_for,
     teacher_arns_in,

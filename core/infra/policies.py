@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
 from core import format as fmt
+from core.aws import partition_of
 from core.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -125,15 +126,6 @@ _DOT_SEGMENTS = frozenset({".", ".."})
 BUCKET_NAME = re.compile(r"[a-z0-9][-.a-z0-9]{1,61}[a-z0-9]")
 RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
-
-
-def partition_of(region: str) -> str:
-    """The ARN partition of a region (`aws`, `aws-cn`, `aws-us-gov`)."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 def default_bucket_name(account_id: str, region: str) -> str:

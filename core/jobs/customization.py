@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from core.aws import AwsContext
+from core.aws import S3_URI, AwsContext
 from core.catalog.types import BaseModel, CustomizationType
 from core.errors import ConflictError, NotFoundError, ValidationError, aws_call
 from core.jobs.types import JobStatus as JobStatus  # where callers have always found it
@@ -25,11 +25,6 @@ JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9+\-.])*")
 MODEL_NAME = re.compile(r"([0-9a-zA-Z][_-]?){1,63}")
 TAG_TEXT = re.compile(r"[a-zA-Z0-9\s._:/=+@-]*")
 TOKEN = re.compile(r"[a-zA-Z0-9]([-a-zA-Z0-9]{0,254}[a-zA-Z0-9])?")
-S3_URI = re.compile(
-    r"s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](?:/[-!_*'().a-z0-9A-Z]+(?:/[-!_*'().a-z0-9A-Z]+)*)?/?"
-)
-S3_URI_MAX = 1024
-"""The longest `S3Uri` CreateModelCustomizationJob accepts."""
 RUN_TAG = "bedrock-tune:run"
 """Tag holding the run id (resume re-attaches by it when the registry is gone)."""
 TEACHER_ID = re.compile(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.infra.policies import partition_of
+from core.aws import partition_of
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 """Where SageMaker writes training job logs (one stream per instance: `<job>/algo-1-<time>`)."""

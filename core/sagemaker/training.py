@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from core.infra.policies import partition_of
+from core.aws import partition_of
 
 TrainingMode = Literal["serverless", "instance"]
 Technique = Literal["SFT", "DPO"]

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from core.aws import S3_URI, S3_URI_MAX
 from core.catalog.types import BaseModel, CustomizationType, DataFormat, Limits
 from core.data.tokens import count_wide
 from core.errors import ValidationError
-from core.jobs.customization import S3_URI, S3_URI_MAX
 
 Severity = Literal["error", "warning"]
 Emit = Callable[[str, str, str, str, Severity], None]
