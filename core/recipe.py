@@ -27,7 +27,7 @@ from core.atomic import atomic_write_text
 from core.catalog.types import CustomizationType
 from core.errors import BedrockTuneError
 from core.run.types import Route, Run, RunDataError
-from core.serving.status import ServingKind
+from core.statuses import ServingKind
 
 RECIPE_VERSION = 1
 ACCOUNT = "{account_id}"

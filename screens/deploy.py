@@ -33,7 +33,7 @@ from core.serving.deploy import (
     serving_poller,
 )
 from core.serving.once import ServingIntent, create_once, new_intent, saved_for_run
-from core.serving.status import ServingKind, ServingStatus
+from core.statuses import ServingKind, ServingStatus
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
 from screens.pricing import PRICES_WORKER, PricesRead, lookup_prices

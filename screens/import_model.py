@@ -36,12 +36,12 @@ from core.importing.launching import (
     upload_model,
 )
 from core.importing.source import local_root, open_source, parse_source
-from core.importing.status import ImportStatus
 from core.infra.policies import DEFAULT_PREFIX
 from core.jobs.customization import new_client_request_token
 from core.naming import default_import_job_name, default_imported_model_name
 from core.poll import Backoff, PollUpdate
 from core.run import Run
+from core.statuses import ImportStatus
 from core.upload import FileProgress, run_location
 from screens.base import StepScreen
 from screens.workers import WorkerResult

@@ -34,13 +34,13 @@ from core.jobs.customization import (
     check_request,
     new_client_request_token,
 )
-from core.jobs.types import JobStatus
 from core.naming import default_custom_model_name, default_job_name
 from core.pricing.builtin import builtin_prices
 from core.pricing.service import pricing_region
 from core.pricing.types import ModelPrices
 from core.run import Run
 from core.run.launching import job_request, launch_saved_run
+from core.statuses import JobStatus
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
 from screens.pricing import PRICES_WORKER, PricesRead, lookup_prices

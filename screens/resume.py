@@ -17,10 +17,9 @@ from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from core.jobs.types import JobStatus
 from core.registry import Registry, RunRecord
 from core.run.status import still_going
-from core.serving.status import ServingStatus
+from core.statuses import JobStatus, ServingStatus
 from screens.base import error_of
 from screens.confirm import ConfirmScreen
 from screens.workers import WorkerResult, post_worker_result

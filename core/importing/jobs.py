@@ -24,7 +24,6 @@ from core.errors import (
     ValidationError,
     aws_call,
 )
-from core.importing.status import ImportStatus
 from core.jobs.customization import (
     JOB_NAME,
     MANAGED_TAG,
@@ -34,6 +33,7 @@ from core.jobs.customization import (
     NameTakenError,
 )
 from core.poll import Backoff, Pacing, Poller
+from core.statuses import ImportStatus
 
 ROLE_ARN = re.compile(r"arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+")
 """botocore's `RoleArn` pattern."""

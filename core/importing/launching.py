@@ -29,13 +29,13 @@ from core.importing.jobs import (
     find_launched_import,
     get_imported_model,
 )
-from core.importing.status import ImportStatus
 from core.infra.policies import DEFAULT_PREFIX, RolePurpose
 from core.jobs.customization import RUN_TAG, new_client_request_token
 from core.naming import default_import_job_name, default_imported_model_name
 from core.ownership import ownership_tags
 from core.registry import Registry, RunRecord, new_run_id
 from core.run.types import Route, Run
+from core.statuses import ImportStatus
 from core.teardown.items import IMPORT_JOB, IMPORTED_MODEL
 from core.upload import FileProgress, run_location, upload_run_files
 

@@ -18,8 +18,8 @@ from typing import Any
 from core.aws import S3_URI, AwsContext
 from core.catalog.types import BaseModel, CustomizationType
 from core.errors import ConflictError, NotFoundError, ValidationError, aws_call
-from core.jobs.types import JobStatus as JobStatus  # where callers have always found it
 from core.ownership import MANAGED_TAG as MANAGED_TAG  # re-exported: resume imports it here
+from core.statuses import JobStatus as JobStatus  # where callers have always found it
 
 JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9+\-.])*")
 MODEL_NAME = re.compile(r"([0-9a-zA-Z][_-]?){1,63}")

@@ -27,11 +27,11 @@ from core.jobs.customization import (
     launch,
     new_client_request_token,
 )
-from core.jobs.types import JobStatus
 from core.naming import default_custom_model_name, default_job_name
 from core.ownership import ownership_tags
 from core.registry import Registry, RunRecord, new_run_id
 from core.run.types import Run
+from core.statuses import JobStatus
 
 PENDING_TOKEN = "pending"
 """Stands in for the token in a request shown before launching (a launch always sets one)."""

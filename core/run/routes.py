@@ -16,9 +16,9 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Literal
 
-from core.jobs.types import JobStatus
 from core.run.status import import_in_progress, serving_pending
 from core.run.types import Route, Run
+from core.statuses import JobStatus
 
 Follows = Literal["job", "import", "serving"]
 

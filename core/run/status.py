@@ -6,10 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from enum import StrEnum
 
-from core.importing.status import ImportStatus
-from core.jobs.types import JobStatus
 from core.run.types import Route, Run
-from core.serving.status import ServingStatus
+from core.statuses import ImportStatus, JobStatus, ServingStatus
 
 
 class RunStatus(StrEnum):

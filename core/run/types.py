@@ -17,10 +17,9 @@ from enum import Enum, StrEnum
 from functools import cache
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
+from core.catalog.types import CustomizationType
 from core.errors import BedrockTuneError
-from core.importing.status import ImportStatus
-from core.jobs.types import CustomizationType, JobStatus
-from core.serving.status import ServingKind, ServingStatus
+from core.statuses import ImportStatus, JobStatus, ServingKind, ServingStatus
 
 Target = Literal["aws", "sandbox"]
 

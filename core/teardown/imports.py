@@ -23,7 +23,7 @@ from core.importing.jobs import (
     list_import_jobs,
     list_imported_models,
 )
-from core.importing.status import ImportStatus
+from core.statuses import ImportStatus
 from core.teardown.items import (
     IMPORT_JOB,
     IMPORTED_MODEL,

@@ -11,9 +11,9 @@ from typing import Any, Literal
 
 from core import format as fmt
 from core.errors import BedrockTuneError, ValidationError
-from core.jobs.types import JobStatus
 from core.registry import ResourceRecord
 from core.run import Run
+from core.statuses import JobStatus
 
 JOB = "customization-job"
 BATCH_JOB = "batch-inference-job"

@@ -6,10 +6,9 @@ import json
 
 import pytest
 
-from core.jobs.types import JobStatus
 from core.registry import Registry, ResourceRecord
 from core.run import Run
-from core.serving.status import ServingKind, ServingStatus
+from core.statuses import JobStatus, ServingKind, ServingStatus
 from tui.cli.main import main
 
 JOB = "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/m/abc"

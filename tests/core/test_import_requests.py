@@ -24,8 +24,8 @@ from core.importing.jobs import (
     resource_tags,
 )
 from core.importing.launching import import_request
-from core.importing.status import ImportStatus
 from core.run import Route, Run
+from core.statuses import ImportStatus
 
 JOB_ARN = "arn:aws:bedrock:us-east-1:123456789012:model-import-job/abcdefghijkl"
 MODEL_ARN = "arn:aws:bedrock:us-east-1:123456789012:imported-model/mnopqrstuvwx"

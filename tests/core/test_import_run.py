@@ -11,7 +11,6 @@ from core.aws import AwsContext
 from core.importing.check import check_model
 from core.importing.launching import launch_import, resolve_import, upload_model
 from core.importing.source import open_folder
-from core.importing.status import ImportStatus
 from core.importing.tiny import write_tiny_model
 from core.naming import default_import_job_name, default_imported_model_name
 from core.registry import Registry, RunRecord
@@ -20,6 +19,7 @@ from core.run.resume import reattach
 from core.run.routes import landing_step
 from core.run.status import RunStatus, run_status
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
+from core.statuses import ImportStatus
 
 STARTED = Run(
     run_id="r1",

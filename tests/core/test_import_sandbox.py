@@ -34,7 +34,6 @@ from core.importing.launching import (
     upload_model,
 )
 from core.importing.source import open_folder
-from core.importing.status import ImportStatus
 from core.importing.tiny import write_tiny_model
 from core.jobs.customization import NameTakenError, new_client_request_token
 from core.poll import Backoff, Pacing
@@ -42,6 +41,7 @@ from core.registry import Registry
 from core.run import Route, Run
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
 from core.serving.chat import Turn, converse, invoke_openai_chat
+from core.statuses import ImportStatus
 from core.teardown.delete import delete, inventory
 from tests.fakes import Clock
 

@@ -18,7 +18,7 @@ from core.recipe import (
     save_recipe,
 )
 from core.run.types import Route, Run
-from core.serving.status import ServingKind
+from core.statuses import ServingKind
 
 ACCOUNT = "123456789012"
 TEMPLATE = '[template]\nuser = "{question}"\nassistant = "{answer}"\n'

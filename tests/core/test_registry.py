@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from core.jobs.types import CustomizationType, JobStatus
+from core.catalog.types import CustomizationType
 from core.registry import (
     BACKUP_V1,
     Registry,
@@ -20,8 +20,8 @@ from core.registry import (
 )
 from core.run import Route, Run
 from core.run.status import RunStatus
-from core.serving.status import ServingKind, ServingStatus
 from core.state_dir import state_dir
+from core.statuses import JobStatus, ServingKind, ServingStatus
 
 
 def test_state_dir_honours_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.importing.status import ImportStatus
-from core.jobs.types import CustomizationType, JobStatus
+from core.catalog.types import CustomizationType
 from core.registry import Registry, RunRecord
 from core.run import Route, Run, RunDataError
 from core.run.routes import (
@@ -25,7 +24,7 @@ from core.run.routes import (
 )
 from core.run.saver import RunSaver
 from core.run.status import RunStatus, has_choices, run_status
-from core.serving.status import ServingKind, ServingStatus
+from core.statuses import ImportStatus, JobStatus, ServingKind, ServingStatus
 from tests.conftest import SHARED
 
 FULL = Run(

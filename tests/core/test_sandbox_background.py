@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from core.jobs.types import JobStatus
 from core.registry import Registry
 from core.run import Run
 from core.sandbox.background import (
@@ -28,6 +27,7 @@ from core.sandbox.background import (
 )
 from core.sandbox.daemon import serve_until_unneeded
 from core.sandbox.server import IDENTITY_PATH, Sandbox
+from core.statuses import JobStatus
 from tests.conftest import REPO
 
 

@@ -20,7 +20,7 @@ from core.pricing.service import PriceService
 from core.registry import Registry, ResourceRecord
 from core.run import Run
 from core.serving.deploy import create_deployment, create_throughput, get_serving
-from core.serving.status import ServingKind, ServingStatus
+from core.statuses import ServingKind, ServingStatus
 from core.teardown.delete import (
     TeardownEvent,
     TeardownItem,

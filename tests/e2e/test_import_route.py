@@ -11,13 +11,13 @@ from pathlib import Path
 
 from textual.widgets import Button, Input, Log, RichLog, SelectionList, Static
 
-from core.importing.status import ImportStatus
 from core.importing.tiny import write_tiny_model
 from core.registry import Registry
 from core.run import Route
 from core.run.routes import ROUTE_STEPS
 from core.sandbox.background import SandboxHome
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
+from core.statuses import ImportStatus
 from screens.base import LaunchOptions
 from screens.chat import PromptArea, Transcript
 from screens.confirm import ConfirmScreen

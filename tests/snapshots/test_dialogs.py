@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.jobs.types import JobStatus
 from core.registry import Registry, ResourceRecord
 from core.run import Run
+from core.statuses import JobStatus
 from screens.base import LaunchOptions
 from screens.help import HelpScreen
 from screens.quit_guard import QuitGuardScreen

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from textual.widgets import OptionList, SelectionList
 
-from core.jobs.types import JobStatus
+from core.statuses import JobStatus
 from screens.chat import Transcript
 from screens.confirm import ConfirmScreen
 from tests.fakes import Clock, train_model

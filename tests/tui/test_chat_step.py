@@ -11,7 +11,7 @@ from textual.widgets import Button, DataTable, Static
 from core.jobs.customization import new_client_request_token
 from core.sandbox.server import Sandbox
 from core.serving.deploy import create_deployment
-from core.serving.status import ServingKind, ServingStatus
+from core.statuses import ServingKind, ServingStatus
 from screens.base import LaunchOptions
 from screens.chat import PromptArea, Transcript
 from tests.fakes import Clock, train_model

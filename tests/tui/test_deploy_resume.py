@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from core.jobs.types import JobStatus
 from core.registry import Registry, ResourceRecord
 from core.sandbox.server import Sandbox
 from core.serving.once import PENDING_KEY, TOKEN_KEY, create_once, new_intent
+from core.statuses import JobStatus
 from screens.base import LaunchOptions
 from tests.fakes import Clock, train_model
 from tests.tui.helpers import settle

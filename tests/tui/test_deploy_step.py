@@ -7,9 +7,9 @@ from dataclasses import replace
 
 from textual.widgets import OptionList
 
-from core.jobs.types import JobStatus
 from core.registry import Registry
 from core.sandbox.server import Sandbox
+from core.statuses import JobStatus
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from screens.quit_guard import QuitGuardScreen

@@ -11,7 +11,7 @@ import pytest
 from textual.widgets import Button, DataTable, Select, Switch
 
 from core.data.templates import PRESETS, template_to_toml
-from core.serving.status import ServingKind, ServingStatus
+from core.statuses import ServingKind, ServingStatus
 from screens.base import LaunchOptions
 from screens.compare import CompareScreen
 from tests.tui.helpers import settle, text_of

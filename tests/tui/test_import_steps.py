@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from core.importing.status import ImportStatus
 from core.importing.tiny import write_tiny_model
 from core.run import Route, Run
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
+from core.statuses import ImportStatus
 from screens.base import LaunchOptions
 from screens.credentials import CredentialsScreen
 from screens.resume import ResumeScreen

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from textual.widgets import Button, Input, Log, ProgressBar
 
-from core.jobs.types import CustomizationType
+from core.catalog.types import CustomizationType
 from core.registry import Registry
 from core.sandbox.server import Sandbox
 from screens.base import LaunchOptions

@@ -11,10 +11,10 @@ import pytest
 from textual.widgets import Button, DataTable, Input, Sparkline
 from textual.worker import NoActiveWorker, get_current_worker
 
-from core.jobs.types import JobStatus
 from core.registry import Registry, RunRecord
 from core.run import Run
 from core.sandbox.server import Sandbox
+from core.statuses import JobStatus
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from tests.fakes import Clock, hook_aws_calls, launch_job

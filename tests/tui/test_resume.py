@@ -11,12 +11,11 @@ from textual.widgets import OptionList, Sparkline
 
 from core.catalog.lookup import find_model
 from core.jobs.customization import JobRequest, get_job, launch, list_jobs, new_client_request_token
-from core.jobs.types import JobStatus
 from core.registry import Registry
 from core.run import Run
 from core.sandbox.server import Sandbox
 from core.serving.deploy import create_deployment
-from core.serving.status import ServingKind, ServingStatus
+from core.statuses import JobStatus, ServingKind, ServingStatus
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from screens.resume import ResumeScreen

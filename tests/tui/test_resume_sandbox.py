@@ -18,11 +18,11 @@ from textual.widgets import OptionList, Sparkline
 
 from core.aws import AwsContext
 from core.jobs.customization import list_jobs
-from core.jobs.types import JobStatus
 from core.registry import Registry
 from core.run import Run
 from core.sandbox.background import SandboxHome
 from core.sandbox.server import SANDBOX_CREDENTIALS, Sandbox, sandbox_environment
+from core.statuses import JobStatus
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from screens.quit_guard import QuitGuardScreen

@@ -14,10 +14,10 @@ from textual.screen import Screen
 from textual.widgets import OptionList
 
 from core.aws import AwsContext, Identity, StaticCredentials
-from core.jobs.types import JobStatus
 from core.registry import Registry, RegistryError, RunRecord
 from core.run import Route, Run
 from core.run.routes import ROUTE_STEPS, STEPS
+from core.statuses import JobStatus
 from screens.base import StepScreen
 from screens.credentials import CredentialsScreen
 from screens.resume import ResumeScreen

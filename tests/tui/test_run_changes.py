@@ -8,10 +8,10 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input, Select
 
-from core.jobs.types import JobStatus
 from core.registry import Registry
 from core.run import Run
 from core.sandbox.server import Sandbox
+from core.statuses import JobStatus
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from screens.run_change import RunChangeScreen

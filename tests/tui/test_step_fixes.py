@@ -14,7 +14,7 @@ import pytest
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Input, Static
 
-from core.serving.status import ServingKind, ServingStatus
+from core.statuses import ServingKind, ServingStatus
 from core.teardown.items import THROUGHPUT, TeardownItem
 from screens.base import LaunchOptions
 from screens.credentials import CredentialsScreen

@@ -16,7 +16,7 @@ from core.ownership import ownership_tags
 from core.registry import Registry
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
 from core.serving.deploy import create_throughput
-from core.serving.status import ServingKind, ServingStatus
+from core.statuses import ServingKind, ServingStatus
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from screens.quit_guard import QuitGuardScreen

@@ -47,11 +47,11 @@ from core.importing.source import (
     open_source,
     parse_source,
 )
-from core.importing.status import ImportStatus
 from core.infra.policies import DEFAULT_PREFIX, default_bucket_name, normalize_prefix
 from core.poll import Backoff, Pacing, PollUpdate
 from core.registry import Registry
 from core.run import Route, Run
+from core.statuses import ImportStatus
 from core.upload import FileProgress, run_location
 from tui.cli.common import EXIT_BAD, EXIT_OK, add_aws_options, aws_context, placed, print_json
 

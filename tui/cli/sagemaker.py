@@ -24,7 +24,6 @@ from typing import Any
 from core import format as fmt
 from core.errors import ConflictError, NotFoundError, ValidationError, aws_call
 from core.jobs.customization import RUN_TAG
-from core.jobs.types import JobStatus
 from core.naming import default_job_name
 from core.ownership import ownership_tags
 from core.poll import Backoff, Pacing, PollUpdate
@@ -43,6 +42,7 @@ from core.sagemaker.watch import (
     read_loss,
     training_poller,
 )
+from core.statuses import JobStatus
 from tui.cli.common import EXIT_BAD, EXIT_OK, add_aws_options, aws_context, placed, print_json
 
 

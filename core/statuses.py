@@ -1,12 +1,41 @@
-"""What serves a custom model, and the states it goes through (the API's enums).
+"""The AWS APIs' states that a run carries: the customization job's and the import job's status,
+and what serves a custom model with the states it goes through.
 
-Kept apart from `deploy.py` (and free of imports) because the run carries them and the App
-imports the run before its first frame.
+Plain enums with nothing imported, at the bottom of core: the run and the registry keep them, and
+the packages that call the APIs (jobs, importing, serving, teardown) read and compare them.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+
+class JobStatus(StrEnum):
+    """`ModelCustomizationJobStatus`."""
+
+    IN_PROGRESS = "InProgress"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    STOPPING = "Stopping"
+    STOPPED = "Stopped"
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the job can no longer change."""
+        return self in {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.STOPPED}
+
+
+class ImportStatus(StrEnum):
+    """`ModelImportJobStatus` (botocore's bedrock model: InProgress | Completed | Failed)."""
+
+    IN_PROGRESS = "InProgress"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the import can no longer change."""
+        return self is not ImportStatus.IN_PROGRESS
 
 
 class ServingKind(StrEnum):
