@@ -17,8 +17,8 @@ from typing import Any
 
 from core import format as fmt
 from core.pricing.types import SOURCE_LABELS, Price
-from core.registry import ResourceRecord
-from core.teardown.items import BATCH_JOB, DEPLOYMENT, IMPORTED_MODEL, JOB, TeardownItem
+from core.registry import BATCH_JOB, DEPLOYMENT, IMPORTED_MODEL, JOB, ResourceRecord
+from core.teardown.items import TeardownItem
 
 
 @dataclass(frozen=True)

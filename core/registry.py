@@ -113,13 +113,28 @@ def _entry(run_id: str, created: str, updated: str, run: Run) -> dict[str, Any]:
     }
 
 
+# The kinds of resource a ResourceRecord holds (its `kind`).
+JOB = "customization-job"
+BATCH_JOB = "batch-inference-job"
+"""A Bedrock batch inference job an evaluation started (billed by the tokens it processes)."""
+THROUGHPUT = "provisioned-throughput"
+DEPLOYMENT = "custom-model-deployment"
+MODEL = "custom-model"
+PREFIX = "s3-prefix"
+BUCKET = "s3-bucket"
+ROLE = "iam-role"
+IMPORT_JOB = "model-import-job"
+"""An import job: it cannot be stopped or deleted (Bedrock has no such call); teardown forgets it
+once it has ended, and deletes the model it made."""
+IMPORTED_MODEL = "imported-model"
+
+
 @dataclass(frozen=True)
 class ResourceRecord:
     """One AWS resource bedrock-tune created or reused for a run."""
 
     kind: str
-    """e.g. `s3-bucket`, `iam-role`, `customization-job`, `custom-model`,
-    `provisioned-throughput`, `custom-model-deployment`."""
+    """One of the kinds above: `s3-bucket`, `iam-role`, `customization-job`, `custom-model`..."""
     identifier: str
     """Name or ARN."""
     region: str

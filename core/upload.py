@@ -47,7 +47,7 @@ from core.infra.policies import (
     prefix_problem,
 )
 from core.locks import HolderLock, LockBusyError
-from core.registry import Registry, ResourceRecord
+from core.registry import PREFIX, Registry, ResourceRecord
 from core.run.types import Run
 from core.state_dir import state_dir
 from core.swap import recover
@@ -415,7 +415,7 @@ def _upload_locked(
     if registry is not None:
         registry.add_resource(
             ResourceRecord(
-                kind="s3-prefix",
+                kind=PREFIX,
                 identifier=location.folder_uri,
                 region=region or context.region,
                 account_id=account_id,

@@ -24,9 +24,8 @@ from core.evaluation.native import model_input, read_output
 from core.jobs.customization import MANAGED_TAG, RUN_TAG
 from core.ownership import ownership_tags
 from core.poll import Backoff, Pacing, Poller, PollUpdate, never
-from core.registry import Registry, ResourceRecord
+from core.registry import BATCH_JOB, Registry, ResourceRecord
 from core.serving.chat import Settings
-from core.teardown.items import BATCH_JOB
 
 if TYPE_CHECKING:
     from core.aws import AwsContext

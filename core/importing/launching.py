@@ -33,10 +33,9 @@ from core.infra.policies import DEFAULT_PREFIX, RolePurpose
 from core.jobs.customization import RUN_TAG, new_client_request_token
 from core.naming import default_import_job_name, default_imported_model_name
 from core.ownership import ownership_tags
-from core.registry import Registry, RunRecord, new_run_id
+from core.registry import IMPORT_JOB, IMPORTED_MODEL, Registry, RunRecord, new_run_id
 from core.run.types import Route, Run
 from core.statuses import ImportStatus
-from core.teardown.items import IMPORT_JOB, IMPORTED_MODEL
 from core.upload import FileProgress, run_location, upload_run_files
 
 PENDING = "pending"

@@ -11,23 +11,23 @@ from typing import Any, Literal
 
 from core import format as fmt
 from core.errors import BedrockTuneError, ValidationError
+
+# The kinds of resource are the registry's vocabulary (what ResourceRecord.kind holds); teardown
+# speaks of them all, so its modules find them here too.
+from core.registry import BATCH_JOB as BATCH_JOB
+from core.registry import BUCKET as BUCKET
+from core.registry import DEPLOYMENT as DEPLOYMENT
+from core.registry import IMPORT_JOB as IMPORT_JOB
+from core.registry import IMPORTED_MODEL as IMPORTED_MODEL
+from core.registry import JOB as JOB
+from core.registry import MODEL as MODEL
+from core.registry import PREFIX as PREFIX
+from core.registry import ROLE as ROLE
+from core.registry import THROUGHPUT as THROUGHPUT
 from core.registry import ResourceRecord
 from core.run import Run
 from core.statuses import JobStatus
 
-JOB = "customization-job"
-BATCH_JOB = "batch-inference-job"
-"""A Bedrock batch inference job an evaluation started (billed by the tokens it processes)."""
-THROUGHPUT = "provisioned-throughput"
-DEPLOYMENT = "custom-model-deployment"
-MODEL = "custom-model"
-PREFIX = "s3-prefix"
-BUCKET = "s3-bucket"
-ROLE = "iam-role"
-IMPORT_JOB = "model-import-job"
-"""An import job: it cannot be stopped or deleted (Bedrock has no such call); teardown forgets it
-once it has ended, and deletes the model it made."""
-IMPORTED_MODEL = "imported-model"
 DELETE_ORDER: tuple[str, ...] = (
     BATCH_JOB,
     JOB,
