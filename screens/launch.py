@@ -2,7 +2,7 @@
 checked as you type, optional KMS / VPC / tags, and the exact request before the button.
 
 The form is the run's launch fields: the request is built from the run the form describes
-(`core.run.launching.job_request`), exactly as `bedrock-tune jobs launch` builds it from flags.
+(`core.jobs.launching.job_request`), exactly as `bedrock-tune jobs launch` builds it from flags.
 The client request token is created and saved with the run before CreateModelCustomizationJob is
 called, so a retry (or a crash and a restart) can never start a second job.
 """
@@ -34,12 +34,12 @@ from core.jobs.customization import (
     check_request,
     new_client_request_token,
 )
+from core.jobs.launching import job_request, launch_saved_run
 from core.naming import default_custom_model_name, default_job_name
 from core.pricing.builtin import builtin_prices
 from core.pricing.service import pricing_region
 from core.pricing.types import ModelPrices
 from core.run import Run
-from core.run.launching import job_request, launch_saved_run
 from core.statuses import JobStatus
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen

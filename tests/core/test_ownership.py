@@ -18,6 +18,7 @@ from core.aws import AwsContext
 from core.catalog.lookup import find_model
 from core.infra.plan import apply, plan
 from core.jobs.customization import JobRequest, check_request, new_client_request_token
+from core.jobs.launching import launch_saved_run
 from core.ownership import (
     CREATOR_TAG,
     INSTALL_TAG,
@@ -30,7 +31,6 @@ from core.ownership import (
 )
 from core.registry import Registry, ResourceRecord
 from core.run import Run
-from core.run.launching import launch_saved_run
 from core.serving.deploy import create_deployment, create_throughput
 
 ACCOUNT = "123456789012"

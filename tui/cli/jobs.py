@@ -33,11 +33,11 @@ from core.jobs.customization import (
     teachers_text,
 )
 from core.jobs.failures import explain_failure
+from core.jobs.launching import job_request, launch_saved_run, resolve_launch
 from core.jobs.metrics import Metrics, find_metric_files, read_metrics
 from core.jobs.watch import JobWatcher, WatchUpdate
 from core.registry import Registry
 from core.run import Route, Run
-from core.run.launching import job_request, launch_saved_run, resolve_launch
 from tui.cli.common import (
     EXIT_BAD,
     EXIT_OK,
