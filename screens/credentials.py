@@ -399,7 +399,7 @@ class CredentialsScreen(StepScreen):
 
     def _adopt(self, checked: Checked, *, new_run: bool) -> None:
         """Work there from now on (the App resets what no longer holds, or starts a new run)."""
-        from core.run.resume import target_of
+        from core.resume import target_of
 
         context = checked.context
         # A standalone `bedrock-tune sandbox` reached through AWS_ENDPOINT_URL is the sandbox too.

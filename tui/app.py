@@ -6,7 +6,7 @@ between steps); this class adds resume, the quit guard, help and the command pal
 Each step is a Screen installed as an App *mode*, so a step keeps its state when you move to
 another and back. Which steps the run goes through, in which order, and when each is done or
 possible is core's route table (`core.run.routes`); the App shows the run's route and offers only
-the routes whose every step has a screen. Resume decisions are core's too (`core.run.resume`):
+the routes whose every step has a screen. Resume decisions are core's too (`core.resume`):
 the App finds, asks and routes.
 
 The App implements `screens.base.WizardHost`, the only thing screens know of it. A changed run is
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     # Not imported at run time before they are used: the first frame does not need them.
     from core.billing import BillingSummary
     from core.registry import RunRecord
-    from core.run.resume import Reattached
+    from core.resume import Reattached
     from core.sandbox.server import Sandbox
 
 
@@ -175,7 +175,7 @@ class BedrockTuneApp(RunHost):
     def find_resumable(self) -> ResumableRunsFound:
         """Runs whose job had not ended when bedrock-tune last closed, on an offered route, and
         which of them lost their world (a sandbox that stopped)."""
-        from core.run.resume import resumable_runs, world_gone
+        from core.resume import resumable_runs, world_gone
         from core.sandbox.background import identify
 
         records = tuple(resumable_runs(self.registry().runs(), self._offered))
@@ -209,7 +209,7 @@ class BedrockTuneApp(RunHost):
     def reattach(self, record: RunRecord) -> RunReattached:
         """Rebuild the run's AWS context, check it, and find its job (core decides how). A
         run made in the shared sandbox uses that sandbox again, if it is still the same one."""
-        from core.run.resume import RunWorldGoneError, reattach
+        from core.resume import RunWorldGoneError, reattach
 
         run = record.run
         in_shared = run.target == "sandbox" and run.sandbox_id is not None
@@ -241,7 +241,7 @@ class BedrockTuneApp(RunHost):
             return
         if event.state == WorkerState.ERROR and worker.error is not None:
             from core.errors import describe_unexpected
-            from core.run.resume import RunWorldGoneError
+            from core.resume import RunWorldGoneError
 
             error = describe_unexpected(worker.error)
             self.notify(

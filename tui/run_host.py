@@ -141,8 +141,8 @@ class RunHost(App[None]):
     def place_change(
         self, context: AwsContext, *, target: Target, profile: str | None, identity: Identity
     ) -> RunChange:
+        from core.resume import target_of
         from core.run.changes import change_place
-        from core.run.resume import target_of
 
         # a standalone `bedrock-tune sandbox` reached via AWS_ENDPOINT_URL is a sandbox too
         where = target_of(context.endpoint_url, sandbox=target == "sandbox")

@@ -14,8 +14,8 @@ from core.importing.source import open_folder
 from core.importing.tiny import write_tiny_model
 from core.naming import default_import_job_name, default_imported_model_name
 from core.registry import Registry, RunRecord
+from core.resume import reattach
 from core.run import Route, Run
-from core.run.resume import reattach
 from core.run.routes import landing_step
 from core.run.status import RunStatus, run_status
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox

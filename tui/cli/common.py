@@ -222,7 +222,7 @@ def placed(run: Run, context: AwsContext, identity: Identity, args: argparse.Nam
     endpoint, and the checked identity, as the TUI's credentials step records them."""
     from dataclasses import replace
 
-    from core.run.resume import target_of
+    from core.resume import target_of
 
     return replace(
         run,
