@@ -10,15 +10,24 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Protocol
 
-from core.registry import Registry
 from core.run.types import Run
+
+
+class RunStore(Protocol):
+    """Where runs are saved: the registry (`core.registry.Registry`), which sits above the run
+    and so is named here by what the saver needs of it."""
+
+    def save_run(self, run_id: str, run: Run) -> object:
+        """Write `run` under `run_id`."""
+        ...
 
 
 class RunSaver:
     """The newest version of one run, written to the registry in ticket order."""
 
-    def __init__(self, registry: Callable[[], Registry]) -> None:
+    def __init__(self, registry: Callable[[], RunStore]) -> None:
         """Args:
         registry: gives the registry to write to (called in the writing thread).
         """
