@@ -24,6 +24,7 @@ from typing import Any
 
 from core.aws import AwsContext
 from core.errors import ConflictError, NotFoundError, QuotaExceededError, ValidationError
+from core.faults import write_point
 from core.ownership import ownership_tags
 from core.registry import Registry, ResourceRecord
 from core.serving.deploy import Kind, create_deployment, create_throughput
@@ -118,6 +119,7 @@ def create_once(
     }
     pending = replace(record, identifier=intent.name, details={**details, PENDING_KEY: True})
     registry.add_resource(pending)  # (1) before anything is sent
+    write_point("deploy.pending-recorded")
     owner = ownership_tags(registry.install_id(), creator_arn)
     create = create_throughput if intent.kind == "provisioned-throughput" else create_deployment
     try:
@@ -137,6 +139,8 @@ def create_once(
         # its token stay for the next attempt.
         registry.remove_resource(pending.kind, pending.identifier)
         raise
+    write_point("deploy.created")  # it exists (billable) and only the pending entry says so
     done = replace(record, identifier=arn, details=details)
     registry.replace_resource(pending.kind, pending.identifier, done)  # (3)
+    write_point("deploy.recorded")
     return arn

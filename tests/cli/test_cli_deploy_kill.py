@@ -1,44 +1,31 @@
 """`bedrock-tune deploy` killed at each write point, then run again: exactly one throughput or
 deployment in the sandbox, and the registry holds it (issue 11).
 
-The kill is a BaseException raised from a botocore event hook: `before-call` is a kill before the
-create request is sent, `after-call` one after it reached the sandbox (the resource exists) and
-before the answer was used; a kill at the next call (the status read) is one after the registry
-recorded the resource.
+The kills are at the write points of core/serving/once.py (core/faults.py):
+`deploy.pending-recorded` before the create request is sent, `deploy.created` after it reached
+the sandbox (the resource exists) and before the answer was used, `deploy.recorded` after the
+registry recorded the resource. In process the kill is a BaseException raised by a write-point
+hook; one test kills a real CLI process with SIGKILL.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.client import BaseClient
 
-from core.aws import AwsContext
+from core import faults
 from core.registry import Registry
 from core.sandbox.server import Sandbox
 from core.serving.once import PENDING_KEY, TOKEN_KEY
+from tests.conftest import REPO
 from tests.fakes import Clock, context_for, train_model
-from tests.kill_hook import KILL_AT
+from tests.kills import cli_killed_at
 from tui.cli.main import main
 
-REPO = Path(__file__).resolve().parents[2]
 NOVA = "amazon.nova-micro-v1:0:128k"
-CREATE = {
-    "--provisioned": "CreateProvisionedModelThroughput",
-    "--on-demand": "CreateCustomModelDeployment",
-}
-GET = {
-    "--provisioned": "GetProvisionedModelThroughput",
-    "--on-demand": "GetCustomModelDeployment",
-}
 KIND = {"--provisioned": "provisioned-throughput", "--on-demand": "custom-model-deployment"}
 
 
@@ -56,27 +43,20 @@ def model(exported_sandbox: Sandbox, clock: Clock) -> str:
 
 
 @pytest.fixture
-def kill_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str | None]]:
-    """Set `["event"]` to e.g. `after-call.bedrock.CreateProvisionedModelThroughput`: every
-    bedrock client made from then on dies at that event, once."""
-    target: dict[str, str | None] = {"event": None}
-    original = AwsContext.client
+def kill_at() -> Iterator[dict[str, str | None]]:
+    """Set `["point"]` to a write point, e.g. `deploy.created`: the process "dies" there once."""
+    target: dict[str, str | None] = {"point": None}
 
-    def client(self: AwsContext, service: Any, region: str | None = None) -> BaseClient:
-        made: BaseClient = original(self, service, region)
-        event = target["event"]
-        if event is not None and service == "bedrock":
+    def hook(point: str) -> None:
+        if target["point"] == point:
+            target["point"] = None
+            raise Killed(point)
 
-            def die(**_: Any) -> None:
-                if target["event"] is not None:
-                    target["event"] = None
-                    raise Killed(event)
-
-            made.meta.events.register(event, die, unique_id=f"kill-{id(made)}")
-        return made
-
-    monkeypatch.setattr(AwsContext, "client", client)
-    yield target
+    faults.set_hook(hook)
+    try:
+        yield target
+    finally:
+        faults.set_hook(None)
 
 
 def _live(sandbox: Sandbox, flag: str) -> list[dict[str, Any]]:
@@ -93,11 +73,11 @@ def _deploy(model: str, flag: str) -> list[str]:
 
 @pytest.mark.parametrize("flag", ["--provisioned", "--on-demand"])
 @pytest.mark.parametrize(
-    ("when", "sent"),
+    ("point", "sent"),
     [
-        ("before-call.bedrock.{create}", False),
-        ("after-call.bedrock.{create}", True),
-        ("before-call.bedrock.{get}", True),  # after the registry recorded it
+        ("deploy.pending-recorded", False),
+        ("deploy.created", True),
+        ("deploy.recorded", True),
     ],
 )
 def test_a_kill_then_a_rerun_makes_exactly_one(
@@ -106,13 +86,13 @@ def test_a_kill_then_a_rerun_makes_exactly_one(
     kill_at: dict[str, str | None],
     capsys: pytest.CaptureFixture[str],
     flag: str,
-    when: str,
+    point: str,
     sent: bool,
 ) -> None:
-    kill_at["event"] = when.format(create=CREATE[flag], get=GET[flag])
+    kill_at["point"] = point
     with pytest.raises(Killed):
         main(_deploy(model, flag))
-    assert kill_at["event"] is None  # the kill happened
+    assert kill_at["point"] is None  # the kill happened
     assert len(_live(exported_sandbox, flag)) == (1 if sent else 0)
     [saved] = Registry().resources()  # in the registry, billable, from before the request
     assert saved.billable and saved.kind == KIND[flag]
@@ -168,38 +148,14 @@ def test_the_cli_process_killed_by_sigkill_after_sending_then_run_again(
 ) -> None:
     """A real `kill -9` of a real CLI process, right after the create request reached the
     sandbox; the same command run again re-attaches to what it made."""
-    code = (
-        "import sys, tests.kill_hook as hook\n"
-        "hook.install()\n"
-        "from tui.cli.main import main\n"
-        "raise SystemExit(main(sys.argv[1:]))"
-    )
-    env = {**os.environ, KILL_AT: f"after-call.bedrock.{CREATE[flag]}"}
-    killed = subprocess.run(
-        [sys.executable, "-c", code, *_deploy(model, flag)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    cli_killed_at("deploy.created", _deploy(model, flag), cwd=REPO)
     assert len(_live(exported_sandbox, flag)) == 1  # it exists: billable from now
     [saved] = Registry().resources()
     assert saved.billable and saved.details[PENDING_KEY] is True and saved.identifier == "bt-once"
 
-    env.pop(KILL_AT)
-    again = subprocess.run(
-        [sys.executable, "-c", code, *_deploy(model, flag)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert again.returncode == 0, again.stderr
+    assert main(_deploy(model, flag)) == 0
     [live] = _live(exported_sandbox, flag)
-    arn = json.loads(again.stdout)["arn"]
+    arn = json.loads(capsys.readouterr().out)["arn"]
     assert arn in (live.get("provisionedModelArn"), live.get("customModelDeploymentArn"))
     [record] = Registry().resources()
     assert record.identifier == arn and record.details[TOKEN_KEY] == saved.details[TOKEN_KEY]
