@@ -11,6 +11,7 @@ import pytest
 
 from core.aws import AwsContext
 from core.registry import Registry
+from core.run import Run
 from core.sandbox.server import Sandbox
 from tests.fakes import context_for, export_sandbox, policy_document
 from tui.cli.main import main
@@ -132,3 +133,35 @@ def test_a_bucket_in_another_region_stops_apply(
     err = capsys.readouterr().err
     assert "is in us-west-2, but the job runs in us-east-1" in err
     assert sandbox.client("iam").list_roles()["Roles"] == []
+
+
+def test_infra_and_upload_record_the_run_they_name_and_refuse_a_bad_one(
+    sandbox: AwsContext, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["infra", "plan", "--run", "r1"]) == 0  # a plan records nothing
+    assert Registry().runs() == []
+    assert "[create]" in capsys.readouterr().out
+    for _ in range(2):  # applied again: the same run
+        assert main(["infra", "apply", "--run", "r1", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["run_id"] == "r1"
+    [record] = Registry().runs()
+    assert (record.id, record.run.bucket, record.run.s3_prefix) == ("r1", BUCKET, "bedrock-tune")
+    assert record.run.role_arn == "arn:aws:iam::123456789012:role/bedrock-tune-us-east-1"
+    assert {r.run_id for r in Registry().resources()} == {"r1"}
+
+    prepared = tmp_path / "my_data"
+    prepared.mkdir()
+    (prepared / "train.jsonl").write_bytes(LINE * 2)
+    assert main(["upload", str(prepared), "--run", "a_b"]) == 2  # S3 takes it, a tag would not
+    assert "run id 'a_b' is not 1-64 letters, digits and '-'" in capsys.readouterr().err
+    Registry().save_run("west", Run(run_id="west", target="aws", region="us-west-2"))
+    assert main(["upload", str(prepared), "--run", "west"]) == 2
+    err = capsys.readouterr().err
+    assert "Run west works in us-west-2" in err and "Traceback" not in err
+    assert [r.kind for r in Registry().resources()] == ["s3-bucket", "iam-role"]  # nothing sent
+
+    assert main(["upload", str(prepared), "--json"]) == 0  # a new run, named from the folder
+    assert json.loads(capsys.readouterr().out)["run_id"] == "my-data"
+    made = Registry().get_run("my-data")
+    assert made is not None and made.run.training_uri is not None
+    assert made.run.bucket == BUCKET and made.run.target == "sandbox"

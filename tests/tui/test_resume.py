@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from textual.widgets import OptionList, Sparkline
@@ -12,6 +13,7 @@ from textual.widgets import OptionList, Sparkline
 from core.catalog.lookup import find_model
 from core.jobs.customization import JobRequest, get_job, launch, list_jobs, new_client_request_token
 from core.registry import Registry
+from core.resume import reattach
 from core.run import Run
 from core.sandbox.server import Sandbox
 from core.serving.deploy import create_deployment
@@ -123,6 +125,66 @@ async def test_a_job_launched_from_the_cli_is_offered_for_resume(
         )
     record = Registry().get_run(launched["run_id"])
     assert record is not None and record.run.custom_model_arn is not None
+
+
+async def test_a_run_made_by_infra_and_upload_is_listed_launched_and_resumed(
+    standalone: Sandbox, clock: Clock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`infra apply` makes a run, `upload --run` fills it, `runs --json` lists that one run,
+    the TUI's re-attach lands it on the launch step, and once `jobs launch --run-id` started
+    its job the TUI's resume offers it with everything the CLI recorded."""
+    assert main(["infra", "apply", "--json"]) == 0
+    made = json.loads(capsys.readouterr().out)
+    run_id = made["run_id"]
+    prepared = tmp_path / "prepared"
+    prepared.mkdir()
+    (prepared / "train.jsonl").write_bytes(GOOD)
+    assert main(["upload", str(prepared), "--run", run_id, "--json"]) == 0
+    uploaded = json.loads(capsys.readouterr().out)
+    assert uploaded["run_id"] == run_id and uploaded["bucket"] == made["bucket"]
+
+    assert main(["runs", "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)  # one run, made by infra, filled by upload
+    assert (listed["id"], listed["route"], listed["status"]) == (
+        run_id,
+        "bedrock-customization",
+        "new",
+    )
+    assert {r["kind"] for r in listed["resources"]} == {"s3-bucket", "iam-role", "s3-prefix"}
+    record = Registry().get_run(run_id)
+    assert record is not None
+    saved = record.run
+    assert (saved.target, saved.account_id) == ("sandbox", "123456789012")
+    assert (saved.bucket, saved.role_arn) == (made["bucket"], made["role_arn"])
+    assert saved.training_uri == uploaded["training_uri"]
+    assert saved.output_uri == uploaded["output_uri"]
+    assert saved.prepared_dir == str(prepared.resolve())
+    # What the TUI's resume does with a run: it continues where its job is to be launched.
+    assert reattach(saved).step == "launch"
+
+    launch = ["jobs", "launch", "--model", NOVA, "--train", uploaded["training_uri"]]
+    launch += ["--output", uploaded["output_uri"], "--role", made["role_arn"]]
+    assert main([*launch, "--run-id", run_id, "--json"]) == 0
+    launched = json.loads(capsys.readouterr().out)
+    assert launched["run_id"] == run_id
+    assert main(["runs", "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert (listed["status"], listed["job_arn"]) == ("training", launched["job_arn"])
+
+    restarted = app()
+    async with restarted.run_test(size=(160, 60)) as pilot:
+        await settle(
+            pilot,
+            lambda: (
+                isinstance(restarted.screen, ResumeScreen)
+                and bool(restarted.screen.query("#resume-runs"))
+            ),
+        )
+        await pilot.press("enter")
+        await settle(pilot, lambda: restarted.current_step == "watch")
+        resumed = restarted.wizard_run
+        assert (resumed.run_id, resumed.job_arn) == (run_id, launched["job_arn"])
+        assert (resumed.bucket, resumed.prepared_dir) == (made["bucket"], saved.prepared_dir)
 
 
 async def test_killed_right_after_create_reattaches_without_a_second_job(

@@ -19,6 +19,7 @@ from core.infra.policies import DEFAULT_PREFIX, prefix_problem
 
 if TYPE_CHECKING:
     from core.aws import Identity
+    from core.registry import Registry
     from core.run import Run
 
 EXIT_OK = 0
@@ -233,3 +234,56 @@ def placed(run: Run, context: AwsContext, identity: Identity, args: argparse.Nam
         account_id=identity.account,
         principal_arn=identity.arn,
     )
+
+
+def run_to_record(
+    registry: Registry,
+    run_id: str | None,
+    fresh: Run,
+    context: AwsContext,
+    identity: Identity,
+    args: argparse.Namespace,
+) -> Run:
+    """The run a command records its work in, placed where the command works (`placed`): the
+    saved run `run_id` names, else `fresh` under `run_id` (or a new id). Not saved here.
+
+    Raises:
+        ValidationError: `run_id` is not a run id, or the saved run works in another place
+            (region, endpoint or account): its resources are there.
+    """
+    from dataclasses import replace
+
+    from core.errors import ValidationError
+    from core.jobs.launching import RUN_ID
+    from core.registry import new_run_id
+
+    if run_id is not None and not RUN_ID.fullmatch(run_id):
+        raise ValidationError(
+            f"run id '{run_id}' is not 1-64 letters, digits and '-' (it becomes a tag value).",
+            hint="Use the id `bedrock-tune runs` shows, or a name such as my-run-1.",
+        )
+    saved = registry.get_run(run_id) if run_id is not None else None
+    if saved is None:
+        return placed(replace(fresh, run_id=run_id or new_run_id()), context, identity, args)
+    here = placed(saved.run, context, identity, args)
+    was = saved.run
+    if was.region is not None and (was.region, was.endpoint_url) != (
+        here.region,
+        here.endpoint_url,
+    ):
+        where = f"{was.region}" + (f" at {was.endpoint_url}" if was.endpoint_url else "")
+        raise ValidationError(
+            f"Run {saved.id} works in {where}, not where this command works ({here.region}"
+            + (f" at {here.endpoint_url}" if here.endpoint_url else "")
+            + ").",
+            title="Not the same place",
+            hint="Give the run's region and endpoint (see `bedrock-tune runs`), or another run id.",
+        )
+    if was.account_id is not None and was.account_id != here.account_id:
+        raise ValidationError(
+            f"Run {saved.id} works in account {was.account_id}, these credentials are "
+            f"account {here.account_id}.",
+            title="Not the same place",
+            hint="Use the credentials of the run's account, or another run id.",
+        )
+    return here

@@ -1,12 +1,17 @@
 """`bedrock-tune infra plan|apply`: the S3 bucket and the IAM service role a customization job
 needs, shown (each marked create / reuse / update, with the exact policy JSON) before they are
-made, and made idempotently."""
+made, and made idempotently.
+
+A verified `apply` is recorded in the registry as the TUI's infrastructure step records it: the
+run `--run` names, or a new run, gets the bucket, prefix, role and key (and what apply made is
+recorded as that run's). `bedrock-tune runs` lists it; `upload --run` continues it."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from dataclasses import replace
 from typing import Any
 
 from core.infra.plan import (
@@ -20,14 +25,23 @@ from core.infra.plan import (
     verify,
 )
 from core.registry import Registry
+from core.run import Route, Run
 from tui.cli.common import (
     EXIT_BAD,
     EXIT_OK,
     add_aws_options,
     aws_context,
     print_json,
+    run_to_record,
     s3_prefix,
 )
+
+ROUTE_OF_PURPOSE = {
+    "customization": Route.BEDROCK_CUSTOMIZATION,
+    "import": Route.IMPORT_ONLY,
+    "sagemaker": Route.SAGEMAKER_IMPORT,
+}
+"""The route of a new run, by the role's purpose."""
 
 
 def register(subparsers: Any) -> None:
@@ -78,6 +92,11 @@ def register(subparsers: Any) -> None:
         help="with --for import: an s3:// model folder outside the bucket the role may read "
         "(repeat)",
     )
+    parser.add_argument(
+        "--run",
+        metavar="RUN_ID",
+        help="the run apply records the bucket and role in (default: a new run)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=run)
 
@@ -87,11 +106,13 @@ def run(args: argparse.Namespace) -> int:
     with aws_context(args) as context:
         identity = context.whoami()
         registry = Registry()
+        fresh = Run(route=ROUTE_OF_PURPOSE[args.purpose])
+        recorded = run_to_record(registry, args.run, fresh, context, identity, args)
         shown = plan(
             context,
             identity.account,
             context.region,
-            bucket=args.bucket,
+            bucket=args.bucket or recorded.bucket,
             role=args.role,
             kms_key=args.kms_key,
             prefix=args.prefix,
@@ -112,7 +133,8 @@ def run(args: argparse.Namespace) -> int:
             if event.status != "start":
                 sys.stderr.write(event.describe() + "\n")
 
-        result = apply(context, shown, registry, None, logged)
+        assert recorded.run_id is not None  # run_to_record always names the run
+        result = apply(context, shown, registry, recorded.run_id, logged)
         checked = verify(
             context,
             identity.account,
@@ -124,7 +146,19 @@ def run(args: argparse.Namespace) -> int:
             purpose=args.purpose,
             model_sources=tuple(args.model_source),
         )
+        if checked.ok:  # as the TUI: the run takes the infrastructure once it reads back right
+            registry.save_run(
+                recorded.run_id,
+                replace(
+                    recorded,
+                    bucket=result.bucket,
+                    s3_prefix=shown.prefix,
+                    role_arn=result.role_arn,
+                    kms_key_id=result.kms_key_arn,
+                ),
+            )
     summary = {
+        "run_id": recorded.run_id,
         "bucket": result.bucket,
         "region": result.region,
         "role_name": result.role_name,
@@ -140,7 +174,9 @@ def run(args: argparse.Namespace) -> int:
         print_json(summary)
     else:
         sys.stdout.write(
-            f"Bucket  s3://{result.bucket}/{shown.prefix}/ ({result.region})\n"
+            f"Run     {recorded.run_id}"
+            + (" (recorded; upload with --run)\n" if checked.ok else "\n")
+            + f"Bucket  s3://{result.bucket}/{shown.prefix}/ ({result.region})\n"
             f"Role    {result.role_arn}\n"
             + (f"Created {', '.join(result.created)}\n" if result.created else "Created nothing\n")
             + ("Verified: everything is as planned.\n" if checked.ok else "")

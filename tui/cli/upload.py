@@ -1,20 +1,34 @@
 """`bedrock-tune upload DIR`: put a prepared folder in `s3://<bucket>/<prefix>/<run>/data/` and
 print the URIs a customization job needs. Files already there are skipped; an interrupted upload
-leaves no partial object and finishes when run again (with the same run id)."""
+leaves no partial object and finishes when run again (with the same run id).
+
+Once the files are up, the run is recorded in the registry as the TUI records it: the run
+`--run` names (one `infra apply` made, say) gets the prepared folder, the bucket and the URIs,
+or a new run of that id is made. `bedrock-tune runs` lists it; `jobs launch --run-id` and the
+TUI continue it."""
 
 from __future__ import annotations
 
 import argparse
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from core.data.prepared import ALL_FILES, TRAIN_FILE
 from core.infra.plan import DEFAULT_PREFIX, default_bucket_name
 from core.registry import Registry
-from core.upload import FileProgress, upload_prepared
-from tui.cli.common import EXIT_OK, add_aws_options, aws_context, print_json, s3_prefix
+from core.run import Run
+from core.upload import FileProgress, run_location, upload_prepared
+from tui.cli.common import (
+    EXIT_OK,
+    add_aws_options,
+    aws_context,
+    print_json,
+    run_to_record,
+    s3_prefix,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -36,19 +50,22 @@ def register(subparsers: Any) -> None:
         help=f"key prefix of run folders ({DEFAULT_PREFIX})",
     )
     parser.add_argument(
-        "--run", help="run id: the folder under the prefix (default: the folder's name)"
+        "--run",
+        help="run id: the run recorded in the registry and its folder under the prefix "
+        "(default: the folder's name)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=run)
 
 
 def default_run_id(directory: Path) -> str:
-    """The folder's name with characters S3 URIs for Bedrock refuse replaced by '-'.
+    """The folder's name as a run id: letters, digits and '-' (a run id is also a tag value and
+    a folder in S3), at most 64 characters.
 
     Deterministic, so running the same upload again finishes it instead of starting anew.
     """
-    name = re.sub(r"[^-!_'().a-zA-Z0-9]+", "-", directory.resolve().name).strip("-")
-    return name if name.strip(".") else "run"
+    name = re.sub(r"[^a-zA-Z0-9]+", "-", directory.resolve().name).strip("-")[:64].strip("-")
+    return name or "run"
 
 
 def progress_line(update: FileProgress) -> str:
@@ -68,9 +85,23 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.flush()
 
     run_id = args.run or default_run_id(args.directory)
+    registry = Registry()
     with aws_context(args) as context:
         identity = context.whoami()
-        bucket = args.bucket or default_bucket_name(identity.account, context.region)
+        saved = registry.get_run(run_id)
+        bucket = (
+            args.bucket
+            or (saved.run.bucket if saved else None)
+            or default_bucket_name(identity.account, context.region)
+        )
+        run_location(bucket, run_id, args.prefix)  # every URI checked before anything is kept
+        run = run_to_record(registry, run_id, Run(), context, identity, args)
+        run = replace(
+            run,
+            prepared_dir=str(args.directory.resolve()),
+            bucket=bucket,
+            s3_prefix=args.prefix,
+        )
         result = upload_prepared(
             context,
             args.directory,
@@ -78,9 +109,12 @@ def run(args: argparse.Namespace) -> int:
             run_id,
             prefix=args.prefix,
             account_id=identity.account,
-            registry=Registry(),
+            registry=registry,
             on_progress=show,
         )
+        # Recorded once the files are up and verified (the s3-prefix resource is recorded before
+        # the first byte); an interrupted upload is finished, and recorded, by the same command.
+        registry.save_run(run_id, result.applied_to(run))
     summary = {
         "run_id": run_id,
         **result.run_fields(),
