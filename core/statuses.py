@@ -1,13 +1,46 @@
-"""The AWS APIs' states that a run carries: the customization job's and the import job's status,
-and what serves a custom model with the states it goes through.
+"""The AWS APIs' enums that a run carries: the customization type, the customization job's and
+the import job's status, and what serves a custom model with the states it goes through.
 
-Plain enums with nothing imported, at the bottom of core: the run and the registry keep them, and
-the packages that call the APIs (jobs, importing, serving, teardown) read and compare them.
+Plain enums at the bottom of core (only core.errors imported): the run and the registry keep them,
+the packages that call the APIs (catalog, jobs, importing, serving, teardown) read and compare
+them, and the App imports the run before its first frame.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from core.errors import ValidationError
+
+
+class CustomizationType(StrEnum):
+    """The values of the API's `customizationType` that bedrock-tune supports."""
+
+    FINE_TUNING = "FINE_TUNING"
+    CONTINUED_PRE_TRAINING = "CONTINUED_PRE_TRAINING"
+    DISTILLATION = "DISTILLATION"
+
+    @property
+    def cli_name(self) -> str:
+        """`fine-tuning`, `continued-pre-training` or `distillation`."""
+        return self.value.lower().replace("_", "-")
+
+    @property
+    def label(self) -> str:
+        """A human label: `Fine-tuning`."""
+        return self.cli_name.replace("-", " ").capitalize()
+
+    @classmethod
+    def parse(cls, text: str) -> CustomizationType:
+        """Accept the CLI spelling (`fine-tuning`) or the API one (`FINE_TUNING`)."""
+        key = text.strip().upper().replace("-", "_")
+        try:
+            return cls(key)
+        except ValueError:
+            names = ", ".join(t.cli_name for t in cls)
+            raise ValidationError(
+                f"unknown customization type '{text}'", hint=f"Use one of: {names}."
+            ) from None
 
 
 class JobStatus(StrEnum):

@@ -21,40 +21,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
-from core.errors import ValidationError
+from core.statuses import CustomizationType as CustomizationType  # the catalog speaks of it
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-
-class CustomizationType(StrEnum):
-    """The values of the API's `customizationType` that bedrock-tune supports."""
-
-    FINE_TUNING = "FINE_TUNING"
-    CONTINUED_PRE_TRAINING = "CONTINUED_PRE_TRAINING"
-    DISTILLATION = "DISTILLATION"
-
-    @property
-    def cli_name(self) -> str:
-        """`fine-tuning`, `continued-pre-training` or `distillation`."""
-        return self.value.lower().replace("_", "-")
-
-    @property
-    def label(self) -> str:
-        """A human label: `Fine-tuning`."""
-        return self.cli_name.replace("-", " ").capitalize()
-
-    @classmethod
-    def parse(cls, text: str) -> CustomizationType:
-        """Accept the CLI spelling (`fine-tuning`) or the API one (`FINE_TUNING`)."""
-        key = text.strip().upper().replace("-", "_")
-        try:
-            return cls(key)
-        except ValueError:
-            names = ", ".join(t.cli_name for t in cls)
-            raise ValidationError(
-                f"unknown customization type '{text}'", hint=f"Use one of: {names}."
-            ) from None
 
 
 class DataFormat(StrEnum):

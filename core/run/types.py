@@ -17,9 +17,8 @@ from enum import Enum, StrEnum
 from functools import cache
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
-from core.catalog.types import CustomizationType
 from core.errors import BedrockTuneError
-from core.statuses import ImportStatus, JobStatus, ServingKind, ServingStatus
+from core.statuses import CustomizationType, ImportStatus, JobStatus, ServingKind, ServingStatus
 
 Target = Literal["aws", "sandbox"]
 

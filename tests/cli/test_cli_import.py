@@ -125,8 +125,10 @@ def test_launch_watch_chat_and_teardown(
     role = str(plan["role_arn"])
     folder = write_tiny_model(tmp_path / "model")
     argv = ["import", "launch", str(folder), "--name", "bt-sql", "--role", role, "--json"]
+    argv += ["--run-id", str(plan["run_id"])]  # the run infra apply recorded
     launched = run_json(argv, capsys)
     assert isinstance(launched, dict) and launched["reattached"] is False
+    assert launched["run_id"] == plan["run_id"]
     # The run is recorded (with its token) on the import-only route.
     runs = run_json(["runs", "--json"], capsys)
     assert isinstance(runs, list) and len(runs) == 1

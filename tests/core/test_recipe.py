@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from core.catalog.types import CustomizationType
 from core.recipe import (
     RecipeError,
     load_recipe,
@@ -18,7 +17,7 @@ from core.recipe import (
     save_recipe,
 )
 from core.run.types import Route, Run
-from core.statuses import ServingKind
+from core.statuses import CustomizationType, ServingKind
 
 ACCOUNT = "123456789012"
 TEMPLATE = '[template]\nuser = "{question}"\nassistant = "{answer}"\n'

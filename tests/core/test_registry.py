@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from core.catalog.types import CustomizationType
 from core.registry import (
     BACKUP_V1,
     Registry,
@@ -21,7 +20,7 @@ from core.registry import (
 from core.run import Route, Run
 from core.run.status import RunStatus
 from core.state_dir import state_dir
-from core.statuses import JobStatus, ServingKind, ServingStatus
+from core.statuses import CustomizationType, JobStatus, ServingKind, ServingStatus
 
 
 def test_state_dir_honours_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from core.catalog.types import CustomizationType
 from core.registry import Registry, RunRecord
 from core.run import Route, Run, RunDataError
 from core.run.routes import (
@@ -24,7 +23,7 @@ from core.run.routes import (
 )
 from core.run.saver import RunSaver
 from core.run.status import RunStatus, has_choices, run_status
-from core.statuses import ImportStatus, JobStatus, ServingKind, ServingStatus
+from core.statuses import CustomizationType, ImportStatus, JobStatus, ServingKind, ServingStatus
 from tests.conftest import SHARED
 
 FULL = Run(

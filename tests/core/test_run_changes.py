@@ -6,11 +6,10 @@ from __future__ import annotations
 from dataclasses import fields, replace
 
 from core.catalog.lookup import find_model
-from core.catalog.types import CustomizationType
 from core.run import Route, Run
 from core.run.changes import RunChange, change_model, change_place
 from core.run.status import holds_sandbox_world, still_going
-from core.statuses import JobStatus, ServingKind, ServingStatus
+from core.statuses import CustomizationType, JobStatus, ServingKind, ServingStatus
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
 LLAMA_32 = "meta.llama3-2-1b-instruct-v1:0:128k"  # us-west-2, conversation format

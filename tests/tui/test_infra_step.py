@@ -10,9 +10,9 @@ from pathlib import Path
 
 from textual.widgets import Button, Input, Log, ProgressBar
 
-from core.catalog.types import CustomizationType
 from core.registry import Registry
 from core.sandbox.server import Sandbox
+from core.statuses import CustomizationType
 from screens.base import LaunchOptions
 from tests.fakes import policy_document
 from tests.tui.helpers import settle, text_of
