@@ -17,7 +17,9 @@ from typing import Any
 
 from core.atomic import atomic_write_text
 
-VERSION = 1
+VERSION = 2
+"""2 adds the custom model unit rates of imported models to the Bedrock answer (an older
+file is ignored and read again)."""
 DEFAULT_MAX_AGE = timedelta(days=1)
 
 
