@@ -49,7 +49,15 @@ from core.pricing.mapping import (
 )
 from core.pricing.pricelist import endpoint_region, fetch_items, pricing_client, term
 from core.pricing.sagemaker import SAGEMAKER, instance_rates
-from core.pricing.types import PRICING_PAGE, Figure, InstancePrices, ModelPrices, Price
+from core.pricing.types import (
+    PRICING_PAGE,
+    SPOT_SAVING_UP_TO,
+    SPOT_SOURCE,
+    Figure,
+    InstancePrices,
+    ModelPrices,
+    Price,
+)
 
 POLICY_HINT = "allow pricing:GetProducts (read-only, no resource) for live prices"
 
@@ -321,8 +329,9 @@ class PriceService:
         ceiling = f" (at most the on-demand {training.text()})" if training.is_known else ""
         spot = Price.unknown(
             "per instance-hour",
-            "managed spot training bills a varying spot rate that the Price List does not "
-            f"publish{ceiling}; the job reports its billable seconds when it ends",
+            f"managed spot training bills a varying spot rate that the Price List does not "
+            f"publish{ceiling}; it saves up to {SPOT_SAVING_UP_TO}% ({SPOT_SOURCE}); the job "
+            "reports its billable seconds when it ends",
         )
         notes = (fallback_note(reason),) if reason else ()
         return InstancePrices(

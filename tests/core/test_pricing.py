@@ -110,6 +110,11 @@ def test_sagemaker_instance_rates(tmp_path: Path) -> None:
     assert prices.endpoint.amount == 1.515
     assert not prices.training_spot.is_known
     assert "at most the on-demand $1.515" in prices.training_spot.todo
+    assert "saves up to 90%" in prices.training_spot.todo
+    assert prices.spot.text().startswith("managed spot training: up to 90% less (")
+    assert (
+        "the on-demand $1.515 per instance-hour (Price List API, 2026-12-02)" in prices.spot.text()
+    )
     m5 = [("regionCode", "us-east-1"), ("instanceType", "ml.m5.large")]
     expect_pages(stubber, "sagemaker-us-east-1-ml.m5.large.json", m5)
     small = service.instance_prices("ml.m5.large", "us-east-1")
