@@ -57,11 +57,12 @@ class PriceCache:
         directory: Path | None = None,
         *,
         max_age: timedelta = DEFAULT_MAX_AGE,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.directory = directory or default_directory()
         self.max_age = max_age
-        self.clock = clock
+        # Looked up on each call (not bound here), so a test can fix `utc_now` for every cache.
+        self.clock = clock or (lambda: utc_now())
 
     def path(self, kind: str, region: str) -> Path:
         """Where the answer for `kind` in `region` is kept."""
