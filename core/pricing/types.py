@@ -263,8 +263,9 @@ class SpotSaving:
     source: str = SPOT_SOURCE
 
     def text(self) -> str:
-        """`up to 90% less than the on-demand $7.09 per instance-hour (Price List API,
-        2026-12-02) (saving: SageMaker Developer Guide...)`, or unknown with what to do."""
+        """`managed spot training: up to 90% less (SageMaker Developer Guide, ...) than the
+        on-demand $7.09 per instance-hour (Price List API, 2026-12-02); ...`, or the saving
+        and what to do when the on-demand rate is unknown."""
         saving = f"up to {self.up_to_percent}% less ({self.source})"
         if self.on_demand.amount is None:
             return (
