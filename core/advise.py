@@ -4,7 +4,8 @@ Pure logic: the questions (`QUESTIONS`), what a dataset shows (`look_at_dataset`
 answer (`advise`) with its reasons, the costs of each path and the next step. No printing, no
 prompting: the CLI and the TUI ask the questions and show the `Advice`.
 
-Costs come from the catalog's built-in prices (`core.pricing.builtin`), with source and date.
+Costs come from the pricing service (`core.pricing.service`: the Price List API's answer for
+the region, cached a day, else the built-in figures), each figure with its source and date.
 bedrock-tune has no price for a knowledge base's embedding or retrieval (neither the reference
 nor the pricing module lists them), so those are unknown with what to do, never $0.
 """
@@ -20,8 +21,8 @@ from typing import Any, Literal
 from core.catalog.lookup import find_model
 from core.data.sources import SourceSpec, iter_records
 from core.data.tokens import estimate_tokens
-from core.pricing.builtin import builtin_prices
-from core.pricing.types import PRICING_PAGE, Price
+from core.pricing.service import PriceService, pricing_region
+from core.pricing.types import PRICING_PAGE, ModelPrices, Price
 
 Recommendation = Literal["fine-tune", "rag", "both", "neither"]
 
@@ -360,11 +361,25 @@ _UNKNOWN_KB = (
 )
 
 
-def _costs(
-    goal: Goal, look: DatasetLook | None, model_id: str, region: str | None
-) -> tuple[dict[str, dict[str, Price]], list[str]]:
+def model_prices(
+    model_id: str, region: str | None = None, prices: PriceService | None = None
+) -> ModelPrices:
+    """The prices the advice uses: `model_id` in `region` (default: its first region) from
+    `prices` (default: the cached Price List answer, else the built-in figures, never calling
+    AWS; a service with an AWS context may call the Price List API: run it in a worker).
+
+    Raises:
+        NotFoundError: `model_id` is not in the catalog.
+    """
     model = find_model(model_id)
-    prices = builtin_prices(model, region or model.regions[0])
+    service = prices or PriceService(None)
+    return service.model_prices(model, pricing_region(model, region) or model.regions[0])
+
+
+def _costs(
+    goal: Goal, look: DatasetLook | None, prices: ModelPrices
+) -> tuple[dict[str, dict[str, Price]], list[str]]:
+    model = find_model(prices.model_id)
     prompt_tokens = (look.median_prompt_tokens if look else None) or 200
     answer_tokens = (look.median_answer_tokens if look else None) or 200
     examples = max(_examples(goal, look), MIN_EXAMPLES)
@@ -372,7 +387,7 @@ def _costs(
     training_tokens = examples * (prompt_tokens + answer_tokens) * epochs
     requests = goal.requests_per_month
     assumptions = [
-        f"prices of {model.name} ({model.id}) from bedrock-tune's built-in figures",
+        f"prices of {model.name} ({model.id}) in {prices.region}: {prices.provenance}",
         f"{prompt_tokens} prompt and {answer_tokens} answer tokens per request"
         + (" (dataset medians)" if look and look.pairs else " (assumed)"),
         f"training on {examples} examples for {epochs} epochs ({training_tokens} tokens)",
@@ -404,16 +419,21 @@ def advise(
     *,
     model_id: str = DEFAULT_MODEL,
     region: str | None = None,
+    prices: ModelPrices | None = None,
 ) -> Advice:
     """The recommendation for `goal` (and the dataset `look`, if any), with reasons, the costs
-    of both paths for `model_id` and the next step.
+    of both paths for `model_id` and the next step. `prices` are the model's prices (from
+    `model_prices`, which is what is used when they are not given).
 
     Raises:
         NotFoundError: `model_id` is not in the catalog (from `find_model`).
     """
     recommendation, reasons = _choose(goal, look)
-    costs, assumptions = _costs(goal, look, model_id, region)
+    prices = prices or model_prices(model_id, region)
+    costs, assumptions = _costs(goal, look, prices)
     notes: list[str] = []
+    if prices.source == "built-in" and prices.notes:
+        notes.append(f"The built-in prices stand in: {prices.notes[0]}.")  # why, said once
     if look is not None and look.pairs == 0:
         notes.append(
             f"No prompt/answer pairs found in {look.source} (looked for prompt/completion, "

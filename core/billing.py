@@ -18,7 +18,7 @@ from typing import Any
 from core import format as fmt
 from core.pricing.types import SOURCE_LABELS, Price
 from core.registry import BATCH_JOB, DEPLOYMENT, IMPORTED_MODEL, JOB, ResourceRecord
-from core.teardown.items import TeardownItem
+from core.teardown.items import TeardownItem, recorded_price_source
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,8 @@ class BillingSummary:
     known_per_window: float = 0.0
     """The sum of their known window prices (what one window of each costs)."""
     unknown_per_window: int = 0
+    window_sources: tuple[str, ...] = ()
+    """Where the known window prices come from."""
 
     @property
     def per_hour(self) -> float | None:
@@ -96,7 +98,8 @@ class BillingSummary:
                     if self.unknown_per_window
                     else ""
                 )
-                parts.append(f"{fmt.money(self.known_per_window)} {window}{unknown}")
+                where = f" ({'; '.join(self.window_sources)})" if self.window_sources else ""
+                parts.append(f"{fmt.money(self.known_per_window)} {window}{where}{unknown}")
         return " + ".join(parts)
 
     def monthly_text(self) -> str:
@@ -134,6 +137,7 @@ def summarize(charges: Iterable[Charge]) -> BillingSummary:
     hourly = monthly = window = 0.0
     hourly_sources: dict[str, None] = {}
     monthly_sources: dict[str, None] = {}
+    window_sources: dict[str, None] = {}
     for charge in charges:
         if charge.storage:
             storing += 1
@@ -152,6 +156,8 @@ def summarize(charges: Iterable[Charge]) -> BillingSummary:
                 unknown_window += 1
             else:
                 window += charge.per_window
+                if charge.source and charge.per_window:
+                    window_sources[charge.source] = None
         if charge.per_hour is None:
             unknown_hourly += 1
         else:
@@ -171,6 +177,7 @@ def summarize(charges: Iterable[Charge]) -> BillingSummary:
         windowed,
         window,
         unknown_window,
+        tuple(window_sources),
     )
 
 
@@ -225,8 +232,11 @@ def charge_of_record(record: ResourceRecord, lookup: PriceLookup | None = None) 
     return Charge(per_hour=None)
 
 
-def _imported_model_charges(per_window: Any, per_month: Any, source: str = "") -> list[Charge]:
-    """An imported model: nothing while idle, its windows while a copy is active, and storage."""
+def _imported_model_charges(
+    per_window: Any, per_month: Any, source: str = "", storage_source: str | None = None
+) -> list[Charge]:
+    """An imported model: nothing while idle, its windows while a copy is active, and storage
+    (whose rate may come from another source than the active one)."""
     return [
         Charge(
             per_hour=0.0,
@@ -235,7 +245,9 @@ def _imported_model_charges(per_window: Any, per_month: Any, source: str = "") -
             source=source,
         ),
         Charge(
-            per_month=None if per_month is None else float(per_month), storage=True, source=source
+            per_month=None if per_month is None else float(per_month),
+            storage=True,
+            source=source if storage_source is None else storage_source,
         ),
     ]
 
@@ -243,11 +255,11 @@ def _imported_model_charges(per_window: Any, per_month: Any, source: str = "") -
 def charges_of_record(record: ResourceRecord, lookup: PriceLookup | None = None) -> list[Charge]:
     """Every charge of a billable registry entry (an imported model has two)."""
     if record.kind == IMPORTED_MODEL:
-        as_of = record.details.get("prices_as_of")
+        details = record.details
+        source = recorded_price_source(details, "price_source", "prices_as_of") or "reference"
+        storage = recorded_price_source(details, "storage_source", "storage_as_of") or source
         return _imported_model_charges(
-            record.details.get("per_window"),
-            record.details.get("per_month"),
-            f"reference, {as_of}" if as_of else "reference",
+            details.get("per_window"), details.get("per_month"), source, storage
         )
     return [charge_of_record(record, lookup)]
 

@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from core import format as fmt
 from core.errors import BedrockTuneError
+from core.evaluation.costs import serving_text
 from core.registry import Registry
 from screens.base import error_of
 from screens.widgets.error_panel import ErrorPanel
@@ -190,12 +191,10 @@ class CompareScreen(Screen[None]):
         metrics.clear(columns=True)
         metrics.add_columns("model", *compared["metric_labels"].values(), "serving / 1K requests")
         for contender in contenders:
-            serving = contender.get("serving") or {}
-            per_1k = serving.get("per_1k_requests")
             metrics.add_row(
                 contender["label"],
                 *(_cell(contender["metrics"].get(k)) for k in compared["metric_labels"]),
-                fmt.money(per_1k) if per_1k is not None else str(serving.get("note", "-")),
+                serving_text(contender.get("serving")),
             )
         records = self.query_one("#compare-records", DataTable)
         records.clear(columns=True)

@@ -27,6 +27,7 @@ from core.catalog.lookup import builtin_models, find_model
 from core.data.prepared import PreparedDir
 from core.errors import BedrockTuneError, ValidationError
 from core.evaluation.batch import BatchPlace, BatchStatus
+from core.evaluation.costs import judge_cost_text
 from core.evaluation.evaluate import JudgeSetup, Options, evaluate, load_test_records
 from core.evaluation.rubrics import PRESETS, Rubric, rubric_for_template, rubric_from_toml
 from core.run.routes import serving_target
@@ -257,18 +258,25 @@ class EvaluateScreen(StepScreen):
             return
         context = self.host.aws_context()
         region = context.region if context else self.host.wizard_run.region or "us-east-1"
-        self.estimate(choices, region)
+        self.estimate(choices, region, context)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="estimate")
-    def estimate(self, choices: Choices, region: str) -> EstimateReady:
-        """What the evaluation would cost and take (reads the test file off the event loop)."""
+    def estimate(
+        self, choices: Choices, region: str, context: AwsContext | None = None
+    ) -> EstimateReady:
+        """What the evaluation would cost and take (reads the test file and asks the Price List
+        off the event loop)."""
         from core.evaluation.plan import plan_evaluation
+        from core.pricing.service import PriceService
 
         try:
             records = load_test_records(choices.test_file, limit=choices.count)
         except BedrockTuneError as error:
             return EstimateReady([error.message])
-        plan = plan_evaluation(records, choices.tuned, choices.base, choices.options, region)
+        prices = PriceService(context if context and context.has_credentials() else None)
+        plan = plan_evaluation(
+            records, choices.tuned, choices.base, choices.options, region, prices=prices
+        )
         return EstimateReady(plan.text())
 
     @on(EstimateReady)
@@ -321,6 +329,7 @@ class EvaluateScreen(StepScreen):
         (everything it needs is passed in: a worker thread reads no widget)."""
         from core.evaluation.report import report_json, save_report
         from core.evaluation.store import EvaluationStore
+        from core.pricing.service import PriceService
 
         worker = get_current_worker()
         records = load_test_records(choices.test_file, limit=choices.count)
@@ -342,8 +351,9 @@ class EvaluateScreen(StepScreen):
             on_batch=batch_changed,
         )
         title = f"Evaluation of run {run_id}" if run_id else "bedrock-tune evaluation"
-        saved = save_report(report, choices.test_file.parent, title=title)
-        data = report_json(report)
+        prices = PriceService(context)
+        saved = save_report(report, choices.test_file.parent, title=title, prices=prices)
+        data = report_json(report, prices)
         EvaluationStore(registry).save(run_id, data)
         return EvaluationDone(data, saved)
 
@@ -399,7 +409,7 @@ class EvaluateScreen(StepScreen):
         if judge:
             tuned = judge.get("tuned") or {}
             text.append(
-                f"Judge {judge['model']}: {judge['calls']} calls; "
+                f"Judge {judge['model']}: {judge['calls']} calls, {judge_cost_text(judge)}; "
                 f"{tuned.get('unparseable', 0)} unparseable, {tuned.get('failed', 0)} failed.\n"
             )
         sql = (data.get("sql") or {}).get("tuned")

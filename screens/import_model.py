@@ -25,7 +25,6 @@ from textual.worker import get_current_worker
 
 from core import format as fmt
 from core.errors import BedrockTuneError, ValidationError
-from core.importing.architectures import IMPORT_PRICING
 from core.importing.check import check_model
 from core.importing.jobs import ImportJob, check_import_request, get_import_job, import_poller
 from core.importing.launching import (
@@ -40,6 +39,13 @@ from core.infra.policies import DEFAULT_PREFIX
 from core.jobs.customization import new_client_request_token
 from core.naming import default_import_job_name, default_imported_model_name
 from core.poll import Backoff, PollUpdate
+from core.pricing.imports import (
+    ImportPrices,
+    builtin_import_prices,
+    rate_text,
+    storage_text,
+    window_text,
+)
 from core.run import Run
 from core.statuses import ImportStatus
 from core.upload import FileProgress, run_location
@@ -92,24 +98,35 @@ def _unknown_job(run: Run) -> ImportJob:
     )
 
 
-def cost_text() -> Text:
-    """What an imported model costs, with the date and source of the prices."""
-    pricing = IMPORT_PRICING
+def cost_text(prices: ImportPrices) -> Text:
+    """What an imported model costs, each rate with its source and date."""
+    window, month = prices.per_window(1), prices.storage_per_month(1)
     text = Text()
     text.append("Cost  ", style="bold")
+    each_window = "per custom model unit (CMU) for each 5-minute window a copy is active"
     text.append(
-        f"{fmt.money(pricing.per_window(1))} per custom model unit (CMU) for each 5-minute "
-        f"window a copy is active (nothing while idle), plus "
-        f"{fmt.money(pricing.storage_per_month(1))} per CMU-month of storage. Bedrock decides "
-        "the CMU when the import ends (e.g. 2 for Llama 3.1 8B).\n"
+        f"{rate_text(window, each_window)}, nothing while idle; plus "
+        f"{rate_text(month, 'per CMU-month of storage')}. Bedrock decides the CMU when the "
+        "import ends (e.g. 2 for Llama 3.1 8B).\n"
     )
-    text.append(f"prices of {pricing.as_of}: {pricing.source}\n", style="dim")
+    for note in prices.notes:
+        text.append(f"{note}\n", style="dim")
     text.append("Time  ", style="bold")
     text.append(
         "about 15-18 minutes for an 8B model (the walkthrough); the first call after "
         "an idle spell waits while a copy loads (a cold start)."
     )
     return text
+
+
+@dataclass
+class ImportPricesRead(WorkerResult):
+    """The region's custom model unit rates (the Price List's, or the built-in ones)."""
+
+    prices: ImportPrices
+
+
+IMPORT_PRICES_WORKER = "import-prices"
 
 
 class ImportScreen(StepScreen):
@@ -119,13 +136,18 @@ class ImportScreen(StepScreen):
     STEP_TITLE = "Import"
     CSS_PATH = "styles/importing.tcss"
 
+    _import_prices: ImportPrices
+    """The custom model unit rates shown: the built-in ones (said so) until the pricing
+    service answers."""
+
     def compose_body(self) -> ComposeResult:
+        self._import_prices = builtin_import_prices(self.host.wizard_run.region or "")
         yield Label("Import the model into Bedrock", classes="step-heading")
         yield Static("", id="import-where")
         yield Label("Imported model name", classes="field-label")
         yield Input(id="imported-name")
         yield Static("", id="import-request")
-        yield Static(cost_text(), id="import-cost")
+        yield Static(cost_text(self._import_prices), id="import-cost")
         with Horizontal(classes="button-row"):
             yield Button("Import", id="import", variant="primary")
             yield Button("Chat with it", id="import-chat", disabled=True)
@@ -137,6 +159,31 @@ class ImportScreen(StepScreen):
     def on_mount(self) -> None:
         self.query_one("#import-upload").display = False
         self._fill()
+        self._read_prices()
+
+    def _read_prices(self) -> None:
+        context = self.host.aws_context()
+        region = self.host.wizard_run.region or (context.region if context else "")
+
+        def read() -> ImportPricesRead:
+            from core.pricing.service import PriceService
+
+            return ImportPricesRead(PriceService(context).import_prices(region))
+
+        self.run_worker(
+            read,
+            name=IMPORT_PRICES_WORKER,
+            group=IMPORT_PRICES_WORKER,
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    @on(ImportPricesRead)
+    def _prices_read(self, message: ImportPricesRead) -> None:
+        self._import_prices = message.prices
+        self.query_one("#import-cost", Static).update(cost_text(message.prices))
+        self._show_state()
 
     def on_screen_resume(self) -> None:
         self._fill()
@@ -393,10 +440,10 @@ class ImportScreen(StepScreen):
         text.append("Model units   ", style="bold")
         text.append(f"{units if units else 'unknown'}")
         if units:
-            pricing = IMPORT_PRICING
+            prices = self._import_prices
             text.append(
-                f"  ({fmt.money(pricing.per_window(units))} per 5-minute window while active, "
-                f"{fmt.money(pricing.storage_per_month(units))}/month storage)",
+                f"  ({window_text(prices.per_window(units))}, "
+                f"{storage_text(prices.storage_per_month(units))})",
                 style="dim",
             )
         self.query_one("#import-model", Static).update(text)
@@ -406,6 +453,8 @@ class ImportScreen(StepScreen):
         self.host.next_step(self.STEP_ID)
 
     def worker_failed(self, name: str, error: BaseException) -> None:
+        if name == IMPORT_PRICES_WORKER:
+            return  # the built-in rates stay, and say they are the built-in ones
         if name == "launch":
             self.query_one("#import-status", Static).update(
                 Text(

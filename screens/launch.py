@@ -406,7 +406,7 @@ class LaunchScreen(StepScreen):
             )
             text.append("Estimated cost ", style="bold")
             text.append(
-                f"{fmt.money(cost.training_cost)} for training\n"
+                f"{fmt.money(cost.training_cost)} for training ({price.provenance})\n"
                 if cost.training_cost is not None
                 else "unknown (no training price: see above)\n"
             )

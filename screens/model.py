@@ -375,7 +375,9 @@ class ModelScreen(StepScreen):
         """Open the "fine-tune or RAG?" guide, priced for the highlighted model."""
         from screens.advise import AdviseScreen
 
-        self.app.push_screen(AdviseScreen(self._selected.model.id if self._selected else None))
+        model_id = self._selected.model.id if self._selected else None
+        region = self._view.region if self._view is not None else None
+        self.app.push_screen(AdviseScreen(model_id, self.host.aws_context(), region))
 
     @on(Button.Pressed, "#import-own")
     def _import_own(self) -> None:

@@ -350,7 +350,9 @@ class BedrockTuneApp(RunHost):
         from screens.advise import AdviseScreen
 
         if not isinstance(self.screen, AdviseScreen):
-            self.push_screen(AdviseScreen(self._run.base_model_id))
+            self.push_screen(
+                AdviseScreen(self._run.base_model_id, self.aws_context(), self._run.region)
+            )
 
     def action_next_step(self) -> None:
         """Go to the next step if it is possible."""

@@ -134,6 +134,8 @@ class Report:
     notes: tuple[str, ...] = ()
     seed: int = DEFAULT_SEED
     tuned_base_id: str | None = None
+    region: str | None = None
+    """Where the models were called (their prices are that region's)."""
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     @property
@@ -401,4 +403,5 @@ def evaluate(
         notes=tuple(run.notes),
         seed=options.seed,
         tuned_base_id=options.tuned_base_id,
+        region=context.region,
     )

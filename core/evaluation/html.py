@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from core import format as fmt
+from core.evaluation.costs import judge_cost_text, serving_text
 
 PALETTE = ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2", "#9d755d")
 WIN, TIE, LOSS = "#54a24b", "#bab0ac", "#e45756"
@@ -153,9 +153,7 @@ def _summary_table(comparison: Mapping[str, Any]) -> str:
     head = "".join(f"<th>{escape(label)}</th>" for label in labels.values())
     rows = []
     for contender in comparison.get("contenders") or []:
-        serving = contender.get("serving") or {}
-        per_1k = serving.get("per_1k_requests")
-        cost = fmt.money(per_1k) if per_1k is not None else escape(str(serving.get("note", NONE)))
+        cost = escape(serving_text(contender.get("serving")))
         cells = "".join(
             f'<td class="num">{_interval_text((contender.get("metrics") or {}).get(k))}</td>'
             for k in labels
@@ -251,7 +249,7 @@ def _judge_section(judge: Mapping[str, Any] | None) -> str:
     out = (
         f"<h2>LLM judge</h2><p>{escape(str(judge.get('model')))} graded by the rubric "
         f"<b>{escape(str(rubric.get('name', '')))}</b> (1 to 5 per criterion, shown scaled to "
-        f"0..1): {judge.get('calls', 0)} calls, {fmt.money(judge.get('cost'))}.</p>"
+        f"0..1): {judge.get('calls', 0)} calls, {escape(judge_cost_text(judge))}.</p>"
         f"<ul>{criteria}</ul><table><tr><th>model</th><th>mean</th><th>scored</th>"
         f"<th>unparseable</th><th>failed</th><th>asked twice</th></tr>{rows}</table>"
     )

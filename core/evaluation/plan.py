@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from core import format as fmt
 from core.data.tokens import estimate_tokens
 from core.evaluation.batch_support import BatchSupport, batch_support
-from core.evaluation.costs import BATCH_TIME_NOTE, CostLine, estimate_calls, total
+from core.evaluation.costs import BATCH_TIME_NOTE, CostLine, estimate_calls, sources, total
 from core.evaluation.evaluate import DETERMINISTIC, Options
 from core.evaluation.judge import JUDGE_SETTINGS, score_prompt
 from core.evaluation.records import TestRecord
+from core.pricing.service import PriceService
 from core.serving.chat import Settings
 
 JUDGE_REPLY_TOKENS = 60
@@ -48,22 +49,32 @@ class EvaluationPlan:
 
     def text(self) -> list[str]:
         """The estimate in a few lines (the CLI prints them; the evaluate step shows them)."""
-        on_demand = total(self.lines)
         batch_offered = any(s.cost.batch is not None for s in self.sides)
         seconds = sum(line.seconds_on_demand for line in self.lines)
+        hourly = any(line.hourly for line in self.lines)
+        besides = " (besides the provisioned throughput's hourly bill)" if hourly else ""
         out = [
             f"{fmt.plural(self.records, 'test record')}. Estimate on demand: about "
-            f"{fmt.money(on_demand)}, ~{fmt.duration(seconds)}."
+            f"{_priced(self.lines, batch=False)}{besides}, ~{fmt.duration(seconds)}."
         ]
         if batch_offered:
             out.append(
                 f"Estimate with batch inference where offered: about "
-                f"{fmt.money(total(self.lines, batch=True))} ({BATCH_TIME_NOTE})."
+                f"{_priced(self.lines, batch=True)}{besides} ({BATCH_TIME_NOTE})."
             )
         out += [f"  {line.text()}" for line in self.lines]
         out += [f"  {s.side} model answers {s.why}" for s in self.sides]
         out += list(self.notes)
         return out
+
+
+def _priced(lines: list[CostLine], *, batch: bool) -> str:
+    """A total with its sources, or why there is none."""
+    amount = total(lines, batch=batch)
+    if amount is None:
+        return f"{fmt.UNKNOWN_PRICE} (a model's price is unknown: see below)"
+    where = sources(lines, batch=batch)
+    return f"{fmt.money(amount)} ({where})" if where else fmt.money(amount)
 
 
 def _tuned_price_model(model: str, tuned_base_id: str | None) -> str | None:
@@ -82,8 +93,13 @@ def plan_evaluation(
     *,
     concurrency: int = 4,
     settings: Settings = DETERMINISTIC,
+    prices: PriceService | None = None,
 ) -> EvaluationPlan:
-    """The cost and time of evaluating `records` with `options` (estimates, labelled so)."""
+    """The cost and time of evaluating `records` with `options` (estimates, labelled so), at
+    the prices of `region` from `prices` (default: the cached Price List answer, else the
+    built-in figures; a service with an AWS context may call the Price List API, so run this
+    in a worker)."""
+    prices = prices or PriceService(None)
     prompts = [f"{r.system}\n\n{r.user}" if r.system else r.user for r in records]
     answer_tokens = (
         sum(min(settings.max_tokens, estimate_tokens(r.reference)) for r in records)
@@ -105,19 +121,9 @@ def plan_evaluation(
             output_tokens_each=answer_tokens,
             concurrency=concurrency,
             batch_offered=support.offered,
-            note="" if priced else "provisioned throughput: billed by the hour, not per answer",
+            region=region,
+            prices=prices,
         )
-        if priced is None:
-            line = CostLine(
-                line.what,
-                line.calls,
-                line.input_tokens,
-                line.output_tokens,
-                0.0,
-                None,
-                line.seconds_on_demand,
-                line.note,
-            )
         uses = wants and support.offered and options.batch_place is not None
         if uses:
             why = "through batch inference"
@@ -146,5 +152,7 @@ def plan_evaluation(
             calls_each=per_record,
             concurrency=concurrency,
             note="an unreadable reply is asked once more",
+            region=region,
+            prices=prices,
         )
     return EvaluationPlan(len(records), tuple(sides), judge_line, tuple(notes))

@@ -14,10 +14,11 @@ from typing import Any, NamedTuple
 
 from core.atomic import AtomicFiles
 from core.evaluation.compare import Contender, build_comparison
-from core.evaluation.costs import serving_cost, token_price
+from core.evaluation.costs import serving_cost, token_price, unknown_price_hint
 from core.evaluation.evaluate import Report, Result, Row
 from core.evaluation.sql import summarize as summarize_sql
 from core.files import check_output_folder
+from core.pricing.service import PriceService
 
 VERSION = 2
 """Of the report's JSON: 2 has per-metric objects `{mean, ci_low, ci_high, n}`."""
@@ -63,17 +64,23 @@ def _mean_tokens(results: list[Result]) -> tuple[float | None, float | None]:
     )
 
 
-def _serving(model: str, base_id: str | None, results: list[Result]) -> dict[str, Any]:
+def _serving(
+    model: str, base_id: str | None, results: list[Result], region: str | None, prices: PriceService
+) -> dict[str, Any]:
     tokens_in, tokens_out = _mean_tokens(results)
-    cost = serving_cost(model, base_id, tokens_in, tokens_out)
-    return {"per_1k_requests": cost.per_1k_requests, "note": cost.note}
+    cost = serving_cost(model, base_id, tokens_in, tokens_out, region=region, prices=prices)
+    return {
+        "per_1k_requests": cost.per_1k_requests,
+        "note": cost.note,
+        "source": cost.source or None,
+    }
 
 
-def _judge_json(report: Report) -> dict[str, Any] | None:
+def _judge_json(report: Report, prices: PriceService) -> dict[str, Any] | None:
     if report.judge_model is None:
         return None
     calls, tokens_in, tokens_out = report.judge_usage
-    price = token_price(report.judge_model)
+    price = token_price(report.judge_model, report.region, prices)
 
     def side(which: str) -> dict[str, Any] | None:
         verdicts = [
@@ -100,6 +107,8 @@ def _judge_json(report: Report) -> dict[str, Any] | None:
         "input_tokens": tokens_in,
         "output_tokens": tokens_out,
         "cost": price.cost(tokens_in, tokens_out) if price else None,
+        "cost_source": price.source if price else None,
+        "cost_todo": None if price else unknown_price_hint(report.judge_model),
         "tuned": side("tuned"),
         "base": side("base"),
         "pairwise": {
@@ -132,8 +141,11 @@ def _sql_json(report: Report) -> dict[str, Any] | None:
     return out
 
 
-def report_json(report: Report) -> dict[str, Any]:
-    """The report as plain data (see the module doc)."""
+def report_json(report: Report, prices: PriceService | None = None) -> dict[str, Any]:
+    """The report as plain data (see the module doc). Costs are priced by `prices` (default:
+    the cached Price List answer, else the built-in figures; a service with an AWS context may
+    call the Price List API, so run this in a worker), each with its source and date."""
+    prices = prices or PriceService(None)
     rows = [row_json(r) for r in report.rows]
     tuned_results = [r.tuned for r in report.rows]
     base_results = [r.base for r in report.rows if r.base is not None]
@@ -142,7 +154,9 @@ def report_json(report: Report) -> dict[str, Any]:
             "tuned",
             "tuned model",
             report.tuned_model,
-            _serving(report.tuned_model, report.tuned_base_id, tuned_results),
+            _serving(
+                report.tuned_model, report.tuned_base_id, tuned_results, report.region, prices
+            ),
         )
     ]
     if report.base_model:
@@ -151,7 +165,7 @@ def report_json(report: Report) -> dict[str, Any]:
                 "base",
                 "base model",
                 report.base_model,
-                _serving(report.base_model, None, base_results),
+                _serving(report.base_model, None, base_results, report.region, prices),
             )
         )
     comparison = build_comparison(
@@ -179,7 +193,8 @@ def report_json(report: Report) -> dict[str, Any]:
         "comparison": pair["metrics"] if pair else None,
         "verdict": pair["verdict"] if pair else None,
         "compared": comparison,
-        "judge": _judge_json(report),
+        "region": report.region,
+        "judge": _judge_json(report, prices),
         "sql": _sql_json(report),
         "batch": [job.to_json() for job in report.batch_jobs],
         "notes": list(report.notes),
@@ -249,7 +264,9 @@ class SavedReport(NamedTuple):
     html: Path
 
 
-def save_report(report: Report, out_dir: Path, *, title: str = "") -> SavedReport:
+def save_report(
+    report: Report, out_dir: Path, *, title: str = "", prices: PriceService | None = None
+) -> SavedReport:
     """Write `evaluation.json`, `evaluation.csv` and `evaluation.html` together (atomically).
 
     Raises:
@@ -258,7 +275,7 @@ def save_report(report: Report, out_dir: Path, *, title: str = "") -> SavedRepor
     from core.evaluation.html import render_report
 
     check_output_folder(out_dir, "report folder")
-    data = report_json(report)
+    data = report_json(report, prices)
     with AtomicFiles(out_dir) as files:
         files.open(JSON_NAME).write(json.dumps(data, indent=2, ensure_ascii=False).encode())
         files.open(CSV_NAME).write(_csv(data).encode())

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from core.aws import AwsContext
 from core.errors import ValidationError
-from core.importing.architectures import IMPORT_PRICING
 from core.importing.jobs import (
     ImportJob,
     ImportRequest,
@@ -33,6 +32,7 @@ from core.infra.policies import DEFAULT_PREFIX, RolePurpose
 from core.jobs.customization import RUN_TAG, new_client_request_token
 from core.naming import default_import_job_name, default_imported_model_name
 from core.ownership import ownership_tags
+from core.pricing.imports import ImportPrices
 from core.registry import IMPORT_JOB, IMPORTED_MODEL, Registry, RunRecord, new_run_id
 from core.run.types import Route, Run
 from core.statuses import ImportStatus
@@ -238,35 +238,36 @@ def _with_job(run: Run, job: ImportJob) -> Run:
 
 
 def import_finished(
-    context: AwsContext, run: Run, job: ImportJob, registry: Registry | None = None
+    context: AwsContext,
+    run: Run,
+    job: ImportJob,
+    registry: Registry | None = None,
+    prices: ImportPrices | None = None,
 ) -> Run:
     """The run once its import has ended: on completion the imported model is read (ARN,
-    architecture, custom model units) and recorded in the registry as billable."""
+    architecture, custom model units) and recorded in the registry as billable, with its
+    prices (`prices`, by default the pricing service's custom model unit rates for the
+    region: the Price List API may be asked) and where they come from."""
     run = _with_job(run, job)
     if job.status is not ImportStatus.COMPLETED or job.model_arn is None:
         return run
     model = get_imported_model(context, job.model_arn)
     units = model.units or 1
     if registry is not None:
+        from core.pricing.service import PriceService
         from core.registry import ResourceRecord
 
-        pricing = IMPORT_PRICING
+        region = run.region or context.region
+        pricing = prices or PriceService(context).import_prices(region)
         registry.add_resource(
             ResourceRecord(
                 kind=IMPORTED_MODEL,
                 identifier=model.arn,
-                region=run.region or context.region,
+                region=region,
                 account_id=run.account_id or "",
                 run_id=run.run_id,
                 billable=True,
-                details={
-                    "name": model.name,
-                    "units": units,
-                    "per_window": pricing.per_window(units),
-                    "active_per_hour": pricing.active_per_hour(units),
-                    "per_month": pricing.storage_per_month(units),
-                    "prices_as_of": pricing.as_of,
-                },
+                details={"name": model.name, "units": units, **pricing.record_details(units)},
             )
         )
     return replace(

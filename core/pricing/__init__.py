@@ -11,5 +11,6 @@ catalog figures otherwise, and "unknown, here is what to do" when neither has on
 * `cache`: a day-long cache of the Price List's answers in the state dir.
 * `service`: `PriceService`, the one entry point: cache, then the API, then the built-in figures
   with one note saying why.
-* `sagemaker`: SageMaker instance-hour rates (training, endpoints).
+* `sagemaker`: SageMaker instance-hour rates (training, endpoints; spot as a saving).
+* `imports`: custom model unit rates of imported models (active per minute, storage).
 """

@@ -18,7 +18,9 @@ from typing import Any
 from core.atomic import atomic_write_text
 from core.state_dir import state_dir
 
-VERSION = 1
+VERSION = 2
+"""2 adds the custom model unit rates of imported models to the Bedrock answer (an older
+file is ignored and read again)."""
 DEFAULT_MAX_AGE = timedelta(days=1)
 
 
@@ -54,11 +56,12 @@ class PriceCache:
         directory: Path | None = None,
         *,
         max_age: timedelta = DEFAULT_MAX_AGE,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.directory = directory or default_directory()
         self.max_age = max_age
-        self.clock = clock
+        # Looked up on each call (not bound here), so a test can fix `utc_now` for every cache.
+        self.clock = clock or (lambda: utc_now())
 
     def path(self, kind: str, region: str) -> Path:
         """Where the answer for `kind` in `region` is kept."""

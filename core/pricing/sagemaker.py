@@ -3,7 +3,8 @@
 Products of family `ML Instance` carry `instanceType` (`ml.g5.2xlarge`), `regionCode` and a
 usage type per component: `<REGION>-Train:<type>` (training jobs), `<REGION>-Host:<type>`
 (real-time endpoints), `-Notebk:`, `-Processing:`... priced per `Hrs`. Managed spot training has
-no Price List rate: it bills the varying spot price, at most the on-demand rate.
+no Price List rate: it bills the varying spot price, at most the on-demand rate, and saves "up to
+90%" (the SageMaker Developer Guide); `InstancePrices.spot` says so with its source, never $0.
 """
 
 from __future__ import annotations

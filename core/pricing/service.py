@@ -33,6 +33,13 @@ from core.errors import (
 )
 from core.pricing.builtin import builtin_prices
 from core.pricing.cache import CachedAnswer, PriceCache
+from core.pricing.imports import (
+    IMPORT_KEY,
+    ImportPrices,
+    builtin_import_prices,
+    import_prices_from,
+    import_rates,
+)
 from core.pricing.mapping import (
     BEDROCK,
     FOUNDATION_MODELS,
@@ -42,7 +49,15 @@ from core.pricing.mapping import (
 )
 from core.pricing.pricelist import endpoint_region, fetch_items, pricing_client, term
 from core.pricing.sagemaker import SAGEMAKER, instance_rates
-from core.pricing.types import PRICING_PAGE, Figure, InstancePrices, ModelPrices, Price
+from core.pricing.types import (
+    PRICING_PAGE,
+    SPOT_SAVING_UP_TO,
+    SPOT_SOURCE,
+    Figure,
+    InstancePrices,
+    ModelPrices,
+    Price,
+)
 
 POLICY_HINT = "allow pricing:GetProducts (read-only, no resource) for live prices"
 
@@ -201,13 +216,18 @@ class PriceService:
                     [term("regionCode", region), term("servicename", name.marketplace)],
                 )
         resolved = resolve(candidates(items, region, [m.id for m in offered]))
-        return {
+        entries: dict[str, Any] = {
             model_id: {
                 figure.value: {"amount": value.amount, "detail": value.detail}
                 for figure, value in figures.items()
             }
             for model_id, figures in resolved.items()
         }
+        entries[IMPORT_KEY] = {
+            name: {"amount": value.amount, "detail": value.detail}
+            for name, value in import_rates(items, region).items()
+        }
+        return entries
 
     def _row(self, model: BaseModel, region: str, answer: CachedAnswer) -> ModelPrices:
         entry = answer.entries.get(model.id)
@@ -234,6 +254,23 @@ class PriceService:
             return f"{why} in {region}; see {PRICING_PAGE}"
 
         return ModelPrices.build(model.id, region, "price-list-api", answer.as_of, known, missing)
+
+    # ------------------------------------------------------------------ imported models
+
+    def import_prices(self, region: str) -> ImportPrices:
+        """The custom model unit rates of imported models in `region` (may call AWS: run it
+        in a worker). Read from the same Price List answer as the model prices."""
+        return self._import_prices(region, network=True)
+
+    def cached_import_prices(self, region: str) -> ImportPrices:
+        """What is known without calling AWS: memory, the cache, else the built-in rates."""
+        return self._import_prices(region, network=False)
+
+    def _import_prices(self, region: str, *, network: bool) -> ImportPrices:
+        answer = self._bedrock_answer(region, network=network)
+        if isinstance(answer, str):
+            return builtin_import_prices(region, answer)
+        return import_prices_from(answer.entries.get(IMPORT_KEY), region, answer.as_of)
 
     # ------------------------------------------------------------------ SageMaker instances
 
@@ -292,8 +329,9 @@ class PriceService:
         ceiling = f" (at most the on-demand {training.text()})" if training.is_known else ""
         spot = Price.unknown(
             "per instance-hour",
-            "managed spot training bills a varying spot rate that the Price List does not "
-            f"publish{ceiling}; the job reports its billable seconds when it ends",
+            f"managed spot training bills a varying spot rate that the Price List does not "
+            f"publish{ceiling}; it saves up to {SPOT_SAVING_UP_TO}% ({SPOT_SOURCE}); the job "
+            "reports its billable seconds when it ends",
         )
         notes = (fallback_note(reason),) if reason else ()
         return InstancePrices(

@@ -242,6 +242,52 @@ class ModelPrices:
         }
 
 
+SPOT_SAVING_UP_TO = 90
+"""Managed spot training "can optimize the cost of training models up to 90% over on-demand
+instances" (Amazon SageMaker Developer Guide, Managed Spot Training)."""
+SPOT_SOURCE = "SageMaker Developer Guide, Managed Spot Training, checked 2026-12"
+SPOT_NOT_LISTED = (
+    "the Price List publishes no managed spot training rate (neither the reference nor the "
+    "SageMaker docs name one; ⚠ uncertain, not confirmed by AWS in writing): spot bills a "
+    "varying spot rate, at most the on-demand one"
+)
+
+
+@dataclass(frozen=True)
+class SpotSaving:
+    """Managed spot training: what is known of its cost without a published spot rate."""
+
+    on_demand: Price
+    """The on-demand training rate per instance-hour: the most spot can cost."""
+    up_to_percent: int = SPOT_SAVING_UP_TO
+    source: str = SPOT_SOURCE
+
+    def text(self) -> str:
+        """`managed spot training: up to 90% less (SageMaker Developer Guide, ...) than the
+        on-demand $7.09 per instance-hour (Price List API, 2026-12-02); ...`, or the saving
+        and what to do when the on-demand rate is unknown."""
+        saving = f"up to {self.up_to_percent}% less ({self.source})"
+        if self.on_demand.amount is None:
+            return (
+                f"managed spot training: {saving} than an on-demand rate that is unknown: "
+                f"{self.on_demand.todo}"
+            )
+        return (
+            f"managed spot training: {saving} than the on-demand {self.on_demand.text()}; "
+            f"{SPOT_NOT_LISTED}; the job's billable seconds show the real saving when it ends"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON-able data: the on-demand ceiling and the saving with its source."""
+        return {
+            "on_demand": self.on_demand.to_json(),
+            "saving_up_to_percent": self.up_to_percent,
+            "saving_source": self.source,
+            "spot_rate": None,
+            "spot_rate_note": SPOT_NOT_LISTED,
+        }
+
+
 @dataclass(frozen=True)
 class InstancePrices:
     """What one SageMaker instance type costs per hour in one region."""
@@ -251,7 +297,14 @@ class InstancePrices:
     training: Price
     """A training job, on demand, per instance-hour."""
     training_spot: Price
-    """Managed spot training: a varying spot rate the Price List does not publish."""
+    """Managed spot training: a varying spot rate the Price List does not publish (always
+    unknown, with what to do; `spot` says what is known: the ceiling and the saving)."""
     endpoint: Price
     """A real-time endpoint (hosting), per instance-hour."""
     notes: tuple[str, ...] = field(default=())
+
+    @property
+    def spot(self) -> SpotSaving:
+        """Managed spot training as it can be priced: the on-demand ceiling and the saving of
+        up to N% with its source (never a $0 spot rate)."""
+        return SpotSaving(self.training)

@@ -20,7 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from core import format as fmt
 from core.aws import partition_of
+from core.pricing.types import InstancePrices, Price, SpotSaving
 
 TrainingMode = Literal["serverless", "instance"]
 Technique = Literal["SFT", "DPO"]
@@ -256,15 +258,43 @@ class TrainingEstimate:
     hours: float
     total: float | None
     note: str
+    """Where the rate comes from (`Price List API, 2026-12-02`, or the reference's note), or
+    why it is unknown; with managed spot training, the saving of up to N% and its source."""
 
 
 def estimate_instance_cost(
-    instance_type: str, instance_count: int, hours: float
+    instance_type: str,
+    instance_count: int,
+    hours: float,
+    prices: InstancePrices | None = None,
+    *,
+    spot: bool = False,
 ) -> TrainingEstimate:
-    """`hours` of `instance_count` instances at the on-demand price, where it is known."""
-    known = INSTANCE_PRICES.get(instance_type)
-    if known is None:
-        return TrainingEstimate(None, hours, None, f"price of {instance_type} unknown")
-    price, note = known
-    per_hour = price * instance_count
+    """`hours` of `instance_count` instances at the on-demand rate: the pricing service's
+    (`prices`, from `PriceService.instance_prices`) when it has one, else the reference's.
+    With `spot`, the total stays the on-demand ceiling and the note adds the saving of "up to
+    N%" with its source (the Price List publishes no spot rate): never a $0 spot figure."""
+    rate: Price | None = prices.training if prices is not None else None
+    if rate is None or rate.amount is None:
+        known = INSTANCE_PRICES.get(instance_type)
+        if known is not None:
+            rate = Price.known(known[0], "per instance-hour", "built-in", "2026-12", known[1])
+    if rate is None or rate.amount is None:
+        todo = (
+            rate.todo
+            if rate is not None
+            else f"no price for {instance_type}; see https://aws.amazon.com/sagemaker/pricing/"
+        )
+        note = f"price of {instance_type} unknown: {todo}"
+        if spot:
+            note += f"; {SpotSaving(Price.unknown('per instance-hour', todo)).text()}"
+        return TrainingEstimate(None, hours, None, note)
+    per_hour = rate.amount * instance_count
+    note = f"{fmt.money(rate.amount)} per instance-hour on demand ({rate.provenance})"
+    if rate.source == "built-in" and rate.detail:
+        note += f"; {rate.detail}"
+    if spot:
+        note = f"{SpotSaving(rate).text()}; the total is this on-demand ceiling"
+        if rate.source == "built-in" and rate.detail:
+            note += f" ({rate.detail})"
     return TrainingEstimate(per_hour, hours, per_hour * hours, note)

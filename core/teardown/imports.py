@@ -14,7 +14,6 @@ from typing import Any
 
 from core.aws import AwsContext
 from core.errors import describe_unexpected
-from core.importing.architectures import IMPORT_PRICING
 from core.importing.jobs import (
     ImportedModel,
     ImportJob,
@@ -23,14 +22,15 @@ from core.importing.jobs import (
     list_import_jobs,
     list_imported_models,
 )
+from core.pricing.imports import ImportPrices
 from core.statuses import ImportStatus
 from core.teardown.items import (
     IMPORT_JOB,
     IMPORTED_MODEL,
     TeardownItem,
     TeardownOutcome,
+    imported_model_note,
     short_name,
-    window_note,
 )
 
 
@@ -80,8 +80,10 @@ def check_import(
     recorded: bool,
     view: ImportView,
     base: dict[str, Any],
+    prices: ImportPrices,
 ) -> TeardownItem | None:
-    """A claimed imported model or import job, checked against the view (None: nothing to do)."""
+    """A claimed imported model or import job, checked against the view (None: nothing to do);
+    an imported model is priced at `prices` (its region's custom model unit rates)."""
     unknown = kind in view.failed
     if kind == IMPORT_JOB:
         job = view.jobs.get(identifier)
@@ -115,8 +117,8 @@ def check_import(
             units = get_imported_model(context, identifier).units
         except Exception:  # the price is then shown as unknown, never as $0
             units = None
-    pricing = IMPORT_PRICING
-    window = pricing.per_window(units) if units else None
+    window = prices.per_window(units) if units else None
+    month = prices.storage_per_month(units) if units else None
     return TeardownItem(
         **base,
         label=f"Imported model {model.name if model else name or short_name(identifier)}",
@@ -129,9 +131,15 @@ def check_import(
         ),
         cost_class="hourly",
         hourly_cost=0.0,
-        window_cost=window,
-        monthly_cost=pricing.storage_per_month(units) if units else None,
-        cost_note=f"{window_note(window)}; nothing while idle",
+        window_cost=window.amount if window else None,
+        monthly_cost=month.amount if month else None,
+        cost_note=imported_model_note(
+            window.amount if window else None,
+            month.amount if month else None,
+            window.provenance if window else "",
+            month.provenance if month else "",
+        ),
+        price_source=window.provenance if window else "",
         exists=exists,
         status=f"{units} CMU" if units else "",
         name=model.name if model else name,

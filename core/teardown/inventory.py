@@ -241,7 +241,14 @@ def _check(
         if claim.kind in (IMPORT_JOB, IMPORTED_MODEL):
             view = views[claim.region].imports
             return check_import(
-                context, claim.kind, claim.identifier, claim.name, claim.recorded, view, base
+                context,
+                claim.kind,
+                claim.identifier,
+                claim.name,
+                claim.recorded,
+                view,
+                base,
+                prices.import_prices(claim.region),
             )
         if claim.kind in (JOB, THROUGHPUT, DEPLOYMENT, MODEL):
             return _check_bedrock(claim, claims, views[claim.region], base, prices)

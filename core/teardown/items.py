@@ -5,12 +5,13 @@ Plain data and pure helpers (no AWS calls); `core/teardown.py` lists and deletes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from core import format as fmt
 from core.errors import BedrockTuneError, ValidationError
+from core.pricing.types import SOURCE_LABELS
 
 # The kinds of resource are the registry's vocabulary (what ResourceRecord.kind holds); teardown
 # speaks of them all, so its modules find them here too.
@@ -239,10 +240,25 @@ class TeardownResult:
 EventHandler = Callable[[TeardownEvent], None]
 
 
-def window_note(per_window: float | None) -> str:
-    """How an imported model bills while used: `$0.57 per 5-min window while active`."""
-    price = fmt.money(per_window) if per_window is not None else "price unknown"
-    return f"{price} per 5-min window while a copy is active"
+def window_note(per_window: float | None, source: str = "") -> str:
+    """How an imported model bills while used: `$0.57 per 5-min window while a copy is active
+    (Price List API, 2026-12-02)`."""
+    if per_window is None:
+        return "price unknown per 5-min window while a copy is active"
+    where = f" ({source})" if source else ""
+    return f"{fmt.money(per_window)} per 5-min window while a copy is active{where}"
+
+
+def imported_model_note(
+    per_window: float | None, per_month: float | None, source: str, storage_source: str
+) -> str:
+    """An imported model's whole cost: its windows while active, nothing idle, its storage."""
+    if per_month is None:
+        storage = "storage price unknown"
+    else:
+        where = f" ({storage_source})" if storage_source else ""
+        storage = f"{fmt.money(per_month)}/month storage{where}"
+    return f"{window_note(per_window, source)}; nothing while idle; {storage}"
 
 
 def delete_rank(kind: str) -> int:
@@ -274,6 +290,18 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, prefix + "/"
 
 
+def recorded_price_source(details: Mapping[str, Any], source_key: str, date_key: str) -> str:
+    """`Price List API, 2026-12-02` from a registry entry's recorded source and date ('' when
+    none was recorded; an entry from before sources were kept says `reference, <date>`)."""
+    source, as_of = details.get(source_key), details.get(date_key)
+    if isinstance(source, str) and source in SOURCE_LABELS:
+        label = SOURCE_LABELS[source]
+        return f"{label}, {as_of}" if as_of else label
+    if source_key == "price_source" and as_of:
+        return f"reference, {as_of}"
+    return ""
+
+
 def item_from_record(record: ResourceRecord) -> TeardownItem:
     """A registry entry as a teardown item, without asking AWS (e.g. the quit guard's list)."""
     cost: CostClass = "hourly" if record.billable else "storage" if record.kind == MODEL else "free"
@@ -283,8 +311,11 @@ def item_from_record(record: ResourceRecord) -> TeardownItem:
         action = "stop"
     if record.kind == IMPORT_JOB:
         action = "forget"  # an import cannot be stopped or deleted
-    window = record.details.get("per_window") if record.kind == IMPORTED_MODEL else None
-    month = record.details.get("per_month") if record.kind == IMPORTED_MODEL else None
+    imported = record.kind == IMPORTED_MODEL
+    window = record.details.get("per_window") if imported else None
+    month = record.details.get("per_month") if imported else None
+    source = recorded_price_source(record.details, "price_source", "prices_as_of")
+    storage_source = recorded_price_source(record.details, "storage_source", "storage_as_of")
     return TeardownItem(
         kind=record.kind,
         identifier=record.identifier,
@@ -295,7 +326,15 @@ def item_from_record(record: ResourceRecord) -> TeardownItem:
         cost_class=cost,
         window_cost=None if window is None else float(window),
         monthly_cost=None if month is None else float(month),
-        cost_note=window_note(None if window is None else float(window)) if window else "",
+        cost_note=imported_model_note(
+            None if window is None else float(window),
+            None if month is None else float(month),
+            source,
+            storage_source or source,
+        )
+        if imported
+        else "",
+        price_source=source if imported else "",
         in_registry=True,
         created_by_us=record.created_by_us,
         name=str(record.details.get("name") or ""),

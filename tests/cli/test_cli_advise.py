@@ -28,6 +28,20 @@ def no_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("no_terminal")
+def test_in_the_sandbox_every_cost_comes_from_the_price_list_with_its_date(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["advise", "--sandbox", "--region", "us-east-1", "--style-or-format"]) == 0
+    out = capsys.readouterr().out
+    for name in ("training", "storage", "serving input", "serving output"):
+        line = next(x for x in out.splitlines() if x.strip().startswith(f"{name}:"))
+        assert "(Price List API, " in line and "$0.00 " not in line, line
+    # A knowledge base has no price in any source: unknown with what to do, never $0.
+    assert "embedding: unknown: bedrock-tune has no embedding price" in out
+    assert "in us-east-1: Price List API, " in out  # the assumptions name the source too
+
+
+@pytest.mark.usefixtures("no_terminal")
 def test_json_has_the_recommendation_reasons_costs_and_what_was_defaulted(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

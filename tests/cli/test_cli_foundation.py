@@ -76,6 +76,9 @@ def test_models_json_in_the_sandbox_us_west_2(capsys: pytest.CaptureFixture[str]
     assert captured.err == ""  # the live list answered
     nova = models["amazon.nova-micro-v1:0:128k"]
     assert nova["available"] is False
+    # Haiku, the first walkthrough's model: the sandbox's Price List has its training price.
+    haiku = models["anthropic.claude-3-haiku-20240307-v1:0:200k"]["prices"]
+    assert haiku["source"] == "price-list-api" and haiku["training_per_1k_tokens"] == 0.002
     assert nova["regions"] == ["us-east-1"]
     assert "us-east-1" in nova["availability_reason"]
     llama = models["meta.llama3-1-8b-instruct-v1:0:128k"]
@@ -111,6 +114,8 @@ def test_models_without_credentials_falls_back_and_says_so(
     assert "built-in catalog" in captured.err
     assert "Nova Micro" in captured.out
     assert "not offered in us-east-1" in captured.out  # Haiku and Llama are us-west-2 only
+    nova = next(line for line in captured.out.splitlines() if "amazon.nova-micro" in line)
+    assert "$0.001 (built-in, 2025-07-20)" in nova  # the source and date of each price
 
 
 def test_the_shared_sandbox_status_and_stop(capsys: pytest.CaptureFixture[str]) -> None:

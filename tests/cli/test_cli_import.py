@@ -145,6 +145,9 @@ def test_launch_watch_chat_and_teardown(
     watched = run_json(["import", "watch", str(launched["import_job_name"]), "--json"], capsys)
     assert isinstance(watched, dict) and watched["status"] == "Completed"
     assert watched["architecture"] == "llama" and watched["custom_model_units"] == 1
+    assert watched["per_window_usd"] == pytest.approx(0.2859)
+    assert watched["price_source"] == "price-list-api" and watched["prices_as_of"]
+    assert watched["storage_per_month_usd"] == 1.95
     model_arn = str(watched["imported_model_arn"])
     saved = Registry().get_run(str(launched["run_id"]))
     assert saved is not None and saved.run.custom_model_arn == model_arn

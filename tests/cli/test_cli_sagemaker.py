@@ -76,7 +76,9 @@ def test_launch_watch_and_check_the_model(
     argv = [*BASE, "--mode", "instance", "--name", "bt-sql-qlora", "--run-id", "r1", "--json"]
     assert main(argv) == 0
     launched = json.loads(capsys.readouterr().out)
-    assert launched["reattached"] is False and launched["estimate_usd"] == pytest.approx(18.0)
+    # The sandbox's Price List rate ($7.09 per instance-hour), with its source and date.
+    assert launched["reattached"] is False and launched["estimate_usd"] == pytest.approx(17.725)
+    assert launched["estimate_note"].startswith("$7.09 per instance-hour on demand (Price List")
     saved = Registry().get_run("r1")
     assert saved is not None and saved.route.value == "sagemaker-import"
     assert saved.run.job_arn == launched["job_arn"]

@@ -154,3 +154,27 @@ def test_a_throughput_recorded_without_a_price_is_priced_from_the_cache() -> Non
     assert priced.per_hour == 60.5
     assert priced.hourly_text().startswith("$60.50/h (Price List API, ")
     assert summarize_records([unpriced]).price_unknown  # no lookup: stays unknown
+
+
+def test_an_imported_model_says_where_its_recorded_rates_come_from() -> None:
+    live = record(
+        "imported-model",
+        per_window=0.5718,
+        per_month=3.9,
+        price_source="price-list-api",
+        prices_as_of="2026-12-02",
+        storage_source="built-in",
+        storage_as_of="2026-12",
+    )
+    summary = summarize_records([live])
+    assert summary.hourly_text() == (
+        "$0.00/h + $0.5718 per 5-min window while active (Price List API, 2026-12-02)"
+    )
+    assert summary.monthly_text() == "$3.90/month (built-in, 2026-12)"
+    # Recorded before prices had a source: the reference's figures, with their date.
+    older = record("imported-model", per_window=0.2859, per_month=1.95, prices_as_of="2026-12")
+    assert summarize_records([older]).monthly_text() == "$1.95/month (reference, 2026-12)"
+    # No rate at all: unknown, never $0.
+    unknown = summarize_records([record("imported-model")])
+    assert "per 5-min window while active (price unknown)" in unknown.hourly_text()
+    assert unknown.monthly_text() == "price unknown"

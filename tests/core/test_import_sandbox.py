@@ -4,6 +4,7 @@ Completed, invoke (cold start first), fail by the check's rules, quota, teardown
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -37,6 +38,7 @@ from core.importing.source import open_folder
 from core.importing.tiny import write_tiny_model
 from core.jobs.customization import NameTakenError, new_client_request_token
 from core.poll import Backoff, Pacing
+from core.pricing.service import PriceService
 from core.registry import Registry
 from core.run import Route, Run
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
@@ -133,8 +135,11 @@ def test_a_checked_folder_imports_and_answers_after_a_cold_start(
     records = [r for r in registry.resources() if r.kind == "imported-model"]
     assert len(records) == 1 and records[0].details["units"] == 1
     summary = summarize_records(registry.resources())
-    assert summary.hourly_text() == "$0.00/h + $0.2859 per 5-min window while active"
-    assert summary.monthly_text() == "$1.95/month (reference, 2026-12)"
+    assert re.fullmatch(
+        r"\$0\.00/h \+ \$0\.2859 per 5-min window while active \(Price List API, \d{4}-\d\d-\d\d\)",
+        summary.hourly_text(),
+    )
+    assert re.fullmatch(r"\$1\.95/month \(Price List API, [\d-]{10}\)", summary.monthly_text())
 
     # Without retries, the first call meets the cold start; the next one answers.
     runtime = without_retries(context)
@@ -240,11 +245,16 @@ def test_teardown_deletes_the_imported_model_and_forgets_the_job(
     context: AwsContext, registry: Registry, clock: Clock, tmp_path: Path
 ) -> None:
     run = imported(context, registry, clock, write_tiny_model(tmp_path / "model"))
-    items = inventory(context, registry, discover_tags=False)
+    items = inventory(context, registry, discover_tags=False, prices=PriceService(context))
     kinds = {i.kind: i for i in items}
     model = kinds["imported-model"]
     assert model.exists and model.billable and model.window_cost == pytest.approx(0.2859)
-    assert "per 5-min window" in model.cost_text
+    # Both rates from the sandbox's Price List, each with its source and date.
+    assert re.fullmatch(
+        r"\$0\.2859 per 5-min window while a copy is active \(Price List API, [\d-]{10}\); "
+        r"nothing while idle; \$1\.95/month storage \(Price List API, [\d-]{10}\)",
+        model.cost_text,
+    ), model.cost_text
     assert summarize_items(items).windowed == 1
     assert kinds["model-import-job"].action == "forget"
     result = delete(context, items, registry)

@@ -110,6 +110,11 @@ def test_sagemaker_instance_rates(tmp_path: Path) -> None:
     assert prices.endpoint.amount == 1.515
     assert not prices.training_spot.is_known
     assert "at most the on-demand $1.515" in prices.training_spot.todo
+    assert "saves up to 90%" in prices.training_spot.todo
+    assert prices.spot.text().startswith("managed spot training: up to 90% less (")
+    assert (
+        "the on-demand $1.515 per instance-hour (Price List API, 2026-12-02)" in prices.spot.text()
+    )
     m5 = [("regionCode", "us-east-1"), ("instanceType", "ml.m5.large")]
     expect_pages(stubber, "sagemaker-us-east-1-ml.m5.large.json", m5)
     small = service.instance_prices("ml.m5.large", "us-east-1")
@@ -274,3 +279,44 @@ def test_builtin_prices_keep_the_catalog_date_and_say_what_to_do() -> None:
         "source": "built-in",
         "as_of": "2025-07-20",
     }
+
+
+def test_custom_model_unit_rates_of_imported_models(tmp_path: Path) -> None:
+    client, stubber = pricing_stub()
+    expect_region(stubber, "us-east-1")
+    service = PriceService(None, cache=cache_at(tmp_path), client=client)
+    prices = service.import_prices("us-east-1")
+    assert (
+        prices.per_cmu_minute.text() == "$0.05718 per CMU per minute (Price List API, 2026-12-02)"
+    )
+    assert prices.per_cmu_minute.detail == "USE1-CustomModelUnits-Minute"
+    assert prices.storage_per_cmu_month.amount == 1.95
+    assert prices.notes == ()
+    # Two CMU: 2 x 5 minutes of the per-minute rate per window, and twice the storage.
+    assert prices.per_window(2).amount == pytest.approx(0.5718)
+    assert prices.per_window(2).provenance == "Price List API, 2026-12-02"
+    assert prices.storage_per_month(2).amount == pytest.approx(3.9)
+    details = prices.record_details(2)
+    assert (details["price_source"], details["prices_as_of"]) == ("price-list-api", "2026-12-02")
+    stubber.assert_no_pending_responses()
+    # Read with the models' prices: cached together, no further call.
+    again = PriceService(None, cache=cache_at(tmp_path, 3), client=client)
+    assert again.cached_import_prices("us-east-1").per_cmu_minute.source == "price-list-api"
+
+
+def test_without_custom_model_unit_rows_the_built_in_rates_stand_in_and_say_so(
+    tmp_path: Path,
+) -> None:
+    client, stubber = pricing_stub()
+    expect_region(stubber, "us-west-2")  # its pages have no custom model unit rows
+    prices = PriceService(None, cache=cache_at(tmp_path), client=client).import_prices("us-west-2")
+    assert prices.per_cmu_minute.provenance == "built-in, 2026-12"
+    assert prices.per_cmu_minute.amount == 0.05718 and prices.storage_per_cmu_month.amount == 1.95
+    assert prices.notes[0].startswith(
+        "the Price List has no custom model unit rate per CMU per minute in us-west-2: the "
+        "built-in rate stands in (built-in, 2026-12)"
+    )
+    # Not allowed to ask: the built-in rates, with the reason.
+    denied = PriceService(None, cache=cache_at(tmp_path / "other")).import_prices("us-east-1")
+    assert denied.per_cmu_minute.source == "built-in"
+    assert denied.notes[0] == "no AWS credentials to ask the Price List API"

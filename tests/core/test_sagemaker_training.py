@@ -19,6 +19,7 @@ from moto import mock_aws
 from core.aws import AwsContext
 from core.infra.plan import apply, plan, verify
 from core.infra.policies import trust_policy, trust_problem
+from core.pricing.types import InstancePrices, Price
 from core.registry import Registry
 from core.sagemaker.role import execution_policy
 from core.sagemaker.scripts.train_qlora import load_records, parse_args, to_messages
@@ -114,9 +115,33 @@ def test_spot_training_keeps_checkpoints() -> None:
 def test_the_estimate_is_known_only_where_the_reference_gives_a_price() -> None:
     known = estimate_instance_cost("ml.g5.12xlarge", 1, 2.5)
     assert known.total == pytest.approx(18.0)
-    assert "2026-12" in known.note
+    assert known.note.startswith("$7.20 per instance-hour on demand (built-in, 2026-12)")
     unknown = estimate_instance_cost("ml.p4d.24xlarge", 1, 2.5)
     assert unknown.total is None and "unknown" in unknown.note
+
+
+def test_the_price_lists_rate_wins_and_spot_is_a_saving_never_a_zero_rate() -> None:
+    rate = Price.known(7.09, "per instance-hour", "price-list-api", "2026-12-02", "USE1-Train:x")
+    unknown = Price.unknown("per instance-hour", "no rate")
+    prices = InstancePrices("ml.g5.12xlarge", "us-east-1", rate, unknown, unknown)
+    listed = estimate_instance_cost("ml.g5.12xlarge", 2, 2.0, prices)
+    assert listed.total == pytest.approx(28.36)
+    assert listed.note == "$7.09 per instance-hour on demand (Price List API, 2026-12-02)"
+    spot = estimate_instance_cost("ml.g5.12xlarge", 2, 2.0, prices, spot=True)
+    assert spot.total == pytest.approx(28.36)  # the ceiling: the spot rate is not published
+    assert spot.note.startswith(
+        "managed spot training: up to 90% less (SageMaker Developer Guide, Managed Spot "
+        "Training, checked 2026-12) than the on-demand $7.09 per instance-hour (Price List API, "
+        "2026-12-02); the Price List publishes no managed spot training rate"
+    )
+    assert "$0.00" not in spot.note
+    nothing = InstancePrices("ml.p4d.24xlarge", "us-east-1", unknown, unknown, unknown)
+    blind = estimate_instance_cost("ml.p4d.24xlarge", 1, 1.0, nothing, spot=True)
+    assert blind.total is None and "$0.00" not in blind.note
+    assert (
+        "up to 90% less" in blind.note and "on-demand rate that is unknown: no rate" in blind.note
+    )
+    assert prices.spot.to_json()["spot_rate"] is None
 
 
 def test_the_script_takes_the_hyperparameters_the_request_sends() -> None:

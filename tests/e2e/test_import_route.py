@@ -108,6 +108,9 @@ async def test_import_a_local_folder_chat_and_tear_down(tmp_path: Path) -> None:
         assert '"importedModelName": "bt-sql-llama-merged"' in request
         assert f"s3://{BUCKET}/bedrock-tune/{run.run_id}/model/" in request
         assert "for each 5-minute window a copy is active" in words(app, "#import-cost")
+        # The sandbox's Price List answers the custom model unit rates, with their date.
+        await settle(pilot, lambda: "(Price List API, " in words(app, "#import-cost"))
+        assert "built-in" not in words(app, "#import-cost")
         await click_button(pilot, "#import")
         await settle(pilot, lambda: app.wizard_run.import_job_arn is not None, rounds=1000)
         saved = Registry().get_run(app.wizard_run.run_id or "")
@@ -125,10 +128,12 @@ async def test_import_a_local_folder_chat_and_tear_down(tmp_path: Path) -> None:
         assert imported is not None
         model = words(app, "#import-model")
         assert imported in model and "llama" in model
+        assert "$0.2859 per 5-min window while a copy is active (Price List API, " in model
         billing = app.screen.query_one("#header-billing")
         await settle(pilot, lambda: billing.has_class("-on"))
-        assert "1 billable resource, $0.00/h + $0.2859 per 5-min window while active" in str(
-            billing.render()
+        assert (
+            "1 billable resource, $0.00/h + $0.2859 per 5-min window while active "
+            "(Price List API, " in str(billing.render())
         )
         await click_button(pilot, "#import-chat")
         await settle(pilot, lambda: app.current_step == "chat")

@@ -37,6 +37,7 @@ from syrupy.assertion import SnapshotAssertion
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
+import core.pricing.cache
 import core.registry
 import core.sandbox.inference
 import core.sandbox.jobs
@@ -124,6 +125,8 @@ def deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
     # An answer's latency (how long the sandbox took to stream it) is left out.
     monkeypatch.setattr(core.serving.chat, "time", SimpleNamespace(perf_counter=lambda: 0.0))
     monkeypatch.setattr(core.sandbox.jobs, "datetime", _FixedDatetime)  # a job's creation time
+    # The day the Price List was read is every price's date ("Price List API, 2025-06-01").
+    monkeypatch.setattr(core.pricing.cache, "utc_now", lambda: FIXED_NOW)
     monkeypatch.setattr(screens.watch, "wall_clock", lambda: FIXED_NOW)
     monkeypatch.setattr(screens.watch, "monotonic", lambda: 0.0)
     monkeypatch.setattr(

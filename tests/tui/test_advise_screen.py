@@ -52,6 +52,10 @@ async def test_reachable_from_the_model_step_and_the_palette() -> None:
         await pilot.press("f")
         await settle(pilot, lambda: isinstance(app.screen, AdviseScreen))
         await settle(pilot, lambda: "Recommendation" in text_of(app, "#advice"))
+        # The sandbox's Price List answered: each cost says so, with its date.
+        advice = text_of(app, "#advice")
+        assert "training $" in advice and "(Price List API, " in advice
+        assert "built-in" not in advice and "$0.00 " not in advice
         await pilot.press("escape")
         await settle(pilot, lambda: not isinstance(app.screen, AdviseScreen))
 

@@ -1,7 +1,9 @@
 """`bedrock-tune advise`: "fine-tune or RAG?" from questions about the goal and, with
 `--dataset`, a look at the data. Each question is a flag; in a terminal the unanswered ones are
-asked (questionary), without one they take their defaults and the answer says which. Nothing is
-sent to AWS: costs come from the built-in prices."""
+asked (questionary), without one they take their defaults and the answer says which. Costs come
+from the pricing service: the Price List API (pricing:GetProducts, read-only, cached a day) when
+there are credentials to ask it, else the built-in figures; each figure says its source and date.
+Nothing else is sent to AWS."""
 
 from __future__ import annotations
 
@@ -10,13 +12,22 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from core.advise import DEFAULT_MODEL, QUESTIONS, Advice, Question, advise, goal_from_answers
+from core.advise import (
+    DEFAULT_MODEL,
+    QUESTIONS,
+    Advice,
+    Question,
+    advise,
+    goal_from_answers,
+    model_prices,
+)
 from core.advise import look_at_dataset as read_dataset
 from core.data.sources import SourceSpec
 from core.errors import ValidationError
+from core.pricing.service import PriceService
 from core.pricing.types import Price
 from tui.cli import missing
-from tui.cli.common import EXIT_OK, print_json
+from tui.cli.common import EXIT_OK, add_aws_options, aws_context, print_json
 
 AskGoal = Callable[[Question], bool | int | None]
 """Asks one goal question; None when the person gave up."""
@@ -44,10 +55,12 @@ def register(subparsers: Any) -> None:
         help='"fine-tune or RAG?": a recommendation with reasons and the costs of each path',
         description="Answers whether fine-tuning, retrieval (RAG with Amazon Bedrock Knowledge "
         "Bases), both or neither fits your goal, with the reasons, what each path costs (from "
-        "bedrock-tune's built-in prices, with their source and date) and the next step. "
-        "Questions not given as flags are asked in a terminal; without one they take their "
-        "defaults and the answer lists them. Nothing is sent to AWS.",
+        "the AWS Price List API when it can be asked, else bedrock-tune's built-in prices; each "
+        "figure with its source and date) and the next step. Questions not given as flags are "
+        "asked in a terminal; without one they take their defaults and the answer lists them. "
+        "Only the Price List (pricing:GetProducts, read-only) is asked anything.",
     )
+    add_aws_options(parser, suppress=True)
     goal = parser.add_argument_group("the goal (each question as a flag)")
     for question in QUESTIONS:
         if question.kind == "yes-no":
@@ -78,11 +91,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--split", help="the dataset's split")
     parser.add_argument(
         "--model", default=DEFAULT_MODEL, help=f"base model to price (default: {DEFAULT_MODEL})"
-    )
-    parser.add_argument(
-        "--region",
-        default=argparse.SUPPRESS,
-        help="region to price in (default: the model's first)",
     )
     parser.add_argument(
         "--json",
@@ -144,7 +152,11 @@ def run(args: argparse.Namespace, ask: AskGoal | None = None) -> int:
             hint="Add --dataset SOURCE, or leave out --config/--split.",
         )
     look = read_dataset(SourceSpec(args.dataset, args.config, args.split)) if args.dataset else None
-    advice = advise(goal, look, model_id=args.model, region=getattr(args, "region", None))
+    region = getattr(args, "region", None)  # default: the model's first region
+    with aws_context(args) as context:
+        service = PriceService(context if context.has_credentials() else None)
+        prices = model_prices(args.model, region, service)
+    advice = advise(goal, look, model_id=args.model, region=region, prices=prices)
     if args.json:
         print_json(advice.to_json())
     else:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from core import format as fmt
 from core.atomic import atomic_write_text
+from core.evaluation.costs import serving_text
 from core.evaluation.html import render_comparison
 from core.evaluation.runs import compare_runs
 from core.registry import Registry
@@ -47,12 +47,9 @@ def _table(compared: dict[str, Any]) -> list[str]:
     for key, label in labels.items():
         cells = "".join(_cell(c["metrics"].get(key)).ljust(width + 8) for c in contenders)
         lines.append(f"{label:<22}{cells}")
-    costs = []
+    lines.append("serving / 1K requests:")
     for contender in contenders:
-        serving = contender.get("serving") or {}
-        per_1k = serving.get("per_1k_requests")
-        costs.append((fmt.money(per_1k) if per_1k is not None else "-").ljust(width + 8))
-    lines.append(f"{'serving / 1K requests':<22}{''.join(costs)}")
+        lines.append(f"  {contender['label']:<20}{serving_text(contender.get('serving'))}")
     return lines
 
 

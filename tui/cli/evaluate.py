@@ -11,6 +11,7 @@ from typing import Any
 from core import format as fmt
 from core.errors import NotFoundError, ValidationError
 from core.evaluation.batch import DEFAULT_THRESHOLD, BatchPlace, BatchStatus
+from core.evaluation.costs import judge_cost_text
 from core.evaluation.evaluate import JudgeSetup, Options, evaluate, load_test_records
 from core.evaluation.judge import resolve_judge
 from core.evaluation.plan import plan_evaluation
@@ -18,6 +19,7 @@ from core.evaluation.report import report_json, save_report
 from core.evaluation.rubrics import Rubric, load_rubric, rubric_for_template, rubric_from_toml
 from core.evaluation.store import EvaluationStore
 from core.files import check_output_folder
+from core.pricing.service import PriceService
 from core.registry import Registry, RunRecord
 from tui.cli.common import (
     EXIT_BAD,
@@ -186,7 +188,7 @@ def _print_summary(data: dict[str, Any], paths: tuple[Path, Path, Path]) -> None
     if judge:
         tuned = judge["tuned"] or {}
         print(
-            f"judge {judge['model']}: {judge['calls']} calls, {fmt.money(judge['cost'])}; "
+            f"judge {judge['model']}: {judge['calls']} calls, {judge_cost_text(judge)}; "
             f"{tuned.get('unparseable', 0)} unparseable, {tuned.get('failed', 0)} failed"
         )
         if judge.get("pairwise"):
@@ -240,8 +242,16 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"{side} batch job: {status.status} {status.processed}/{status.total}\n")
 
     with aws_context(args) as context:
+        # One pricing service for the estimate and the report: the Price List is asked once.
+        prices = PriceService(context)
         plan = plan_evaluation(
-            records, model, base, options, context.region, concurrency=args.concurrency
+            records,
+            model,
+            base,
+            options,
+            context.region,
+            concurrency=args.concurrency,
+            prices=prices,
         )
         for line in plan.text():
             sys.stderr.write(line + "\n")
@@ -260,8 +270,8 @@ def run(args: argparse.Namespace) -> int:
             on_batch=batch_progress,
         )
     title = f"Evaluation of run {found.id}" if found else "bedrock-tune evaluation"
-    saved = save_report(report, out_dir, title=title)
-    data = report_json(report)
+    saved = save_report(report, out_dir, title=title, prices=prices)
+    data = report_json(report, prices)
     EvaluationStore(registry).save(found.id if found else None, data)
     if args.json:
         print_json(data)

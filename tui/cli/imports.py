@@ -20,7 +20,6 @@ from time import sleep  # module-level: tests swap in a fake clock's sleep
 from typing import Any
 
 from core import format as fmt
-from core.importing.architectures import IMPORT_PRICING
 from core.importing.check import check_model
 from core.importing.jobs import (
     ImportJob,
@@ -49,6 +48,8 @@ from core.importing.source import (
 )
 from core.infra.policies import DEFAULT_PREFIX, default_bucket_name, normalize_prefix
 from core.poll import Backoff, Pacing, PollUpdate
+from core.pricing.imports import storage_text, window_text
+from core.pricing.service import PriceService
 from core.registry import Registry
 from core.run import Route, Run
 from core.statuses import ImportStatus
@@ -349,12 +350,16 @@ def run_watch(args: argparse.Namespace) -> int:
             None,
         )
         model = None
+        region = (saved.run.region if saved else None) or context.region
+        prices = PriceService(context).import_prices(region)
         if saved is not None:
-            run = import_finished(context, saved.run, final, registry)
+            run = import_finished(context, saved.run, final, registry, prices)
             registry.save_run(saved.id, run)
         if final.status is ImportStatus.COMPLETED and final.model_arn:
             model = get_imported_model(context, final.model_arn)
     units = model.units if model is not None else None
+    window = prices.per_window(units) if units else None
+    month = prices.storage_per_month(units) if units else None
     data: dict[str, Any] = {
         "job_arn": final.arn,
         "job_name": final.name,
@@ -364,22 +369,22 @@ def run_watch(args: argparse.Namespace) -> int:
         "imported_model_name": final.model_name,
         "architecture": model.architecture if model else None,
         "custom_model_units": units,
-        "per_window_usd": IMPORT_PRICING.per_window(units) if units else None,
-        "storage_per_month_usd": IMPORT_PRICING.storage_per_month(units) if units else None,
-        "prices_as_of": IMPORT_PRICING.as_of,
+        "per_window_usd": window.amount if window else None,
+        "storage_per_month_usd": month.amount if month else None,
+        "price_source": window.source if window else None,
+        "prices_as_of": window.as_of if window else None,
+        "storage_price_source": month.source if month else None,
+        "storage_prices_as_of": month.as_of if month else None,
     }
     if args.json:
         print_json(data)
     elif model is not None:
-        pricing = IMPORT_PRICING
         print(f"{final.name}: Completed\n  model          {model.arn}")
         print(f"  architecture   {model.architecture}\n  model units    {units}")
-        if units:
-            print(
-                f"  costs          {fmt.money(pricing.per_window(units))} per 5-minute window "
-                f"while a copy is active, {fmt.money(pricing.storage_per_month(units))}/month "
-                f"storage (prices of {pricing.as_of}, ⚠ verify)"
-            )
+        if window is not None and month is not None:
+            print(f"  costs          {window_text(window)}, {storage_text(month)}")
+            for note in prices.notes:
+                print(f"  note           {note}")
         print(f"Chat with it: bedrock-tune chat {model.arn}")
     else:
         print(f"{final.name}: {final.status.value}")

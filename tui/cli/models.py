@@ -7,9 +7,10 @@ import argparse
 import sys
 from typing import Any
 
-from core import format as fmt
 from core.catalog.lookup import instead_text, load_view, model_json
-from core.catalog.types import CatalogView, CustomizationType
+from core.catalog.types import BaseModel, CatalogView, CustomizationType
+from core.pricing.service import PriceService, pricing_region
+from core.pricing.types import ModelPrices
 from tui.cli.common import EXIT_OK, add_aws_options, aws_context, print_json
 
 
@@ -41,25 +42,44 @@ def run(args: argparse.Namespace) -> int:
     kind = CustomizationType.parse(args.type) if args.type else None
     with aws_context(args) as context:
         view = load_view(None if args.offline else context, context.region, kind)
+        asking = not args.offline and context.has_credentials()
+        # The training price of each model from the Price List (cached a day), else built-in;
+        # a model the region does not offer is priced where it is offered.
+        service = PriceService(context if asking else None)
+        wanted: dict[str, list[BaseModel]] = {}
+        for entry in view.models:
+            wanted.setdefault(pricing_region(entry.model, view.region), []).append(entry.model)
+        by_id = {
+            row.model_id: row
+            for region, models in wanted.items()
+            for row in service.region_prices(region, models).rows
+        }
     if not view.live_checked and view.live_error and not args.offline:
         sys.stderr.write(
             f"Note: could not ask AWS which models {view.region} offers ({view.live_error}); "
             "availability below comes from the built-in catalog.\n"
         )
     if args.json:
-        print_json([model_json(entry) for entry in view.models])
+        print_json([{**model_json(e), "prices": by_id[e.model.id].to_json()} for e in view.models])
     else:
-        _print_table(view)
+        _print_table(view, by_id)
     return EXIT_OK
 
 
-def _print_table(view: CatalogView) -> None:
+def _training(prices: ModelPrices) -> str:
+    """`$0.001 (Price List API, 2026-12-02)`, or unknown with where to look."""
+    price = prices.training
+    if price.amount is None:
+        return "unknown (`bedrock-tune prices --model ID` says why)"
+    return f"{price.money()} ({price.provenance})"
+
+
+def _print_table(view: CatalogView, prices: dict[str, ModelPrices]) -> None:
     basis = "live list" if view.live_checked else "built-in catalog"
     print(f"Customizable base models in {view.region} ({basis}):\n")
-    rows = [("", "MODEL", "ID", "TYPES", "REGIONS", "TRAINING PER 1K (BUILT-IN, DATE)")]
+    rows = [("", "MODEL", "ID", "TYPES", "REGIONS", "TRAINING PER 1K (SOURCE, DATE)")]
     for entry in view.models:
         model = entry.model
-        price = model.pricing.training_per_1k_tokens
         rows.append(
             (
                 "✔" if entry.available else "✘",
@@ -67,7 +87,7 @@ def _print_table(view: CatalogView) -> None:
                 model.id,
                 ", ".join(t.cli_name for t in model.customization_types),
                 ", ".join(model.regions),
-                "unknown" if price is None else f"{fmt.money(price)} ({model.pricing.as_of})",
+                _training(prices[model.id]),
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]

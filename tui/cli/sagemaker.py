@@ -27,6 +27,7 @@ from core.jobs.customization import RUN_TAG
 from core.naming import default_job_name
 from core.ownership import ownership_tags
 from core.poll import Backoff, Pacing, PollUpdate
+from core.pricing.service import PriceService
 from core.registry import Registry, new_run_id
 from core.run import Route, Run
 from core.sagemaker.source import ARCHIVE, script_archive
@@ -219,7 +220,12 @@ def run_launch(args: argparse.Namespace) -> int:
             arn = existing.arn
         run = replace(run, job_arn=arn, job_status=JobStatus.IN_PROGRESS)
         registry.save_run(run_id, run)
-    estimate = estimate_instance_cost(args.instance, 1, args.hours)
+        prices = (
+            PriceService(context).instance_prices(args.instance, context.region)
+            if args.mode == "instance"
+            else None
+        )
+    estimate = estimate_instance_cost(args.instance, 1, args.hours, prices, spot=args.spot)
     data = {
         "run_id": run_id,
         "job_name": name,
@@ -230,6 +236,7 @@ def run_launch(args: argparse.Namespace) -> int:
         "estimate_note": estimate.note
         if args.mode == "instance"
         else "serverless prices are not in the reference",
+        "spot": prices.spot.to_json() if prices is not None and args.spot else None,
     }
     if args.json:
         print_json(data)
@@ -237,7 +244,7 @@ def run_launch(args: argparse.Namespace) -> int:
         verb = "Re-attached to" if existing else "Started"
         print(f"{verb} the training job {name} (run {run_id})\n  ARN  {arn}")
         if args.mode == "instance":
-            cost = fmt.money(estimate.total) if estimate.total is not None else "unknown"
+            cost = fmt.money(estimate.total) if estimate.total is not None else "price unknown"
             print(f"  estimate  {cost} for {args.hours:g} h ({estimate.note})")
         print(f"Follow it with: bedrock-tune sagemaker watch {name}")
     return EXIT_OK
