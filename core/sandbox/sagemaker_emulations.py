@@ -34,7 +34,12 @@ def _training(request: SandboxRequest, sandbox: Sandbox) -> Reply | PassThrough 
 
     operation = request.target.rpartition(".")[2]
     if operation == "CreateTrainingJob":
+        from core.sandbox.training_faults import quota_refusal
+
         body = parse_body(request.body)
+        refused = quota_refusal(body)
+        if refused is not None:  # SageMaker refuses before creating anything
+            return Reply(400, {"message": refused}, "ResourceLimitExceeded")
 
         def started(answer: dict[str, Any]) -> dict[str, Any]:
             sandbox.training.job_created(sandbox.account_id, request.region, body)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from core.sandbox.automl import AutoMLSimulator
     from core.sandbox.batch import BatchSimulator
     from core.sandbox.imports import ImportSimulator
     from core.sandbox.inference import InferenceSimulator
@@ -28,6 +29,7 @@ class Sandbox(Protocol):
     batch: BatchSimulator
     imports: ImportSimulator
     training: TrainingSimulator
+    automl: AutoMLSimulator
 
 
 # --------------------------------------------------------------------------- the emulation table

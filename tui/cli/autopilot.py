@@ -1,0 +1,356 @@
+"""`bedrock-tune autopilot`: fine-tune a base model with SageMaker Autopilot
+(`CreateAutoMLJobV2`, text generation), the training half of the `sagemaker-autopilot` route.
+
+- `autopilot models`: the base models Autopilot offers, with their lifecycle (the feature is
+  legacy: said plainly, with what to use instead).
+- `autopilot launch --base NAME --train S3_CSV --role ARN`: check everything (the model is
+  offered, its EULA accepted, the hyperparameters in range), record the run (route
+  `sagemaker-autopilot`, job name and run id) before the call, create the job; a rerun after a
+  crash re-attaches (the job carries the run's id as a tag). `--dry-run --json` prints
+  `{"operation": "CreateAutoMLJobV2", "request": {...}}` and sends nothing.
+- `autopilot watch NAME`: the secondary statuses as a timeline, then the best candidate's
+  metrics and inference containers (exit 0 Completed, 1 Failed or Stopped).
+- `autopilot stop NAME`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict, replace
+from time import sleep  # module-level: tests swap in a fake clock's sleep
+from typing import Any
+
+from core import format as fmt
+from core.aws import AwsContext
+from core.errors import ConflictError, aws_call
+from core.jobs.customization import RUN_TAG
+from core.jobs.types import JobStatus
+from core.naming import default_job_name
+from core.ownership import ownership_tags
+from core.poll import Backoff, Pacing, PollUpdate
+from core.registry import Registry, new_run_id
+from core.run import Route, Run
+from core.sagemaker.autopilot import (
+    ASSUMED_INSTANCE,
+    METRIC_LABELS,
+    AutopilotRequest,
+    AutopilotSnapshot,
+    CompletionCriteria,
+    Timeline,
+    autopilot_poller,
+    check_autopilot_request,
+    describe_autopilot_job,
+    estimate_autopilot_cost,
+    find_autopilot_job,
+    stop_autopilot_job,
+)
+from core.sagemaker.autopilot_models import (
+    AUTOPILOT_MODELS,
+    DEFAULT_BASE_MODEL,
+    FEATURE_STATUS,
+    HYPERPARAMETERS,
+    SOURCE,
+)
+from tui.cli.common import (
+    EXIT_BAD,
+    EXIT_OK,
+    add_aws_options,
+    aws_context,
+    hyperparameter_pairs,
+    output_beside,
+    placed,
+    positive_float,
+    positive_int,
+    print_json,
+)
+
+MAX_NAME = 32
+
+
+def register(subparsers: Any) -> None:
+    """Add `autopilot` and its actions."""
+    parser = subparsers.add_parser(
+        "autopilot",
+        help="fine-tune a model with SageMaker Autopilot (legacy; served on an endpoint)",
+        description="SageMaker Autopilot LLM fine-tuning (CreateAutoMLJobV2). " + FEATURE_STATUS,
+    )
+    actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
+    models = actions.add_parser("models", help="the base models Autopilot offers")
+    models.add_argument("--json", action="store_true", help="print JSON")
+    models.set_defaults(handler=run_models)
+
+    launch = actions.add_parser("launch", help="start an Autopilot job (once; a rerun re-attaches)")
+    add_aws_options(launch, suppress=True)
+    launch.add_argument(
+        "--base", default=DEFAULT_BASE_MODEL, help=f"BaseModelName (default {DEFAULT_BASE_MODEL})"
+    )
+    launch.add_argument("--train", required=True, help="s3:// URI of the input,output CSV")
+    launch.add_argument("--validation", help="s3:// URI of a validation CSV")
+    launch.add_argument(
+        "--output", help="s3:// folder for the results (default: beside the training data)"
+    )
+    launch.add_argument("--role", required=True, help="ARN of the SageMaker execution role")
+    launch.add_argument(
+        "--accept-eula",
+        action="store_true",
+        help="accept the base model's end-user licence (Llama 2 needs it; asked explicitly)",
+    )
+    launch.add_argument(
+        "--hp",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="; ".join(f"{h.name} {h.low:g}-{h.high:g}" for h in HYPERPARAMETERS) + " (repeat)",
+    )
+    launch.add_argument(
+        "--max-runtime",
+        type=positive_int,
+        default=CompletionCriteria().max_runtime_per_training_job,
+        help="completion criterion: seconds per training job (default 72 h)",
+    )
+    launch.add_argument(
+        "--max-job-runtime", type=positive_int, help="completion criterion: seconds in all"
+    )
+    launch.add_argument("--name", help=f"job name (at most {MAX_NAME} characters)")
+    launch.add_argument("--run-id", help="the run to launch or re-attach to")
+    launch.add_argument(
+        "--hours", type=positive_float, default=2.0, help="expected hours, for the estimate (2)"
+    )
+    launch.add_argument(
+        "--dry-run", action="store_true", help="print the CreateAutoMLJobV2 request; send nothing"
+    )
+    launch.add_argument("--json", action="store_true", help="print JSON")
+    launch.set_defaults(handler=run_launch)
+
+    for name, handler, text in (
+        ("watch", run_watch, "follow an Autopilot job to its end (exit 0 Completed, 1 otherwise)"),
+        ("stop", run_stop, "stop an Autopilot job"),
+    ):
+        sub = actions.add_parser(name, help=text)
+        add_aws_options(sub, suppress=True)
+        sub.add_argument("job", metavar="NAME", help="Autopilot (AutoML) job name")
+        sub.add_argument("--json", action="store_true", help="print JSON")
+        if name == "watch":
+            sub.add_argument(
+                "--interval", type=positive_float, default=60.0, help="first poll interval (60 s)"
+            )
+        sub.set_defaults(handler=handler)
+
+
+def run_models(args: argparse.Namespace) -> int:
+    """The models Autopilot offers and the feature's status."""
+    rows = [asdict(m) for m in AUTOPILOT_MODELS]
+    if args.json:
+        print_json({"feature": FEATURE_STATUS, "source": SOURCE, "models": rows})
+        return EXIT_OK
+    print(FEATURE_STATUS + "\n")
+    for m in AUTOPILOT_MODELS:
+        eula = "EULA" if m.eula else "    "
+        print(
+            f"{m.name:<18} {m.lifecycle:<7} {eula} rows<={m.row_limit:>6,} "
+            f"context {m.context:>5}  {m.jumpstart_id}"
+        )
+    print(f"\nSource: {SOURCE}")
+    return EXIT_OK
+
+
+def _job_name(base: str) -> str:
+    return default_job_name(base)[:MAX_NAME].rstrip("-_").replace("_", "-")
+
+
+def _request(args: argparse.Namespace, name: str, run_id: str, owner: dict[str, str]) -> Any:
+    output = (args.output or output_beside(args.train)).rstrip("/") + "/"
+    return check_autopilot_request(
+        AutopilotRequest(
+            job_name=name,
+            role_arn=args.role,
+            base_model=args.base,
+            training_uri=args.train,
+            validation_uri=args.validation,
+            output_uri=output,
+            hyperparameters=hyperparameter_pairs(args.hp, "epochCount=3"),
+            completion=CompletionCriteria(args.max_runtime, args.max_job_runtime),
+            accept_eula=args.accept_eula,
+            tags={RUN_TAG: run_id, **owner},
+        )
+    )
+
+
+def _existing(context: AwsContext, name: str, run_id: str) -> AutopilotSnapshot | None:
+    """The job `name` if this run made it (a rerun after a crash); None when there is none."""
+    found = find_autopilot_job(context, name)
+    if found is None:
+        return None
+    with aws_call(f"reading the tags of {name}"):
+        tags = context.client("sagemaker").list_tags(ResourceArn=found.arn).get("Tags", [])
+    owner = {t.get("Key"): t.get("Value") for t in tags}.get(RUN_TAG)
+    if owner != run_id:
+        raise ConflictError(
+            f"The Autopilot job name '{name}' is taken by "
+            + (f"bedrock-tune run {owner}." if owner else "a job bedrock-tune did not launch."),
+            hint="Choose another --name; the other job is left alone.",
+        )
+    return found
+
+
+def run_launch(args: argparse.Namespace) -> int:
+    """Check, record the run, then start the Autopilot job once."""
+    registry = Registry()
+    with aws_context(args) as context:
+        saved = registry.get_run(args.run_id) if args.run_id else None
+        run_id = args.run_id or new_run_id()
+        name = (saved.run.job_name if saved else None) or args.name or _job_name(args.base)
+        if args.dry_run:
+            api = _request(args, name, run_id, {}).to_api()
+            print_json({"operation": "CreateAutoMLJobV2", "request": api})
+            return EXIT_OK
+        identity = context.whoami()
+        owner = ownership_tags(registry.install_id(), identity.arn)
+        request = _request(args, name, run_id, owner)
+        run = placed(
+            Run(
+                run_id=run_id,
+                route=Route.SAGEMAKER_AUTOPILOT,
+                base_model_id=args.base,
+                role_arn=args.role,
+                training_uri=args.train,
+                validation_uri=args.validation,
+                output_uri=request.output_uri,
+                hyperparameters=dict(request.hyperparameters),
+                job_name=name,
+            ),
+            context,
+            identity,
+            args,
+        )
+        # Before the call: CreateAutoMLJobV2 takes no client token, so the saved name and run
+        # id (a tag on the job) are what make a rerun re-attach instead of creating a second.
+        registry.save_run(run_id, run)
+        existing = _existing(context, name, run_id)
+        if existing is None:
+            with aws_call(f"creating the Autopilot job {name}"):
+                arn = context.client("sagemaker").create_auto_ml_job_v2(**request.to_api())[
+                    "AutoMLJobArn"
+                ]
+        else:
+            arn = existing.arn
+        registry.save_run(run_id, replace(run, job_arn=arn, job_status=JobStatus.IN_PROGRESS))
+        from core.pricing.service import PriceService
+
+        prices = PriceService(context).instance_prices(ASSUMED_INSTANCE, context.region)
+    estimate = estimate_autopilot_cost(prices, args.hours, request.completion)
+    data = {
+        "run_id": run_id,
+        "job_name": name,
+        "job_arn": arn,
+        "reattached": existing is not None,
+        "estimate_usd": estimate.expected,
+        "ceiling_usd": estimate.ceiling,
+        "estimate_note": estimate.note,
+    }
+    if args.json:
+        print_json(data)
+        return EXIT_OK
+    verb = "Re-attached to" if existing else "Started"
+    print(f"{verb} the Autopilot job {name} (run {run_id})\n  ARN  {arn}")
+    if estimate.expected is not None and estimate.ceiling is not None:
+        print(
+            f"  estimate  {fmt.money(estimate.expected)} for {args.hours:g} h, at most "
+            f"{fmt.money(estimate.ceiling)} by the completion criterion"
+        )
+    print(f"  {estimate.note}")
+    print(f"Follow it with: bedrock-tune autopilot watch {name}")
+    return EXIT_OK
+
+
+def _candidate_json(snapshot: AutopilotSnapshot) -> dict[str, Any] | None:
+    best = snapshot.best
+    if best is None:
+        return None
+    return {
+        "name": best.name,
+        "status": best.status,
+        "metrics": dict(best.metrics),
+        "containers": [asdict(c) for c in best.containers],
+    }
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    """Follow the job: its secondary statuses as a timeline, then the best candidate."""
+    registry = Registry()
+    timeline = Timeline()
+    with aws_context(args) as context:
+
+        def changed(update: PollUpdate[AutopilotSnapshot]) -> None:
+            if update.error is not None:
+                sys.stderr.write(f"(status check failed, retrying: {update.error.describe()})\n")
+                return
+            snapshot = update.value
+            if snapshot is not None and update.changed and timeline.see(snapshot):
+                _emit(
+                    args,
+                    {
+                        "event": "status",
+                        "status": snapshot.status,
+                        "secondary_status": snapshot.secondary_status,
+                    },
+                )
+
+        poller = autopilot_poller(
+            lambda: describe_autopilot_job(context, args.job),
+            backoff=Backoff.starting_at(args.interval),
+            pacing=Pacing(sleep=sleep),
+        )
+        final = poller.run(changed)
+        assert final is not None  # never cancelled: run returns once the job has ended
+    saved = next((r for r in registry.runs() if r.run.job_name == final.name), None)
+    if saved is not None and final.status in {s.value for s in JobStatus}:
+        registry.save_run(saved.id, replace(saved.run, job_status=JobStatus(final.status)))
+    _emit(
+        args,
+        {
+            "event": "end",
+            "status": final.status,
+            "failure_reason": final.failure_reason,
+            "timeline": timeline.statuses,
+            "base_model": final.base_model,
+            "best_candidate": _candidate_json(final),
+        },
+    )
+    if final.status == "Completed" and not args.json:
+        print(f"Deploy it: bedrock-tune endpoint deploy --autopilot {final.name} --instance TYPE")
+    return EXIT_OK if final.status == "Completed" else EXIT_BAD
+
+
+def run_stop(args: argparse.Namespace) -> int:
+    """Ask SageMaker to stop the job (Stopping, then Stopped)."""
+    with aws_context(args) as context:
+        snapshot = stop_autopilot_job(context, args.job)
+    if args.json:
+        print_json({"job": args.job, "status": snapshot.status})
+    else:
+        print(f"Stopping {args.job} (now {snapshot.status}).")
+    return EXIT_OK
+
+
+def _emit(args: argparse.Namespace, event: dict[str, Any]) -> None:
+    if args.json:
+        sys.stdout.write(json.dumps(event, default=str) + "\n")
+    elif event["event"] == "status":
+        print(f"{event['status']}: {event['secondary_status']}")
+    else:
+        print(f"{args.job}: {event['status']}")
+        if event["failure_reason"]:
+            print(f"  failure  {event['failure_reason']}")
+        best = event["best_candidate"]
+        if best:
+            print(f"  best candidate  {best['name']}")
+            for key, value in best["metrics"].items():
+                print(f"    {METRIC_LABELS.get(key, key):<16} {value:.4g}")
+            for container in best["containers"]:
+                unit = f"{container['processing_unit']} " if container["processing_unit"] else ""
+                print(f"    container {unit}{container['image']}")
+                print(f"      model   {container['model_data_url']}")
+    sys.stdout.flush()
