@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from core.sandbox.table import PassThrough, Reply, SandboxRequest, emulates
+from core.sandbox.table import PassThrough, Reply, SandboxRequest, emulates, json_error
 
 if TYPE_CHECKING:
     from core.sandbox.table import Sandbox
@@ -283,6 +283,6 @@ def _automl(request: SandboxRequest, sandbox: Sandbox) -> Reply | PassThrough | 
             return None
         refused = sandbox.automl.stop(account, region, name)
         if refused:
-            return Reply(400, {"message": refused}, "ValidationException")
+            return json_error("ValidationException", refused)
         return Reply(200, {})
     return None

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from core.sandbox.paging import page
-from core.sandbox.table import Reply, SandboxRequest, emulates
+from core.sandbox.table import Reply, SandboxRequest, emulates, json_error
 
 if TYPE_CHECKING:
     from core.sandbox.table import Sandbox
@@ -162,7 +162,7 @@ def list_hub_contents(body: dict[str, Any], region: str, page_size: int) -> Repl
     """ListHubContents of the Public Hub (models only), filtered by NameContains, paged."""
     hub = str(body.get("HubName", ""))
     if hub != PUBLIC_HUB and not hub.endswith(f"hub/{PUBLIC_HUB}"):
-        return Reply(400, {"message": f"Hub {hub} does not exist."}, "ResourceNotFound")
+        return json_error("ResourceNotFound", f"Hub {hub} does not exist.")
     if body.get("HubContentType") != "Model":
         return Reply(200, {"HubContentSummaries": []})
     needle = str(body.get("NameContains") or "")
@@ -177,7 +177,7 @@ def list_hub_contents(body: dict[str, Any], region: str, page_size: int) -> Repl
     )
     if status != 200:
         code, message = answer
-        return Reply(status, {"message": message}, code)
+        return json_error(code, message)
     if "nextToken" in answer:
         answer["NextToken"] = answer.pop("nextToken")
     return Reply(200, answer)
@@ -189,7 +189,7 @@ def describe_hub_content(body: dict[str, Any], region: str) -> Reply:
     entry = MODELS.get(name)
     if entry is None or body.get("HubContentType") != "Model":
         message = f"Hub content {name} does not exist in {PUBLIC_HUB}."
-        return Reply(400, {"message": message}, "ResourceNotFound")
+        return json_error("ResourceNotFound", message)
     return Reply(
         200,
         {

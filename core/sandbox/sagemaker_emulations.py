@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from core.sandbox.table import PassThrough, Reply, SandboxRequest, emulates
+from core.sandbox.table import PassThrough, Reply, SandboxRequest, emulates, json_error
 
 if TYPE_CHECKING:
     from core.sandbox.table import Sandbox
@@ -39,7 +39,7 @@ def _training(request: SandboxRequest, sandbox: Sandbox) -> Reply | PassThrough 
         body = parse_body(request.body)
         refused = quota_refusal(body)
         if refused is not None:  # SageMaker refuses before creating anything
-            return Reply(400, {"message": refused}, "ResourceLimitExceeded")
+            return json_error("ResourceLimitExceeded", refused)
 
         def started(answer: dict[str, Any]) -> dict[str, Any]:
             sandbox.training.job_created(sandbox.account_id, request.region, body)
@@ -61,6 +61,6 @@ def _training(request: SandboxRequest, sandbox: Sandbox) -> Reply | PassThrough 
         name = str(parse_body(request.body).get("TrainingJobName", ""))
         refused = sandbox.training.stop(sandbox.account_id, request.region, name)
         if refused:
-            return Reply(400, {"message": refused}, "ValidationException")
+            return json_error("ValidationException", refused)
         return Reply(200, {})
     return None

@@ -115,3 +115,8 @@ def not_found(message: str) -> Reply:
 def validation_error(message: str) -> Reply:
     """A Bedrock-style ValidationException."""
     return Reply(400, {"message": message}, "ValidationException")
+
+
+def json_error(code: str, message: str) -> Reply:
+    """An error of a JSON-protocol service (SageMaker): botocore reads its code from `__type`."""
+    return Reply(400, {"__type": code, "message": message}, code)
