@@ -6,7 +6,10 @@ candidate (exit 0), a CSV without the target column failing (exit 1), bad input 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +17,7 @@ import pytest
 from core.registry import Registry
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
 from tests.api_model import assert_valid
+from tests.conftest import DIALOGSUM, needs_shared
 from tests.fakes import Clock, context_for
 from tui.cli.main import main
 
@@ -140,3 +144,39 @@ def test_a_stopped_job_ends_stopped(world: Sandbox, capsys: pytest.CaptureFixtur
     assert main(["autopilot", "watch", "bt-ap-stop"]) == 1
     assert "bt-ap-stop: Stopped" in capsys.readouterr().out
     assert main(["autopilot", "stop", "bt-ap-stop"]) == 2  # only a running job can be stopped
+
+
+@needs_shared()
+def test_dialogsum_prepared_to_csv_to_a_completed_job(
+    world: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prepared = tmp_path / "prepared"
+    argv = ["prepare", str(DIALOGSUM / "dev.jsonl"), "--template", "preset:dialogue-summary"]
+    argv += ["--model", "anthropic.claude-3-haiku-20240307-v1:0:200k", "--out", str(prepared)]
+    assert main([*argv, "--train", "120", "--validation", "0", "--test", "0"]) == 0
+    capsys.readouterr()
+    target = f"{DATA}/data/"
+    csv_argv = ["autopilot", "csv", str(prepared / "train.jsonl"), str(tmp_path / "train.csv")]
+    assert main([*csv_argv, "--upload", target, "--json"]) == 0
+    made = json.loads(capsys.readouterr().out)
+    assert made["rows"] == 120 and made["uploaded"] == f"{target}train.csv"
+    assert "at least 1,000 rows" in made["notes"][0]
+    rows = list(csv.reader(io.StringIO((tmp_path / "train.csv").read_text())))
+    assert rows[0] == ["input", "output"] and len(rows) == 121
+    assert "#Person1#" in rows[1][0] and rows[1][1]  # the dialogue in, its summary out
+    assert main([*LAUNCH, "--name", "bt-ap-dialogsum"]) == 0
+    capsys.readouterr()
+    assert main(["autopilot", "watch", "bt-ap-dialogsum"]) == 0
+    out = capsys.readouterr().out
+    assert "bt-ap-dialogsum: Completed" in out and "ROUGE-1" in out
+
+
+def test_too_many_rows_for_the_model_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "train.jsonl"
+    line = json.dumps({"prompt": "q", "completion": "a"})
+    source.write_text("\n".join([line] * 1_001) + "\n")
+    argv = ["autopilot", "csv", str(source), str(tmp_path / "t.csv"), "--base", "Falcon7B"]
+    assert main(argv) == 1
+    assert "over Falcon7B's limit of 1,000" in capsys.readouterr().out

@@ -24,7 +24,7 @@ from typing import Any
 
 from core import format as fmt
 from core.aws import AwsContext
-from core.errors import ConflictError, aws_call
+from core.errors import ConflictError, ValidationError, aws_call
 from core.jobs.customization import RUN_TAG
 from core.jobs.types import JobStatus
 from core.naming import default_job_name
@@ -46,12 +46,14 @@ from core.sagemaker.autopilot import (
     find_autopilot_job,
     stop_autopilot_job,
 )
+from core.sagemaker.autopilot_data import RECOMMENDED_ROWS, write_autopilot_csv
 from core.sagemaker.autopilot_models import (
     AUTOPILOT_MODELS,
     DEFAULT_BASE_MODEL,
     FEATURE_STATUS,
     HYPERPARAMETERS,
     SOURCE,
+    autopilot_model,
 )
 from tui.cli.common import (
     EXIT_BAD,
@@ -60,10 +62,12 @@ from tui.cli.common import (
     aws_context,
     hyperparameter_pairs,
     output_beside,
+    output_file,
     placed,
     positive_float,
     positive_int,
     print_json,
+    readable_file,
 )
 
 MAX_NAME = 32
@@ -80,6 +84,19 @@ def register(subparsers: Any) -> None:
     models = actions.add_parser("models", help="the base models Autopilot offers")
     models.add_argument("--json", action="store_true", help="print JSON")
     models.set_defaults(handler=run_models)
+
+    table = actions.add_parser(
+        "csv", help="write Autopilot's input,output CSV from a prepared JSONL file"
+    )
+    add_aws_options(table, suppress=True)
+    table.add_argument("source", metavar="JSONL", type=readable_file, help="prepared records")
+    table.add_argument(
+        "destination", metavar="CSV", type=output_file(overwrite=True), help="the CSV to write"
+    )
+    table.add_argument("--base", default=DEFAULT_BASE_MODEL, help="checks its row limit")
+    table.add_argument("--upload", metavar="S3_URI", help="also put the CSV at this s3:// URI")
+    table.add_argument("--json", action="store_true", help="print JSON")
+    table.set_defaults(handler=run_csv)
 
     launch = actions.add_parser("launch", help="start an Autopilot job (once; a rerun re-attaches)")
     add_aws_options(launch, suppress=True)
@@ -154,6 +171,46 @@ def run_models(args: argparse.Namespace) -> int:
         )
     print(f"\nSource: {SOURCE}")
     return EXIT_OK
+
+
+def run_csv(args: argparse.Namespace) -> int:
+    """Write (and optionally upload) the CSV; warn about the row limit and the recommendation."""
+    model = autopilot_model(args.base)
+    if args.upload and not args.upload.startswith("s3://"):
+        raise ValidationError(
+            f"--upload '{args.upload}' is not an s3:// URI", hint="e.g. s3://bucket/run/data/"
+        )
+    rows = write_autopilot_csv(args.source, args.destination)
+    notes: list[str] = []
+    if rows > model.row_limit:
+        notes.append(
+            f"{rows:,} rows is over {model.name}'s limit of {model.row_limit:,} (training and "
+            "validation together): the job would fail validation. Sample fewer rows."
+        )
+    if rows < RECOMMENDED_ROWS:
+        notes.append(f"AWS recommends at least {RECOMMENDED_ROWS:,} rows; this has {rows:,}.")
+    uploaded = None
+    if args.upload:
+        uri = args.upload.rstrip("/") + "/" + args.destination.name
+        uri = args.upload if args.upload.endswith(".csv") else uri
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        with aws_context(args) as context, aws_call(f"uploading the CSV to {uri}"):
+            context.client("s3").put_object(
+                Bucket=bucket, Key=key, Body=args.destination.read_bytes()
+            )
+        uploaded = uri
+    if args.json:
+        print_json(
+            {"csv": str(args.destination), "rows": rows, "uploaded": uploaded, "notes": notes}
+        )
+    else:
+        print(
+            f"Wrote {rows:,} rows to {args.destination}"
+            + (f", uploaded to {uploaded}" if uploaded else "")
+        )
+        for note in notes:
+            print(f"  note: {note}")
+    return EXIT_BAD if rows > model.row_limit else EXIT_OK
 
 
 def _job_name(base: str) -> str:
