@@ -23,8 +23,7 @@ from time import sleep  # module-level: tests swap in a fake clock's sleep
 from typing import Any
 
 from core import format as fmt
-from core.aws import AwsContext
-from core.errors import ConflictError, ValidationError, aws_call
+from core.errors import ValidationError, aws_call
 from core.jobs.customization import RUN_TAG
 from core.jobs.types import JobStatus
 from core.naming import default_job_name
@@ -43,7 +42,6 @@ from core.sagemaker.autopilot import (
     check_autopilot_request,
     describe_autopilot_job,
     estimate_autopilot_cost,
-    find_autopilot_job,
     stop_autopilot_job,
 )
 from core.sagemaker.autopilot_data import RECOMMENDED_ROWS, write_autopilot_csv
@@ -55,6 +53,7 @@ from core.sagemaker.autopilot_models import (
     SOURCE,
     autopilot_model,
 )
+from core.sagemaker.launching import start_autopilot
 from tui.cli.common import (
     EXIT_BAD,
     EXIT_OK,
@@ -235,23 +234,6 @@ def _request(args: argparse.Namespace, name: str, run_id: str, owner: dict[str, 
     )
 
 
-def _existing(context: AwsContext, name: str, run_id: str) -> AutopilotSnapshot | None:
-    """The job `name` if this run made it (a rerun after a crash); None when there is none."""
-    found = find_autopilot_job(context, name)
-    if found is None:
-        return None
-    with aws_call(f"reading the tags of {name}"):
-        tags = context.client("sagemaker").list_tags(ResourceArn=found.arn).get("Tags", [])
-    owner = {t.get("Key"): t.get("Value") for t in tags}.get(RUN_TAG)
-    if owner != run_id:
-        raise ConflictError(
-            f"The Autopilot job name '{name}' is taken by "
-            + (f"bedrock-tune run {owner}." if owner else "a job bedrock-tune did not launch."),
-            hint="Choose another --name; the other job is left alone.",
-        )
-    return found
-
-
 def run_launch(args: argparse.Namespace) -> int:
     """Check, record the run, then start the Autopilot job once."""
     registry = Registry()
@@ -285,14 +267,7 @@ def run_launch(args: argparse.Namespace) -> int:
         # Before the call: CreateAutoMLJobV2 takes no client token, so the saved name and run
         # id (a tag on the job) are what make a rerun re-attach instead of creating a second.
         registry.save_run(run_id, run)
-        existing = _existing(context, name, run_id)
-        if existing is None:
-            with aws_call(f"creating the Autopilot job {name}"):
-                arn = context.client("sagemaker").create_auto_ml_job_v2(**request.to_api())[
-                    "AutoMLJobArn"
-                ]
-        else:
-            arn = existing.arn
+        arn, reattached = start_autopilot(context, request, run_id)
         registry.save_run(run_id, replace(run, job_arn=arn, job_status=JobStatus.IN_PROGRESS))
         from core.pricing.service import PriceService
 
@@ -302,7 +277,7 @@ def run_launch(args: argparse.Namespace) -> int:
         "run_id": run_id,
         "job_name": name,
         "job_arn": arn,
-        "reattached": existing is not None,
+        "reattached": reattached,
         "estimate_usd": estimate.expected,
         "ceiling_usd": estimate.ceiling,
         "estimate_note": estimate.note,
@@ -310,7 +285,7 @@ def run_launch(args: argparse.Namespace) -> int:
     if args.json:
         print_json(data)
         return EXIT_OK
-    verb = "Re-attached to" if existing else "Started"
+    verb = "Re-attached to" if reattached else "Started"
     print(f"{verb} the Autopilot job {name} (run {run_id})\n  ARN  {arn}")
     if estimate.expected is not None and estimate.ceiling is not None:
         print(

@@ -27,6 +27,7 @@ from core.registry import Registry, new_run_id
 from core.run import Route, Run
 from core.sagemaker.hub import describe_hub_model, fine_tunable_text_models
 from core.sagemaker.jumpstart import JumpStartRequest, check_jumpstart_request
+from core.sagemaker.launching import start_training_job
 from tui.cli import sagemaker as shared
 from tui.cli.common import (
     EXIT_OK,
@@ -176,16 +177,7 @@ def run_launch(args: argparse.Namespace) -> int:
         # Before the call: CreateTrainingJob takes no client token; the saved name and the run
         # id tag make a rerun re-attach instead of creating a second job.
         registry.save_run(run_id, run)
-        existing = shared.existing_job(context, name, run_id)
-        if existing is None:
-            from core.errors import aws_call
-
-            with aws_call(f"creating the training job {name}"):
-                arn = context.client("sagemaker").create_training_job(**made.to_api())[
-                    "TrainingJobArn"
-                ]
-        else:
-            arn = existing.arn
+        arn, reattached = start_training_job(context, made.to_api(), run_id)
         registry.save_run(run_id, replace(run, job_arn=arn, job_status=JobStatus.IN_PROGRESS))
         from core.pricing.service import PriceService
 
@@ -197,7 +189,7 @@ def run_launch(args: argparse.Namespace) -> int:
         "job_arn": arn,
         "model_id": args.model_id,
         "instance": instance,
-        "reattached": existing is not None,
+        "reattached": reattached,
         "per_hour_usd": rate,
         "estimate_usd": rate * args.hours if rate is not None else None,
         "estimate_note": prices.training.text(),
@@ -205,7 +197,7 @@ def run_launch(args: argparse.Namespace) -> int:
     if args.json:
         print_json(data)
         return EXIT_OK
-    verb = "Re-attached to" if existing else "Started"
+    verb = "Re-attached to" if reattached else "Started"
     print(f"{verb} the training job {name} (run {run_id})\n  ARN  {arn}")
     cost = fmt.money(rate * args.hours) if rate is not None else "unknown"
     print(f"  estimate  {cost} for {args.hours:g} h on {instance} ({prices.training.text()})")
