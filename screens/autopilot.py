@@ -26,7 +26,7 @@ from core.data.prepared import TRAIN_FILE
 from core.errors import BedrockTuneError
 from core.jobs.customization import RUN_TAG
 from core.jobs.types import JobStatus
-from core.naming import default_job_name
+from core.naming import default_automl_job_name
 from core.run import Run
 from core.sagemaker.autopilot import (
     ASSUMED_INSTANCE,
@@ -120,9 +120,8 @@ class AutopilotLaunchScreen(StepScreen):
             found = self.query(f"#hp-{name}")
             if found:
                 found.first(Input).value = value
-        self.query_one("#autopilot-name", Input).value = run.job_name or default_job_name(base)[
-            :32
-        ].rstrip("-_").replace("_", "-")
+        name = run.job_name or default_automl_job_name(base)
+        self.query_one("#autopilot-name", Input).value = name
         if run.job_arn:
             self.query_one("#autopilot-launched", Static).update(f"Launched: {run.job_arn}")
         self._refresh()

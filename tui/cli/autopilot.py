@@ -26,7 +26,7 @@ from core import format as fmt
 from core.errors import ValidationError, aws_call
 from core.jobs.customization import RUN_TAG
 from core.jobs.types import JobStatus
-from core.naming import default_job_name
+from core.naming import AUTOML_MAX_NAME, default_automl_job_name
 from core.ownership import ownership_tags
 from core.poll import Backoff, Pacing, PollUpdate
 from core.registry import Registry, new_run_id
@@ -68,8 +68,6 @@ from tui.cli.common import (
     print_json,
     readable_file,
 )
-
-MAX_NAME = 32
 
 
 def register(subparsers: Any) -> None:
@@ -129,7 +127,7 @@ def register(subparsers: Any) -> None:
     launch.add_argument(
         "--max-job-runtime", type=positive_int, help="completion criterion: seconds in all"
     )
-    launch.add_argument("--name", help=f"job name (at most {MAX_NAME} characters)")
+    launch.add_argument("--name", help=f"job name (at most {AUTOML_MAX_NAME} characters)")
     launch.add_argument("--run-id", help="the run to launch or re-attach to")
     launch.add_argument(
         "--hours", type=positive_float, default=2.0, help="expected hours, for the estimate (2)"
@@ -212,10 +210,6 @@ def run_csv(args: argparse.Namespace) -> int:
     return EXIT_BAD if rows > model.row_limit else EXIT_OK
 
 
-def _job_name(base: str) -> str:
-    return default_job_name(base)[:MAX_NAME].rstrip("-_").replace("_", "-")
-
-
 def _request(args: argparse.Namespace, name: str, run_id: str, owner: dict[str, str]) -> Any:
     output = (args.output or output_beside(args.train)).rstrip("/") + "/"
     return check_autopilot_request(
@@ -240,7 +234,11 @@ def run_launch(args: argparse.Namespace) -> int:
     with aws_context(args) as context:
         saved = registry.get_run(args.run_id) if args.run_id else None
         run_id = args.run_id or new_run_id()
-        name = (saved.run.job_name if saved else None) or args.name or _job_name(args.base)
+        name = (
+            (saved.run.job_name if saved else None)
+            or args.name
+            or default_automl_job_name(args.base)
+        )
         if args.dry_run:
             api = _request(args, name, run_id, {}).to_api()
             print_json({"operation": "CreateAutoMLJobV2", "request": api})
