@@ -216,11 +216,21 @@ _NOT_FOUND_CODES = frozenset(
         "NotFound",
         "404",
         "NoSuchEntityException",
+        "ResourceNotFound",  # SageMaker's (an AutoML job, hub content, an endpoint...)
     }
 )
 _QUOTA_CODES = frozenset(
-    {"ServiceQuotaExceededException", "LimitExceeded", "LimitExceededException", "TooManyBuckets"}
+    {
+        "ServiceQuotaExceededException",
+        "LimitExceeded",
+        "LimitExceededException",
+        "TooManyBuckets",
+        "ResourceLimitExceeded",  # SageMaker: an instance type's quota
+    }
 )
+_SERVICE_LIMIT = re.compile(r"service limit '([^']+)' is (\d+)")
+"""SageMaker's ResourceLimitExceeded names the quota: "The account-level service limit
+'ml.p4d.24xlarge for training job usage' is 0 Instances, ..."."""
 _VALIDATION_CODES = frozenset(
     {
         "ValidationException",
@@ -309,6 +319,18 @@ def translate_client_error(error: Exception, *, context: str = "") -> BedrockTun
         return NotFoundError(
             message,
             hint="Check the name or ARN, and that you are in the right account and region.",
+        )
+    if code in _QUOTA_CODES and (limit := _SERVICE_LIMIT.search(aws_message)):
+        quota, value = limit.group(1), limit.group(2)
+        return QuotaExceededError(
+            message,
+            title="No quota for this instance type",
+            hint=f"Your account's SageMaker quota '{quota}' is {value} in this region. Raise it "
+            "in the Service Quotas console (AWS services > Amazon SageMaker > search "
+            f"'{quota}' > Request increase), or with `aws service-quotas "
+            "request-service-quota-increase --service-code sagemaker --quota-code <code> "
+            "--desired-value 1` (find the code with `aws service-quotas list-service-quotas "
+            "--service-code sagemaker`). Or choose an instance type you have quota for.",
         )
     if code in _QUOTA_CODES:
         return QuotaExceededError(

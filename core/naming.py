@@ -45,6 +45,18 @@ def default_job_name(model_id: str, now: datetime | None = None) -> str:
     return f"{PREFIX}{stem}-{(now or datetime.now(UTC)):{_STAMP}}"
 
 
+AUTOML_MAX_NAME = 32
+"""botocore's `AutoMLJobName`: at most 32 characters."""
+
+
+def default_automl_job_name(model_name: str, now: datetime | None = None) -> str:
+    """`bt-<model>-<yyyymmdd-hhmmss>` in 32 characters (an Autopilot job name), the time whole:
+    the model's part is what gets shortened."""
+    room = AUTOML_MAX_NAME - len(PREFIX) - _STAMP_LENGTH
+    stem = model_stem(model_name).lower()[:room].rstrip("_-") or "model"
+    return f"{PREFIX}{stem}-{(now or datetime.now(UTC)):{_STAMP}}"
+
+
 def default_custom_model_name(job_name: str) -> str:
     """`<job name>-model`, in the custom model name's shape (at most 63 characters)."""
     base = _resource_name(job_name)[: MAX_NAME - len("-model")].rstrip("_-") or "bt"

@@ -29,6 +29,8 @@ from core.errors import BedrockTuneError
 
 MANAGED_TAG = ("bedrock-tune:managed", "true")
 """On everything bedrock-tune creates (teardown finds it by this when the registry is gone)."""
+RUN_TAG = "bedrock-tune:run"
+"""Tag holding the run id (resume re-attaches by it when the registry is gone)."""
 INSTALL_TAG = "bedrock-tune:install"
 """The id of the install that created it."""
 CREATOR_TAG = "bedrock-tune:created-by"

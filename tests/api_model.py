@@ -29,6 +29,10 @@ def pattern_problems(value: Any, shape: Shape, path: str = "") -> list[str]:
             problems += pattern_problems(item, shape.member, f"{path}[{index}]")
     elif shape.type_name == "string" and isinstance(value, str):
         pattern = shape.metadata.get("pattern")
+        if pattern and "\\p{" in pattern:
+            # Java's Unicode classes (SageMaker's tags): \p{L} letters, \p{Z} separators, \p{N}
+            # digits; Python's re has none of them, so check with their nearest equivalents.
+            pattern = pattern.replace("\\p{L}\\p{Z}\\p{N}", "\\w\\s")
         if pattern and not re.fullmatch(pattern, value):
             problems.append(f"{path}: {value!r} does not match {pattern}")
     return problems

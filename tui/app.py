@@ -119,14 +119,14 @@ class BedrockTuneApp(RunHost):
         """
         return self._screens[FIRST_STEP]()
 
-    def _new_step_screen(self, factory: ScreenFactory) -> Screen[Any]:
+    def _new_step_screen(self, step_id: str) -> Screen[Any]:
         """A step's screen, made when its mode first opens.
 
         It has nothing styled yet, so it is marked up to date with the app's CSS: otherwise
         Textual re-parses every stylesheet and restyles the whole app for it, twice, on the
         first visit of each step (a third of a second of the event loop).
         """
-        screen = factory()
+        screen = self.make_step_screen(step_id)
         screen._css_update_count = self._css_update_count
         return screen
 
@@ -159,10 +159,10 @@ class BedrockTuneApp(RunHost):
 
     async def on_mount(self) -> None:
         self.call_after_refresh(self._resume_gc)
-        for step_id, factory in self._screens.items():
+        for step_id in self._screens:
             # The first step's mode already holds its screen; this makes it a mode to come
             # back to like the others.
-            self.add_mode(step_id, partial(self._new_step_screen, factory))
+            self.add_mode(step_id, partial(self._new_step_screen, step_id))
         self.call_after_refresh(self._load_step_styles)
         self.call_after_refresh(self.find_resumable)
         # The App is ready (and its first frame out) once the first step is composed and

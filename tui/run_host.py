@@ -14,11 +14,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 
 from core.run import Route, Run, Target
 from core.run.routes import FIRST_STEP, ROUTE_STEPS, next_step, routes_offered, step, steps_of
@@ -26,7 +28,7 @@ from core.run.status import has_choices, still_going
 from screens.base import LaunchOptions, StepScreen
 from screens.widgets.step_sidebar import StepState
 from tui.shared_sandbox import SharedSandbox
-from tui.steps import SCREENS, ScreenFactory
+from tui.steps import ROUTE_SCREENS, SCREENS, ScreenFactory
 
 if TYPE_CHECKING:
     # Not imported at run time before they are used: the first frame does not need them.
@@ -61,6 +63,9 @@ class RunHost(App[None]):
         super().__init__()
         self._launch = launch or LaunchOptions()
         self._screens: dict[str, ScreenFactory] = dict(SCREENS if screens is None else screens)
+        self._route_screens: dict[tuple[str, str], ScreenFactory] = (
+            dict(ROUTE_SCREENS) if screens is None else {}
+        )
         self._offered = routes_offered(self._screens)
         self._run = Run()
         self._aws: AwsContext | None = None
@@ -215,7 +220,12 @@ class RunHost(App[None]):
         for step_id in chosen:
             if step_id in self._screens and step_id != self.current_mode:
                 self.remove_mode(step_id)
-                self.add_mode(step_id, self._screens[step_id])
+                self.add_mode(step_id, partial(self.make_step_screen, step_id))
+
+    def make_step_screen(self, step_id: str) -> Screen[None]:
+        """The step's screen for the run's route: the route's own where it has one."""
+        route_screen = self._route_screens.get((step_id, self._run.route.value))
+        return (route_screen or self._screens[step_id])()
 
     def start_sandbox(self) -> SandboxInfo:
         return self._sandbox.start()

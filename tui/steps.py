@@ -1,6 +1,9 @@
 """Which screen shows each step. What the steps are, their order per route, and when each is done
 or possible is core's table (`core.run.routes`); this module only maps step ids to screens.
 
+A route may show its own screen for a shared step (`ROUTE_SCREEN_CLASSES`: Autopilot's launch is
+not Bedrock's); the App picks it by the run's route when the step's screen is made.
+
 A step without a screen here is not built yet: a route with such a step is not offered to users
 (`core.run.routes.routes_offered`). Screens are imported when first shown, so the first frame does
 not wait for the modules of the other steps.
@@ -37,6 +40,15 @@ SCREEN_CLASSES: Mapping[str, str] = {
 """Step id -> `module:Class` of its screen, for every step that is built."""
 
 
+ROUTE_SCREEN_CLASSES: Mapping[tuple[str, str], str] = {
+    ("launch", "sagemaker-autopilot"): "screens.autopilot:AutopilotLaunchScreen",
+    ("watch", "sagemaker-autopilot"): "screens.autopilot_watch:AutopilotWatchScreen",
+    ("launch", "sagemaker-jumpstart"): "screens.jumpstart:JumpStartLaunchScreen",
+    ("watch", "sagemaker-jumpstart"): "screens.training_watch:TrainingWatchScreen",
+}
+"""(step id, route) -> `module:Class` of the route's own screen for a step every route shares."""
+
+
 def lazy_screen(path: str) -> ScreenFactory:
     """A factory that imports `module:Class` on first use and makes the screen."""
     module_name, _, class_name = path.partition(":")
@@ -52,3 +64,8 @@ SCREENS: Mapping[str, ScreenFactory] = {
     step_id: lazy_screen(path) for step_id, path in SCREEN_CLASSES.items()
 }
 """Step id -> screen factory: the App's default."""
+
+ROUTE_SCREENS: Mapping[tuple[str, str], ScreenFactory] = {
+    key: lazy_screen(path) for key, path in ROUTE_SCREEN_CLASSES.items()
+}
+"""(step id, route) -> screen factory of a route's own screen: the App's default."""

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import BedrockTuneError, aws_call
 from core.evaluation.native import model_input, read_output
-from core.jobs.customization import MANAGED_TAG, RUN_TAG
-from core.ownership import ownership_tags
+from core.jobs.customization import MANAGED_TAG
+from core.ownership import RUN_TAG, ownership_tags
 from core.poll import Backoff, Pacing, Poller, PollUpdate, never
 from core.registry import BATCH_JOB, Registry, ResourceRecord
 from core.serving.chat import Settings

@@ -24,14 +24,8 @@ from core.errors import (
     ValidationError,
     aws_call,
 )
-from core.jobs.customization import (
-    JOB_NAME,
-    MANAGED_TAG,
-    MODEL_NAME,
-    RUN_TAG,
-    TOKEN,
-    NameTakenError,
-)
+from core.jobs.customization import JOB_NAME, MANAGED_TAG, MODEL_NAME, TOKEN, NameTakenError
+from core.ownership import RUN_TAG
 from core.poll import Backoff, Pacing, Poller
 from core.statuses import ImportStatus
 

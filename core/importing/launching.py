@@ -29,9 +29,9 @@ from core.importing.jobs import (
     get_imported_model,
 )
 from core.infra.policies import DEFAULT_PREFIX, RolePurpose
-from core.jobs.customization import RUN_TAG, new_client_request_token
+from core.jobs.customization import new_client_request_token
 from core.naming import default_import_job_name, default_imported_model_name
-from core.ownership import ownership_tags
+from core.ownership import RUN_TAG, ownership_tags
 from core.pricing.imports import ImportPrices
 from core.registry import IMPORT_JOB, IMPORTED_MODEL, Registry, RunRecord, new_run_id
 from core.run.types import Route, Run

@@ -19,14 +19,13 @@ from core.aws import S3_URI, AwsContext
 from core.catalog.types import BaseModel, CustomizationType
 from core.errors import ConflictError, NotFoundError, ValidationError, aws_call
 from core.ownership import MANAGED_TAG as MANAGED_TAG  # re-exported: resume imports it here
+from core.ownership import RUN_TAG
 from core.statuses import JobStatus as JobStatus  # where callers have always found it
 
 JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9+\-.])*")
 MODEL_NAME = re.compile(r"([0-9a-zA-Z][_-]?){1,63}")
 TAG_TEXT = re.compile(r"[a-zA-Z0-9\s._:/=+@-]*")
 TOKEN = re.compile(r"[a-zA-Z0-9]([-a-zA-Z0-9]{0,254}[a-zA-Z0-9])?")
-RUN_TAG = "bedrock-tune:run"
-"""Tag holding the run id (resume re-attaches by it when the registry is gone)."""
 TEACHER_ID = re.compile(
     r"(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:((:foundation-model/([a-z0-9-]{1,63}[.]{1}"
     r"[a-z0-9-]{1,63}([.]?[a-z0-9-]{1,63})([:][a-z0-9-]{1,63}){0,2})|(([0-9a-zA-Z][_-]?)+)$)|"

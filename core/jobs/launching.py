@@ -20,7 +20,6 @@ from core.aws import AwsContext
 from core.catalog.types import BaseModel
 from core.errors import NotFoundError, ValidationError
 from core.jobs.customization import (
-    RUN_TAG,
     JobRequest,
     NameTakenError,
     get_job,
@@ -28,7 +27,7 @@ from core.jobs.customization import (
     new_client_request_token,
 )
 from core.naming import default_custom_model_name, default_job_name
-from core.ownership import ownership_tags
+from core.ownership import RUN_TAG, ownership_tags
 from core.registry import Registry, RunRecord, new_run_id
 from core.run.types import Run
 from core.statuses import JobStatus

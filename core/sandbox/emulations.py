@@ -37,7 +37,14 @@ moto. What moto 5.2 lacks or gets wrong, and so what is here (DESIGN.md §5):
 * SageMaker training jobs (`core/sandbox/training.py`) play out instead of completing at once:
   Starting, Downloading, Training, Uploading, Completed in `SecondaryStatusTransitions`, loss
   lines in CloudWatch Logs while they train, and a small valid Hugging Face model written to
-  the output when they complete.
+  the output when they complete. Their faults (`core/sandbox/training_faults.py`): an instance
+  type without quota is refused (ResourceLimitExceeded), one without capacity fails starting,
+  a managed spot job is interrupted once and resumes from its checkpoint.
+* SageMaker Autopilot (AutoML v2) jobs (`core/sandbox/automl.py`) play out: Starting,
+  TrainingModels, Completed with a best candidate (metrics, inference containers); a CSV
+  without the input/output columns fails the job.
+* the SageMaker Public Hub (`core/sandbox/hub.py`): ListHubContents / DescribeHubContent of the
+  sandbox's JumpStart models.
 * s3 bucket policies are kept beside moto, which ignores a statement's Condition and would let
   a TLS-only policy (Deny when `aws:SecureTransport` is false) deny every object call.
 
@@ -514,5 +521,6 @@ def _bucket_policy(request: SandboxRequest, sandbox: Sandbox) -> Reply | PassThr
 
 
 # The Custom Model Import and SageMaker operations register themselves into EMULATIONS (after
-# the ones above: none of their paths overlaps).
-from core.sandbox import import_emulations, sagemaker_emulations  # noqa: E402, F401
+# the ones above: none of their paths overlaps). SageMaker's operations all share `POST /`: each
+# handler answers its own operations and returns None for the others.
+from core.sandbox import automl, hub, import_emulations, sagemaker_emulations  # noqa: E402, F401

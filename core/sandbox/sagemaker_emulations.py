@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from core.sandbox.table import PassThrough, Reply, SandboxRequest, emulates
+from core.sandbox.table import PassThrough, Reply, SandboxRequest, emulates, json_error
 
 if TYPE_CHECKING:
     from core.sandbox.table import Sandbox
@@ -34,7 +34,12 @@ def _training(request: SandboxRequest, sandbox: Sandbox) -> Reply | PassThrough 
 
     operation = request.target.rpartition(".")[2]
     if operation == "CreateTrainingJob":
+        from core.sandbox.training_faults import quota_refusal
+
         body = parse_body(request.body)
+        refused = quota_refusal(body)
+        if refused is not None:  # SageMaker refuses before creating anything
+            return json_error("ResourceLimitExceeded", refused)
 
         def started(answer: dict[str, Any]) -> dict[str, Any]:
             sandbox.training.job_created(sandbox.account_id, request.region, body)
@@ -56,6 +61,6 @@ def _training(request: SandboxRequest, sandbox: Sandbox) -> Reply | PassThrough 
         name = str(parse_body(request.body).get("TrainingJobName", ""))
         refused = sandbox.training.stop(sandbox.account_id, request.region, name)
         if refused:
-            return Reply(400, {"message": refused}, "ValidationException")
+            return json_error("ValidationException", refused)
         return Reply(200, {})
     return None

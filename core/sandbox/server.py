@@ -31,6 +31,7 @@ from core.aws import StaticCredentials
 from core.errors import BedrockTuneError
 from core.sandbox import emulations as _handlers  # noqa: F401  (importing it registers the handlers)
 from core.sandbox import gate
+from core.sandbox.automl import AutoMLSimulator
 from core.sandbox.batch import BatchSimulator
 from core.sandbox.imports import DEFAULT_QUOTA, ImportSimulator
 from core.sandbox.inference import InferenceSimulator
@@ -126,7 +127,9 @@ class _EmulationLayer:
                         environ.pop("REQUEST_URI", None)
                     if result.after is not None:
                         return self._edited(environ, start_response, result.after)
-                break
+                    break
+                # None: not this handler's operation; the next matching emulation, or moto.
+                # (SageMaker's JSON operations all share `POST /`: each module answers its own.)
         return self._moto(environ, start_response)
 
     def _edited(
@@ -252,9 +255,11 @@ class Sandbox:
     import_seconds: float = 30.0
     """How long a model import takes here, from creation to Completed (15-18 min on AWS)."""
     imported_model_quota: int = DEFAULT_QUOTA
+    """Imported models (and imports under way) the account may hold here."""
     training_seconds: float = 60.0
     """How long a SageMaker training job takes here (moto completes them at once)."""
-    """Imported models (and imports under way) the account may hold here."""
+    automl_seconds: float = 90.0
+    """How long an Autopilot (AutoML v2) job takes here, from creation to Completed."""
     log_requests: bool = False
     """Print a line per request on stderr (the standalone server does; in-process sandboxes
     stay quiet, or the log would land in the middle of a command's output)."""
@@ -268,6 +273,7 @@ class Sandbox:
     batch: BatchSimulator = field(init=False, repr=False)
     imports: ImportSimulator = field(init=False, repr=False)
     training: TrainingSimulator = field(init=False, repr=False)
+    automl: AutoMLSimulator = field(init=False, repr=False)
     _server: Any = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
 
@@ -282,6 +288,7 @@ class Sandbox:
             self.import_seconds, self.clock, self.list_page_size, self.imported_model_quota
         )
         self.training = TrainingSimulator(self.training_seconds, self.clock)
+        self.automl = AutoMLSimulator(self.automl_seconds, self.clock)
 
     def start(self) -> Sandbox:
         """Start serving in a daemon thread (port 0 picks a free port). Returns self."""

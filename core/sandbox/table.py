@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from core.sandbox.automl import AutoMLSimulator
     from core.sandbox.batch import BatchSimulator
     from core.sandbox.imports import ImportSimulator
     from core.sandbox.inference import InferenceSimulator
@@ -28,6 +29,7 @@ class Sandbox(Protocol):
     batch: BatchSimulator
     imports: ImportSimulator
     training: TrainingSimulator
+    automl: AutoMLSimulator
 
 
 # --------------------------------------------------------------------------- the emulation table
@@ -113,3 +115,8 @@ def not_found(message: str) -> Reply:
 def validation_error(message: str) -> Reply:
     """A Bedrock-style ValidationException."""
     return Reply(400, {"message": message}, "ValidationException")
+
+
+def json_error(code: str, message: str) -> Reply:
+    """An error of a JSON-protocol service (SageMaker): botocore reads its code from `__type`."""
+    return Reply(400, {"__type": code, "message": message}, code)

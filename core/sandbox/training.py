@@ -20,17 +20,15 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-PHASES: tuple[tuple[str, float, str], ...] = (
-    ("Starting", 0.10, "Preparing the instances for training"),
-    ("Downloading", 0.20, "Downloading the training image and the input data"),
-    ("Training", 0.85, "Training image download completed. Training in progress."),
-    ("Uploading", 1.00, "Uploading generated training model"),
-)
-"""(secondary status, fraction of the job at which it ends, its message)."""
+from core.sandbox.training_faults import NORMAL, Plan, plan_for
+
+PHASES = NORMAL
+"""(secondary status, fraction of the job at which it ends, its message); a job meeting a fault
+(`core/sandbox/training_faults.py`) plays its own."""
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 LOG_LINES = 20
 """Loss lines a sandbox job logs over its training phase."""
@@ -49,6 +47,7 @@ class _TrainingJob:
     compressed: bool
     stream: str
     serverless: dict[str, Any] | None = None
+    plan: Plan = field(default_factory=Plan)
     stopped_at: float | None = None
     logged: int = 0
     finished: bool = False
@@ -86,11 +85,22 @@ class TrainingSimulator:
                 output.get("CompressionType", "GZIP") != "NONE",
                 f"{name}/algo-1-{int(now.timestamp())}",
                 body.get("ServerlessJobConfig"),
+                plan_for(body),
             )
 
     def _fraction(self, job: _TrainingJob) -> float:
         now = self._clock() if job.stopped_at is None else job.stopped_at  # frozen by a stop
-        return min(1.0, max(0.0, (now - job.created) / self.training_seconds))
+        fraction = min(1.0, max(0.0, (now - job.created) / self.training_seconds))
+        if job.plan.failure is not None:  # a failed job stays where it failed
+            fraction = min(fraction, job.plan.failure[0])
+        return fraction
+
+    def _failed(self, job: _TrainingJob) -> str | None:
+        """The job's FailureReason once it has failed."""
+        failure = job.plan.failure
+        if failure is None or self._fraction(job) < failure[0]:
+            return None
+        return failure[1]
 
     def stop(self, account_id: str, region: str, name: str) -> str | None:
         """StopTrainingJob: None when the job goes Stopping, else why it cannot be stopped."""
@@ -98,7 +108,7 @@ class TrainingSimulator:
             job = self._jobs.get((account_id, region, name))
         if job is None:
             return f"Requested resource not found: training job {name}."
-        if job.stopped_at is not None or self._fraction(job) >= 1.0:
+        if job.stopped_at is not None or self._fraction(job) >= 1.0 or self._failed(job):
             return f"The training job {name} is not in progress: it cannot be stopped."
         job.stopped_at = self._clock()
         return None
@@ -118,7 +128,7 @@ class TrainingSimulator:
             if wanted > job.logged:
                 self._log(job, job.logged, wanted)
                 job.logged = wanted
-            if fraction >= 1.0 and not job.finished and job.stopped_at is None:
+            if fraction >= 1.0 and not job.finished and job.stopped_at is None:  # never failed
                 job.finished = True
                 self._write_model(job)
 
@@ -174,8 +184,9 @@ class TrainingSimulator:
         transitions = []
         start = 0.0
         current = "Completed"
-        for status, end, message in PHASES:
-            if fraction < start:
+        failure = self._failed(job)
+        for status, end, message in job.plan.phases:
+            if fraction < start or (failure is not None and fraction <= start):
                 break
             entry: dict[str, Any] = {
                 "Status": status,
@@ -188,7 +199,15 @@ class TrainingSimulator:
                 current = status
             transitions.append(entry)
             start = end
-        done = fraction >= 1.0
+        done = fraction >= 1.0 and failure is None
+        if failure is not None:
+            transitions.append(
+                {
+                    "Status": "Failed",
+                    "StartTime": self._at(job, fraction).isoformat(),
+                    "StatusMessage": failure,
+                }
+            )
         if done:
             transitions.append(
                 {
@@ -204,6 +223,9 @@ class TrainingSimulator:
             body.pop("ResourceConfig", None)
         body["TrainingJobStatus"] = "Completed" if done else "InProgress"
         body["SecondaryStatus"] = current
+        if failure is not None:
+            body["TrainingJobStatus"] = body["SecondaryStatus"] = "Failed"
+            body["FailureReason"] = failure
         if job.stopped_at is not None:
             done = False
             stopped = self._clock() - job.stopped_at >= STOP_SECONDS
@@ -228,8 +250,17 @@ class TrainingSimulator:
             body["FinalMetricDataList"] = [
                 {"MetricName": "train:loss", "Value": _loss(LOG_LINES - 1)}
             ]
+            seconds = max(1, round(self.training_seconds * (PHASES[2][1] - PHASES[1][1])))
+            body["TrainingTimeInSeconds"] = seconds
+            body["BillableTimeInSeconds"] = max(1, round(seconds * job.plan.billable_share))
         else:
-            for key in ("TrainingEndTime", "ModelArtifacts", "FinalMetricDataList"):
+            for key in (
+                "TrainingEndTime",
+                "ModelArtifacts",
+                "FinalMetricDataList",
+                "TrainingTimeInSeconds",
+                "BillableTimeInSeconds",
+            ):
                 body.pop(key, None)
         return body
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -84,3 +85,13 @@ def test_serving_name() -> None:
     assert default_serving_name(arn) == "bt-abc123"
     assert len(default_serving_name("m" * 80)) == 63
     assert valid_resource_name(default_serving_name("weird name.with:chars"))
+
+
+def test_an_autopilot_job_name_keeps_the_whole_time_in_32_characters() -> None:
+    from core.naming import default_automl_job_name
+
+    now = datetime(2026, 12, 2, 23, 40, 5, tzinfo=UTC)
+    name = default_automl_job_name("Falcon40BInstruct", now)
+    assert name == "bt-falcon40binst-20261202-234005" and len(name) == 32
+    assert re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}", name)  # botocore's AutoMLJobName
+    assert default_automl_job_name("Llama2-7B", now) == "bt-llama2-7b-20261202-234005"

@@ -19,6 +19,8 @@ COMMANDS: tuple[str, ...] = (
     "jobs",
     "import",
     "sagemaker",
+    "autopilot",
+    "jumpstart",
     "deploy",
     "chat",
     "evaluate",

@@ -218,6 +218,29 @@ non_negative_int = int_in_range(0)
 """A whole number of 0 or more (split sizes, where 0 means none)."""
 
 
+def hyperparameter_pairs(pairs: list[str], example: str) -> dict[str, str]:
+    """`--hp NAME=VALUE` options as a dict (a ValidationError for one that is not NAME=VALUE;
+    `example` shows one that is)."""
+    from core.errors import ValidationError
+
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ValidationError(f"--hp '{pair}' is not NAME=VALUE", hint=f"e.g. --hp {example}")
+        values[name.strip()] = value.strip()
+    return values
+
+
+def output_beside(train_uri: str) -> str:
+    """Where a SageMaker job writes when --output is not given: `output/` beside the run's
+    `data/` folder (bedrock-tune's run layout), else beside the training data."""
+    folder = train_uri[:-1] if train_uri.endswith("/") else train_uri.rsplit("/", 1)[0]
+    if folder.endswith("/data"):
+        folder = folder[: -len("/data")]
+    return f"{folder}/output/"
+
+
 def placed(run: Run, context: AwsContext, identity: Identity, args: argparse.Namespace) -> Run:
     """`run` with where the command works: the target (the sandbox or AWS), profile, region,
     endpoint, and the checked identity, as the TUI's credentials step records them."""

@@ -23,13 +23,13 @@ from typing import Any
 
 from core import format as fmt
 from core.errors import ConflictError, NotFoundError, ValidationError, aws_call
-from core.jobs.customization import RUN_TAG
 from core.naming import default_job_name
-from core.ownership import ownership_tags
+from core.ownership import RUN_TAG, ownership_tags
 from core.poll import Backoff, Pacing, PollUpdate
 from core.pricing.service import PriceService
 from core.registry import Registry, new_run_id
 from core.run import Route, Run
+from core.sagemaker.failures import explain_failure, interruptions
 from core.sagemaker.source import ARCHIVE, script_archive
 from core.sagemaker.training import (
     DEFAULT_INSTANCE,
@@ -44,7 +44,15 @@ from core.sagemaker.watch import (
     training_poller,
 )
 from core.statuses import JobStatus
-from tui.cli.common import EXIT_BAD, EXIT_OK, add_aws_options, aws_context, placed, print_json
+from tui.cli.common import (
+    EXIT_BAD,
+    EXIT_OK,
+    add_aws_options,
+    aws_context,
+    hyperparameter_pairs,
+    placed,
+    print_json,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -107,16 +115,6 @@ def register(subparsers: Any) -> None:
         sub.set_defaults(handler=handler)
 
 
-def _hyperparameters(pairs: list[str]) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip() or not value.strip():
-            raise ValidationError(f"--hp '{pair}' is not NAME=VALUE", hint="e.g. --hp epochs=1")
-        values[name.strip()] = value.strip()
-    return values
-
-
 def _request(
     args: argparse.Namespace,
     region: str,
@@ -141,7 +139,7 @@ def _request(
         spot=args.spot,
         image_uri=args.image,
         script_uri=f"{output}code/{ARCHIVE}" if args.mode == "instance" else None,
-        hyperparameters=_hyperparameters(args.hp),
+        hyperparameters=hyperparameter_pairs(args.hp, "epochs=1"),
         tags={RUN_TAG: run_id, **(owner or {})},
     )
     problems = check_training_request(request)
@@ -159,7 +157,7 @@ def _upload_script(context: Any, uri: str) -> None:
         context.client("s3").put_object(Bucket=bucket, Key=key, Body=script_archive())
 
 
-def _existing(context: Any, name: str, run_id: str) -> TrainingSnapshot | None:
+def existing_job(context: Any, name: str, run_id: str) -> TrainingSnapshot | None:
     """The job `name` if this run made it (a rerun after a crash); None when there is none."""
     try:
         found = describe_training_job(context, name)
@@ -210,7 +208,7 @@ def run_launch(args: argparse.Namespace) -> int:
             args,
         )
         registry.save_run(run_id, run)  # before the call: a rerun finds the name and run id
-        existing = _existing(context, name, run_id)
+        existing = existing_job(context, name, run_id)
         if existing is None:
             if request.script_uri:
                 _upload_script(context, request.script_uri)
@@ -270,6 +268,7 @@ def run_watch(args: argparse.Namespace) -> int:
                         "event": "status",
                         "status": snapshot.status,
                         "secondary_status": snapshot.secondary_status,
+                        "message": snapshot.timeline[-1].message if snapshot.timeline else "",
                     },
                 )
             read = read_loss(context, args.job, tokens)
@@ -295,6 +294,8 @@ def run_watch(args: argparse.Namespace) -> int:
         "timeline": [t.status for t in final.timeline],
         "billable_seconds": final.billable_seconds,
         "training_seconds": final.training_seconds,
+        "interruptions": interruptions(final),
+        "hint": explain_failure(final),
     }
     _emit(args, end)
     if final.status == "Completed" and final.model_artifacts and not args.json:
@@ -322,7 +323,8 @@ def _emit(args: argparse.Namespace, event: dict[str, Any]) -> None:
     if args.json:
         sys.stdout.write(json.dumps(event, default=str) + "\n")
     elif event["event"] == "status":
-        print(f"{event['status']}: {event['secondary_status']}")
+        message = f" ({event['message']})" if event.get("message") else ""
+        print(f"{event['status']}: {event['secondary_status']}{message}")
     elif event["event"] == "loss":
         epoch = f" epoch {event['epoch']}" if event["epoch"] is not None else ""
         print(f"loss {event['loss']:.4f}{epoch}")
@@ -330,6 +332,13 @@ def _emit(args: argparse.Namespace, event: dict[str, Any]) -> None:
         print(f"{args.job}: {event['status']}")
         if event["failure_reason"]:
             print(f"  failure  {event['failure_reason']}")
+        if event.get("hint"):
+            print(f"  what to do  {event['hint']}")
+        if event.get("interruptions"):
+            saved = event.get("billable_seconds"), event.get("training_seconds")
+            spot = f", billed {saved[0]} s of {saved[1]} s" if all(saved) else ""
+            times = event["interruptions"]
+            print(f"  spot     interrupted {times}x, resumed from the checkpoint{spot}")
         if event["model"]:
             print(f"  model    {event['model']}")
     sys.stdout.flush()

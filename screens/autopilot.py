@@ -1,0 +1,250 @@
+"""The sagemaker-autopilot route's launch step: the base model (with Autopilot's lifecycle said
+plainly), its EULA, the hyperparameters with their ranges, the completion criterion, the exact
+CreateAutoMLJobV2 request and the cost estimate, then the job started once.
+
+The order that makes it safe is core's (`core.sagemaker.launching`): Autopilot's CSV is written
+from the run's prepared records and put beside them; the run, with the job's name, is on disk
+before CreateAutoMLJobV2 (which takes no client token); a job of that name tagged with this run
+is re-attached, never created twice.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from rich.syntax import Syntax
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+
+from core import format as fmt
+from core.data.prepared import TRAIN_FILE
+from core.errors import BedrockTuneError
+from core.naming import default_automl_job_name
+from core.ownership import RUN_TAG
+from core.run import Run
+from core.sagemaker.autopilot import (
+    ASSUMED_INSTANCE,
+    AutopilotEstimate,
+    AutopilotRequest,
+    CompletionCriteria,
+    check_autopilot_request,
+    estimate_autopilot_cost,
+)
+from core.sagemaker.autopilot_models import (
+    AUTOPILOT_MODELS,
+    DEFAULT_BASE_MODEL,
+    FEATURE_STATUS,
+    HYPERPARAMETERS,
+    autopilot_model,
+)
+from core.statuses import JobStatus
+from screens.base import StepScreen
+from screens.workers import WorkerResult
+
+_NAMES = {m.name for m in AUTOPILOT_MODELS}
+
+
+@dataclass
+class AutopilotLaunched(WorkerResult):
+    """The job exists (created now, or found: a rerun)."""
+
+    run: Run
+    reattached: bool
+
+
+@dataclass
+class EstimateReady(WorkerResult):
+    """What the job may cost."""
+
+    estimate: AutopilotEstimate
+
+
+def output_for(run: Run) -> str | None:
+    """Where the job writes: the run's output folder, else `output/` beside its data."""
+    if run.output_uri:
+        return run.output_uri
+    if not run.training_uri:
+        return None
+    folder = run.training_uri.rsplit("/", 1)[0]
+    folder = folder[: -len("/data")] if folder.endswith("/data") else folder
+    return f"{folder}/output/"
+
+
+class AutopilotLaunchScreen(StepScreen):
+    """Configure and start one Autopilot fine-tuning job."""
+
+    STEP_ID = "launch"
+    STEP_TITLE = "Launch (Autopilot)"
+
+    def compose_body(self) -> ComposeResult:
+        yield Label("Fine-tune with SageMaker Autopilot", classes="step-heading")
+        yield Static(FEATURE_STATUS, id="autopilot-lifecycle", classes="step-intro")
+        yield Label("Base model", classes="field-label")
+        yield Select(
+            [
+                (f"{m.name}  ({m.lifecycle}, up to {m.row_limit:,} rows)", m.name)
+                for m in AUTOPILOT_MODELS
+            ],
+            id="autopilot-base",
+            allow_blank=False,
+        )
+        yield Static("", id="autopilot-model-note")
+        yield Checkbox(
+            "I have read and accept the base model's licence (EULA)", id="autopilot-eula"
+        )
+        for spec in HYPERPARAMETERS:
+            yield Label(
+                f"{spec.name} ({spec.low:g}-{spec.high:g}: {spec.meaning})", classes="field-label"
+            )
+            yield Input(placeholder="empty: Autopilot chooses", id=f"hp-{spec.name}")
+        yield Label("Completion: hours per training job at most", classes="field-label")
+        yield Input("72", id="autopilot-max-hours")
+        yield Label("Job name", classes="field-label")
+        yield Input(id="autopilot-name")
+        yield Static("", id="autopilot-request")
+        yield Static("", id="autopilot-estimate")
+        with Horizontal(classes="button-row"):
+            yield Button("Launch", id="autopilot-launch", variant="primary")
+        yield Static("", id="autopilot-launched")
+
+    def on_mount(self) -> None:
+        run = self.host.wizard_run
+        base = run.base_model_id if run.base_model_id in _NAMES else DEFAULT_BASE_MODEL
+        self.query_one("#autopilot-base", Select).value = base
+        for name, value in run.hyperparameters.items():
+            found = self.query(f"#hp-{name}")
+            if found:
+                found.first(Input).value = value
+        name = run.job_name or default_automl_job_name(base)
+        self.query_one("#autopilot-name", Input).value = name
+        if run.job_arn:
+            self.query_one("#autopilot-launched", Static).update(f"Launched: {run.job_arn}")
+        self._refresh()
+        self.estimate()
+
+    @on(Select.Changed)
+    @on(Input.Changed)
+    @on(Checkbox.Changed)
+    def _changed(self) -> None:
+        self._refresh()
+
+    def request(self) -> AutopilotRequest:
+        """The request the form describes (not yet checked)."""
+        run = self.host.wizard_run
+        hours = self.query_one("#autopilot-max-hours", Input).value.strip() or "72"
+        try:
+            seconds = round(float(hours) * 3600)
+        except ValueError:
+            seconds = 0
+        values = {
+            spec.name: self.query_one(f"#hp-{spec.name}", Input).value.strip()
+            for spec in HYPERPARAMETERS
+        }
+        return AutopilotRequest(
+            job_name=self.query_one("#autopilot-name", Input).value.strip(),
+            role_arn=run.role_arn or "",
+            base_model=str(self.query_one("#autopilot-base", Select).value),
+            training_uri=run.training_uri or "",
+            output_uri=output_for(run) or "",
+            validation_uri=None,
+            hyperparameters={k: v for k, v in values.items() if v},
+            completion=CompletionCriteria(max(seconds, 0)),
+            accept_eula=self.query_one("#autopilot-eula", Checkbox).value,
+            tags={RUN_TAG: run.run_id or ""},
+        )
+
+    def _refresh(self) -> None:
+        model = autopilot_model(str(self.query_one("#autopilot-base", Select).value))
+        self.query_one("#autopilot-model-note", Static).update(
+            f"{model.name}: JumpStart {model.jumpstart_id}; at most {model.row_limit:,} rows "
+            f"(training + validation), {model.context:,} tokens per row. {model.note}."
+        )
+        try:
+            checked = check_autopilot_request(self.request())
+        except BedrockTuneError as error:
+            self.query_one("#autopilot-request", Static).update(error.describe())
+            return
+        text = json.dumps({"operation": "CreateAutoMLJobV2", "request": checked.to_api()}, indent=2)
+        self.query_one("#autopilot-request", Static).update(Syntax(text, "json"))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="estimate", name="estimate")
+    def estimate(self) -> EstimateReady:
+        """The training rate of the instance Autopilot is assumed to use (may call AWS)."""
+        from core.pricing.service import PriceService
+
+        context = self.require_context()
+        prices = PriceService(context).instance_prices(ASSUMED_INSTANCE, context.region)
+        return EstimateReady(estimate_autopilot_cost(prices, 2.0, CompletionCriteria()))
+
+    @on(EstimateReady)
+    def _estimate_ready(self, message: EstimateReady) -> None:
+        estimate = message.estimate
+        cost = (
+            f"about {fmt.money(estimate.expected)} for 2 h, at most {fmt.money(estimate.ceiling)} "
+            "by the default completion criterion. "
+            if estimate.expected is not None and estimate.ceiling is not None
+            else ""
+        )
+        self.query_one("#autopilot-estimate", Static).update(f"Cost: {cost}{estimate.note}")
+
+    @on(Button.Pressed, "#autopilot-launch")
+    def _launch_pressed(self) -> None:
+        self.clear_error()
+        try:
+            checked = check_autopilot_request(self.request())
+        except BedrockTuneError as error:
+            self.show_error(error)
+            return
+        self.query_one("#autopilot-launch", Button).disabled = True
+        self.launch(checked)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="launch", name="launch")
+    def launch(self, request: AutopilotRequest) -> AutopilotLaunched:
+        """Write and upload the CSV, save the run, then start the job once."""
+        from core.sagemaker.launching import start_autopilot, upload_autopilot_csv
+
+        context = self.require_context()
+        run = self.host.wizard_run
+        training = request.training_uri
+        prepared = Path(run.prepared_dir or "") / TRAIN_FILE
+        if not training.endswith(".csv") and run.prepared_dir and prepared.is_file():
+            with tempfile.TemporaryDirectory() as scratch:
+                training, _ = upload_autopilot_csv(context, prepared, training, Path(scratch))
+            request = replace(request, training_uri=training)
+        run = replace(
+            run,
+            base_model_id=request.base_model,
+            training_uri=training,
+            output_uri=request.output_uri,
+            hyperparameters=dict(request.hyperparameters),
+            job_name=request.job_name,
+        )
+        self.app.call_from_thread(self.host.update_run, run)
+        self.host.save_run_now()  # on disk before the call: a rerun finds the job's name
+        arn, reattached = start_autopilot(context, request, run.run_id or "")
+        return AutopilotLaunched(
+            replace(run, job_arn=arn, job_status=JobStatus.IN_PROGRESS), reattached
+        )
+
+    @on(AutopilotLaunched)
+    def _launched(self, message: AutopilotLaunched) -> None:
+        self.host.update_run(message.run)
+        verb = "Re-attached to" if message.reattached else "Started"
+        self.query_one("#autopilot-launched", Static).update(
+            f"{verb} {message.run.job_name}: {message.run.job_arn}"
+        )
+        self.host.next_step(self.STEP_ID)
+
+    def worker_failed(self, name: str, error: BaseException) -> None:
+        self.query_one("#autopilot-launch", Button).disabled = False
+        if name == "estimate":
+            self.query_one("#autopilot-estimate", Static).update(
+                "Cost: unknown (the price could not be read)."
+            )
+            return
+        self.show_error(error)

@@ -1,0 +1,291 @@
+"""The sagemaker-jumpstart route's launch step: the JumpStart text-generation models that can be
+fine-tuned (read from the SageMaker Public Hub), the chosen model's spec (training image,
+script, artefacts, default hyperparameters), the instance type with its price, the EULA shown
+and accepted explicitly, hyperparameter overrides checked against the spec, the exact
+CreateTrainingJob request, then the job started once.
+
+The order that makes it safe is core's (`core.sagemaker.launching`): the run, with the job's
+name, is on disk before CreateTrainingJob (which takes no client token); a job of that name
+tagged with this run is re-attached, never created twice.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+
+from core import format as fmt
+from core.errors import BedrockTuneError, ValidationError
+from core.naming import default_job_name
+from core.ownership import RUN_TAG
+from core.pricing.types import InstancePrices
+from core.run import Run
+from core.sagemaker.hub import HubModel, HubModelSpec
+from core.sagemaker.jumpstart import JumpStartRequest, check_jumpstart_request
+from core.statuses import JobStatus
+from screens.autopilot import output_for
+from screens.base import StepScreen
+from screens.workers import WorkerResult
+
+
+@dataclass
+class HubModelsRead(WorkerResult):
+    """The Public Hub's fine-tunable text models."""
+
+    models: list[HubModel]
+
+
+@dataclass
+class SpecRead(WorkerResult):
+    """One model's spec."""
+
+    spec: HubModelSpec
+
+
+@dataclass
+class PriceRead(WorkerResult):
+    """An instance type's rates."""
+
+    prices: InstancePrices
+
+
+@dataclass
+class JumpStartLaunched(WorkerResult):
+    """The job exists (created now, or found: a rerun)."""
+
+    run: Run
+    reattached: bool
+
+
+def overrides(text: str) -> dict[str, str]:
+    """`name=value name=value` as a dict (a ValidationError for a part that is not one)."""
+    values: dict[str, str] = {}
+    for part in text.split():
+        name, sep, value = part.partition("=")
+        if not sep or not name or not value:
+            raise ValidationError(
+                f"'{part}' is not NAME=VALUE", hint="e.g. epoch=1 instruction_tuned=True"
+            )
+        values[name] = value
+    return values
+
+
+def spec_text(spec: HubModelSpec) -> Text:
+    """What the job will run and its defaults."""
+    text = Text()
+    text.append(f"{spec.display_name or spec.model_id} {spec.version}\n", style="bold")
+    text.append(f"image     {spec.training_image}\nscript    {spec.training_script}\n")
+    text.append(f"artifacts {spec.training_artifact}\n")
+    for h in spec.hyperparameters:
+        bounds = ""
+        if h.options:
+            bounds = f" one of {', '.join(h.options)}"
+        elif h.low is not None or h.high is not None:
+            low = "" if h.low is None else f"{h.low:g}"
+            high = "" if h.high is None else f"{h.high:g}"
+            bounds = f" ({low}..{high})"
+        text.append(f"  {h.name} = {h.default}{bounds}\n", style="dim")
+    return text
+
+
+class JumpStartLaunchScreen(StepScreen):
+    """Configure and start one JumpStart fine-tuning job."""
+
+    STEP_ID = "launch"
+    STEP_TITLE = "Launch (JumpStart)"
+
+    def compose_body(self) -> ComposeResult:
+        yield Label("Fine-tune a JumpStart model", classes="step-heading")
+        yield Label("Model (SageMaker Public Hub)", classes="field-label")
+        yield Select([], id="js-model", prompt="reading the Public Hub…")
+        yield Static("", id="js-spec")
+        yield Label("Instance type", classes="field-label")
+        yield Select([], id="js-instance", prompt="choose a model first")
+        yield Static("", id="js-price")
+        yield Static("", id="js-eula")
+        yield Checkbox("I have read and accept the model's licence (EULA)", id="js-accept-eula")
+        yield Label("Hyperparameters to change (NAME=VALUE ...)", classes="field-label")
+        yield Input(placeholder="e.g. epoch=1 instruction_tuned=True", id="js-hp")
+        yield Label("Job name", classes="field-label")
+        yield Input(id="js-name")
+        yield Static("", id="js-request")
+        with Horizontal(classes="button-row"):
+            yield Button("Launch", id="js-launch", variant="primary", disabled=True)
+        yield Static("", id="js-launched")
+
+    def on_mount(self) -> None:
+        self._spec: HubModelSpec | None = None
+        run = self.host.wizard_run
+        if run.job_arn:
+            self.query_one("#js-launched", Static).update(f"Launched: {run.job_arn}")
+        self.read_models()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="hub", name="hub")
+    def read_models(self) -> HubModelsRead:
+        """The fine-tunable text models of the Public Hub."""
+        from core.sagemaker.hub import fine_tunable_text_models
+
+        return HubModelsRead(fine_tunable_text_models(self.require_context()))
+
+    @on(HubModelsRead)
+    def _models_read(self, message: HubModelsRead) -> None:
+        select = self.query_one("#js-model", Select)
+        select.set_options(
+            (f"{m.display_name}  ({m.model_id})", m.model_id) for m in message.models
+        )
+        wanted = self.host.wizard_run.base_model_id
+        if wanted in {m.model_id for m in message.models}:
+            select.value = wanted
+
+    @on(Select.Changed, "#js-model")
+    def _model_chosen(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str):
+            self.read_spec(event.value)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="spec", name="spec")
+    def read_spec(self, model_id: str) -> SpecRead:
+        """The model's spec (DescribeHubContent)."""
+        from core.sagemaker.hub import describe_hub_model
+
+        return SpecRead(describe_hub_model(self.require_context(), model_id))
+
+    @on(SpecRead)
+    def _spec_read(self, message: SpecRead) -> None:
+        spec = self._spec = message.spec
+        self.query_one("#js-spec", Static).update(spec_text(spec))
+        instance = self.query_one("#js-instance", Select)
+        instance.set_options((t, t) for t in spec.instance_types)
+        if spec.default_instance in spec.instance_types:
+            instance.value = spec.default_instance
+        eula = (
+            f"This model has a licence to accept: {spec.eula_uri or 'see the model card'}"
+            if spec.needs_eula
+            else "This model has no licence to accept here."
+        )
+        self.query_one("#js-eula", Static).update(eula)
+        self.query_one("#js-accept-eula", Checkbox).display = spec.needs_eula
+        name = self.query_one("#js-name", Input)
+        name.value = self.host.wizard_run.job_name or default_job_name(spec.model_id)
+        self.query_one("#js-launch", Button).disabled = False
+        self._refresh()
+
+    @on(Select.Changed, "#js-instance")
+    def _instance_chosen(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str):
+            self.read_price(event.value)
+        self._refresh()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="price", name="price")
+    def read_price(self, instance_type: str) -> PriceRead:
+        """The instance type's training rate (may call AWS)."""
+        from core.pricing.service import PriceService
+
+        context = self.require_context()
+        return PriceRead(PriceService(context).instance_prices(instance_type, context.region))
+
+    @on(PriceRead)
+    def _price_read(self, message: PriceRead) -> None:
+        training = message.prices.training
+        hours = 2.5
+        cost = (
+            f", about {fmt.money(training.amount * hours)} for {hours:g} h"
+            if training.amount is not None
+            else ""
+        )
+        self.query_one("#js-price", Static).update(
+            f"{message.prices.instance_type}: training {training.text()}{cost}"
+        )
+
+    @on(Input.Changed)
+    @on(Checkbox.Changed)
+    def _changed(self) -> None:
+        self._refresh()
+
+    def request(self) -> JumpStartRequest | None:
+        """The request the form describes (None before a spec is read)."""
+        if self._spec is None:
+            return None
+        run = self.host.wizard_run
+        instance = self.query_one("#js-instance", Select).value
+        return JumpStartRequest(
+            job_name=self.query_one("#js-name", Input).value.strip(),
+            role_arn=run.role_arn or "",
+            spec=self._spec,
+            training_uri=run.training_uri or "",
+            output_uri=output_for(run) or "",
+            instance_type=instance if isinstance(instance, str) else "",
+            accept_eula=self.query_one("#js-accept-eula", Checkbox).value,
+            hyperparameters=overrides(self.query_one("#js-hp", Input).value),
+            tags={RUN_TAG: run.run_id or ""},
+        )
+
+    def _refresh(self) -> None:
+        shown = self.query_one("#js-request", Static)
+        try:
+            request = self.request()
+            if request is None:
+                return
+            check_jumpstart_request(request)
+        except BedrockTuneError as error:
+            shown.update(error.describe())
+            return
+        text = json.dumps({"operation": "CreateTrainingJob", "request": request.to_api()}, indent=2)
+        shown.update(Syntax(text, "json"))
+
+    @on(Button.Pressed, "#js-launch")
+    def _launch_pressed(self) -> None:
+        self.clear_error()
+        try:
+            request = self.request()
+            if request is None:
+                return
+            check_jumpstart_request(request)
+        except BedrockTuneError as error:
+            self.show_error(error)
+            return
+        self.query_one("#js-launch", Button).disabled = True
+        self.launch(request)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="launch", name="launch")
+    def launch(self, request: JumpStartRequest) -> JumpStartLaunched:
+        """Save the run, then start the training job once."""
+        from core.sagemaker.launching import start_training_job
+
+        context = self.require_context()
+        run = replace(
+            self.host.wizard_run,
+            base_model_id=request.spec.model_id,
+            output_uri=request.output_uri,
+            hyperparameters=dict(request.hyperparameters),
+            job_name=request.job_name,
+        )
+        self.app.call_from_thread(self.host.update_run, run)
+        self.host.save_run_now()  # on disk before the call: a rerun finds the job's name
+        arn, reattached = start_training_job(context, request.to_api(), run.run_id or "")
+        return JumpStartLaunched(
+            replace(run, job_arn=arn, job_status=JobStatus.IN_PROGRESS), reattached
+        )
+
+    @on(JumpStartLaunched)
+    def _launched(self, message: JumpStartLaunched) -> None:
+        self.host.update_run(message.run)
+        verb = "Re-attached to" if message.reattached else "Started"
+        self.query_one("#js-launched", Static).update(
+            f"{verb} {message.run.job_name}: {message.run.job_arn}"
+        )
+        self.host.next_step(self.STEP_ID)
+
+    def worker_failed(self, name: str, error: BaseException) -> None:
+        if name == "launch":
+            self.query_one("#js-launch", Button).disabled = False
+        if name == "price":
+            self.query_one("#js-price", Static).update("Price unknown (it could not be read).")
+            return
+        self.show_error(error)
