@@ -31,6 +31,7 @@ from core.errors import BedrockTuneError
 from core.sandbox import emulations as _handlers  # noqa: F401  (importing it registers the handlers)
 from core.sandbox import gate
 from core.sandbox.batch import BatchSimulator
+from core.sandbox.endpoints import EndpointSimulator
 from core.sandbox.imports import DEFAULT_QUOTA, ImportSimulator
 from core.sandbox.inference import InferenceSimulator
 from core.sandbox.jobs import JobSimulator
@@ -125,7 +126,8 @@ class _EmulationLayer:
                         environ.pop("REQUEST_URI", None)
                     if result.after is not None:
                         return self._edited(environ, start_response, result.after)
-                break
+                    break
+                # None: not this handler's request; the next matching emulation, then moto.
         return self._moto(environ, start_response)
 
     def _edited(
@@ -267,6 +269,7 @@ class Sandbox:
     batch: BatchSimulator = field(init=False, repr=False)
     imports: ImportSimulator = field(init=False, repr=False)
     training: TrainingSimulator = field(init=False, repr=False)
+    endpoints: EndpointSimulator = field(init=False, repr=False)
     _server: Any = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
 
@@ -281,6 +284,7 @@ class Sandbox:
             self.import_seconds, self.clock, self.list_page_size, self.imported_model_quota
         )
         self.training = TrainingSimulator(self.training_seconds, self.clock)
+        self.endpoints = EndpointSimulator(self.ready_seconds, self.clock)
 
     def start(self) -> Sandbox:
         """Start serving in a daemon thread (port 0 picks a free port). Returns self."""
