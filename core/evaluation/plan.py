@@ -68,8 +68,8 @@ class EvaluationPlan:
 
 def _tuned_price_model(model: str, tuned_base_id: str | None) -> str | None:
     """Whom the tuned model's tokens are priced like (None: it bills by the hour instead)."""
-    if ":provisioned-model/" in model:
-        return None
+    if ":provisioned-model/" in model or model.startswith("endpoint:"):
+        return None  # a SageMaker endpoint bills its instance-hours, not tokens
     return tuned_base_id or model
 
 
@@ -105,7 +105,13 @@ def plan_evaluation(
             output_tokens_each=answer_tokens,
             concurrency=concurrency,
             batch_offered=support.offered,
-            note="" if priced else "provisioned throughput: billed by the hour, not per answer",
+            note=""
+            if priced
+            else (
+                "SageMaker endpoint: billed per instance-hour, not per answer"
+                if model.startswith("endpoint:")
+                else "provisioned throughput: billed by the hour, not per answer"
+            ),
         )
         if priced is None:
             line = CostLine(

@@ -12,6 +12,7 @@ from core.catalog.lookup import find_model
 from core.catalog.types import CustomizationType
 from core.data.templates import load_template
 from core.errors import NotFoundError, ValidationError
+from core.sagemaker.invoke import PREFIX, endpoint_of, invoke_endpoint_stream
 from core.serving.chat import Answer, Settings, Turn, converse_stream, folds_system
 from tui.cli.common import (
     EXIT_OK,
@@ -28,8 +29,10 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "chat",
         help="chat with a deployed model (streamed), optionally compared with the base model",
-        description="Send messages with the Converse API and stream the answer. MODEL is a "
-        "provisioned throughput or deployment ARN, or a base model's inference id.",
+        description="Send messages and stream the answer. MODEL is a provisioned throughput or "
+        "deployment ARN or a base model's inference id (Converse), or endpoint:NAME for a "
+        "SageMaker endpoint (InvokeEndpointWithResponseStream, the system prompt in front of "
+        "the message as in training).",
     )
     add_aws_options(parser, suppress=True)
     parser.add_argument("model", metavar="MODEL_OR_DEPLOYMENT")
@@ -80,7 +83,13 @@ def _ask(
 ) -> Answer:
     sys.stdout.write(f"{label}: ")
     final = Answer("", None, None, None, "")
-    for piece in converse_stream(context, model, system, turns, settings, fold_system=fold):
+    endpoint = endpoint_of(model)
+    stream = (
+        invoke_endpoint_stream(context, endpoint, system, turns, settings)
+        if endpoint is not None
+        else converse_stream(context, model, system, turns, settings, fold_system=fold)
+    )
+    for piece in stream:
         if isinstance(piece, Answer):
             final = piece
         else:
@@ -102,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
     system = args.system or (load_template(args.template).system if args.template else "")
     settings = Settings(args.max_tokens, args.temperature, args.top_p)
     settings.check()
-    fold = _fold_system(args.compare)
+    # An endpoint's model was trained on prompt/completion pairs: ask the base model alike.
+    fold = args.model.startswith(PREFIX) or _fold_system(args.compare)
     with aws_context(args) as context:
         history: list[Turn] = []
         while True:

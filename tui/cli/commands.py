@@ -20,6 +20,7 @@ COMMANDS: tuple[str, ...] = (
     "import",
     "sagemaker",
     "deploy",
+    "endpoint",
     "chat",
     "evaluate",
     "compare",
