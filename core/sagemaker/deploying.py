@@ -160,6 +160,93 @@ def _config_fits(found: dict[str, Any], plan: EndpointPlan) -> bool:
     )
 
 
+REFUSALS = frozenset(
+    {"ValidationException", "ResourceLimitExceeded", "AccessDeniedException", "AccessDenied"}
+)
+"""SageMaker's answers to a create call it refused: nothing was made."""
+
+
+def _create_parts(
+    context: AwsContext,
+    registry: Registry,
+    plan: EndpointPlan,
+    names: dict[Part, str],
+    run_id: str,
+    tags: list[Any],
+) -> tuple[dict[Part, str], bool]:
+    """Find or create the model, the config and the endpoint, in that order; each ARN replaces
+    its pending entry as soon as it is known. Returns the ARNs and whether the endpoint existed."""
+    arns: dict[Part, str] = {}
+    reattached = False
+    for what, name in names.items():
+        found = find_part(context, what, name)
+        if found is not None:
+            arn = _ours(context, found, what, name, run_id)
+            if what == "config" and not _config_fits(found, plan):
+                if find_part(context, "endpoint", plan.endpoint_name) is not None:
+                    raise ConflictError(
+                        f"The endpoint {plan.endpoint_name} already runs with another "
+                        f"configuration than {plan.instance_count} x {plan.instance_type}.",
+                        hint=f"Delete it first (bedrock-tune endpoint delete "
+                        f"{plan.endpoint_name}), then deploy again.",
+                    )
+                delete_part(context, "config", name)  # ours, unused: replaced below
+                found = None
+            else:
+                arns[what] = arn
+                reattached = what == "endpoint"
+        if found is None:
+            arns[what] = _create(context, what, plan, tags)
+        record = next(
+            r for r in registry.resources() if r.kind == _KINDS[what] and r.identifier == name
+        )
+        details = {k: v for k, v in record.details.items() if k != PENDING_KEY}
+        registry.add_resource(replace(record, details={**details, "arn": arns[what]}))
+    return arns, reattached
+
+
+def _forget_absent(
+    context: AwsContext, registry: Registry, names: dict[Part, str], run_id: str
+) -> None:
+    """Forget this run's pending entries of the parts that do not exist, or exist but are not
+    this run's (someone else's of that name: never to be recorded, nor deleted, as ours).
+    Looked up, so that nothing this run made is ever forgotten."""
+    for what, name in names.items():
+        pending = any(
+            r.kind == _KINDS[what]
+            and r.identifier == name
+            and r.run_id == run_id
+            and r.details.get(PENDING_KEY)
+            for r in registry.resources()
+        )
+        if not pending:
+            continue
+        found = find_part(context, what, name)
+        arn = str((found or {}).get(ARN_KEYS[what], ""))
+        if found is None or not arn or tags_of(context, arn).get(RUN_TAG) != run_id:
+            registry.remove_resource(_KINDS[what], name)
+
+
+def _taken_by_another_run(
+    registry: Registry, names: dict[Part, str], run_id: str
+) -> ConflictError | None:
+    """The error when another run recorded one of these names (nothing is written then)."""
+    for what, name in names.items():
+        for record in registry.resources():
+            if (
+                record.kind == _KINDS[what]
+                and record.identifier == name
+                and (record.run_id != run_id)
+            ):
+                return ConflictError(
+                    f"The SageMaker {what} name '{name}' belongs to bedrock-tune run "
+                    f"{record.run_id}; nothing was created or changed.",
+                    hint="Choose another endpoint name (--name), or delete that run's endpoint "
+                    "first (bedrock-tune endpoint delete).",
+                )
+    return None
+
+
 def deploy_once(
     context: AwsContext,
     registry: Registry,
@@ -185,6 +272,14 @@ def deploy_once(
             hint="Fix the flags above; nothing was sent.",
         )
     registry.check()  # what is created must be recorded: a damaged registry stops us first
+    names: dict[Part, str] = {
+        "model": plan.model_name,
+        "config": plan.config_name,
+        "endpoint": plan.endpoint_name,
+    }
+    taken = _taken_by_another_run(registry, names, run_id)
+    if taken is not None:
+        raise taken
     run = replace(
         run,
         endpoint_name=plan.endpoint_name,
@@ -193,11 +288,6 @@ def deploy_once(
         serving_kind=ServingKind.SAGEMAKER_ENDPOINT,
     )
     registry.save_run(run_id, run)
-    names: dict[Part, str] = {
-        "model": plan.model_name,
-        "config": plan.config_name,
-        "endpoint": plan.endpoint_name,
-    }
     shared = {"endpoint": plan.endpoint_name, "source": plan.source.key}
     for what, name in names.items():
         extra = (
@@ -212,43 +302,16 @@ def deploy_once(
         _record(registry, what, name, run, run_id, {**shared, **extra})
     owner = {**ownership_tags(registry.install_id(), creator_arn), RUN_TAG: run_id, **plan.tags}
     tags = [{"Key": k, "Value": v} for k, v in {"bedrock-tune:managed": "true", **owner}.items()]
-    arns: dict[Part, str] = {}
-    reattached = False
-    for what, name in names.items():
-        found = find_part(context, what, name)
-        if found is not None:
-            arn = _ours(context, found, what, name, run_id)
-            if what == "config" and not _config_fits(found, plan):
-                if find_part(context, "endpoint", plan.endpoint_name) is not None:
-                    raise ConflictError(
-                        f"The endpoint {plan.endpoint_name} already runs with another "
-                        f"configuration than {plan.instance_count} x {plan.instance_type}.",
-                        hint=f"Delete it first (bedrock-tune endpoint delete "
-                        f"{plan.endpoint_name}), then deploy again.",
-                    )
-                delete_part(context, "config", name)  # ours, unused: replaced below
-                found = None
-            else:
-                arns[what] = arn
-                reattached = what == "endpoint"
-        if found is None:
-            try:
-                arns[what] = _create(context, what, plan, tags)
-            except BedrockTuneError as error:
-                if what == "endpoint" and error_code(error) in (
-                    "ResourceLimitExceeded",
-                    "ValidationException",
-                ):
-                    # Refused: no endpoint exists, nothing bills.
-                    registry.remove_resource(kinds.ENDPOINT, name)
-                    if error_code(error) == "ResourceLimitExceeded":
-                        raise quota_error(error, plan.instance_type, context.region) from error
-                raise
-        record = next(
-            r for r in registry.resources() if r.kind == _KINDS[what] and r.identifier == name
-        )
-        details = {k: v for k, v in record.details.items() if k != PENDING_KEY}
-        registry.add_resource(replace(record, details={**details, "arn": arns[what]}))
+    try:
+        arns, reattached = _create_parts(context, registry, plan, names, run_id, tags)
+    except BedrockTuneError as error:
+        if isinstance(error, ConflictError) or error_code(error) in REFUSALS:
+            # Refused: what does not exist is forgotten (a pending endpoint would count as
+            # billing); what exists stays recorded for teardown or the next deploy.
+            _forget_absent(context, registry, names, run_id)
+            if error_code(error) == "ResourceLimitExceeded":
+                raise quota_error(error, plan.instance_type, context.region) from error
+        raise
     run = replace(run, serving_arn=arns["endpoint"], serving_status=ServingStatus.CREATING)
     registry.save_run(run_id, run)
     return Deployed(run_id, run, plan.endpoint_name, arns["endpoint"], reattached)

@@ -6,6 +6,7 @@ through a Stubber)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -160,6 +161,24 @@ def test_a_name_someone_else_took_stops_the_deploy(
     with pytest.raises(ConflictError, match="someone else"):
         deploy(sandbox_context, source)
     assert sandbox_context.client("sagemaker").list_endpoints()["Endpoints"] == []
+    # Nothing of it is recorded as ours (teardown would delete their model), nothing bills.
+    assert Registry().resources() == []
+
+
+def test_a_name_another_run_recorded_writes_nothing(
+    sandbox_context: AwsContext, clock: Clock
+) -> None:
+    source = source_from_training_job(sandbox_context, trained(sandbox_context, clock))
+    deploy(sandbox_context, source)
+    before = Registry().resources()
+    registry = Registry()
+    registry.save_run("r2", replace(placed_run(), run_id="r2"))
+    plan = EndpointPlan("bt-ep", source, "ml.g5.2xlarge")
+    with pytest.raises(ConflictError, match="belongs to bedrock-tune run r1"):
+        deploy_once(sandbox_context, registry, plan, "r2", placed_run(), hourly(sandbox_context))
+    assert Registry().resources() == before
+    saved = registry.get_run("r2")
+    assert saved is not None and saved.run.endpoint_name is None
 
 
 def test_an_endpoint_failing_to_start_says_why(sandbox_context: AwsContext, clock: Clock) -> None:
