@@ -29,6 +29,7 @@ from urllib.parse import parse_qs
 from core.aws import StaticCredentials
 from core.errors import BedrockTuneError
 from core.sandbox import emulations as _handlers  # noqa: F401  (importing it registers the handlers)
+from core.sandbox import endpoint_emulations as _endpoints  # noqa: F401  (SageMaker endpoints)
 from core.sandbox import gate
 from core.sandbox.batch import BatchSimulator
 from core.sandbox.endpoints import EndpointSimulator
@@ -127,7 +128,8 @@ class _EmulationLayer:
                     if result.after is not None:
                         return self._edited(environ, start_response, result.after)
                     break
-                # None: not this handler's request; the next matching emulation, then moto.
+                # None: not this handler's operation; the next matching emulation, or moto.
+                # (SageMaker's JSON operations all share `POST /`: each module answers its own.)
         return self._moto(environ, start_response)
 
     def _edited(
@@ -268,8 +270,8 @@ class Sandbox:
     inference: InferenceSimulator = field(init=False, repr=False)
     batch: BatchSimulator = field(init=False, repr=False)
     imports: ImportSimulator = field(init=False, repr=False)
-    training: TrainingSimulator = field(init=False, repr=False)
     endpoints: EndpointSimulator = field(init=False, repr=False)
+    training: TrainingSimulator = field(init=False, repr=False)
     _server: Any = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
 
@@ -283,8 +285,8 @@ class Sandbox:
         self.imports = ImportSimulator(
             self.import_seconds, self.clock, self.list_page_size, self.imported_model_quota
         )
-        self.training = TrainingSimulator(self.training_seconds, self.clock)
         self.endpoints = EndpointSimulator(self.ready_seconds, self.clock)
+        self.training = TrainingSimulator(self.training_seconds, self.clock)
 
     def start(self) -> Sandbox:
         """Start serving in a daemon thread (port 0 picks a free port). Returns self."""

@@ -24,12 +24,12 @@ class Sandbox(Protocol):
     has it). A protocol, so this table does not import the server that serves it."""
 
     account_id: str
+    endpoints: EndpointSimulator
     jobs: JobSimulator
     inference: InferenceSimulator
     batch: BatchSimulator
     imports: ImportSimulator
     training: TrainingSimulator
-    endpoints: EndpointSimulator
 
 
 # --------------------------------------------------------------------------- the emulation table
