@@ -64,6 +64,7 @@ def test_deploy_chat_evaluate_and_delete(
     answer = capsys.readouterr().out
     assert answer.startswith("model: [sandbox: SageMaker endpoint bt-dolly]")
     assert "Summarize the dialogue." in answer
+    assert "(, " not in answer and " ms)" in answer  # no token counts from an endpoint
 
     test = tmp_path / "test.jsonl"
     records = [{"prompt": f"Question {i}?", "completion": f"Answer {i}"} for i in range(2)]

@@ -97,8 +97,9 @@ def _ask(
             sys.stdout.flush()
     cut = "  [the stream was cut: partial answer]" if final.cut else ""
     tokens = f"{final.input_tokens} in / {final.output_tokens} out" if final.output_tokens else ""
-    latency = f", {final.latency_ms} ms" if final.latency_ms else ""
-    sys.stdout.write(f"{cut}\n  ({tokens}{latency})\n")
+    latency = f"{final.latency_ms} ms" if final.latency_ms else ""
+    details = ", ".join(d for d in (tokens, latency) if d)  # an endpoint reports no tokens
+    sys.stdout.write(f"{cut}\n  ({details})\n" if details else f"{cut}\n")
     return final
 
 
