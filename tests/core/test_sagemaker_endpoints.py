@@ -128,21 +128,31 @@ def test_a_trained_model_is_deployed_polled_asked_and_deleted(
     assert client.list_endpoints()["Endpoints"] == [] and client.list_models()["Models"] == []
 
 
+KILLS = {
+    # Killed after SageMaker made X, before X was recorded as made: what came before is
+    # recorded with its ARN, X and what follows as pending (teardown sees all three).
+    "CreateModel": {kinds.MODEL: True, kinds.ENDPOINT_CONFIG: True, kinds.ENDPOINT: True},
+    "CreateEndpointConfig": {kinds.MODEL: None, kinds.ENDPOINT_CONFIG: True, kinds.ENDPOINT: True},
+    "CreateEndpoint": {kinds.MODEL: None, kinds.ENDPOINT_CONFIG: None, kinds.ENDPOINT: True},
+}
+
+
+@pytest.mark.parametrize("killed_after", sorted(KILLS))
 def test_a_deploy_killed_midway_and_run_again_creates_nothing_twice(
-    sandbox_context: AwsContext, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    sandbox_context: AwsContext, clock: Clock, monkeypatch: pytest.MonkeyPatch, killed_after: str
 ) -> None:
     source = source_from_training_job(sandbox_context, trained(sandbox_context, clock))
-    hook_aws_calls(monkeypatch, "after-call.sagemaker.CreateEndpointConfig", die)
+    hook_aws_calls(monkeypatch, f"after-call.sagemaker.{killed_after}", die)
     with pytest.raises(Killed):
         deploy(sandbox_context, source)
     pending = {r.kind: r.details.get("pending") for r in Registry().resources()}
-    # Killed after SageMaker made the config, before it was recorded as made: the model is
-    # recorded with its ARN, the config and endpoint as pending (teardown sees all three).
-    assert pending == {kinds.MODEL: None, kinds.ENDPOINT_CONFIG: True, kinds.ENDPOINT: True}
+    assert pending == KILLS[killed_after]
+    endpoint = next(r for r in Registry().resources() if r.kind == kinds.ENDPOINT)
+    assert endpoint.billable  # counted as billing from before CreateEndpoint is sent
     monkeypatch.undo()
     first = deploy(sandbox_context, source)
     again = deploy(sandbox_context, source)  # the same command once more: re-attaches
-    assert not first.reattached and again.reattached
+    assert first.reattached == (killed_after == "CreateEndpoint") and again.reattached
     assert again.endpoint_arn == first.endpoint_arn
     client = sandbox_context.client("sagemaker")
     assert len(client.list_models()["Models"]) == 1
