@@ -70,8 +70,10 @@ def test_deploy_chat_evaluate_and_delete(
     records = [{"prompt": f"Question {i}?", "completion": f"Answer {i}"} for i in range(2)]
     test.write_text("".join(json.dumps(r) + "\n" for r in records))
     assert main(["evaluate", "--model", "endpoint:bt-dolly", "--test", str(test), "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
+    evaluated = capsys.readouterr()
+    report = json.loads(evaluated.out)
     assert report["tuned"]["answered"] == 2
+    assert "SageMaker endpoint: billed per instance-hour" in evaluated.err  # not per token
 
     assert main(["endpoint", "delete", "bt-dolly"]) == 0
     assert "Deleted the endpoint bt-dolly" in capsys.readouterr().out
