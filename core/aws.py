@@ -42,12 +42,23 @@ if TYPE_CHECKING:
     from types_boto3_logs import CloudWatchLogsClient
     from types_boto3_s3 import S3Client
     from types_boto3_sagemaker import SageMakerClient
+    from types_boto3_sagemaker_runtime import SageMakerRuntimeClient
     from types_boto3_sts import STSClient
 
 DEFAULT_REGION = "us-east-1"
 """The region used when neither the profile nor the environment names one."""
 
-ServiceName = Literal["bedrock", "bedrock-runtime", "s3", "iam", "sts", "kms", "sagemaker", "logs"]
+ServiceName = Literal[
+    "bedrock",
+    "bedrock-runtime",
+    "s3",
+    "iam",
+    "sts",
+    "kms",
+    "sagemaker",
+    "sagemaker-runtime",
+    "logs",
+]
 """The AWS services bedrock-tune calls (each has typed client stubs in the `dev` extra)."""
 
 ProfileKind = Literal["sso", "keys", "assume-role", "process", "web-identity", "other"]
@@ -295,6 +306,10 @@ class AwsContext:
     def client(
         self, service: Literal["sagemaker"], region: str | None = None
     ) -> SageMakerClient: ...
+    @overload
+    def client(
+        self, service: Literal["sagemaker-runtime"], region: str | None = None
+    ) -> SageMakerRuntimeClient: ...
     @overload
     def client(
         self, service: Literal["logs"], region: str | None = None

@@ -21,7 +21,7 @@ from textual.worker import get_current_worker
 from core.catalog.lookup import find_model
 from core.catalog.types import CustomizationType
 from core.data.prepared import PreparedDir
-from core.errors import BedrockTuneError, ValidationError
+from core.errors import BedrockTuneError, NotFoundError, ValidationError
 from core.evaluation.evaluate import load_test_records
 from core.importing.architectures import architecture_of
 from core.run.routes import serving_target
@@ -34,6 +34,7 @@ from core.serving.chat import (
     folds_system,
     invoke_openai_chat,
 )
+from core.serving.endpoint import endpoint_of, invoke_endpoint_stream
 from screens.base import StepScreen
 
 if TYPE_CHECKING:
@@ -155,7 +156,10 @@ class ChatScreen(StepScreen):
     def _models(self) -> tuple[str | None, str | None]:
         """(the model the run serves, the base model to compare with: none for an import)."""
         run = self.host.wizard_run
-        base = base_inference_id(find_model(run.base_model_id)) if run.base_model_id else None
+        try:
+            base = base_inference_id(find_model(run.base_model_id)) if run.base_model_id else None
+        except NotFoundError:
+            base = None  # not a Bedrock model (a JumpStart or Autopilot base): nothing to compare
         return serving_target(run), base
 
     def _converses(self) -> bool:
@@ -170,10 +174,16 @@ class ChatScreen(StepScreen):
     def _fold_system(self) -> bool:
         """Whether the model was trained with the system prompt inside its prompt."""
         run = self.host.wizard_run
+        tuned, _ = self._models()
+        if tuned is not None and endpoint_of(tuned) is not None:
+            return True  # trained on prompt/completion text pairs (core.serving.endpoint)
         if not run.base_model_id:
             return False
         kind = CustomizationType.parse(run.customization_type)
-        customization = find_model(run.base_model_id).customization(kind)
+        try:
+            customization = find_model(run.base_model_id).customization(kind)
+        except NotFoundError:
+            return False
         return folds_system(customization.data_format if customization else None)
 
     def _show_models(self) -> None:
@@ -260,7 +270,13 @@ class ChatScreen(StepScreen):
             if not worker.is_cancelled:
                 self.app.call_from_thread(self._piece, side, answer)
             return
-        for piece in converse_stream(context, model, system, turns, settings, fold_system=fold):
+        endpoint = endpoint_of(model)
+        pieces = (
+            invoke_endpoint_stream(context, endpoint, system, turns, settings)
+            if endpoint is not None
+            else converse_stream(context, model, system, turns, settings, fold_system=fold)
+        )
+        for piece in pieces:
             if worker.is_cancelled:
                 return  # the screen is closing: nothing is left to show the rest in
             self.app.call_from_thread(self._piece, side, piece)

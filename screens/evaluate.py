@@ -53,6 +53,17 @@ SHOWN = (
 )
 
 
+def _bedrock_base(model_id: str) -> str | None:
+    """The inference id to compare with, when the run's base is a Bedrock model (a JumpStart or
+    Autopilot base model has none: nothing to compare)."""
+    from core.errors import NotFoundError
+
+    try:
+        return base_inference_id(find_model(model_id))
+    except NotFoundError:
+        return None
+
+
 @dataclass
 class EstimateReady(WorkerResult):
     """What the evaluation would cost and take, as lines to show."""
@@ -224,7 +235,7 @@ class EvaluateScreen(StepScreen):
         if not tuned:
             raise BedrockTuneError("Nothing deployed.", hint="Deploy (or import) the model first.")
         base = (
-            base_inference_id(find_model(run.base_model_id))
+            _bedrock_base(run.base_model_id)
             if self.query_one("#eval-compare", Switch).value and run.base_model_id
             else None
         )

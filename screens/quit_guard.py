@@ -12,10 +12,23 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from core import format as fmt
 from core.billing import cached_hourly_price, summarize_records
 from core.registry import ResourceRecord
+from core.sagemaker.kinds import ENDPOINT
 
 QuitChoice = Literal["delete", "keep", "stay"]
+
+
+def _line(record: ResourceRecord) -> str:
+    """`- kind: name (region)`; a SageMaker endpoint with its instance type and hourly price."""
+    name = record.details.get("name") or record.identifier.rsplit("/", 1)[-1]
+    line = f"- {record.kind}: {name} ({record.region})"
+    if record.kind == ENDPOINT:
+        per_hour = record.details.get("per_hour")
+        price = fmt.money(float(per_hour)) + "/h" if per_hour is not None else "price unknown"
+        line += f", {record.details.get('instance_type') or 'instance'} at {price}"
+    return line
 
 
 class QuitGuardScreen(ModalScreen[QuitChoice]):
@@ -47,10 +60,8 @@ class QuitGuardScreen(ModalScreen[QuitChoice]):
         self._going = list(going)
 
     def compose(self) -> ComposeResult:
-        lines = "\n".join(
-            f"- {r.kind}: {r.details.get('name') or r.identifier.rsplit('/', 1)[-1]} ({r.region})"
-            for r in self._resources
-        )
+        lines = "\n".join(_line(r) for r in self._resources)
+        endpoints = [r for r in self._resources if r.kind == ENDPOINT]
         with Vertical():
             if self._resources:
                 yield Label("These still bill while they exist", classes="step-heading")
@@ -63,6 +74,12 @@ class QuitGuardScreen(ModalScreen[QuitChoice]):
                     "Provisioned throughput bills every hour, used or not. Delete them now, or "
                     "quit and keep them (`bedrock-tune undeploy NAME` deletes one later)."
                 )
+                if endpoints:
+                    yield Static(
+                        "A SageMaker endpoint bills its instances every hour until deleted "
+                        "(`bedrock-tune endpoint delete NAME` deletes one later).",
+                        id="endpoint-note",
+                    )
             if self._going:
                 yield Label("This keeps going after you quit", classes="step-heading")
                 yield Static(

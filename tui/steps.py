@@ -33,6 +33,7 @@ SCREEN_CLASSES: Mapping[str, str] = {
     "launch": "screens.launch:LaunchScreen",
     "watch": "screens.watch:WatchScreen",
     "deploy": "screens.deploy:DeployScreen",
+    "endpoint": "screens.endpoint:EndpointScreen",
     "chat": "screens.chat:ChatScreen",
     "evaluate": "screens.evaluate:EvaluateScreen",
     "teardown": "screens.teardown:TeardownScreen",

@@ -64,6 +64,8 @@ def batch_support(model_id: str, region: str) -> BatchSupport:
     provisioned throughput / deployment / custom model ARN) in `region`."""
     from core.catalog.lookup import find_model
 
+    if model_id.startswith("endpoint:"):
+        return BatchSupport(False, "a SageMaker endpoint answers InvokeEndpoint only")
     if ":provisioned-model/" in model_id:
         return BatchSupport(
             False,

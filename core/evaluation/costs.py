@@ -149,7 +149,7 @@ class CostLine:
         )
         head = f"{self.what}: {fmt.plural(self.calls, 'call')}, {tokens}, "
         if self.hourly:
-            return head + HOURLY_NOTE
+            return head + (self.note or HOURLY_NOTE)
         if self.on_demand is None:
             line = head + fmt.UNKNOWN_PRICE + (f" ({self.todo})" if self.todo else "")
         else:

@@ -40,6 +40,7 @@ from core.evaluation.stats import DEFAULT_SEED
 from core.poll import Pacing
 from core.registry import Registry
 from core.serving.chat import Settings, Turn, converse
+from core.serving.endpoint import endpoint_of, invoke_endpoint
 
 __all__ = [
     "DETERMINISTIC",
@@ -182,6 +183,11 @@ def _ask(
     sleep: Callable[[float], None],
 ) -> Result:
     def call() -> Any:
+        endpoint = endpoint_of(model)
+        if endpoint is not None:  # a SageMaker endpoint (`endpoint:NAME`): InvokeEndpoint
+            return invoke_endpoint(
+                context, endpoint, record.system, [Turn("user", record.user)], settings
+            )
         return converse(
             context, model, record.system, [Turn("user", record.user)], settings, sleep=sleep
         )

@@ -79,8 +79,8 @@ def _priced(lines: list[CostLine], *, batch: bool) -> str:
 
 def _tuned_price_model(model: str, tuned_base_id: str | None) -> str | None:
     """Whom the tuned model's tokens are priced like (None: it bills by the hour instead)."""
-    if ":provisioned-model/" in model:
-        return None
+    if ":provisioned-model/" in model or model.startswith("endpoint:"):
+        return None  # a SageMaker endpoint bills its instance-hours, not tokens
     return tuned_base_id or model
 
 
@@ -123,6 +123,9 @@ def plan_evaluation(
             batch_offered=support.offered,
             region=region,
             prices=prices,
+            note="SageMaker endpoint: billed per instance-hour, not per answer"
+            if model.startswith("endpoint:")
+            else "",
         )
         uses = wants and support.offered and options.batch_place is not None
         if uses:

@@ -104,6 +104,7 @@ def _new_run_of(run: Run) -> Run:
         serving_kind=None,
         serving_arn=None,
         serving_status=None,
+        endpoint_name=None,
         import_token=None,
         import_job_arn=None,
         import_status=None,

@@ -18,7 +18,7 @@ from typing import Literal
 
 from core.run.status import import_in_progress, serving_pending
 from core.run.types import Route, Run
-from core.statuses import JobStatus
+from core.statuses import JobStatus, ServingKind
 
 Follows = Literal["job", "import", "serving"]
 
@@ -104,10 +104,19 @@ def servable(run: Run) -> bool:
 
 def serving_target(run: Run) -> str | None:
     """The model id the chat and evaluate steps ask: the imported model on the import routes,
-    else the provisioned throughput or deployment (None while there is none)."""
+    `endpoint:NAME` for a SageMaker endpoint, else the provisioned throughput or deployment
+    (None while there is none)."""
     if run.route in _IMPORTING_ROUTES:
         return run.custom_model_arn
+    if run.serving_kind is ServingKind.SAGEMAKER_ENDPOINT:
+        return f"endpoint:{run.endpoint_name}" if run.endpoint_name and run.serving_arn else None
     return run.serving_arn
+
+
+def _needs_trained_model(run: Run) -> str | None:
+    """The endpoint step: a completed training or Autopilot job to serve."""
+    trained = run.job_name is not None and run.job_status is JobStatus.COMPLETED
+    return _needs_identity(run) or (None if trained else "a completed training job first")
 
 
 def _needs_serving(run: Run) -> str | None:
@@ -125,6 +134,7 @@ def _chatted(run: Run) -> bool:
     return run.chatted_with is not None and run.chatted_with in (
         run.serving_arn,
         run.custom_model_arn,
+        serving_target(run),
     )
 
 
@@ -261,7 +271,7 @@ _ALL_STEPS: tuple[Step, ...] = (
         "Serve the model on a SageMaker real-time endpoint (billed every hour until deleted, "
         "confirmed with its price).",
         done=lambda run: run.serving_status is not None and run.serving_status.ready,
-        blocked=_needs_custom_model,
+        blocked=_needs_trained_model,
         follows="serving",
     ),
     Step(

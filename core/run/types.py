@@ -172,6 +172,15 @@ class Run:
     """The served model (deployment, throughput or imported model ARN) that answered in the
     chat step: the step is done while the run still serves that model."""
 
+    # Serving on SageMaker (the Autopilot and JumpStart routes): the endpoint step. The
+    # endpoint's ARN and status are `serving_arn` / `serving_status` (kind SAGEMAKER_ENDPOINT).
+    endpoint_name: str | None = None
+    """Stored before anything is created: its model and config are `<name>-model` and
+    `<name>-config`, so a rerun finds what an interrupted deploy made."""
+    endpoint_source: str | None = None
+    """What the endpoint serves: `training-job:NAME` or `autopilot:NAME`."""
+    endpoint_instance_type: str | None = None
+
     @property
     def identity_checked(self) -> bool:
         """Whether the credentials step has confirmed an identity."""

@@ -17,6 +17,8 @@ from core.aws import partition_of
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 """Where SageMaker writes training job logs (one stream per instance: `<job>/algo-1-<time>`)."""
+ENDPOINT_LOG_GROUP = "/aws/sagemaker/Endpoints"
+"""Where an endpoint's containers log (`/aws/sagemaker/Endpoints/<endpoint>`)."""
 
 
 def execution_policy(
@@ -58,6 +60,16 @@ def execution_policy(
             "Resource": [logs, f"{logs}:log-stream:*"],
         },
     ]
+    endpoint_logs = f"arn:{partition}:logs:{region}:{account_id}:log-group:{ENDPOINT_LOG_GROUP}"
+    statements.append(
+        {
+            # A real-time endpoint's containers log with the same role (the endpoint step).
+            "Sid": "WriteEndpointLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [f"{endpoint_logs}/*", f"{endpoint_logs}/*:log-stream:*"],
+        }
+    )
     if kms_key_arn:
         statements.append(
             {

@@ -34,6 +34,13 @@ moto. What moto 5.2 lacks or gets wrong, and so what is here (DESIGN.md §5):
   architecture and custom model units, List operations paged, DeleteImportedModel, their tags,
   the imported-models quota, and Converse / InvokeModel on an imported model (a cold start
   answers ModelNotReadyException once, then the sandbox's honest answer).
+* SageMaker models, endpoint configs and real-time endpoints (`core/sandbox/endpoints.py`,
+  handlers in `core/sandbox/endpoint_emulations.py`, registered by `server.py`): an endpoint
+  is Creating, then InService (or Failed with SageMaker's FailureReason when its model data's
+  bucket is missing or the instance type has no capacity here), CreateEndpoint refused with
+  ResourceLimitExceeded on an instance type without quota, and InvokeEndpoint /
+  InvokeEndpointWithResponseStream answering as the sandbox (it says so), with the
+  container's ModelError for a body it cannot read.
 * SageMaker training jobs (`core/sandbox/training.py`) play out instead of completing at once:
   Starting, Downloading, Training, Uploading, Completed in `SecondaryStatusTransitions`, loss
   lines in CloudWatch Logs while they train, and a small valid Hugging Face model written to

@@ -30,9 +30,11 @@ from urllib.parse import parse_qs
 from core.aws import StaticCredentials
 from core.errors import BedrockTuneError
 from core.sandbox import emulations as _handlers  # noqa: F401  (importing it registers the handlers)
+from core.sandbox import endpoint_emulations as _endpoints  # noqa: F401  (SageMaker endpoints)
 from core.sandbox import gate
 from core.sandbox.automl import AutoMLSimulator
 from core.sandbox.batch import BatchSimulator
+from core.sandbox.endpoints import EndpointSimulator
 from core.sandbox.imports import DEFAULT_QUOTA, ImportSimulator
 from core.sandbox.inference import InferenceSimulator
 from core.sandbox.jobs import JobSimulator
@@ -272,6 +274,7 @@ class Sandbox:
     inference: InferenceSimulator = field(init=False, repr=False)
     batch: BatchSimulator = field(init=False, repr=False)
     imports: ImportSimulator = field(init=False, repr=False)
+    endpoints: EndpointSimulator = field(init=False, repr=False)
     training: TrainingSimulator = field(init=False, repr=False)
     automl: AutoMLSimulator = field(init=False, repr=False)
     _server: Any = field(default=None, repr=False)
@@ -287,6 +290,7 @@ class Sandbox:
         self.imports = ImportSimulator(
             self.import_seconds, self.clock, self.list_page_size, self.imported_model_quota
         )
+        self.endpoints = EndpointSimulator(self.ready_seconds, self.clock)
         self.training = TrainingSimulator(self.training_seconds, self.clock)
         self.automl = AutoMLSimulator(self.automl_seconds, self.clock)
 

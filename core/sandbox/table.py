@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from core.sandbox.automl import AutoMLSimulator
     from core.sandbox.batch import BatchSimulator
+    from core.sandbox.endpoints import EndpointSimulator
     from core.sandbox.imports import ImportSimulator
     from core.sandbox.inference import InferenceSimulator
     from core.sandbox.jobs import JobSimulator
@@ -24,6 +25,7 @@ class Sandbox(Protocol):
     has it). A protocol, so this table does not import the server that serves it."""
 
     account_id: str
+    endpoints: EndpointSimulator
     jobs: JobSimulator
     inference: InferenceSimulator
     batch: BatchSimulator
@@ -98,7 +100,11 @@ EMULATIONS: list[Emulation] = []
 def emulates(
     service: str, method: str, path: str, description: str
 ) -> Callable[[Handler], Handler]:
-    """Register a handler for `method path` of `service` (a regex matched against the path)."""
+    """Register a handler for `method path` of `service` (a regex matched against the path).
+
+    A handler answers (`Reply`), hands the request to moto (`PassThrough`), or returns None:
+    not its request (another operation on the same path, as every SageMaker operation is
+    `POST /`), which the next matching emulation, then moto, gets."""
 
     def register(handler: Handler) -> Handler:
         EMULATIONS.append(Emulation(service, method, re.compile(path), handler, description))

@@ -72,6 +72,8 @@ from core.teardown.items import (
     split_s3_uri,
     with_dependencies,
 )
+from core.teardown.sagemaker import KINDS as SAGEMAKER_KINDS
+from core.teardown.sagemaker import delete_sagemaker_item
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
@@ -177,6 +179,8 @@ def _attempt(
             return TeardownOutcome(item, "forgotten", f"Forgot {item.label}; it was not deleted.")
         if not item.exists:
             return TeardownOutcome(item, "gone", f"{item.label}: nothing of ours was left.")
+        if item.kind in SAGEMAKER_KINDS:
+            return delete_sagemaker_item(context, item)
         if item.kind == JOB:
             return _stop_job(context, item)
         if item.kind == BATCH_JOB:

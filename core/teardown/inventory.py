@@ -24,6 +24,9 @@ from core.jobs.customization import JobStatus
 from core.pricing.service import PriceService
 from core.pricing.types import ModelPrices, Price
 from core.registry import Registry
+from core.run.types import Route
+from core.sagemaker import kinds as sagemaker
+from core.statuses import ServingKind
 from core.teardown.discover import (
     BedrockView,
     Claim,
@@ -54,6 +57,8 @@ from core.teardown.items import (
     short_name,
     split_s3_uri,
 )
+from core.teardown.sagemaker import KINDS as SAGEMAKER_KINDS
+from core.teardown.sagemaker import check_claim, discover_sagemaker, read_sagemaker
 
 
 def _arn_account(identifier: str) -> str:
@@ -82,6 +87,14 @@ def _hourly_price(
 ) -> Price | None:
     row = _model_prices(prices, base_model_arn, region)
     return row.provisioned.times(max(units, 1)) if row is not None else None
+
+
+_SAGEMAKER_JOBS = {
+    Route.SAGEMAKER_IMPORT: sagemaker.TRAINING_JOB,
+    Route.SAGEMAKER_JUMPSTART: sagemaker.TRAINING_JOB,
+    Route.SAGEMAKER_AUTOPILOT: sagemaker.AUTOML_JOB,
+}
+"""The job a run of a SageMaker route launched (its `job_name`), by route."""
 
 
 def _from_registry(
@@ -132,7 +145,12 @@ def _from_registry(
             )
         if run.import_job_arn and saved.in_progress:
             claims.add(IMPORT_JOB, run.import_job_arn, where, **ours)
-        if run.job_arn and saved.in_progress:
+        if run.endpoint_name and run.serving_kind is ServingKind.SAGEMAKER_ENDPOINT:
+            claims.add(sagemaker.ENDPOINT, run.endpoint_name, where, name=run.endpoint_name, **ours)
+        sagemaker_job = _SAGEMAKER_JOBS.get(run.route)
+        if sagemaker_job and run.job_name and saved.in_progress:
+            claims.add(sagemaker_job, run.job_name, where, name=run.job_name, **ours)
+        elif run.job_arn and saved.in_progress:
             claims.add(JOB, run.job_arn, where, name=run.job_name, **ours)
     if elsewhere:
         warn(
@@ -200,9 +218,25 @@ def inventory(
                 registry_ours=job.registry_ours,
                 name=name,
             )
-    checked = [
-        _check(contexts.get(c.region, context), c, claims, views, prices) for c in claims.all()
-    ]
+    sagemaker_regions = {c.region for c in claims.of(*SAGEMAKER_KINDS)}
+    if discover_tags:
+        sagemaker_regions.add(context.region)
+    for region in sorted(sagemaker_regions):
+        contexts.setdefault(region, context.with_region(region))
+    sagemaker_views = {r: read_sagemaker(contexts[r], r, warn) for r in sorted(sagemaker_regions)}
+    if discover_tags:
+        try:
+            discover_sagemaker(context, sagemaker_views[context.region], claims, install)
+        except BedrockTuneError as error:
+            warn(f"Could not read the tags of SageMaker resources: {error.message}")
+    recorded = {(r.kind, r.identifier): r.details for r in registry.resources()}
+    checked = []
+    for claim in claims.all():
+        where = contexts.get(claim.region, context)
+        if claim.kind in SAGEMAKER_KINDS:
+            checked.append(check_claim(where, claim, sagemaker_views, recorded, prices))
+        else:
+            checked.append(_check(where, claim, claims, views, prices))
     items = [i for i in checked if i is not None]
     items.sort(key=lambda i: (COST_RANK[i.cost_class], delete_rank(i.kind), i.label))
     return items

@@ -27,9 +27,15 @@ from core.registry import ROLE as ROLE
 from core.registry import THROUGHPUT as THROUGHPUT
 from core.registry import ResourceRecord
 from core.run import Run
+from core.sagemaker import kinds as sagemaker
 from core.statuses import JobStatus
 
 DELETE_ORDER: tuple[str, ...] = (
+    sagemaker.ENDPOINT,
+    sagemaker.ENDPOINT_CONFIG,
+    sagemaker.MODEL,
+    sagemaker.AUTOML_JOB,
+    sagemaker.TRAINING_JOB,
     BATCH_JOB,
     JOB,
     IMPORT_JOB,
@@ -41,8 +47,10 @@ DELETE_ORDER: tuple[str, ...] = (
     BUCKET,
     ROLE,
 )
-"""The order `delete` works in: stop what runs (batch jobs, then training), then what serves,
-then the models it served, then objects, their buckets, and last the role (its policy first)."""
+"""The order `delete` works in: SageMaker endpoints first (they bill by the hour), their configs
+and models, then stop what runs (Autopilot and training jobs, batch jobs, customization), then
+what serves on Bedrock, then the models it served, then objects, their buckets, and last the role
+(its policy first)."""
 
 DEFAULT_POLICY_NAME = "bedrock-tune-data-access"
 """The role's inline policy when the registry entry does not name it (core/infra_policies.py)."""
@@ -307,7 +315,7 @@ def item_from_record(record: ResourceRecord) -> TeardownItem:
     cost: CostClass = "hourly" if record.billable else "storage" if record.kind == MODEL else "free"
     bucket = record.kind == BUCKET
     action: Action = "forget" if bucket and not record.created_by_us else "delete"
-    if record.kind == BATCH_JOB:
+    if record.kind in (BATCH_JOB, sagemaker.TRAINING_JOB, sagemaker.AUTOML_JOB):
         action = "stop"
     if record.kind == IMPORT_JOB:
         action = "forget"  # an import cannot be stopped or deleted
@@ -365,6 +373,14 @@ def run_without(item: TeardownItem, run: Run) -> Run:
     tick goes with the bucket, the role or the uploaded files)."""
     if item.kind in (THROUGHPUT, DEPLOYMENT) and run.serving_arn == item.identifier:
         return replace(run, serving_kind=None, serving_arn=None, serving_status=None)
+    if item.kind == sagemaker.ENDPOINT:
+        from core.sagemaker.deploying import run_without_endpoint
+
+        return run_without_endpoint(run, item.identifier)
+    if item.kind in (sagemaker.TRAINING_JOB, sagemaker.AUTOML_JOB) and (
+        run.job_name == item.identifier
+    ):
+        return replace(run, job_status=JobStatus.STOPPING)
     if item.kind in (MODEL, IMPORTED_MODEL) and run.custom_model_arn == item.identifier:
         return replace(run, custom_model_arn=None)
     if item.kind == JOB and run.job_arn == item.identifier:

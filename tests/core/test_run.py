@@ -86,6 +86,9 @@ FULL = Run(
     serving_arn="arn:pt",
     serving_status=ServingStatus.IN_SERVICE,
     chatted_with="arn:pt",
+    endpoint_name="bt-endpoint",
+    endpoint_source="training-job:bt-job",
+    endpoint_instance_type="ml.g5.2xlarge",
 )
 
 

@@ -222,6 +222,7 @@ def test_the_execution_role_is_least_privilege(east: AwsContext) -> None:
     assert "*" not in resources
     assert "arn:aws:s3:::b/bedrock-tune/*/data/*" in resources
     assert any("log-group:/aws/sagemaker/TrainingJobs" in r for r in resources)
+    assert any("log-group:/aws/sagemaker/Endpoints/*" in r for r in resources)
     trust = trust_policy("123456789012", "us-east-1", "sagemaker")
     statement = trust["Statement"][0]
     assert statement["Principal"] == {"Service": "sagemaker.amazonaws.com"}

@@ -13,6 +13,7 @@ from core.catalog.types import CustomizationType
 from core.data.templates import load_template
 from core.errors import NotFoundError, ValidationError
 from core.serving.chat import Answer, Settings, Turn, converse_stream, folds_system
+from core.serving.endpoint import PREFIX, endpoint_of, invoke_endpoint_stream
 from tui.cli.common import (
     EXIT_OK,
     add_aws_options,
@@ -28,8 +29,10 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "chat",
         help="chat with a deployed model (streamed), optionally compared with the base model",
-        description="Send messages with the Converse API and stream the answer. MODEL is a "
-        "provisioned throughput or deployment ARN, or a base model's inference id.",
+        description="Send messages and stream the answer. MODEL is a provisioned throughput or "
+        "deployment ARN or a base model's inference id (Converse), or endpoint:NAME for a "
+        "SageMaker endpoint (InvokeEndpointWithResponseStream, the system prompt in front of "
+        "the message as in training).",
     )
     add_aws_options(parser, suppress=True)
     parser.add_argument("model", metavar="MODEL_OR_DEPLOYMENT")
@@ -80,7 +83,13 @@ def _ask(
 ) -> Answer:
     sys.stdout.write(f"{label}: ")
     final = Answer("", None, None, None, "")
-    for piece in converse_stream(context, model, system, turns, settings, fold_system=fold):
+    endpoint = endpoint_of(model)
+    stream = (
+        invoke_endpoint_stream(context, endpoint, system, turns, settings)
+        if endpoint is not None
+        else converse_stream(context, model, system, turns, settings, fold_system=fold)
+    )
+    for piece in stream:
         if isinstance(piece, Answer):
             final = piece
         else:
@@ -88,8 +97,9 @@ def _ask(
             sys.stdout.flush()
     cut = "  [the stream was cut: partial answer]" if final.cut else ""
     tokens = f"{final.input_tokens} in / {final.output_tokens} out" if final.output_tokens else ""
-    latency = f", {final.latency_ms} ms" if final.latency_ms else ""
-    sys.stdout.write(f"{cut}\n  ({tokens}{latency})\n")
+    latency = f"{final.latency_ms} ms" if final.latency_ms else ""
+    details = ", ".join(d for d in (tokens, latency) if d)  # an endpoint reports no tokens
+    sys.stdout.write(f"{cut}\n  ({details})\n" if details else f"{cut}\n")
     return final
 
 
@@ -102,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
     system = args.system or (load_template(args.template).system if args.template else "")
     settings = Settings(args.max_tokens, args.temperature, args.top_p)
     settings.check()
-    fold = _fold_system(args.compare)
+    # An endpoint's model was trained on prompt/completion pairs: ask the base model alike.
+    fold = args.model.startswith(PREFIX) or _fold_system(args.compare)
     with aws_context(args) as context:
         history: list[Turn] = []
         while True:

@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "autopilot",
     "jumpstart",
     "deploy",
+    "endpoint",
     "chat",
     "evaluate",
     "compare",

@@ -21,6 +21,7 @@ from core.evaluation.store import EvaluationStore
 from core.files import check_output_folder
 from core.pricing.service import PriceService
 from core.registry import Registry, RunRecord
+from core.serving.endpoint import PREFIX, endpoint_of
 from tui.cli.common import (
     EXIT_BAD,
     EXIT_OK,
@@ -58,7 +59,9 @@ def register(subparsers: Any) -> None:
     add_aws_options(parser, suppress=True)
     parser.add_argument("--run", metavar="RUN_ID", help="the run: its model, test split, bucket")
     parser.add_argument(
-        "--model", help="provisioned throughput/deployment ARN (default: the run's)"
+        "--model",
+        help="provisioned throughput/deployment ARN, or endpoint:NAME for a SageMaker endpoint "
+        "(default: the run's)",
     )
     parser.add_argument(
         "--test", type=readable_file, help="the prepared test.jsonl (default: the run's)"
@@ -108,8 +111,26 @@ def _find_run(registry: Registry, run_id: str | None, model: str | None) -> RunR
             )
         return found
     if model:
-        return next((r for r in registry.runs() if r.run.serving_arn == model), None)
+        endpoint = endpoint_of(model)
+        return next(
+            (
+                r
+                for r in registry.runs()
+                if (r.run.endpoint_name == endpoint if endpoint else r.run.serving_arn == model)
+            ),
+            None,
+        )
     return None
+
+
+def _served_model(found: RunRecord | None) -> str | None:
+    """What answers for the run: its SageMaker endpoint (`endpoint:NAME`), else the ARN of
+    its throughput or deployment."""
+    if found is None:
+        return None
+    if found.run.endpoint_name:
+        return f"{PREFIX}{found.run.endpoint_name}"
+    return found.run.serving_arn
 
 
 def _rubric(args: argparse.Namespace, found: RunRecord | None) -> Rubric | None:
@@ -140,7 +161,7 @@ def _resolve(args: argparse.Namespace, found: RunRecord | None) -> tuple[str, Pa
     from core.catalog.lookup import find_model
     from core.data.prepared import PreparedDir
 
-    model = args.model or (found.run.serving_arn if found else None)
+    model = args.model or _served_model(found)
     test = args.test or (
         PreparedDir(Path(found.run.prepared_dir)).test if found and found.run.prepared_dir else None
     )
