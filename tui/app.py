@@ -159,10 +159,10 @@ class BedrockTuneApp(RunHost):
 
     async def on_mount(self) -> None:
         self.call_after_refresh(self._resume_gc)
-        for step_id, factory in self._screens.items():
+        for step_id in self._screens:
             # The first step's mode already holds its screen; this makes it a mode to come
             # back to like the others.
-            self.add_mode(step_id, partial(self._new_step_screen, factory))
+            self.add_mode(step_id, partial(self._new_step_screen, self.step_factory(step_id)))
         self.call_after_refresh(self._load_step_styles)
         self.call_after_refresh(self.find_resumable)
         # The App is ready (and its first frame out) once the first step is composed and

@@ -26,10 +26,12 @@ from core.run.status import has_choices, still_going
 from screens.base import LaunchOptions, StepScreen
 from screens.widgets.step_sidebar import StepState
 from tui.shared_sandbox import SharedSandbox
-from tui.steps import SCREENS, ScreenFactory
+from tui.steps import ROUTE_SCREENS, SCREENS, ScreenFactory
 
 if TYPE_CHECKING:
     # Not imported at run time before they are used: the first frame does not need them.
+    from textual.screen import Screen
+
     from core.aws import AwsContext, Identity
     from core.registry import Registry
     from core.run.changes import RunChange
@@ -61,6 +63,9 @@ class RunHost(App[None]):
         super().__init__()
         self._launch = launch or LaunchOptions()
         self._screens: dict[str, ScreenFactory] = dict(SCREENS if screens is None else screens)
+        self._route_screens: dict[tuple[Route, str], ScreenFactory] = (
+            dict(ROUTE_SCREENS) if screens is None else {}
+        )
         self._offered = routes_offered(self._screens)
         self._run = Run()
         self._aws: AwsContext | None = None
@@ -215,7 +220,17 @@ class RunHost(App[None]):
         for step_id in chosen:
             if step_id in self._screens and step_id != self.current_mode:
                 self.remove_mode(step_id)
-                self.add_mode(step_id, self._screens[step_id])
+                self.add_mode(step_id, self.step_factory(step_id))
+
+    def step_factory(self, step_id: str) -> ScreenFactory:
+        """What makes the step's screen when its mode opens: the run's route's own screen for
+        the step where it has one (decided then, from the route the run has by that time)."""
+
+        def make() -> Screen[None]:
+            factory = self._route_screens.get((self._run.route, step_id), self._screens[step_id])
+            return factory()
+
+        return make
 
     def start_sandbox(self) -> SandboxInfo:
         return self._sandbox.start()

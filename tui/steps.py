@@ -14,6 +14,8 @@ from typing import cast
 
 from textual.screen import Screen
 
+from core.run.types import Route
+
 ScreenFactory = Callable[[], Screen[None]]
 
 SCREEN_CLASSES: Mapping[str, str] = {
@@ -28,6 +30,7 @@ SCREEN_CLASSES: Mapping[str, str] = {
     "validate": "screens.validate:ValidateScreen",
     "infrastructure": "screens.infrastructure:InfrastructureScreen",
     "launch": "screens.launch:LaunchScreen",
+    "train": "screens.train:TrainScreen",
     "watch": "screens.watch:WatchScreen",
     "deploy": "screens.deploy:DeployScreen",
     "chat": "screens.chat:ChatScreen",
@@ -35,6 +38,12 @@ SCREEN_CLASSES: Mapping[str, str] = {
     "teardown": "screens.teardown:TeardownScreen",
 }
 """Step id -> `module:Class` of its screen, for every step that is built."""
+
+ROUTE_SCREEN_CLASSES: Mapping[tuple[Route, str], str] = {
+    (Route.SAGEMAKER_IMPORT, "watch"): "screens.training_watch:TrainingWatchScreen",
+}
+"""A step whose screen differs on one route: watching a SageMaker training job is not watching a
+Bedrock customization job, though both are the route's "watch" step."""
 
 
 def lazy_screen(path: str) -> ScreenFactory:
@@ -52,3 +61,8 @@ SCREENS: Mapping[str, ScreenFactory] = {
     step_id: lazy_screen(path) for step_id, path in SCREEN_CLASSES.items()
 }
 """Step id -> screen factory: the App's default."""
+
+ROUTE_SCREENS: Mapping[tuple[Route, str], ScreenFactory] = {
+    key: lazy_screen(path) for key, path in ROUTE_SCREEN_CLASSES.items()
+}
+"""(route, step id) -> screen factory, where a route has its own screen for a step."""

@@ -71,6 +71,9 @@ dropout 0.05 on all linear layers, SFTTrainer with packing, 2 epochs, merged and
 safetensors shards). ⚠ The learning rate, batch sizes and sequence length are not in the
 reference: these are common QLoRA values, to change with --hp."""
 
+TRAINING_INSTANCES: tuple[str, ...] = ("ml.g5.2xlarge", DEFAULT_INSTANCE, "ml.g5.48xlarge")
+"""The instance types the train step offers (A10G GPUs: 1, 4 and 8 of them); the CLI takes any."""
+
 INSTANCE_PRICES: dict[str, tuple[float, str]] = {
     "ml.g5.12xlarge": (
         7.2,
@@ -82,10 +85,32 @@ INSTANCE_PRICES: dict[str, tuple[float, str]] = {
 
 PUBLIC_HUB_MODELS: dict[str, str] = {
     "meta-textgeneration-llama-3-8b": "meta-llama/Meta-Llama-3-8B",
+    "huggingface-llm-mistral-7b": "mistralai/Mistral-7B-v0.1",
 }
 """SageMaker Public Hub (JumpStart) ids and the Hugging Face id the QLoRA script loads for an
-instance job. ⚠ The pairing is ours (the walkthrough's model); pass --hp model_id=org/name for
-another base model."""
+instance job. ⚠ The pairing is ours (the walkthrough's model; the reference's JumpStart id of
+Mistral 7B); pass --hp model_id=org/name for another base model."""
+
+
+@dataclass(frozen=True)
+class OpenWeightModel:
+    """A base model the `sagemaker-import` route trains and Custom Model Import then serves."""
+
+    hub_id: str
+    """Its SageMaker Public Hub (JumpStart) id."""
+    name: str
+    model_type: str
+    """The `config.json` architecture the import check will see (`core.importing`)."""
+    gated: bool
+    """Whether Hugging Face asks for a licence acceptance (HF_TOKEN for an instance job)."""
+
+
+OPEN_WEIGHT_MODELS: tuple[OpenWeightModel, ...] = (
+    OpenWeightModel("meta-textgeneration-llama-3-8b", "Meta Llama 3 8B", "llama", True),
+    OpenWeightModel("huggingface-llm-mistral-7b", "Mistral 7B", "mistral", False),
+)
+"""The base models the train step offers (the walkthrough's first): Public Hub ids the reference
+names whose architecture Custom Model Import serves (reference §7 and the JumpStart table)."""
 
 
 def hub_model_arn(region: str, model_id: str, version: str | None = None) -> str:

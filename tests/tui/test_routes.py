@@ -99,16 +99,20 @@ async def test_the_sidebar_keys_and_palette_follow_the_run_s_route() -> None:
 
 async def test_a_route_whose_steps_are_not_all_built_is_carried_but_never_offered() -> None:
     app = BedrockTuneApp()
-    assert app.offered_routes == (Route.BEDROCK_CUSTOMIZATION, Route.IMPORT_ONLY)
+    assert app.offered_routes == (
+        Route.BEDROCK_CUSTOMIZATION,
+        Route.SAGEMAKER_IMPORT,
+        Route.IMPORT_ONLY,
+    )
     async with app.run_test(size=(160, 60)) as pilot:
         titles = palette_titles(app)
-        assert "Go to step: Launch" in titles and "Go to step: Train" not in titles
+        assert "Go to step: Launch" in titles and "Go to step: Endpoint" not in titles
         # A run on such a route (say, written by a newer version) still shows its steps.
-        app.update_run(replace(PLACE, route=Route.SAGEMAKER_IMPORT))
+        app.update_run(replace(PLACE, route=Route.SAGEMAKER_AUTOPILOT))
         await pilot.pause()
-        assert sidebar_ids(app) == list(ROUTE_STEPS[Route.SAGEMAKER_IMPORT])
-        assert "not in this version" in sidebar_line(app, "train")
-        assert "Go to step: Train" not in palette_titles(app)
+        assert sidebar_ids(app) == list(ROUTE_STEPS[Route.SAGEMAKER_AUTOPILOT])
+        assert "not in this version" in sidebar_line(app, "endpoint")
+        assert "Go to step: Endpoint" not in palette_titles(app)
 
 
 def offered_ids(app: BedrockTuneApp) -> list[str] | None:
@@ -132,7 +136,7 @@ def _resumable(route: Route) -> Run:
 
 async def test_resume_offers_only_runs_on_routes_users_are_offered() -> None:
     registry = Registry()
-    for route in (Route.SAGEMAKER_IMPORT, Route.SAGEMAKER_AUTOPILOT):
+    for route in (Route.SAGEMAKER_JUMPSTART, Route.SAGEMAKER_AUTOPILOT):
         registry.save_run(f"run-{route.value}", _resumable(route))
     app = BedrockTuneApp()
     async with app.run_test(size=(160, 60)) as pilot:
@@ -149,7 +153,7 @@ async def test_resume_offers_only_runs_on_routes_users_are_offered() -> None:
         await settle(pilot, lambda: offered_ids(app) is not None)
         assert set(offered_ids(app) or []) == {
             "run-bedrock",
-            f"run-{Route.SAGEMAKER_IMPORT.value}",
+            f"run-{Route.SAGEMAKER_JUMPSTART.value}",
             f"run-{Route.SAGEMAKER_AUTOPILOT.value}",
         }
 

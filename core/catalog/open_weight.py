@@ -1,0 +1,57 @@
+"""The open-weight base models of route `sagemaker-import`, seen by the dataset steps as catalog
+models: the format the QLoRA script and serverless customization read (Bedrock's conversation
+records: a system prompt and user / assistant turns, which `train_qlora.to_messages` turns into
+the model's chat template) and the length the training takes (`max_seq_length`, 2,048 tokens by
+default). They are never offered among Bedrock's own models (`builtin_models`): `find_model`
+finds them only by their SageMaker Public Hub id.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from core.catalog.types import (
+    BaseModel,
+    Customization,
+    CustomizationType,
+    DataFormat,
+    Lifecycle,
+    Limits,
+)
+
+SEQUENCE_TOKENS = 2048
+"""The QLoRA script's default `max_seq_length` (core.sagemaker.training.QLORA_DEFAULTS)."""
+IMPORT_REGIONS = ("eu-central-1", "us-east-1", "us-east-2", "us-west-2")
+"""Where the trained model can then be imported (core.importing.architectures)."""
+
+
+@cache
+def open_weight_models() -> tuple[BaseModel, ...]:
+    """A catalog model for each base model the train step offers."""
+    from core.sagemaker.training import OPEN_WEIGHT_MODELS
+
+    limits = Limits(
+        max_tokens_per_record=SEQUENCE_TOKENS,
+        chars_per_token=4.0,
+        notes=(
+            "Trained on SageMaker: records longer than the training's sequence length "
+            f"({SEQUENCE_TOKENS:,} tokens by default) are cut by the trainer.",
+        ),
+    )
+    return tuple(
+        BaseModel(
+            id=model.hub_id,
+            name=model.name,
+            provider="SageMaker Public Hub",
+            family=model.model_type,
+            inference_id="",  # Bedrock serves no base model of it: nothing to compare with
+            regions=IMPORT_REGIONS,
+            lifecycle=Lifecycle.ACTIVE,
+            customizations=(
+                Customization(CustomizationType.FINE_TUNING, DataFormat.CONVERSATION, (), limits),
+            ),
+            deployment_options=(),
+            notes=("Trained on SageMaker, then imported with Custom Model Import.",),
+        )
+        for model in OPEN_WEIGHT_MODELS
+    )
