@@ -17,6 +17,7 @@ from core.catalog.types import (
     DataFormat,
     Lifecycle,
     Limits,
+    Pricing,
 )
 
 SEQUENCE_TOKENS = 2048
@@ -28,6 +29,7 @@ IMPORT_REGIONS = ("eu-central-1", "us-east-1", "us-east-2", "us-west-2")
 @cache
 def open_weight_models() -> tuple[BaseModel, ...]:
     """A catalog model for each base model the train step offers."""
+    from core.importing.architectures import IMPORT_PRICING
     from core.sagemaker.training import OPEN_WEIGHT_MODELS
 
     limits = Limits(
@@ -51,6 +53,18 @@ def open_weight_models() -> tuple[BaseModel, ...]:
                 Customization(CustomizationType.FINE_TUNING, DataFormat.CONVERSATION, (), limits),
             ),
             deployment_options=(),
+            # Training is priced in the Train step (instance-hours, or serverless); what stays
+            # is the imported model's storage, per custom model unit (1 CMU shown).
+            pricing=Pricing(
+                training_per_1k_tokens=None,
+                storage_per_month=IMPORT_PRICING.storage_per_month(1),
+                as_of=IMPORT_PRICING.as_of,
+                source=f"Custom Model Import storage per CMU-month: {IMPORT_PRICING.source}",
+                notes=(
+                    "Training on SageMaker is billed by instance-hour (or serverless): the "
+                    "Train step estimates it.",
+                ),
+            ),
             notes=("Trained on SageMaker, then imported with Custom Model Import.",),
         )
         for model in OPEN_WEIGHT_MODELS

@@ -198,7 +198,13 @@ class TrainingRequest:
             if self.sequence_length:
                 config["SequenceLength"] = self.sequence_length
             request["ServerlessJobConfig"] = config
-            request["OutputDataConfig"] = {"S3OutputPath": self.output_uri}
+            # Uncompressed, as for an instance job: the model lands as files for the import.
+            # ⚠ The reference does not say what a serverless job writes; the API accepts
+            # CompressionType on every training job.
+            request["OutputDataConfig"] = {
+                "S3OutputPath": self.output_uri,
+                "CompressionType": "NONE",
+            }
             if self.hyperparameters:
                 request["HyperParameters"] = dict(self.hyperparameters)
             return request

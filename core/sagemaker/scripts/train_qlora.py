@@ -24,6 +24,7 @@ import argparse
 import json
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -148,8 +149,23 @@ def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - runs 
     import torch
     from datasets import Dataset
     from peft import LoraConfig, PeftModel
-    from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+    from transformers import (
+        AutoModelForCausalLM,
+        AutoTokenizer,
+        BitsAndBytesConfig,
+        TrainerCallback,
+    )
     from trl import SFTConfig, SFTTrainer
+
+    class PrintLoss(TrainerCallback):  # type: ignore[misc]
+        """One line per logging step on stdout (CloudWatch Logs), in the shape bedrock-tune's
+        watch reads (`{'loss': 1.23, ..., 'epoch': 0.5}`), whatever progress bar is on."""
+
+        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **_: Any) -> None:
+            if logs and "loss" in logs:
+                line = {k: float(v) if hasattr(v, "item") else v for k, v in logs.items()}
+                sys.stdout.write(f"{line}\n")
+                sys.stdout.flush()
 
     token = os.environ.get("HF_TOKEN")
     tokenizer = AutoTokenizer.from_pretrained(args.model_id, token=token)
@@ -218,6 +234,7 @@ def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - runs 
         eval_dataset=validation,
         peft_config=lora,
         processing_class=tokenizer,
+        callbacks=[PrintLoss()],
     )
     resume = any(Path(args.checkpoint_dir).glob("checkpoint-*"))  # a spot restart
     trainer.train(resume_from_checkpoint=resume or None)
