@@ -1,4 +1,4 @@
-"""Why a SageMaker training job failed or stalls, in words a person can act on.
+"""Why a SageMaker training job failed, in words a person can act on.
 
 SageMaker's `FailureReason` and status messages are matched against the failures the walkthroughs
 meet: no capacity for the instance type, the account's quota for it, a spot interruption, a gated
@@ -31,18 +31,18 @@ _RULES: tuple[tuple[str, re.Pattern[str], str, str], ...] = (
         "or choose an instance type with quota.",
     ),
     (
-        "capacity",
-        re.compile(r"InsufficientCapacity|CapacityError|capacity", re.I),
-        "SageMaker had no free instance of this type in the Region.",
-        "Start it again later, choose another instance type, or turn on managed spot training "
-        "(it waits for capacity up to its maximum wait).",
-    ),
-    (
         "spot-interrupted",
         re.compile(r"spot|interrupt", re.I),
         "The spot capacity was taken back and the job could not finish within its maximum wait.",
         "Start it again: the QLoRA script resumes from the last checkpoint in S3. Or train on "
         "demand (turn spot off).",
+    ),
+    (
+        "capacity",
+        re.compile(r"InsufficientCapacity|CapacityError|capacity", re.I),
+        "SageMaker had no free instance of this type in the Region.",
+        "Start it again later, choose another instance type, or turn on managed spot training "
+        "(it waits for capacity up to its maximum wait).",
     ),
     (
         "hf-token",
