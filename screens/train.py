@@ -68,6 +68,12 @@ class TrainingLaunched(WorkerResult):
     reattached: bool
 
 
+def retrainable(run: Run) -> bool:
+    """Whether the run's training job ended without a model (failed or stopped): the step
+    then starts another job, under a new name."""
+    return run.job_arn is not None and run.job_status in (JobStatus.FAILED, JobStatus.STOPPED)
+
+
 def _defaults_text() -> Text:
     shown = ("epochs", "lora_r", "lora_alpha", "lora_dropout", "bnb_4bit_quant_type")
     return Text(
@@ -150,16 +156,24 @@ class TrainScreen(StepScreen):
         if run.instance_type in TRAINING_INSTANCES:
             self.query_one("#train-instance", Select).value = run.instance_type
         self.query_one("#train-spot", Checkbox).value = bool(run.spot)
-        self.query_one("#train-job-name", Input).value = run.job_name or training_job_name(
-            self._base()
-        )
+        self._suggest_name()
         self._refresh()
         context = self.host.aws_context()
         if context is not None and run.region:
             self.read_rates(context, run.region)
 
     def on_screen_resume(self) -> None:
+        self._suggest_name()
         self._refresh()
+
+    def _suggest_name(self) -> None:
+        """The run's job name, or a new one when there is none or its job made no model."""
+        run = self.host.wizard_run
+        box = self.query_one("#train-job-name", Input)
+        if retrainable(run) and box.value in ("", run.job_name):
+            box.value = training_job_name(self._base())
+        elif not box.value:
+            box.value = run.job_name or training_job_name(self._base())
 
     # ------------------------------------------------------------------ the form
 
@@ -180,7 +194,10 @@ class TrainScreen(StepScreen):
     def form_run(self) -> Run:
         """The run with the choices on screen (the saved ones once the job exists)."""
         run = self.host.wizard_run
-        if run.job_arn is not None:
+        if retrainable(run):
+            # Another attempt: a new job (the failed one keeps its name and stays listed).
+            run = replace(run, job_arn=None, job_status=None, client_request_token=None)
+        elif run.job_arn is not None:
             return run
         mode: Literal["serverless", "instance"] = (
             "instance" if self._value("#train-mode") == "instance" else "serverless"

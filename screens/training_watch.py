@@ -121,6 +121,7 @@ class TrainingWatchScreen(StepScreen):
     def __init__(self) -> None:
         super().__init__()
         self._points: tuple[LossPoint, ...] = ()
+        self._watched: str | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Label("The training job", classes="step-heading")
@@ -151,6 +152,12 @@ class TrainingWatchScreen(StepScreen):
         context = self.host.aws_context()
         if context is None:
             return
+        if run.job_name != self._watched:  # another job (a new attempt): its own loss
+            self._watched = run.job_name
+            self._points = ()
+            self.query_one("#training-loss", Sparkline).data = []
+            self.query_one("#training-loss-summary", Static).update(loss_summary(()))
+            self.query_one("#training-result", Static).update("")
         self.watch_training(context, run.job_name, self.host.launch.poll_interval)
 
     def action_restart_watch(self) -> None:

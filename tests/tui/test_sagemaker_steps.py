@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Checkbox, Input
 
 from core.jobs.types import JobStatus
 from core.run import Route, Run
@@ -66,6 +66,20 @@ async def test_a_training_launched_from_the_cli_is_followed_after_resume_and_sto
         await settle(pilot, lambda: "made no model" in text_of(app, "#training-result"))
         assert app.wizard_run.job_status is JobStatus.STOPPED
         assert app.wizard_run.model_source is None  # nothing to import
+        # Another attempt: the train step offers a new job under a new name.
+        stopped = app.wizard_run.job_name
+        app.go_to_step("train")
+        await settle(pilot, lambda: app.current_step == "train")
+        name = app.screen.query_one("#train-job-name", Input).value
+        assert name and name != stopped
+        app.screen.query_one("#train-eula", Checkbox).value = True
+        await click_button(pilot, "#train-launch")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await click_button(pilot, "#confirm-yes")
+        await settle(pilot, lambda: app.current_step == "watch", rounds=1000)
+        assert app.wizard_run.job_name == name and app.wizard_run.job_arn != launched["job_arn"]
+        await settle(pilot, lambda: name in text_of(app, "#training-status"))
+        assert "none logged yet" in text_of(app, "#training-loss-summary")  # the new job's own
 
 
 async def test_a_failed_training_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
