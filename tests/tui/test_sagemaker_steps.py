@@ -20,7 +20,7 @@ from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from screens.credentials import CredentialsScreen
 from screens.resume import ResumeScreen
-from screens.training_watch import TrainingEnded, TrainingWatchScreen
+from screens.training_watch import TrainingEnded, TrainingWatchScreen, spot_saving
 from tests.fakes import Clock, context_for
 from tests.tui.helpers import click_button, settle, text_of
 from tui.app import BedrockTuneApp
@@ -146,3 +146,21 @@ async def test_evaluate_takes_a_test_file_when_the_route_prepared_none(
         app.screen.query_one("#eval-test-file", Input).value = str(test)
         await settle(pilot, lambda: str(test) in words(app, "#eval-source"))
         await settle(pilot, lambda: "No test file" not in words(app, "#eval-estimate"))
+
+
+def test_the_spot_saving_is_shown_once_the_job_reports_its_billable_time() -> None:
+    done = TrainingSnapshot(
+        name="j",
+        arn="arn",
+        status="Completed",
+        secondary_status="Completed",
+        timeline=(),
+        failure_reason=None,
+        model_artifacts="s3://b/p/j/output/model/",
+        training_seconds=3600,
+        billable_seconds=900,
+    )
+    saving = spot_saving(done)
+    assert saving is not None and "75% saved" in saving
+    assert spot_saving(replace(done, billable_seconds=3600)) is None  # on demand: no saving
+    assert spot_saving(replace(done, billable_seconds=None)) is None  # not reported yet
