@@ -11,6 +11,7 @@ lands here again while the job runs (`core.run.routes.landing_step`).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -62,6 +63,11 @@ class StopAsked(WorkerResult):
     name: str
 
 
+def shown_clock(moment: datetime) -> str:
+    """A moment in local time, as the timeline shows it (snapshot tests fix it)."""
+    return f"{moment.astimezone():%H:%M:%S}"
+
+
 def timeline_text(snapshot: TrainingSnapshot) -> Text:
     """The secondary statuses as lines: mark, status, start and end times, message."""
     text = Text()
@@ -72,9 +78,9 @@ def timeline_text(snapshot: TrainingSnapshot) -> Text:
             mark, style = "✔", "green"
         text.append(f"{mark} {step.status:<12}", style=style)
         if step.started is not None:
-            text.append(f" {step.started.astimezone():%H:%M:%S}", style="dim")
+            text.append(f" {shown_clock(step.started)}", style="dim")
         if step.ended is not None:
-            text.append(f" -> {step.ended.astimezone():%H:%M:%S}", style="dim")
+            text.append(f" -> {shown_clock(step.ended)}", style="dim")
         if step.message:
             text.append(f"  {step.message}", style="dim")
         text.append("\n")
