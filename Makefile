@@ -11,12 +11,14 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	  if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then \
 	    echo $$p; break; fi; done)
 
-.PHONY: run test lint imports typecheck pytest bench sandbox mutate clean help
+.PHONY: run test test-training lint imports typecheck pytest bench sandbox mutate clean help
 
 help:
 	@echo "make run      start the bedrock-tune TUI (the sandbox when no AWS credentials resolve)"
 	@echo "make test     ruff, mypy and pytest"
 	@echo "make bench    the benchmarks in bench/ (slow; needs ../shared)"
+	@echo "make test-training  a real training step of the QLoRA script on a tiny Llama on CPU"
+	@echo "              (installs the large optional extra 'training': torch...; not in make test)"
 	@echo "make mutate   mutation testing of core/ with core's tests (slow; not in make test)"
 	@echo "              one module: make mutate ARGS='core.data.tokens*'"
 	@echo "make sandbox  a standalone local AWS for other processes (AWS_ENDPOINT_URL)"
@@ -50,6 +52,17 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest -q -n auto --dist worksteal $(ARGS)
 
 test: lint imports typecheck pytest
+
+# The QLoRA script's real training step (tests/training), with torch, transformers, peft and trl
+# from the optional extra `training`: large, so never part of `make test` or CI.
+TRAINING_STAMP := $(VENV)/.installed-training
+$(TRAINING_STAMP): $(STAMP)
+	@echo "Installing the optional 'training' extra (torch, transformers, peft, trl: large)..."
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,training]'
+	@touch $(TRAINING_STAMP)
+
+test-training: $(TRAINING_STAMP)
+	BEDROCK_TUNE_TRAINING=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/training $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)

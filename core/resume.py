@@ -122,10 +122,17 @@ def reattach(run: Run) -> Reattached:
                 "one.",
             ) from error
         raise
-    if run.job_arn is None and run.job_name and run.client_request_token:
-        # The process died right after launching: find the job this token created.
-        arn = find_launched_job(context, run.job_name, run.client_request_token)
-        run = replace(run, job_arn=arn)
+    name, token = run.job_name, run.client_request_token
+    if run.job_arn is None and name and token:
+        # The process died right after launching: find the job this token created (a SageMaker
+        # training job: the job of the run's name tagged with its id).
+        if run.route is Route.SAGEMAKER_IMPORT:
+            from core.sagemaker.launching import find_launched_training
+
+            training = find_launched_training(context, name, run.run_id)
+            run = replace(run, job_arn=training.arn if training else None)
+        else:
+            run = replace(run, job_arn=find_launched_job(context, name, token))
     if run.import_job_arn is None and run.import_job_name and run.import_token and run.run_id:
         # The same for an import: its job carries the run's id as a tag.
         from core.importing.jobs import find_launched_import

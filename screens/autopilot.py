@@ -226,7 +226,7 @@ class AutopilotLaunchScreen(StepScreen):
         )
         self.app.call_from_thread(self.host.update_run, run)
         self.host.save_run_now()  # on disk before the call: a rerun finds the job's name
-        arn, reattached = start_autopilot(context, request, run.run_id or "")
+        arn, reattached = start_autopilot(context, request, run, self.host.registry())
         return AutopilotLaunched(
             replace(run, job_arn=arn, job_status=JobStatus.IN_PROGRESS), reattached
         )

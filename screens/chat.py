@@ -159,8 +159,8 @@ class ChatScreen(StepScreen):
         try:
             base = base_inference_id(find_model(run.base_model_id)) if run.base_model_id else None
         except NotFoundError:
-            base = None  # not a Bedrock model (a JumpStart or Autopilot base): nothing to compare
-        return serving_target(run), base
+            base = None  # not a Bedrock model (an open-weight, JumpStart or Autopilot base)
+        return serving_target(run), base or None
 
     def _converses(self) -> bool:
         """Whether the served model answers Converse (an imported Qwen or GPT-OSS model answers
@@ -265,8 +265,13 @@ class ChatScreen(StepScreen):
         front of the message, as the model was trained; without `converses`, one InvokeModel
         answer in the OpenAI chat shape instead)."""
         worker = get_current_worker()
+
+        def warming(times: int) -> None:
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self._warming, side, times)
+
         if not converses:
-            answer = invoke_openai_chat(context, model, system, turns, settings)
+            answer = invoke_openai_chat(context, model, system, turns, settings, on_cold=warming)
             if not worker.is_cancelled:
                 self.app.call_from_thread(self._piece, side, answer)
             return
@@ -274,12 +279,26 @@ class ChatScreen(StepScreen):
         pieces = (
             invoke_endpoint_stream(context, endpoint, system, turns, settings)
             if endpoint is not None
-            else converse_stream(context, model, system, turns, settings, fold_system=fold)
+            else converse_stream(
+                context, model, system, turns, settings, fold_system=fold, on_cold=warming
+            )
         )
         for piece in pieces:
             if worker.is_cancelled:
                 return  # the screen is closing: nothing is left to show the rest in
             self.app.call_from_thread(self._piece, side, piece)
+
+    def _warming(self, side: str, times: int) -> None:
+        """The model answered that its copy is still loading: say so while it is retried."""
+        widget, parts = self._live[side]
+        if not parts:
+            widget.update(
+                Text(
+                    f"warming up: the imported model's copy is loading (a cold start after an "
+                    f"idle spell); retrying ({times})...",
+                    style="italic yellow",
+                )
+            )
 
     def _piece(self, side: str, piece: str | Answer) -> None:
         widget, parts = self._live[side]

@@ -124,6 +124,12 @@ class EvaluateScreen(StepScreen):
         yield Label("How much better is the tuned model?", classes="step-heading")
         yield Static("", id="eval-source")
         with Horizontal(classes="button-row"):
+            yield Label("Test file", classes="inline-label")
+            yield Input(
+                placeholder="a JSONL test file (default: the prepared test.jsonl)",
+                id="eval-test-file",
+            )
+        with Horizontal(classes="button-row"):
             yield Label("Records", classes="inline-label")
             yield Input("20", id="count", type="integer")
             yield Label("Compare with the base model", classes="inline-label")
@@ -181,8 +187,14 @@ class EvaluateScreen(StepScreen):
         super().on_screen_resume()
         self._describe()
 
-    def _test_file(self) -> Path:
-        return PreparedDir(Path(self.host.wizard_run.prepared_dir or ".")).test
+    def _test_file(self) -> Path | None:
+        """The JSONL file typed in, else the run's prepared test.jsonl (None: neither, as on
+        the import-only route, which prepares no data)."""
+        typed = self.query_one("#eval-test-file", Input).value.strip()
+        if typed:
+            return Path(typed).expanduser()
+        prepared = self.host.wizard_run.prepared_dir
+        return PreparedDir(Path(prepared)).test if prepared else None
 
     def _template_data(self) -> dict[str, Any]:
         text = self.host.wizard_run.template_toml
@@ -194,8 +206,15 @@ class EvaluateScreen(StepScreen):
             return {}
 
     def _describe(self) -> None:
+        test_file = self._test_file()
         self.query_one("#eval-source", Static).update(
-            Text.assemble(("Test records ", "bold"), str(self._test_file()))
+            Text.assemble(("Test records ", "bold"), str(test_file))
+            if test_file
+            else Text(
+                "This run prepared no test file: type the path of a JSONL file with reference "
+                "answers (any format bedrock-tune prepares) below.",
+                style="yellow",
+            )
         )
         template = self._template_data()
         rubric = self.query_one("#rubric", Select)
@@ -238,7 +257,13 @@ class EvaluateScreen(StepScreen):
             _bedrock_base(run.base_model_id)
             if self.query_one("#eval-compare", Switch).value and run.base_model_id
             else None
-        )
+        ) or None  # an open-weight model trained on SageMaker has no Bedrock base
+        test_file = self._test_file()
+        if test_file is None:
+            raise ValidationError(
+                "No test file: this run prepared none.",
+                hint="Type the path of a JSONL test file (records with a reference answer).",
+            )
         judge_value = self.query_one("#judge", Select).value
         judge = (
             JudgeSetup(str(judge_value), self._rubric(), pairwise=base is not None)
@@ -254,9 +279,17 @@ class EvaluateScreen(StepScreen):
             account_id=run.account_id or "",
             tuned_base_id=run.base_model_id,
         )
-        return Choices(count, self._test_file(), tuned, base, options)
+        return Choices(count, test_file, tuned, base, options)
 
     # ------------------------------------------------------------------ the estimate
+
+    @on(Input.Changed, "#eval-test-file")
+    def _test_file_changed(self) -> None:
+        test_file = self._test_file()
+        self.query_one("#eval-source", Static).update(
+            Text.assemble(("Test records ", "bold"), str(test_file or "-"))
+        )
+        self._estimate_soon()
 
     @on(Input.Changed, "#count")
     @on(Switch.Changed)

@@ -24,6 +24,7 @@ from textual.widgets import Button, Input, Label, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from core import format as fmt
+from core.aws import partition_of
 from core.errors import BedrockTuneError, ValidationError
 from core.importing.check import check_model
 from core.importing.jobs import ImportJob, check_import_request, get_import_job, import_poller
@@ -31,9 +32,11 @@ from core.importing.launching import (
     PENDING,
     import_finished,
     import_request,
+    import_role_of,
     launch_import,
     upload_model,
 )
+from core.importing.role import ensure_import_role, import_role_name
 from core.importing.source import local_root, open_source, parse_source
 from core.infra.policies import DEFAULT_PREFIX
 from core.jobs.customization import new_client_request_token
@@ -46,7 +49,7 @@ from core.pricing.imports import (
     storage_text,
     window_text,
 )
-from core.run import Run
+from core.run import Route, Run
 from core.statuses import ImportStatus
 from core.upload import FileProgress, run_location
 from screens.base import StepScreen
@@ -80,6 +83,16 @@ def planned_model_uri(run: Run) -> str | None:
     if run.bucket and run.run_id:
         return run_location(run.bucket, run.run_id, run.s3_prefix or DEFAULT_PREFIX).model_uri
     return None
+
+
+def with_planned_role(run: Run) -> Run:
+    """The run with the import role it will use: on route sagemaker-import, before the import
+    step has set that role up, the ARN it will have (for the checks and the request shown)."""
+    if import_role_of(run) or run.route is not Route.SAGEMAKER_IMPORT or not run.account_id:
+        return run
+    partition = partition_of(run.region or "")
+    arn = f"arn:{partition}:iam::{run.account_id}:role/{import_role_name(run)}"
+    return replace(run, import_role_arn=arn)
 
 
 def _unknown_job(run: Run) -> ImportJob:
@@ -202,7 +215,13 @@ class ImportScreen(StepScreen):
                 ("Reads   ", "bold"),
                 f"{planned_model_uri(run) or 'set up the infrastructure first'}\n",
                 ("Role    ", "bold"),
-                run.role_arn or "-",
+                import_role_of(run)
+                or (
+                    f"{import_role_name(run)} (reused or created when you press Import: trusted "
+                    "by Bedrock import jobs, it reads only the model folders)"
+                    if run.route is Route.SAGEMAKER_IMPORT
+                    else "-"
+                ),
             )
         )
         self._show_request()
@@ -226,7 +245,7 @@ class ImportScreen(StepScreen):
 
     @on(Input.Changed, "#imported-name")
     def _show_request(self) -> None:
-        run = self._names()
+        run = with_planned_role(self._names())
         request = import_request(
             replace(run, model_uri=planned_model_uri(run) or "", import_token=PENDING)
         ).to_api()
@@ -262,7 +281,7 @@ class ImportScreen(StepScreen):
                     hint="Set up the infrastructure first (the Infrastructure step).",
                 )
             problems = check_import_request(
-                import_request(replace(run, model_uri=uri, import_token=PENDING))
+                import_request(replace(with_planned_role(run), model_uri=uri, import_token=PENDING))
             )
             if problems:
                 raise ValidationError(
@@ -288,6 +307,14 @@ class ImportScreen(StepScreen):
         """Upload the checked files (skipping identical ones), then create the import once."""
         worker = get_current_worker()
         self.host.save_run_now()  # the names and token are on disk before any call
+        if run.route is Route.SAGEMAKER_IMPORT and run.import_role_arn is None:
+            # SageMaker's execution role trained the model; the import has its own role.
+            run = ensure_import_role(context, run, registry)
+            role = run.import_role_arn
+            self.app.call_from_thread(
+                lambda: self.host.update_run(replace(self.host.wizard_run, import_role_arn=role))
+            )
+            self.host.save_run_now()
         if run.model_uri is None and run.import_job_arn is None:
             files = open_source(parse_source(run.model_source or ""), context=context)
             report = check_model(files, region=run.region)

@@ -268,7 +268,7 @@ class JumpStartLaunchScreen(StepScreen):
         )
         self.app.call_from_thread(self.host.update_run, run)
         self.host.save_run_now()  # on disk before the call: a rerun finds the job's name
-        arn, reattached = start_training_job(context, request.to_api(), run.run_id or "")
+        arn, reattached = start_training_job(context, request.to_api(), run, self.host.registry())
         return JumpStartLaunched(
             replace(run, job_arn=arn, job_status=JobStatus.IN_PROGRESS), reattached
         )

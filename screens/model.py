@@ -222,10 +222,25 @@ class ModelScreen(StepScreen):
             )
             with Horizontal(classes="button-row"):
                 yield Button("Import my own model", id="import-own")
+        with Vertical(id="sagemaker-group"):
+            yield Label(
+                "Or train an open-weight model on SageMaker", classes="field-label model-group"
+            )
+            yield Static(
+                "Fine-tune an open-weight model (Llama 3 8B as in the text-to-SQL walkthrough, "
+                "Mistral 7B) with SageMaker serverless customization or bedrock-tune's QLoRA "
+                "script on an instance, then import it with Custom Model Import and call it on "
+                "demand. The Train step chooses the model and how.",
+                classes="step-intro",
+            )
+            with Horizontal(classes="button-row"):
+                yield Button("Train on SageMaker", id="train-sagemaker")
 
     def on_mount(self) -> None:
         # Offered only when every step of the route is built (`routes_offered`).
         self.query_one("#import-group").display = Route.IMPORT_ONLY in self.host.offered_routes
+        offered = Route.SAGEMAKER_IMPORT in self.host.offered_routes
+        self.query_one("#sagemaker-group").display = offered
         table = self.query_one("#models", DataTable)
         table.add_columns(
             "", "Model", "Provider", "Types", "Tokens/record", "Training /1K", "Price source"
@@ -394,6 +409,34 @@ class ModelScreen(StepScreen):
             if choice is not None:
                 self.host.apply_change(change, new_run=True)
                 self.host.go_to_step("model-source")
+
+        self.app.push_screen(RunChangeScreen(change), answered)
+
+    @on(Button.Pressed, "#train-sagemaker")
+    def _train_on_sagemaker(self) -> None:
+        """Take the sagemaker-import route with the walkthrough's model (the Train step can
+        choose another); the dataset steps come next."""
+        from core.catalog.open_weight import open_weight_models
+        from core.run.changes import change_model
+
+        run = self.host.wizard_run
+        models = {m.id: m for m in open_weight_models()}
+        model = models.get(run.base_model_id or "") or open_weight_models()[0]
+        change = change_model(run, model, CustomizationType.FINE_TUNING, Route.SAGEMAKER_IMPORT)
+
+        def chosen() -> None:
+            self.notify(f"{model.name}, trained on SageMaker.", title="Base model")
+            self.host.next_step(self.STEP_ID)
+
+        if not change.asks:
+            self.host.apply_change(change)
+            chosen()
+            return
+
+        def answered(choice: RunChangeChoice | None) -> None:
+            if choice is not None:
+                self.host.apply_change(change, new_run=choice == "new")
+                chosen()
 
         self.app.push_screen(RunChangeScreen(change), answered)
 

@@ -1,27 +1,34 @@
-"""Watch a SageMaker training job (the sagemaker-jumpstart route's watch step): status and
-secondary statuses as a timeline (`SecondaryStatusTransitions`, with their messages), the
-training loss read from the job's CloudWatch Logs as a sparkline, spot interruptions and what
-they saved, the failure explained (capacity, quota...), and Stop.
+"""The watch step of the routes that train on SageMaker (`sagemaker-import`, `sagemaker-
+jumpstart`): follow the training job to its end.
 
-One thread worker polls with the one poller (`core.sagemaker.watch.training_poller`); the
-screen renders what it posts.
+Its status and secondary statuses as a timeline, the training loss from the job's logs
+(CloudWatch Logs) as a chart, spot interruptions and what spot saved, the failure explained,
+Stop, and, once it completes, where the model is and what comes next: on `sagemaker-import` the
+import check of that folder (then the import, as on route `import-only`), on `sagemaker-
+jumpstart` a SageMaker endpoint. Polling runs in one thread worker with the one poller
+(`core.poll`), which backs off while nothing changes and keeps going through throttling and
+dropped connections; a restart lands here again while the job runs
+(`core.run.routes.landing_step`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.widgets import Button, Label, Sparkline, Static
 from textual.worker import get_current_worker
 
-from core.errors import aws_call
+from core import format as fmt
 from core.poll import Backoff, PollUpdate
-from core.sagemaker.failures import explain_failure, interruptions
+from core.run.types import Route
+from core.sagemaker.failures import explain_training_failure, interruptions
 from core.sagemaker.watch import (
     LossPoint,
     TrainingSnapshot,
@@ -34,163 +41,310 @@ from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
 from screens.workers import WorkerResult
 
+if TYPE_CHECKING:
+    from core.aws import AwsContext
+    from core.run import Run
+
 _MARKS = {
     "Completed": ("✔", "green"),
     "Failed": ("✘", "bold red"),
     "Stopped": ("■", "yellow"),
+    "Stopping": ("■", "yellow"),
     "Interrupted": ("⚡", "yellow"),
 }
 
 
 @dataclass
-class TrainingProgress(Message):
-    """One poll of the job and the loss lines logged since the last (from the thread)."""
+class TrainingEnded(WorkerResult):
+    """The training job ended (Completed, Failed or Stopped)."""
 
-    update: PollUpdate[TrainingSnapshot]
-    losses: tuple[LossPoint, ...]
+    snapshot: TrainingSnapshot | None
 
 
 @dataclass
-class TrainingStopAsked(WorkerResult):
-    """SageMaker accepted the stop."""
+class StopAsked(WorkerResult):
+    """SageMaker accepted the request to stop the job."""
 
     name: str
 
 
+def shown_clock(moment: datetime) -> str:
+    """A moment in local time, as the timeline shows it (snapshot tests fix it)."""
+    return f"{moment.astimezone():%H:%M:%S}"
+
+
 def timeline_text(snapshot: TrainingSnapshot) -> Text:
-    """The secondary statuses with their times and messages, the current one marked."""
+    """The secondary statuses as lines: mark, status, start and end times, message."""
     text = Text()
     for index, step in enumerate(snapshot.timeline):
-        current = index == len(snapshot.timeline) - 1 and not snapshot.ended
-        mark, style = _MARKS.get(step.status, ("▶", "bold cyan") if current else ("✔", "green"))
-        when = f"{step.started:%H:%M:%S}" if step.started else ""
-        text.append(f"{mark} {step.status:<12} {when:<9}", style=style)
-        text.append(f" {step.message}\n", style="dim")
-    text.append(f"Status: {snapshot.status}", style="bold")
-    return text
+        last = index == len(snapshot.timeline) - 1
+        mark, style = _MARKS.get(step.status, ("▶", "bold cyan") if last else ("✔", "green"))
+        if step.ended is not None and step.status not in _MARKS:
+            mark, style = "✔", "green"
+        text.append(f"{mark} {step.status:<12}", style=style)
+        if step.started is not None:
+            text.append(f" {shown_clock(step.started)}", style="dim")
+        if step.ended is not None:
+            text.append(f" -> {shown_clock(step.ended)}", style="dim")
+        if step.message:
+            text.append(f"  {step.message}", style="dim")
+        text.append("\n")
+    return text or Text("No status reported yet.", style="dim")
 
 
-def outcome_text(snapshot: TrainingSnapshot) -> Text:
-    """Where the model is, what spot saved, or why the job failed and what to do."""
-    text = Text()
+def loss_summary(points: tuple[LossPoint, ...]) -> Text:
+    """The loss read so far in one line."""
+    if not points:
+        return Text("Training loss: none logged yet (it appears while the job trains).", "dim")
+    losses = [p.loss for p in points]
+    epoch = points[-1].epoch
+    return Text(
+        f"Training loss: {fmt.plural(len(points), 'point')}, last {losses[-1]:.4f}"
+        + (f" (epoch {epoch:g})" if epoch is not None else "")
+        + f", first {losses[0]:.4f}, lowest {min(losses):.4f}"
+    )
+
+
+def spot_saving(snapshot: TrainingSnapshot) -> str | None:
+    """The managed spot saving once the job reports its billable time, and how often spot
+    took the instance back (None when neither applies)."""
     count = interruptions(snapshot)
-    if count:
-        text.append(f"Spot: interrupted {count}x, resumed from the checkpoint.\n", style="yellow")
-    if snapshot.billable_seconds and snapshot.training_seconds:
-        text.append(
-            f"Billed {snapshot.billable_seconds} s of {snapshot.training_seconds} s trained.\n"
-        )
-    if snapshot.model_artifacts:
-        text.append(f"Model: {snapshot.model_artifacts}\n", style="green")
-    if snapshot.failure_reason:
-        text.append(f"Failed: {snapshot.failure_reason}\n", style="bold red")
-        advice = explain_failure(snapshot)
-        if advice:
-            text.append(f"What to do: {advice}\n")
-    return text
+    resumed = (
+        f"Spot took the instance back {fmt.plural(count, 'time')}; the job resumed from its "
+        "checkpoint. "
+        if count
+        else ""
+    )
+    trained, billed = snapshot.training_seconds, snapshot.billable_seconds
+    if not trained or billed is None or billed >= trained:
+        return resumed.strip() or None
+    saved = 100 * (trained - billed) / trained
+    return resumed + (
+        f"Managed spot: billed for {fmt.duration(billed)} of {fmt.duration(trained)} "
+        f"trained ({saved:.0f}% saved)."
+    )
+
+
+def _serves_on_endpoint(run: Run) -> bool:
+    """Whether the run's model goes to a SageMaker endpoint next (else to Bedrock's import)."""
+    return run.route is Route.SAGEMAKER_JUMPSTART
 
 
 class TrainingWatchScreen(StepScreen):
-    """Follow the run's SageMaker training job to its end."""
+    """Follow the run's training job until it ends."""
 
     STEP_ID = "watch"
-    STEP_TITLE = "Watch (training job)"
+    STEP_TITLE = "Watch the training"
+    CSS_PATH = "styles/watch.tcss"
+
+    BINDINGS = [
+        Binding("s", "stop_job", "Stop job", id="stop-training"),
+        Binding("r", "restart_watch", "Refresh", id="refresh-training"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._points: tuple[LossPoint, ...] = ()
+        self._watched: str | None = None
 
     def compose_body(self) -> ComposeResult:
-        yield Label("Follow the training job", classes="step-heading")
-        yield Static("", id="training-job")
+        yield Label("The training job", classes="step-heading")
+        yield Static("", id="training-status")
         yield Static("", id="training-timeline")
+        yield Static(loss_summary(()), id="training-loss-summary")
         yield Sparkline([], id="training-loss")
-        yield Static("", id="training-loss-text")
-        yield Static("", id="training-outcome")
+        yield Static("", id="training-result")
         with Horizontal(classes="button-row"):
-            yield Button("Stop the job", id="training-stop", variant="error", disabled=True)
-            yield Button("Deploy on an endpoint", id="training-next", disabled=True)
+            yield Button("Stop", id="training-stop", variant="error")
+            yield Button(
+                "Deploy on an endpoint"
+                if _serves_on_endpoint(self.host.wizard_run)
+                else "Check the model",
+                id="training-next",
+                variant="primary",
+                disabled=True,
+            )
 
     def on_mount(self) -> None:
-        self._losses: list[float] = []
+        self._start_watching()
+
+    def on_screen_resume(self) -> None:
+        if not any(w.group == "watch" and w.is_running for w in self.workers):
+            self._start_watching()
+
+    def _start_watching(self) -> None:
         run = self.host.wizard_run
-        if not run.job_name:
-            self.query_one("#training-job", Static).update("No training job yet: launch one.")
+        self._show_state(run)
+        if not run.job_name or run.job_arn is None:
+            self.query_one("#training-status", Static).update(
+                Text("No training job yet: start one in the Train step.", style="yellow")
+            )
             return
-        self.query_one("#training-job", Static).update(f"{run.job_name}  {run.job_arn or ''}")
-        self.watch_job(run.job_name)
+        context = self.host.aws_context()
+        if context is None:
+            return
+        if run.job_name != self._watched:  # another job (a new attempt): its own loss
+            self._watched = run.job_name
+            self._points = ()
+            self.query_one("#training-loss", Sparkline).data = []
+            self.query_one("#training-loss-summary", Static).update(loss_summary(()))
+            self.query_one("#training-result", Static).update("")
+        self.watch_training(context, run.job_name, self.host.launch.poll_interval)
+
+    def action_restart_watch(self) -> None:
+        """Poll again now (a fresh poller)."""
+        self._start_watching()
+
+    def _show_state(self, run: Run) -> None:
+        status = run.job_status
+        self.query_one("#training-stop", Button).disabled = run.job_arn is None or (
+            status is not None and status is not JobStatus.IN_PROGRESS
+        )
+        self.query_one("#training-next", Button).disabled = status is not JobStatus.COMPLETED
+
+    # ------------------------------------------------------------------ polling
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="watch", name="watch")
-    def watch_job(self, name: str) -> None:
-        """Poll the job (and read its loss lines) until it ends or the screen goes."""
-        context = self.require_context()
+    def watch_training(self, context: AwsContext, name: str, interval: float) -> TrainingEnded:
+        """Poll the job until it ends; read the new loss lines after every poll.
+
+        When the screen goes away the worker is cancelled: it stops within a poll tick, and a
+        cancelled worker's result is never delivered."""
         worker = get_current_worker()
         tokens: dict[str, str] = {}
 
-        def report(update: PollUpdate[TrainingSnapshot]) -> None:
-            losses: tuple[LossPoint, ...] = ()
-            if update.error is None:
+        def update(polled: PollUpdate[TrainingSnapshot]) -> None:
+            points: tuple[LossPoint, ...] = ()
+            if polled.error is None and polled.value is not None:
                 read = read_loss(context, name, tokens)
                 tokens.update(read.tokens)
-                losses = read.points
-            self.post_message(TrainingProgress(update, losses))
+                points = read.points
+            self.app.call_from_thread(self._show_update, polled, points)
 
-        training_poller(
-            lambda: describe_training_job(context, name),
-            backoff=Backoff.starting_at(self.host.launch.poll_interval),
-        ).run(report, cancelled=lambda: worker.is_cancelled)
+        poller = training_poller(
+            lambda: describe_training_job(context, name), backoff=Backoff.starting_at(interval)
+        )
+        final = poller.run(update, cancelled=lambda: worker.is_cancelled)
+        return TrainingEnded(final or poller.last)
 
-    @on(TrainingProgress)
-    def _progress(self, message: TrainingProgress) -> None:
-        update = message.update
+    def _show_update(
+        self, update: PollUpdate[TrainingSnapshot], points: tuple[LossPoint, ...]
+    ) -> None:
         if update.error is not None:
-            self.show_error(update.error, warning=True)
+            self.show_error(update.error, warning=not update.needs_reauth)
             return
         snapshot = update.value
         if snapshot is None:
             return
         self.clear_error()
-        self._losses.extend(point.loss for point in message.losses)
-        if self._losses:
-            self.query_one("#training-loss", Sparkline).data = list(self._losses)
-            self.query_one("#training-loss-text", Static).update(
-                f"loss {self._losses[0]:.4f} → {self._losses[-1]:.4f} ({len(self._losses)} steps)"
-            )
-        self.query_one("#training-timeline", Static).update(timeline_text(snapshot))
-        self.query_one("#training-outcome", Static).update(outcome_text(snapshot))
-        self.query_one("#training-stop", Button).disabled = snapshot.ended or (
-            snapshot.status == "Stopping"
+        self._show_snapshot(snapshot)
+        if points:
+            self._points = self._points + points
+            self.query_one("#training-loss", Sparkline).data = [p.loss for p in self._points]
+            self.query_one("#training-loss-summary", Static).update(loss_summary(self._points))
+
+    def _show_snapshot(self, snapshot: TrainingSnapshot) -> None:
+        status = Text.assemble(
+            ("Job     ", "bold"),
+            f"{snapshot.name}: ",
+            (snapshot.status, "bold"),
+            f" ({snapshot.secondary_status})" if snapshot.secondary_status else "",
         )
-        self.query_one("#training-next", Button).disabled = snapshot.status != "Completed"
+        self.query_one("#training-status", Static).update(status)
+        self.query_one("#training-timeline", Static).update(timeline_text(snapshot))
         run = self.host.wizard_run
-        status = JobStatus(snapshot.status) if snapshot.status in set(JobStatus) else None
-        if status is not None and run.job_status is not status:
-            self.host.update_run(replace(run, job_status=status))
+        if snapshot.status in {s.value for s in JobStatus}:
+            job_status = JobStatus(snapshot.status)
+            if run.job_status is not job_status:
+                self.host.update_run(replace(run, job_status=job_status))
+        self._show_state(self.host.wizard_run)
+
+    @on(TrainingEnded)
+    def _ended(self, message: TrainingEnded) -> None:
+        snapshot = message.snapshot
+        if snapshot is None or not snapshot.ended:
+            return
+        self._show_snapshot(snapshot)
+        result = Text()
+        run = self.host.wizard_run
+        if snapshot.status == "Completed" and snapshot.model_artifacts and _serves_on_endpoint(run):
+            result.append("✔ The tuned model is at ", style="bold green")
+            result.append(f"{snapshot.model_artifacts}\n", style="bold")
+            result.append("Next: serve it on a SageMaker endpoint.\n", "dim")
+            if run.model_artifacts != snapshot.model_artifacts:
+                self.host.update_run(replace(run, model_artifacts=snapshot.model_artifacts))
+                self.notify("Training completed: deploy it next.", title="Training")
+        elif snapshot.status == "Completed" and snapshot.model_artifacts:
+            result.append("✔ The merged model is at ", style="bold green")
+            result.append(f"{snapshot.model_artifacts}\n", style="bold")
+            result.append("Next: the import check of that folder, then the import.\n", "dim")
+            if run.model_artifacts != snapshot.model_artifacts:
+                # The import reads the training output where SageMaker wrote it.
+                self.host.update_run(
+                    replace(
+                        run,
+                        model_artifacts=snapshot.model_artifacts,
+                        model_source=snapshot.model_artifacts,
+                        model_uri=snapshot.model_artifacts,
+                        model_checked_ok=None,
+                    )
+                )
+                self.notify("Training completed: check the model next.", title="Training")
+        elif snapshot.status == "Failed":
+            failure = explain_training_failure(snapshot.failure_reason)
+            result.append("✘ The training job failed: ", style="bold red")
+            result.append(f"{failure.what}\n")
+            if snapshot.failure_reason and failure.rule != "other":
+                result.append(f"SageMaker says: {snapshot.failure_reason}\n", style="dim")
+            result.append(f"What to do: {failure.fix}\n", style="yellow")
+        elif snapshot.status == "Stopped":
+            result.append("■ The training job was stopped: it made no model.\n", style="yellow")
+        saving = spot_saving(snapshot)
+        if saving:
+            result.append(saving + "\n")
+        self.query_one("#training-result", Static).update(result)
+        self._show_state(self.host.wizard_run)
+
+    # ------------------------------------------------------------------ stop and next
 
     @on(Button.Pressed, "#training-stop")
-    def _stop_pressed(self) -> None:
-        name = self.host.wizard_run.job_name or ""
+    def action_stop_job(self) -> None:
+        """Ask to stop the job (confirmed first: a stopped job makes no model)."""
+        run = self.host.wizard_run
+        if run.job_name is None or run.job_arn is None:
+            return
+        if run.job_status is not None and run.job_status is not JobStatus.IN_PROGRESS:
+            self.notify(f"The job is {run.job_status.value}: nothing to stop.")
+            return
+        name = run.job_name
 
-        def chosen(yes: bool | None) -> None:
+        def confirmed(yes: bool | None) -> None:
             if yes:
-                self.stop(name)
+                self.stop_training(self.require_context(), name)
 
         self.app.push_screen(
             ConfirmScreen(
                 "Stop the training job?",
-                f"{name} stops; it bills until it has stopped.",
-                "Stop the job",
+                f"{name} stops (SageMaker bills the time it ran) and makes no model.",
+                "Stop job",
             ),
-            chosen,
+            confirmed,
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="stop", name="stop")
-    def stop(self, name: str) -> TrainingStopAsked:
-        """Ask SageMaker to stop the job."""
-        context = self.require_context()
+    def stop_training(self, context: AwsContext, name: str) -> StopAsked:
+        """StopTrainingJob (the job goes Stopping, then Stopped)."""
+        from core.errors import aws_call
+
         with aws_call(f"stopping the training job {name}"):
             context.client("sagemaker").stop_training_job(TrainingJobName=name)
-        return TrainingStopAsked(name)
+        return StopAsked(name)
 
-    @on(TrainingStopAsked)
-    def _stop_asked(self, message: TrainingStopAsked) -> None:
-        self.notify(f"Stopping {message.name}.")
+    @on(StopAsked)
+    def _stop_asked(self, message: StopAsked) -> None:
+        self.host.update_run(replace(self.host.wizard_run, job_status=JobStatus.STOPPING))
+        self.notify(f"Stopping {message.name}.", title="Training")
+        self._show_state(self.host.wizard_run)
 
     @on(Button.Pressed, "#training-next")
     def _next(self) -> None:

@@ -32,6 +32,8 @@ from tui.steps import ROUTE_SCREENS, SCREENS, ScreenFactory
 
 if TYPE_CHECKING:
     # Not imported at run time before they are used: the first frame does not need them.
+    from textual.screen import Screen
+
     from core.aws import AwsContext, Identity
     from core.registry import Registry
     from core.run.changes import RunChange

@@ -31,6 +31,7 @@ SCREEN_CLASSES: Mapping[str, str] = {
     "validate": "screens.validate:ValidateScreen",
     "infrastructure": "screens.infrastructure:InfrastructureScreen",
     "launch": "screens.launch:LaunchScreen",
+    "train": "screens.train:TrainScreen",
     "watch": "screens.watch:WatchScreen",
     "deploy": "screens.deploy:DeployScreen",
     "endpoint": "screens.endpoint:EndpointScreen",
@@ -40,12 +41,12 @@ SCREEN_CLASSES: Mapping[str, str] = {
 }
 """Step id -> `module:Class` of its screen, for every step that is built."""
 
-
 ROUTE_SCREEN_CLASSES: Mapping[tuple[str, str], str] = {
     ("launch", "sagemaker-autopilot"): "screens.autopilot:AutopilotLaunchScreen",
     ("watch", "sagemaker-autopilot"): "screens.autopilot_watch:AutopilotWatchScreen",
     ("launch", "sagemaker-jumpstart"): "screens.jumpstart:JumpStartLaunchScreen",
     ("watch", "sagemaker-jumpstart"): "screens.training_watch:TrainingWatchScreen",
+    ("watch", "sagemaker-import"): "screens.training_watch:TrainingWatchScreen",
 }
 """(step id, route) -> `module:Class` of the route's own screen for a step every route shares."""
 

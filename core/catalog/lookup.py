@@ -65,6 +65,12 @@ def find_model(model_id: str, models: Sequence[BaseModel] | None = None) -> Base
         )
         if wanted in (plain, f"us.{plain}", f"eu.{plain}", f"global.{plain}"):
             return model
+    if models is None:  # the open-weight models SageMaker trains, by their Public Hub id
+        from core.catalog.open_weight import open_weight_models
+
+        for model in open_weight_models():
+            if wanted == model.id:
+                return model
     close = difflib.get_close_matches(wanted, [m.id for m in pool], n=3, cutoff=0.4)
     hint = "Run `bedrock-tune models` to list them."
     if close:

@@ -45,8 +45,17 @@ _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
 
 def role_purpose(run: Run) -> RolePurpose:
     """Which service role the run's infrastructure step sets up: the import role for a run that
-    only imports, else the customization role."""
-    return "import" if run.route is Route.IMPORT_ONLY else "customization"
+    only imports, SageMaker's execution role for a run that trains there (its import role is
+    set up by the import step), else the customization role."""
+    if run.route is Route.IMPORT_ONLY:
+        return "import"
+    return "sagemaker" if run.route is Route.SAGEMAKER_IMPORT else "customization"
+
+
+def import_role_of(run: Run) -> str | None:
+    """The role the run's import jobs assume: on route sagemaker-import its own import role
+    (`role_arn` is then SageMaker's execution role), else `role_arn`."""
+    return run.import_role_arn if run.route is Route.SAGEMAKER_IMPORT else run.role_arn
 
 
 def model_sources(run: Run) -> tuple[str, ...]:
@@ -65,7 +74,7 @@ def import_request(run: Run, install: str | None = None) -> ImportRequest:
     return ImportRequest(
         job_name=run.import_job_name or "",
         model_name=run.imported_model_name or "",
-        role_arn=run.role_arn or "",
+        role_arn=import_role_of(run) or "",
         model_uri=run.model_uri or "",
         client_request_token=run.import_token or PENDING,
         tags=tags,

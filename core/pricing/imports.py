@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from core.catalog.import_pricing import IMPORT_PRICING
 from core.pricing.mapping import BEDROCK, Resolved
 from core.pricing.pricelist import PriceListItem
 from core.pricing.types import Price
@@ -31,42 +32,6 @@ STORAGE = "storage_per_cmu_month"
 WINDOW_MINUTES = 5
 """Bedrock bills an active copy in 5-minute windows (reference §7)."""
 UNITS = {ACTIVE: "per CMU per minute", STORAGE: "per CMU per month"}
-BUILTIN_AS_OF = "2026-12"
-"""When the built-in CMU rates were last read from the reference."""
-
-
-@dataclass(frozen=True)
-class ImportPricing:
-    """What an imported model costs (per Custom Model Unit)."""
-
-    per_cmu_minute: float
-    """While a copy is active, billed in 5-minute windows."""
-    storage_per_cmu_month: float
-    window_minutes: int
-    as_of: str
-    source: str
-
-    def per_window(self, units: int) -> float:
-        """One 5-minute window of an active copy of a model of `units` CMU."""
-        return self.per_cmu_minute * self.window_minutes * max(units, 1)
-
-    def active_per_hour(self, units: int) -> float:
-        """An hour of an active copy of a model of `units` CMU."""
-        return self.per_cmu_minute * 60 * max(units, 1)
-
-    def storage_per_month(self, units: int) -> float:
-        """A month of storage of a model of `units` CMU."""
-        return self.storage_per_cmu_month * max(units, 1)
-
-
-IMPORT_PRICING = ImportPricing(
-    per_cmu_minute=0.05718,
-    storage_per_cmu_month=1.95,
-    window_minutes=5,
-    as_of=BUILTIN_AS_OF,
-    source="reference/bedrock.md §7 (a secondary source, ⚠ verify on aws.amazon.com/bedrock/"
-    "pricing; prices vary by Region). Examples there: Llama 3.1 8B 128K uses 2 CMU, 70B 8 CMU.",
-)
 
 
 def _is_cmu(usage_type: str) -> bool:

@@ -148,6 +148,25 @@ class Run:
     max_response_length: int | None = None
     """Distillation: `maxResponseLengthForInference` (None: Bedrock's default)."""
 
+    # SageMaker training (route sagemaker-import): the train step. The job itself is `job_name`,
+    # `job_arn` and `job_status` above; `hyperparameters` are the QLoRA script's overrides.
+    training_mode: Literal["serverless", "instance"] | None = None
+    """Serverless model customization, or bedrock-tune's QLoRA script on an instance."""
+    training_technique: Literal["SFT", "DPO"] | None = None
+    """Serverless: the customization technique (with LoRA)."""
+    sequence_length: str | None = None
+    """Serverless: the longest sequence, e.g. `8K` (None: SageMaker chooses)."""
+    eula_accepted: bool | None = None
+    """Serverless: the base model's licence accepted, explicitly, by the user."""
+    instance_type: str | None = None
+    spot: bool | None = None
+    """Instance: managed spot training, with checkpoints in S3."""
+    model_artifacts: str | None = None
+    """Where the finished training job left the model (`S3ModelArtifacts`)."""
+    import_role_arn: str | None = None
+    """Route sagemaker-import: the Custom Model Import role (`role_arn` is then SageMaker's
+    execution role)."""
+
     # The import (import routes): the import check and import steps.
     model_uri: str | None = None
     """The S3 folder CreateModelImportJob reads: the source itself for an s3:// source, else

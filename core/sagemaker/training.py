@@ -22,6 +22,8 @@ from typing import Any, Literal
 
 from core import format as fmt
 from core.aws import partition_of
+from core.catalog.open_weight import OPEN_WEIGHT_MODELS as OPEN_WEIGHT_MODELS
+from core.catalog.open_weight import OpenWeightModel as OpenWeightModel
 from core.pricing.types import InstancePrices, Price, SpotSaving
 
 TrainingMode = Literal["serverless", "instance"]
@@ -73,6 +75,9 @@ dropout 0.05 on all linear layers, SFTTrainer with packing, 2 epochs, merged and
 safetensors shards). ⚠ The learning rate, batch sizes and sequence length are not in the
 reference: these are common QLoRA values, to change with --hp."""
 
+TRAINING_INSTANCES: tuple[str, ...] = ("ml.g5.2xlarge", DEFAULT_INSTANCE, "ml.g5.48xlarge")
+"""The instance types the train step offers (A10G GPUs: 1, 4 and 8 of them); the CLI takes any."""
+
 INSTANCE_PRICES: dict[str, tuple[float, str]] = {
     "ml.g5.12xlarge": (
         7.2,
@@ -84,10 +89,11 @@ INSTANCE_PRICES: dict[str, tuple[float, str]] = {
 
 PUBLIC_HUB_MODELS: dict[str, str] = {
     "meta-textgeneration-llama-3-8b": "meta-llama/Meta-Llama-3-8B",
+    "huggingface-llm-mistral-7b": "mistralai/Mistral-7B-v0.1",
 }
 """SageMaker Public Hub (JumpStart) ids and the Hugging Face id the QLoRA script loads for an
-instance job. ⚠ The pairing is ours (the walkthrough's model); pass --hp model_id=org/name for
-another base model."""
+instance job. ⚠ The pairing is ours (the walkthrough's model; the reference's JumpStart id of
+Mistral 7B); pass --hp model_id=org/name for another base model."""
 
 
 def hub_model_arn(region: str, model_id: str, version: str | None = None) -> str:
@@ -175,7 +181,13 @@ class TrainingRequest:
             if self.sequence_length:
                 config["SequenceLength"] = self.sequence_length
             request["ServerlessJobConfig"] = config
-            request["OutputDataConfig"] = {"S3OutputPath": self.output_uri}
+            # Uncompressed, as for an instance job: the model lands as files for the import.
+            # ⚠ The reference does not say what a serverless job writes; the API accepts
+            # CompressionType on every training job.
+            request["OutputDataConfig"] = {
+                "S3OutputPath": self.output_uri,
+                "CompressionType": "NONE",
+            }
             if self.hyperparameters:
                 request["HyperParameters"] = dict(self.hyperparameters)
             return request

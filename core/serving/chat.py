@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
 
 from core.aws import AwsContext
 from core.catalog.types import BaseModel, DataFormat
@@ -207,13 +208,59 @@ def _asking(context: AwsContext, model_id: str) -> Iterator[None]:
         ) from error
 
 
+COLD = "ModelNotReadyException"
+"""What Bedrock answers while an imported model's copy is loading (a cold start)."""
+
+OnCold = Callable[[int], None]
+"""Told, with the number of cold answers so far, each time the model answered that its copy is
+still loading (the call is being retried): the chat shows it as "warming up"."""
+
+
+class _ColdStarts:
+    """Counts the cold answers of one model over every attempt of one call (botocore's retries
+    and ours) and tells `on_cold` each time."""
+
+    def __init__(self, model_id: str, on_cold: OnCold | None) -> None:
+        self.model_id = model_id
+        self.on_cold = on_cold
+        self.seen = 0
+
+    @contextmanager
+    def watching(self, client: Any) -> Iterator[None]:
+        """Count cold answers of the model while the block runs: botocore emits `needs-retry`
+        for every answer, whether it then retries (it retries ModelNotReadyException without
+        telling anyone) or not. The client is shared: other models' calls are not counted."""
+        if self.on_cold is None:
+            yield
+            return
+        quoted = quote(self.model_id, safe="")
+
+        def answered(response: Any = None, request_dict: Any = None, **_: Any) -> None:
+            url = str(request_dict.get("url_path", "")) if isinstance(request_dict, dict) else ""
+            parsed = response[1] if isinstance(response, tuple) and len(response) == 2 else None
+            ours = quoted in url or self.model_id in url
+            if ours and isinstance(parsed, dict) and parsed.get("Error", {}).get("Code") == COLD:
+                self.seen += 1
+                if self.on_cold is not None:
+                    self.on_cold(self.seen)
+            # None: botocore's retry handler, next in line, decides whether to retry.
+
+        event = "needs-retry.bedrock-runtime"
+        unique = f"bedrock-tune-cold-start-{id(answered)}"
+        client.meta.events.register_first(event, answered, unique_id=unique)
+        try:
+            yield
+        finally:
+            client.meta.events.unregister(event, unique_id=unique)
+
+
 def _with_retries(call: Callable[[], _T], sleep: Callable[[float], None], tries: int) -> _T:
     delay = 2.0
     for attempt in range(tries):
         try:
             return call()
         except BedrockTuneError as error:
-            if error_code(error) != "ModelNotReadyException" or attempt == tries - 1:
+            if error_code(error) != COLD or attempt == tries - 1:
                 raise
             sleep(delay)
             delay = min(delay * 2, 60.0)
@@ -261,6 +308,7 @@ def invoke_openai_chat(
     *,
     sleep: Callable[[float], None] = time.sleep,
     tries: int = 6,
+    on_cold: OnCold | None = None,
 ) -> Answer:
     """One answer from an imported model that answers InvokeModel only (Qwen, GPT-OSS), with
     the OpenAI chat body imported models take (reference §6.4: `messages`; the model's chat
@@ -276,8 +324,10 @@ def invoke_openai_chat(
     client = context.client("bedrock-runtime")
     started = time.perf_counter()
 
+    cold = _ColdStarts(model_id, on_cold)
+
     def call() -> Any:
-        with _asking(context, model_id):
+        with _asking(context, model_id), cold.watching(client):
             return client.invoke_model(modelId=model_id, body=json.dumps(body))
 
     response = _with_retries(call, sleep, tries)
@@ -302,16 +352,26 @@ def converse_stream(
     *,
     fold_system: bool = False,
     state: StreamState | None = None,
+    on_cold: OnCold | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    tries: int = 6,
 ) -> Iterator[str | Answer]:
     """Yield text pieces as they come, then the final `Answer` (marked `cut` when the stream
-    broke: what arrived is kept)."""
+    broke: what arrived is kept). A model still cold (an imported model's copy loading) is
+    retried, and `on_cold` told each time."""
     body = request(model_id, system, turns, settings, fold_system=fold_system)
     state = state or StreamState()
     started = time.perf_counter()
     usage: TokenUsageTypeDef | None = None
     stop_reason = ""
-    with _asking(context, model_id):
-        response = context.client("bedrock-runtime").converse_stream(**body)
+    client = context.client("bedrock-runtime")
+    cold = _ColdStarts(model_id, on_cold)
+
+    def call() -> Any:
+        with _asking(context, model_id), cold.watching(client):
+            return client.converse_stream(**body)
+
+    response = _with_retries(call, sleep, tries)
     try:
         for item in response["stream"]:
             if "contentBlockDelta" in item:

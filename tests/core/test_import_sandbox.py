@@ -42,7 +42,7 @@ from core.pricing.service import PriceService
 from core.registry import Registry
 from core.run import Route, Run
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
-from core.serving.chat import Turn, converse, invoke_openai_chat
+from core.serving.chat import Answer, Turn, converse, converse_stream, invoke_openai_chat
 from core.statuses import ImportStatus
 from core.teardown.delete import delete, inventory
 from tests.fakes import Clock
@@ -172,6 +172,34 @@ def test_the_chat_rides_out_a_cold_start_with_retries(
     )
     assert slept == [2.0]  # one cold start, waited out, then the answer
     assert "imported model" in reply.text
+
+
+def test_a_cold_start_is_told_while_the_stream_is_retried(
+    context: AwsContext, registry: Registry, clock: Clock, tmp_path: Path
+) -> None:
+    run = imported(context, registry, clock, write_tiny_model(tmp_path / "model"))
+    model = run.custom_model_arn or ""
+    # botocore's own retries ride out the cold start: it is still told, once.
+    cold: list[int] = []
+    pieces = list(converse_stream(context, model, "", [Turn("user", "hi")], on_cold=cold.append))
+    assert cold == [1]
+    answer = pieces[-1]
+    assert isinstance(answer, Answer) and "imported model bt-sql" in answer.text
+    # Warm now: nothing to tell.
+    cold.clear()
+    list(converse_stream(context, model, "", [Turn("user", "again")], on_cold=cold.append))
+    assert cold == []
+    # Idle long enough to go cold again; without SDK retries our own loop retries and tells.
+    clock.t += 3600
+    context._cache.clients["bedrock-runtime@us-east-1"] = without_retries(context)
+    slept: list[float] = []
+    pieces = list(
+        converse_stream(
+            context, model, "", [Turn("user", "hi")], on_cold=cold.append, sleep=slept.append
+        )
+    )
+    assert cold == [1] and slept == [2.0]
+    assert isinstance(pieces[-1], Answer) and "imported model" in pieces[-1].text
 
 
 def test_a_rerun_reattaches_and_never_imports_twice(

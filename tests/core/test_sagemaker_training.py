@@ -76,6 +76,7 @@ def test_a_serverless_request() -> None:
         "SequenceLength": "8K",
     }
     assert "ResourceConfig" not in api and "AlgorithmSpecification" not in api
+    assert api["OutputDataConfig"]["CompressionType"] == "NONE"  # the model as files, to import
     assert [c["ChannelName"] for c in api["InputDataConfig"]] == ["train", "validation"]
     assert {"Key": "bedrock-tune:run", "Value": "r1"} in api["Tags"]
     refused = check_training_request(request(accept_eula=False, sequence_length="8k"))

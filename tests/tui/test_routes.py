@@ -24,6 +24,7 @@ from screens.resume import ResumeScreen
 from screens.widgets.step_sidebar import StepSidebar
 from tests.tui.helpers import settle
 from tui.app import BedrockTuneApp
+from tui.steps import SCREENS, ScreenFactory
 
 
 class FakeStep(StepScreen):
@@ -97,18 +98,31 @@ async def test_the_sidebar_keys_and_palette_follow_the_run_s_route() -> None:
         assert app.current_step == "watch"
 
 
+def _without_endpoint_step() -> dict[str, ScreenFactory]:
+    """Every built step's screen but the endpoint step's: as a version without it would be."""
+    return {k: v for k, v in SCREENS.items() if k != "endpoint"}
+
+
+async def test_every_route_is_offered_once_its_steps_are_built() -> None:
+    assert set(BedrockTuneApp().offered_routes) == set(Route)
+
+
 async def test_a_route_whose_steps_are_not_all_built_is_carried_but_never_offered() -> None:
-    app = BedrockTuneApp()
-    assert app.offered_routes == (Route.BEDROCK_CUSTOMIZATION, Route.IMPORT_ONLY)
+    app = BedrockTuneApp(screens=_without_endpoint_step())
+    assert app.offered_routes == (
+        Route.BEDROCK_CUSTOMIZATION,
+        Route.SAGEMAKER_IMPORT,
+        Route.IMPORT_ONLY,
+    )
     async with app.run_test(size=(160, 60)) as pilot:
         titles = palette_titles(app)
-        assert "Go to step: Launch" in titles and "Go to step: Train" not in titles
+        assert "Go to step: Launch" in titles and "Go to step: Endpoint" not in titles
         # A run on such a route (say, written by a newer version) still shows its steps.
-        app.update_run(replace(PLACE, route=Route.SAGEMAKER_IMPORT))
+        app.update_run(replace(PLACE, route=Route.SAGEMAKER_AUTOPILOT))
         await pilot.pause()
-        assert sidebar_ids(app) == list(ROUTE_STEPS[Route.SAGEMAKER_IMPORT])
-        assert "not in this version" in sidebar_line(app, "train")
-        assert "Go to step: Train" not in palette_titles(app)
+        assert sidebar_ids(app) == list(ROUTE_STEPS[Route.SAGEMAKER_AUTOPILOT])
+        assert "not in this version" in sidebar_line(app, "endpoint")
+        assert "Go to step: Endpoint" not in palette_titles(app)
 
 
 def offered_ids(app: BedrockTuneApp) -> list[str] | None:
@@ -132,14 +146,14 @@ def _resumable(route: Route) -> Run:
 
 async def test_resume_offers_only_runs_on_routes_users_are_offered() -> None:
     registry = Registry()
-    for route in (Route.SAGEMAKER_IMPORT, Route.SAGEMAKER_AUTOPILOT):
+    for route in (Route.SAGEMAKER_JUMPSTART, Route.SAGEMAKER_AUTOPILOT):
         registry.save_run(f"run-{route.value}", _resumable(route))
-    app = BedrockTuneApp()
+    app = BedrockTuneApp(screens=_without_endpoint_step())
     async with app.run_test(size=(160, 60)) as pilot:
         await settle(pilot)  # the resume look-up ran...
         assert not isinstance(app.screen, ResumeScreen)  # ...and offered nothing
     registry.save_run("run-bedrock", _resumable(Route.BEDROCK_CUSTOMIZATION))
-    app = BedrockTuneApp()
+    app = BedrockTuneApp(screens=_without_endpoint_step())
     async with app.run_test(size=(160, 60)) as pilot:
         await settle(pilot, lambda: offered_ids(app) is not None)
         assert offered_ids(app) == ["run-bedrock"]
@@ -149,7 +163,7 @@ async def test_resume_offers_only_runs_on_routes_users_are_offered() -> None:
         await settle(pilot, lambda: offered_ids(app) is not None)
         assert set(offered_ids(app) or []) == {
             "run-bedrock",
-            f"run-{Route.SAGEMAKER_IMPORT.value}",
+            f"run-{Route.SAGEMAKER_JUMPSTART.value}",
             f"run-{Route.SAGEMAKER_AUTOPILOT.value}",
         }
 

@@ -14,6 +14,7 @@ from textual.widgets import Button, Checkbox, Input, Select
 
 from core.registry import Registry
 from core.run import Route
+from core.sagemaker.launching import TRAINING_JOB
 from core.sandbox.server import Sandbox
 from core.statuses import JobStatus
 from screens.autopilot import AutopilotLaunchScreen
@@ -43,7 +44,7 @@ async def test_autopilot_launch_and_watch_to_the_best_candidate(tmp_path: Path) 
     app = app_in_sandbox(clock)
     async with app.run_test(size=(160, 80)) as pilot:
         await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
-        assert Route.SAGEMAKER_AUTOPILOT not in app.offered_routes  # no endpoint step yet
+        assert Route.SAGEMAKER_AUTOPILOT in app.offered_routes
         context = app.aws_context()
         assert context is not None
         context.client("s3").create_bucket(Bucket="bt-data")
@@ -128,12 +129,21 @@ async def test_jumpstart_launch_needs_the_eula_and_watches_the_training(
         await click_button(pilot, "#js-launch")
         await settle(pilot, lambda: isinstance(app.screen, TrainingWatchScreen), rounds=1000)
         launched = app.wizard_run
-        assert launched.job_arn is not None and launched.job_arn in text_of(app, "#training-job")
+        assert launched.job_arn is not None and launched.job_name
+        await settle(pilot, lambda: launched.job_name in text_of(app, "#training-status"))
+        assert [r.identifier for r in app.registry().resources() if r.kind == TRAINING_JOB] == [
+            launched.job_name
+        ]  # recorded: teardown stops it while it runs
         clock.t += 101
         await settle(pilot, lambda: app.wizard_run.job_status is JobStatus.COMPLETED, rounds=1000)
-        await settle(pilot, lambda: "Model:" in text_of(app, "#training-outcome"))
+        await settle(pilot, lambda: "tuned model is at" in text_of(app, "#training-result"))
+        assert "SageMaker endpoint" in text_of(app, "#training-result")
+        assert app.wizard_run.model_artifacts and app.wizard_run.model_artifacts.startswith("s3://")
         assert "Uploading" in text_of(app, "#training-timeline")
-        await settle(pilot, lambda: "steps)" in text_of(app, "#training-loss-text"))
+        await settle(pilot, lambda: "point" in text_of(app, "#training-loss-summary"))
+        assert str(app.screen.query_one("#training-next", Button).label) == "Deploy on an endpoint"
+        await click_button(pilot, "#training-next")
+        await settle(pilot, lambda: app.current_step == "endpoint")
 
 
 async def test_the_bedrock_route_keeps_its_own_launch_screen() -> None:

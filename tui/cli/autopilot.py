@@ -264,7 +264,7 @@ def run_launch(args: argparse.Namespace) -> int:
         # Before the call: CreateAutoMLJobV2 takes no client token, so the saved name and run
         # id (a tag on the job) are what make a rerun re-attach instead of creating a second.
         registry.save_run(run_id, run)
-        arn, reattached = start_autopilot(context, request, run_id)
+        arn, reattached = start_autopilot(context, request, run, registry)
         registry.save_run(run_id, replace(run, job_arn=arn, job_status=JobStatus.IN_PROGRESS))
         from core.pricing.service import PriceService
 

@@ -176,7 +176,7 @@ def run_launch(args: argparse.Namespace) -> int:
         # Before the call: CreateTrainingJob takes no client token; the saved name and the run
         # id tag make a rerun re-attach instead of creating a second job.
         registry.save_run(run_id, run)
-        arn, reattached = start_training_job(context, made.to_api(), run_id)
+        arn, reattached = start_training_job(context, made.to_api(), run, registry)
         registry.save_run(run_id, replace(run, job_arn=arn, job_status=JobStatus.IN_PROGRESS))
         from core.pricing.service import PriceService
 

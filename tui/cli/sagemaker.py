@@ -22,7 +22,7 @@ from time import sleep  # module-level: tests swap in a fake clock's sleep
 from typing import Any
 
 from core import format as fmt
-from core.errors import ConflictError, NotFoundError, ValidationError, aws_call
+from core.errors import ValidationError, aws_call
 from core.naming import default_job_name
 from core.ownership import RUN_TAG, ownership_tags
 from core.poll import Backoff, Pacing, PollUpdate
@@ -30,6 +30,7 @@ from core.pricing.service import PriceService
 from core.registry import Registry, new_run_id
 from core.run import Route, Run
 from core.sagemaker.failures import explain_failure, interruptions
+from core.sagemaker.launching import TRAINING_JOB, find_launched_training, record_job
 from core.sagemaker.source import ARCHIVE, script_archive
 from core.sagemaker.training import (
     DEFAULT_INSTANCE,
@@ -157,24 +158,6 @@ def _upload_script(context: Any, uri: str) -> None:
         context.client("s3").put_object(Bucket=bucket, Key=key, Body=script_archive())
 
 
-def existing_job(context: Any, name: str, run_id: str) -> TrainingSnapshot | None:
-    """The job `name` if this run made it (a rerun after a crash); None when there is none."""
-    try:
-        found = describe_training_job(context, name)
-    except (NotFoundError, ValidationError):  # SageMaker says ValidationException for no job
-        return None
-    with aws_call(f"reading the tags of {name}"):
-        tags = context.client("sagemaker").list_tags(ResourceArn=found.arn).get("Tags", [])
-    owner = {t.get("Key"): t.get("Value") for t in tags}.get(RUN_TAG)
-    if owner != run_id:
-        raise ConflictError(
-            f"The training job name '{name}' is taken by "
-            + (f"bedrock-tune run {owner}." if owner else "a job bedrock-tune did not launch."),
-            hint="Choose another --name; the other job is left alone.",
-        )
-    return found
-
-
 def run_launch(args: argparse.Namespace) -> int:
     """Record the run, then start the training job once."""
     registry = Registry()
@@ -208,7 +191,7 @@ def run_launch(args: argparse.Namespace) -> int:
             args,
         )
         registry.save_run(run_id, run)  # before the call: a rerun finds the name and run id
-        existing = existing_job(context, name, run_id)
+        existing = find_launched_training(context, name, run_id)
         if existing is None:
             if request.script_uri:
                 _upload_script(context, request.script_uri)
@@ -216,6 +199,7 @@ def run_launch(args: argparse.Namespace) -> int:
                 arn = context.client("sagemaker").create_training_job(**api)["TrainingJobArn"]
         else:
             arn = existing.arn
+        record_job(registry, TRAINING_JOB, name, context, run, mode=args.mode)  # teardown stops it
         run = replace(run, job_arn=arn, job_status=JobStatus.IN_PROGRESS)
         registry.save_run(run_id, run)
         prices = (

@@ -24,6 +24,7 @@ import argparse
 import json
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -141,14 +142,30 @@ def load_records(folder: str | Path) -> list[list[Message]]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - runs in SageMaker
-    """Train, merge and save (inside the training container, with a GPU)."""
+    """Train, merge and save (inside the training container, with a GPU; on CPU without
+    4-bit, as `make test-training` checks it)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     args = parse_args(argv)
     import torch
     from datasets import Dataset
     from peft import LoraConfig, PeftModel
-    from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+    from transformers import (
+        AutoModelForCausalLM,
+        AutoTokenizer,
+        BitsAndBytesConfig,
+        TrainerCallback,
+    )
     from trl import SFTConfig, SFTTrainer
+
+    class PrintLoss(TrainerCallback):  # type: ignore[misc]
+        """One line per logging step on stdout (CloudWatch Logs), in the shape bedrock-tune's
+        watch reads (`{'loss': 1.23, ..., 'epoch': 0.5}`), whatever progress bar is on."""
+
+        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **_: Any) -> None:
+            if logs and "loss" in logs:
+                line = {k: float(v) if hasattr(v, "item") else v for k, v in logs.items()}
+                sys.stdout.write(f"{line}\n")
+                sys.stdout.flush()
 
     token = os.environ.get("HF_TOKEN")
     tokenizer = AutoTokenizer.from_pretrained(args.model_id, token=token)
@@ -162,14 +179,24 @@ def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - runs 
     train = dataset(args.train_dir)
     validation = dataset(args.validation_dir) if args.validation_dir else None
     LOG.info("records: %d train, %d validation", len(train), len(validation or []))
-    quantization = BitsAndBytesConfig(
-        load_in_4bit=args.load_in_4bit,
-        bnb_4bit_quant_type=args.bnb_4bit_quant_type,
-        bnb_4bit_use_double_quant=args.bnb_4bit_use_double_quant,
-        bnb_4bit_compute_dtype=torch.bfloat16,
+    # 4-bit needs bitsandbytes and a GPU; `--load_in_4bit false` trains the plain LoRA (the
+    # CPU check of `make test-training`).
+    quantization = (
+        BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type=args.bnb_4bit_quant_type,
+            bnb_4bit_use_double_quant=args.bnb_4bit_use_double_quant,
+            bnb_4bit_compute_dtype=torch.bfloat16,
+        )
+        if args.load_in_4bit
+        else None
     )
+    gpu = torch.cuda.is_available()
     model = AutoModelForCausalLM.from_pretrained(
-        args.model_id, quantization_config=quantization, torch_dtype=torch.bfloat16, token=token
+        args.model_id,
+        quantization_config=quantization,
+        torch_dtype=torch.bfloat16 if gpu else torch.float32,
+        token=token,
     )
     lora = LoraConfig(
         r=args.lora_r,
@@ -178,23 +205,27 @@ def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - runs 
         target_modules="all-linear",
         task_type="CAUSAL_LM",
     )
+    # TRL renamed `max_seq_length` to `max_length` (0.16) and dropped the old name later: pass
+    # the one this TRL knows.
+    fields = set(getattr(SFTConfig, "__dataclass_fields__", {}))
+    length = "max_length" if "max_length" in fields else "max_seq_length"
     config = SFTConfig(
         output_dir=args.checkpoint_dir,
         num_train_epochs=args.epochs,
         learning_rate=args.learning_rate,
         per_device_train_batch_size=args.per_device_train_batch_size,
         gradient_accumulation_steps=args.gradient_accumulation_steps,
-        gradient_checkpointing=True,
-        bf16=True,
+        gradient_checkpointing=gpu,
+        bf16=gpu,
         logging_steps=args.logging_steps,
         save_strategy="steps",
         save_steps=100,
         save_total_limit=2,
         seed=args.seed,
         packing=args.packing,
-        max_seq_length=args.max_seq_length,
         dataset_text_field="text",
         report_to=[],
+        **{length: args.max_seq_length},
     )
     trainer = SFTTrainer(
         model=model,
@@ -203,15 +234,20 @@ def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - runs 
         eval_dataset=validation,
         peft_config=lora,
         processing_class=tokenizer,
+        callbacks=[PrintLoss()],
     )
     resume = any(Path(args.checkpoint_dir).glob("checkpoint-*"))  # a spot restart
     trainer.train(resume_from_checkpoint=resume or None)
     adapter = Path(args.checkpoint_dir) / "adapter"
     trainer.model.save_pretrained(adapter)
     del model, trainer
-    torch.cuda.empty_cache()
+    if gpu:
+        torch.cuda.empty_cache()
     base = AutoModelForCausalLM.from_pretrained(
-        args.model_id, torch_dtype=torch.float16, low_cpu_mem_usage=True, token=token
+        args.model_id,
+        torch_dtype=torch.float16 if gpu else torch.float32,
+        low_cpu_mem_usage=True,
+        token=token,
     )
     merged = PeftModel.from_pretrained(base, adapter).merge_and_unload()
     merged.save_pretrained(
