@@ -227,7 +227,6 @@ def boto3_script(plan: ExportPlan, source: str) -> str:
         "import boto3",
         "from botocore.exceptions import ClientError",
         "",
-        f"BASE_MODEL_ID = {json.dumps(plan.base_model_id)}",
         f"FILES = {tuple(plan.files)!r}".replace("'", '"'),
         f'SAFE = re.compile(r"{SAFE_VALUE}")',
         "",

@@ -172,6 +172,7 @@ class ExportPlan:
 
     title: str
     base_model_id: str
+    """The base model (an ARN of the run's account has `{account_id}` in it)."""
     params: tuple[Param, ...]
     steps: tuple[Step, ...]
     files: tuple[str, ...]
@@ -271,13 +272,20 @@ def export_plan(run: Run, *, title: str = "") -> ExportPlan:
             a VPC.
     """
     base_model_id, region = _check(run)
+    shown_model = _portable(base_model_id, run)
     prefix = normalize_prefix(run.s3_prefix or DEFAULT_PREFIX)
-    account = run.account_id or "000000000000"
-    bucket_default = _portable(run.bucket or default_bucket_name(account, region), run)
-    if run.bucket is None:
-        bucket_default = "bedrock-tune-{account_id}-{region}"
-    role_name = run.role_arn.rsplit("/", 1)[-1] if run.role_arn else default_role_name(region)
-    role_default = _portable(role_name, run) if run.role_arn else "bedrock-tune-{region}"
+    # The run's names, with its account and region made parameters; bedrock-tune's defaults
+    # (the same functions, given the placeholders) when the run has none yet.
+    bucket_default = (
+        _portable(run.bucket, run)
+        if run.bucket
+        else default_bucket_name("{account_id}", "{region}")
+    )
+    role_default = (
+        _portable(run.role_arn.rsplit("/", 1)[-1], run)
+        if run.role_arn
+        else default_role_name("{region}")
+    )
     stem = model_stem(base_model_id)[: MAX_NAME - len(PREFIX) - len("-20260101-120000-abcdef")]
     kms = bool(run.kms_key_id)
     distilling = run.customization_type is CustomizationType.DISTILLATION
@@ -403,11 +411,15 @@ def export_plan(run: Run, *, title: str = "") -> ExportPlan:
         client_request_token="{client_request_token}",
         kms_key_id=kms_arn,
         tags={k: _portable(v, run) for k, v in run.tags.items()},
+        # A custom model to tune further, or a teacher profile, is named by an ARN of the run's
+        # account: made portable like the names.
+        base_model_id=shown_model,
+        teacher_model_id=_portable(run.teacher_model_id, run) if run.teacher_model_id else None,
     )
     steps = _steps(infrastructure, location, tuple(files), job_run, run.serving_kind)
     return ExportPlan(
-        title=title or f"{run.customization_type.label} of {base_model_id}",
-        base_model_id=base_model_id,
+        title=title or f"{run.customization_type.label} of {shown_model}",
+        base_model_id=shown_model,
         params=tuple(params),
         steps=steps,
         files=tuple(files),
@@ -512,7 +524,7 @@ def _steps(
                 "the SHA-256 sent with it.",
             )
         )
-    request = job_request(job_run).to_api()
+    request = _partitioned(job_request(job_run).to_api())
     steps.append(
         Call(
             "bedrock",
