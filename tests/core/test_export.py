@@ -71,6 +71,16 @@ def test_every_parameter_is_worked_out_before_a_step_or_a_later_parameter_uses_i
             known.add(step.created)
 
 
+def test_a_custom_base_model_is_named_in_the_account_and_partition_the_script_runs_in() -> None:
+    plan = export_plan(
+        _run(base_model_id=f"arn:aws:bedrock:us-east-1:{ACCOUNT}:custom-model/amazon.nova/abc")
+    )
+    job = next(s for s in plan.steps if isinstance(s, Call) and s.operation.endswith("Job"))
+    assert job.request["baseModelIdentifier"] == (
+        "arn:{partition}:bedrock:{region}:{account_id}:custom-model/amazon.nova/abc"
+    )
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_nothing_of_the_run_s_account_travels(fmt: str) -> None:
     run = _run(
