@@ -128,14 +128,14 @@ def test_the_boto3_script_creates_the_job_and_a_second_run_a_second_job(
     data = _data(tmp_path / "prepared")
     env = _environment(sandbox, isolated_aws)
     command = [sys.executable, str(script), "--data-dir", str(data), "--role-wait-seconds", "0"]
-    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
     second = subprocess.run(
         [*command, "--serve", "--poll-seconds", "0"],
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,
     )
     assert second.returncode == 0, second.stderr
     assert "BucketAlreadyOwnedByYou, reusing it" in second.stderr or "reusing" in second.stderr
@@ -181,11 +181,13 @@ def test_the_cli_script_creates_the_job(
         **_environment(sandbox, isolated_aws),
         "DATA_DIR": str(data),
         "ROLE_WAIT_SECONDS": "0",
+        "SERVE": "1",  # wait for the job, then deploy its model as the run did
+        "POLL_SECONDS": "0",
         "AWS_REGION": "us-west-2",
         "AWS_DEFAULT_REGION": "us-west-2",
     }
     done = subprocess.run(
-        ["bash", str(script)], env=env, capture_output=True, text=True, timeout=120
+        ["bash", str(script)], env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr
     assert "CreateModelCustomizationJob: arn:aws:bedrock:us-west-2" in done.stdout
@@ -199,11 +201,16 @@ def test_the_cli_script_creates_the_job(
     )
     s3 = context.client("s3")
     assert s3.get_bucket_location(Bucket=bucket)["LocationConstraint"] == "us-west-2"
-    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
+    data = f"bedrock-tune/{job['jobName']}/data/"
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=data)["Contents"]}
     assert keys == {
         f"bedrock-tune/{job['jobName']}/data/train.jsonl",
         f"bedrock-tune/{job['jobName']}/data/validation.jsonl",
     }
+    (deployment,) = context.client("bedrock").list_custom_model_deployments()[
+        "modelDeploymentSummaries"
+    ]
+    assert f"CreateCustomModelDeployment: {deployment['customModelDeploymentArn']}" in done.stdout
     policy = context.client("iam").get_role_policy(
         RoleName="bedrock-tune-us-west-2", PolicyName="bedrock-tune-data-access"
     )
@@ -214,7 +221,7 @@ def test_the_cloudformation_template_passes_cfn_lint(tmp_path: Path) -> None:
     template = tmp_path / "stack.yaml"
     template.write_text(export_text(_run(kms_key_id="alias/mine"), "cloudformation"))
     done = subprocess.run(
-        [str(CFN_LINT), str(template)], capture_output=True, text=True, timeout=120
+        [str(CFN_LINT), str(template)], capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert ACCOUNT not in template.read_text()
