@@ -16,7 +16,8 @@ from core.export.boto3_script import boto3_script
 from core.export.cli_script import cli_script
 from core.export.cloudformation import cloudformation_template
 from core.export.iam import iam_json
-from core.export.steps import ExportError, ExportPlan, export_plan
+from core.export.steps import export_plan
+from core.export.types import ExportError, ExportPlan
 from core.recipe import ACCOUNT, load_recipe
 from core.registry import Registry
 from core.run.types import Run

@@ -8,7 +8,8 @@ from typing import Any
 
 from botocore import xform_name
 
-from core.export.steps import (
+from core.export.text import about, comment, default_text, settable
+from core.export.types import (
     SAFE_VALUE,
     STAMP_FORMAT,
     Call,
@@ -20,7 +21,6 @@ from core.export.steps import (
     WaitForJob,
     split_text,
 )
-from core.export.text import about, comment, default_text, settable
 
 _HELPERS = '''
 

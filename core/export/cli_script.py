@@ -12,7 +12,8 @@ from typing import Any
 
 from botocore import xform_name
 
-from core.export.steps import (
+from core.export.text import about, comment, default_text, settable
+from core.export.types import (
     STAMP_FORMAT,
     Call,
     ExportPlan,
@@ -23,7 +24,6 @@ from core.export.steps import (
     WaitForJob,
     split_text,
 )
-from core.export.text import about, comment, default_text, settable
 
 _CLI_SERVICE = {"s3": "s3api"}
 """The AWS CLI's name of a service where it differs from boto3's."""

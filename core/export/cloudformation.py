@@ -12,8 +12,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from core.export.steps import ExportPlan, split_text
 from core.export.text import about, comment
+from core.export.types import ExportPlan, split_text
 
 _SUBSTITUTES = {
     "account_id": "AWS::AccountId",

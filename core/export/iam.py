@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from core.export.steps import ExportPlan, placeholders
 from core.export.text import about
+from core.export.types import ExportPlan, placeholders
 
 _MEANINGS = {
     "account_id": "the account id (aws sts get-caller-identity)",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from core.export.steps import ExportPlan, Param
+from core.export.types import ExportPlan, Param
 from core.version import __version__
 
 WIDTH = 96

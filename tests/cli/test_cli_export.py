@@ -201,8 +201,8 @@ def test_the_cli_script_creates_the_job(
     )
     s3 = context.client("s3")
     assert s3.get_bucket_location(Bucket=bucket)["LocationConstraint"] == "us-west-2"
-    data = f"bedrock-tune/{job['jobName']}/data/"
-    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=data)["Contents"]}
+    folder = f"bedrock-tune/{job['jobName']}/data/"
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=folder)["Contents"]}
     assert keys == {
         f"bedrock-tune/{job['jobName']}/data/train.jsonl",
         f"bedrock-tune/{job['jobName']}/data/validation.jsonl",

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from core.export import FORMATS, export_text
-from core.export.steps import Call, ExportError, JsonText, Pause, Upload, WaitForJob, export_plan
-from core.export.steps import placeholders as names_in
+from core.export.steps import export_plan
+from core.export.types import Call, ExportError, JsonText, Pause, Upload, WaitForJob
+from core.export.types import placeholders as names_in
 from core.infra.policies import TEACHER_SID
 from core.jobs.types import CustomizationType
 from core.run import Run

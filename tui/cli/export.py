@@ -56,8 +56,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValidationError(
             f"{path} exists.", title="File exists", hint="Pick another name, or pass --force."
         )
-    run_, source = run_for_export(args.reference, Registry())
-    text = export_text(run_, args.format, source)
+    exported, source = run_for_export(args.reference, Registry())
+    text = export_text(exported, args.format, source)
     if path is None:
         sys.stdout.write(text)
         return EXIT_OK
