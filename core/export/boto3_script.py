@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +22,9 @@ from core.export.types import (
     WaitForJob,
     split_text,
 )
+
+LONG = 72
+"""Longer string literals are split over lines (the script stays within 100 columns)."""
 
 _HELPERS = '''
 
@@ -59,11 +63,20 @@ def wait_for_job(bedrock, job, interval):
 '''
 
 
-def _string(text: str) -> str:
+def _literal(text: str, indent: int) -> str:
+    """A string literal; a long one as adjacent literals in parentheses, one line each."""
+    if len(text) <= LONG:
+        return json.dumps(text)
+    pad = " " * (indent + 4)
+    chunks = textwrap.wrap(text, LONG, drop_whitespace=False, break_on_hyphens=False)
+    return "(\n" + "".join(f"{pad}{json.dumps(c)}\n" for c in chunks) + " " * indent + ")"
+
+
+def _string(text: str, indent: int = 0) -> str:
     """A Python expression for `text`: a plain literal, or an f-string with its parameters."""
     pieces = split_text(text)
     if not any(is_param for _, is_param in pieces):
-        return json.dumps(text)
+        return _literal(text, indent)
     if len(pieces) == 1:
         return pieces[0][0]  # the parameter itself
     body = "".join(
@@ -81,7 +94,7 @@ def _value(value: Any, indent: int) -> str:
     if isinstance(value, JsonText):
         return f"json.dumps({_value(value.document, indent)})"
     if isinstance(value, str):
-        return _string(value)
+        return _string(value, indent)
     if isinstance(value, bool):
         return "True" if value else "False"
     if isinstance(value, int):
@@ -108,15 +121,13 @@ def _arguments(plan: ExportPlan) -> list[str]:
     ]
     for param in settable(plan):
         flag = "--" + param.name.replace("_", "-")
-        help_text = json.dumps(f"{param.help} (default: {default_text(param)})")
+        help_text = _literal(f"{param.help} (default: {default_text(param)})", 8)
+        lines += ["    parser.add_argument(", f'        "{flag}",']
         if param.source == "flag":
-            lines.append(
-                f'    parser.add_argument("{flag}", action="store_true", help={help_text})'
-            )
-        else:
-            required = param.default is None and not param.random_bytes
-            extra = ", required=True" if required else ""
-            lines.append(f'    parser.add_argument("{flag}"{extra}, help={help_text})')
+            lines.append('        action="store_true",')
+        elif param.default is None and not param.random_bytes:
+            lines.append("        required=True,")
+        lines += [f"        help={help_text},", "    )"]
     lines.append("    return parser.parse_args()")
     return lines
 
@@ -166,10 +177,13 @@ def _call(step: Call, indent: int) -> list[str]:
     reuse_arg = f", {reuse}" if step.reuse_on else ""
     method = xform_name(step.operation)
     out.append(f'{pad}response, {made} = call({client}, "{method}", request{reuse_arg})')
+    shown = f"response['{step.show}']"
     if step.result:
         out.append(f'{pad}{step.result[0]} = response["{step.result[1]}"]')
+        if step.result[1] == step.show:
+            shown = step.result[0]
     if step.show:
-        out.append(f"{pad}print(f\"{step.operation}: {{response['{step.show}']}}\")")
+        out.append(f'{pad}print(f"{step.operation}: {{{shown}}}")')
     return out
 
 
@@ -250,8 +264,10 @@ def boto3_script(plan: ExportPlan, source: str) -> str:
         "    folder = Path(data_dir)",
         "    missing = [name for name in FILES if not (folder / name).is_file()]",
         "    if missing:",
-        "        sys.exit(f\"{folder} has no {', '.join(missing)}: pass --data-dir, the folder "
-        'bedrock-tune prepare wrote")',
+        "        sys.exit(",
+        "            f\"{folder} has no {', '.join(missing)}: \"",
+        '            "pass --data-dir, the folder bedrock-tune prepare wrote"',
+        "        )",
         '    s3 = session.client("s3")',
         '    iam = session.client("iam")',
         '    bedrock = session.client("bedrock")',

@@ -97,7 +97,7 @@ def test_nothing_of_the_run_s_account_travels(fmt: str) -> None:
 
 def test_a_kms_run_asks_for_the_key_and_uses_it_everywhere() -> None:
     script = export_text(_run(kms_key_id=f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k"), "boto3")
-    assert 'parser.add_argument("--kms-key-arn", required=True' in script
+    assert '"--kms-key-arn",\n        required=True,' in script
     assert '"SSEAlgorithm": "aws:kms"' in script
     assert '"customModelKmsKeyId": kms_key_arn' in script
     documents = json.loads(export_text(_run(kms_key_id="alias/k"), "iam"))
