@@ -156,7 +156,9 @@ def _resolve(param: Param) -> list[str]:
         else:
             fallback = None
         out.append(f"    {name} = args.{name}" + (f" or {fallback}" if fallback else ""))
-        if not param.path:
+        if param.seconds:
+            out.append(f'    check("{name}", {name}, NUMBER)')
+        elif not param.path:
             out.append(f'    check("{name}", {name})')
     if name == "region":
         out.append("    session = boto3.Session(region_name=region)")
@@ -239,16 +241,20 @@ def boto3_script(plan: ExportPlan, source: str) -> str:
         "from pathlib import Path",
         "",
         "import boto3",
-        "from botocore.exceptions import ClientError",
+        "from botocore.exceptions import BotoCoreError, ClientError",
         "",
         f"FILES = {tuple(plan.files)!r}".replace("'", '"'),
         f'SAFE = re.compile(r"{SAFE_VALUE}")',
         "",
         "",
-        "def check(name, value):",
+        'NUMBER = re.compile(r"[0-9]+")',
+        "",
+        "",
+        "def check(name, value, pattern=SAFE):",
         '    """Stop before any call when a parameter holds what no name or id holds."""',
-        "    if not SAFE.fullmatch(value):",
-        '        sys.exit(f"{name} {value!r}: use letters, digits and ._:/+=@- only")',
+        "    if not pattern.fullmatch(value):",
+        '        what = "a whole number" if pattern is NUMBER else "letters, digits and ._:/+=@-"',
+        '        sys.exit(f"{name} {value!r}: use {what} only")',
         "",
         "",
         *_arguments(plan),
@@ -279,6 +285,9 @@ def boto3_script(plan: ExportPlan, source: str) -> str:
         "",
         "",
         'if __name__ == "__main__":',
-        "    sys.exit(main())",
+        "    try:",
+        "        sys.exit(main())",
+        "    except (ClientError, BotoCoreError) as error:  # AWS said no: its words, no traceback",
+        '        sys.exit(f"{type(error).__name__}: {error}")',
     ]
     return "\n".join(lines) + "\n"

@@ -38,6 +38,15 @@ check() {
   esac
 }
 
+# Stop before any call when a number of seconds is not a whole number.
+check_seconds() {
+  case "$2" in
+    "" | *[!0-9]*)
+      echo "$1 '$2': use a whole number of seconds" >&2
+      exit 2 ;;
+  esac
+}
+
 # Fresh random bytes as hex (tokens and name suffixes).
 random_hex() {
   od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'
@@ -128,7 +137,9 @@ def _resolve(param: Param) -> list[str]:
             out.append(f'{var}="${{{var}:-{_text(param.default, quoted=True)}}}"')
         else:
             out.append(f'{var}="${{{var}:?set {var}: {param.help}}}"')
-        if not param.path:
+        if param.seconds:
+            out.append(f'check_seconds {var} "${var}"')
+        elif not param.path:
             out.append(f'check {var} "${var}"')
     return out
 
@@ -227,7 +238,9 @@ def cli_script(plan: ExportPlan, source: str) -> str:
     ]
     for param in settable(plan):
         lines += comment(
-            f"{_var(param.name)}: {param.help} (default: {default_text(param)}).", prefix="#   "
+            f"{_var(param.name)}: {param.help} (default: {default_text(param)}).",
+            prefix="#   ",
+            hanging="  ",
         )
     lines += ["", "set -euo pipefail", *_HELPERS.splitlines(), ""]
     for param in plan.params:

@@ -201,6 +201,7 @@ def export_plan(run: Run, *, title: str = "") -> ExportPlan:
             "role_wait_seconds",
             "seconds to wait after making the role, for IAM to show it to Bedrock",
             default="10",
+            seconds=True,
         ),
     ]
     if kms:
@@ -223,6 +224,7 @@ def export_plan(run: Run, *, title: str = "") -> ExportPlan:
                 "poll_seconds",
                 "seconds between job status checks while waiting to serve",
                 default="60",
+                seconds=True,
             ),
             Param(
                 "serving_name", "the name of what serves the model", default="{custom_model_name}"

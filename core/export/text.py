@@ -10,13 +10,14 @@ from core.version import __version__
 WIDTH = 96
 
 
-def comment(text: str, prefix: str = "# ", indent: str = "") -> list[str]:
-    """`text` as comment lines of at most WIDTH characters."""
+def comment(text: str, prefix: str = "# ", indent: str = "", hanging: str = "") -> list[str]:
+    """`text` as comment lines of at most WIDTH characters (lines after the first indented by
+    `hanging` more)."""
     return textwrap.wrap(
         text,
         WIDTH - len(indent),
         initial_indent=indent + prefix,
-        subsequent_indent=indent + prefix,
+        subsequent_indent=indent + prefix + hanging,
         break_on_hyphens=False,
     )
 

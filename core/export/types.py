@@ -41,6 +41,8 @@ class Param:
     the user must give it."""
     path: bool = False
     """A local path (not sent to AWS, so not held to `SAFE_VALUE`)."""
+    seconds: bool = False
+    """A number of seconds (the scripts check it is a whole number)."""
     random_bytes: int = 0
     """When above 0, the default is that many fresh random bytes, as hex (a token, a suffix)."""
 

@@ -5,6 +5,8 @@ every format."""
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -142,3 +144,30 @@ def test_a_distillation_run_lets_the_role_invoke_its_teacher() -> None:
 def test_what_cannot_be_exported_says_why(changes: dict[str, Any], expected: str) -> None:
     with pytest.raises(ExportError, match=expected):
         export_plan(_run(**changes))
+
+
+def test_the_boto3_script_refuses_a_bad_value_before_any_call() -> None:
+    namespace: dict[str, Any] = {"__name__": "exported"}  # its main() does not run
+    exec(compile(export_text(_run(serving_kind=None), "boto3"), "export.py", "exec"), namespace)
+    check = namespace["check"]
+    check("bucket", "bedrock-tune-1-us-east-1")
+    check("role_wait_seconds", "10", namespace["NUMBER"])
+    with pytest.raises(SystemExit, match="role_wait_seconds 'ten': use a whole number only"):
+        check("role_wait_seconds", "ten", namespace["NUMBER"])
+    with pytest.raises(SystemExit, match="bucket 'my bucket': use letters, digits"):
+        check("bucket", "my bucket")
+
+
+def test_the_cli_script_refuses_a_bad_value_before_any_call(tmp_path: Path) -> None:
+    script = tmp_path / "export.sh"
+    script.write_text(export_text(_run(), "cli"))
+    # No `aws` on the PATH: a refusal that came after a call would fail differently.
+    done = subprocess.run(
+        ["bash", str(script)],
+        env={"PATH": "/usr/bin:/bin", "REGION": "us east 1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "REGION 'us east 1': use letters, digits and ._:/+=@- only" in done.stderr
