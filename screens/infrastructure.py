@@ -51,6 +51,7 @@ from core.upload import (
     upload_prepared,
 )
 from screens.base import StepScreen
+from screens.export import ExportScreen
 from screens.workers import WorkerResult
 
 _BADGES = {"create": "bold green", "reuse": "bold cyan", "update": "bold yellow"}
@@ -101,6 +102,7 @@ class InfrastructureScreen(StepScreen):
     BINDINGS = [
         Binding("ctrl+r", "create", "Create", id="create-infrastructure"),
         Binding("ctrl+r", "upload", "Upload", id="upload-data"),
+        Binding("ctrl+g", "export_code", "Export code", id="export-code"),
     ]
     """Ctrl+R does what comes next: Create what the plan shows, then Upload (the footer shows
     which); Enter in a field plans again."""
@@ -371,6 +373,10 @@ class InfrastructureScreen(StepScreen):
         create = self.query("#create").first(Button) if self.query("#create") else None
         nothing_to_make = create is None or create.disabled or str(create.label) == "Use them"
         return nothing_to_make and self.host.wizard_run.training_uri is None
+
+    def action_export_code(self) -> None:
+        """Show the run as code (boto3, AWS CLI, IAM, CloudFormation) in a dialog."""
+        self.app.push_screen(ExportScreen(self.host.wizard_run))
 
     @on(Button.Pressed, "#create")
     def action_create(self) -> None:

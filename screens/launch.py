@@ -43,6 +43,7 @@ from core.run import Run
 from core.statuses import JobStatus
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
+from screens.export import ExportScreen
 from screens.pricing import PRICES_WORKER, PricesRead, lookup_prices
 from screens.workers import WorkerResult
 
@@ -86,7 +87,10 @@ class LaunchScreen(StepScreen):
     STEP_TITLE = "Launch the job"
     CSS_PATH = "styles/launch.tcss"
 
-    BINDINGS = [Binding("ctrl+l", "launch", "Launch", id="launch-job")]
+    BINDINGS = [
+        Binding("ctrl+l", "launch", "Launch", id="launch-job"),
+        Binding("ctrl+g", "export_code", "Export code", id="export-code"),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -307,6 +311,14 @@ class LaunchScreen(StepScreen):
             teacher_model_id=self._teacher(),
             max_response_length=self._max_response_length(),
         )
+
+    def action_export_code(self) -> None:
+        """Show the run, as the form stands, as code (boto3, AWS CLI, IAM, CloudFormation)."""
+        try:
+            run = self.form_run()
+        except ValidationError:  # a field that does not parse yet: the run as last saved
+            run = self.host.wizard_run
+        self.app.push_screen(ExportScreen(run))
 
     def build_request(self) -> JobRequest:
         """The request as the form stands (raises ValidationError for unparseable fields)."""

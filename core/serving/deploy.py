@@ -158,6 +158,32 @@ def _tags(owner_tags: Mapping[str, str] | None) -> list[TagTypeDef]:
     return [{"key": k, "value": v} for k, v in merged.items()]
 
 
+def throughput_request(
+    model_arn: str, name: str, token: str, owner_tags: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The keyword arguments of `bedrock.create_provisioned_model_throughput` bedrock-tune sends:
+    no commitment, 1 model unit (`core.export` writes the same request into scripts)."""
+    return {
+        "modelUnits": 1,
+        "provisionedModelName": name,
+        "modelId": model_arn,
+        "clientRequestToken": token,
+        "tags": _tags(owner_tags),
+    }
+
+
+def deployment_request(
+    model_arn: str, name: str, token: str, owner_tags: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The keyword arguments of `bedrock.create_custom_model_deployment` bedrock-tune sends."""
+    return {
+        "modelDeploymentName": name,
+        "modelArn": model_arn,
+        "clientRequestToken": token,
+        "tags": _tags(owner_tags),
+    }
+
+
 def create_throughput(
     context: AwsContext,
     model_arn: str,
@@ -177,11 +203,7 @@ def create_throughput(
     try:
         with aws_call(f"buying provisioned throughput '{name}'"):
             response = bedrock.create_provisioned_model_throughput(
-                modelUnits=1,
-                provisionedModelName=name,
-                modelId=model_arn,
-                clientRequestToken=token,
-                tags=_tags(owner_tags),
+                **throughput_request(model_arn, name, token, owner_tags)
             )
     except QuotaExceededError as error:
         existing = [s.name for s in list_serving(context) if s.kind == "provisioned-throughput"]
@@ -205,10 +227,7 @@ def create_deployment(
     `create_throughput`)."""
     with aws_call(f"creating the deployment '{name}'"):
         response = context.client("bedrock").create_custom_model_deployment(
-            modelDeploymentName=name,
-            modelArn=model_arn,
-            clientRequestToken=token,
-            tags=_tags(owner_tags),
+            **deployment_request(model_arn, name, token, owner_tags)
         )
     return str(response["customModelDeploymentArn"])
 

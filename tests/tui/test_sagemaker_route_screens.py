@@ -130,7 +130,8 @@ async def test_jumpstart_launch_needs_the_eula_and_watches_the_training(
         await settle(pilot, lambda: isinstance(app.screen, TrainingWatchScreen), rounds=1000)
         launched = app.wizard_run
         assert launched.job_arn is not None and launched.job_name
-        await settle(pilot, lambda: launched.job_name in text_of(app, "#training-status"))
+        name = launched.job_name
+        await settle(pilot, lambda: name in text_of(app, "#training-status"))
         assert [r.identifier for r in app.registry().resources() if r.kind == TRAINING_JOB] == [
             launched.job_name
         ]  # recorded: teardown stops it while it runs

@@ -29,6 +29,7 @@ COMMANDS: tuple[str, ...] = (
     "teardown",
     "runs",
     "recipe",
+    "export",
 )
 
 MODULES: dict[str, str] = {"import": "imports"}
