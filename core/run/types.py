@@ -174,6 +174,11 @@ class Run:
     """The served model (deployment, throughput or imported model ARN) that answered in the
     chat step: the step is done while the run still serves that model."""
 
+    # Replay: `bedrock-tune replay FILE` (core.replay).
+    recipe_digest: str | None = None
+    """The digest of the recipe this run replays (`core.recipe.recipe_digest`): a rerun of the
+    same recipe in the same place finds this run and continues it."""
+
     @property
     def identity_checked(self) -> bool:
         """Whether the credentials step has confirmed an identity."""

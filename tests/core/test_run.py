@@ -88,6 +88,7 @@ FULL = Run(
     serving_arn="arn:pt",
     serving_status=ServingStatus.IN_SERVICE,
     chatted_with="arn:pt",
+    recipe_digest="0123456789abcdef",
 )
 
 

@@ -26,6 +26,7 @@ COMMANDS: tuple[str, ...] = (
     "teardown",
     "runs",
     "recipe",
+    "replay",
 )
 
 MODULES: dict[str, str] = {"import": "imports"}

@@ -1,0 +1,90 @@
+"""The run a replay works on: the recipe's run found again in the registry (a rerun after a
+kill, or after a stop before a billed step, continues it), or a new one made from the recipe.
+
+A run replays a recipe when it carries the recipe's digest (`core.recipe.recipe_digest`: what
+the recipe asks for, comments aside) and works in the same place (target, account, region,
+endpoint). Editing what the recipe asks for therefore starts a new run; editing a comment does
+not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from core.recipe import Recipe, RecipeFile, recipe_digest
+from core.registry import RunRecord, new_run_id
+from core.run.types import Run
+
+
+def run_from_recipe(recipe: Recipe, place: Run) -> Run:
+    """A fresh run with the recipe's choices, working where `place` works (its target,
+    profile, region, endpoint, sandbox and checked identity). It has no run id yet.
+
+    Raises:
+        ValueError: `place` has no checked identity (the recipe's `{account_id}` needs one).
+    """
+    if place.account_id is None or place.region is None:
+        raise ValueError("a run from a recipe needs a place with a checked identity")
+    filled = recipe.run_for(place.account_id, place.region)
+    where = place.place_only()
+    return replace(
+        filled,
+        target=where.target,
+        profile=where.profile,
+        region=where.region,
+        endpoint_url=where.endpoint_url,
+        sandbox_id=where.sandbox_id,
+        account_id=where.account_id,
+        principal_arn=where.principal_arn,
+    )
+
+
+def _local_source(run: Run, recipe_dir: Path) -> Run:
+    """A relative dataset path is read from the recipe's folder when it is there (a recipe and
+    its data travel together), else from the current folder."""
+    source = run.source_location
+    if source and not Path(source).expanduser().is_absolute():
+        beside = recipe_dir / source
+        if beside.exists():
+            return replace(run, source_location=str(beside))
+    return run
+
+
+def _same_place(a: Run, b: Run) -> bool:
+    return (a.target, a.account_id, a.region, a.endpoint_url) == (
+        b.target,
+        b.account_id,
+        b.region,
+        b.endpoint_url,
+    )
+
+
+@dataclass(frozen=True)
+class Started:
+    """The run a replay works on, and whether it was found in the registry."""
+
+    run: Run
+    resumed: bool
+
+
+def start_replay(
+    recipe_file: RecipeFile, place: Run, records: Iterable[RunRecord], *, new: bool = False
+) -> Started:
+    """The recipe's run in `place`: the newest saved run that replays this recipe there
+    (unless `new`), else a new run from the recipe with a fresh id and the recipe's digest.
+
+    A resumed run keeps what it had (names, tokens, ARNs); it takes this invocation's profile
+    and principal, which do not change the place.
+    """
+    digest = recipe_digest(recipe_file.recipe)
+    if not new:
+        mine = [r for r in records if r.run.recipe_digest == digest and _same_place(r.run, place)]
+        if mine:
+            newest = max(mine, key=lambda r: r.updated)
+            resumed = replace(newest.run, profile=place.profile, principal_arn=place.principal_arn)
+            return Started(replace(resumed, run_id=newest.id), resumed=True)
+    run = run_from_recipe(recipe_file.recipe, place)
+    run = _local_source(run, Path(recipe_file.where).expanduser().resolve().parent)
+    return Started(replace(run, run_id=new_run_id(), recipe_digest=digest), resumed=False)
