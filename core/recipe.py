@@ -423,6 +423,11 @@ class RecipeFile:
     text: str
     recipe: Recipe
 
+    @property
+    def folder(self) -> Path:
+        """The folder the recipe was read from."""
+        return Path(self.where).expanduser().resolve().parent
+
     def error(self, section: str, key: str | None, message: str, hint: str) -> RecipeError:
         """A RecipeError about `key` of `[section]` ("" for the top level), with its line."""
         return _error(self.where, self.text, section, key, message, hint)

@@ -18,9 +18,12 @@ from core.registry import RunRecord, new_run_id
 from core.run.types import Run
 
 
-def run_from_recipe(recipe: Recipe, place: Run) -> Run:
+def run_from_recipe(recipe: Recipe, place: Run, recipe_dir: Path | None = None) -> Run:
     """A fresh run with the recipe's choices, working where `place` works (its target,
     profile, region, endpoint, sandbox and checked identity). It has no run id yet.
+
+    A relative dataset path is read from `recipe_dir` (the recipe's folder) when it is there:
+    a recipe and its data travel together; else from the current folder.
 
     Raises:
         ValueError: `place` has no checked identity (the recipe's `{account_id}` needs one).
@@ -28,6 +31,8 @@ def run_from_recipe(recipe: Recipe, place: Run) -> Run:
     if place.account_id is None or place.region is None:
         raise ValueError("a run from a recipe needs a place with a checked identity")
     filled = recipe.run_for(place.account_id, place.region)
+    if recipe_dir is not None:
+        filled = _local_source(filled, recipe_dir)
     where = place.place_only()
     return replace(
         filled,
@@ -42,8 +47,7 @@ def run_from_recipe(recipe: Recipe, place: Run) -> Run:
 
 
 def _local_source(run: Run, recipe_dir: Path) -> Run:
-    """A relative dataset path is read from the recipe's folder when it is there (a recipe and
-    its data travel together), else from the current folder."""
+    """The run with a relative dataset path found in `recipe_dir` made absolute."""
     source = run.source_location
     if source and not Path(source).expanduser().is_absolute():
         beside = recipe_dir / source
@@ -85,6 +89,5 @@ def start_replay(
             newest = max(mine, key=lambda r: r.updated)
             resumed = replace(newest.run, profile=place.profile, principal_arn=place.principal_arn)
             return Started(replace(resumed, run_id=newest.id), resumed=True)
-    run = run_from_recipe(recipe_file.recipe, place)
-    run = _local_source(run, Path(recipe_file.where).expanduser().resolve().parent)
+    run = run_from_recipe(recipe_file.recipe, place, recipe_file.folder)
     return Started(replace(run, run_id=new_run_id(), recipe_digest=digest), resumed=False)
