@@ -337,3 +337,31 @@ def test_killed_by_sigkill_in_the_upload_then_at_the_launch_then_run_again(
     assert [j["jobArn"] for j in _jobs(exported_sandbox)] == [job["jobArn"]]
     [run] = Registry().runs()
     assert run.run.job_status == "Completed" and run.run.serving_status == "Active"
+
+
+def test_provisioned_throughput_is_asked_for_apart_and_bought_once(
+    tmp_path: Path,
+    exported_sandbox: Sandbox,
+    fast_polls: Clock,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    recipe = _recipe(tmp_path)
+    recipe.write_text(
+        recipe.read_text().replace('"custom-model-deployment"', '"provisioned-throughput"')
+    )
+    assert main(["replay", str(recipe), "--yes", "--until", "watch", "--json"]) == 0
+    first, _ = _summary(capsys)
+    assert first["steps_remaining"] == ["deploy"]
+    assert main(["replay", str(recipe), "--json"]) == 2  # the throughput bills: --yes needed
+    stopped, err = _summary(capsys)
+    assert stopped["stopped_before"] == "deploy" and "Pass --yes to allow it" in err
+    assert not any(r.billable for r in Registry().resources())
+    assert main(["replay", str(recipe), "--yes", "--json"]) == 0
+    done, _ = _summary(capsys)
+    assert done["steps_done"][-1] == "deploy" and done["run_id"] == first["run_id"]
+    _, body = exported_sandbox.inference.list_throughputs()
+    [throughput] = body["provisionedModelSummaries"]
+    assert throughput["provisionedModelArn"] == done["resources"]["serving_arn"]
+    [billed] = [r for r in Registry().resources() if r.billable]
+    assert billed.identifier == throughput["provisionedModelArn"]
+    assert billed.run_id == done["run_id"]
