@@ -7,15 +7,20 @@ yes with --yes, and stops without a terminal) and `on_event` (the CLI prints it 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import hashlib
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from core import format as fmt
 from core.aws import AwsContext
+from core.errors import ValidationError
 from core.jobs.types import JobStatus
-from core.recipe import RecipeFile
-from core.registry import Registry, RunRecord
+from core.locks import HolderLock, LockBusyError
+from core.recipe import RecipeFile, recipe_digest
+from core.registry import Registry
 from core.replay.start import start_replay
 from core.replay.steps import BILLING, check_until, replayed_steps
 from core.replay.work import (
@@ -182,7 +187,6 @@ def replay(
     *,
     confirm: Confirm,
     on_event: Callable[[ReplayEvent], None],
-    records: Iterable[RunRecord] | None = None,
 ) -> ReplayResult:
     """Replay `recipe` where `place` works (its checked identity, region and endpoint): find
     the recipe's run there or start one, and do each replayed step not done yet, in order,
@@ -190,14 +194,42 @@ def replay(
 
     Raises:
         NotReplayableError: the recipe's route has no replay yet.
-        ValidationError: `settings.until` is not a replayed step; a value the AWS side refuses.
+        ValidationError: `settings.until` is not a replayed step; a value the AWS side
+            refuses; another replay of the recipe runs here now.
         RecipeError: a recipe value the world refuses (with the recipe's line).
         ReplayStepFailed: a step's outcome is bad (invalid data, a failed job).
         BedrockTuneError: an AWS call failed (the run is saved as far as it got).
     """
-    started = start_replay(
-        recipe, place, registry.runs() if records is None else records, new=settings.new
-    )
+    try:
+        with HolderLock(replay_lock_path(registry, recipe, place), f"replay of {recipe.where}"):
+            return _replay_locked(recipe, context, place, registry, settings, confirm, on_event)
+    except LockBusyError as busy:
+        holder = busy.holder.describe() if busy.holder else "another process"
+        raise ValidationError(
+            f"Another replay of {recipe.where} is running here ({holder}).",
+            title="Already replaying",
+            hint="Let it finish (or stop it); the same command then continues its run.",
+        ) from None
+
+
+def replay_lock_path(registry: Registry, recipe: RecipeFile, place: Run) -> Path:
+    """The lock a replay of `recipe` in `place` holds while it runs: two replays of one recipe
+    in one place at once would both start a run (and a job)."""
+    where = json.dumps([place.target, place.account_id, place.region, place.endpoint_url])
+    digest = hashlib.sha256(f"{recipe_digest(recipe.recipe)} {where}".encode()).hexdigest()
+    return registry.directory / "locks" / f"replay-{digest[:16]}.lock"
+
+
+def _replay_locked(
+    recipe: RecipeFile,
+    context: AwsContext,
+    place: Run,
+    registry: Registry,
+    settings: ReplaySettings,
+    confirm: Confirm,
+    on_event: Callable[[ReplayEvent], None],
+) -> ReplayResult:
+    started = start_replay(recipe, place, registry.runs(), new=settings.new)
     run = started.run
     ids = replayed_steps(run)  # the route first: "not yet replayable" before anything else
     check_until(run, settings.until)

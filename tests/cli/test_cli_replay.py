@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 
 from core.data.templates import load_template, template_to_toml
-from core.recipe import save_recipe
+from core.locks import HolderLock
+from core.recipe import read_recipe, save_recipe
 from core.registry import Registry
+from core.replay.engine import replay_lock_path
 from core.run import Route, Run
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
 from core.serving.status import ServingKind
@@ -365,3 +367,22 @@ def test_provisioned_throughput_is_asked_for_apart_and_bought_once(
     [billed] = [r for r in Registry().resources() if r.billable]
     assert billed.identifier == throughput["provisionedModelArn"]
     assert billed.run_id == done["run_id"]
+
+
+def test_a_second_replay_of_the_recipe_here_while_one_runs_is_refused(
+    tmp_path: Path, exported_sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recipe = _recipe(tmp_path)
+    place = Run(
+        target="sandbox",
+        region=REGION,
+        endpoint_url=exported_sandbox.endpoint_url,
+        account_id=SANDBOX_ACCOUNT_ID,
+    )
+    lock = replay_lock_path(Registry(), read_recipe(recipe), place)
+    with HolderLock(lock, "a replay in another terminal"):
+        assert main(["replay", str(recipe), "--yes", "--until", "prepare"]) == 2
+    err = capsys.readouterr().err
+    assert f"Another replay of {recipe} is running here (process {os.getpid()}" in err
+    assert Registry().runs() == []
+    assert main(["replay", str(recipe), "--until", "prepare"]) == 0  # released: it runs
