@@ -21,6 +21,13 @@ from core.jobs.types import JobStatus
 from core.locks import HolderLock, LockBusyError
 from core.recipe import RecipeFile, recipe_digest
 from core.registry import Registry
+from core.replay.importing import (
+    check_model_source,
+    do_import,
+    do_import_check,
+    do_import_infrastructure,
+    infrastructure_done,
+)
 from core.replay.start import start_replay
 from core.replay.steps import BILLING, check_until, replayed_steps
 from core.replay.work import (
@@ -39,7 +46,7 @@ from core.replay.work import (
     prepared,
 )
 from core.run.routes import step
-from core.run.types import Run
+from core.run.types import Route, Run
 from core.serving.status import ServingKind
 
 EventKind = Literal["start", "done", "already", "note"]
@@ -77,25 +84,35 @@ def _never(run: Run) -> bool:
     return False
 
 
-_WORK: dict[str, _Work] = {
-    "credentials": _Work(_never, check_credentials),
-    "model": _Work(_never, check_model),
-    "dataset": _Work(_never, check_dataset),
-    "template": _Work(_never, check_template),
-    "prepare": _Work(prepared, do_prepare),
-    "validate": _Work(
-        lambda run: (
-            prepared(run) and run.validated_ok is True and run.validated_dir == run.prepared_dir
+_WORK: dict[Route, dict[str, _Work]] = {
+    Route.BEDROCK_CUSTOMIZATION: {
+        "credentials": _Work(_never, check_credentials),
+        "model": _Work(_never, check_model),
+        "dataset": _Work(_never, check_dataset),
+        "template": _Work(_never, check_template),
+        "prepare": _Work(prepared, do_prepare),
+        "validate": _Work(
+            lambda run: (
+                prepared(run) and run.validated_ok is True and run.validated_dir == run.prepared_dir
+            ),
+            do_validate,
         ),
-        do_validate,
-    ),
-    "infrastructure": _Work(lambda run: run.training_uri is not None, do_infrastructure),
-    "launch": _Work(lambda run: run.job_arn is not None, do_launch),
-    "watch": _Work(lambda run: run.job_status is JobStatus.COMPLETED, do_watch),
-    "deploy": _Work(
-        lambda run: run.serving_status is not None and run.serving_status.ready, do_deploy
-    ),
+        "infrastructure": _Work(lambda run: run.training_uri is not None, do_infrastructure),
+        "launch": _Work(lambda run: run.job_arn is not None, do_launch),
+        "watch": _Work(lambda run: run.job_status is JobStatus.COMPLETED, do_watch),
+        "deploy": _Work(
+            lambda run: run.serving_status is not None and run.serving_status.ready, do_deploy
+        ),
+    },
+    Route.IMPORT_ONLY: {
+        "credentials": _Work(_never, check_credentials),
+        "model-source": _Work(_never, check_model_source),
+        "import-check": _Work(_never, do_import_check),
+        "infrastructure": _Work(infrastructure_done, do_import_infrastructure),
+        "import": _Work(lambda run: run.custom_model_arn is not None, do_import),
+    },
 }
+"""Each replayable route's steps: when an earlier replay did them, and how to do them."""
 
 RESOURCE_FIELDS = (
     "prepared_dir",
@@ -108,6 +125,9 @@ RESOURCE_FIELDS = (
     "job_arn",
     "custom_model_name",
     "custom_model_arn",
+    "import_job_name",
+    "import_job_arn",
+    "imported_model_name",
     "serving_kind",
     "serving_arn",
 )
@@ -149,9 +169,11 @@ def _sends_billed_request(step_id: str, run: Run) -> bool:
     """Whether doing the step now sends a request that bills: a launch always (a repeat with
     the saved token re-attaches, but only AWS knows whether the first one got there); a deploy
     unless the run already has its deployment (then it only waits for it)."""
-    if step_id not in BILLING:
-        return False
-    return step_id != "deploy" or run.serving_arn is None
+    if step_id == "deploy":
+        return run.serving_arn is None
+    if step_id == "import":
+        return run.import_job_arn is None
+    return step_id in BILLING
 
 
 def billing_question(step_id: str, run: Run) -> str:
@@ -161,6 +183,12 @@ def billing_question(step_id: str, run: Run) -> str:
         return (
             f"Launch a customization job of {run.base_model_id} on {sizes}? Training is billed "
             "per token and epoch, and the custom model's storage per month until you delete it."
+        )
+    if step_id == "import":
+        return (
+            f"Import {run.model_source} into Bedrock? The imported model's storage is billed "
+            "per month, and each 5-minute window a copy of it is active, until you delete it "
+            "(`bedrock-tune teardown`)."
         )
     kind = ServingKind(run.serving_kind or ServingKind.PROVISIONED_THROUGHPUT)
     if kind is ServingKind.PROVISIONED_THROUGHPUT:
@@ -253,7 +281,7 @@ def _replay_locked(
     already: list[str] = []
     for index, step_id in enumerate(ids):
         current = step_id
-        work = _WORK[step_id]
+        work = _WORK[run.route][step_id]
         if work.done(run):
             already.append(step_id)
             on_event(ReplayEvent(step_id, "already"))

@@ -22,7 +22,8 @@ def run_from_recipe(recipe: Recipe, place: Run, recipe_dir: Path | None = None) 
     """A fresh run with the recipe's choices, working where `place` works (its target,
     profile, region, endpoint, sandbox and checked identity). It has no run id yet.
 
-    A relative dataset path is read from `recipe_dir` (the recipe's folder) when it is there:
+    A relative dataset or model path is read from `recipe_dir` (the recipe's folder) when it is
+    there:
     a recipe and its data travel together; else from the current folder.
 
     Raises:
@@ -46,14 +47,23 @@ def run_from_recipe(recipe: Recipe, place: Run, recipe_dir: Path | None = None) 
     )
 
 
+def _beside(location: str | None, recipe_dir: Path) -> str | None:
+    """`location` made absolute when it is a relative path found in `recipe_dir`."""
+    if not location or location.startswith(("s3://", "hf:")):
+        return location
+    if Path(location).expanduser().is_absolute():
+        return location
+    beside = recipe_dir / location
+    return str(beside) if beside.exists() else location
+
+
 def _local_source(run: Run, recipe_dir: Path) -> Run:
-    """The run with a relative dataset path found in `recipe_dir` made absolute."""
-    source = run.source_location
-    if source and not Path(source).expanduser().is_absolute():
-        beside = recipe_dir / source
-        if beside.exists():
-            return replace(run, source_location=str(beside))
-    return run
+    """The run with a relative dataset or model path found in `recipe_dir` made absolute."""
+    return replace(
+        run,
+        source_location=_beside(run.source_location, recipe_dir),
+        model_source=_beside(run.model_source, recipe_dir),
+    )
 
 
 def _same_place(a: Run, b: Run) -> bool:

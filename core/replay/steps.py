@@ -24,12 +24,13 @@ REPLAYED: dict[Route, tuple[str, ...]] = {
         "watch",
         "deploy",
     ),
+    Route.IMPORT_ONLY: ("credentials", "model-source", "import-check", "infrastructure", "import"),
 }
 """Each replayable route's replayed steps (a route missing here is not replayable yet)."""
 
-BILLING: frozenset[str] = frozenset({"launch", "deploy"})
-"""Steps that create something billed (a training job, a deployment or throughput): a replay
-asks before each, unless told yes beforehand."""
+BILLING: frozenset[str] = frozenset({"launch", "deploy", "import"})
+"""Steps that create something billed (a training job, a deployment or throughput, an imported
+model): a replay asks before each, unless told yes beforehand."""
 
 
 class NotReplayableError(ValidationError):
@@ -50,8 +51,8 @@ def replayed_steps(run: Run) -> tuple[str, ...]:
         able = ", ".join(r.value for r in REPLAYED)
         raise NotReplayableError(
             f"Recipes of the route '{run.route.value}' ({run.route.label}) are not yet replayable.",
-            hint=f"Replayable routes: {able}. Open the recipe in the app instead (`bedrock-tune`, "
-            "then Open recipe), which fills the steps for you to run.",
+            hint=f"Replayable routes: {able}. Do this route's steps with its commands "
+            "(`bedrock-tune --help` lists them).",
         )
     if run.serving_kind is None:
         ids = tuple(i for i in ids if i != "deploy")

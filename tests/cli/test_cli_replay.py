@@ -279,11 +279,11 @@ def test_another_route_is_not_yet_replayable(
 ) -> None:
     recipe = _recipe(tmp_path)
     recipe.write_text(
-        recipe.read_text().replace('route = "bedrock-customization"', 'route = "import-only"')
+        recipe.read_text().replace('route = "bedrock-customization"', 'route = "sagemaker-import"')
     )
     assert main(["replay", str(recipe), "--yes"]) == 2
     err = capsys.readouterr().err
-    assert "route 'import-only'" in err and "not yet" in err and "replayable" in err
+    assert "route 'sagemaker-import'" in err and "not yet" in err and "replayable" in err
     assert Registry().runs() == []
 
 

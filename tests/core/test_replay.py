@@ -12,8 +12,9 @@ from core.errors import ValidationError
 from core.recipe import parse_recipe, read_recipe, recipe_digest, save_recipe
 from core.registry import RunRecord
 from core.replay.start import run_from_recipe, start_replay
-from core.replay.steps import NotReplayableError, check_until, replayed_steps
+from core.replay.steps import REPLAYED, NotReplayableError, check_until, replayed_steps
 from core.run import Route, Run
+from core.run.routes import ROUTE_STEPS
 from core.serving.status import ServingKind
 
 NOVA = "amazon.nova-micro-v1:0:128k"
@@ -103,10 +104,14 @@ def test_the_steps_replayed_and_until(tmp_path: Path) -> None:
         check_until(served, "evaluate")
     with pytest.raises(ValidationError, match="not a step"):
         check_until(served, "nope")
-    for route in Route:
-        if route is not Route.BEDROCK_CUSTOMIZATION:
-            with pytest.raises(NotReplayableError, match=f"'{route.value}'"):
-                replayed_steps(Run(route=route))
+    assert replayed_steps(Run(route=Route.IMPORT_ONLY))[-1] == "import"
+    for route in set(Route) - set(REPLAYED):
+        with pytest.raises(NotReplayableError, match=f"'{route.value}'"):
+            replayed_steps(Run(route=route))
+    assert Route.SAGEMAKER_IMPORT not in REPLAYED  # its training step is not replayed yet
+    for route, ids in REPLAYED.items():  # every replayed step is on its route, in order
+        on_route = [i for i in ROUTE_STEPS[route] if i in ids]
+        assert on_route == list(ids)
 
 
 def test_a_recipe_error_about_a_field_names_its_line(tmp_path: Path) -> None:

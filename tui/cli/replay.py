@@ -35,9 +35,11 @@ def register(subparsers: Any) -> None:
         help="run a recipe headless, or continue it",
         description="Run a recipe (see `bedrock-tune recipe`) step by step: check the model, "
         "dataset and template, prepare, validate, create the bucket and role and upload, launch "
-        "the job, watch it, and deploy. Run again after an interruption, it continues the "
-        "recipe's run in the same place (nothing billable is created twice). Launching and "
-        "deploying bill: in a terminal they are asked for; elsewhere pass --yes.",
+        "the job, watch it, and deploy (an import-only recipe: check the model, create the "
+        "bucket and import role, upload and import it). Run again after an interruption, it "
+        "continues the recipe's run in the same place (nothing billable is created twice). "
+        "Launching, deploying and importing bill: in a terminal they are asked for; elsewhere "
+        "pass --yes.",
     )
     add_aws_options(parser, suppress=True)
     parser.add_argument("file", metavar="FILE", type=readable_file, help="the recipe (.toml)")
@@ -47,7 +49,7 @@ def register(subparsers: Any) -> None:
         help="stop after this step (e.g. validate, infrastructure, launch, watch)",
     )
     parser.add_argument(
-        "--yes", action="store_true", help="launch and deploy without asking (they bill)"
+        "--yes", action="store_true", help="launch, deploy and import without asking (they bill)"
     )
     parser.add_argument(
         "--new",
