@@ -78,6 +78,9 @@ class _Work:
     """Whether an earlier replay of this run did the step (checks are never "done": they run
     every time, and cost nothing)."""
     do: Callable[[Workshop, Run], Run]
+    check: bool = False
+    """A check of the recipe against the world (nothing is made): a recipe that fails one
+    leaves no run in the registry."""
 
 
 def _never(run: Run) -> bool:
@@ -86,10 +89,10 @@ def _never(run: Run) -> bool:
 
 _WORK: dict[Route, dict[str, _Work]] = {
     Route.BEDROCK_CUSTOMIZATION: {
-        "credentials": _Work(_never, check_credentials),
-        "model": _Work(_never, check_model),
-        "dataset": _Work(_never, check_dataset),
-        "template": _Work(_never, check_template),
+        "credentials": _Work(_never, check_credentials, check=True),
+        "model": _Work(_never, check_model, check=True),
+        "dataset": _Work(_never, check_dataset, check=True),
+        "template": _Work(_never, check_template, check=True),
         "prepare": _Work(prepared, do_prepare),
         "validate": _Work(
             lambda run: (
@@ -105,9 +108,9 @@ _WORK: dict[Route, dict[str, _Work]] = {
         ),
     },
     Route.IMPORT_ONLY: {
-        "credentials": _Work(_never, check_credentials),
-        "model-source": _Work(_never, check_model_source),
-        "import-check": _Work(_never, do_import_check),
+        "credentials": _Work(_never, check_credentials, check=True),
+        "model-source": _Work(_never, check_model_source, check=True),
+        "import-check": _Work(_never, do_import_check, check=True),
         "infrastructure": _Work(infrastructure_done, do_import_infrastructure),
         "import": _Work(lambda run: run.custom_model_arn is not None, do_import),
     },
@@ -263,11 +266,21 @@ def _replay_locked(
     check_until(run, settings.until)
     assert run.run_id is not None  # start_replay always names the run
 
+    recorded = started.resumed
+
     def save(changed: Run) -> Run:
+        nonlocal recorded
         registry.save_run(changed.run_id or "", changed)
+        recorded = True
         return changed
 
-    run = save(run)  # recorded at once: a kill from here on leaves a run to continue
+    def result(stopped_before: str | None, remaining: tuple[str, ...]) -> ReplayResult:
+        if not recorded:  # stopped after the checks alone: the run is kept all the same
+            save(run)
+        return ReplayResult(
+            run, started.resumed, tuple(done), tuple(already), stopped_before, remaining
+        )
+
     current = ids[0]
     shop = Workshop(
         context,
@@ -289,15 +302,14 @@ def _replay_locked(
             if _sends_billed_request(step_id, run) and not confirm(
                 step_id, billing_question(step_id, run)
             ):
-                return ReplayResult(
-                    run, started.resumed, tuple(done), tuple(already), step_id, ids[index:]
-                )
+                return result(step_id, ids[index:])
+            if not work.check and not recorded:
+                save(run)  # before the first step that makes something: a kill leaves a run
             on_event(ReplayEvent(step_id, "start"))
-            run = save(work.do(shop, run))
+            changed = work.do(shop, run)
+            run = changed if work.check and not recorded else save(changed)
             done.append(step_id)
             on_event(ReplayEvent(step_id, "done"))
         if step_id == settings.until:
-            return ReplayResult(
-                run, started.resumed, tuple(done), tuple(already), None, ids[index + 1 :]
-            )
-    return ReplayResult(run, started.resumed, tuple(done), tuple(already), None, ())
+            return result(None, ids[index + 1 :])
+    return result(None, ())

@@ -259,7 +259,7 @@ def test_a_model_no_longer_known_is_reported_with_its_line(
     assert main(["replay", str(recipe), "--yes"]) == 2
     err = capsys.readouterr().err
     assert f"{recipe}, line {line}: the base model 'amazon.retired-model-v1:0'" in err
-    assert _jobs(exported_sandbox) == []
+    assert _jobs(exported_sandbox) == [] and Registry().runs() == []
 
 
 def test_a_missing_dataset_is_reported_with_its_line(
@@ -272,6 +272,7 @@ def test_a_missing_dataset_is_reported_with_its_line(
     )
     assert main(["replay", str(recipe), "--yes"]) == 2
     assert f"{recipe}, line {line}: dialogs.jsonl: no such file" in capsys.readouterr().err
+    assert Registry().runs() == []  # a recipe the checks refuse leaves no run behind
 
 
 def test_another_route_is_not_yet_replayable(
