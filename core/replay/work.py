@@ -107,7 +107,26 @@ def _model(shop: Workshop, run: Run) -> tuple[BaseModel, Customization]:
 
 
 def check_credentials(shop: Workshop, run: Run) -> Run:
-    """The identity was checked before the run was made; say where the replay works."""
+    """The identity was checked before the run was made; say where the replay works, and
+    refuse a recipe that needs a value recipes do not keep (a KMS key, a VPC) without it."""
+    recipe, settings = shop.recipe.recipe, shop.settings
+    if recipe.uses_kms_key and not (settings.kms_key or run.kms_key_id):
+        raise shop.recipe.error(
+            "infrastructure",
+            "uses_kms_key",
+            "the recipe's run encrypted its data with a KMS key, and recipes keep no key.",
+            "Pass --kms-key KEY (an id, ARN or alias in this account).",
+        )
+    if recipe.uses_vpc and not (
+        (settings.subnet_ids or run.subnet_ids)
+        and (settings.security_group_ids or run.security_group_ids)
+    ):
+        raise shop.recipe.error(
+            "infrastructure",
+            "uses_vpc",
+            "the recipe's job ran in a VPC, and recipes keep no subnets or security groups.",
+            "Pass --subnet ID and --security-group ID (repeat them for several).",
+        )
     where = " (sandbox)" if run.target == "sandbox" else ""
     shop.note(f"account {run.account_id}, {run.region}{where}")
     return run

@@ -387,3 +387,22 @@ def test_a_second_replay_of_the_recipe_here_while_one_runs_is_refused(
     assert f"Another replay of {recipe} is running here (process {os.getpid()}" in err
     assert Registry().runs() == []
     assert main(["replay", str(recipe), "--until", "prepare"]) == 0  # released: it runs
+
+
+def test_a_recipe_that_used_a_kms_key_or_a_vpc_needs_them_passed(
+    tmp_path: Path, exported_sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recipe = _recipe(tmp_path, kms_key_id="alias/data", subnet_ids=("subnet-1",))
+    text = recipe.read_text()
+    assert "uses_kms_key = true" in text and "alias/data" not in text
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("uses_kms"))
+    assert main(["replay", str(recipe), "--until", "template"]) == 2
+    err = capsys.readouterr().err
+    assert f"{recipe}, line {line}: the recipe's run encrypted its data" in err
+    assert "--kms-key" in err
+    vpc = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("uses_vpc"))
+    assert main(["replay", str(recipe), "--until", "template", "--kms-key", "alias/k"]) == 2
+    assert f"line {vpc}: the recipe's job ran in a VPC" in capsys.readouterr().err
+    args = ["--kms-key", "alias/k", "--subnet", "subnet-9", "--security-group", "sg-9"]
+    assert main(["replay", str(recipe), "--until", "template", *args]) == 0
+    assert Registry().runs() != []
