@@ -133,9 +133,9 @@ def check_credentials(shop: Workshop, run: Run) -> Run:
 
 
 def check_model(shop: Workshop, run: Run) -> Run:
-    """The recipe's base model is known, customizable that way, and not at its end of life in
-    the run's region."""
-    model, _ = _model(shop, run)
+    """The recipe's base model is known, customizable that way, not at its end of life in
+    the run's region, and takes the recipe's hyperparameters (names and ranges)."""
+    model, custom = _model(shop, run)
     if run.region not in model.regions:
         raise shop.recipe.field_error(
             "base_model_id",
@@ -147,6 +147,21 @@ def check_model(shop: Workshop, run: Run) -> Run:
         raise shop.recipe.field_error(
             "base_model_id", problem + ".", "Save the recipe again with a current model."
         )
+    for name, value in run.hyperparameters.items():
+        spec = custom.hyperparameter(name)
+        if spec is None:
+            known = ", ".join(h.name for h in custom.hyperparameters) or "none"
+            raise shop.recipe.error(
+                "hyperparameters",
+                name,
+                f"{model.name} has no hyperparameter `{name}`.",
+                f"It has: {known}.",
+            )
+        reason = spec.check(value)
+        if reason:
+            raise shop.recipe.error(
+                "hyperparameters", name, reason + ".", "Give a value in the model's range."
+            )
     shop.note(f"{model.name}, {CustomizationType(run.customization_type).label.lower()}")
     return run
 

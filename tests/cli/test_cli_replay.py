@@ -406,3 +406,29 @@ def test_a_recipe_that_used_a_kms_key_or_a_vpc_needs_them_passed(
     args = ["--kms-key", "alias/k", "--subnet", "subnet-9", "--security-group", "sg-9"]
     assert main(["replay", str(recipe), "--until", "template", *args]) == 0
     assert Registry().runs() != []
+
+
+@pytest.mark.parametrize(
+    ("said", "why"),
+    [
+        ('epochs = "2"', "has no hyperparameter `epochs`"),  # a name the model does not have
+        ('epochCount = "99"', "epochCount must be between 1 and 5, not 99"),
+    ],
+)
+def test_hyperparameters_the_model_refuses_are_reported_with_their_line(
+    tmp_path: Path,
+    exported_sandbox: Sandbox,
+    capsys: pytest.CaptureFixture[str],
+    said: str,
+    why: str,
+) -> None:
+    recipe = _recipe(tmp_path)
+    text = recipe.read_text()
+    assert 'epochCount = "2"' in text
+    text = text.replace('epochCount = "2"', said)
+    recipe.write_text(text)
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if row == said)
+    assert main(["replay", str(recipe), "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert f"{recipe}, line {line}: " in err and why in err and "Traceback" not in err
+    assert Registry().runs() == [] and _jobs(exported_sandbox) == []
