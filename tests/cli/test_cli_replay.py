@@ -432,3 +432,16 @@ def test_hyperparameters_the_model_refuses_are_reported_with_their_line(
     err = capsys.readouterr().err
     assert f"{recipe}, line {line}: " in err and why in err and "Traceback" not in err
     assert Registry().runs() == [] and _jobs(exported_sandbox) == []
+
+
+def test_without_json_the_summary_is_text_and_says_how_to_continue(
+    tmp_path: Path, exported_sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recipe = _recipe(tmp_path)
+    assert main(["replay", str(recipe), "--until", "prepare"]) == 0
+    out, err = capsys.readouterr()
+    [run] = Registry().runs()
+    assert out.startswith(f"Run {run.id}: credentials, model, dataset, template, prepare.")
+    assert f"prepared_dir       {run.run.prepared_dir}" in out
+    assert "Continue with the same command (without --until): validate, infrastructure" in out
+    assert "[prepare] ✔ Prepare" in err and "[validate]" not in err

@@ -89,8 +89,8 @@ def _ask(question: str) -> bool:
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
-def _report(result: ReplayResult, as_json: bool) -> None:
-    if as_json:
+def _report(result: ReplayResult, args: argparse.Namespace) -> None:
+    if args.json:
         print_json(result.summary())
         return
     run = result.run
@@ -98,7 +98,15 @@ def _report(result: ReplayResult, as_json: bool) -> None:
     for name, value in result.summary()["resources"].items():
         print(f"  {name:<18} {value}")
     if result.remaining and result.stopped_before is None:
-        print(f"Continue with the same command (without --until): {', '.join(result.remaining)}.")
+        if getattr(args, "sandbox", False):
+            print(
+                "The sandbox of --sandbox stopped with this command, and this run with it: to "
+                "continue later, replay against `bedrock-tune sandbox` (AWS_ENDPOINT_URL)."
+            )
+        else:
+            print(
+                f"Continue with the same command (without --until): {', '.join(result.remaining)}."
+            )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -142,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
         except ReplayStepFailed as failed:
             sys.stderr.write(failed.describe() + "\n")
             return EXIT_BAD
-    _report(result, args.json)
+    _report(result, args)
     if result.stopped_before is not None:
         if unanswered:
             sys.stderr.write(
