@@ -387,16 +387,25 @@ def do_launch(shop: Workshop, run: Run) -> Run:
 def do_watch(shop: Workshop, run: Run) -> Run:
     """Follow the job until it ends; a failed or stopped job stops the replay with why."""
     context, arn = shop.context, run.job_arn or ""
-    seen: list[str] = []
+    seen: dict[str, str] = {}
+    """The job's status and each phase's, as last reported (each change is a line)."""
 
     def reported(update: WatchUpdate) -> None:
         if update.error is not None:
             shop.note(f"(poll failed, retrying: {update.error.message})")
-        elif update.snapshot is not None and update.changed:
-            status = update.snapshot.status.value
-            if not seen or seen[-1] != status:
-                seen.append(status)
-                shop.note(f"{update.snapshot.name}: {status}")
+            return
+        snapshot = update.snapshot
+        if snapshot is None or not update.changed:
+            return
+        if seen.get("") != snapshot.status.value:
+            seen[""] = snapshot.status.value
+            shop.note(f"{snapshot.name}: {snapshot.status.value}")
+        for phase in snapshot.phases:
+            if phase.status and seen.get(phase.label) != phase.status:
+                seen[phase.label] = phase.status
+                shop.note(f"{phase.label}: {phase.status}")
+        if update.stalled_for:
+            shop.note("training has not started long after validation finished (a known stall)")
 
     interval = shop.settings.poll_interval
     watcher = JobWatcher(

@@ -127,6 +127,8 @@ def test_a_recipe_replays_headless_to_a_served_model(
     assert sizes == SIZES
     # Progress on stderr, one line per step at least; the summary alone on stdout.
     assert "[launch] ✔ Launch" in err and "[deploy] ✔ Deploy" in err
+    assert "[watch]   Training: InProgress" in err  # the job's phases as they change
+    assert err.index("[watch]   Validation: Completed") < err.index("[watch] ✔ Watch")
     run = Registry().get_run(summary["run_id"])
     assert run is not None and run.run.serving_status == "Active"
 
