@@ -14,6 +14,8 @@ it.
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import re
 import tomllib
 from collections.abc import Mapping
@@ -411,8 +413,39 @@ def _read_key(
         extra[name] = value
 
 
-def load_recipe(path: Path) -> Recipe:
-    """Read and check the recipe at `path`.
+@dataclass(frozen=True)
+class RecipeFile:
+    """A checked recipe with the text it was read from, so that a later check (a model no
+    longer in the catalog, a dataset that is not there) can name the recipe's line too."""
+
+    where: str
+    """How the recipe is named in errors (its path)."""
+    text: str
+    recipe: Recipe
+
+    @property
+    def folder(self) -> Path:
+        """The folder the recipe was read from."""
+        return Path(self.where).expanduser().resolve().parent
+
+    def error(self, section: str, key: str | None, message: str, hint: str) -> RecipeError:
+        """A RecipeError about `key` of `[section]` ("" for the top level), with its line."""
+        return _error(self.where, self.text, section, key, message, hint)
+
+    def field_error(self, field: str, message: str, hint: str) -> RecipeError:
+        """A RecipeError about the key that fills the run's `field`, with its line."""
+        for section, keys in SCHEMA.items():
+            for key in keys:
+                if key.field == field:
+                    return self.error(section, key.name, message, hint)
+        table = next((s for s, f in _TABLE_FIELDS.items() if f == field), None)
+        if table is not None:
+            return self.error(table, None, message, hint)
+        return RecipeError(f"{self.where}: {message}", hint=hint)
+
+
+def read_recipe(path: Path) -> RecipeFile:
+    """Read and check the recipe at `path`, keeping its text for errors about its lines.
 
     Raises:
         RecipeError: the file cannot be read, or `parse_recipe` refuses it.
@@ -423,4 +456,27 @@ def load_recipe(path: Path) -> Recipe:
         raise RecipeError(
             f"Cannot read the recipe {path}: {error}", hint="Check the path."
         ) from None
-    return parse_recipe(text, str(path))
+    return RecipeFile(str(path), text, parse_recipe(text, str(path)))
+
+
+def load_recipe(path: Path) -> Recipe:
+    """Read and check the recipe at `path`.
+
+    Raises:
+        RecipeError: the file cannot be read, or `parse_recipe` refuses it.
+    """
+    return read_recipe(path).recipe
+
+
+def recipe_digest(recipe: Recipe) -> str:
+    """A short digest of what `recipe` asks for (its comments and layout aside): a run that
+    replays it carries the digest, and a rerun of the same recipe finds that run again."""
+    data = {
+        "route": recipe.route.value,
+        "choices": dict(recipe.choices),
+        "role_name": recipe.role_name,
+        "uses_kms_key": recipe.uses_kms_key,
+        "uses_vpc": recipe.uses_vpc,
+    }
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]

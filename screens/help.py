@@ -20,6 +20,7 @@ _KEYS = """
 | the footer | this step's own keys (`Ctrl+R` prepare / validate / run, `Ctrl+L` launch...) |
 | `Ctrl+P` | command palette: go to any step, change theme |
 | `Ctrl+T` | new run (the current one stays in the registry) |
+| `F2` / `F3` | save this run as a recipe / open a recipe as a new run |
 | `Ctrl+Q` | quit |
 | `Esc` | close a dialog |
 """

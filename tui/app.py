@@ -40,6 +40,7 @@ from tui.steps import ScreenFactory
 if TYPE_CHECKING:
     # Not imported at run time before they are used: the first frame does not need them.
     from core.billing import BillingSummary
+    from core.recipe import RecipeFile
     from core.registry import RunRecord
     from core.resume import Reattached
     from core.sandbox.server import Sandbox
@@ -94,6 +95,8 @@ class BedrockTuneApp(RunHost):
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         Binding("ctrl+q", "guarded_quit", "Quit", id="quit", priority=True),
         Binding("f1", "help", "Help", id="help-f1", show=False),
+        Binding("f2", "save_recipe", "Save recipe", id="save-recipe", show=False),
+        Binding("f3", "open_recipe", "Open recipe", id="open-recipe", show=False),
     ]
 
     def __init__(
@@ -354,6 +357,73 @@ class BedrockTuneApp(RunHost):
                 AdviseScreen(self._run.base_model_id, self.aws_context(), self._run.region)
             )
 
+    # ------------------------------------------------------------------ recipes
+
+    def action_save_recipe(self) -> None:
+        """Ask for a path and write the run's recipe there (atomically)."""
+        from core.run.status import has_choices
+        from screens.file_dialog import FileDialog
+        from tui.recipes import default_recipe_path, saving
+
+        run = self._run
+        if not has_choices(run):
+            self.notify("This run has no choices yet: nothing to save.", severity="warning")
+            return
+
+        def saved(path: Path | None) -> None:
+            if path is not None:
+                self.notify(f"Recipe of run {run.run_id} saved to {path}.", title="Recipe")
+
+        self.push_screen(
+            FileDialog(
+                "Save this run as a recipe",
+                "The run's choices as commented TOML, without credentials or account values "
+                "({account_id} and {region} stand in). Replay it with `bedrock-tune replay "
+                "FILE`, or open it here with F3.",
+                default_recipe_path(run),
+                "Save",
+                saving(run),
+            ),
+            saved,
+        )
+
+    def action_open_recipe(self) -> None:
+        """Ask for a recipe, check it, and start a new run from it with its steps filled."""
+        from screens.file_dialog import FileDialog
+        from tui.recipes import opening
+
+        if not self._run.identity_checked:
+            self.notify(
+                "Check your credentials first: a recipe's names are filled in for your account.",
+                severity="warning",
+            )
+            return
+        self.push_screen(
+            FileDialog(
+                "Open a recipe",
+                "A new run starts with the recipe's choices (model, dataset, template, sizes, "
+                "names, hyperparameters); the current run stays in the registry.",
+                "",
+                "Open",
+                opening(self._offered),
+            ),
+            self._recipe_opened,
+        )
+
+    def _recipe_opened(self, recipe: RecipeFile | None) -> None:
+        from tui.recipes import first_open_step, run_of_recipe
+
+        if recipe is None:
+            return
+        kept = self._run.run_id
+        run = run_of_recipe(recipe, self._run)
+        self._begin_run(run, first_open_step(run, self._screens))
+        self.notify(
+            f"Run {self._run.run_id} started from {recipe.where}"
+            + (f"; {kept} is kept." if kept else "."),
+            title="Recipe",
+        )
+
     def action_next_step(self) -> None:
         """Go to the next step if it is possible."""
         self.next_step(self._current)
@@ -364,6 +434,16 @@ class BedrockTuneApp(RunHost):
             "New run",
             "Start a new run in the same place; the current one stays in the registry (Ctrl+T)",
             self.action_new_run,
+        )
+        yield SystemCommand(
+            "Open recipe",
+            "Start a new run from a recipe file, its steps filled (F3)",
+            self.action_open_recipe,
+        )
+        yield SystemCommand(
+            "Save run as recipe",
+            "Write this run's choices to a TOML recipe, to replay or share (F2)",
+            self.action_save_recipe,
         )
         yield SystemCommand(
             "Fine-tune or RAG?",

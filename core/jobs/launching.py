@@ -19,6 +19,7 @@ from datetime import datetime
 from core.aws import AwsContext
 from core.catalog.types import BaseModel
 from core.errors import NotFoundError, ValidationError
+from core.faults import write_point
 from core.jobs.customization import (
     JobRequest,
     NameTakenError,
@@ -242,6 +243,7 @@ def launch_saved_run(
         arn = launch(context, request, model)
     except NameTakenError as taken:
         raise _whose(taken, run, registry, context.region) from None
+    write_point("launch.created")  # the job exists (billable); only the saved token finds it
     return Launched(replace(run, job_arn=arn, job_status=JobStatus.IN_PROGRESS), False)
 
 

@@ -200,6 +200,11 @@ class Run:
     """What the endpoint serves: `training-job:NAME` or `autopilot:NAME`."""
     endpoint_instance_type: str | None = None
 
+    # Replay: `bedrock-tune replay FILE` (core.replay).
+    recipe_digest: str | None = None
+    """The digest of the recipe this run replays (`core.recipe.recipe_digest`): a rerun of the
+    same recipe in the same place finds this run and continues it."""
+
     @property
     def identity_checked(self) -> bool:
         """Whether the credentials step has confirmed an identity."""

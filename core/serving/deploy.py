@@ -13,16 +13,36 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from core.aws import AwsContext
 from core.catalog.types import BaseModel, DeploymentOption
-from core.errors import QuotaExceededError, aws_call
+from core.errors import QuotaExceededError, ValidationError, aws_call
 from core.ownership import MANAGED_TAG
 from core.poll import Backoff, Pacing, Poller
 from core.pricing.builtin import builtin_prices
 from core.pricing.types import ModelPrices, Price
+from core.statuses import ServingKind
 
 if TYPE_CHECKING:
     from types_boto3_bedrock.type_defs import TagTypeDef
 
 Kind = Literal["provisioned-throughput", "custom-model-deployment"]
+"""What serves a custom model on Bedrock (a `ServingKind` other than a SageMaker endpoint)."""
+
+
+def bedrock_kind(kind: ServingKind) -> Kind:
+    """`kind` as Bedrock's serving kind.
+
+    Raises:
+        ValidationError: a SageMaker endpoint (served by `core.sagemaker.deploying` instead).
+    """
+    if kind is ServingKind.PROVISIONED_THROUGHPUT:
+        return "provisioned-throughput"
+    if kind is ServingKind.CUSTOM_MODEL_DEPLOYMENT:
+        return "custom-model-deployment"
+    raise ValidationError(
+        f"A {kind.label} does not serve a Bedrock custom model.",
+        hint="Serve it on a provisioned throughput or a custom model deployment.",
+    )
+
+
 READY = {"provisioned-throughput": "InService", "custom-model-deployment": "Active"}
 FAILED = "Failed"
 """Where both kinds end when creation fails (in ProvisionedModelStatus and

@@ -97,6 +97,7 @@ FULL = Run(
     endpoint_name="bt-endpoint",
     endpoint_source="training-job:bt-job",
     endpoint_instance_type="ml.g5.2xlarge",
+    recipe_digest="0123456789abcdef",
 )
 
 

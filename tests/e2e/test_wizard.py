@@ -1,6 +1,7 @@
 """The whole wizard in the sandbox, through the UI, every step in order: credentials, model,
 dataset, template, prepare, validate, infrastructure, launch, watch, deploy, chat in compare
 mode, evaluate, and teardown, which leaves nothing billable (or made by bedrock-tune) behind.
+The run, saved as a recipe before the teardown, is then replayed headless in a fresh HOME.
 
 The sandbox runs on an injected clock: the test moves it forward instead of waiting.
 """
@@ -11,6 +12,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import (
     DataTable,
@@ -33,8 +35,10 @@ from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
 from screens.base import LaunchOptions
 from screens.chat import PromptArea, Transcript
 from screens.confirm import ConfirmScreen
+from screens.file_dialog import FileDialog
 from screens.widgets.step_sidebar import StepSidebar
 from tests.conftest import DIALOGSUM, needs_shared
+from tests.e2e.replaying import replay_in_a_fresh_home
 from tests.fakes import Clock
 from tests.tui.helpers import click_button, settle, text_of
 from tui.app import BedrockTuneApp
@@ -90,9 +94,12 @@ def assistant_texts(path: Path) -> set[str]:
 
 
 @needs_shared()
-async def test_the_whole_wizard_in_the_sandbox(tmp_path: Path) -> None:
+async def test_the_whole_wizard_in_the_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = DIALOGSUM / "dev.jsonl"
     prepared = tmp_path / "prepared"
+    recipe = tmp_path / "wizard.toml"
     clock = Clock(1_750_000_000.0)
     sandboxes: list[Sandbox] = []
 
@@ -217,6 +224,8 @@ async def test_the_whole_wizard_in_the_sandbox(tmp_path: Path) -> None:
         assert screen.query_one("#role-arn", Input).value == run.role_arn
         await settle(pilot, lambda: "Estimated cost" in text_of(app, "#summary"))
         assert "40 records" in text_of(app, "#summary")
+        screen.query_one("#hp-epochCount", Input).value = "2"  # a recipe carries it (below)
+        await settle(pilot, lambda: "Epochs         2" in text_of(app, "#summary"))
         await pilot.press("ctrl+l")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert "Start the customization job?" in text_of(app, "#confirm-title")
@@ -224,6 +233,7 @@ async def test_the_whole_wizard_in_the_sandbox(tmp_path: Path) -> None:
         await settle(pilot, lambda: app.current_step == "watch")  # the launch moves on itself
         run = app.wizard_run
         assert run.job_arn is not None and run.client_request_token is not None
+        assert run.hyperparameters == {"epochCount": "2"}
 
         # ---------------------------------------------------------------- watch
         await settle(pilot, lambda: "InProgress" in text_of(app, "#job-status"))
@@ -294,6 +304,14 @@ async def test_the_whole_wizard_in_the_sandbox(tmp_path: Path) -> None:
         assert "Tuned" in scores and "Base" in scores and "(8 answered)" in scores
         assert app.screen.query_one("#eval-rows", DataTable).row_count == SIZES["test"]
         assert (prepared / "evaluation.json").is_file()
+
+        # ---------------------------------------------------------------- save as a recipe (F2)
+        await pilot.press("f2")
+        await settle(pilot, lambda: isinstance(app.screen, FileDialog))
+        await pilot.press("end", "ctrl+u", *str(recipe), "enter")
+        await settle(pilot, lambda: not isinstance(app.screen, FileDialog))
+        assert recipe.is_file()
+        recipe_run = app.wizard_run
 
         # ---------------------------------------------------------------- teardown
         sidebar = app.screen.query_one(StepSidebar)  # by the sidebar this time
@@ -367,3 +385,11 @@ async def test_the_whole_wizard_in_the_sandbox(tmp_path: Path) -> None:
     assert sandbox.running and not home.in_use()
     assert not home.needed_by_runs(sandbox.instance_id)
     assert home.should_stop(sandbox.instance_id, idle_for=600, idle_seconds=600)
+
+    # ---------------------------------------------------------------- replay the recipe
+    # The recipe saved above, replayed headless in a fresh HOME against a fresh sandbox, makes
+    # the same resources (issue 16).
+    replayed = replay_in_a_fresh_home(
+        recipe, recipe_run, tmp_path / "elsewhere", monkeypatch, capsys
+    )
+    assert replayed["steps_done"][-3:] == ["launch", "watch", "deploy"]

@@ -30,6 +30,7 @@ COMMANDS: tuple[str, ...] = (
     "runs",
     "recipe",
     "export",
+    "replay",
 )
 
 MODULES: dict[str, str] = {"import": "imports"}

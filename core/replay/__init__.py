@@ -1,0 +1,9 @@
+"""Replaying a recipe headless (`bedrock-tune replay FILE`): the route's steps, in order,
+through the same core the TUI's screens use, with the run recorded in the registry after every
+change, so that a rerun after a kill continues where the first one stopped and nothing billable
+is created twice.
+
+`start` finds the recipe's run again (or starts one), `steps` says which steps a route replays
+and which of them bill, `work` (customization) and `importing` (import-only) do each step, and
+`engine.replay` walks them.
+"""

@@ -1,0 +1,81 @@
+"""Which steps a route replays, in the route's order, and which of them bill.
+
+Step ids are the route table's (`core.run.routes`), so `--until STEP` takes the names the TUI's
+sidebar and palette show. The steps after serving (chat, evaluate, teardown) are a person's to
+do and are not replayed.
+"""
+
+from __future__ import annotations
+
+from core.errors import ValidationError
+from core.run.routes import ROUTE_STEPS, step
+from core.run.types import Route, Run
+
+REPLAYED: dict[Route, tuple[str, ...]] = {
+    Route.BEDROCK_CUSTOMIZATION: (
+        "credentials",
+        "model",
+        "dataset",
+        "template",
+        "prepare",
+        "validate",
+        "infrastructure",
+        "launch",
+        "watch",
+        "deploy",
+    ),
+    Route.IMPORT_ONLY: ("credentials", "model-source", "import-check", "infrastructure", "import"),
+}
+"""Each replayable route's replayed steps (a route missing here is not replayable yet)."""
+
+BILLING: frozenset[str] = frozenset({"launch", "deploy", "import"})
+"""Steps that create something billed (a training job, a deployment or throughput, an imported
+model): a replay asks before each, unless told yes beforehand."""
+
+
+class NotReplayableError(ValidationError):
+    """A recipe whose route has no replay yet."""
+
+    default_title = "Not yet replayable"
+
+
+def replayed_steps(run: Run) -> tuple[str, ...]:
+    """The steps a replay of `run`'s recipe goes through: the route's, without serving when
+    the recipe names no way to serve.
+
+    Raises:
+        NotReplayableError: the run's route is not replayable yet (named in the message).
+    """
+    ids = REPLAYED.get(run.route)
+    if ids is None:
+        able = ", ".join(r.value for r in REPLAYED)
+        raise NotReplayableError(
+            f"Recipes of the route '{run.route.value}' ({run.route.label}) are not yet replayable.",
+            hint=f"Replayable routes: {able}. Do this route's steps with its commands "
+            "(`bedrock-tune --help` lists them).",
+        )
+    if run.serving_kind is None:
+        ids = tuple(i for i in ids if i != "deploy")
+    return ids
+
+
+def check_until(run: Run, until: str | None) -> None:
+    """Refuse an `--until` that is not one of the replayed steps (they are listed).
+
+    Raises:
+        ValidationError: an unknown step, or one this recipe does not replay.
+    """
+    if until is None:
+        return
+    ids = replayed_steps(run)
+    if until in ids:
+        return
+    why = ""
+    if until == "deploy":
+        why = " The recipe has no [serving] kind, so nothing is deployed."
+    elif until in ROUTE_STEPS[run.route]:
+        why = f" {step(until).title} is left to you after a replay."
+    raise ValidationError(
+        f"--until {until}: not a step this replay goes through.{why}",
+        hint=f"Steps: {', '.join(ids)}.",
+    )

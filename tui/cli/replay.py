@@ -1,0 +1,166 @@
+"""`bedrock-tune replay FILE`: run a recipe headless, step by step, through the same core as the
+app; a rerun continues the recipe's run (`core.replay`). Progress goes to stderr, the summary
+to stdout (JSON with --json). A step that bills asks first in a terminal; without one it needs
+--yes, else the replay stops before that step with exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from time import sleep  # module-level: tests swap in a fake clock's sleep
+from typing import Any
+
+from core.recipe import read_recipe
+from core.registry import Registry
+from core.replay.engine import ReplayEvent, ReplayResult, replay
+from core.replay.work import ReplaySettings, ReplayStepFailed
+from core.run import Run
+from tui.cli.common import (
+    EXIT_BAD,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_aws_options,
+    aws_context,
+    placed,
+    positive_float,
+    print_json,
+    readable_file,
+)
+
+
+def register(subparsers: Any) -> None:
+    """Add the `replay` parser."""
+    parser = subparsers.add_parser(
+        "replay",
+        help="run a recipe headless, or continue it",
+        description="Run a recipe (see `bedrock-tune recipe`) step by step: check the model, "
+        "dataset and template, prepare, validate, create the bucket and role and upload, launch "
+        "the job, watch it, and deploy (an import-only recipe: check the model, create the "
+        "bucket and import role, upload and import it). Run again after an interruption, it "
+        "continues the recipe's run in the same place (nothing billable is created twice). "
+        "Launching, deploying and importing bill: in a terminal they are asked for; elsewhere "
+        "pass --yes.",
+    )
+    add_aws_options(parser, suppress=True)
+    parser.add_argument("file", metavar="FILE", type=readable_file, help="the recipe (.toml)")
+    parser.add_argument(
+        "--until",
+        metavar="STEP",
+        help="stop after this step (e.g. validate, infrastructure, launch, watch)",
+    )
+    parser.add_argument(
+        "--yes", action="store_true", help="launch, deploy and import without asking (they bill)"
+    )
+    parser.add_argument(
+        "--new",
+        action="store_true",
+        help="start a new run even when this recipe's run is saved here (a second model)",
+    )
+    parser.add_argument("--kms-key", help="KMS key for the bucket (recipes keep none)")
+    parser.add_argument(
+        "--subnet", action="append", default=[], metavar="ID", help="VPC subnet (repeat)"
+    )
+    parser.add_argument(
+        "--security-group",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="VPC security group (repeat)",
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=positive_float,
+        default=15.0,
+        help="seconds before the first status poll of the job and the deployment (default 15)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.set_defaults(handler=run)
+
+
+def _can_ask() -> bool:
+    """Whether a person can answer on this terminal (the question goes to stderr, so stdout
+    may be a pipe for --json)."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def _ask(question: str) -> bool:
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def _report(result: ReplayResult, args: argparse.Namespace) -> None:
+    if args.json:
+        print_json(result.summary())
+        return
+    run = result.run
+    print(f"Run {run.run_id}: " + (", ".join(result.done) or "nothing to do") + ".")
+    for name, value in result.summary()["resources"].items():
+        print(f"  {name:<18} {value}")
+    if result.remaining and result.stopped_before is None:
+        if getattr(args, "sandbox", False):
+            print(
+                "The sandbox of --sandbox stopped with this command, and this run with it: to "
+                "continue later, replay against `bedrock-tune sandbox` (AWS_ENDPOINT_URL)."
+            )
+        else:
+            print(
+                f"Continue with the same command (without --until): {', '.join(result.remaining)}."
+            )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Replay the recipe; exit 0 when every asked step is done, 1 when a step's outcome is bad
+    or a billed step was declined, 2 when a billed step needs --yes (no terminal)."""
+    recipe = read_recipe(args.file)
+    if getattr(args, "region", None) is None:
+        # The recipe's region unless the command line names another.
+        args.region = recipe.recipe.choices.get("region")
+    settings = ReplaySettings(
+        until=args.until,
+        kms_key=args.kms_key,
+        subnet_ids=tuple(args.subnet),
+        security_group_ids=tuple(args.security_group),
+        poll_interval=args.poll_interval,
+        sleep=sleep,
+        new=args.new,
+    )
+    unanswered: list[str] = []
+
+    def confirm(step_id: str, question: str) -> bool:
+        if args.yes:
+            return True
+        if not _can_ask():
+            unanswered.append(step_id)
+            return False
+        return _ask(question)
+
+    def progress(event: ReplayEvent) -> None:
+        sys.stderr.write(event.describe() + "\n")
+        sys.stderr.flush()
+
+    registry = Registry()
+    registry.check()  # a damaged registry stops here, before anything is made
+    with aws_context(args) as context:
+        place = placed(Run(), context, context.whoami(), args)
+        try:
+            result = replay(
+                recipe, context, place, registry, settings, confirm=confirm, on_event=progress
+            )
+        except ReplayStepFailed as failed:
+            sys.stderr.write(failed.describe() + "\n")
+            return EXIT_BAD
+    _report(result, args)
+    if result.stopped_before is not None:
+        if unanswered:
+            sys.stderr.write(
+                f"Stopped before {result.stopped_before}: it bills, and there is no terminal to "
+                "ask in. Pass --yes to allow it; the same command continues this run.\n"
+            )
+            return EXIT_USAGE
+        sys.stderr.write(
+            f"Stopped before {result.stopped_before}, as you answered. The same command "
+            "continues this run.\n"
+        )
+        return EXIT_BAD
+    return EXIT_OK
