@@ -24,6 +24,7 @@ from core.data.templates import (
     PRESETS,
     Template,
     diagnose,
+    guess_template,
     load_template,
     render,
     save_template,
@@ -37,12 +38,6 @@ from screens.base import StepScreen
 from screens.workers import WorkerResult
 
 CUSTOM = "custom"
-_GUESSES = (
-    ({"article", "highlights"}, "news-summary"),
-    ({"dialogue", "summary"}, "dialogue-summary"),
-    ({"instruction", "response"}, "dolly-instruction"),
-    ({"question", "context", "answer"}, "text-to-sql"),
-)
 
 
 @dataclass
@@ -50,16 +45,6 @@ class RecordsLoaded(WorkerResult):
     """The dataset's first records, to render through the template."""
 
     preview: Preview
-
-
-def guess_template(columns: tuple[str, ...]) -> Template:
-    """A preset that fits the columns, else a starting point over the first two columns."""
-    for needed, preset in _GUESSES:
-        if needed <= set(columns):
-            return PRESETS[preset]
-    first = columns[0] if columns else "input"
-    second = columns[1] if len(columns) > 1 else "output"
-    return Template(user=f"{{{first}}}", assistant=f"{{{second}}}")
 
 
 class TemplateScreen(StepScreen):
