@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pexpect
@@ -140,3 +142,48 @@ def test_a_real_terminal_is_asked_with_questionary(tmp_path: Path) -> None:
     finally:
         child.close(force=True)
     assert child.exitstatus == 0
+
+
+def _commands(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    """Every (sub)command's words and its parser, the leaves and the ones with actions."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield (*path, name), sub
+                yield from _commands(sub, (*path, name))
+
+
+class _Asked(Exception):
+    """Raised by the test's `Ask` at the first question."""
+
+
+def test_every_command_asks_for_its_required_arguments_in_a_terminal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each command (including any added later) with a required argument asks for the first
+    one when run in a terminal, and is a usage error without one."""
+    checked = []
+    for words, sub in _commands(build_parser()):
+        required = [
+            a for a in sub._actions if a.required and not isinstance(a, argparse._SubParsersAction)
+        ]
+        if not required:
+            continue
+        asked: list[str] = []
+
+        def ask(question: Question, asked: list[str] = asked) -> str:
+            asked.append(question.name)
+            raise _Asked
+
+        with pytest.raises(_Asked):
+            parse_asking(build_parser(), list(words), ask)
+        assert asked == [missing.question_for(required[0]).name], words
+        with pytest.raises(SystemExit) as caught:
+            parse_asking(build_parser(), list(words), None)
+        assert caught.value.code == 2, words
+        checked.append(" ".join(words))
+    capsys.readouterr()
+    # The commands known to need arguments are among those checked.
+    assert {"jobs launch", "recipe save", "validate", "chat", "preview"} <= set(checked)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from core.errors import BedrockTuneError
 from core.run import Route
 from core.run.routes import steps_of
-from core.run.status import still_going
+from core.run.status import has_choices, still_going
 from tui.cli.plain.data import dataset_step, template_step
 from tui.cli.plain.finish import save_recipe_step, teardown_step
 from tui.cli.plain.infra import infrastructure_step
@@ -91,7 +91,7 @@ def walk(session: Session) -> None:
 def resume_line(session: Session) -> str:
     """How to go on with the run (and that the app can, when something is still going)."""
     run = session.run
-    if run.run_id is None:
+    if run.run_id is None or not has_choices(run):  # only a place: nothing was recorded
         return "Nothing was recorded yet: start again with `bedrock-tune new --plain`."
     lines = [
         f"Run {run.run_id} is saved. Resume it with `bedrock-tune new --plain --resume "
