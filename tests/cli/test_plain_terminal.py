@@ -19,6 +19,8 @@ from core.registry import Registry
 from core.sandbox.server import Sandbox, sandbox_environment
 from core.serving.status import ServingStatus
 from tests.conftest import DIALOGSUM, REPO, needs_shared
+from tui.cli import missing
+from tui.cli.main import main
 
 NOVA = "amazon.nova-micro-v1:0:128k"
 CLEAR_LINE = "\x15"
@@ -186,3 +188,26 @@ def test_without_a_terminal_new_plain_is_a_usage_error(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "new --plain asks questions, but its input or output is not a terminal" in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_new_without_plain_starts_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[bool] = []
+
+    def launch_tui(args: object) -> int:
+        started.append(True)
+        return 0
+
+    monkeypatch.setattr("tui.launch.launch_tui", launch_tui)
+    assert main(["new"]) == 0
+    assert started == [True]
+
+
+def test_resume_needs_plain_and_a_known_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["new", "--resume", "abc"]) == 2
+    assert "--resume and --recipe go with --plain" in capsys.readouterr().err
+    monkeypatch.setattr(missing, "in_a_terminal", lambda: True)
+    assert main(["new", "--plain", "--resume", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "There is no run 'nope' in the registry" in err and "Traceback" not in err
