@@ -24,6 +24,7 @@ from tests.conftest import DIALOGSUM, needs_shared
 from tests.fakes import Clock
 from tui.cli.plain import job
 from tui.cli.plain.ask import Heading, Option
+from tui.cli.plain.data import template_step
 from tui.cli.plain.finish import teardown_step
 from tui.cli.plain.flow import EXIT_INTERRUPTED, EXIT_OK, EXIT_STOPPED, run_walk
 from tui.cli.plain.infra import infrastructure_step
@@ -402,3 +403,44 @@ def test_ctrl_c_while_watching_leaves_a_run_the_app_re_attaches_to(
     assert record.resumable  # the app's start offers to re-attach to it
     err = capsys.readouterr().err
     assert "The app (`bedrock-tune`) also offers to re-attach to it." in err
+
+
+def test_a_template_written_here_is_checked_as_typed_and_previewed(
+    clock: Clock, tmp_path: Path
+) -> None:
+    data = tmp_path / "qa.jsonl"
+    data.write_text(
+        '{"question": "Capital of France?", "answer": "Paris."}\n'
+        '{"question": "Two plus two?", "answer": "Four."}\n'
+    )
+    script = Script(
+        [
+            ("The template:", "next"),
+            ("The template:", "write"),
+            ("System prompt:", "Answer in one word."),
+            ("User text:", "{query}"),  # no such column: refused as typed
+            ("User text:", "Q: {question}"),
+            ("Assistant text", "{answer}"),
+            ("The template:", "use"),
+        ]
+    )
+    session = session_for(
+        script,
+        clock,
+        run=Run(run_id="r1", base_model_id=NOVA, source_location=str(data)),
+    )
+
+    template_step(session)
+
+    said = script.text_said()
+    assert "Record 1 of 2: ✔ the template fits this record" in said
+    assert "Record 2 of 2: ✔" in said and "Two plus two?" in said
+    [user] = [a for a in script.asked if a.message == "User text:"]
+    assert user.refused == ["{query} names no column; available: question, answer"]
+    saved = tomllib.loads(session.run.template_toml or "")
+    assert (saved["system"], saved["user"], saved["assistant"]) == (
+        "Answer in one word.",
+        "Q: {question}",
+        "{answer}",
+    )
+    assert '"text":"Q: Capital of France?"' in said or '"text":"Q: Two plus two?"' in said

@@ -25,7 +25,7 @@ from core.data.templates import (
     template_to_toml,
 )
 from core.errors import BedrockTuneError, ValidationError
-from tui.cli.plain.ask import Option
+from tui.cli.plain.ask import Check, Option
 from tui.cli.plain.session import Session
 
 PREVIEW_RECORDS = 3
@@ -120,11 +120,15 @@ def describe_record(
     return f"{head} ✔ the template fits this record; {size}\n{checked.line}"
 
 
-def _placeholder_check(shown: Preview, field: str) -> Any:
+def _placeholder_check(shown: Preview, field: str) -> Check:
     """Validation as you type for one text of the template: its placeholders name columns."""
 
     def check(text: str) -> str | None:
-        trial = Template(**{field: text})  # type: ignore[arg-type]
+        trial = Template(
+            system=text if field == "system" else "",
+            user=text if field == "user" else "",
+            assistant=text if field == "assistant" else "",
+        )
         problems = [p for p in diagnose(trial, shown.column_names) if p.kind != "empty"]
         return problems[0].message if problems else None
 
