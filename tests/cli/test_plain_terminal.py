@@ -16,6 +16,7 @@ import pytest
 
 from core.jobs.types import JobStatus
 from core.registry import Registry
+from core.run import Route, Run
 from core.sandbox.server import Sandbox, sandbox_environment
 from core.serving.status import ServingStatus
 from tests.conftest import DIALOGSUM, REPO, needs_shared
@@ -211,3 +212,13 @@ def test_resume_needs_plain_and_a_known_run(
     assert main(["new", "--plain", "--resume", "nope"]) == 2
     err = capsys.readouterr().err
     assert "There is no run 'nope' in the registry" in err and "Traceback" not in err
+
+
+def test_resume_walks_the_bedrock_route_only(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Registry().save_run("imp1", Run(run_id="imp1", route=Route.IMPORT_ONLY, model_source="x"))
+    monkeypatch.setattr(missing, "in_a_terminal", lambda: True)
+    assert main(["new", "--plain", "--resume", "imp1"]) == 2
+    err = capsys.readouterr().err
+    assert "the prompt mode walks 'Customize on Bedrock' only" in err

@@ -64,7 +64,7 @@ def teardown_step(session: Session) -> None:
             item.action, "Delete"
         )
         ask.say(item_line(item))
-        if ask.confirm(f"{verb} {item.label}?", default=True):
+        if ask.confirm(f"{verb} {item.label}?", default=False):
             chosen.append(item)
         else:
             declined.add(item.key)

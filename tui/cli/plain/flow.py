@@ -112,7 +112,7 @@ def run_walk(session: Session) -> int:
     except StopFlow:
         sys.stderr.write("Stopped.\n" + resume_line(session) + "\n")
         return EXIT_STOPPED
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, EOFError):  # Ctrl+C at a question or while waiting; Ctrl+D
         sys.stderr.write("\nInterrupted.\n" + resume_line(session) + "\n")
         return EXIT_INTERRUPTED
     finally:

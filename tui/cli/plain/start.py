@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from core.errors import NotFoundError
+from core.errors import NotFoundError, ValidationError
 from core.registry import Registry
 from tui.cli.plain.ask import Asker
-from tui.cli.plain.flow import run_walk
+from tui.cli.plain.flow import ROUTE, run_walk
 from tui.cli.plain.session import PlainOptions, Session
 
 
@@ -36,6 +36,13 @@ def start_session(args: argparse.Namespace, ask: Asker) -> int:
                 f"There is no run '{options.resume}' in the registry ({registry.path}).",
                 title="Unknown run",
                 hint="List the runs and their ids with `bedrock-tune runs`.",
+            )
+        if record.route is not ROUTE:
+            raise ValidationError(
+                f"Run {record.id} is on the route '{record.route.label}'; the prompt mode walks "
+                f"'{ROUTE.label}' only.",
+                title="Another route",
+                hint="Open it in the app (`bedrock-tune`), or use the commands of its route.",
             )
         session.run = record.run
     return run_walk(session)
