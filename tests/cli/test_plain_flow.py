@@ -444,3 +444,34 @@ def test_a_template_written_here_is_checked_as_typed_and_previewed(
         "{answer}",
     )
     assert '"text":"Q: Capital of France?"' in said or '"text":"Q: Two plus two?"' in said
+
+
+@needs_shared()
+def test_not_deploying_skips_the_chat_and_still_saves_the_recipe(
+    exported_sandbox: Sandbox, clock: Clock, tmp_path: Path
+) -> None:
+    recipe = tmp_path / "recipe.toml"
+    script = Script(
+        [
+            *up_to_dataset(DIALOGSUM / "dev.jsonl"),
+            *prepare_answers(tmp_path / "prepared"),
+            ("S3 bucket:", DEFAULT),
+            ("Service role:", DEFAULT),
+            ("Create them now?", True),
+            ("Job name:", DEFAULT),
+            ("Custom model name:", DEFAULT),
+            Repeat("(", DEFAULT),
+            ("Start the customization job?", True),
+            ("How should the custom model be served?", "skip"),
+            ("Tear down now?", False),
+            ("Save the recipe", str(recipe)),
+        ]
+    )
+    session = session_for(script, clock)
+
+    assert run_walk(session) == EXIT_OK
+
+    assert "Skipped: deploy the model first." in script.text_said()
+    assert not any(a.message == "you>" for a in script.asked)
+    assert session.run.serving_arn is None and session.run.custom_model_arn is not None
+    assert recipe.is_file()

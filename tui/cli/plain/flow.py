@@ -83,6 +83,10 @@ def walk(session: Session) -> None:
         if resuming and step.done(session.run) and step.id != "teardown":
             session.ask.say(f"✔ {step.title}: done already.")
             continue
+        blocked = step.blocked(session.run)
+        if blocked:  # e.g. chat when the model was not deployed: core's table says why
+            session.ask.say(f"{header}\nSkipped: {blocked}.")
+            continue
         session.ask.say(header)
         _attempt(session, step.id, step.title)
     save_recipe_step(session)

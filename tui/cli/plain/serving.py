@@ -27,7 +27,7 @@ from core.serving.deploy import (
 from core.serving.once import create_once, new_intent, saved_for_run
 from core.serving.status import ServingKind, ServingStatus
 from tui.cli.plain.ask import Option
-from tui.cli.plain.session import Session, StopFlow
+from tui.cli.plain.session import Session
 
 SKIP = "skip"
 
@@ -39,7 +39,8 @@ def plan_title(plan: DeploymentPlan) -> str:
 
 def deploy_step(session: Session) -> None:
     """Choose how to serve, confirm the price, create it once, and wait until it is ready; the
-    run records it. Not deploying stops the walk before chat (teardown is still offered)."""
+    run records it. Not deploying leaves the chat step blocked (the walk skips it and goes on to
+    the teardown offer and the recipe)."""
     ask, run = session.ask, session.run
     context = session.require_context()
     if run.base_model_id is None or run.custom_model_arn is None:
@@ -66,7 +67,8 @@ def deploy_step(session: Session) -> None:
             options.append(Option("Do not deploy now (nothing bills by the hour)", SKIP))
             kind = ask.select("How should the custom model be served?", options)
             if kind == SKIP:
-                raise StopFlow
+                ask.say("Not deployed: `bedrock-tune deploy` (or the app) deploys it later.")
+                return
             plan = plans[kind]
             question = (
                 f"Buy provisioned throughput? It bills {plan.cost_text}, whether you use it or "
@@ -75,7 +77,8 @@ def deploy_step(session: Session) -> None:
                 else f"Create the on-demand deployment? It costs {plan.cost_text}."
             )
             if not ask.confirm(question, default=False):
-                raise StopFlow
+                ask.say("Not deployed: `bedrock-tune deploy` (or the app) deploys it later.")
+                return
             name = default_serving_name(run.custom_model_name or run.custom_model_arn)
             intent = new_intent(plan.kind, name, run.custom_model_arn)
         record = ResourceRecord(
