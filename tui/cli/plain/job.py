@@ -19,7 +19,6 @@ from core.jobs.customization import (
     NameTakenError,
     check_request,
     get_job,
-    new_client_request_token,
 )
 from core.jobs.failures import explain_failure
 from core.jobs.metrics import Metrics, find_metric_files, read_metrics
@@ -31,7 +30,7 @@ from core.pricing.builtin import builtin_prices
 from core.pricing.service import PriceService, pricing_region
 from core.pricing.types import ModelPrices
 from core.run import Run
-from core.run.launching import job_request, launch_saved_run
+from core.run.launching import job_request, launch_saved_run, with_launch_token
 from tui.cli.plain.ask import Check, Option
 from tui.cli.plain.session import Session, StopFlow
 
@@ -192,14 +191,9 @@ def launch_step(session: Session) -> None:
                 session.update(form)
                 continue
             raise StopFlow
-        token = (
-            run.client_request_token
-            if run.job_name == form.job_name and run.client_request_token
-            else new_client_request_token()
-        )
         # The run, token included, is on disk before the call: a retry after any failure, or
         # a rerun after a crash, reuses the token and can never start a second job.
-        launching = replace(form, client_request_token=token)
+        launching = with_launch_token(run, form)
         session.update(launching)
         try:
             launched = launch_saved_run(context, launching, model, session.registry)

@@ -22,7 +22,7 @@ from core.data.tokens import ESTIMATE_METHOD
 from core.errors import BedrockTuneError, DatasetError, ValidationError
 from core.estimate import estimate, estimate_lines
 from core.files import output_folder_problem
-from core.validate.fixups import Fix, fix_prepared
+from core.validate.fixups import fix_prepared, offered_fixes
 from core.validate.rules import rules_for
 from core.validate.validator import ValidationReport, validate
 from tui.cli.plain.ask import Check, Option
@@ -269,19 +269,6 @@ def describe_report(report: ValidationReport) -> str:
             f"  {mark} {group.rule} ({group.count:,}) in {where}, lines {first}: {message}"
         )
     return "\n".join(lines)
-
-
-def offered_fixes(report: ValidationReport) -> list[Fix]:
-    """The fix-ups that would change something in these files (as the app enables them)."""
-    rules = {g.rule for g in report.groups}
-    record_errors = any(g.severity == "error" and g.first_lines for g in report.groups)
-    enabled = {
-        Fix.DROP_INVALID: record_errors,
-        Fix.DROP_OVER_LENGTH: "tokens" in rules,
-        Fix.TRUNCATE_OVER_LENGTH: "tokens" in rules,
-        Fix.REMOVE_DUPLICATES: "duplicate" in rules,
-    }
-    return [fix for fix in Fix if enabled[fix]]
 
 
 def validate_step(session: Session) -> None:
