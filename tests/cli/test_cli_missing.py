@@ -11,6 +11,8 @@ from pathlib import Path
 import pexpect
 import pytest
 
+from core.registry import Registry
+from core.run import Run
 from tests.conftest import REPO
 from tui.cli import missing
 from tui.cli.main import build_parser, main
@@ -187,3 +189,40 @@ def test_every_command_asks_for_its_required_arguments_in_a_terminal(
     capsys.readouterr()
     # The commands known to need arguments are among those checked.
     assert {"jobs launch", "recipe save", "validate", "chat", "preview"} <= set(checked)
+
+
+def test_a_recent_command_asks_for_each_of_its_arguments_in_a_real_terminal(
+    tmp_path: Path,
+) -> None:
+    """`recipe save` (RUN_ID and FILE left out) asks for both, then saves."""
+    state = tmp_path / "state"
+    Registry(state).save_run(
+        "run1", Run(run_id="run1", base_model_id="amazon.nova-micro-v1:0:128k")
+    )
+    recipe = tmp_path / "r.toml"
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "tui.cli.main", "recipe", "save"],
+        cwd=str(REPO),
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "TERM": "xterm",
+            "PROMPT_TOOLKIT_NO_CPR": "1",
+            "BEDROCK_TUNE_STATE_DIR": str(state),
+        },
+        encoding="utf-8",
+        dimensions=(24, 120),
+        timeout=30,
+    )
+    try:
+        child.expect_exact("RUN_ID (the run's id")
+        child.send("run1\r")
+        child.expect_exact("FILE (the .toml file to write)")
+        child.send(f"{recipe}\r")
+        child.expect_exact(f"Saved the recipe of run run1 to {recipe}.")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+    assert "amazon.nova-micro-v1:0:128k" in recipe.read_text()
