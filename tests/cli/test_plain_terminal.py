@@ -85,7 +85,7 @@ def test_a_whole_run_in_a_terminal(quick_sandbox: Sandbox, tmp_path: Path) -> No
         child.expect_exact("✔ Ready: working in the sandbox, us-east-1")
         child.expect_exact("How do you want to customize")
         child.send("\r")  # fine-tuning
-        child.expect_exact("Which model? (type to filter)")
+        child.expect_exact("Which model?")
         child.send("Nova Micro\r")
         child.expect_exact("Use Nova Micro (fine tuning)?")
         child.send("y")

@@ -128,7 +128,7 @@ def model_step(session: Session) -> None:
     chosen = run.base_model_id or (first.model.id if first else None)
     while True:
         model_id = ask.select(
-            "Which model? (type to filter)",
+            "Which model?",
             model_options(view, kind),
             default=chosen,
             search=True,
