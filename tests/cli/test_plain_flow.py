@@ -28,8 +28,9 @@ from tui.cli.plain.data import template_step
 from tui.cli.plain.finish import teardown_step
 from tui.cli.plain.flow import EXIT_INTERRUPTED, EXIT_OK, EXIT_STOPPED, run_walk
 from tui.cli.plain.infra import infrastructure_step
+from tui.cli.plain.job import launch_step
 from tui.cli.plain.prepare import validate_step
-from tui.cli.plain.session import PlainOptions, Session
+from tui.cli.plain.session import PlainOptions, Session, StopFlow
 from tui.cli.plain.where import credentials_step
 
 NOVA = "amazon.nova-micro-v1:0:128k"
@@ -475,3 +476,26 @@ def test_not_deploying_skips_the_chat_and_still_saves_the_recipe(
     assert not any(a.message == "you>" for a in script.asked)
     assert session.run.serving_arn is None and session.run.custom_model_arn is not None
     assert recipe.is_file()
+
+
+def test_a_request_missing_what_earlier_steps_give_is_not_launched(
+    exported_sandbox: Sandbox, clock: Clock
+) -> None:
+    script = Script(
+        [
+            ("Where should bedrock-tune work?", DEFAULT),
+            ("Which region?", REGION),
+            ("Job name:", DEFAULT),
+            ("Custom model name:", DEFAULT),
+            Repeat("(", DEFAULT),
+            ("Change the job's settings?", False),
+        ]
+    )
+    session = placed_session(script, clock)  # no upload: no training data, role or output
+
+    with pytest.raises(StopFlow):
+        launch_step(session)
+
+    assert "Not ready to launch:" in script.text_said()
+    assert not any(a.message.startswith("Start the customization job?") for a in script.asked)
+    assert session.run.client_request_token is None and session.run.job_arn is None

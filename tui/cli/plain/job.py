@@ -174,7 +174,9 @@ def launch_step(session: Session) -> None:
         problems = check_request(request, model)
         if problems:
             ask.say("Not ready to launch:\n" + "\n".join(f"- {p}" for p in problems))
-            continue
+            if ask.confirm("Change the job's settings?", default=True):
+                continue
+            raise StopFlow  # what is missing comes from an earlier step (e.g. the upload)
         teacher = (
             f" with answers from the teacher {request.teacher_model_id} (its inference is "
             "billed too)"
