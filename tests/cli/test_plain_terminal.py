@@ -164,6 +164,8 @@ def test_ctrl_c_at_a_question_ends_cleanly(quick_sandbox: Sandbox, tmp_path: Pat
         child.expect_exact("Use Nova Micro")
         child.send("y")
         child.expect_exact("Dataset:")
+        child.send("/no/such/data.jsonl")  # checked as typed: said under the question
+        child.expect_exact("There is no file or folder at /no/such/data.jsonl.")
         child.send("\x03")  # Ctrl+C
         child.expect_exact("Interrupted.")
         child.expect_exact("Resume it with `bedrock-tune new --plain --resume ")
