@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from core.catalog.lookup import find_model
+from core.catalog.types import CustomizationType
 from core.jobs.types import JobStatus
 from core.registry import Registry
 from core.run import Run
@@ -499,3 +501,30 @@ def test_a_request_missing_what_earlier_steps_give_is_not_launched(
     assert "Not ready to launch:" in script.text_said()
     assert not any(a.message.startswith("Start the customization job?") for a in script.asked)
     assert session.run.client_request_token is None and session.run.job_arn is None
+
+
+def test_distillation_asks_for_the_teacher_the_catalog_pairs_with_the_model(
+    exported_sandbox: Sandbox, clock: Clock
+) -> None:
+    script = Script(
+        [
+            ("Where should bedrock-tune work?", DEFAULT),
+            ("Which region?", REGION),
+            ("Job name:", DEFAULT),
+            ("Custom model name:", DEFAULT),
+            Repeat("(", DEFAULT),
+            ("Teacher model:", DEFAULT),
+            ("Change the job's settings?", False),
+        ]
+    )
+    session = placed_session(script, clock, customization_type=CustomizationType.DISTILLATION)
+
+    with pytest.raises(StopFlow):
+        launch_step(session)
+
+    [teacher] = [a for a in script.asked if a.message == "Teacher model:"]
+    offered = [o.value for o in teacher.options if isinstance(o, Option)]
+    customization = find_model(NOVA).customization(CustomizationType.DISTILLATION)
+    assert customization is not None
+    assert offered == [t.id for t in customization.teachers] and offered
+    assert f"Teacher        {offered[0]}" in script.text_said()
