@@ -15,33 +15,24 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
+from core.credentials import (
+    ENVIRONMENT_ID,
+    SANDBOX_ID,
+    Discovery,
+    profile_source_id,
+    region_models,
+    region_options,
+)
 from screens.base import LaunchOptions, StepScreen
 from screens.run_change import RunChangeChoice, RunChangeScreen
 from screens.workers import WorkerResult
 
 if TYPE_CHECKING:
     # core.aws is imported where it is used (in the workers, after the first frame).
-    from core.aws import AwsContext, Identity, ProfileInfo
+    from core.aws import AwsContext, Identity
     from core.run import Target
 
 SourceKind = Literal["profile", "environment", "sandbox"]
-SANDBOX_ID = "source:sandbox"
-ENVIRONMENT_ID = "source:environment"
-
-
-@dataclass(frozen=True)
-class Discovery:
-    """What the machine offers: profiles, environment keys, and what to preselect."""
-
-    profiles: tuple[ProfileInfo, ...]
-    environment_keys: bool
-    endpoint_url: str | None
-    preselect: str
-    """The option id to select first."""
-    region: str
-    start_in_sandbox: bool
-    reason: str
-    """Why the preselection was made (shown as a notice)."""
 
 
 @dataclass(frozen=True)
@@ -69,51 +60,19 @@ class IdentityChecked(WorkerResult):
 
 
 def discover_credentials(launch: LaunchOptions) -> Discovery:
-    """Read the AWS config files and decide what to preselect (no network except the
-    credential chain's own look-ups)."""
-    from core.aws import (
-        AwsContext,
-        default_profile_name,
-        discover_profiles,
-        environment_has_keys,
-    )
+    """Read the AWS config files and decide what to preselect (`core.credentials`)."""
+    from core.credentials import discover_credentials as discover
 
-    want_sandbox = launch.sandbox
-    profile_arg, region_arg, endpoint = launch.profile, launch.region, launch.endpoint_url
-    profiles = tuple(discover_profiles())
-    env_keys = environment_has_keys()
-    context = AwsContext.from_environment(profile_arg, region_arg, endpoint)
-    region = context.region
-    if want_sandbox:
-        return Discovery(profiles, env_keys, endpoint, SANDBOX_ID, region, True, "")
-    if profile_arg:
-        return Discovery(profiles, env_keys, endpoint, _option_id(profile_arg), region, False, "")
-    if env_keys:
-        return Discovery(profiles, env_keys, endpoint, ENVIRONMENT_ID, region, False, "")
-    default = default_profile_name(list(profiles))
-    if default is not None:
-        return Discovery(profiles, env_keys, endpoint, _option_id(default), region, False, "")
-    if context.has_credentials():
-        # Credentials from the chain that are neither profiles nor env keys (container or
-        # instance roles): use them as "the environment".
-        return Discovery(profiles, True, endpoint, ENVIRONMENT_ID, region, False, "")
-    reason = (
-        "No AWS credentials were found on this machine, so bedrock-tune started in the "
-        "sandbox: a local AWS that needs no account. Add credentials with `aws configure` "
-        "(or `aws configure sso`) to work with your own account."
+    return discover(
+        profile=launch.profile,
+        region=launch.region,
+        endpoint_url=launch.endpoint_url,
+        sandbox=launch.sandbox,
     )
-    return Discovery(profiles, env_keys, endpoint, SANDBOX_ID, region, True, reason)
 
 
 def _option_id(profile: str) -> str:
-    return f"profile:{profile}"
-
-
-def _region_models(region: str) -> str:
-    from core.catalog.lookup import builtin_models  # the catalog is not needed for the first frame
-
-    names = [m.name for m in builtin_models() if region in m.regions and m.lifecycle == "ACTIVE"]
-    return ", ".join(names) if names else "legacy models only"
+    return profile_source_id(profile)
 
 
 class CredentialsScreen(StepScreen):
@@ -234,16 +193,8 @@ class CredentialsScreen(StepScreen):
                 id=SANDBOX_ID,
             )
         )
-        from core.catalog.lookup import customization_regions  # not needed for the first frame
-
-        regions = list(customization_regions())
-        if found.region not in regions:
-            regions.append(found.region)
         select = self.query_one("#region", Select)
-        select.set_options(
-            (r if r in customization_regions() else f"{r} (no model customization)", r)
-            for r in regions
-        )
+        select.set_options(region_options(found.region))
         select.value = found.region
         try:
             sources.highlighted = sources.get_option_index(found.preselect)
@@ -299,7 +250,7 @@ class CredentialsScreen(StepScreen):
         region = self._region()
         if region:
             self.query_one("#region-models", Static).update(
-                Text(f"Customizable here: {_region_models(region)}", style="dim")
+                Text(f"Customizable here: {region_models(region)}", style="dim")
             )
         if self._discovery is not None:
             self.action_check(force=False)

@@ -32,9 +32,8 @@ from core.jobs.customization import (
     JobRequest,
     NameTakenError,
     check_request,
-    new_client_request_token,
 )
-from core.jobs.launching import job_request, launch_saved_run
+from core.jobs.launching import job_request, launch_saved_run, with_launch_token
 from core.naming import default_custom_model_name, default_job_name
 from core.pricing.builtin import builtin_prices
 from core.pricing.service import pricing_region
@@ -468,14 +467,9 @@ class LaunchScreen(StepScreen):
         def confirmed(yes: bool | None) -> None:
             if not yes:
                 return
-            token = (
-                run.client_request_token
-                if run.job_name == request.job_name and run.client_request_token
-                else new_client_request_token()
-            )
             # The run, token included, is saved before the call (the worker waits for it): a
             # retry after any failure, or a restart after a crash, reuses the token.
-            launching = replace(self.form_run(), client_request_token=token)
+            launching = with_launch_token(run, self.form_run())
             self.host.update_run(launching)
             self.query_one("#launch", Button).disabled = True
             self.launch_job(context, launching, model)

@@ -7,7 +7,6 @@ import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import orjson
 from rich.syntax import Syntax
 from rich.text import Text
 from textual import on, work
@@ -19,30 +18,22 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from core import format as fmt
 from core.catalog.lookup import find_model
 from core.catalog.types import BaseModel, Customization, CustomizationType
+from core.data.record_preview import preview_record, template_problems
 from core.data.sources import Preview, SourceSpec, preview
 from core.data.templates import (
     PRESETS,
     Template,
-    diagnose,
+    guess_template,
     load_template,
-    render,
     save_template,
     template_from_dict,
     template_to_toml,
-    to_bedrock,
 )
-from core.data.tokens import estimate_tokens
 from core.errors import BedrockTuneError, TemplateError
 from screens.base import StepScreen
 from screens.workers import WorkerResult
 
 CUSTOM = "custom"
-_GUESSES = (
-    ({"article", "highlights"}, "news-summary"),
-    ({"dialogue", "summary"}, "dialogue-summary"),
-    ({"instruction", "response"}, "dolly-instruction"),
-    ({"question", "context", "answer"}, "text-to-sql"),
-)
 
 
 @dataclass
@@ -50,16 +41,6 @@ class RecordsLoaded(WorkerResult):
     """The dataset's first records, to render through the template."""
 
     preview: Preview
-
-
-def guess_template(columns: tuple[str, ...]) -> Template:
-    """A preset that fits the columns, else a starting point over the first two columns."""
-    for needed, preset in _GUESSES:
-        if needed <= set(columns):
-            return PRESETS[preset]
-    first = columns[0] if columns else "input"
-    second = columns[1] if len(columns) > 1 else "output"
-    return Template(user=f"{{{first}}}", assistant=f"{{{second}}}")
 
 
 class TemplateScreen(StepScreen):
@@ -249,11 +230,11 @@ class TemplateScreen(StepScreen):
         self.query_one("#record-position", Static).update(
             f" record {self._index + 1} of {len(shown.rows)} "
         )
-        problems = diagnose(template, shown.column_names, record, self._custom.data_format)
+        checked = preview_record(template, shown.column_names, record, self._custom)
         panel = self.query_one("#problems", Static)
-        if problems:
+        if checked.problems:
             text = Text()
-            for problem in problems:
+            for problem in checked.problems:
                 text.append("✘ ", style="bold red")
                 text.append(f"{problem.field}: ", style="bold")
                 text.append(f"{problem.message}\n")
@@ -262,25 +243,21 @@ class TemplateScreen(StepScreen):
             self.query_one("#record-stats", Static).update("")
         else:
             panel.update(Text("✔ The template fits this record.", style="green"))
-            rendered = render(template, record)
-            line = orjson.dumps(to_bedrock(rendered, self._custom.data_format)).decode()
-            limits = self._custom.limits
-            text_only = rendered.system + "".join(t for _, t in rendered.messages)
-            tokens = estimate_tokens(text_only, limits.chars_per_token)
             stats = Text()
             stats.append(
-                f"{fmt.plural(rendered.chars, 'character')}, about {fmt.plural(tokens, 'token')}"
+                f"{fmt.plural(checked.chars, 'character')}, about "
+                f"{fmt.plural(checked.tokens, 'token')}"
             )
-            if limits.max_tokens_per_record:
-                share = tokens / limits.max_tokens_per_record
+            if checked.limit:
+                share = checked.tokens / checked.limit
                 style = "red" if share > 1 else "yellow" if share > 0.9 else "green"
-                stats.append(f" of {limits.max_tokens_per_record:,} allowed", style=style)
+                stats.append(f" of {checked.limit:,} allowed", style=style)
             self.query_one("#record-stats", Static).update(stats)
             self.query_one("#rendered", Static).update(
-                Syntax(line, "json", word_wrap=True, theme="ansi_dark")
+                Syntax(checked.line, "json", word_wrap=True, theme="ansi_dark")
             )
         self.query_one("#use", Button).disabled = bool(
-            diagnose(template, shown.column_names, fmt=self._custom.data_format)
+            template_problems(template, shown.column_names, self._custom)
         )
 
     # ------------------------------------------------------------------ TOML and use

@@ -35,7 +35,14 @@ from core.errors import BedrockTuneError, ValidationError
 from core.estimate import estimate, estimate_lines
 from core.pricing.service import pricing_region
 from core.pricing.types import ModelPrices
-from core.validate.fixups import Fix, FixResult, PreparedFix, apply_fix, fix_prepared
+from core.validate.fixups import (
+    Fix,
+    FixResult,
+    PreparedFix,
+    apply_fix,
+    fix_prepared,
+    offered_fixes,
+)
 from core.validate.rules import rules_for
 from core.validate.validator import Problem, RuleGroup, ValidationReport, read_record, validate
 from screens.base import StepScreen
@@ -334,16 +341,9 @@ class ValidateScreen(StepScreen):
                 first[:90],
             )
         self._show_problems(0)
-        rules = {g.rule for g in self._groups}
-        record_errors = any(g.severity == "error" and g.first_lines for g in self._groups)
-        enabled = {
-            Fix.DROP_INVALID: record_errors,
-            Fix.DROP_OVER_LENGTH: "tokens" in rules,
-            Fix.TRUNCATE_OVER_LENGTH: "tokens" in rules,
-            Fix.REMOVE_DUPLICATES: "duplicate" in rules,
-        }
+        enabled = offered_fixes(report)
         for button_id, fix in _FIX_BUTTONS.items():
-            self.query_one(f"#{button_id}", Button).disabled = not enabled[fix]
+            self.query_one(f"#{button_id}", Button).disabled = fix not in enabled
         if self._groups:
             table.focus()  # the problems, for the keyboard (and into view)
         run = self.host.wizard_run

@@ -508,3 +508,22 @@ def template_to_toml(template: Template) -> str:
 def save_template(template: Template, path: Path) -> None:
     """Write the template as TOML (atomically)."""
     atomic_write_text(path, template_to_toml(template))
+
+
+_GUESSES = (
+    ({"article", "highlights"}, "news-summary"),
+    ({"dialogue", "summary"}, "dialogue-summary"),
+    ({"instruction", "response"}, "dolly-instruction"),
+    ({"question", "context", "answer"}, "text-to-sql"),
+)
+
+
+def guess_template(columns: tuple[str, ...]) -> Template:
+    """A preset that fits the columns, else a starting point over the first two columns (the
+    template step and the prompt mode start from it)."""
+    for needed, preset in _GUESSES:
+        if needed <= set(columns):
+            return PRESETS[preset]
+    first = columns[0] if columns else "input"
+    second = columns[1] if len(columns) > 1 else "output"
+    return Template(user=f"{{{first}}}", assistant=f"{{{second}}}")

@@ -211,6 +211,16 @@ def resolve_launch(records: Iterable[RunRecord], wanted: Run, now: datetime | No
     )
 
 
+def with_launch_token(run: Run, launching: Run) -> Run:
+    """`launching` (the run with the launch's fields) with the client request token to send:
+    `run`'s own when it already tried to launch this same job name (a retry, or a rerun after a
+    crash, re-attaches to the job that token made), else a new one. Save the result in the
+    registry before `launch_saved_run` sends it."""
+    same_job = run.job_name == launching.job_name and run.client_request_token is not None
+    token = run.client_request_token if same_job else None
+    return replace(launching, client_request_token=token or new_client_request_token())
+
+
 @dataclass(frozen=True)
 class Launched:
     """The run with its job, and whether the job already existed (a rerun re-attached)."""

@@ -40,6 +40,7 @@ from core.validate.validator import (
     DuplicateIndex,
     Progress,
     ValidationCancelled,
+    ValidationReport,
     iter_lines,
 )
 
@@ -67,6 +68,21 @@ _LABELS = {
     Fix.TRUNCATE_OVER_LENGTH: "Truncate over-length records",
     Fix.REMOVE_DUPLICATES: "Remove duplicates",
 }
+
+
+def offered_fixes(report: ValidationReport) -> list[Fix]:
+    """The fix-ups that would change something in the files `report` is about, in `Fix`'s
+    order: dropping invalid records when a record has an error, dropping or truncating
+    over-length records when some are too long, removing duplicates when some repeat."""
+    rules = {group.rule for group in report.groups}
+    record_errors = any(g.severity == "error" and g.first_lines for g in report.groups)
+    offered = {
+        Fix.DROP_INVALID: record_errors,
+        Fix.DROP_OVER_LENGTH: "tokens" in rules,
+        Fix.TRUNCATE_OVER_LENGTH: "tokens" in rules,
+        Fix.REMOVE_DUPLICATES: "duplicate" in rules,
+    }
+    return [fix for fix in Fix if offered[fix]]
 
 
 @dataclass(frozen=True)

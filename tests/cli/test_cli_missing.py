@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pexpect
 import pytest
 
+from core.registry import Registry
+from core.run import Run
 from tests.conftest import REPO
 from tui.cli import missing
 from tui.cli.main import build_parser, main
@@ -140,3 +144,85 @@ def test_a_real_terminal_is_asked_with_questionary(tmp_path: Path) -> None:
     finally:
         child.close(force=True)
     assert child.exitstatus == 0
+
+
+def _commands(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    """Every (sub)command's words and its parser, the leaves and the ones with actions."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield (*path, name), sub
+                yield from _commands(sub, (*path, name))
+
+
+class _Asked(Exception):
+    """Raised by the test's `Ask` at the first question."""
+
+
+def test_every_command_asks_for_its_required_arguments_in_a_terminal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each command (including any added later) with a required argument asks for the first
+    one when run in a terminal, and is a usage error without one."""
+    checked = []
+    for words, sub in _commands(build_parser()):
+        required = [
+            a for a in sub._actions if a.required and not isinstance(a, argparse._SubParsersAction)
+        ]
+        if not required:
+            continue
+        asked: list[str] = []
+
+        def ask(question: Question, asked: list[str] = asked) -> str:
+            asked.append(question.name)
+            raise _Asked
+
+        with pytest.raises(_Asked):
+            parse_asking(build_parser(), list(words), ask)
+        assert asked == [missing.question_for(required[0]).name], words
+        with pytest.raises(SystemExit) as caught:
+            parse_asking(build_parser(), list(words), None)
+        assert caught.value.code == 2, words
+        checked.append(" ".join(words))
+    capsys.readouterr()
+    # The commands known to need arguments are among those checked.
+    assert {"jobs launch", "recipe save", "validate", "chat", "preview"} <= set(checked)
+
+
+def test_a_recent_command_asks_for_each_of_its_arguments_in_a_real_terminal(
+    tmp_path: Path,
+) -> None:
+    """`recipe save` (RUN_ID and FILE left out) asks for both, then saves."""
+    state = tmp_path / "state"
+    Registry(state).save_run(
+        "run1", Run(run_id="run1", base_model_id="amazon.nova-micro-v1:0:128k")
+    )
+    recipe = tmp_path / "r.toml"
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "tui.cli.main", "recipe", "save"],
+        cwd=str(REPO),
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "TERM": "xterm",
+            "PROMPT_TOOLKIT_NO_CPR": "1",
+            "BEDROCK_TUNE_STATE_DIR": str(state),
+        },
+        encoding="utf-8",
+        dimensions=(24, 120),
+        timeout=30,
+    )
+    try:
+        child.expect_exact("RUN_ID (the run's id")
+        child.send("run1\r")
+        child.expect_exact("FILE (the .toml file to write)")
+        child.send(f"{recipe}\r")
+        child.expect_exact(f"Saved the recipe of run run1 to {recipe}.")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+    assert "amazon.nova-micro-v1:0:128k" in recipe.read_text()

@@ -11,7 +11,14 @@ import orjson
 import pytest
 
 from core.catalog.lookup import find_model
-from core.validate.fixups import Fix, apply_fix, fix_prepared, fixed_path, truncate_record
+from core.validate.fixups import (
+    Fix,
+    apply_fix,
+    fix_prepared,
+    fixed_path,
+    offered_fixes,
+    truncate_record,
+)
 from core.validate.rules import rules_for
 from core.validate.validator import ValidationCancelled, validate
 
@@ -184,3 +191,14 @@ def test_llama_over_length_prompt_is_truncated(tmp_path: Path) -> None:
     result = apply_fix(source, Fix.TRUNCATE_OVER_LENGTH, rules_for(find_model(LLAMA_31)))
     assert result.truncated == 1
     assert validate(result.path, find_model(LLAMA_31)).ok
+
+
+def test_the_fix_ups_offered_are_those_that_would_change_something(tmp_path: Path) -> None:
+    haiku = find_model(HAIKU)
+    assert offered_fixes(validate(messy(tmp_path / "train.jsonl"), haiku)) == list(Fix)
+    clean = tmp_path / "clean.jsonl"
+    clean.write_bytes(b"\n".join(orjson.dumps(claude(i)) for i in range(40)) + b"\n")
+    assert offered_fixes(validate(clean, haiku)) == []
+    repeated = tmp_path / "repeated.jsonl"
+    repeated.write_bytes(b"\n".join(orjson.dumps(claude(i % 30)) for i in range(40)) + b"\n")
+    assert offered_fixes(validate(repeated, haiku)) == [Fix.REMOVE_DUPLICATES]

@@ -6,6 +6,7 @@ A command module exposes `register(subparsers)`, which adds its parser and sets
 """
 
 COMMANDS: tuple[str, ...] = (
+    "new",
     "whoami",
     "models",
     "prices",
