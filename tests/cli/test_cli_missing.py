@@ -226,3 +226,26 @@ def test_a_recent_command_asks_for_each_of_its_arguments_in_a_real_terminal(
         child.close(force=True)
     assert child.exitstatus == 0
     assert "amazon.nova-micro-v1:0:128k" in recipe.read_text()
+
+
+def test_a_required_choice_of_flags_is_asked_which_then_its_value() -> None:
+    """`endpoint deploy --instance T` without --autopilot or --training-job asks which of the
+    two, then that flag's value; without a terminal it stays a usage error."""
+    questions: list[Question] = []
+    answers = iter(["--training-job", "bt-dolly"])
+
+    def ask(question: Question) -> str:
+        questions.append(question)
+        return next(answers)
+
+    words = ["endpoint", "deploy", "--instance", "ml.g5.2xlarge"]
+    args = parse_asking(build_parser(), words, ask)
+    assert questions[0].choices == ("--autopilot", "--training-job")
+    assert questions[1].name == "--training-job"
+    assert args.training_job == "bt-dolly" and args.autopilot is None
+    assert args.instance == "ml.g5.2xlarge"
+    given = parse_asking(build_parser(), [*words, "--autopilot", "ap-1"], ask)
+    assert given.autopilot == "ap-1" and len(questions) == 2  # nothing more asked
+    with pytest.raises(SystemExit) as caught:
+        parse_asking(build_parser(), words, None)
+    assert caught.value.code == 2

@@ -25,6 +25,8 @@ from gettext import gettext
 # argparse reports missing required arguments with this message (translated through gettext,
 # as argparse does), followed by their names.
 _REQUIRED_PREFIX = gettext("the following arguments are required: %s").split("%s", 1)[0]
+# ...and a required choice of one among several flags (a required mutually exclusive group).
+_ONE_OF_PREFIX = gettext("one of the arguments %s is required").split("%s", 1)[0]
 
 _ASKING: ContextVar[bool] = ContextVar("bedrock_tune_asking_for_missing", default=False)
 
@@ -63,7 +65,7 @@ class MissingArguments(Exception):
 def raise_if_asking(parser: argparse.ArgumentParser, message: str) -> None:
     """Called first by the parser's `error`: while asking is on, a missing-arguments error
     becomes `MissingArguments` instead of a usage message."""
-    if _ASKING.get() and message.startswith(_REQUIRED_PREFIX):
+    if _ASKING.get() and message.startswith((_REQUIRED_PREFIX, _ONE_OF_PREFIX)):
         raise MissingArguments(parser, message)
 
 
@@ -98,16 +100,42 @@ def parse_asking(
         for action in incomplete._actions
         if action.required and not isinstance(action, argparse._SubParsersAction)
     ]
-    if not relaxed:
+    groups = [g for g in incomplete._mutually_exclusive_groups if g.required]
+    if not relaxed and not groups:
         incomplete.error(message)
     for action in relaxed:
         action.required = False
         action.default = _Missing(action)
+    for group in groups:
+        group.required = False
     args = parser.parse_args(argv)
     for dest, value in vars(args).items():
         if isinstance(value, _Missing):
             setattr(args, dest, _answer(incomplete, value.action, ask))
+    for group in groups:
+        if not any(_given(action, argv) for action in group._group_actions):
+            action = _pick_one(group, ask)
+            setattr(args, action.dest, _answer(incomplete, action, ask))
     return args
+
+
+def _given(action: argparse.Action, argv: Sequence[str]) -> bool:
+    """Whether one of `action`'s flags is on the command line (`--x V` or `--x=V`)."""
+    return any(
+        word == flag or word.startswith(f"{flag}=")
+        for word in argv
+        for flag in action.option_strings
+    )
+
+
+def _pick_one(group: argparse._MutuallyExclusiveGroup, ask: Ask) -> argparse.Action:
+    """Ask which flag of a required group of alternatives to give (then its value is asked)."""
+    flags = {question_for(a).name: a for a in group._group_actions if a.help != argparse.SUPPRESS}
+    helps = "; ".join(f"{name}: {a.help}" for name, a in flags.items() if a.help)
+    picked = ask(Question(f"one of {' / '.join(flags)}", helps, tuple(flags)))
+    if picked is None:
+        raise KeyboardInterrupt
+    return flags[picked]
 
 
 @contextmanager
