@@ -1,8 +1,9 @@
 """Measuring a command's wall time and peak memory, and printing ratio tables.
 
 Every benchmark runs the baseline and our code as subprocesses in the same run, so the figures
-are ratios that do not drift with the machine's load. Peak memory is the child's maximum resident
-set size, read with `os.wait4` (Linux reports it in KiB).
+are ratios that do not drift with the machine's load. Peak memory is the command's maximum
+resident set size, read with `os.wait4` (Linux reports it in KiB) by a small middle process
+(`bench/_spawn.py`), so that the runner's own size never counts as the command's.
 """
 
 from __future__ import annotations
@@ -33,14 +34,18 @@ class Measurement:
 def measure(
     label: str, command: Sequence[str], *, env: dict[str, str] | None = None
 ) -> Measurement:
-    """Run `command`, wait for it, and return its wall time and peak RSS.
+    """Run `command` (through `bench._spawn`), wait for it, and return its wall time and peak
+    RSS.
 
     Raises:
         RuntimeError: when the command exits non-zero (its stderr is included).
     """
+    WORK.mkdir(parents=True, exist_ok=True)
+    peak_file = WORK / f"peak-{os.getpid()}.kib"
+    peak_file.unlink(missing_ok=True)
     start = time.perf_counter()
     process = subprocess.Popen(
-        list(command),
+        [sys.executable, "-m", "bench._spawn", str(peak_file), *command],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env={**os.environ, **(env or {})},
@@ -55,6 +60,10 @@ def measure(
     if process.returncode != 0:
         raise RuntimeError(f"{label} failed ({process.returncode}): {stderr[-2000:]}")
     peak_kib = usage.ru_maxrss
+    if peak_file.exists():  # the command's own figures, from the middle process
+        kib, wall = peak_file.read_text().split()
+        peak_kib, seconds = int(kib), float(wall)
+        peak_file.unlink()
     return Measurement(label, seconds, peak_kib / 1024)
 
 
