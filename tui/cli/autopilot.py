@@ -57,6 +57,7 @@ from tui.cli.common import (
     EXIT_BAD,
     EXIT_OK,
     add_aws_options,
+    add_job_actions,
     aws_context,
     hyperparameter_pairs,
     output_beside,
@@ -137,19 +138,19 @@ def register(subparsers: Any) -> None:
     launch.add_argument("--json", action="store_true", help="print JSON")
     launch.set_defaults(handler=run_launch)
 
-    for name, handler, text in (
-        ("watch", run_watch, "follow an Autopilot job to its end (exit 0 Completed, 1 otherwise)"),
-        ("stop", run_stop, "stop an Autopilot job"),
-    ):
-        sub = actions.add_parser(name, help=text)
-        add_aws_options(sub, suppress=True)
-        sub.add_argument("job", metavar="NAME", help="Autopilot (AutoML) job name")
-        sub.add_argument("--json", action="store_true", help="print JSON")
-        if name == "watch":
-            sub.add_argument(
-                "--interval", type=positive_float, default=60.0, help="first poll interval (60 s)"
-            )
-        sub.set_defaults(handler=handler)
+    add_job_actions(
+        actions,
+        (
+            (
+                "watch",
+                run_watch,
+                "follow an Autopilot job to its end (exit 0 Completed, 1 not)",
+            ),
+            ("stop", run_stop, "stop an Autopilot job"),
+        ),
+        job_help="Autopilot (AutoML) job name",
+        interval=60.0,
+    )
 
 
 def run_models(args: argparse.Namespace) -> int:

@@ -204,6 +204,34 @@ def _range(low: float | None, high: float | None) -> str:
     return "give a number such as 0.5"
 
 
+Handler = Callable[[argparse.Namespace], int]
+"""What a subcommand runs: the parsed arguments in, the exit code out."""
+
+
+def add_job_actions(
+    actions: Any,
+    actions_and_help: tuple[tuple[str, Handler, str], ...],
+    *,
+    job_help: str,
+    interval: float,
+) -> None:
+    """Add the actions that take one job by name (`watch NAME [--interval S]`, `stop NAME`,
+    `show NAME`), each with the AWS options and `--json`."""
+    for name, handler, text in actions_and_help:
+        sub = actions.add_parser(name, help=text)
+        add_aws_options(sub, suppress=True)
+        sub.add_argument("job", metavar="NAME", help=job_help)
+        sub.add_argument("--json", action="store_true", help="print JSON")
+        if name == "watch":
+            sub.add_argument(
+                "--interval",
+                type=positive_float,
+                default=interval,
+                help=f"first poll interval in seconds ({interval:g})",
+            )
+        sub.set_defaults(handler=handler)
+
+
 def positive_float(text: str) -> float:
     """A finite number above 0 (durations, intervals)."""
     value = finite_float(0)(text)

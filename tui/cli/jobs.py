@@ -42,9 +42,9 @@ from tui.cli.common import (
     EXIT_BAD,
     EXIT_OK,
     add_aws_options,
+    add_job_actions,
     aws_context,
     placed,
-    positive_float,
     print_json,
 )
 
@@ -116,23 +116,16 @@ def register(subparsers: Any) -> None:
     list_parser.add_argument("--json", action="store_true", help="print JSON")
     list_parser.set_defaults(handler=run_list)
 
-    for name, handler, text in (
-        ("show", run_show, "one job's status, phases and failure"),
-        ("watch", run_watch, "follow a job until it ends (exit 0 Completed, 1 Failed/Stopped)"),
-        ("stop", run_stop, "stop a running job"),
-    ):
-        sub = actions.add_parser(name, help=text)
-        add_aws_options(sub, suppress=True)
-        sub.add_argument("job", metavar="NAME", help="job name or ARN")
-        sub.add_argument("--json", action="store_true", help="print JSON")
-        if name == "watch":
-            sub.add_argument(
-                "--interval",
-                type=positive_float,
-                default=15.0,
-                help="first poll interval in seconds",
-            )
-        sub.set_defaults(handler=handler)
+    add_job_actions(
+        actions,
+        (
+            ("show", run_show, "one job's status, phases and failure"),
+            ("watch", run_watch, "follow a job until it ends (exit 0 Completed, 1 Failed/Stopped)"),
+            ("stop", run_stop, "stop a running job"),
+        ),
+        job_help="job name or ARN",
+        interval=15.0,
+    )
 
 
 def _hyperparameters(pairs: list[str]) -> dict[str, str]:

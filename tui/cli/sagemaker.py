@@ -49,6 +49,7 @@ from tui.cli.common import (
     EXIT_BAD,
     EXIT_OK,
     add_aws_options,
+    add_job_actions,
     aws_context,
     hyperparameter_pairs,
     placed,
@@ -101,19 +102,19 @@ def register(subparsers: Any) -> None:
     )
     launch.add_argument("--json", action="store_true", help="print JSON")
     launch.set_defaults(handler=run_launch)
-    for name, handler, text in (
-        ("watch", run_watch, "follow a training job to its end (exit 0 Completed, 1 otherwise)"),
-        ("stop", run_stop, "stop a training job"),
-    ):
-        sub = actions.add_parser(name, help=text)
-        add_aws_options(sub, suppress=True)
-        sub.add_argument("job", metavar="NAME", help="training job name")
-        sub.add_argument("--json", action="store_true", help="print JSON")
-        if name == "watch":
-            sub.add_argument(
-                "--interval", type=float, default=30.0, help="first poll interval (30 s)"
-            )
-        sub.set_defaults(handler=handler)
+    add_job_actions(
+        actions,
+        (
+            (
+                "watch",
+                run_watch,
+                "follow a training job to its end (exit 0 Completed, 1 otherwise)",
+            ),
+            ("stop", run_stop, "stop a training job"),
+        ),
+        job_help="training job name",
+        interval=30.0,
+    )
 
 
 def _request(
