@@ -1,10 +1,12 @@
 """Recipes: a run's choices as a readable, commented TOML file that can travel.
 
 A recipe holds what to do (route, model, data source, template, sizes, seed, infrastructure
-names, hyperparameters, serving) and nothing that belongs to one machine or account: no
-credentials, profile, endpoint, local paths, job names, client tokens or ARNs. The account id
-and region inside names become the parameters `{account_id}` and `{region}`; the role is kept by
-name (its ARN is derived in the account that replays the recipe).
+names, hyperparameters, training settings, serving) and nothing that belongs to one machine or
+account: no credentials, profile, endpoint, prepared folders, job names, client tokens or ARNs.
+The account id and region inside names become the parameters `{account_id}` and `{region}`; the
+role is kept by name (its ARN is derived in the account that replays the recipe). A local dataset
+or model beside the recipe (in its folder or below) is written relative to it, so the recipe and
+its data travel together; one elsewhere keeps its path (the replay says when it is not there).
 
 `SCHEMA` describes every key once: writing (`recipe_text`), checking (`parse_recipe`: errors name
 the line, a misspelt key gets the nearest right one) and filling a run (`Recipe.run_for`) all read
@@ -53,6 +55,8 @@ class Key:
     field: str | None = None
     """The `Run` field it fills (None: handled by name, e.g. `role_name`)."""
     choices: tuple[str, ...] = ()
+    minimum: int = 0
+    """The least value of an `int` key (a size may be 0, a length limit not)."""
 
 
 def _values(enum: Any) -> tuple[str, ...]:
@@ -79,6 +83,7 @@ SCHEMA: Mapping[str, tuple[Key, ...]] = {
             int,
             "distillation: longest teacher answer",
             "max_response_length",
+            minimum=1,
         ),
         Key("model_source", str, "import routes: the weights to import", "model_source"),
     ),
@@ -93,8 +98,8 @@ SCHEMA: Mapping[str, tuple[Key, ...]] = {
         Key("validation_size", int, "records in validation.jsonl", "validation_size"),
         Key("test_size", int, "records held out for evaluation", "test_size"),
         Key("seed", int, "the same seed gives the same sample and split", "seed"),
-        Key("max_chars", int, "longest record kept, in characters", "max_chars"),
-        Key("max_tokens", int, "longest record kept, in estimated tokens", "max_tokens"),
+        Key("max_chars", int, "longest record kept, in characters", "max_chars", minimum=1),
+        Key("max_tokens", int, "longest record kept, in estimated tokens", "max_tokens", minimum=1),
         Key("dedupe", bool, "drop repeated records", "dedupe"),
     ),
     "infrastructure": (
@@ -105,10 +110,37 @@ SCHEMA: Mapping[str, tuple[Key, ...]] = {
         Key("uses_kms_key", bool, "the run encrypted with a KMS key: pass its id when replaying"),
         Key("uses_vpc", bool, "the job ran in a VPC: pass subnets and security groups"),
     ),
+    "training": (
+        Key(
+            "mode",
+            str,
+            "SageMaker: serverless customization, or the QLoRA script on an instance",
+            "training_mode",
+            ("serverless", "instance"),
+        ),
+        Key(
+            "technique",
+            str,
+            "SageMaker serverless: the customization technique",
+            "training_technique",
+            ("SFT", "DPO"),
+        ),
+        Key(
+            "sequence_length", str, "SageMaker serverless: the longest sequence", "sequence_length"
+        ),
+        Key("instance_type", str, "SageMaker instance: the training instance", "instance_type"),
+        Key("spot", bool, "SageMaker instance: managed spot training", "spot"),
+    ),
     "hyperparameters": (),
     "tags": (),
     "serving": (
         Key("kind", str, "how the custom model is served", "serving_kind", _values(ServingKind)),
+        Key(
+            "endpoint_instance_type",
+            str,
+            "a SageMaker endpoint's instance type",
+            "endpoint_instance_type",
+        ),
     ),
 }
 TABLES = ("hyperparameters", "tags")
@@ -161,9 +193,24 @@ def _portable(text: str, account_id: str | None, region: str | None) -> str:
     return text
 
 
-def recipe_from_run(run: Run) -> Recipe:
-    """The portable part of `run` (see the module docstring for what is left out)."""
+def _relative_to(location: str, folder: Path) -> str:
+    """`location` relative to `folder` when it is a local path in it (or below), else as is."""
+    if location.startswith(("s3://", "hf:")) or not Path(location).is_absolute():
+        return location
+    try:
+        return Path(location).resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:  # elsewhere on this machine: the path is kept
+        return location
+
+
+def recipe_from_run(run: Run, folder: Path | None = None) -> Recipe:
+    """The portable part of `run` (see the module docstring for what is left out); a local
+    dataset or model inside `folder` (where the recipe is written) is kept relative to it."""
     data = run.to_dict()
+    if folder is not None:
+        for name in ("source_location", "model_source"):
+            if data.get(name):
+                data[name] = _relative_to(data[name], folder)
     choices: dict[str, Any] = {}
     for keys in SCHEMA.values():
         for key in keys:
@@ -213,7 +260,8 @@ def recipe_text(recipe: Recipe, *, title: str = "") -> str:
     lines = [
         "# bedrock-tune recipe" + (f": {title}" if title else ""),
         "# Check it with `bedrock-tune recipe check FILE`. {account_id} and {region} stand for the",
-        "# account and region that use it; no credentials, local paths or ARNs are kept here.",
+        "# account and region that use it; no credentials, ARNs or prepared folders are kept here.",
+        "# A relative dataset path is read from this file's folder.",
     ]
     for section, keys in SCHEMA.items():
         if section in TABLES:
@@ -234,7 +282,7 @@ def recipe_text(recipe: Recipe, *, title: str = "") -> str:
 
 def save_recipe(run: Run, path: Path, *, title: str = "") -> Recipe:
     """Write `run`'s recipe to `path` (atomically) and return it."""
-    recipe = recipe_from_run(run)
+    recipe = recipe_from_run(run, path.expanduser().absolute().parent)
     atomic_write_text(path, recipe_text(recipe, title=title))
     return recipe
 
@@ -295,14 +343,17 @@ def parse_recipe(text: str, where: str = "recipe") -> Recipe:
         raise RecipeError(
             f"{where}: no `version`.", hint=f"Add `version = {RECIPE_VERSION}` at the top."
         )
-    if not isinstance(version, int) or isinstance(version, bool) or version > RECIPE_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version != RECIPE_VERSION:
+        newer = isinstance(version, int) and version > RECIPE_VERSION
         raise _error(
             where,
             text,
             "",
             "version",
             f"version {version!r} is not one this bedrock-tune reads (it reads {RECIPE_VERSION}).",
-            "Upgrade bedrock-tune, or save the recipe again.",
+            "Upgrade bedrock-tune, or save the recipe again."
+            if newer
+            else f"Write `version = {RECIPE_VERSION}` (the only recipe version there is).",
         )
     choices: dict[str, Any] = {}
     extra: dict[str, Any] = {}
@@ -396,8 +447,9 @@ def _read_key(
             f"{label} = {value!r} is not one of {', '.join(key.choices)}.",
             _suggest(str(value), list(key.choices)),
         )
-    if isinstance(value, int) and value < 0:
-        raise _error(where, text, section, name, f"{label} cannot be negative.", f"{key.comment}.")
+    if isinstance(value, int) and not isinstance(value, bool) and value < key.minimum:
+        least = "negative" if key.minimum == 0 else f"less than {key.minimum}"
+        raise _error(where, text, section, name, f"{label} cannot be {least}.", f"{key.comment}.")
     if _ARN_ACCOUNT.search(str(value)):
         raise _error(
             where,

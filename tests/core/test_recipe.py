@@ -4,6 +4,7 @@ recipes refused with the line and the right key."""
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,60 @@ def test_bad_toml_gives_the_line_from_the_parser() -> None:
 def test_an_unreadable_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(RecipeError, match="Cannot read the recipe"):
         load_recipe(tmp_path / "missing.toml")
+
+
+def test_a_version_other_than_the_one_there_is_and_limits_below_one_name_the_line() -> None:
+    for wrong in ("0", "-1", '"1"'):
+        text = GOOD.replace("version = 1", f"version = {wrong}")
+        error = _error(text)
+        assert f"r.toml, line {_line(text, 'version')}: version" in error.message, wrong
+        assert "`version = 1`" in (error.hint or "")
+    for key in ("max_tokens", "max_chars"):
+        text = GOOD.replace("max_tokens = 4000", f"{key} = 0")
+        error = _error(text)
+        assert f"line {_line(text, key)}: [prepare] {key} cannot be less than 1" in error.message
+    sizes = GOOD.replace("test_size = 100", "test_size = 0")
+    assert parse_recipe(sizes, "r.toml").choices["test_size"] == 0  # a size may be 0
+
+
+def test_a_dataset_beside_the_recipe_is_kept_relative_to_it(tmp_path: Path) -> None:
+    data = tmp_path / "data" / "qa.jsonl"
+    data.parent.mkdir()
+    data.write_text("{}\n")
+    path = tmp_path / "run.toml"
+    save_recipe(replace(RUN, source_location=str(data)), path)
+    assert 'source = "data/qa.jsonl"' in path.read_text()
+    elsewhere = "/srv/shared/qa.jsonl"  # not in the recipe's folder: kept as it is
+    save_recipe(replace(RUN, source_location=elsewhere), path)
+    assert f'source = "{elsewhere}"' in path.read_text()
+    hub = "hf:knkarthick/dialogsum"
+    save_recipe(replace(RUN, source_location=hub), path)
+    assert load_recipe(path).choices["source_location"] == hub
+
+
+def test_sagemaker_training_settings_travel_but_a_licence_acceptance_does_not(
+    tmp_path: Path,
+) -> None:
+    run = replace(
+        RUN,
+        route=Route.SAGEMAKER_IMPORT,
+        training_mode="instance",
+        instance_type="ml.g5.2xlarge",
+        spot=True,
+        eula_accepted=True,
+        serving_kind=None,
+    )
+    path = tmp_path / "sm.toml"
+    save_recipe(run, path)
+    data = tomllib.loads(path.read_text())
+    assert data["training"] == {"mode": "instance", "instance_type": "ml.g5.2xlarge", "spot": True}
+    back = load_recipe(path).run_for(ACCOUNT)
+    assert (back.training_mode, back.instance_type, back.spot) == (
+        "instance",
+        "ml.g5.2xlarge",
+        True,
+    )
+    assert back.eula_accepted is None  # the licence is accepted by a person, every time
+    bad = path.read_text().replace('mode = "instance"', 'mode = "on-prem"')
+    error = _error(bad)
+    assert f"line {_line(bad, 'mode')}: [training] mode = 'on-prem' is not one of" in error.message
