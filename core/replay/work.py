@@ -19,7 +19,7 @@ from core.aws import AwsContext
 from core.catalog.lookup import end_of_life_problem, find_model
 from core.catalog.types import BaseModel, Customization, CustomizationType
 from core.data.locations import default_prepared_dir
-from core.data.prepare import PrepareOptions, default_sizes, prepare
+from core.data.prepare import PrepareOptions, check_sizes, default_sizes, prepare
 from core.data.prepared import PreparedDir
 from core.data.sources import SourceSpec, detect_kind
 from core.data.templates import Template, check_syntax, template_from_dict
@@ -108,6 +108,46 @@ def _model(shop: Workshop, run: Run) -> tuple[BaseModel, Customization]:
     return model, custom
 
 
+def _prepare_options(custom: Customization, run: Run) -> PrepareOptions:
+    """The recipe's sizes, filters and seed, with the model's defaults for what it leaves out."""
+    train, validation, test = default_sizes(custom.limits)
+    max_chars = run.max_chars
+    if max_chars is None and run.max_tokens is None:
+        max_chars = custom.limits.max_chars_per_record
+    return PrepareOptions(
+        train=train if run.train_size is None else run.train_size,
+        validation=validation if run.validation_size is None else run.validation_size,
+        test=test if run.test_size is None else run.test_size,
+        max_chars=max_chars,
+        max_tokens=run.max_tokens,
+        dedupe=True if run.dedupe is None else run.dedupe,
+        seed=42 if run.seed is None else run.seed,
+        overwrite=True,  # the run's own folder: whatever is there is an earlier try of this run
+    )
+
+
+def _size_field(problem: str, run: Run) -> str:
+    """The recipe key a size problem is about (the training size unless it names validation
+    alone), so that the error shows that line."""
+    if "validation" in problem and "training" not in problem and run.validation_size is not None:
+        return "validation_size"
+    return "train_size"
+
+
+def _check_sizes(shop: Workshop, run: Run, model: BaseModel) -> None:
+    """Refuse sizes the model does not take, with the recipe's line, before anything is made
+    (prepare would refuse them too, after the run was saved and without the line)."""
+    _, custom = _model(shop, run)
+    kind = CustomizationType(run.customization_type)
+    problems = check_sizes(model, kind, _prepare_options(custom, run))
+    if problems:
+        raise shop.recipe.field_error(
+            _size_field(problems[0], run),
+            f"the sizes do not fit {model.name}: " + "; ".join(problems) + ".",
+            "Lower the sizes in [prepare] (validation_size and test_size may be 0).",
+        )
+
+
 # --------------------------------------------------------------------------- checks
 
 
@@ -167,6 +207,7 @@ def check_model(shop: Workshop, run: Run) -> Run:
             raise shop.recipe.error(
                 "hyperparameters", name, reason + ".", "Give a value in the model's range."
             )
+    _check_sizes(shop, run, model)
     shop.note(f"{model.name}, {CustomizationType(run.customization_type).label.lower()}")
     return run
 
@@ -224,20 +265,7 @@ def do_prepare(shop: Workshop, run: Run) -> Run:
     model's defaults for what the recipe leaves out). Writing is atomic: a kill leaves the
     folder as it was, and the rerun prepares again."""
     model, custom = _model(shop, run)
-    train, validation, test = default_sizes(custom.limits)
-    max_chars = run.max_chars
-    if max_chars is None and run.max_tokens is None:
-        max_chars = custom.limits.max_chars_per_record
-    options = PrepareOptions(
-        train=train if run.train_size is None else run.train_size,
-        validation=validation if run.validation_size is None else run.validation_size,
-        test=test if run.test_size is None else run.test_size,
-        max_chars=max_chars,
-        max_tokens=run.max_tokens,
-        dedupe=True if run.dedupe is None else run.dedupe,
-        seed=42 if run.seed is None else run.seed,
-        overwrite=True,  # the run's own folder: whatever is there is an earlier try of this run
-    )
+    options = _prepare_options(custom, run)
     out = default_prepared_dir(run.run_id)
     result = prepare(
         SourceSpec(run.source_location or "", run.source_config, run.source_split),

@@ -272,6 +272,22 @@ def test_a_missing_dataset_is_reported_with_its_line(
     assert Registry().runs() == []  # a recipe the checks refuse leaves no run behind
 
 
+def test_sizes_the_model_refuses_are_reported_with_their_line_before_anything_is_made(
+    tmp_path: Path, exported_sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recipe = _recipe(tmp_path)
+    for size in ("train_size = 0", "train_size = 100000"):
+        text = recipe.read_text().replace("train_size = 40", size)
+        recipe.write_text(text)
+        line = next(n for n, row in enumerate(text.splitlines(), 1) if row == size)
+        assert main(["replay", str(recipe), "--yes"]) == 2
+        err = capsys.readouterr().err
+        assert f"{recipe}, line {line}: the sizes do not fit Nova Micro" in err, size
+        assert "Traceback" not in err
+        recipe.write_text(text.replace(size, "train_size = 40"))
+    assert _jobs(exported_sandbox) == [] and Registry().runs() == []  # refused at the checks
+
+
 def test_another_route_is_not_yet_replayable(
     tmp_path: Path, exported_sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
