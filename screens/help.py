@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-_KEYS = """
+KEYS = """
 | key | does |
 | --- | --- |
 | `?` / `F1` | this help |
@@ -21,6 +21,7 @@ _KEYS = """
 | `Ctrl+P` | command palette: go to any step, change theme |
 | `Ctrl+T` | new run (the current one stays in the registry) |
 | `F2` / `F3` | save this run as a recipe / open a recipe as a new run |
+| `Ctrl+G` | on Infrastructure and Launch: the run as code (boto3, AWS CLI, IAM, CloudFormation) |
 | `Ctrl+Q` | quit |
 | `Esc` | close a dialog |
 """
@@ -48,7 +49,7 @@ class HelpScreen(ModalScreen[None]):
             f"# {step_title}\n\n{step_description}\n\n## Steps\n\n"
             + "\n".join(f"{i}. {title}" for i, title in enumerate(steps, 1))
             + "\n\n## Keys\n"
-            + _KEYS
+            + KEYS
             + "\nPress `Esc` to close."
         )
 
