@@ -76,6 +76,16 @@ class Preview:
         return tuple(c.name for c in self.columns)
 
 
+def looks_local(location: str) -> bool:
+    """Whether `location` is meant as a local path rather than a Hugging Face id: it starts
+    like a path (`/`, `.`, `~`), has a file suffix (`data.jsonl`), or is there on disk."""
+    return (
+        location.startswith((".", "/", "~"))
+        or bool(Path(location).suffix)
+        or Path(location).expanduser().exists()
+    )
+
+
 def detect_kind(spec: SourceSpec) -> SourceKind:
     """Decide what the location is; raise a clear error when it is nothing we can open."""
     path = Path(spec.location).expanduser()
@@ -103,8 +113,7 @@ def detect_kind(spec: SourceSpec) -> SourceKind:
                 hint="Use .jsonl, .json, .csv or .parquet.",
             )
         return kind
-    looks_local = spec.location.startswith((".", "/", "~")) or bool(Path(spec.location).suffix)
-    if not looks_local and _HUB_ID.fullmatch(spec.location):
+    if not looks_local(spec.location) and _HUB_ID.fullmatch(spec.location):
         return "hub"
     raise DatasetError(
         f"{spec.location}: no such file or folder.",

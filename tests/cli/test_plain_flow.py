@@ -25,7 +25,7 @@ from tests.conftest import DIALOGSUM, needs_shared
 from tests.fakes import Clock
 from tui.cli.plain import job
 from tui.cli.plain.ask import Heading, Option
-from tui.cli.plain.data import template_step
+from tui.cli.plain.data import source_problem, template_step
 from tui.cli.plain.finish import teardown_step
 from tui.cli.plain.flow import EXIT_INTERRUPTED, EXIT_OK, EXIT_STOPPED, run_walk
 from tui.cli.plain.infra import infrastructure_step
@@ -285,6 +285,18 @@ def test_a_dataset_path_that_is_not_there_is_refused_as_typed(
     [dataset] = [a for a in script.asked if a.message.startswith("Dataset:")]
     assert dataset.refused == [f"There is no file or folder at {tmp_path / 'missing.jsonl'}."]
     assert "Columns:\n  q" in script.text_said()
+
+
+def test_a_file_name_that_is_not_there_is_refused_not_taken_for_a_hub_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    # The same rule as the dataset step of the app and replay: a name with a file suffix is a
+    # local file, so a typo in it is refused as typed instead of asking for a hub config.
+    assert source_problem("nothere.jsonl") == "There is no file or folder at nothere.jsonl."
+    assert source_problem("knkarthick/dialogsum") is None
+    (tmp_path / "here.jsonl").write_text("{}\n")
+    assert source_problem("here.jsonl") is None
 
 
 def nova_records(count: int) -> list[str]:

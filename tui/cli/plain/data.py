@@ -14,7 +14,7 @@ from core import format as fmt
 from core.catalog.lookup import find_model
 from core.catalog.types import Customization
 from core.data.record_preview import preview_record, template_problems
-from core.data.sources import Preview, SourceSpec, preview
+from core.data.sources import Preview, SourceSpec, looks_local, preview
 from core.data.templates import (
     PRESETS,
     Template,
@@ -38,11 +38,6 @@ def _short(value: Any, width: int = 160) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     text = text.replace("\n", "\\n")
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def looks_local(text: str) -> bool:
-    """Whether `text` is meant as a local path (a Hugging Face id is `name` or `owner/name`)."""
-    return text.startswith(("/", ".", "~")) or Path(text).expanduser().exists()
 
 
 def source_problem(text: str) -> str | None:
