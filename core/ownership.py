@@ -37,7 +37,9 @@ CREATOR_TAG = "bedrock-tune:created-by"
 """The principal ARN that created it (shortened when over the tag value limit)."""
 INSTALL_FILE = "install-id"
 TAG_VALUE_MAX = 256
-_REFUSED = re.compile(r"[^a-zA-Z0-9 ._:/=+@-]")
+TAG_VALUE_REFUSED = r"[^a-zA-Z0-9 ._:/=+@-]"
+"""What a tag value may not hold, as a regular expression (exported scripts apply it too)."""
+_REFUSED = re.compile(TAG_VALUE_REFUSED)
 _INSTALL_ID = re.compile(r"[0-9a-f]{32}")
 
 

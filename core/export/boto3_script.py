@@ -22,6 +22,7 @@ from core.export.types import (
     WaitForJob,
     split_text,
 )
+from core.ownership import TAG_VALUE_MAX, TAG_VALUE_REFUSED
 
 LONG = 72
 """Longer string literals are split over lines (the script stays within 100 columns)."""
@@ -61,6 +62,16 @@ def wait_for_job(bedrock, job, interval):
         print(f"{job}: {status}", file=sys.stderr)
         time.sleep(interval)
 '''
+
+
+_TAG_VALUE = f'''def tag_value(text):
+    """`text` as a tag value every service accepts (bedrock-tune's rule): refused characters
+    become _, and a value over {TAG_VALUE_MAX} characters keeps its start and a digest of it."""
+    cleaned = re.sub(r"{TAG_VALUE_REFUSED}", "_", text)
+    if len(cleaned) <= {TAG_VALUE_MAX}:
+        return cleaned
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return cleaned[:{TAG_VALUE_MAX - 17}] + "+" + digest'''
 
 
 def _literal(text: str, indent: int) -> str:
@@ -138,6 +149,8 @@ def _resolve(param: Param) -> list[str]:
     out = [*comment(f"{name}: {param.help}.", indent="    ")]
     if param.source == "account":
         out.append(f'    {name} = session.client("sts").get_caller_identity()["Account"]')
+    elif param.source == "caller":
+        out.append(f'    {name} = tag_value(session.client("sts").get_caller_identity()["Arn"])')
     elif param.source == "partition":
         out.append(f"    {name} = session.get_partition_for_region(region)")
     elif param.source == "stamp":
@@ -232,6 +245,7 @@ def boto3_script(plan: ExportPlan, source: str) -> str:
         '"""',
         "",
         "import argparse",
+        "import hashlib",
         "import json",
         "import re",
         "import secrets",
@@ -248,6 +262,9 @@ def boto3_script(plan: ExportPlan, source: str) -> str:
         "",
         "",
         'NUMBER = re.compile(r"[0-9]+")',
+        "",
+        "",
+        *_TAG_VALUE.splitlines(),
         "",
         "",
         "def check(name, value, pattern=SAFE):",

@@ -24,6 +24,7 @@ from core.export.types import (
     WaitForJob,
     split_text,
 )
+from core.ownership import TAG_VALUE_MAX, TAG_VALUE_REFUSED
 
 _CLI_SERVICE = {"s3": "s3api"}
 """The AWS CLI's name of a service where it differs from boto3's."""
@@ -68,6 +69,22 @@ made() {
   printf '%s\n' "$out" >&2
   exit 1
 }
+"""
+
+_BASH_REFUSED = TAG_VALUE_REFUSED.replace("/", "\\/")
+"""The refused characters as a bash pattern (a `/` would end the pattern of `${x//p/r}`)."""
+_TAG_VALUE = f"""
+# Text as a tag value every service accepts (bedrock-tune's rule): refused characters become _,
+# and a value over {TAG_VALUE_MAX} characters keeps its start and a digest of it.
+tag_value() {{
+  local cleaned="${{1//{_BASH_REFUSED}/_}}" digest
+  if [ "${{#cleaned}}" -le {TAG_VALUE_MAX} ]; then
+    printf '%s' "$cleaned"
+  else
+    digest="$(printf '%s' "$1" | {{ sha256sum 2>/dev/null || shasum -a 256; }})"
+    printf '%s+%s' "${{cleaned:0:{TAG_VALUE_MAX - 17}}}" "${{digest:0:16}}"
+  fi
+}}
 """
 
 
@@ -116,6 +133,11 @@ def _resolve(param: Param) -> list[str]:
         out.append(
             f'{var}="$(aws sts get-caller-identity --region "$REGION" --query Account '
             '--output text)"'
+        )
+    elif param.source == "caller":
+        out.append(
+            f'{var}="$(tag_value "$(aws sts get-caller-identity --region "$REGION" --query Arn '
+            '--output text)")"'
         )
     elif param.source == "partition":
         out.append(
@@ -242,7 +264,7 @@ def cli_script(plan: ExportPlan, source: str) -> str:
             prefix="#   ",
             hanging="  ",
         )
-    lines += ["", "set -euo pipefail", *_HELPERS.splitlines(), ""]
+    lines += ["", "set -euo pipefail", *_HELPERS.splitlines(), *_TAG_VALUE.splitlines(), ""]
     for param in plan.params:
         lines += _resolve(param)
     created = [s.created for s in plan.steps if isinstance(s, Call) and s.created]

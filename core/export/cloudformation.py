@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.export.text import about, comment
-from core.export.types import ExportPlan, split_text
+from core.export.types import ExportPlan, placeholders, split_text
 
 _SUBSTITUTES = {
     "account_id": "AWS::AccountId",
@@ -114,7 +114,9 @@ def cloudformation_template(plan: ExportPlan, source: str) -> str:
     rule = dict(infra.encryption)
     # CloudFormation names the API's ApplyServerSideEncryptionByDefault differently.
     rule["ServerSideEncryptionByDefault"] = rule.pop("ApplyServerSideEncryptionByDefault")
-    tags = [{"Key": k, "Value": v} for k, v in infra.tags.items()]
+    # A template cannot ask who deploys it: the creator's tag is left to the stack's own record
+    # (CloudTrail), and only values without parameters are tags here.
+    tags = [{"Key": k, "Value": v} for k, v in infra.tags.items() if not placeholders(v)]
     resources: list[tuple[str, str, dict[str, Any]]] = [
         (
             "DataBucket",

@@ -53,7 +53,7 @@ from core.infra.policies import (
 )
 from core.jobs.launching import job_request
 from core.naming import MAX_NAME, PREFIX, model_stem
-from core.ownership import MANAGED_TAG
+from core.ownership import CREATOR_TAG, MANAGED_TAG
 from core.run.types import Route, Run
 from core.serving.deploy import deployment_request, throughput_request
 from core.statuses import CustomizationType, ServingKind
@@ -160,6 +160,12 @@ def export_plan(run: Run, *, title: str = "") -> ExportPlan:
             "account",
         ),
         Param(
+            "created_by",
+            "the identity running the script, asked of STS, as a tag value: the bucket, role, "
+            "job and model are tagged with it, as the app tags what it makes",
+            "caller",
+        ),
+        Param(
             "partition", "the ARN partition of the region (aws, aws-cn, aws-us-gov)", "partition"
         ),
         Param("stamp", "the time the script started (UTC), for fresh names", "stamp"),
@@ -257,7 +263,9 @@ def export_plan(run: Run, *, title: str = "") -> ExportPlan:
         ),
         policy_name=POLICY_NAME,
         role_description=role_description("customization"),
-        tags={MANAGED_TAG[0]: MANAGED_TAG[1]},
+        # The app's ownership tags but this install's id: what the script makes is not this
+        # install's (it may run elsewhere), so teardown here asks before deleting it.
+        tags={MANAGED_TAG[0]: MANAGED_TAG[1], CREATOR_TAG: "{created_by}"},
     )
     job_run = replace(
         run,
@@ -270,7 +278,7 @@ def export_plan(run: Run, *, title: str = "") -> ExportPlan:
         output_uri=location.output_uri,
         client_request_token="{client_request_token}",
         kms_key_id=kms_arn,
-        tags={k: _portable(v, run) for k, v in run.tags.items()},
+        tags={**{k: _portable(v, run) for k, v in run.tags.items()}, CREATOR_TAG: "{created_by}"},
         # A custom model to tune further, or a teacher profile, is named by an ARN of the run's
         # account: made portable like the names.
         base_model_id=shown_model,

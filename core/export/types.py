@@ -18,9 +18,12 @@ SAFE_VALUE = r"[A-Za-z0-9._:/+=@-]+"
 ARN and token fits, and nothing in it can break the JSON or shell text it is put into."""
 STAMP_FORMAT = "%Y%m%d-%H%M%S"
 
-ParamSource = Literal["input", "derived", "account", "partition", "stamp", "random", "flag"]
-"""Where a parameter's value comes from: the user (with a default), earlier parameters, STS, the
-region, the clock, random bytes, or a yes/no switch."""
+ParamSource = Literal[
+    "input", "derived", "account", "caller", "partition", "stamp", "random", "flag"
+]
+"""Where a parameter's value comes from: the user (with a default), earlier parameters, STS (the
+account, or the caller's ARN as a tag value), the region, the clock, random bytes, or a yes/no
+switch."""
 
 
 class ExportError(ValidationError):

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from core.aws import AwsContext
 from core.export import export_text
 from core.infra.policies import merge_statement, permissions_policy, tls_statement, trust_policy
 from core.jobs.launching import job_request
+from core.ownership import CREATOR_TAG, MANAGED_TAG, tag_value
 from core.registry import Registry
 from core.run import Run
 from core.sandbox.server import Sandbox, sandbox_environment
@@ -114,14 +116,35 @@ def _jobs(context: AwsContext) -> list[dict[str, Any]]:
     return [dict(bedrock.get_model_customization_job(jobIdentifier=n)) for n in names]
 
 
-def _as_app_would(job: dict[str, Any]) -> None:
-    """The job has the base model, type, hyperparameters and tags the app's request has."""
+CREATOR = "arn:aws:sts::123456789012:user/moto"
+"""Who the sandbox says runs the scripts (STS GetCallerIdentity)."""
+OWNED = {MANAGED_TAG[0]: MANAGED_TAG[1], CREATOR_TAG: tag_value(CREATOR)}
+"""The app's ownership tags but the install's: a script's resources are not this install's."""
+
+
+def _tags(pairs: Sequence[Mapping[str, object]]) -> dict[str, str]:
+    """Tags as a mapping, from Bedrock's `key`/`value` or S3's and IAM's `Key`/`Value`."""
+    return {str(p.get("key", p.get("Key"))): str(p.get("value", p.get("Value"))) for p in pairs}
+
+
+def _as_app_would(job: dict[str, Any], context: AwsContext) -> None:
+    """The job has the base model, type, hyperparameters and tags the app's request has (the
+    run's own, bedrock-tune's and the creator's; no install id and no run id)."""
     wanted = job_request(_run()).to_api()
     assert job["baseModelArn"].endswith(MODEL) or job.get("baseModelIdentifier") == MODEL
     assert job["hyperParameters"] == wanted["hyperParameters"] == HYPERPARAMETERS
     assert job["customizationType"] == wanted["customizationType"]
     assert job["jobName"] != "bt-old-job"  # a fresh name, not the run's
     assert job["clientRequestToken"] != "0123456789abcdef"
+    tags = context.client("bedrock").list_tags_for_resource(resourceARN=job["jobArn"])["tags"]
+    assert _tags(tags) == {**_run().tags, **OWNED}
+
+
+def _owned(context: AwsContext, bucket: str, role: str) -> None:
+    """The bucket and the role carry bedrock-tune's tag and the creator's, as the app's do."""
+    bucket_tags = context.client("s3").get_bucket_tagging(Bucket=bucket)["TagSet"]
+    assert _tags(bucket_tags) == OWNED
+    assert _tags(context.client("iam").list_role_tags(RoleName=role)["Tags"]) == OWNED
 
 
 def test_the_boto3_script_creates_the_job_and_a_second_run_a_second_job(
@@ -148,7 +171,7 @@ def test_the_boto3_script_creates_the_job_and_a_second_run_a_second_job(
     jobs = _jobs(context)
     assert len(jobs) == 2  # the second run made a second job, it did not re-attach
     for job in jobs:
-        _as_app_would(job)
+        _as_app_would(job, context)
         assert job["trainingDataConfig"]["s3Uri"].startswith(
             f"s3://bedrock-tune-{ACCOUNT}-us-east-1/bedrock-tune/{job['jobName']}/data/"
         )
@@ -161,6 +184,7 @@ def test_the_boto3_script_creates_the_job_and_a_second_run_a_second_job(
     )
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     assert all(block.values())
+    _owned(context, bucket, "bedrock-tune-us-east-1")
     iam = context.client("iam")
     role = iam.get_role(RoleName="bedrock-tune-us-east-1")["Role"]
     assert role["AssumeRolePolicyDocument"] == trust_policy(ACCOUNT, "us-east-1")
@@ -197,13 +221,14 @@ def test_the_cli_script_creates_the_job(
 
     context = context_for(sandbox, "us-west-2")
     (job,) = _jobs(context)
-    _as_app_would(job)
+    _as_app_would(job, context)
     bucket = f"bedrock-tune-{ACCOUNT}-us-west-2"  # the default name, in this region
     assert job["outputDataConfig"]["s3Uri"] == (
         f"s3://{bucket}/bedrock-tune/{job['jobName']}/output/"
     )
     s3 = context.client("s3")
     assert s3.get_bucket_location(Bucket=bucket)["LocationConstraint"] == "us-west-2"
+    _owned(context, bucket, "bedrock-tune-us-west-2")
     folder = f"bedrock-tune/{job['jobName']}/data/"
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=folder)["Contents"]}
     assert keys == {

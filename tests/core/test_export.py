@@ -4,7 +4,9 @@ every format."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -12,10 +14,13 @@ from typing import Any
 import pytest
 
 from core.export import FORMATS, export_text
+from core.export.boto3_script import _TAG_VALUE as boto3_tag_value
+from core.export.cli_script import _TAG_VALUE as cli_tag_value
 from core.export.steps import export_plan
 from core.export.types import Call, ExportError, JsonText, Pause, Upload, WaitForJob
 from core.export.types import placeholders as names_in
 from core.infra.policies import TEACHER_SID
+from core.ownership import CREATOR_TAG, INSTALL_TAG, MANAGED_TAG, RUN_TAG, tag_value
 from core.run import Run
 from core.run.types import Route
 from core.statuses import CustomizationType
@@ -171,3 +176,43 @@ def test_the_cli_script_refuses_a_bad_value_before_any_call(tmp_path: Path) -> N
     )
     assert done.returncode == 2
     assert "REGION 'us east 1': use letters, digits and ._:/+=@- only" in done.stderr
+
+
+CALLERS = [
+    "arn:aws:sts::123456789012:assumed-role/Admin/alice@example.com",
+    "arn:aws:sts::123456789012:assumed-role/Ops,Team/bob+ci=1",  # `,` is refused in tags
+    "arn:aws:sts::123456789012:assumed-role/" + "r" * 64 + "/" + "s,é" * 90,  # over 256
+]
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_both_scripts_tag_with_the_creator_as_the_app_does(caller: str) -> None:
+    """The scripts make the creator's tag value with the app's rule (`tag_value`), in Python
+    and in bash, so a resource a script made reads like one the app made."""
+    namespace: dict[str, Any] = {"re": re, "hashlib": hashlib}
+    exec(boto3_tag_value, namespace)  # the function as the boto3 script holds it
+    assert namespace["tag_value"](caller) == tag_value(caller)
+    done = subprocess.run(
+        ["bash", "-c", f'{cli_tag_value}\ntag_value "$1"', "bash", caller],
+        env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == tag_value(caller)
+
+
+def test_what_the_scripts_make_is_tagged_as_bedrock_tune_s_and_the_creator_s() -> None:
+    plan = export_plan(_run())
+    owned = {MANAGED_TAG[0]: MANAGED_TAG[1], CREATOR_TAG: "{created_by}"}
+    assert plan.infrastructure.tags == owned
+    [job] = [
+        s for s in plan.steps if isinstance(s, Call) and s.operation.startswith("CreateModelC")
+    ]
+    tags = {t["key"]: t["value"] for t in job.request["jobTags"]}
+    assert owned.items() <= tags.items() and "owner" in tags  # with the run's own tags
+    assert INSTALL_TAG not in tags and RUN_TAG not in tags  # not this install's, not this run's
+    # CloudFormation cannot ask who deploys it: the managed tag alone.
+    template = export_text(_run(), "cloudformation")
+    assert "bedrock-tune:managed" in template and CREATOR_TAG not in template
