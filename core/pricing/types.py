@@ -97,7 +97,9 @@ class Price:
         """This price multiplied (e.g. by model units), keeping its source and date."""
         if self.amount is None:
             return Price.unknown(unit or self.unit, self.todo)
-        return Price(self.amount * factor, unit or self.unit, self.source, self.as_of, self.detail)
+        # Rounded far below a cent: 0.000035 * 2000 is 0.07, not 0.06999999999999999 in JSON.
+        amount = round(self.amount * factor, 10)
+        return Price(amount, unit or self.unit, self.source, self.as_of, self.detail)
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON-able data."""

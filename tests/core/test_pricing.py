@@ -255,6 +255,9 @@ def test_a_price_always_says_where_it_comes_from() -> None:
     assert "$0.00" not in unknown.text() and unknown.money() == "price unknown"
     known = Price.known(7.1, "per hour", "built-in", "2024", "notes")
     assert known.times(2).text() == "$14.20 per hour (built-in, 2024)"
+    # A product of binary fractions reads as the amount it is (advise --json prints it).
+    tiny = Price.known(0.000035, "per 1K tokens", "built-in", "2025")
+    assert tiny.times(2000).amount == 0.07 and tiny.times(1 / 3).amount == 0.0000116667
     assert Price.known(0.5, "per 1K tokens", "given", "").text() == (
         "$0.50 per 1K tokens (your figure)"
     )
