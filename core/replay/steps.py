@@ -39,6 +39,24 @@ class NotReplayableError(ValidationError):
     default_title = "Not yet replayable"
 
 
+def check_replayable(route: Route) -> tuple[str, ...]:
+    """The route's replayed steps; a route without a replay yet is refused (before anything
+    else, credentials included: nothing can be done with its recipe here).
+
+    Raises:
+        NotReplayableError: the route is not replayable yet (named in the message).
+    """
+    ids = REPLAYED.get(route)
+    if ids is None:
+        able = ", ".join(r.value for r in REPLAYED)
+        raise NotReplayableError(
+            f"Recipes of the route '{route.value}' ({route.label}) are not yet replayable.",
+            hint=f"Replayable routes: {able}. Do this route's steps with its commands "
+            "(`bedrock-tune --help` lists them).",
+        )
+    return ids
+
+
 def replayed_steps(run: Run) -> tuple[str, ...]:
     """The steps a replay of `run`'s recipe goes through: the route's, without serving when
     the recipe names no way to serve.
@@ -46,14 +64,7 @@ def replayed_steps(run: Run) -> tuple[str, ...]:
     Raises:
         NotReplayableError: the run's route is not replayable yet (named in the message).
     """
-    ids = REPLAYED.get(run.route)
-    if ids is None:
-        able = ", ".join(r.value for r in REPLAYED)
-        raise NotReplayableError(
-            f"Recipes of the route '{run.route.value}' ({run.route.label}) are not yet replayable.",
-            hint=f"Replayable routes: {able}. Do this route's steps with its commands "
-            "(`bedrock-tune --help` lists them).",
-        )
+    ids = check_replayable(run.route)
     if run.serving_kind is None:
         ids = tuple(i for i in ids if i != "deploy")
     return ids

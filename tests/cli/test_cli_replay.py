@@ -301,6 +301,24 @@ def test_another_route_is_not_yet_replayable(
     assert Registry().runs() == []
 
 
+@pytest.mark.parametrize(
+    "route", [r for r in Route if r not in (Route.BEDROCK_CUSTOMIZATION, Route.IMPORT_ONLY)]
+)
+def test_a_route_without_a_replay_is_named_before_credentials_are_asked_for(
+    tmp_path: Path, route: Route, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No sandbox and no credentials here: the route is what stops the replay, not the account.
+    recipe = _recipe(tmp_path)
+    recipe.write_text(
+        recipe.read_text().replace('route = "bedrock-customization"', f'route = "{route.value}"')
+    )
+    assert main(["replay", str(recipe), "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert f"Recipes of the route '{route.value}' ({route.label}) are not yet replayable." in err
+    assert "Replayable routes: bedrock-customization, import-only." in err
+    assert "credentials" not in err.lower() and "Traceback" not in err
+
+
 def test_an_unknown_until_lists_the_steps(
     tmp_path: Path, exported_sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:

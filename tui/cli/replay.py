@@ -13,6 +13,7 @@ from typing import Any
 from core.recipe import read_recipe
 from core.registry import Registry
 from core.replay.engine import ReplayEvent, ReplayResult, replay
+from core.replay.steps import check_replayable
 from core.replay.work import ReplaySettings, ReplayStepFailed
 from core.run import Run
 from tui.cli.common import (
@@ -113,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
     """Replay the recipe; exit 0 when every asked step is done, 1 when a step's outcome is bad
     or a billed step was declined, 2 when a billed step needs --yes (no terminal)."""
     recipe = read_recipe(args.file)
+    check_replayable(recipe.recipe.route)  # before credentials: nothing to do with it here
     if getattr(args, "region", None) is None:
         # The recipe's region unless the command line names another.
         args.region = recipe.recipe.choices.get("region")
