@@ -216,7 +216,7 @@ def recipe_from_run(run: Run, folder: Path | None = None) -> Recipe:
         for key in keys:
             if key.field and key.field != "route" and data.get(key.field) is not None:
                 value = data[key.field]
-                if key.field in ("bucket", "s3_prefix", "model_source"):
+                if key.field in ("bucket", "s3_prefix", "model_source", "source_location"):
                     value = _portable(
                         value, run.account_id, run.region if key.field == "bucket" else None
                     )

@@ -210,3 +210,11 @@ def test_sagemaker_training_settings_travel_but_a_licence_acceptance_does_not(
     bad = path.read_text().replace('mode = "instance"', 'mode = "on-prem"')
     error = _error(bad)
     assert f"line {_line(bad, 'mode')}: [training] mode = 'on-prem' is not one of" in error.message
+
+
+def test_an_s3_dataset_in_the_account_s_bucket_travels_with_the_account_as_a_parameter() -> None:
+    source = f"s3://bedrock-tune-{ACCOUNT}-us-east-1/shared/qa.jsonl"
+    recipe = recipe_from_run(replace(RUN, source_location=source))
+    assert ACCOUNT not in recipe_text(recipe)
+    other = recipe.run_for("210987654321")
+    assert other.source_location == "s3://bedrock-tune-210987654321-us-east-1/shared/qa.jsonl"
