@@ -4,6 +4,7 @@ change, so that a rerun after a kill continues where the first one stopped and n
 is created twice.
 
 `start` finds the recipe's run again (or starts one), `steps` says which steps a route replays
-and which of them bill, `work` (customization) and `importing` (import-only) do each step, and
-`engine.replay` walks them.
+and which of them bill, `checks` checks the recipe against the world before anything is made,
+`work` (customization) and `importing` (import-only) do each step with what `shop` gives them,
+and `engine.replay` walks them.
 """

@@ -20,6 +20,7 @@ from core.errors import ValidationError
 from core.locks import HolderLock, LockBusyError
 from core.recipe import RecipeFile, recipe_digest
 from core.registry import Registry
+from core.replay.checks import check_credentials, check_dataset, check_model, check_template
 from core.replay.importing import (
     check_model_source,
     do_import,
@@ -27,15 +28,10 @@ from core.replay.importing import (
     do_import_infrastructure,
     infrastructure_done,
 )
+from core.replay.shop import ReplaySettings, Workshop
 from core.replay.start import start_replay
 from core.replay.steps import BILLING, check_until, replayed_steps
 from core.replay.work import (
-    ReplaySettings,
-    Workshop,
-    check_credentials,
-    check_dataset,
-    check_model,
-    check_template,
     do_deploy,
     do_infrastructure,
     do_launch,

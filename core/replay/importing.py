@@ -34,7 +34,7 @@ from core.infra.plan import DEFAULT_PREFIX, apply, plan, verify
 from core.jobs.customization import new_client_request_token
 from core.naming import default_import_job_name, default_imported_model_name
 from core.poll import Backoff, Pacing, PollUpdate
-from core.replay.work import ReplayStepFailed, Workshop
+from core.replay.shop import ReplayStepFailed, Workshop
 from core.run.types import Run
 from core.statuses import ImportStatus
 from core.upload import FileProgress

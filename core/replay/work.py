@@ -3,27 +3,19 @@
 Every step takes the run and returns it changed; the engine saves it in the registry after
 each step, and the launch and deploy steps save it themselves before the billed request (the
 launch token, the serving intent), so a kill at any point leaves a run a rerun continues without
-creating anything twice. A recipe value the world refuses (a model no longer in the catalog, a
-dataset that is not there, a template that does not parse) is reported with the recipe's line.
+creating anything twice. The checks before them are `core.replay.checks`.
 """
 
 from __future__ import annotations
 
-import time
-import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-from core.aws import AwsContext
-from core.catalog.lookup import end_of_life_problem, find_model
-from core.catalog.types import BaseModel, Customization, CustomizationType
+from core.catalog.types import CustomizationType
 from core.data.locations import default_prepared_dir
-from core.data.prepare import PrepareOptions, check_sizes, default_sizes, prepare
+from core.data.prepare import prepare
 from core.data.prepared import PreparedDir
-from core.data.sources import SourceSpec, detect_kind
-from core.data.templates import Template, check_syntax, template_from_dict
-from core.errors import BedrockTuneError, DatasetError, NotFoundError
+from core.data.sources import SourceSpec
 from core.infra.plan import DEFAULT_PREFIX, apply, plan, verify
 from core.jobs.customization import ensure_valid, get_job, new_client_request_token
 from core.jobs.failures import explain_failure
@@ -32,8 +24,9 @@ from core.jobs.watch import JobWatcher, WatchUpdate
 from core.naming import default_custom_model_name, default_job_name, default_serving_name
 from core.poll import Pacing, PollUpdate
 from core.pricing.service import PriceService
-from core.recipe import RecipeFile
-from core.registry import Registry, ResourceRecord
+from core.registry import ResourceRecord
+from core.replay.checks import model_of, prepare_options, template_of
+from core.replay.shop import ReplayStepFailed, Workshop
 from core.run.types import Run
 from core.serving.deploy import (
     Serving,
@@ -46,210 +39,6 @@ from core.serving.once import create_once, new_intent, saved_for_run
 from core.statuses import JobStatus, ServingKind, ServingStatus
 from core.upload import FileProgress, upload_prepared
 from core.validate.validator import validate
-
-
-class ReplayStepFailed(BedrockTuneError):
-    """A step ran and its outcome is bad (invalid data, a failed job or deployment): the
-    recipe or its data need a fix, not the command line."""
-
-    default_title = "Replay stopped"
-
-
-@dataclass(frozen=True)
-class ReplaySettings:
-    """What the command line adds to a recipe, and how long to wait between polls."""
-
-    until: str | None = None
-    """Stop after this step (None: every replayed step)."""
-    kms_key: str | None = None
-    """The KMS key for a recipe whose run encrypted with one (it is not kept in recipes)."""
-    subnet_ids: tuple[str, ...] = ()
-    security_group_ids: tuple[str, ...] = ()
-    poll_interval: float = 15.0
-    """Seconds before the first status poll of the job and the deployment (then backing off)."""
-    sleep: Callable[[float], None] = time.sleep
-    """How polls wait (tests pass a fake clock's sleep)."""
-    new: bool = False
-    """Start a new run even when a run of this recipe is saved in the same place."""
-
-
-@dataclass
-class Workshop:
-    """What every step works with."""
-
-    context: AwsContext
-    registry: Registry
-    recipe: RecipeFile
-    settings: ReplaySettings
-    note: Callable[[str], None]
-    """Progress of the current step (a line for a person)."""
-    save: Callable[[Run], Run]
-    """Save the run in the registry now (before a billed request) and return it."""
-
-
-def _model(shop: Workshop, run: Run) -> tuple[BaseModel, Customization]:
-    """The run's base model and its customization, or the recipe's line that is wrong."""
-    try:
-        model = find_model(run.base_model_id or "")
-    except NotFoundError as error:
-        raise shop.recipe.field_error(
-            "base_model_id",
-            f"the base model '{run.base_model_id}' is not in this bedrock-tune's catalog.",
-            error.hint or "Run `bedrock-tune models` for the models it knows.",
-        ) from None
-    kind = CustomizationType(run.customization_type)
-    custom = model.customization(kind)
-    if custom is None:
-        raise shop.recipe.field_error(
-            "customization_type",
-            f"{model.name} does not support {kind.label.lower()}.",
-            "Run `bedrock-tune models` to see what each model supports.",
-        )
-    return model, custom
-
-
-def _prepare_options(custom: Customization, run: Run) -> PrepareOptions:
-    """The recipe's sizes, filters and seed, with the model's defaults for what it leaves out."""
-    train, validation, test = default_sizes(custom.limits)
-    max_chars = run.max_chars
-    if max_chars is None and run.max_tokens is None:
-        max_chars = custom.limits.max_chars_per_record
-    return PrepareOptions(
-        train=train if run.train_size is None else run.train_size,
-        validation=validation if run.validation_size is None else run.validation_size,
-        test=test if run.test_size is None else run.test_size,
-        max_chars=max_chars,
-        max_tokens=run.max_tokens,
-        dedupe=True if run.dedupe is None else run.dedupe,
-        seed=42 if run.seed is None else run.seed,
-        overwrite=True,  # the run's own folder: whatever is there is an earlier try of this run
-    )
-
-
-def _size_field(problem: str, run: Run) -> str:
-    """The recipe key a size problem is about (the training size unless it names validation
-    alone), so that the error shows that line."""
-    if "validation" in problem and "training" not in problem and run.validation_size is not None:
-        return "validation_size"
-    return "train_size"
-
-
-def _check_sizes(shop: Workshop, run: Run, model: BaseModel) -> None:
-    """Refuse sizes the model does not take, with the recipe's line, before anything is made
-    (prepare would refuse them too, after the run was saved and without the line)."""
-    _, custom = _model(shop, run)
-    kind = CustomizationType(run.customization_type)
-    problems = check_sizes(model, kind, _prepare_options(custom, run))
-    if problems:
-        raise shop.recipe.field_error(
-            _size_field(problems[0], run),
-            f"the sizes do not fit {model.name}: " + "; ".join(problems) + ".",
-            "Lower the sizes in [prepare] (validation_size and test_size may be 0).",
-        )
-
-
-# --------------------------------------------------------------------------- checks
-
-
-def check_credentials(shop: Workshop, run: Run) -> Run:
-    """The identity was checked before the run was made; say where the replay works, and
-    refuse a recipe that needs a value recipes do not keep (a KMS key, a VPC) without it."""
-    recipe, settings = shop.recipe.recipe, shop.settings
-    if recipe.uses_kms_key and not (settings.kms_key or run.kms_key_id):
-        raise shop.recipe.error(
-            "infrastructure",
-            "uses_kms_key",
-            "the recipe's run encrypted its data with a KMS key, and recipes keep no key.",
-            "Pass --kms-key KEY (an id, ARN or alias in this account).",
-        )
-    if recipe.uses_vpc and not (
-        (settings.subnet_ids or run.subnet_ids)
-        and (settings.security_group_ids or run.security_group_ids)
-    ):
-        raise shop.recipe.error(
-            "infrastructure",
-            "uses_vpc",
-            "the recipe's job ran in a VPC, and recipes keep no subnets or security groups.",
-            "Pass --subnet ID and --security-group ID (repeat them for several).",
-        )
-    where = " (sandbox)" if run.target == "sandbox" else ""
-    shop.note(f"account {run.account_id}, {run.region}{where}")
-    return run
-
-
-def check_model(shop: Workshop, run: Run) -> Run:
-    """The recipe's base model is known, customizable that way, not at its end of life in
-    the run's region, and takes the recipe's hyperparameters (names and ranges)."""
-    model, custom = _model(shop, run)
-    if run.region not in model.regions:
-        raise shop.recipe.field_error(
-            "base_model_id",
-            f"{model.name} is not customized in {run.region}.",
-            f"Replay it in one of: {', '.join(model.regions)} (--region).",
-        )
-    problem = end_of_life_problem(model, run.region)
-    if problem:
-        raise shop.recipe.field_error(
-            "base_model_id", problem + ".", "Save the recipe again with a current model."
-        )
-    for name, value in run.hyperparameters.items():
-        spec = custom.hyperparameter(name)
-        if spec is None:
-            known = ", ".join(h.name for h in custom.hyperparameters) or "none"
-            raise shop.recipe.error(
-                "hyperparameters",
-                name,
-                f"{model.name} has no hyperparameter `{name}`.",
-                f"It has: {known}.",
-            )
-        reason = spec.check(value)
-        if reason:
-            raise shop.recipe.error(
-                "hyperparameters", name, reason + ".", "Give a value in the model's range."
-            )
-    _check_sizes(shop, run, model)
-    shop.note(f"{model.name}, {CustomizationType(run.customization_type).label.lower()}")
-    return run
-
-
-def check_dataset(shop: Workshop, run: Run) -> Run:
-    """The recipe's dataset is something that can be opened (a file, a folder, a hub id)."""
-    spec = SourceSpec(run.source_location or "", run.source_config, run.source_split)
-    try:
-        kind = detect_kind(spec)
-    except DatasetError as error:
-        raise shop.recipe.field_error(
-            "source_location", error.message, error.hint or "Fix the path."
-        ) from None
-    shop.note(f"{run.source_location} ({kind})")
-    return run
-
-
-def _template(shop: Workshop, run: Run) -> Template:
-    try:
-        template = template_from_dict(tomllib.loads(run.template_toml or ""))
-        check_syntax(template)
-    except tomllib.TOMLDecodeError as error:
-        raise shop.recipe.field_error(
-            "template_toml", f"the template is not valid TOML: {error}.", "Fix the template."
-        ) from None
-    except BedrockTuneError as error:
-        raise shop.recipe.field_error(
-            "template_toml", error.message, error.hint or "Fix the template."
-        ) from None
-    return template
-
-
-def check_template(shop: Workshop, run: Run) -> Run:
-    """The recipe's template reads and its placeholders are well formed."""
-    if not run.template_toml:
-        raise shop.recipe.error(
-            "data", None, "the recipe has no template.", "Add `template = '''...'''` to [data]."
-        )
-    template = _template(shop, run)
-    shop.note(f"template {template.name or '(unnamed)'}")
-    return run
-
 
 # --------------------------------------------------------------------------- data
 
@@ -264,12 +53,12 @@ def do_prepare(shop: Workshop, run: Run) -> Run:
     """Prepare into the run's own folder with the recipe's sizes, filters and seed (the
     model's defaults for what the recipe leaves out). Writing is atomic: a kill leaves the
     folder as it was, and the rerun prepares again."""
-    model, custom = _model(shop, run)
-    options = _prepare_options(custom, run)
+    model, custom = model_of(shop, run)
+    options = prepare_options(custom, run)
     out = default_prepared_dir(run.run_id)
     result = prepare(
         SourceSpec(run.source_location or "", run.source_config, run.source_split),
-        _template(shop, run),
+        template_of(shop, run),
         model,
         out,
         options,
@@ -295,7 +84,7 @@ def do_prepare(shop: Workshop, run: Run) -> Run:
 
 def do_validate(shop: Workshop, run: Run) -> Run:
     """Check the prepared files against the model's rules; errors stop the replay."""
-    model, _ = _model(shop, run)
+    model, _ = model_of(shop, run)
     folder = PreparedDir(Path(run.prepared_dir or ""))
     report = validate(
         folder.train,
@@ -398,7 +187,7 @@ def do_infrastructure(shop: Workshop, run: Run) -> Run:
 def do_launch(shop: Workshop, run: Run) -> Run:
     """Launch the job once: the run, with fresh names and a token, is saved before the request;
     a rerun finds the job that token made (`core.jobs.launching`) instead of making a second."""
-    model, _ = _model(shop, run)
+    model, _ = model_of(shop, run)
     if run.client_request_token is None:
         name = run.job_name or default_job_name(model.id)
         run = replace(
@@ -473,7 +262,7 @@ def do_deploy(shop: Workshop, run: Run) -> Run:
     and its token are in the registry before the request), then wait until it is ready."""
     context, registry = shop.context, shop.registry
     if run.serving_arn is None:
-        model, _ = _model(shop, run)
+        model, _ = model_of(shop, run)
         region = run.region or context.region
         prices = PriceService(context).model_prices(model, region)
         options = {p.kind: p for p in deployment_options(model, prices)}

@@ -288,6 +288,33 @@ def test_sizes_the_model_refuses_are_reported_with_their_line_before_anything_is
     assert _jobs(exported_sandbox) == [] and Registry().runs() == []  # refused at the checks
 
 
+@pytest.mark.parametrize(
+    ("key", "bad", "said"),
+    [
+        ("bucket", "Bad_Bucket", "'Bad_Bucket' is not a valid S3 bucket name"),
+        ("role_name", "bad role", "'bad role' is not a valid IAM role name"),
+        ("s3_prefix", "/runs", "The key prefix '/runs' starts with '/'"),
+    ],
+)
+def test_names_aws_refuses_are_reported_with_their_line_before_anything_is_made(
+    tmp_path: Path,
+    exported_sandbox: Sandbox,
+    capsys: pytest.CaptureFixture[str],
+    key: str,
+    bad: str,
+    said: str,
+) -> None:
+    recipe = _recipe(tmp_path)
+    rows = recipe.read_text().splitlines()
+    line = next(n for n, row in enumerate(rows, 1) if row.startswith(f"{key} ="))
+    rows[line - 1] = f'{key} = "{bad}"'
+    recipe.write_text("\n".join(rows) + "\n")
+    assert main(["replay", str(recipe), "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert f"{recipe}, line {line}: {said}" in err and "Traceback" not in err
+    assert Registry().runs() == []  # refused at the first check: no run, nothing prepared
+
+
 def test_another_route_is_not_yet_replayable(
     tmp_path: Path, exported_sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -13,8 +13,8 @@ from typing import Any
 from core.recipe import read_recipe
 from core.registry import Registry
 from core.replay.engine import ReplayEvent, ReplayResult, replay
+from core.replay.shop import ReplaySettings, ReplayStepFailed
 from core.replay.steps import check_replayable
-from core.replay.work import ReplaySettings, ReplayStepFailed
 from core.run import Run
 from tui.cli.common import (
     EXIT_BAD,
