@@ -29,6 +29,7 @@ from core.data.prepare import (
     default_sizes,
     fit_sizes,
     prepare,
+    sizes_or_defaults,
 )
 from core.data.prepared import PreparedDir
 from core.data.sources import SourceSpec, preview
@@ -146,7 +147,7 @@ class PrepareScreen(StepScreen):
         sizes = default_sizes(limits)
         self._fit_defaults = run.train_size is None
         if run.train_size is not None:  # the choices this run prepared with
-            sizes = (run.train_size, run.validation_size or 0, run.test_size or 0)
+            sizes = sizes_or_defaults(limits, run.train_size, run.validation_size, run.test_size)
         self._rows = None
         self._propose(sizes)
         if run.source_location:

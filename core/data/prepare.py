@@ -99,6 +99,19 @@ def default_sizes(limits: Limits, validation_supported: bool = True) -> tuple[in
     return train, validation, 100
 
 
+def sizes_or_defaults(
+    limits: Limits, train: int | None, validation: int | None, test: int | None
+) -> tuple[int, int, int]:
+    """The sizes given, with `default_sizes` for those left out (a recipe may state only some:
+    the app, the prompt mode and replay read it alike)."""
+    default_train, default_validation, default_test = default_sizes(limits)
+    return (
+        default_train if train is None else train,
+        default_validation if validation is None else validation,
+        default_test if test is None else test,
+    )
+
+
 def fit_sizes(
     available: int,
     sizes: tuple[int, int, int],

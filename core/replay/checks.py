@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from core.catalog.lookup import end_of_life_problem, find_model
 from core.catalog.types import BaseModel, Customization, CustomizationType
-from core.data.prepare import PrepareOptions, check_sizes, default_sizes
+from core.data.prepare import PrepareOptions, check_sizes, sizes_or_defaults
 from core.data.sources import SourceSpec, detect_kind
 from core.data.templates import Template, check_syntax, template_from_dict
 from core.errors import BedrockTuneError, DatasetError, NotFoundError, ValidationError
@@ -42,14 +42,16 @@ def model_of(shop: Workshop, run: Run) -> tuple[BaseModel, Customization]:
 
 def prepare_options(custom: Customization, run: Run) -> PrepareOptions:
     """The recipe's sizes, filters and seed, with the model's defaults for what it leaves out."""
-    train, validation, test = default_sizes(custom.limits)
+    train, validation, test = sizes_or_defaults(
+        custom.limits, run.train_size, run.validation_size, run.test_size
+    )
     max_chars = run.max_chars
     if max_chars is None and run.max_tokens is None:
         max_chars = custom.limits.max_chars_per_record
     return PrepareOptions(
-        train=train if run.train_size is None else run.train_size,
-        validation=validation if run.validation_size is None else run.validation_size,
-        test=test if run.test_size is None else run.test_size,
+        train=train,
+        validation=validation,
+        test=test,
         max_chars=max_chars,
         max_tokens=run.max_tokens,
         dedupe=True if run.dedupe is None else run.dedupe,

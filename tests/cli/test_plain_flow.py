@@ -16,6 +16,7 @@ from core.catalog.lookup import find_model
 from core.catalog.types import CustomizationType
 from core.jobs.launching import launch_saved_run
 from core.registry import Registry
+from core.replay.checks import prepare_options
 from core.run import Run
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
 from core.statuses import JobStatus, ServingKind, ServingStatus
@@ -23,7 +24,7 @@ from core.validate.fixups import Fix
 from tests.cli.plain_script import DEFAULT, INTERRUPT, Repeat, Script
 from tests.conftest import DIALOGSUM, needs_shared
 from tests.fakes import Clock
-from tui.cli.plain import job
+from tui.cli.plain import job, prepare
 from tui.cli.plain.ask import Heading, Option
 from tui.cli.plain.data import source_problem, template_step
 from tui.cli.plain.finish import teardown_step
@@ -539,3 +540,31 @@ def test_distillation_asks_for_the_teacher_the_catalog_pairs_with_the_model(
     assert customization is not None
     assert offered == [t.id for t in customization.teachers] and offered
     assert f"Teacher        {offered[0]}" in script.text_said()
+
+
+def test_a_recipe_that_states_some_sizes_is_asked_with_the_others_replay_uses(
+    clock: Clock,
+) -> None:
+    """Sizes a recipe leaves out are proposed as the model's defaults, as replay prepares."""
+    script = Script(
+        [
+            ("Training records:", DEFAULT),
+            ("Validation records", DEFAULT),
+            ("Test records", DEFAULT),
+            ("Longest record kept", INTERRUPT),
+        ]
+    )
+    session = session_for(script, clock)
+    session.update(replace(session.run, base_model_id=NOVA, train_size=40))
+    custom = find_model(NOVA).customization(CustomizationType.FINE_TUNING)
+    assert custom is not None
+    with pytest.raises(KeyboardInterrupt):
+        prepare._ask_options(session, find_model(NOVA), None)
+    asked = {a.message.split(" ")[0]: a.default for a in script.asked}
+    replayed = prepare_options(custom, session.run)
+    assert (asked["Training"], asked["Validation"], asked["Test"]) == (
+        "40",
+        str(replayed.validation),
+        str(replayed.test),
+    )
+    assert replayed.validation > 0 and replayed.test > 0  # the defaults, not 0

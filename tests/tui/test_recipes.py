@@ -13,9 +13,13 @@ from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from core.catalog.lookup import find_model
+from core.catalog.types import CustomizationType
+from core.data.prepare import default_sizes
 from core.data.templates import load_template, template_to_toml
-from core.recipe import load_recipe
+from core.recipe import load_recipe, save_recipe
 from core.registry import Registry
+from core.replay.checks import prepare_options
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
 from core.statuses import ServingKind
 from screens.base import LaunchOptions
@@ -173,3 +177,38 @@ async def test_the_palette_offers_both(tmp_path: Path) -> None:
         await pilot.press("enter")
         await settle(pilot, lambda: isinstance(app.screen, FileDialog))
         assert text_of(app, "#file-title").strip() == "Open a recipe"
+
+
+async def test_a_recipe_that_states_some_sizes_fills_the_others_as_replay_does(
+    tmp_path: Path,
+) -> None:
+    """A hand-written recipe with the training size alone: the Prepare step proposes the
+    model's default validation and test sizes, the ones `replay` prepares with."""
+    recipe = tmp_path / "recipe.toml"
+    app = sandbox_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        chosen_run(app, dataset(tmp_path))
+        save_recipe(app.wizard_run, recipe)
+        text = recipe.read_text()
+        for line in ("validation_size = 8\n", "test_size = 8\n"):
+            assert line in text
+            text = text.replace(line, "")
+        recipe.write_text(text)
+        opened = load_recipe(recipe).run_for(SANDBOX_ACCOUNT_ID)
+        custom = find_model(NOVA).customization(CustomizationType.FINE_TUNING)
+        assert custom is not None
+        replayed = prepare_options(custom, opened)
+        assert (replayed.train, replayed.validation, replayed.test) == (
+            40,
+            *default_sizes(custom.limits)[1:],
+        )
+
+        await pilot.press("f3")
+        await settle(pilot, lambda: isinstance(app.screen, FileDialog))
+        await type_path(pilot, recipe)
+        await settle(pilot, lambda: app.current_step == "prepare")
+        screen = app.screen
+        await settle(pilot, lambda: screen.query_one("#train", Input).value == "40")
+        shown = [screen.query_one(f"#{field}", Input).value for field in ("validation", "test")]
+        assert shown == [str(replayed.validation), str(replayed.test)]

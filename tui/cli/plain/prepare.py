@@ -14,7 +14,14 @@ from core import format as fmt
 from core.catalog.lookup import find_model
 from core.catalog.types import BaseModel, Customization
 from core.data.locations import default_prepared_dir, git_checkout_of
-from core.data.prepare import PrepareOptions, check_sizes, default_sizes, fit_sizes, prepare
+from core.data.prepare import (
+    PrepareOptions,
+    check_sizes,
+    default_sizes,
+    fit_sizes,
+    prepare,
+    sizes_or_defaults,
+)
 from core.data.prepared import PreparedDir
 from core.data.sources import SourceSpec, preview
 from core.data.templates import template_from_dict
@@ -105,7 +112,7 @@ def _ask_options(session: Session, model: BaseModel, rows: int | None) -> Prepar
     limits = customization.limits
     sizes = default_sizes(limits)
     if run.train_size is not None:
-        sizes = (run.train_size, run.validation_size or 0, run.test_size or 0)
+        sizes = sizes_or_defaults(limits, run.train_size, run.validation_size, run.test_size)
     elif rows is not None:
         try:
             sizes, _ = fit_sizes(rows, sizes, limits.min_records, counted="in the dataset")
