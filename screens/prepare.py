@@ -25,6 +25,7 @@ from core.data.locations import data_dir, default_prepared_dir, git_checkout_of
 from core.data.prepare import (
     PrepareOptions,
     PrepareResult,
+    chars_limit_or_default,
     check_sizes,
     default_sizes,
     fit_sizes,
@@ -152,7 +153,7 @@ class PrepareScreen(StepScreen):
         self._propose(sizes)
         if run.source_location:
             self.count_rows(SourceSpec(run.source_location, run.source_config, run.source_split))
-        chars = run.max_chars if run.train_size is not None else limits.max_chars_per_record
+        chars = chars_limit_or_default(limits, run.train_size, run.max_chars, run.max_tokens)
         self.query_one("#max-chars", Input).value = str(chars) if chars else ""
         self.query_one("#max-tokens", Input).value = str(run.max_tokens or "")
         if run.seed is not None:

@@ -112,6 +112,17 @@ def sizes_or_defaults(
     )
 
 
+def chars_limit_or_default(
+    limits: Limits, train: int | None, max_chars: int | None, max_tokens: int | None
+) -> int | None:
+    """The longest record kept, in characters: the one given; none (no limit, or the token
+    limit alone) when sizes or a token limit are given without it, as a run prepared without a
+    limit (and its recipe) says; the model's own when nothing is given at all."""
+    if max_chars is not None or max_tokens is not None or train is not None:
+        return max_chars
+    return limits.max_chars_per_record
+
+
 def fit_sizes(
     available: int,
     sizes: tuple[int, int, int],

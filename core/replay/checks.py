@@ -10,7 +10,12 @@ from collections.abc import Callable
 
 from core.catalog.lookup import end_of_life_problem, find_model
 from core.catalog.types import BaseModel, Customization, CustomizationType
-from core.data.prepare import PrepareOptions, check_sizes, sizes_or_defaults
+from core.data.prepare import (
+    PrepareOptions,
+    chars_limit_or_default,
+    check_sizes,
+    sizes_or_defaults,
+)
 from core.data.sources import SourceSpec, detect_kind
 from core.data.templates import Template, check_syntax, template_from_dict
 from core.errors import BedrockTuneError, DatasetError, NotFoundError, ValidationError
@@ -45,9 +50,7 @@ def prepare_options(custom: Customization, run: Run) -> PrepareOptions:
     train, validation, test = sizes_or_defaults(
         custom.limits, run.train_size, run.validation_size, run.test_size
     )
-    max_chars = run.max_chars
-    if max_chars is None and run.max_tokens is None:
-        max_chars = custom.limits.max_chars_per_record
+    max_chars = chars_limit_or_default(custom.limits, run.train_size, run.max_chars, run.max_tokens)
     return PrepareOptions(
         train=train,
         validation=validation,

@@ -551,7 +551,8 @@ def test_a_recipe_that_states_some_sizes_is_asked_with_the_others_replay_uses(
             ("Training records:", DEFAULT),
             ("Validation records", DEFAULT),
             ("Test records", DEFAULT),
-            ("Longest record kept", INTERRUPT),
+            ("Longest record kept", DEFAULT),
+            ("Seed", INTERRUPT),
         ]
     )
     session = session_for(script, clock)
@@ -568,3 +569,4 @@ def test_a_recipe_that_states_some_sizes_is_asked_with_the_others_replay_uses(
         str(replayed.test),
     )
     assert replayed.validation > 0 and replayed.test > 0  # the defaults, not 0
+    assert asked["Longest"] == "" and replayed.max_chars is None  # no limit in either

@@ -13,9 +13,11 @@ from core.catalog.types import CustomizationType
 from core.data.prepare import (
     PrepareCancelled,
     PrepareOptions,
+    chars_limit_or_default,
     default_sizes,
     fit_sizes,
     prepare,
+    sizes_or_defaults,
 )
 from core.data.sources import SourceSpec
 from core.data.templates import PRESETS, Template
@@ -322,3 +324,19 @@ def test_fit_sizes_refuses_what_cannot_fit() -> None:
         fit_sizes(2, (10, 5, 5), None)  # one each for train, validation and test: three
     with pytest.raises(DatasetError, match="at least 32 training"):
         fit_sizes(31, (1000, 0, 0), 32)
+
+
+def test_what_a_recipe_leaves_out_of_its_sizes_and_limits() -> None:
+    """The rule the app, the prompt mode and replay share for a recipe's [prepare]."""
+    custom = HAIKU.customization(CustomizationType.FINE_TUNING)
+    assert custom is not None
+    limits = custom.limits
+    train, validation, test = default_sizes(limits)
+    assert sizes_or_defaults(limits, None, None, None) == (train, validation, test)
+    assert sizes_or_defaults(limits, 40, None, 0) == (40, validation, 0)
+    model_limit = limits.max_chars_per_record
+    assert model_limit is not None
+    assert chars_limit_or_default(limits, None, None, None) == model_limit  # nothing said
+    assert chars_limit_or_default(limits, 40, None, None) is None  # prepared without a limit
+    assert chars_limit_or_default(limits, None, None, 4000) is None  # the token limit alone
+    assert chars_limit_or_default(limits, None, 900, None) == 900

@@ -183,7 +183,8 @@ async def test_a_recipe_that_states_some_sizes_fills_the_others_as_replay_does(
     tmp_path: Path,
 ) -> None:
     """A hand-written recipe with the training size alone: the Prepare step proposes the
-    model's default validation and test sizes, the ones `replay` prepares with."""
+    model's default validation and test sizes, the ones `replay` prepares with, and no length
+    limit (the recipe of a run prepared without one), as replay does."""
     recipe = tmp_path / "recipe.toml"
     app = sandbox_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -212,3 +213,4 @@ async def test_a_recipe_that_states_some_sizes_fills_the_others_as_replay_does(
         await settle(pilot, lambda: screen.query_one("#train", Input).value == "40")
         shown = [screen.query_one(f"#{field}", Input).value for field in ("validation", "test")]
         assert shown == [str(replayed.validation), str(replayed.test)]
+        assert replayed.max_chars is None and screen.query_one("#max-chars", Input).value == ""

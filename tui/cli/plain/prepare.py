@@ -16,6 +16,7 @@ from core.catalog.types import BaseModel, Customization
 from core.data.locations import default_prepared_dir, git_checkout_of
 from core.data.prepare import (
     PrepareOptions,
+    chars_limit_or_default,
     check_sizes,
     default_sizes,
     fit_sizes,
@@ -122,7 +123,7 @@ def _ask_options(session: Session, model: BaseModel, rows: int | None) -> Prepar
         train = ask.text("Training records:", str(sizes[0]), whole_number(1))
         validation = ask.text("Validation records (0: none):", str(sizes[1]), whole_number())
         test = ask.text("Test records (0: none):", str(sizes[2]), whole_number())
-        chars = run.max_chars if run.train_size is not None else limits.max_chars_per_record
+        chars = chars_limit_or_default(limits, run.train_size, run.max_chars, run.max_tokens)
         max_chars = ask.text(
             "Longest record kept, in characters (Enter: no limit):",
             str(chars or ""),
