@@ -15,15 +15,18 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from rich.console import Group
 from rich.syntax import Syntax
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from core import format as fmt
 from core.data.prepared import TRAIN_FILE
-from core.errors import BedrockTuneError
+from core.errors import BedrockTuneError, ValidationError
 from core.naming import default_automl_job_name
 from core.ownership import RUN_TAG
 from core.run import Run
@@ -41,12 +44,15 @@ from core.sagemaker.autopilot_models import (
     FEATURE_STATUS,
     HYPERPARAMETERS,
     autopilot_model,
+    check_hyperparameters,
 )
 from core.statuses import JobStatus
 from screens.base import StepScreen
+from screens.widgets.error_panel import ErrorPanel
 from screens.workers import WorkerResult
 
 _NAMES = {m.name for m in AUTOPILOT_MODELS}
+_HYPERPARAMETER_NAMES = {spec.name for spec in HYPERPARAMETERS}
 
 
 @dataclass
@@ -62,6 +68,30 @@ class EstimateReady(WorkerResult):
     """What the job may cost."""
 
     estimate: AutopilotEstimate
+
+
+def for_the_form(error: BedrockTuneError) -> BedrockTuneError:
+    """`error` as a form shows it: core's checks speak of the CLI's flags."""
+    if "flags" in error.hint:
+        error.hint = error.hint.replace("flags", "fields")
+    return error
+
+
+def show_problem(widget: Static, problem: str | None) -> None:
+    """Show `problem` at its field (under it, in red), or nothing (taking no line)."""
+    widget.update(Text(f"✘ {problem}", style="red") if problem else "")
+    widget.display = problem is not None
+
+
+def hyperparameter_problem(name: str, value: str) -> str | None:
+    """Why `value` is not a valid Autopilot `name` (None when it is, or left empty)."""
+    if not value.strip():
+        return None
+    try:
+        check_hyperparameters({name: value})
+    except BedrockTuneError as error:
+        return error.message.splitlines()[-1].removeprefix("- ")
+    return None
 
 
 def output_for(run: Run) -> str | None:
@@ -80,6 +110,11 @@ class AutopilotLaunchScreen(StepScreen):
 
     STEP_ID = "launch"
     STEP_TITLE = "Launch (Autopilot)"
+    CSS_PATH = "styles/sagemaker_launch.tcss"
+
+    BINDINGS = [Binding("ctrl+l", "launch", "Launch", id="launch-autopilot")]
+    """Ctrl+L (or the Launch button) checks the form and starts the job; Ctrl+N moves on to the
+    watch once it exists."""
 
     def compose_body(self) -> ComposeResult:
         yield Label("Fine-tune with SageMaker Autopilot", classes="step-heading")
@@ -94,14 +129,14 @@ class AutopilotLaunchScreen(StepScreen):
             allow_blank=False,
         )
         yield Static("", id="autopilot-model-note")
-        yield Checkbox(
-            "I have read and accept the base model's licence (EULA)", id="autopilot-eula"
-        )
+        yield Checkbox("I accept the base model's licence (EULA)", id="autopilot-eula")
+        yield Static("", id="autopilot-eula-problem", classes="field-problem")
         for spec in HYPERPARAMETERS:
             yield Label(
                 f"{spec.name} ({spec.low:g}-{spec.high:g}: {spec.meaning})", classes="field-label"
             )
             yield Input(placeholder="empty: Autopilot chooses", id=f"hp-{spec.name}")
+            yield Static("", id=f"hp-problem-{spec.name}", classes="field-problem")
         yield Label("Completion: hours per training job at most", classes="field-label")
         yield Input("72", id="autopilot-max-hours")
         yield Label("Job name", classes="field-label")
@@ -132,6 +167,23 @@ class AutopilotLaunchScreen(StepScreen):
     @on(Checkbox.Changed)
     def _changed(self) -> None:
         self._refresh()
+
+    @on(Input.Changed)
+    def _check_hyperparameter(self, event: Input.Changed) -> None:
+        """A hyperparameter out of its range (or not a number) is marked at its field."""
+        name = (event.input.id or "").removeprefix("hp-")
+        if name not in _HYPERPARAMETER_NAMES:
+            return
+        problem = hyperparameter_problem(name, event.value)
+        event.input.set_class(problem is not None, "-invalid")
+        show_problem(self.query_one(f"#hp-problem-{name}", Static), problem)
+
+    @on(Checkbox.Changed, "#autopilot-eula")
+    def _eula_ticked(self) -> None:
+        show_problem(self.query_one("#autopilot-eula-problem", Static), None)
+
+    def _hp(self, name: str) -> Input:
+        return self.query_one(f"#hp-{name}", Input)
 
     def request(self) -> AutopilotRequest:
         """The request the form describes (not yet checked)."""
@@ -164,13 +216,21 @@ class AutopilotLaunchScreen(StepScreen):
             f"{model.name}: JumpStart {model.jumpstart_id}; at most {model.row_limit:,} rows "
             f"(training + validation), {model.context:,} tokens per row. {model.note}."
         )
+        request = self.request()
+        waiting = model.eula and not request.accept_eula
         try:
-            checked = check_autopilot_request(self.request())
+            # Before the licence is accepted the request is shown as it will be once it is.
+            checked = check_autopilot_request(replace(request, accept_eula=True))
         except BedrockTuneError as error:
-            self.query_one("#autopilot-request", Static).update(error.describe())
+            self.query_one("#autopilot-request", Static).update(for_the_form(error).describe())
             return
         text = json.dumps({"operation": "CreateAutoMLJobV2", "request": checked.to_api()}, indent=2)
-        self.query_one("#autopilot-request", Static).update(Syntax(text, "json"))
+        shown = Syntax(text, "json", word_wrap=True)
+        self.query_one("#autopilot-request", Static).update(
+            Group(Text("The request, once the licence is accepted:", style="yellow"), shown)
+            if waiting
+            else shown
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="estimate", name="estimate")
     def estimate(self) -> EstimateReady:
@@ -193,12 +253,44 @@ class AutopilotLaunchScreen(StepScreen):
         self.query_one("#autopilot-estimate", Static).update(f"Cost: {cost}{estimate.note}")
 
     @on(Button.Pressed, "#autopilot-launch")
-    def _launch_pressed(self) -> None:
+    def action_launch(self) -> None:
+        """Check the request (nothing is sent when it is not valid: the field at fault is
+        shown), then start the job."""
+        if self.query_one("#autopilot-launch", Button).disabled:
+            self.notify("The job is starting.")
+            return
         self.clear_error()
+        request = self.request()
+        model = autopilot_model(request.base_model)
+        if model.eula and not request.accept_eula:
+            show_problem(
+                self.query_one("#autopilot-eula-problem", Static),
+                "Accept the licence to launch (Space ticks the box).",
+            )
+            self.show_error(
+                ValidationError(
+                    f"{model.name} has an end-user licence (EULA) to accept first.",
+                    title="Licence not accepted",
+                    hint=f"Read it ({model.name} on JumpStart: {model.jumpstart_id}), then tick "
+                    '"I accept the base model\'s licence". Nothing was sent.',
+                )
+            )
+            self.query_one("#autopilot-eula", Checkbox).focus()
+            return
         try:
-            checked = check_autopilot_request(self.request())
+            checked = check_autopilot_request(request)
         except BedrockTuneError as error:
-            self.show_error(error)
+            self.show_error(for_the_form(error))
+            wrong = [
+                field
+                for spec in HYPERPARAMETERS
+                if hyperparameter_problem(spec.name, (field := self._hp(spec.name)).value)
+            ]
+            if wrong:
+                wrong[0].focus()  # its problem is shown under it
+            else:
+                self.query_one("#autopilot-launch", Button).focus()
+                self.call_after_refresh(self.query_one(ErrorPanel).scroll_visible)
             return
         self.query_one("#autopilot-launch", Button).disabled = True
         self.launch(checked)

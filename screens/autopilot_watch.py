@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, Label, Static
@@ -31,6 +32,7 @@ from core.sagemaker.autopilot import (
 from core.statuses import JobStatus
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
+from screens.widgets.line import StatusLine
 from screens.workers import WorkerResult
 
 _MARKS = {"Completed": ("✔", "green"), "Failed": ("✘", "bold red"), "Stopped": ("■", "yellow")}
@@ -59,6 +61,8 @@ def timeline_text(timeline: Timeline, snapshot: AutopilotSnapshot) -> Text:
         text.append(f"{mark} {status:<16}", style=style)
         text.append(f" {seen.astimezone(UTC):%H:%M:%S} UTC\n", style="dim")
     text.append(f"Status: {snapshot.status}", style="bold")
+    if snapshot.status == "Completed":
+        text.append("\nDeploy the best candidate on an endpoint next (Ctrl+N).", style="dim")
     return text
 
 
@@ -72,9 +76,10 @@ def candidate_text(snapshot: AutopilotSnapshot) -> Text:
     for key, value in best.metrics.items():
         text.append(f"  {METRIC_LABELS.get(key, key):<16} {value:.4g}\n")
     for container in best.containers:
-        unit = f"{container.processing_unit} " if container.processing_unit else ""
-        text.append(f"  container {unit}{container.image}\n", style="dim")
-        text.append(f"    model {container.model_data_url}\n", style="dim")
+        unit = f" ({container.processing_unit})" if container.processing_unit else ""
+        text.append(f"  Inference container{unit}\n")
+        text.append(f"    image  {container.image}\n", style="dim")
+        text.append(f"    model  {container.model_data_url}\n", style="dim")
     return text
 
 
@@ -84,13 +89,16 @@ class AutopilotWatchScreen(StepScreen):
     STEP_ID = "watch"
     STEP_TITLE = "Watch (Autopilot)"
 
+    BINDINGS = [Binding("s", "stop_job", "Stop job", id="stop-autopilot")]
+    """`s` stops the job (confirmed first); Ctrl+N goes on to the endpoint once it completed."""
+
     def compose_body(self) -> ComposeResult:
         yield Label("Follow the Autopilot job", classes="step-heading")
         yield Static("", id="autopilot-job")
         yield Static("", id="autopilot-timeline")
-        yield Static("", id="autopilot-candidate")
-        yield Static("", id="autopilot-failure")
-        with Horizontal(classes="button-row"):
+        yield StatusLine(id="autopilot-candidate")
+        yield StatusLine(id="autopilot-failure")
+        with Horizontal(classes="button-row step-actions"):
             yield Button("Stop the job", id="autopilot-stop", variant="error", disabled=True)
             yield Button("Deploy on an endpoint", id="autopilot-next", disabled=True)
 
@@ -100,7 +108,9 @@ class AutopilotWatchScreen(StepScreen):
         if not run.job_name:
             self.query_one("#autopilot-job", Static).update("No Autopilot job yet: launch one.")
             return
-        self.query_one("#autopilot-job", Static).update(f"{run.job_name}  {run.job_arn or ''}")
+        self.query_one("#autopilot-job", Static).update(
+            Text.assemble(("Job  ", "bold"), run.job_name, ("\n", ""), (run.job_arn or "", "dim"))
+        )
         self.watch_job(run.job_name)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="watch", name="watch")
@@ -147,8 +157,16 @@ class AutopilotWatchScreen(StepScreen):
             self.host.update_run(replace(run, job_status=status))
 
     @on(Button.Pressed, "#autopilot-stop")
-    def _stop_pressed(self) -> None:
-        name = self.host.wizard_run.job_name or ""
+    def action_stop_job(self) -> None:
+        """Ask to stop the job (confirmed first: what it trained so far is lost)."""
+        run = self.host.wizard_run
+        if not run.job_name:
+            self.notify("No Autopilot job to stop.")
+            return
+        if run.job_status is not None and run.job_status is not JobStatus.IN_PROGRESS:
+            self.notify(f"The job is {run.job_status.value}: nothing to stop.")
+            return
+        name = run.job_name
 
         def chosen(yes: bool | None) -> None:
             if yes:

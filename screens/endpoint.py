@@ -77,6 +77,8 @@ class EndpointScreen(StepScreen):
     STEP_TITLE = "Endpoint"
 
     BINDINGS = [Binding("d", "deploy", "Deploy", id="deploy-endpoint")]
+    """`d` (or Enter in the instance type) deploys after the price is confirmed; Ctrl+N goes on
+    to the chat once the endpoint is in service."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -154,6 +156,7 @@ class EndpointScreen(StepScreen):
             price_text(message.price, message.instance_type)
         )
 
+    @on(Input.Submitted, "#instance")
     @on(Button.Pressed, "#deploy")
     def action_deploy(self) -> None:
         """Deploy after a confirmation that repeats the hourly price."""

@@ -12,6 +12,7 @@ from rich.console import Group
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Label, ProgressBar, Static
 
@@ -106,6 +107,10 @@ class ImportCheckScreen(StepScreen):
     STEP_TITLE = "Import check"
     CSS_PATH = "styles/importing.tcss"
 
+    BINDINGS = [Binding("ctrl+r", "check", "Check again", id="check-model")]
+    """Ctrl+R reads and checks the source again (after fixing the model); Ctrl+N goes on once
+    it passes."""
+
     def __init__(self) -> None:
         super().__init__()
         self._checked: str | None = None
@@ -118,7 +123,7 @@ class ImportCheckScreen(StepScreen):
         yield Static("", id="check-verdict")
         yield Static("", id="check-facts")
         yield Static("", id="check-problems")
-        with Horizontal(classes="button-row"):
+        with Horizontal(classes="button-row step-actions"):
             yield Button("Check again", id="check")
             yield Button("Next: infrastructure", id="check-next", variant="primary", disabled=True)
 
@@ -133,6 +138,13 @@ class ImportCheckScreen(StepScreen):
         source = self.host.wizard_run.model_source
         if source and source != self._checked:
             self.start_check()
+
+    def action_check(self) -> None:
+        """Ctrl+R: check again (not while a check is running)."""
+        if any(w.group == "import-check" and w.is_running for w in self.workers):
+            self.notify("The check is running.")
+            return
+        self.start_check()
 
     @on(Button.Pressed, "#check")
     def start_check(self) -> None:

@@ -19,6 +19,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 from textual.worker import get_current_worker
@@ -53,6 +54,7 @@ from core.run import Route, Run
 from core.statuses import ImportStatus
 from core.upload import FileProgress, run_location
 from screens.base import StepScreen
+from screens.widgets.line import StatusLine
 from screens.workers import WorkerResult
 
 if TYPE_CHECKING:
@@ -149,7 +151,13 @@ class ImportScreen(StepScreen):
     STEP_TITLE = "Import"
     CSS_PATH = "styles/importing.tcss"
 
+    BINDINGS = [Binding("ctrl+l", "start_import", "Import", id="start-import")]
+    """Ctrl+L (or the Import button) uploads and imports; Ctrl+N goes on to the chat once the
+    model is imported."""
+
     _import_prices: ImportPrices
+    _status_shown: tuple[str, ImportStatus] | None = None
+    """The import status last brought into view."""
     """The custom model unit rates shown: the built-in ones (said so) until the pricing
     service answers."""
 
@@ -157,17 +165,19 @@ class ImportScreen(StepScreen):
         self._import_prices = builtin_import_prices(self.host.wizard_run.region or "")
         yield Label("Import the model into Bedrock", classes="step-heading")
         yield Static("", id="import-where")
+        # The import's progress right under where it goes (on screen at 80x24), then the name
+        # and the request.
+        yield ProgressBar(id="import-upload", show_eta=False)
+        yield StatusLine(id="import-upload-status")
+        yield StatusLine(id="import-status")
+        yield StatusLine(id="import-model")
         yield Label("Imported model name", classes="field-label")
         yield Input(id="imported-name")
         yield Static("", id="import-request")
         yield Static(cost_text(self._import_prices), id="import-cost")
-        with Horizontal(classes="button-row"):
+        with Horizontal(classes="button-row step-actions"):
             yield Button("Import", id="import", variant="primary")
             yield Button("Chat with it", id="import-chat", disabled=True)
-        yield ProgressBar(id="import-upload", show_eta=False)
-        yield Static("", id="import-upload-status")
-        yield Static("", id="import-status")
-        yield Static("", id="import-model")
 
     def on_mount(self) -> None:
         self.query_one("#import-upload").display = False
@@ -267,6 +277,22 @@ class ImportScreen(StepScreen):
             self._show_model(run)
 
     # ------------------------------------------------------------------ launch
+
+    def action_start_import(self) -> None:
+        """Ctrl+L: import, unless the import is under way or done (said so)."""
+        run = self.host.wizard_run
+        if any(w.group == "import" and w.is_running for w in self.workers):
+            self.notify("The model is being uploaded and the import started.")
+            return
+        if self.query_one("#import", Button).disabled:
+            done = run.import_status is ImportStatus.COMPLETED
+            self.notify(
+                "The model is imported: chat with it (Ctrl+N)."
+                if done
+                else "The import is under way: it is followed below."
+            )
+            return
+        self.start_import()
 
     @on(Button.Pressed, "#import")
     def start_import(self) -> None:
@@ -372,6 +398,9 @@ class ImportScreen(StepScreen):
         )
         verb = "Re-attached to" if message.reattached else "Started"
         self.notify(f"{verb} the import {run.import_job_name}.", title="Import")
+        # The files are up (verified): the import's own status takes their place.
+        self.query_one("#import-upload").display = False
+        self.query_one("#import-upload-status", Static).update("")
         self._show_state()
         self._watch(self.host.wizard_run)
 
@@ -424,6 +453,15 @@ class ImportScreen(StepScreen):
         run = self.host.wizard_run
         if run.import_status is not job.status:
             self.host.update_run(replace(run, import_status=job.status))
+        if (job.name, job.status) != self._status_shown:
+            # A new status is brought into view (at 80x24 it is below the fold), once.
+            self._status_shown = (job.name, job.status)
+            self._bring_into_view("#import-status")
+
+    def _bring_into_view(self, selector: str) -> None:
+        self.call_after_refresh(
+            self.query_one(selector).scroll_visible, animate=False, immediate=True
+        )
 
     @on(ImportEnded)
     def _ended(self, message: ImportEnded) -> None:
@@ -438,9 +476,14 @@ class ImportScreen(StepScreen):
                 custom_model_units=done.custom_model_units,
             )
         )
+        # The outcome is brought into view: the imported model's facts, or why it failed.
+        self._bring_into_view("#import-model" if done.custom_model_arn else "#import-status")
         if job.status is ImportStatus.COMPLETED:
             self.query_one("#import-status", Static).update(
-                Text(f"✔ {job.name}: Completed", style="bold green")
+                Text.assemble(
+                    (f"✔ {job.name}: Completed", "bold green"),
+                    ("\nChat with it in the next step (Ctrl+N).", "dim"),
+                )
             )
             self.notify("The model is imported: chat with it.", title="Import")
         else:

@@ -14,10 +14,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 
+from rich.console import Group
 from rich.syntax import Syntax
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
@@ -30,8 +32,9 @@ from core.run import Run
 from core.sagemaker.hub import HubModel, HubModelSpec
 from core.sagemaker.jumpstart import JumpStartRequest, check_jumpstart_request
 from core.statuses import JobStatus
-from screens.autopilot import output_for
+from screens.autopilot import for_the_form, output_for, show_problem
 from screens.base import StepScreen
+from screens.widgets.error_panel import ErrorPanel
 from screens.workers import WorkerResult
 
 
@@ -100,21 +103,28 @@ class JumpStartLaunchScreen(StepScreen):
 
     STEP_ID = "launch"
     STEP_TITLE = "Launch (JumpStart)"
+    CSS_PATH = "styles/sagemaker_launch.tcss"
+
+    BINDINGS = [Binding("ctrl+l", "launch", "Launch", id="launch-jumpstart")]
+    """Ctrl+L (or the Launch button) checks the form and starts the job; Ctrl+N moves on to the
+    watch once it exists."""
 
     def compose_body(self) -> ComposeResult:
         yield Label("Fine-tune a JumpStart model", classes="step-heading")
         yield Label("Model (SageMaker Public Hub)", classes="field-label")
         yield Select([], id="js-model", prompt="reading the Public Hub…")
-        yield Static("", id="js-spec")
+        # The licence right under the model (on screen at 80x24); what the job runs below.
+        yield Static("", id="js-eula")
+        yield Checkbox("I accept the model's licence (EULA)", id="js-accept-eula")
+        yield Static("", id="js-eula-problem", classes="field-problem")
         yield Label("Instance type", classes="field-label")
         yield Select([], id="js-instance", prompt="choose a model first")
         yield Static("", id="js-price")
-        yield Static("", id="js-eula")
-        yield Checkbox("I have read and accept the model's licence (EULA)", id="js-accept-eula")
         yield Label("Hyperparameters to change (NAME=VALUE ...)", classes="field-label")
         yield Input(placeholder="e.g. epoch=1 instruction_tuned=True", id="js-hp")
         yield Label("Job name", classes="field-label")
         yield Input(id="js-name")
+        yield Static("", id="js-spec")
         yield Static("", id="js-request")
         with Horizontal(classes="button-row"):
             yield Button("Launch", id="js-launch", variant="primary", disabled=True)
@@ -208,6 +218,10 @@ class JumpStartLaunchScreen(StepScreen):
     def _changed(self) -> None:
         self._refresh()
 
+    @on(Checkbox.Changed, "#js-accept-eula")
+    def _eula_ticked(self) -> None:
+        show_problem(self.query_one("#js-eula-problem", Static), None)
+
     def request(self) -> JumpStartRequest | None:
         """The request the form describes (None before a spec is read)."""
         if self._spec is None:
@@ -232,23 +246,58 @@ class JumpStartLaunchScreen(StepScreen):
             request = self.request()
             if request is None:
                 return
-            check_jumpstart_request(request)
+            waiting = request.spec.needs_eula and not request.accept_eula
+            # Before the licence is accepted the request is shown as it will be once it is.
+            check_jumpstart_request(replace(request, accept_eula=True))
         except BedrockTuneError as error:
-            shown.update(error.describe())
+            shown.update(for_the_form(error).describe())
             return
+        request = replace(request, accept_eula=True)
         text = json.dumps({"operation": "CreateTrainingJob", "request": request.to_api()}, indent=2)
-        shown.update(Syntax(text, "json"))
+        syntax = Syntax(text, "json", word_wrap=True)
+        shown.update(
+            Group(Text("The request, once the licence is accepted:", style="yellow"), syntax)
+            if waiting
+            else syntax
+        )
 
     @on(Button.Pressed, "#js-launch")
-    def _launch_pressed(self) -> None:
+    def action_launch(self) -> None:
+        """Check the request (nothing is sent when it is not valid: the field at fault is
+        shown), then start the job."""
+        spec = self._spec
+        if spec is None:
+            self.notify("Choose a model first (its spec is being read).", severity="warning")
+            return
+        if self.query_one("#js-launch", Button).disabled:
+            self.notify("The job is starting.")
+            return
         self.clear_error()
+        if spec.needs_eula and not self.query_one("#js-accept-eula", Checkbox).value:
+            show_problem(
+                self.query_one("#js-eula-problem", Static),
+                "Accept the licence to launch (Space ticks the box).",
+            )
+            self.show_error(
+                ValidationError(
+                    f"{spec.display_name or spec.model_id} has an end-user licence (EULA) to "
+                    "accept first.",
+                    title="Licence not accepted",
+                    hint=f'Read it ({spec.eula_uri or "see the model card"}), then tick "I '
+                    "accept the model's licence\". Nothing was sent.",
+                )
+            )
+            self.query_one("#js-accept-eula", Checkbox).focus()
+            return
         try:
             request = self.request()
             if request is None:
                 return
             check_jumpstart_request(request)
         except BedrockTuneError as error:
-            self.show_error(error)
+            self.show_error(for_the_form(error))
+            self.query_one("#js-launch", Button).focus()
+            self.call_after_refresh(self.query_one(ErrorPanel).scroll_visible)
             return
         self.query_one("#js-launch", Button).disabled = True
         self.launch(request)

@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, Static
 
@@ -18,6 +19,7 @@ from core.importing import architectures as arch
 from core.importing.source import parse_source
 from core.run import Route
 from screens.base import StepScreen
+from screens.widgets.error_panel import ErrorPanel
 
 
 def what_imports() -> Text:
@@ -48,6 +50,9 @@ class ModelSourceScreen(StepScreen):
     STEP_TITLE = "Model source"
     CSS_PATH = "styles/importing.tcss"
 
+    BINDINGS = [Binding("ctrl+n", "next_step", "Use source", id="next-step")]
+    """Ctrl+N (or Enter in the field) uses the source typed and goes on to the check."""
+
     def compose_body(self) -> ComposeResult:
         yield Label("Which model do you want to import?", classes="step-heading")
         yield Static(
@@ -56,7 +61,6 @@ class ModelSourceScreen(StepScreen):
             "model). A LoRA adapter must be merged into its base model first: the check says how.",
             classes="step-intro",
         )
-        yield Static(what_imports(), id="imports-what")
         yield Label("Model source", classes="field-label")
         yield Input(
             placeholder="/path/to/merged-model, s3://bucket/models/sql/ or hf:org/name",
@@ -66,8 +70,13 @@ class ModelSourceScreen(StepScreen):
         with Horizontal(classes="button-row"):
             yield Button("Use this source", id="use-source", variant="primary")
             yield Button("Customize a Bedrock model instead", id="bedrock-route")
+        yield Static(what_imports(), id="imports-what")
 
     def on_mount(self) -> None:
+        # A refused source is said right under the field (not below the reference panel).
+        self.query_one("#step-body").move_child(
+            self.query_one(ErrorPanel), after=self.query_one("#model-source-status")
+        )
         box = self.query_one("#model-source", Input)
         box.value = self.host.wizard_run.model_source or ""
         box.focus()
@@ -115,6 +124,10 @@ class ModelSourceScreen(StepScreen):
             Text(f"✔ {source}: the next step checks it.", style="green")
         )
         self.host.next_step(self.STEP_ID)
+
+    def accept(self) -> bool:
+        self.use_source()
+        return True
 
     @on(Button.Pressed, "#bedrock-route")
     def _bedrock_route(self) -> None:

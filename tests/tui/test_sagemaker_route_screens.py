@@ -62,7 +62,8 @@ async def test_autopilot_launch_and_watch_to_the_best_candidate(tmp_path: Path) 
         await settle(pilot, lambda: isinstance(app.screen, AutopilotLaunchScreen))
         screen = app.screen
         assert "legacy" in text_of(app, "#autopilot-lifecycle")
-        assert "--accept-eula" in text_of(app, "#autopilot-request")  # Llama 2's licence
+        # Llama 2's licence: the request is shown as it will be once the licence is accepted.
+        assert "once the licence is accepted" in text_of(app, "#autopilot-request")
         screen.query_one("#autopilot-eula", Checkbox).value = True
         screen.query_one("#hp-epochCount", Input).value = "11"
         await settle(pilot)
@@ -118,7 +119,7 @@ async def test_jumpstart_launch_needs_the_eula_and_watches_the_training(
         assert screen.query_one("#js-model", Select).value == "meta-textgeneration-llama-2-7b"
         assert "llamaEula.txt" in text_of(app, "#js-eula")
         await settle(pilot, lambda: "per instance-hour" in text_of(app, "#js-price"))
-        assert "--accept-eula" in text_of(app, "#js-request")
+        assert "once the licence is accepted" in text_of(app, "#js-request")
         await click_button(pilot, "#js-launch")
         await settle(pilot)
         assert app.wizard_run.job_arn is None  # the EULA was not accepted: nothing sent
