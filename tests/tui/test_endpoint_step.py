@@ -114,3 +114,23 @@ async def test_an_instance_type_without_quota_is_explained_and_nothing_bills() -
         assert "Service Quotas" in text_of(app, "ErrorPanel")
         assert not any(r.billable for r in Registry().resources())
         assert app.wizard_run.serving_arn is None
+
+
+async def test_enter_in_the_instance_type_deploys_it_after_its_price() -> None:
+    clock = Clock()
+    app = _app(clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
+        await _trained_run(app, clock)
+        app.go_to_step("endpoint")
+        await settle(pilot, lambda: isinstance(app.screen, EndpointScreen))
+        await settle(pilot, lambda: "per hour" in text_of(app, "#endpoint-price"))
+        app.screen.query_one("#instance", Input).focus()
+        await pilot.press("end", "ctrl+u", *"ml.g5.12xlarge")
+        await settle(pilot, lambda: "1 x ml.g5.12xlarge" in text_of(app, "#endpoint-price"))
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "1 x ml.g5.12xlarge bills" in text_of(app, "#confirm-message")
+        await pilot.press("escape")  # nothing is created unconfirmed
+        await settle(pilot, lambda: isinstance(app.screen, EndpointScreen))
+        assert app.wizard_run.serving_arn is None and Registry().resources() == []
