@@ -196,6 +196,18 @@ class ImportCheckScreen(StepScreen):
                 replace(run, model_checked_ok=report.ok, model_architecture=report.facts.model_type)
             )
 
+    def accept(self) -> bool:
+        """Ctrl+N moves on only once the model passed the check (as the Next button does)."""
+        if any(w.group == "import-check" and w.is_running for w in self.workers):
+            self.notify("The check is running.")
+            return True
+        if self.query_one("#check-next", Button).disabled:
+            self.notify(
+                "Fix what the check reports, then check again (Ctrl+R).", severity="warning"
+            )
+            return True
+        return False
+
     @on(Button.Pressed, "#check-next")
     def _next(self) -> None:
         self.host.next_step(self.STEP_ID)

@@ -95,12 +95,17 @@ async def test_model_source_check_and_import(
         await settle(pilot, lambda: "Not importable" in text_of(app, "#check-verdict"))
         await settle(pilot)
         await shots(pilot, "import-check-problems")
+        await pilot.press("ctrl+n")  # not while the model has problems
+        await pilot.pause()
+        assert app.current_step == "import-check"
 
         write_tiny_model(folder)  # fixed: the tokenizer back, a context Bedrock takes
         await pilot.press("ctrl+r")
         await settle(pilot, lambda: "Ready to import" in text_of(app, "#check-verdict"))
         await settle(pilot)
         await shots(pilot, "import-check-ready")
+        await pilot.press("ctrl+n")
+        await settle(pilot, lambda: app.current_step == "infrastructure")
 
         # ---------------------------------------------------------------- import
         context = app.aws_context()
