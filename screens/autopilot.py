@@ -110,7 +110,7 @@ class AutopilotLaunchScreen(StepScreen):
 
     STEP_ID = "launch"
     STEP_TITLE = "Launch (Autopilot)"
-    CSS_PATH = "styles/sagemaker_launch.tcss"
+    CSS_PATH = "styles/sagemaker_routes.tcss"
 
     BINDINGS = [Binding("ctrl+l", "launch", "Launch", id="launch-autopilot")]
     """Ctrl+L (or the Launch button) checks the form and starts the job; Ctrl+N moves on to the

@@ -88,6 +88,7 @@ class AutopilotWatchScreen(StepScreen):
 
     STEP_ID = "watch"
     STEP_TITLE = "Watch (Autopilot)"
+    CSS_PATH = "styles/sagemaker_routes.tcss"
 
     BINDINGS = [Binding("s", "stop_job", "Stop job", id="stop-autopilot")]
     """`s` stops the job (confirmed first); Ctrl+N goes on to the endpoint once it completed."""
@@ -100,7 +101,9 @@ class AutopilotWatchScreen(StepScreen):
         yield StatusLine(id="autopilot-failure")
         with Horizontal(classes="button-row step-actions"):
             yield Button("Stop the job", id="autopilot-stop", variant="error", disabled=True)
-            yield Button("Deploy on an endpoint", id="autopilot-next", disabled=True)
+            yield Button(
+                "Deploy on an endpoint", id="autopilot-next", variant="primary", disabled=True
+            )
 
     def on_mount(self) -> None:
         self._timeline = Timeline()

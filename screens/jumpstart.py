@@ -103,7 +103,7 @@ class JumpStartLaunchScreen(StepScreen):
 
     STEP_ID = "launch"
     STEP_TITLE = "Launch (JumpStart)"
-    CSS_PATH = "styles/sagemaker_launch.tcss"
+    CSS_PATH = "styles/sagemaker_routes.tcss"
 
     BINDINGS = [Binding("ctrl+l", "launch", "Launch", id="launch-jumpstart")]
     """Ctrl+L (or the Launch button) checks the form and starts the job; Ctrl+N moves on to the
