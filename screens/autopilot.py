@@ -131,18 +131,23 @@ class AutopilotLaunchScreen(StepScreen):
         yield Static("", id="autopilot-model-note")
         yield Checkbox("I accept the base model's licence (EULA)", id="autopilot-eula")
         yield Static("", id="autopilot-eula-problem", classes="field-problem")
+        # One row per field (label beside its box): the cost below stays in view at 160x50.
         for spec in HYPERPARAMETERS:
-            yield Label(
-                f"{spec.name} ({spec.low:g}-{spec.high:g}: {spec.meaning})", classes="field-label"
-            )
-            yield Input(placeholder="empty: Autopilot chooses", id=f"hp-{spec.name}")
+            with Horizontal(classes="form-row"):
+                yield Label(
+                    f"{spec.name} ({spec.low:g}-{spec.high:g}: {spec.meaning})",
+                    classes="form-label",
+                )
+                yield Input(placeholder="Autopilot picks", id=f"hp-{spec.name}")
             yield Static("", id=f"hp-problem-{spec.name}", classes="field-problem")
-        yield Label("Completion: hours per training job at most", classes="field-label")
-        yield Input("72", id="autopilot-max-hours")
-        yield Label("Job name", classes="field-label")
-        yield Input(id="autopilot-name")
+        with Horizontal(classes="form-row"):
+            yield Label("Completion: hours per training job at most", classes="form-label")
+            yield Input("72", id="autopilot-max-hours")
+        with Horizontal(classes="form-row"):
+            yield Label("Job name", classes="form-label")
+            yield Input(id="autopilot-name")
+        yield Static("", id="autopilot-estimate")  # the cost before the request's details
         yield Static("", id="autopilot-request")
-        yield Static("", id="autopilot-estimate")
         with Horizontal(classes="button-row"):
             yield Button("Launch", id="autopilot-launch", variant="primary")
         yield Static("", id="autopilot-launched")
