@@ -295,7 +295,7 @@ class AutopilotLaunchScreen(StepScreen):
                 wrong[0].focus()  # its problem is shown under it
             else:
                 self.query_one("#autopilot-launch", Button).focus()
-                self.call_after_refresh(self.query_one(ErrorPanel).scroll_visible)
+                self.query_one(ErrorPanel).reveal()
             return
         self.query_one("#autopilot-launch", Button).disabled = True
         self.launch(checked)
@@ -345,3 +345,4 @@ class AutopilotLaunchScreen(StepScreen):
             )
             return
         self.show_error(error)
+        self.query_one(ErrorPanel).reveal()

@@ -35,6 +35,7 @@ from core.sagemaker.endpoints import (
 from core.statuses import from_endpoint_status
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
+from screens.widgets.error_panel import ErrorPanel
 from screens.workers import WorkerResult
 
 DEFAULT_INSTANCE = "ml.g5.2xlarge"
@@ -279,3 +280,4 @@ class EndpointScreen(StepScreen):
             self.query_one("#deploy", Button).disabled = False
             self.query_one("#endpoint-status", Static).update("")
         self.show_error(error)
+        self.query_one(ErrorPanel).reveal()

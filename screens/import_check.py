@@ -21,6 +21,7 @@ from core.importing.check import check_model
 from core.importing.report import ImportCheckReport, ImportProblem
 from core.importing.source import DownloadProgress, open_source, parse_source
 from screens.base import StepScreen
+from screens.widgets.error_panel import ErrorPanel
 from screens.workers import WorkerResult
 
 if TYPE_CHECKING:
@@ -218,3 +219,4 @@ class ImportCheckScreen(StepScreen):
         )
         self.query_one("#check-download").display = False
         self.show_error(error)
+        self.query_one(ErrorPanel).reveal()

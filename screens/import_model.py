@@ -54,6 +54,7 @@ from core.run import Route, Run
 from core.statuses import ImportStatus
 from core.upload import FileProgress, run_location
 from screens.base import StepScreen
+from screens.widgets.error_panel import ErrorPanel
 from screens.widgets.line import StatusLine
 from screens.workers import WorkerResult
 
@@ -316,6 +317,7 @@ class ImportScreen(StepScreen):
                 )
         except BedrockTuneError as error:
             self.show_error(error)
+            self.query_one(ErrorPanel).reveal()
             return
         self.clear_error()
         if run.import_status is ImportStatus.FAILED:
@@ -535,3 +537,4 @@ class ImportScreen(StepScreen):
             )
             self._show_state()
         self.show_error(error)
+        self.query_one(ErrorPanel).reveal()

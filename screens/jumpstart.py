@@ -297,7 +297,7 @@ class JumpStartLaunchScreen(StepScreen):
         except BedrockTuneError as error:
             self.show_error(for_the_form(error))
             self.query_one("#js-launch", Button).focus()
-            self.call_after_refresh(self.query_one(ErrorPanel).scroll_visible)
+            self.query_one(ErrorPanel).reveal()
             return
         self.query_one("#js-launch", Button).disabled = True
         self.launch(request)
@@ -338,3 +338,4 @@ class JumpStartLaunchScreen(StepScreen):
             self.query_one("#js-price", Static).update("Price unknown (it could not be read).")
             return
         self.show_error(error)
+        self.query_one(ErrorPanel).reveal()  # a Public Hub that cannot be read, a refusal

@@ -41,6 +41,11 @@ class ErrorPanel(Static):
         self.set_class(warning, "-warning")
         self.add_class("-visible")
 
+    def reveal(self) -> None:
+        """Scroll the panel into view once it is laid out (a long step, at 80x24, would
+        otherwise keep the error below the fold)."""
+        self.call_after_refresh(self.scroll_visible, animate=False)
+
     def clear(self) -> None:
         """Hide the panel."""
         self.error = None

@@ -4,6 +4,7 @@ the CLI (or an app that closed mid-import) is re-attached on the import step and
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from core.statuses import ImportStatus
 from screens.base import LaunchOptions
 from screens.credentials import CredentialsScreen
 from screens.resume import ResumeScreen
+from screens.widgets.error_panel import ErrorPanel
 from tests.fakes import Clock, context_for
 from tests.tui.helpers import settle, text_of
 from tui.app import BedrockTuneApp
@@ -79,3 +81,38 @@ async def test_an_import_launched_from_the_cli_is_followed_after_resume(
         assert model is not None and model in text_of(app, "#import-model")
         app.go_to_step("chat")
         await settle(pilot, lambda: app.current_step == "chat")
+
+
+async def test_an_import_refused_at_80x24_shows_why_in_view(tmp_path: Path) -> None:
+    folder = write_tiny_model(tmp_path / "model")
+    app = BedrockTuneApp(
+        LaunchOptions(sandbox=True, poll_interval=0.05),
+        sandbox_factory=lambda: Sandbox(clock=Clock()),
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
+        role = f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:role/bedrock-tune-import-us-east-1"
+        app.update_run(
+            replace(
+                app.wizard_run,
+                route=Route.IMPORT_ONLY,
+                model_source=str(folder),
+                model_checked_ok=True,
+                role_arn=role,  # but no bucket: nowhere to put the model
+            )
+        )
+        app.go_to_step("import")
+        await settle(pilot, lambda: app.current_step == "import")
+        panel = app.screen.query_one(ErrorPanel)
+        await pilot.press("ctrl+l")
+        await settle(pilot, lambda: panel.error is not None)
+        body = app.screen.query_one("#step-body")
+
+        def panel_in_view() -> bool:
+            top, seen = body.scroll_offset.y, body.scrollable_content_region.height
+            where = panel.virtual_region
+            return top <= where.y and where.bottom <= top + seen
+
+        await settle(pilot, panel_in_view)  # scrolled down to it
+        assert "no bucket or role yet" in str(panel.render())
+        assert app.wizard_run.import_token is None  # nothing saved, nothing sent
