@@ -5,6 +5,10 @@ usage type per component: `<REGION>-Train:<type>` (training jobs), `<REGION>-Hos
 (real-time endpoints), `-Notebk:`, `-Processing:`... priced per `Hrs`. Managed spot training has
 no Price List rate: it bills the varying spot price, at most the on-demand rate, and saves "up to
 90%" (the SageMaker Developer Guide); `InstancePrices.spot` says so with its source, never $0.
+
+When the Price List cannot answer (or has no training rate for the type), the built-in rates
+stand in (`BUILTIN_TRAINING_RATES`, the reference's, with their date); a type without one is
+unknown with what to do.
 """
 
 from __future__ import annotations
@@ -13,10 +17,31 @@ from collections.abc import Iterable
 
 from core.pricing.mapping import Resolved
 from core.pricing.pricelist import PriceListItem
+from core.pricing.types import Price
 
 SAGEMAKER = "AmazonSageMaker"
 COMPONENTS = {"train": "training", "host": "endpoint"}
 """The usage-type component -> our name for it."""
+BUILTIN_AS_OF = "2026-12"
+"""When the built-in instance rates were last read from the reference."""
+BUILTIN_TRAINING_RATES: dict[str, tuple[float, str]] = {
+    "ml.g5.12xlarge": (
+        7.2,
+        "about $18 for the walkthrough's 2.5 h (reference); ⚠ verify on "
+        "aws.amazon.com/sagemaker/pricing, it varies by Region",
+    ),
+}
+"""On-demand training price per instance-hour, where the reference gives one. The reference
+gives no endpoint (hosting) rate: without the Price List, an endpoint's rate is unknown."""
+
+
+def builtin_training_rate(instance_type: str) -> Price | None:
+    """The reference's on-demand training rate of `instance_type` (None when it gives none)."""
+    known = BUILTIN_TRAINING_RATES.get(instance_type)
+    if known is None:
+        return None
+    amount, detail = known
+    return Price.known(amount, "per instance-hour", "built-in", BUILTIN_AS_OF, detail)
 
 
 def instance_rates(

@@ -48,7 +48,7 @@ from core.pricing.mapping import (
     resolve,
 )
 from core.pricing.pricelist import endpoint_region, fetch_items, pricing_client, term
-from core.pricing.sagemaker import SAGEMAKER, instance_rates
+from core.pricing.sagemaker import SAGEMAKER, builtin_training_rate, instance_rates
 from core.pricing.types import (
     PRICING_PAGE,
     SPOT_SAVING_UP_TO,
@@ -275,7 +275,9 @@ class PriceService:
     # ------------------------------------------------------------------ SageMaker instances
 
     def instance_prices(self, instance_type: str, region: str) -> InstancePrices:
-        """Training and endpoint rates of a SageMaker instance type (may call AWS)."""
+        """Training and endpoint rates of a SageMaker instance type (may call AWS: run it in a
+        worker). A training rate the Price List cannot give is the built-in one when there is
+        one (said in `notes`)."""
         answer = self._answer("sagemaker", region, network=True)
         if isinstance(answer, CachedAnswer) and instance_type in answer.entries:
             return self._instance(instance_type, region, answer, "")
@@ -302,6 +304,20 @@ class PriceService:
             self._answers[("sagemaker", region)] = stored
         return self._instance(instance_type, region, stored, "")
 
+    def cached_instance_prices(self, instance_type: str, region: str) -> InstancePrices:
+        """What is known without calling AWS: memory, the cache, else the built-in training
+        rate (the endpoint rate is then unknown)."""
+        answer = self._answer("sagemaker", region, network=False)
+        if isinstance(answer, CachedAnswer) and instance_type in answer.entries:
+            return self._instance(instance_type, region, answer, "")
+        reason = answer if isinstance(answer, str) and answer else ""
+        return self._instance(
+            instance_type,
+            region,
+            None,
+            reason or f"the Price List rates of {instance_type} in {region} were not read yet",
+        )
+
     def _instance(
         self, instance_type: str, region: str, answer: CachedAnswer | None, reason: str
     ) -> InstancePrices:
@@ -326,6 +342,13 @@ class PriceService:
             )
 
         training = rate("training", "training")
+        notes: tuple[str, ...] = (fallback_note(reason),) if reason else ()
+        builtin = builtin_training_rate(instance_type)
+        if not training.is_known and builtin is not None:
+            # The reference's rate, with its date, rather than no estimate at all.
+            if not reason:
+                notes += (f"{training.todo}: the built-in training rate stands in",)
+            training = builtin
         ceiling = f" (at most the on-demand {training.text()})" if training.is_known else ""
         spot = Price.unknown(
             "per instance-hour",
@@ -333,7 +356,6 @@ class PriceService:
             f"publish{ceiling}; it saves up to {SPOT_SAVING_UP_TO}% ({SPOT_SOURCE}); the job "
             "reports its billable seconds when it ends",
         )
-        notes = (fallback_note(reason),) if reason else ()
         return InstancePrices(
             instance_type, region, training, spot, rate("endpoint", "endpoint"), notes
         )

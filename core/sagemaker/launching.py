@@ -24,6 +24,7 @@ from core.aws import AwsContext
 from core.errors import ConflictError, NotFoundError, ValidationError, aws_call
 from core.naming import default_job_name
 from core.ownership import RUN_TAG, ownership_tags
+from core.pricing.sagemaker import builtin_training_rate
 from core.pricing.types import Price
 from core.registry import Registry, ResourceRecord
 from core.run.types import Run
@@ -33,7 +34,6 @@ from core.sagemaker.autopilot_data import write_autopilot_csv
 from core.sagemaker.source import ARCHIVE, script_archive
 from core.sagemaker.training import (
     DEFAULT_INSTANCE,
-    INSTANCE_PRICES,
     TrainingRequest,
     check_training_request,
 )
@@ -245,15 +245,6 @@ class TrainingCost:
     """What is known and where from, in sentences."""
 
 
-def reference_rate(instance_type: str) -> Price | None:
-    """The on-demand rate the reference gives for `instance_type` (None when it gives none)."""
-    known = INSTANCE_PRICES.get(instance_type)
-    if known is None:
-        return None
-    amount, note = known
-    return Price.known(amount, "per instance-hour", "built-in", "2026-12", note)
-
-
 def training_cost(
     mode: str,
     instance_type: str,
@@ -272,7 +263,7 @@ def training_cost(
     rate = (
         price_list_rate
         if price_list_rate is not None and price_list_rate.is_known
-        else reference_rate(instance_type)
+        else builtin_training_rate(instance_type)
     ) or (price_list_rate or Price.unknown("per instance-hour", "no source has this rate"))
     if rate.amount is None:
         return TrainingCost(

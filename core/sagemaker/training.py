@@ -24,6 +24,7 @@ from core import format as fmt
 from core.aws import partition_of
 from core.catalog.open_weight import OPEN_WEIGHT_MODELS as OPEN_WEIGHT_MODELS
 from core.catalog.open_weight import OpenWeightModel as OpenWeightModel
+from core.pricing.sagemaker import builtin_training_rate
 from core.pricing.types import InstancePrices, Price, SpotSaving
 
 TrainingMode = Literal["serverless", "instance"]
@@ -77,15 +78,6 @@ reference: these are common QLoRA values, to change with --hp."""
 
 TRAINING_INSTANCES: tuple[str, ...] = ("ml.g5.2xlarge", DEFAULT_INSTANCE, "ml.g5.48xlarge")
 """The instance types the train step offers (A10G GPUs: 1, 4 and 8 of them); the CLI takes any."""
-
-INSTANCE_PRICES: dict[str, tuple[float, str]] = {
-    "ml.g5.12xlarge": (
-        7.2,
-        "2026-12: about $18 for the walkthrough's 2.5 h (reference); ⚠ verify on "
-        "aws.amazon.com/sagemaker/pricing, it varies by Region",
-    ),
-}
-"""On-demand price per instance-hour, where the reference gives one (else unknown)."""
 
 PUBLIC_HUB_MODELS: dict[str, str] = {
     "meta-textgeneration-llama-3-8b": "meta-llama/Meta-Llama-3-8B",
@@ -288,9 +280,7 @@ def estimate_instance_cost(
     N%" with its source (the Price List publishes no spot rate): never a $0 spot figure."""
     rate: Price | None = prices.training if prices is not None else None
     if rate is None or rate.amount is None:
-        known = INSTANCE_PRICES.get(instance_type)
-        if known is not None:
-            rate = Price.known(known[0], "per instance-hour", "built-in", "2026-12", known[1])
+        rate = builtin_training_rate(instance_type) or rate
     if rate is None or rate.amount is None:
         todo = (
             rate.todo

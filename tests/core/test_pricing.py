@@ -126,6 +126,44 @@ def test_sagemaker_instance_rates(tmp_path: Path) -> None:
     assert again.instance_prices("ml.g5.2xlarge", "us-east-1").training.amount == 1.515
 
 
+def test_sagemaker_rates_fall_back_to_the_built_in_training_rate(tmp_path: Path) -> None:
+    client, stubber = pricing_stub()
+    stubber.add_client_error(
+        "get_products", service_error_code="AccessDeniedException", http_status_code=400
+    )
+    service = PriceService(None, cache=cache_at(tmp_path), client=client)
+    g5 = service.instance_prices("ml.g5.12xlarge", "us-east-1")
+    # The reference's training rate, dated, stands in; the note says why, once.
+    assert g5.training.text().startswith("$7.20 per instance-hour (built-in, 2026-12)")
+    assert g5.notes[0].startswith("Prices are the built-in figures, each with its date:")
+    assert "pricing:GetProducts is not allowed" in g5.notes[0]
+    # No built-in endpoint rate: unknown with what to do, never $0.
+    assert not g5.endpoint.is_known
+    assert "not allowed" in g5.endpoint.todo and "sagemaker/pricing" in g5.endpoint.todo
+    # A type the reference does not price is unknown (the failure is remembered: no call).
+    small = service.instance_prices("ml.g5.2xlarge", "us-east-1")
+    assert not small.training.is_known and "not allowed" in small.training.todo
+    stubber.assert_no_pending_responses()
+
+
+def test_cached_sagemaker_rates_never_call_aws(tmp_path: Path) -> None:
+    client, stubber = pricing_stub()
+    g5 = [("regionCode", "us-east-1"), ("instanceType", "ml.g5.2xlarge")]
+    expect_pages(stubber, "sagemaker-us-east-1-ml.g5.2xlarge.json", g5)
+    PriceService(None, cache=cache_at(tmp_path), client=client).instance_prices(
+        "ml.g5.2xlarge", "us-east-1"
+    )
+    stubber.assert_no_pending_responses()
+    offline = PriceService(None, cache=cache_at(tmp_path, 3), client=client)  # nothing stubbed
+    cached = offline.cached_instance_prices("ml.g5.2xlarge", "us-east-1")
+    assert cached.endpoint.text() == "$1.515 per instance-hour (Price List API, 2026-12-02)"
+    # Not read yet: the built-in training rate where there is one, else unknown.
+    unread = offline.cached_instance_prices("ml.g5.12xlarge", "us-east-1")
+    assert unread.training.provenance == "built-in, 2026-12"
+    assert "were not read yet" in unread.endpoint.todo
+    assert not offline.cached_instance_prices("ml.p4d.24xlarge", "us-east-1").training.is_known
+
+
 def test_the_cache_answers_for_a_day_and_refresh_ignores_it(tmp_path: Path) -> None:
     client, stubber = pricing_stub()
     expect_region(stubber, "us-east-1")
