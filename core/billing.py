@@ -17,7 +17,8 @@ from typing import Any
 
 from core import format as fmt
 from core.pricing.types import SOURCE_LABELS, Price
-from core.registry import BATCH_JOB, DEPLOYMENT, IMPORTED_MODEL, JOB, ResourceRecord
+from core.registry import BATCH_JOB, DEPLOYMENT, IMPORTED_MODEL, JOB, ResourceRecord, RunRecord
+from core.sagemaker import kinds
 from core.teardown.items import TeardownItem, recorded_price_source
 
 
@@ -78,14 +79,29 @@ class BillingSummary:
         """Whether some hourly price is unknown."""
         return self.unknown_per_hour > 0
 
+    @property
+    def idle_free(self) -> bool:
+        """Whether every hourly price is known to be zero: what bills does so only per use
+        (tokens, active windows), a fact, not a price nobody knows."""
+        return self.count > 0 and not self.unknown_per_hour and not self.known_per_hour
+
     def hourly_text(self) -> str:
-        """`$7.10/h (built-in, 2024)`, `$0.00/h + per token`, `price unknown`,
-        `$7.10/h (Price List API, 2026-12-02) + 1 price unknown`."""
-        parts = [
-            _priced(
-                self.count, self.unknown_per_hour, self.known_per_hour, "h", self.hourly_sources
+        """`$7.10/h (built-in, 2024)`, `no idle cost, bills per token`, `price unknown`,
+        `$7.10/h (Price List API, 2026-12-02) + 1 price unknown + per token`.
+
+        A zero hourly total is said in words ("no idle cost"), never as `$0.00/h`, which
+        would read like a price nobody knows."""
+        parts = []
+        if not self.idle_free:
+            parts.append(
+                _priced(
+                    self.count,
+                    self.unknown_per_hour,
+                    self.known_per_hour,
+                    "h",
+                    self.hourly_sources,
+                )
             )
-        ]
         if self.per_token:
             parts.append("per token")
         if self.windowed:
@@ -100,6 +116,10 @@ class BillingSummary:
                 )
                 where = f" ({'; '.join(self.window_sources)})" if self.window_sources else ""
                 parts.append(f"{fmt.money(self.known_per_window)} {window}{where}{unknown}")
+        if self.idle_free:
+            return "no idle cost, bills " + " + ".join(parts) if parts else "no idle cost"
+        if self.count == 0:
+            return "nothing bills"
         return " + ".join(parts)
 
     def monthly_text(self) -> str:
@@ -114,8 +134,13 @@ class BillingSummary:
         )
 
     def headline(self) -> str:
-        """`1 billable resource, $0.00/h + per token` (the header's counter)."""
+        """`1 billable resource, no idle cost, bills per token` (the quit guard, teardown)."""
         return f"{fmt.plural(self.count, 'billable resource')}, {self.hourly_text()}"
+
+    def counter(self) -> str:
+        """The header's counter, short enough that an 80-column header keeps each figure's
+        source and date: `1 billable, $20.00/h (Price List API, 2026-12-02)`."""
+        return f"{self.count} billable, {self.hourly_text()}"
 
 
 def _priced(
@@ -123,7 +148,9 @@ def _priced(
 ) -> str:
     """The known total per `unit` with its sources, and how many prices are unknown (never
     summed as $0)."""
-    if unknown and unknown == count:
+    if unknown and (unknown == count or not known_total):
+        # The known prices add up to nothing: a "$0.00" beside the unknown one would read as
+        # its price.
         return "price unknown"
     where = f" ({'; '.join(sources)})" if sources and known_total else ""
     total = f"{fmt.money(known_total)}/{unit}{where}"
@@ -181,17 +208,46 @@ def summarize(charges: Iterable[Charge]) -> BillingSummary:
     )
 
 
+SAGEMAKER_JOBS = (kinds.TRAINING_JOB, kinds.AUTOML_JOB)
+
+
+def billing_now(
+    records: Iterable[ResourceRecord], runs: Iterable[RunRecord]
+) -> list[ResourceRecord]:
+    """The billable records, less the SageMaker jobs whose run saw them end: a finished job
+    bills nothing, though its entry stays until teardown forgets it."""
+    ended = {
+        (r.id, r.run.job_name)
+        for r in runs
+        if r.run.job_status is not None and r.run.job_status.terminal
+    }
+    return [
+        record
+        for record in records
+        if record.billable
+        and not (record.kind in SAGEMAKER_JOBS and (record.run_id, record.identifier) in ended)
+    ]
+
+
 PriceLookup = Callable[[ResourceRecord], Price | None]
 """The hourly price of a throughput recorded without one (None when there is none)."""
 
 
 def cached_hourly_price(record: ResourceRecord) -> Price | None:
-    """A throughput recorded without a price: the cached Price List figure for its base model
-    and region, else the built-in one. Never calls AWS (safe on the event loop)."""
+    """A resource recorded without a price: for a SageMaker job or endpoint, the cached Price
+    List rate of its recorded instances (training or hosting), else the built-in one; for a
+    throughput, the cached figure for its base model and region, else the built-in one. Never
+    calls AWS (safe on the event loop)."""
     from core.catalog.lookup import find_model
     from core.errors import NotFoundError
     from core.pricing.service import PriceService
 
+    instance = record.details.get("instance_type")
+    if instance and record.kind in (kinds.TRAINING_JOB, kinds.ENDPOINT):
+        rates = PriceService(None).cached_instance_prices(str(instance), record.region)
+        rate = rates.endpoint if record.kind == kinds.ENDPOINT else rates.training
+        count = record.details.get("instance_count")
+        return rate.times(count if isinstance(count, int) and count > 0 else 1, "per hour")
     base = record.details.get("base_model_id")
     if not base:
         return None

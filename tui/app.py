@@ -272,11 +272,14 @@ class BedrockTuneApp(RunHost):
     # ------------------------------------------------------------------ billing guard
 
     def billable(self) -> list[Any]:
-        """The billable resources the registry holds (provisioned throughput, deployments)."""
+        """The billable resources the registry holds (provisioned throughput, deployments,
+        endpoints, SageMaker jobs still running)."""
+        from core.billing import billing_now
         from core.errors import BedrockTuneError
 
         try:
-            return [r for r in self.registry().resources() if r.billable]
+            registry = self.registry()
+            return billing_now(registry.resources(), registry.runs())
         except BedrockTuneError:
             return []
 

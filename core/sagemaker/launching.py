@@ -15,6 +15,7 @@ attached) is recorded in the registry under its name, so teardown stops it while
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -125,6 +126,20 @@ def record_job(
     )
 
 
+def instance_details(api: Mapping[str, Any]) -> dict[str, Any]:
+    """What a training job's registry entry keeps of its instances (from the CreateTrainingJob
+    request), so the billing counter can price it per instance-hour; {} for a serverless job."""
+    resources = api.get("ResourceConfig") or {}
+    instance = resources.get("InstanceType")
+    if not instance:
+        return {}
+    return {
+        "instance_type": str(instance),
+        "instance_count": int(resources.get("InstanceCount") or 1),
+        "spot": bool(api.get("EnableManagedSpotTraining")),
+    }
+
+
 def find_launched_training(
     context: AwsContext, name: str, run_id: str | None
 ) -> TrainingSnapshot | None:
@@ -148,13 +163,14 @@ def start_training_job(
     """(the job's ARN, whether it existed already): CreateTrainingJob with `api` unless this run
     made the job of that name before (the run must be saved first). The job is recorded."""
     name = str(api["TrainingJobName"])
+    instances = instance_details(api)
     found = find_launched_training(context, name, run.run_id)
     if found is not None:
-        record_job(registry, TRAINING_JOB, name, context, run)
+        record_job(registry, TRAINING_JOB, name, context, run, **instances)
         return found.arn, True
     with aws_call(f"creating the training job {name}"):
         answer = context.client("sagemaker").create_training_job(**api)
-    record_job(registry, TRAINING_JOB, name, context, run)
+    record_job(registry, TRAINING_JOB, name, context, run, **instances)
     return str(answer["TrainingJobArn"]), False
 
 
@@ -214,18 +230,20 @@ def launch_training(context: AwsContext, run: Run, registry: Registry) -> Launch
             "The training request is not valid:\n" + "\n".join(f"- {p}" for p in problems),
             hint="Fix the choices above; nothing was sent.",
         )
+    api = request.to_api()
+    details = {"mode": request.mode, **instance_details(api)}
     existing = find_launched_training(context, request.job_name, run.run_id)
     if existing is not None:
         status = JobStatus(existing.status) if existing.ended else JobStatus.IN_PROGRESS
-        record_job(registry, TRAINING_JOB, request.job_name, context, run, mode=request.mode)
+        record_job(registry, TRAINING_JOB, request.job_name, context, run, **details)
         return LaunchedTraining(replace(run, job_arn=existing.arn, job_status=status), True)
     if request.script_uri:
         bucket, _, key = request.script_uri.removeprefix("s3://").partition("/")
         with aws_call(f"uploading the training script to {request.script_uri}"):
             context.client("s3").put_object(Bucket=bucket, Key=key, Body=script_archive())
     with aws_call(f"creating the training job {request.job_name}"):
-        arn = context.client("sagemaker").create_training_job(**request.to_api())["TrainingJobArn"]
-    record_job(registry, TRAINING_JOB, request.job_name, context, run, mode=request.mode)
+        arn = context.client("sagemaker").create_training_job(**api)["TrainingJobArn"]
+    record_job(registry, TRAINING_JOB, request.job_name, context, run, **details)
     return LaunchedTraining(replace(run, job_arn=arn, job_status=JobStatus.IN_PROGRESS), False)
 
 

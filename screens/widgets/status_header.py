@@ -78,5 +78,5 @@ class StatusHeader(Horizontal):
             badge.set_class(self._sandbox, "-on")
         for label in self.query("#header-billing").results(Label):
             if self._billing is not None:
-                label.update(self._billing.headline())
+                label.update(self._billing.counter())
             label.set_class(self._billing is not None and self._billing.count > 0, "-on")

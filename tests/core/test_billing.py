@@ -3,6 +3,7 @@ price is never summed as $0."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from core.billing import (
     BillingSummary,
     Charge,
+    billing_now,
     cached_hourly_price,
     summarize,
     summarize_items,
@@ -17,9 +19,12 @@ from core.billing import (
 )
 from core.catalog.lookup import find_model
 from core.pricing.service import PriceService
-from core.registry import ResourceRecord
+from core.registry import ResourceRecord, RunRecord
+from core.run.types import Run
+from core.sagemaker import kinds
+from core.statuses import JobStatus
 from core.teardown.items import DEPLOYMENT, JOB, MODEL, PREFIX, THROUGHPUT, TeardownItem
-from tests.pricing_fixtures import expect_region, pricing_stub
+from tests.pricing_fixtures import expect_pages, expect_region, pricing_stub
 
 
 def record(kind: str, billable: bool = True, **details: Any) -> ResourceRecord:
@@ -45,7 +50,7 @@ def test_nothing_bills() -> None:
     empty = summarize([])
     assert empty == BillingSummary()
     assert empty.per_hour == 0.0 and not empty.price_unknown
-    assert empty.headline() == "0 billable resources, $0.00/h"
+    assert empty.headline() == "0 billable resources, nothing bills"
 
 
 def test_known_prices_add_up() -> None:
@@ -68,8 +73,18 @@ def test_an_unknown_price_is_never_counted_as_zero() -> None:
 
 def test_per_token_parts_are_said_apart() -> None:
     summary = summarize([Charge(per_hour=0.0, per_token=True)])
-    assert summary.headline() == "1 billable resource, $0.00/h + per token"
+    # A true zero idle cost, said in words: "$0.00/h" would read like a price nobody knows.
+    assert summary.idle_free and summary.per_hour == 0.0
+    assert summary.headline() == "1 billable resource, no idle cost, bills per token"
+    assert summary.counter() == "1 billable, no idle cost, bills per token"
     assert summary.per_token == 1
+    # Beside a throughput, the hourly total is a price again, with its source.
+    mixed = summarize([Charge(per_hour=0.0, per_token=True), Charge(per_hour=7.1, source="x")])
+    assert not mixed.idle_free
+    assert mixed.counter() == "2 billable, $7.10/h (x) + per token"
+    # An unknown price is never "no idle cost".
+    unknown = summarize([Charge(per_hour=0.0, per_token=True), Charge(per_hour=None)])
+    assert not unknown.idle_free and unknown.hourly_text() == "price unknown + per token"
 
 
 def test_storage_is_summed_by_the_month_apart_from_what_bills_by_the_hour() -> None:
@@ -168,7 +183,7 @@ def test_an_imported_model_says_where_its_recorded_rates_come_from() -> None:
     )
     summary = summarize_records([live])
     assert summary.hourly_text() == (
-        "$0.00/h + $0.5718 per 5-min window while active (Price List API, 2026-12-02)"
+        "no idle cost, bills $0.5718 per 5-min window while active (Price List API, 2026-12-02)"
     )
     assert summary.monthly_text() == "$3.90/month (built-in, 2026-12)"
     # Recorded before prices had a source: the reference's figures, with their date.
@@ -178,3 +193,39 @@ def test_an_imported_model_says_where_its_recorded_rates_come_from() -> None:
     unknown = summarize_records([record("imported-model")])
     assert "per 5-min window while active (price unknown)" in unknown.hourly_text()
     assert unknown.monthly_text() == "price unknown"
+
+
+def test_a_running_sagemaker_job_is_priced_by_its_instances_and_an_ended_one_bills_nothing() -> (
+    None
+):
+    job = ResourceRecord(
+        kinds.TRAINING_JOB,
+        "bt-qlora",
+        "us-east-1",
+        "1",
+        "run1",
+        billable=True,
+        details={"instance_type": "ml.g5.2xlarge", "instance_count": 2, "mode": "instance"},
+    )
+    # Nothing read yet, and no built-in rate for this type: unknown, never $0.
+    assert summarize_records([job], cached_hourly_price).hourly_text() == "price unknown"
+    client, stubber = pricing_stub()
+    g5 = [("regionCode", "us-east-1"), ("instanceType", "ml.g5.2xlarge")]
+    expect_pages(stubber, "sagemaker-us-east-1-ml.g5.2xlarge.json", g5)
+    PriceService(None, client=client).instance_prices("ml.g5.2xlarge", "us-east-1")  # a worker
+    priced = summarize_records([job], cached_hourly_price)
+    assert priced.per_hour == pytest.approx(3.03)  # two instances at $1.515
+    assert priced.counter().startswith("1 billable, $3.03/h (Price List API, ")
+    # The reference's rate stands in for the walkthrough's instance type, with its date.
+    walkthrough = replace(job, details={"instance_type": "ml.g5.12xlarge"})
+    assert summarize_records([walkthrough], cached_hourly_price).hourly_text() == (
+        "$7.20/h (built-in, 2026-12)"
+    )
+    # Once its run saw it end, the job bills nothing (its entry stays for teardown).
+    running = RunRecord("run1", "", "", Run(job_name="bt-qlora", job_status=JobStatus.IN_PROGRESS))
+    ended = RunRecord("run1", "", "", Run(job_name="bt-qlora", job_status=JobStatus.COMPLETED))
+    throughput = record(THROUGHPUT, per_hour=7.1)
+    assert billing_now([job, throughput], [running]) == [job, throughput]
+    assert billing_now([job, throughput], [ended]) == [throughput]
+    other = replace(job, identifier="bt-other")  # another job of the run: still billing
+    assert billing_now([other], [ended]) == [other]

@@ -72,6 +72,7 @@ def test_a_rerun_reattaches_and_never_trains_twice(context: AwsContext, tmp_path
     assert [j["TrainingJobName"] for j in jobs] == ["bt-llama-1"]
     records = [r for r in registry.resources() if r.kind == TRAINING_JOB]
     assert [r.identifier for r in records] == ["bt-llama-1"] and records[0].billable
+    assert "instance_type" not in records[0].details  # serverless: no instance-hours
     # Another run asking for the same name is refused, and the job is left alone.
     with pytest.raises(ConflictError) as taken:
         launch_training(context, a_run(run_id="r2"), registry)
@@ -94,6 +95,10 @@ def test_an_instance_job_ships_the_script_and_the_request_is_checked_first(
     assert script["ContentLength"] > 0
     api = training_request(run).to_api()
     assert api["EnableManagedSpotTraining"] is True
+    # Its record says what it runs on, so the header can price it per instance-hour.
+    [job] = [r for r in registry.resources() if r.identifier == "bt-inst"]
+    assert job.details["instance_type"] == api["ResourceConfig"]["InstanceType"]
+    assert (job.details["instance_count"], job.details["spot"]) == (1, True)
     assert {"Key": "bedrock-tune:run", "Value": "r1"} in api["Tags"]
 
 

@@ -132,7 +132,7 @@ async def test_import_a_local_folder_chat_and_tear_down(tmp_path: Path) -> None:
         billing = app.screen.query_one("#header-billing")
         await settle(pilot, lambda: billing.has_class("-on"))
         assert (
-            "1 billable resource, $0.00/h + $0.2859 per 5-min window while active "
+            "1 billable, no idle cost, bills $0.2859 per 5-min window while active "
             "(Price List API, " in str(billing.render())
         )
         await click_button(pilot, "#import-chat")
@@ -183,7 +183,7 @@ async def test_import_a_local_folder_chat_and_tear_down(tmp_path: Path) -> None:
 
         # Nothing left: not in the registry, not in the sandbox, not in the header.
         assert Registry().resources() == []
-        assert "0 billable resources" in str(app.screen.query_one("#header-billing").render())
+        assert "0 billable," in str(app.screen.query_one("#header-billing").render())
         assert app.wizard_run.custom_model_arn is None
         context = app.aws_context()
         assert context is not None

@@ -257,7 +257,7 @@ async def test_the_whole_wizard_in_the_sandbox(
         await settle(pilot, lambda: "Creating" in text_of(app, "#deploy-status"))
         billing = app.screen.query_one("#header-billing")
         await settle(pilot, lambda: billing.has_class("-on"))
-        assert "1 billable resource, $0.00/h + per token" in str(billing.render())
+        assert "1 billable, no idle cost, bills per token" in str(billing.render())
         clock.t += READY_SECONDS + 1
         await settle(pilot, lambda: app.wizard_run.serving_status == "Active", rounds=1000)
         assert "Active" in text_of(app, "#deploy-status")
@@ -367,7 +367,7 @@ async def test_the_whole_wizard_in_the_sandbox(
         assert Registry().resources() == []
         billing = app.screen.query_one("#header-billing")
         assert not billing.has_class("-on")
-        assert "0 billable resources" in str(billing.render())
+        assert "0 billable," in str(billing.render())
         run = app.wizard_run
         assert run.serving_arn is None and run.custom_model_arn is None
         context = app.aws_context()

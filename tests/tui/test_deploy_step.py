@@ -74,12 +74,14 @@ async def test_deploy_on_demand_and_the_pt_confirmation() -> None:
         await settle(pilot, lambda: app.wizard_run.serving_status == "Active")
         assert "Active" in text_of(app, "#deploy-status")
         billing = str(app.screen.query_one("#header-billing").render())
-        assert "1 billable resource, $0.00/h + per token" in billing
+        # No idle cost, said in words: never "$0.00/h", which reads like an unknown price.
+        assert "1 billable, no idle cost, bills per token" in billing and "$0.00" not in billing
         # Quitting lists what still bills and offers to delete it.
         await pilot.press("ctrl+q")
         await settle(pilot, lambda: isinstance(app.screen, QuitGuardScreen))
         assert "custom-model-deployment" in text_of(app, "#billing-list")
-        assert "1 billable resource, $0.00/h + per token" in text_of(app, "#billing-total")
+        total = text_of(app, "#billing-total")
+        assert "1 billable resource, no idle cost, bills per token" in total
         await pilot.click("#delete")
         await settle(pilot, lambda: Registry().resources() == [])
     assert app.return_code == 0

@@ -53,7 +53,7 @@ async def test_an_endpoint_left_running_is_guarded_and_deleted_on_quit() -> None
         screen.refresh_chrome()  # (a step change does this)
         header = screen.query_one("#header-billing")
         await settle(pilot, lambda: "billable" in str(header.render()))
-        assert "1 billable resource, $1.515/h (Price List API, " in str(header.render())
+        assert "1 billable, $1.515/h (Price List API, " in str(header.render())
         await pilot.press("ctrl+q")
         await settle(pilot, lambda: isinstance(app.screen, QuitGuardScreen))
         listing = text_of(app, "#billing-list")

@@ -38,7 +38,7 @@ async def test_header_and_quit_guard_show_the_price_lists_figure() -> None:
         header = app.screen.query_one("#header-billing")
         await settle(pilot, lambda: "billable" in str(header.render()))
         shown = str(header.render())
-        assert "1 billable resource, $60.50/h (Price List API, " in shown
+        assert "1 billable, $60.50/h (Price List API, " in shown
         assert "unknown" not in shown and "$0.00" not in shown
         await pilot.press("ctrl+q")
         await settle(pilot, lambda: isinstance(app.screen, QuitGuardScreen))

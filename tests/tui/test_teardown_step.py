@@ -113,7 +113,7 @@ async def test_teardown_lists_confirms_deletes_and_clears_the_billing_counter() 
         assert prompts[1].startswith("Custom model ui-td-model") and "/month" in prompts[1]
         assert not any("users-own" in p for p in prompts)
         assert "1 billing" in text_of(app, "#teardown-summary")
-        assert "1 billable resource" in str(app.screen.query_one("#header-billing").render())
+        assert "1 billable," in str(app.screen.query_one("#header-billing").render())
         delete_button = app.screen.query_one("#teardown-delete", Button)
         assert delete_button.disabled
 
@@ -151,7 +151,7 @@ async def test_teardown_lists_confirms_deletes_and_clears_the_billing_counter() 
         assert sum("bt-ui-pt" in line for line in lines) == 1
         billing = app.screen.query_one("#header-billing")
         assert not billing.has_class("-on")
-        assert "0 billable resources" in str(billing.render())
+        assert "0 billable, nothing bills" in str(billing.render())
         assert app.wizard_run.serving_arn is None and app.wizard_run.custom_model_arn is None
         # The bucket, the role and the uploads are gone: Infrastructure is not ticked any more.
         run = app.wizard_run

@@ -30,7 +30,12 @@ from core.pricing.service import PriceService
 from core.registry import Registry, new_run_id
 from core.run import Route, Run
 from core.sagemaker.failures import explain_failure, interruptions
-from core.sagemaker.launching import TRAINING_JOB, find_launched_training, record_job
+from core.sagemaker.launching import (
+    TRAINING_JOB,
+    find_launched_training,
+    instance_details,
+    record_job,
+)
 from core.sagemaker.source import ARCHIVE, script_archive
 from core.sagemaker.training import (
     DEFAULT_INSTANCE,
@@ -200,7 +205,9 @@ def run_launch(args: argparse.Namespace) -> int:
                 arn = context.client("sagemaker").create_training_job(**api)["TrainingJobArn"]
         else:
             arn = existing.arn
-        record_job(registry, TRAINING_JOB, name, context, run, mode=args.mode)  # teardown stops it
+        # Teardown stops it; its instances let the header price it while it runs.
+        instances = instance_details(api)
+        record_job(registry, TRAINING_JOB, name, context, run, mode=args.mode, **instances)
         run = replace(run, job_arn=arn, job_status=JobStatus.IN_PROGRESS)
         registry.save_run(run_id, run)
         prices = (
