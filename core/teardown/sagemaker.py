@@ -136,15 +136,42 @@ def discover_sagemaker(
         claims.add_tagged(kind, name, context.region, owner, install, name=name, created_at=created)
 
 
-def _job_status(context: AwsContext, kind: str, name: str) -> str | None:
+@dataclass(frozen=True)
+class _JobState:
+    """A claimed job now: its status and, for a training job, what it runs on."""
+
+    status: str | None
+    instance_type: str = ""
+    instance_count: int = 1
+
+
+def _job_state(context: AwsContext, kind: str, name: str) -> _JobState:
     """A claimed job's status now (the list may not show it: it is one call per job)."""
     client = context.client("sagemaker")
     try:
         if kind == kinds.TRAINING_JOB:
-            return str(client.describe_training_job(TrainingJobName=name)["TrainingJobStatus"])
-        return str(client.describe_auto_ml_job_v2(AutoMLJobName=name)["AutoMLJobStatus"])
+            job = client.describe_training_job(TrainingJobName=name)
+            resources = job.get("ResourceConfig") or {}
+            return _JobState(
+                str(job["TrainingJobStatus"]),
+                str(resources.get("InstanceType") or ""),
+                int(resources.get("InstanceCount") or 1),
+            )
+        return _JobState(str(client.describe_auto_ml_job_v2(AutoMLJobName=name)["AutoMLJobStatus"]))
     except Exception:  # gone, or never created: nothing runs
-        return None
+        return _JobState(None)
+
+
+def _job_price(state: _JobState, prices: PriceService, region: str) -> tuple[float | None, str]:
+    """(hourly price, its source) of a running job's instances: the training rate (the Price
+    List's, else the built-in one) x instances; unknown (None) for an Autopilot job, which
+    picks its instances itself, or a serverless one."""
+    if not state.instance_type:
+        return None, ""
+    rate = prices.instance_prices(state.instance_type, region).training
+    if rate.amount is None:
+        return None, ""
+    return rate.amount * state.instance_count, rate.provenance
 
 
 def _endpoint_price(
@@ -184,7 +211,8 @@ def check_sagemaker(
     unknown = kind in view.failed
     label = f"{_LABELS[kind]} {name}"
     if kind in (kinds.TRAINING_JOB, kinds.AUTOML_JOB):
-        status = _job_status(context, kind, name)
+        state = _job_state(context, kind, name)
+        status = state.status
         if status not in RUNNING:
             if recorded is None:
                 return None  # a run's job that ended: nothing to stop, nothing to forget
@@ -196,6 +224,7 @@ def check_sagemaker(
                 exists=False,
                 name=name,
             )
+        hourly, source = _job_price(state, prices, base["region"])
         return TeardownItem(
             **base,
             label=label,
@@ -204,7 +233,12 @@ def check_sagemaker(
             if status == "Stopping"
             else "Stops the job (it goes Stopping, then Stopped): its instances stop billing.",
             cost_class="hourly",
-            cost_note="billed per instance-hour while it runs",
+            hourly_cost=hourly,
+            price_source=source,
+            cost_note="billed per instance-hour while it runs"
+            if hourly is not None
+            else "billed per instance-hour while it runs; its price is unknown here "
+            "(https://aws.amazon.com/sagemaker/pricing/)",
             status=status or "",
             name=name,
         )

@@ -74,12 +74,18 @@ def test_endpoints_go_first_then_their_parts_and_running_jobs_stop(
         ModelName="theirs", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "i"}
     )
 
+    # The launch step read its training rate (now cached): teardown reads it without a call.
+    g5 = PriceService(context).instance_prices("ml.g5.12xlarge", "us-east-1").training
     items = inventory(context, registry)
     listed = [(i.kind, i.identifier) for i in items]
     assert listed[0] == (kinds.ENDPOINT, "bt-ep")
     endpoint = items[0]
     assert endpoint.hourly_cost == 1.515 and endpoint.price_source.startswith("Price List API")
     assert (kinds.TRAINING_JOB, "bt-still-training") in listed
+    # The running job is priced by the instances it runs on (the Price List's training rate).
+    training = next(i for i in items if i.identifier == "bt-still-training")
+    assert training.hourly_cost == g5.amount and training.hourly_cost
+    assert training.cost_text.startswith(f"{g5.money()}/h (Price List API, ")
     assert (kinds.ENDPOINT_CONFIG, "bt-ep-config") in listed and (
         kinds.MODEL,
         "bt-ep-model",
