@@ -24,7 +24,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from core import format as fmt
 from core.data.prepared import TRAIN_FILE
 from core.errors import BedrockTuneError, ValidationError
 from core.naming import default_automl_job_name
@@ -248,14 +247,8 @@ class AutopilotLaunchScreen(StepScreen):
 
     @on(EstimateReady)
     def _estimate_ready(self, message: EstimateReady) -> None:
-        estimate = message.estimate
-        cost = (
-            f"about {fmt.money(estimate.expected)} for 2 h, at most {fmt.money(estimate.ceiling)} "
-            "by the default completion criterion. "
-            if estimate.expected is not None and estimate.ceiling is not None
-            else ""
-        )
-        self.query_one("#autopilot-estimate", Static).update(f"Cost: {cost}{estimate.note}")
+        text = message.estimate.text("by the default completion criterion")
+        self.query_one("#autopilot-estimate", Static).update(f"Cost: {text}")
 
     @on(Button.Pressed, "#autopilot-launch")
     def action_launch(self) -> None:

@@ -21,7 +21,7 @@ from core.pricing.service import PriceService
 from core.pricing.types import Price
 from core.run.types import Route, Run
 from core.sagemaker import kinds
-from core.sagemaker.deploying import deploy_once
+from core.sagemaker.deploying import deploy_once, endpoint_cost_text
 from core.sagemaker.endpoints import (
     INSTANCE_TYPE,
     EndpointPlan,
@@ -56,19 +56,6 @@ class EndpointCreated(WorkerResult):
     """The endpoint exists (it bills from now); the run records it."""
 
     run: Run
-
-
-def price_text(price: Price, instance: str) -> str:
-    """What an endpoint on `instance` costs, in words (the confirmation repeats it)."""
-    if price.is_known:
-        return (
-            f"1 x {instance} bills {price.money()} per hour ({price.provenance}), every hour "
-            "until you delete the endpoint (the Teardown step, or `bedrock-tune endpoint delete`)."
-        )
-    return (
-        f"1 x {instance} bills every hour until you delete the endpoint; its price is unknown "
-        f"here ({price.todo})."
-    )
 
 
 class EndpointScreen(StepScreen):
@@ -154,7 +141,7 @@ class EndpointScreen(StepScreen):
             return  # typed on since: a newer look-up follows
         self._price = message
         self.query_one("#endpoint-price", Static).update(
-            price_text(message.price, message.instance_type)
+            endpoint_cost_text(message.price, message.instance_type)
         )
 
     @on(Input.Submitted, "#instance")
@@ -188,7 +175,7 @@ class EndpointScreen(StepScreen):
 
         self.app.push_screen(
             ConfirmScreen(
-                "Create the endpoint?", price_text(self._price.price, instance), "Deploy it"
+                "Create the endpoint?", endpoint_cost_text(self._price.price, instance), "Deploy it"
             ),
             confirmed,
         )

@@ -23,11 +23,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from core import format as fmt
 from core.errors import BedrockTuneError, ValidationError
 from core.naming import default_job_name
 from core.ownership import RUN_TAG
-from core.pricing.types import InstancePrices
+from core.pricing.types import InstancePrices, total_text
 from core.run import Run
 from core.sagemaker.hub import HubModel, HubModelSpec
 from core.sagemaker.jumpstart import JumpStartRequest, check_jumpstart_request
@@ -205,8 +204,8 @@ class JumpStartLaunchScreen(StepScreen):
         training = message.prices.training
         hours = 2.5
         cost = (
-            f", about {fmt.money(training.amount * hours)} for {hours:g} h"
-            if training.amount is not None
+            f", about {total_text(training, hours, f'for {hours:g} h')}"
+            if training.is_known
             else ""
         )
         self.query_one("#js-price", Static).update(

@@ -276,7 +276,12 @@ class TrainScreen(StepScreen):
         chosen = select.value
         select.set_options(
             [
-                (f"{t}  {rate.money()}/h" if rate.is_known else f"{t}  price unknown", t)
+                (
+                    f"{t}  {rate.money()}/h ({rate.provenance})"
+                    if rate.is_known
+                    else f"{t}  price unknown",
+                    t,
+                )
                 for t, rate in message.rates.items()
             ]
         )

@@ -113,6 +113,15 @@ class Price:
         }
 
 
+def total_text(rate: Price, factor: float, what: str) -> str:
+    """A cost worked out from `rate` (rate x `factor`), said with the rate's source and date:
+    `$17.73 for 2.5 h (Price List API, 2026-12-02)`, or `price unknown for 2.5 h (<what to
+    do>)`; never a bare figure, never $0 for an unknown rate."""
+    if rate.amount is None:
+        return f"price unknown {what} ({rate.todo})"
+    return f"{fmt.money(rate.amount * factor)} {what} ({rate.provenance})"
+
+
 class Figure(StrEnum):
     """The figures a base model has (all USD)."""
 

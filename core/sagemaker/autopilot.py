@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from core import format as fmt
 from core.aws import AwsContext
 from core.errors import NotFoundError, ValidationError, aws_call
 from core.poll import Backoff, Pacing, Poller
@@ -351,6 +352,22 @@ class AutopilotEstimate:
     expected: float | None
     ceiling: float | None
     note: str
+    hours: float = 0.0
+    """The hours `expected` is for."""
+    provenance: str = ""
+    """Where the training rate comes from and its date (`Price List API, 2026-12-02`)."""
+
+    def text(self, limit: str = "by the completion criterion") -> str:
+        """`About $14.18 for 2 h, at most $21.27 by the completion criterion (Price List API,
+        2026-12-02). ⚠ Autopilot picks ...`: each amount with its source; only the note when
+        the rate is unknown."""
+        if self.expected is None or self.ceiling is None:
+            return self.note
+        where = f" ({self.provenance})" if self.provenance else ""
+        return (
+            f"About {fmt.money(self.expected)} for {self.hours:g} h, at most "
+            f"{fmt.money(self.ceiling)} {limit}{where}. {self.note}"
+        )
 
 
 def estimate_autopilot_cost(
@@ -370,4 +387,12 @@ def estimate_autopilot_cost(
     limit_hours = completion.max_runtime_per_training_job / 3600
     if completion.max_job_runtime is not None:
         limit_hours = min(limit_hours, completion.max_job_runtime / 3600)
-    return AutopilotEstimate(prices.instance_type, rate, rate * hours, rate * limit_hours, note)
+    return AutopilotEstimate(
+        prices.instance_type,
+        rate,
+        rate * hours,
+        rate * limit_hours,
+        note,
+        hours,
+        prices.training.provenance,
+    )

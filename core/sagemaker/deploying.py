@@ -34,7 +34,7 @@ from core.errors import (
     error_code,
 )
 from core.ownership import INSTALL_TAG, RUN_TAG, ownership_tags
-from core.pricing.types import Price
+from core.pricing.types import Price, total_text
 from core.registry import Registry, ResourceRecord, RunRecord
 from core.run.types import Run
 from core.sagemaker import kinds
@@ -78,6 +78,21 @@ def price_details(price: Price, instance_count: int = 1) -> dict[str, Any]:
         "price_source": price.source if known else None,
         "price_as_of": (price.as_of or None) if known else None,
     }
+
+
+def endpoint_cost_text(price: Price, instance: str, count: int = 1) -> str:
+    """What an endpoint on `count` x `instance` costs, in words, with the rate's source and
+    date (the deploy confirmation in the app and the CLI), or unknown with what to do."""
+    where = f"{count} x {instance}"
+    if price.amount is None:
+        return (
+            f"An endpoint on {where} bills every hour until you delete it; its price is unknown "
+            f"here ({price.todo})."
+        )
+    return (
+        f"An endpoint on {where} bills {total_text(price, count, 'per hour')}, every hour "
+        "until you delete it (the Teardown step, or `bedrock-tune endpoint delete`)."
+    )
 
 
 def run_for_source(registry: Registry, source_key: str, source_name: str) -> RunRecord | None:

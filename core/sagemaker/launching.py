@@ -26,7 +26,7 @@ from core.errors import ConflictError, NotFoundError, ValidationError, aws_call
 from core.naming import default_job_name
 from core.ownership import RUN_TAG, ownership_tags
 from core.pricing.sagemaker import builtin_training_rate
-from core.pricing.types import Price
+from core.pricing.types import Price, total_text
 from core.registry import Registry, ResourceRecord
 from core.run.types import Run
 from core.sagemaker import kinds
@@ -291,14 +291,15 @@ def training_cost(
             (f"The hourly price of {instance_type} is unknown: {rate.todo}",),
         )
     total = rate.amount * hours * instance_count
+    on_demand = total_text(rate, hours * instance_count, "on demand")
     lines = [
         f"{instance_type}: {rate.text()}",
-        f"{hours:g} h x {instance_count} instance(s) = about ${total:,.2f} on demand.",
+        f"{hours:g} h x {instance_count} instance(s) = about {on_demand}.",
     ]
     if spot:
         lines.append(
             "Managed spot: billed at the spot rate, which the Price List does not publish; "
-            f"at most the ${total:,.2f} above, and the job reports its billable seconds (the "
+            f"at most the {on_demand} above, and the job reports its billable seconds (the "
             "saving) when it ends. An interruption resumes from the last checkpoint."
         )
     return TrainingCost(rate, hours, total, tuple(lines))

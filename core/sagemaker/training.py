@@ -264,6 +264,15 @@ class TrainingEstimate:
     note: str
     """Where the rate comes from (`Price List API, 2026-12-02`, or the reference's note), or
     why it is unknown; with managed spot training, the saving of up to N% and its source."""
+    provenance: str = ""
+    """The rate's source and date (`Price List API, 2026-12-02`), '' when it is unknown."""
+
+    def text(self) -> str:
+        """`$17.73 for 2.5 h (Price List API, 2026-12-02); <note>`, or `price unknown for
+        2.5 h; <why>`."""
+        if self.total is None:
+            return f"price unknown for {self.hours:g} h; {self.note}"
+        return f"{fmt.money(self.total)} for {self.hours:g} h ({self.provenance}); {self.note}"
 
 
 def estimate_instance_cost(
@@ -299,4 +308,4 @@ def estimate_instance_cost(
         note = f"{SpotSaving(rate).text()}; the total is this on-demand ceiling"
         if rate.source == "built-in" and rate.detail:
             note += f" ({rate.detail})"
-    return TrainingEstimate(per_hour, hours, per_hour * hours, note)
+    return TrainingEstimate(per_hour, hours, per_hour * hours, note, rate.provenance)

@@ -239,9 +239,15 @@ def test_the_estimate_uses_the_training_rate_and_the_completion_ceiling() -> Non
     assert estimate.expected == pytest.approx(14.18)
     assert estimate.ceiling == pytest.approx(21.27)  # the shorter of the two limits
     assert "assumption" in estimate.note
+    # Each amount says the rate's source and date; an unknown rate shows no amount at all.
+    assert estimate.text().startswith(
+        "About $14.18 for 2 h, at most $21.27 by the completion criterion "
+        "(Price List API, 2026-12-01). ⚠"
+    )
     none = estimate_autopilot_cost(
         InstancePrices("ml.g5.12xlarge", "us-east-1", unknown, unknown, unknown),
         2,
         CompletionCriteria(),
     )
     assert none.expected is None and none.ceiling is None
+    assert none.text() == none.note and "$" not in none.text() and "not listed" in none.text()

@@ -1,8 +1,10 @@
 """The prices audit, in the sandbox (whose Price List answers): every money figure the main
 surfaces show says where it comes from and its date, none is "$0.00", and none is "unknown"
 when the Price List has it. Surfaces: `prices`, `models`, `advise`, the evaluation estimate
-and report, imported models' rates, SageMaker training estimates (spot too), and in the app
-the model step's detail and the "fine-tune or RAG?" dialog."""
+and report, imported models' rates, SageMaker training estimates (spot too), the SageMaker
+endpoint's price, the Train step's, Autopilot's and JumpStart's estimates, the billing counter
+and quit guard (endpoints, running training jobs, on-demand deployments), and in the app the
+model step's detail and the "fine-tune or RAG?" dialog."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import pytest
 from textual.widgets import DataTable
 
 from core.aws import AwsContext
+from core.billing import cached_hourly_price, summarize_records
 from core.evaluation.costs import judge_cost_text, serving_text
 from core.evaluation.evaluate import JudgeSetup, Options, Report, Result, Row
 from core.evaluation.plan import plan_evaluation
@@ -23,6 +26,12 @@ from core.evaluation.scores import compare
 from core.pricing.cache import PriceCache
 from core.pricing.imports import storage_text, window_text
 from core.pricing.service import PriceService
+from core.pricing.types import total_text
+from core.registry import DEPLOYMENT, ResourceRecord
+from core.sagemaker import kinds
+from core.sagemaker.autopilot import CompletionCriteria, estimate_autopilot_cost
+from core.sagemaker.deploying import endpoint_cost_text, price_details
+from core.sagemaker.launching import training_cost
 from core.sagemaker.training import estimate_instance_cost
 from core.sandbox.server import Sandbox
 from screens.advise import AdviseScreen
@@ -47,6 +56,17 @@ def unsourced(text: str) -> list[str]:
             continue
         if "$0.00" in FIGURE.findall(line) or not SOURCED.search(line):
             bad.append(line)
+    return bad
+
+
+def unsourced_figures(text: str) -> list[str]:
+    """The money figures of `text` whose sentence does not say the Price List and its date,
+    and any "$0.00" (for text where a figure and its source may be a clause apart)."""
+    bad = []
+    for sentence in re.split(r"(?<=[.;])\s+(?=[A-Z⚠(])|\n", text):
+        for figure in FIGURE.findall(sentence):
+            if figure == "$0.00" or not SOURCED.search(sentence[sentence.index(figure) :]):
+                bad.append(f"{figure} in: {sentence}")
     return bad
 
 
@@ -108,6 +128,48 @@ def test_the_core_surfaces_say_where_each_figure_comes_from(
         note = estimate_instance_cost("ml.g5.12xlarge", 1, 2.5, g5, spot=spot).note
         assert unsourced(note) == [], note
     assert "up to 90% less (SageMaker Developer Guide" in g5.spot.text()
+
+
+def test_the_sagemaker_surfaces_use_the_price_service_and_say_their_source(
+    sandbox_context: AwsContext,
+) -> None:
+    """The endpoint step and CLI, the Train step, Autopilot and JumpStart, the billing counter
+    and the quit guard: each figure is the Price List's (via the PriceService), dated."""
+    prices = PriceService(sandbox_context)  # the state dir's cache, as the app's workers
+    small = prices.instance_prices("ml.g5.2xlarge", "us-east-1")
+    big = prices.instance_prices("ml.g5.12xlarge", "us-east-1")
+    assert (small.endpoint.source, big.training.source) == ("price-list-api", "price-list-api")
+    shown = [endpoint_cost_text(small.endpoint, "ml.g5.2xlarge")]
+    for spot in (False, True):
+        shown += training_cost("instance", "ml.g5.12xlarge", 2.5, big.training, spot=spot).lines
+    shown.append(estimate_autopilot_cost(big, 2.0, CompletionCriteria()).text())
+    shown.append(estimate_instance_cost("ml.g5.12xlarge", 1, 2.5, big, spot=True).text())
+    shown.append(total_text(big.training, 2.5, "for 2.5 h"))  # JumpStart's estimate
+    for text in shown:
+        assert unsourced_figures(text) == [], text
+        assert "unknown" not in text, text
+    # The header's counter and the quit guard: a live endpoint (its price recorded when it was
+    # created), a running training job (priced by its recorded instances, from the cache the
+    # Train step filled) and an on-demand deployment (no idle cost, said in words).
+    endpoint = ResourceRecord(
+        kinds.ENDPOINT, "bt-ep", "us-east-1", "1", "r1", billable=True,
+        details={"instance_type": "ml.g5.2xlarge", **price_details(small.endpoint)},
+    )  # fmt: skip
+    job = ResourceRecord(
+        kinds.TRAINING_JOB, "bt-job", "us-east-1", "1", "r2", billable=True,
+        details={"instance_type": "ml.g5.12xlarge", "instance_count": 1},
+    )  # fmt: skip
+    deployment = ResourceRecord(
+        DEPLOYMENT, "arn:d", "us-east-1", "1", "r3", billable=True, details={"per_hour": 0.0}
+    )
+    # The lookup reads the cache (the event loop never calls AWS).
+    summary = summarize_records([endpoint, job], cached_hourly_price)
+    for text in (summary.counter(), summary.headline()):
+        assert unsourced_figures(text) == [] and "unknown" not in text, text
+    assert small.endpoint.amount is not None and big.training.amount is not None
+    assert summary.per_hour == pytest.approx(small.endpoint.amount + big.training.amount)
+    idle = summarize_records([deployment]).counter()
+    assert idle == "1 billable, no idle cost, bills per token"
 
 
 async def test_the_app_surfaces_say_where_each_figure_comes_from() -> None:

@@ -77,7 +77,9 @@ async def test_deploy_with_the_price_confirmed_poll_then_chat() -> None:
         await settle(pilot, lambda: "$1.515 per hour" in text_of(app, "#endpoint-price"))
         await pilot.press("d")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert "1 x ml.g5.2xlarge bills $1.515 per hour" in text_of(app, "#confirm-message")
+        assert "1 x ml.g5.2xlarge bills $1.515 per hour (Price List API, " in text_of(
+            app, "#confirm-message"
+        )
         assert Registry().resources() == []  # nothing before the confirmation
         await pilot.click("#confirm-yes")
         await settle(pilot, lambda: app.wizard_run.serving_arn is not None)

@@ -22,7 +22,6 @@ from dataclasses import asdict, replace
 from time import sleep  # module-level: tests swap in a fake clock's sleep
 from typing import Any
 
-from core import format as fmt
 from core.errors import ValidationError, aws_call
 from core.naming import AUTOML_MAX_NAME, default_automl_job_name
 from core.ownership import RUN_TAG, ownership_tags
@@ -285,12 +284,7 @@ def run_launch(args: argparse.Namespace) -> int:
         return EXIT_OK
     verb = "Re-attached to" if reattached else "Started"
     print(f"{verb} the Autopilot job {name} (run {run_id})\n  ARN  {arn}")
-    if estimate.expected is not None and estimate.ceiling is not None:
-        print(
-            f"  estimate  {fmt.money(estimate.expected)} for {args.hours:g} h, at most "
-            f"{fmt.money(estimate.ceiling)} by the completion criterion"
-        )
-    print(f"  {estimate.note}")
+    print(f"  estimate  {estimate.text()}")
     print(f"Follow it with: bedrock-tune autopilot watch {name}")
     return EXIT_OK
 

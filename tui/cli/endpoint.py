@@ -18,14 +18,18 @@ from dataclasses import replace
 from time import sleep  # module-level: tests swap in a fake clock's sleep
 from typing import Any
 
-from core import format as fmt
 from core.errors import ConflictError
 from core.poll import Pacing, PollUpdate
 from core.pricing.service import PriceService
-from core.pricing.types import Price
+from core.pricing.types import total_text
 from core.registry import Registry, new_run_id
 from core.run import Route, Run
-from core.sagemaker.deploying import delete_endpoint, deploy_once, run_for_source
+from core.sagemaker.deploying import (
+    delete_endpoint,
+    deploy_once,
+    endpoint_cost_text,
+    run_for_source,
+)
 from core.sagemaker.endpoints import (
     EndpointPlan,
     EndpointSnapshot,
@@ -80,18 +84,6 @@ def register(subparsers: Any) -> None:
     delete.set_defaults(handler=run_delete)
 
 
-def _price_text(price: Price, instance: str) -> str:
-    if price.is_known:
-        return (
-            f"An endpoint on 1 x {instance} bills {price.money()} per hour "
-            f"({price.provenance}), every hour until you delete it"
-        )
-    return (
-        f"An endpoint on 1 x {instance} bills every hour until you delete it; its price is "
-        f"unknown here ({price.todo})"
-    )
-
-
 def _confirmed(text: str) -> bool:
     """Ask a person at a terminal to confirm `text` (False when they decline)."""
     import questionary  # only when asking: it costs ~0.1 s to import
@@ -119,7 +111,7 @@ def run_deploy(args: argparse.Namespace) -> int:
         prices = PriceService(context).instance_prices(args.instance, context.region)
         for note in prices.notes:
             sys.stderr.write(f"Note: {note}\n")
-        text = _price_text(prices.endpoint, args.instance)
+        text = endpoint_cost_text(prices.endpoint, args.instance)
         if not args.yes:
             if not in_a_terminal():
                 sys.stderr.write(f"{text}.\nRun again with --yes to confirm.\n")
@@ -180,7 +172,7 @@ def run_deploy(args: argparse.Namespace) -> int:
         verb = "Re-attached to" if deployed.reattached else "Deployed"
         print(f"{verb} {source.label} on the endpoint {name} (run {run_id})")
         print(f"  ARN     {deployed.endpoint_arn}\n  status  {snapshot.status}")
-        print(f"  cost    {fmt.money(prices.endpoint.amount)}/h on 1 x {args.instance}")
+        print(f"  cost    {total_text(prices.endpoint, 1, f'per hour on 1 x {args.instance}')}")
         if failed:
             print(f"  failure {snapshot.failure_reason}")
         elif snapshot.ready:

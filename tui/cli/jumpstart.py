@@ -18,9 +18,9 @@ import argparse
 from dataclasses import replace
 from typing import Any
 
-from core import format as fmt
 from core.naming import default_job_name
 from core.ownership import RUN_TAG, ownership_tags
+from core.pricing.types import total_text
 from core.registry import Registry, new_run_id
 from core.run import Route, Run
 from core.sagemaker.hub import describe_hub_model, fine_tunable_text_models
@@ -195,7 +195,8 @@ def run_launch(args: argparse.Namespace) -> int:
         return EXIT_OK
     verb = "Re-attached to" if reattached else "Started"
     print(f"{verb} the training job {name} (run {run_id})\n  ARN  {arn}")
-    cost = fmt.money(rate * args.hours) if rate is not None else "unknown"
-    print(f"  estimate  {cost} for {args.hours:g} h on {instance} ({prices.training.text()})")
+    hours = f"for {args.hours:g} h on {instance}"
+    print(f"  estimate  {total_text(prices.training, args.hours, hours)}")
+    print(f"  rate      {prices.training.text()}")
     print(f"Follow it with: bedrock-tune jumpstart watch {name}")
     return EXIT_OK

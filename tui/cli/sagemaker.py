@@ -21,7 +21,6 @@ from dataclasses import replace
 from time import sleep  # module-level: tests swap in a fake clock's sleep
 from typing import Any
 
-from core import format as fmt
 from core.errors import ValidationError, aws_call
 from core.naming import default_job_name
 from core.ownership import RUN_TAG, ownership_tags
@@ -234,8 +233,7 @@ def run_launch(args: argparse.Namespace) -> int:
         verb = "Re-attached to" if existing else "Started"
         print(f"{verb} the training job {name} (run {run_id})\n  ARN  {arn}")
         if args.mode == "instance":
-            cost = fmt.money(estimate.total) if estimate.total is not None else "price unknown"
-            print(f"  estimate  {cost} for {args.hours:g} h ({estimate.note})")
+            print(f"  estimate  {estimate.text()}")
         print(f"Follow it with: bedrock-tune sagemaker watch {name}")
     return EXIT_OK
 
