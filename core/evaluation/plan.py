@@ -51,10 +51,29 @@ class EvaluationPlan:
         """The estimate in a few lines (the CLI prints them; the evaluate step shows them)."""
         batch_offered = any(s.cost.batch is not None for s in self.sides)
         seconds = sum(line.seconds_on_demand for line in self.lines)
-        hourly = any(line.hourly for line in self.lines)
-        besides = " (besides the provisioned throughput's hourly bill)" if hourly else ""
+        hourly = " and ".join(
+            dict.fromkeys(
+                "the SageMaker endpoint's instance-hours"
+                if side.model.startswith("endpoint:")
+                else "the provisioned throughput's hourly bill"
+                for side in self.sides
+                if side.cost.hourly
+            )
+        )
+        records = fmt.plural(self.records, "test record")
+        if all(line.hourly for line in self.lines):
+            # Nothing is priced per answer: a "$0.00" total would read as a price nobody
+            # knows, and hide what does bill.
+            return [
+                f"{records}. Estimate: no per-answer charge; {hourly} go on while it exists, "
+                f"~{fmt.duration(seconds)}.",
+                *(f"  {line.text()}" for line in self.lines),
+                *(f"  {s.side} model answers {s.why}" for s in self.sides),
+                *self.notes,
+            ]
+        besides = f" (besides {hourly})" if hourly else ""
         out = [
-            f"{fmt.plural(self.records, 'test record')}. Estimate on demand: about "
+            f"{records}. Estimate on demand: about "
             f"{_priced(self.lines, batch=False)}{besides}, ~{fmt.duration(seconds)}."
         ]
         if batch_offered:

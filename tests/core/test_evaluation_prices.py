@@ -75,6 +75,24 @@ def test_the_plan_says_each_source_and_never_prices_a_throughput_at_zero(
     assert judge is not None and judge.source == "Price List API, 2026-12-02"
 
 
+def test_an_endpoint_alone_is_never_estimated_at_zero(tmp_path: Path) -> None:
+    records = [TestRecord(i, "", "q" * 600, "an answer") for i in range(1, 3)]
+    plan = plan_evaluation(records, "endpoint:bt-ep", None, Options(), "us-east-1")
+    text = "\n".join(plan.text())
+    assert "$" not in text  # no per-answer figure at all, let alone $0.00
+    assert text.startswith(
+        "2 test records. Estimate: no per-answer charge; the SageMaker endpoint's "
+        "instance-hours go on while it exists"
+    )
+    assert "provisioned throughput" not in text
+    assert "SageMaker endpoint: billed per instance-hour, not per answer" in text
+    # Beside a priced base model, the endpoint is named as what bills besides.
+    service = stubbed_service(tmp_path)
+    both = plan_evaluation(records, "endpoint:bt-ep", NOVA_MICRO, Options(), "us-east-1",
+                           prices=service)  # fmt: skip
+    assert "(besides the SageMaker endpoint's instance-hours)" in both.text()[0]
+
+
 def test_an_unknown_model_says_what_to_do() -> None:
     line = estimate_calls("judge", "someone.unknown-model-v1", ["hello"], output_tokens_each=10)
     assert line.on_demand is None
