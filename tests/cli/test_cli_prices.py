@@ -92,6 +92,18 @@ def test_one_model_in_every_region_it_is_offered_in_and_the_table(
     assert "unknown" in captured.out and "$0.00 " not in captured.out
 
 
+def test_every_unknown_cell_of_the_table_says_what_to_do(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # In the sandbox, Titan Text Lite has training and throughput prices but no on-demand one.
+    titan = "amazon.titan-text-lite-v1:0:4k"
+    assert main(["prices", "--sandbox", "--model", titan, "--region", "us-east-1"]) == 0
+    out = capsys.readouterr().out
+    [row] = [line for line in out.splitlines() if line.startswith(titan)]
+    assert "unknown" in row and "$7.10" in row
+    assert "\nunknown: no source has the figure" in out and "--refresh" in out
+
+
 def test_bad_models_and_regions_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["prices", "--model", "nope.model"]) == 2
     assert main(["prices", "--model", "amazon.nova-micro-v1:0:128k", "--region", "us-west-2"]) == 2

@@ -3,6 +3,8 @@ pagination, the model mapping, the cache, the fallback to the built-in figures w
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -361,3 +363,16 @@ def test_without_custom_model_unit_rows_the_built_in_rates_stand_in_and_say_so(
     denied = PriceService(None, cache=cache_at(tmp_path / "other")).import_prices("us-east-1")
     assert denied.per_cmu_minute.source == "built-in"
     assert denied.notes[0] == "no AWS credentials to ask the Price List API"
+
+
+def test_the_readme_policy_allows_reading_prices_read_only() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```json\n(.*?)```", readme, flags=re.DOTALL)
+    policies = [json.loads(b) for b in blocks if '"Statement"' in b]
+    assert policies, "the README's permission policy is not a JSON block any more"
+    statements = [s for p in policies for s in p["Statement"]]
+    pricing = [s for s in statements if any(a.startswith("pricing:") for a in s["Action"])]
+    # Exactly the read-only GetProducts, on no particular resource (the Price List is public).
+    assert [(s["Effect"], s["Action"], s["Resource"]) for s in pricing] == [
+        ("Allow", ["pricing:GetProducts"], "*")
+    ]

@@ -12,7 +12,7 @@ from core.catalog.lookup import builtin_models, find_model
 from core.catalog.types import BaseModel
 from core.errors import ValidationError
 from core.pricing.service import PriceService, RegionPrices
-from core.pricing.types import ModelPrices, Price
+from core.pricing.types import Figure, ModelPrices, Price
 from tui.cli.common import EXIT_OK, add_aws_options, aws_context, print_json
 
 
@@ -108,8 +108,12 @@ def _print_table(answers: list[RegionPrices]) -> None:
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     for line in table:
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip())
-    if any(not p.is_known for row in rows for p in (row.training, row.provisioned)):
+    shown = [Figure.TRAINING, Figure.STORAGE, Figure.PROVISIONED]
+    shown += [Figure.ON_DEMAND_INPUT, Figure.ON_DEMAND_OUTPUT]
+    if any(not row[figure].is_known for row in rows for figure in shown):
+        # Every "unknown" cell says what to do, whichever column it is in.
         print(
-            "\nunknown: no source has the figure; `--json` gives nulls. Use --refresh with "
-            "pricing:GetProducts allowed, or see https://aws.amazon.com/bedrock/pricing/"
+            "\nunknown: no source has the figure (a model that cannot be served on demand has "
+            "no on-demand price); `--json` gives nulls. Use --refresh with pricing:GetProducts "
+            "allowed, or see https://aws.amazon.com/bedrock/pricing/"
         )
