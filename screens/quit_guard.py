@@ -13,20 +13,27 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from core import format as fmt
-from core.billing import cached_hourly_price, summarize_records
+from core.billing import cached_hourly_price, charge_of_record, summarize_records
 from core.registry import ResourceRecord
-from core.sagemaker.kinds import ENDPOINT
+from core.sagemaker.kinds import ENDPOINT, TRAINING_JOB
 
 QuitChoice = Literal["delete", "keep", "stay"]
 
 
 def _line(record: ResourceRecord) -> str:
-    """`- kind: name (region)`; a SageMaker endpoint with its instance type and hourly price."""
+    """`- kind: name (region)`; a SageMaker endpoint or training job with its instance type
+    and hourly price (with the price's source and date, or unknown)."""
     name = record.details.get("name") or record.identifier.rsplit("/", 1)[-1]
     line = f"- {record.kind}: {name} ({record.region})"
-    if record.kind == ENDPOINT:
-        per_hour = record.details.get("per_hour")
-        price = fmt.money(float(per_hour)) + "/h" if per_hour is not None else "price unknown"
+    if record.kind == ENDPOINT or (
+        record.kind == TRAINING_JOB and record.details.get("instance_type")
+    ):
+        charge = charge_of_record(record, cached_hourly_price)
+        price = (
+            f"{fmt.money(charge.per_hour)}/h" + (f" ({charge.source})" if charge.source else "")
+            if charge.per_hour is not None
+            else "price unknown"
+        )
         line += f", {record.details.get('instance_type') or 'instance'} at {price}"
     return line
 

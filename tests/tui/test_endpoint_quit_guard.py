@@ -57,7 +57,10 @@ async def test_an_endpoint_left_running_is_guarded_and_deleted_on_quit() -> None
         await pilot.press("ctrl+q")
         await settle(pilot, lambda: isinstance(app.screen, QuitGuardScreen))
         listing = text_of(app, "#billing-list")
-        assert "sagemaker-endpoint: bt-guarded (us-east-1), ml.g5.2xlarge at $1.515/h" in listing
+        assert (
+            "sagemaker-endpoint: bt-guarded (us-east-1), ml.g5.2xlarge at $1.515/h (Price List "
+            "API, " in " ".join(listing.split())
+        )
         assert "1 billable resource, $1.515/h (Price List API, " in text_of(app, "#billing-total")
         assert "bedrock-tune endpoint delete NAME" in text_of(app, "#endpoint-note")
         await pilot.click("#delete")
