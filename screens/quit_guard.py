@@ -77,9 +77,16 @@ class QuitGuardScreen(ModalScreen[QuitChoice]):
                     summarize_records(self._resources, cached_hourly_price).headline(),
                     id="billing-total",
                 )
+                bedrock = [r for r in self._resources if not r.kind.startswith("sagemaker-")]
                 yield Static(
-                    "Provisioned throughput bills every hour, used or not. Delete them now, or "
-                    "quit and keep them (`bedrock-tune undeploy NAME` deletes one later)."
+                    "Delete them now, or quit and keep them"
+                    + (
+                        " (provisioned throughput bills every hour, used or not; "
+                        "`bedrock-tune undeploy NAME` deletes one later)."
+                        if bedrock
+                        else "."
+                    ),
+                    id="billing-advice",
                 )
                 if endpoints:
                     yield Static(

@@ -63,6 +63,8 @@ async def test_an_endpoint_left_running_is_guarded_and_deleted_on_quit() -> None
         )
         assert "1 billable resource, $1.515/h (Price List API, " in text_of(app, "#billing-total")
         assert "bedrock-tune endpoint delete NAME" in text_of(app, "#endpoint-note")
+        # Only an endpoint bills: nothing about provisioned throughput.
+        assert "provisioned throughput" not in text_of(app, "#billing-advice")
         await pilot.click("#delete")
         await settle(pilot, lambda: not any(r.billable for r in Registry().resources()))
     assert app.return_code == 0
