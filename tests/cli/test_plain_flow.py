@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
-from core.catalog.lookup import find_model
+from core.aws import AwsContext
+from core.catalog.lookup import find_model, load_view
 from core.catalog.types import CustomizationType
 from core.jobs.launching import launch_saved_run
+from core.pricing.service import PriceService
 from core.registry import Registry
 from core.replay.checks import prepare_options
 from core.run import Run
@@ -31,6 +33,7 @@ from tui.cli.plain.finish import teardown_step
 from tui.cli.plain.flow import EXIT_INTERRUPTED, EXIT_OK, EXIT_STOPPED, run_walk
 from tui.cli.plain.infra import infrastructure_step
 from tui.cli.plain.job import launch_step
+from tui.cli.plain.model import describe_model, model_options, prices_of
 from tui.cli.plain.prepare import validate_step
 from tui.cli.plain.session import PlainOptions, Session, StopFlow
 from tui.cli.plain.where import credentials_step
@@ -570,3 +573,21 @@ def test_a_recipe_that_states_some_sizes_is_asked_with_the_others_replay_uses(
     )
     assert replayed.validation > 0 and replayed.test > 0  # the defaults, not 0
     assert asked["Longest"] == "" and replayed.max_chars is None  # no limit in either
+
+
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
+
+
+def test_the_model_list_shows_the_price_lists_figures_with_their_source(
+    sandbox_context: AwsContext,
+) -> None:
+    # Claude 3 Haiku has no built-in training price; the sandbox's Price List has one.
+    view = load_view(sandbox_context, "us-west-2", CustomizationType.FINE_TUNING)
+    service = PriceService(sandbox_context)
+    options = model_options(view, CustomizationType.FINE_TUNING, service)
+    haiku = next(o for o in options if isinstance(o, Option) and o.value == HAIKU)
+    assert "training $" in haiku.title and "/1K (Price List API, " in haiku.title
+    entry = view.get(HAIKU)
+    assert entry is not None
+    details = describe_model(entry, CustomizationType.FINE_TUNING, prices_of(service, entry))
+    assert "    training: $" in details and "(Price List API, " in details

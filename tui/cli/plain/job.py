@@ -95,7 +95,7 @@ def describe_request(
             f"{fmt.plural(count, 'token')} (estimated)"
         )
         lines.append(
-            f"Estimated cost {fmt.money(cost.training_cost)} for training"
+            f"Estimated cost {fmt.money(cost.training_cost)} for training ({price.provenance})"
             if cost.training_cost is not None
             else "Estimated cost unknown (no training price: see above)"
         )

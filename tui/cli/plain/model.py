@@ -4,10 +4,10 @@ them (offered in the region, legacy or at its end of life there, not offered), w
 
 from __future__ import annotations
 
-from core import format as fmt
 from core.catalog.lookup import default_model, instead_text, load_view
 from core.catalog.types import CatalogView, CustomizationType, ModelAvailability
-from core.pricing.builtin import builtin_prices
+from core.pricing.service import PriceService, pricing_region
+from core.pricing.types import ModelPrices
 from core.run import Route
 from core.run.changes import change_model
 from tui.cli.plain.ask import Heading, Option
@@ -20,23 +20,32 @@ _SHORT = {
 }
 
 
-def model_title(entry: ModelAvailability, kind: CustomizationType) -> str:
-    """One model as a line of the list: name, provider, types, tokens per record, price."""
+def prices_of(service: PriceService, entry: ModelAvailability) -> ModelPrices:
+    """The model's prices where it would be customized (the Price List's, cached a day, else
+    the built-in figures), as the app's model step shows them."""
+    return service.model_prices(entry.model, pricing_region(entry.model, entry.region))
+
+
+def model_title(entry: ModelAvailability, kind: CustomizationType, prices: ModelPrices) -> str:
+    """One model as a line of the list: name, provider, types, tokens per record, price (with
+    its source and date)."""
     model = entry.model
     custom = model.customization(kind)
     limit = custom.limits.max_tokens_per_record if custom else None
-    price = builtin_prices(model, entry.region).training
+    price = prices.training
     tag = f" ({entry.lifecycle.tag})" if entry.lifecycle.tag else ""
     types = ", ".join(_SHORT[t] for t in model.customization_types)
     tokens = "unknown" if limit is None else f"{limit:,}"
-    training = fmt.money(price.amount, unknown="unknown")
+    training = f"{price.money()}/1K ({price.provenance})" if price.is_known else "unknown"
     return (
         f"{model.name}{tag} · {model.provider} · {types} · {tokens} tokens/record · "
-        f"training {training}/1K"
+        f"training {training}"
     )
 
 
-def model_options(view: CatalogView, kind: CustomizationType) -> list[Option | Heading]:
+def model_options(
+    view: CatalogView, kind: CustomizationType, service: PriceService
+) -> list[Option | Heading]:
     """The models in the app's groups: offered in the region (active first), legacy or end of
     life, then those the region does not offer (shown, not pickable, with why)."""
     offered = [e for e in view.models if e.available and e.lifecycle.active]
@@ -57,11 +66,12 @@ def model_options(view: CatalogView, kind: CustomizationType) -> list[Option | H
                 why = entry.reason
             elif not entry.model.supports(kind):
                 why = f"no {kind.label.lower()}"
-            options.append(Option(model_title(entry, kind), entry.model.id, why))
+            title = model_title(entry, kind, prices_of(service, entry))
+            options.append(Option(title, entry.model.id, why))
     return options
 
 
-def describe_model(entry: ModelAvailability, kind: CustomizationType) -> str:
+def describe_model(entry: ModelAvailability, kind: CustomizationType, prices: ModelPrices) -> str:
     """The model's details as text (what the app's detail panel shows)."""
     model = entry.model
     lines = [f"{model.name} ({model.provider})"]
@@ -95,8 +105,8 @@ def describe_model(entry: ModelAvailability, kind: CustomizationType) -> str:
                 f"  {hp.name:<26} {hp.format(hp.minimum)} to {hp.format(hp.maximum)}, "
                 f"default {hp.default_text or 'none'}"
             )
-    prices = builtin_prices(model, entry.region)
     lines.append(f"  Prices in {prices.region}:")
+    lines += [f"  ⚠ {note}" for note in prices.notes]
     for label, price in (
         ("training", prices.training),
         ("storage", prices.storage),
@@ -124,19 +134,21 @@ def model_step(session: Session) -> None:
         ask.say(f"{offered} of {len(view.models)} models are offered in {region} (live list).")
     else:
         ask.say(f"Availability in {region} from the built-in catalog ({view.live_error}).")
+    # Asked once per region (cached a day); without pricing:GetProducts, the built-in figures.
+    service = PriceService(context)
     first = default_model(view)
     chosen = run.base_model_id or (first.model.id if first else None)
     while True:
         model_id = ask.select(
             "Which model?",
-            model_options(view, kind),
+            model_options(view, kind, service),
             default=chosen,
             search=True,
         )
         entry = view.get(model_id)
         if entry is None:  # pragma: no cover - the options are the view's models
             continue
-        ask.say(describe_model(entry, kind))
+        ask.say(describe_model(entry, kind, prices_of(service, entry)))
         if ask.confirm(f"Use {entry.model.name} ({kind.label.lower()})?", default=True):
             break
         chosen = model_id
