@@ -74,6 +74,9 @@ async def test_autopilot_launch_and_watch_to_the_best_candidate(tmp_path: Path) 
         assert "epochCount=11" in str(screen.query_one("#error-panel").render())
         screen.query_one("#hp-epochCount", Input).value = "2"
         await settle(pilot, lambda: "Cost:" in text_of(app, "#autopilot-estimate"))
+        estimate = " ".join(text_of(app, "#autopilot-estimate").split())
+        # Each amount says the Price List rate it comes from, and its date.
+        assert "by the default completion criterion (Price List API, 20" in estimate, estimate
         assert '"epochCount": "2"' in text_of(app, "#autopilot-request")
         await click_button(pilot, "#autopilot-launch")
         await settle(pilot, lambda: isinstance(app.screen, AutopilotWatchScreen), rounds=1000)
@@ -119,6 +122,8 @@ async def test_jumpstart_launch_needs_the_eula_and_watches_the_training(
         assert screen.query_one("#js-model", Select).value == "meta-textgeneration-llama-2-7b"
         assert "llamaEula.txt" in text_of(app, "#js-eula")
         await settle(pilot, lambda: "per instance-hour" in text_of(app, "#js-price"))
+        price = " ".join(text_of(app, "#js-price").split())
+        assert " for 2.5 h (Price List API, 20" in price and "unknown" not in price, price
         assert "once the licence is accepted" in text_of(app, "#js-request")
         await click_button(pilot, "#js-launch")
         await settle(pilot)
