@@ -284,6 +284,10 @@ def charge_of_record(record: ResourceRecord, lookup: PriceLookup | None = None) 
         return Charge(per_hour=float(price), source=_recorded_source(record.details))
     found = lookup(record) if lookup is not None else None
     if found is not None and found.amount is not None:
+        if record.details.get("spot"):
+            # Managed spot bills a varying rate the Price List does not publish: the on-demand
+            # rate is its ceiling, and is said to be one.
+            return Charge(per_hour=found.amount, source=f"spot: at most; {found.provenance}")
         return Charge(per_hour=found.amount, source=found.provenance)
     return Charge(per_hour=None)
 

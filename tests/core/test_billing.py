@@ -221,6 +221,13 @@ def test_a_running_sagemaker_job_is_priced_by_its_instances_and_an_ended_one_bil
     assert summarize_records([walkthrough], cached_hourly_price).hourly_text() == (
         "$7.20/h (built-in, 2026-12)"
     )
+    # Managed spot: the on-demand rate is a ceiling, and said to be one.
+    spot = replace(job, details={**job.details, "spot": True})
+    assert (
+        summarize_records([spot], cached_hourly_price)
+        .hourly_text()
+        .startswith("$3.03/h (spot: at most; Price List API, ")
+    )
     # Once its run saw it end, the job bills nothing (its entry stays for teardown).
     running = RunRecord("run1", "", "", Run(job_name="bt-qlora", job_status=JobStatus.IN_PROGRESS))
     ended = RunRecord("run1", "", "", Run(job_name="bt-qlora", job_status=JobStatus.COMPLETED))
