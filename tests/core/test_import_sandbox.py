@@ -136,7 +136,8 @@ def test_a_checked_folder_imports_and_answers_after_a_cold_start(
     assert len(records) == 1 and records[0].details["units"] == 1
     summary = summarize_records(registry.resources())
     assert re.fullmatch(
-        r"\$0\.00/h \+ \$0\.2859 per 5-min window while active \(Price List API, \d{4}-\d\d-\d\d\)",
+        r"no idle cost, bills \$0\.2859 per 5-min window while active "
+        r"\(Price List API, \d{4}-\d\d-\d\d\)",
         summary.hourly_text(),
     )
     assert re.fullmatch(r"\$1\.95/month \(Price List API, [\d-]{10}\)", summary.monthly_text())
