@@ -11,13 +11,14 @@ keeping the unknown prices apart: an unknown price is never counted as $0, and t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from core import format as fmt
 from core.pricing.types import SOURCE_LABELS, Price
-from core.registry import BATCH_JOB, DEPLOYMENT, IMPORTED_MODEL, JOB, ResourceRecord, RunRecord
+from core.registry import BATCH_JOB, DEPLOYMENT, IMPORTED_MODEL, JOB, ResourceRecord
+from core.run.types import Run
 from core.sagemaker import kinds
 from core.teardown.items import TeardownItem, recorded_price_source
 
@@ -211,15 +212,13 @@ def summarize(charges: Iterable[Charge]) -> BillingSummary:
 SAGEMAKER_JOBS = (kinds.TRAINING_JOB, kinds.AUTOML_JOB)
 
 
-def billing_now(
-    records: Iterable[ResourceRecord], runs: Iterable[RunRecord]
-) -> list[ResourceRecord]:
-    """The billable records, less the SageMaker jobs whose run saw them end: a finished job
-    bills nothing, though its entry stays until teardown forgets it."""
+def billing_now(records: Iterable[ResourceRecord], runs: Mapping[str, Run]) -> list[ResourceRecord]:
+    """The billable records, less the SageMaker jobs whose run (by run id) saw them end: a
+    finished job bills nothing, though its entry stays until teardown forgets it."""
     ended = {
-        (r.id, r.run.job_name)
-        for r in runs
-        if r.run.job_status is not None and r.run.job_status.terminal
+        (run_id, run.job_name)
+        for run_id, run in runs.items()
+        if run.job_status is not None and run.job_status.terminal
     }
     return [
         record

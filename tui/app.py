@@ -279,7 +279,11 @@ class BedrockTuneApp(RunHost):
 
         try:
             registry = self.registry()
-            return billing_now(registry.resources(), registry.runs())
+            runs = {r.id: r.run for r in registry.runs()}
+            # This run as the app knows it now: its save may still be on its way to disk.
+            if self.wizard_run.run_id is not None:
+                runs[self.wizard_run.run_id] = self.wizard_run
+            return billing_now(registry.resources(), runs)
         except BedrockTuneError:
             return []
 

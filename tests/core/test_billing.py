@@ -19,7 +19,7 @@ from core.billing import (
 )
 from core.catalog.lookup import find_model
 from core.pricing.service import PriceService
-from core.registry import ResourceRecord, RunRecord
+from core.registry import ResourceRecord
 from core.run.types import Run
 from core.sagemaker import kinds
 from core.statuses import JobStatus
@@ -229,10 +229,10 @@ def test_a_running_sagemaker_job_is_priced_by_its_instances_and_an_ended_one_bil
         .startswith("$3.03/h (spot: at most; Price List API, ")
     )
     # Once its run saw it end, the job bills nothing (its entry stays for teardown).
-    running = RunRecord("run1", "", "", Run(job_name="bt-qlora", job_status=JobStatus.IN_PROGRESS))
-    ended = RunRecord("run1", "", "", Run(job_name="bt-qlora", job_status=JobStatus.COMPLETED))
+    running = {"run1": Run(job_name="bt-qlora", job_status=JobStatus.IN_PROGRESS)}
+    ended = {"run1": Run(job_name="bt-qlora", job_status=JobStatus.COMPLETED)}
     throughput = record(THROUGHPUT, per_hour=7.1)
-    assert billing_now([job, throughput], [running]) == [job, throughput]
-    assert billing_now([job, throughput], [ended]) == [throughput]
+    assert billing_now([job, throughput], running) == [job, throughput]
+    assert billing_now([job, throughput], ended) == [throughput]
     other = replace(job, identifier="bt-other")  # another job of the run: still billing
-    assert billing_now([other], [ended]) == [other]
+    assert billing_now([other], ended) == [other]
