@@ -54,6 +54,14 @@ async def test_resume_help_and_quit_guard(workdir: Path, shots: Shots, sandbox_p
     app = sandbox_app(Clock(1_750_000_000.0), sandbox_port)
     async with app.run_test(size=DRIVE_SIZE) as pilot:
         await settle(pilot, lambda: isinstance(app.screen, ResumeScreen), rounds=1000)
+        # Behind the dialog the credentials step checks the sandbox's identity: the shot waits
+        # for that check to end (it shows through the dialog's edges), whatever the load.
+        behind = app.screen_stack[-2]
+        await settle(
+            pilot,
+            lambda: "Ready" in str(behind.query_one("#credentials-status").render()),
+            rounds=1000,
+        )
         await settle(pilot)
         await shots(pilot, "resume")
         await pilot.press("escape")  # start a new run
