@@ -136,9 +136,12 @@ def resolve_import(records: Iterable[RunRecord], wanted: Run, now: datetime | No
             hint="Repeat the command as it was to re-attach, or choose another --name.",
         )
     name = saved.imported_model_name or wanted.imported_model_name or ""
+    # A run that trained on SageMaker stays on its route: its `role_arn` is SageMaker's
+    # execution role, and the import's role goes beside it.
+    trained = saved.route is Route.SAGEMAKER_IMPORT
     return replace(
         saved,
-        route=wanted.route,
+        route=saved.route if trained else wanted.route,
         target=wanted.target,
         profile=wanted.profile,
         region=wanted.region,
@@ -146,7 +149,13 @@ def resolve_import(records: Iterable[RunRecord], wanted: Run, now: datetime | No
         account_id=wanted.account_id,
         principal_arn=wanted.principal_arn,
         model_source=wanted.model_source or saved.model_source,
-        role_arn=wanted.role_arn or saved.role_arn,
+        model_checked_ok=wanted.model_checked_ok or saved.model_checked_ok,
+        model_architecture=wanted.model_architecture or saved.model_architecture,
+        model_uri=wanted.model_uri or saved.model_uri,
+        role_arn=saved.role_arn if trained else wanted.role_arn or saved.role_arn,
+        import_role_arn=(wanted.role_arn or saved.import_role_arn)
+        if trained
+        else saved.import_role_arn,
         bucket=wanted.bucket or saved.bucket,
         s3_prefix=wanted.s3_prefix or saved.s3_prefix,
         imported_model_name=name,

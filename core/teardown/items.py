@@ -380,7 +380,12 @@ def run_without(item: TeardownItem, run: Run) -> Run:
     if item.kind in (sagemaker.TRAINING_JOB, sagemaker.AUTOML_JOB) and (
         run.job_name == item.identifier
     ):
-        return replace(run, job_status=JobStatus.STOPPING)
+        if item.exists:  # stopped by teardown: it goes Stopping, then Stopped
+            return replace(run, job_status=JobStatus.STOPPING)
+        # It had ended (Completed, Failed, Stopped): the run keeps how, so it is not taken for
+        # a job still going (which would keep claiming what its import made).
+        ended = {s.value: s for s in JobStatus if s.terminal}.get(item.status)
+        return replace(run, job_status=ended) if ended else run
     if item.kind in (MODEL, IMPORTED_MODEL) and run.custom_model_arn == item.identifier:
         return replace(run, custom_model_arn=None)
     if item.kind == JOB and run.job_arn == item.identifier:

@@ -222,6 +222,7 @@ def check_sagemaker(
                 action="stop",
                 effect="The job has ended; teardown forgets it.",
                 exists=False,
+                status=status or "",
                 name=name,
             )
         hourly, source = _job_price(state, prices, base["region"])

@@ -266,8 +266,6 @@ async def test_train_on_sagemaker_import_chat_and_tear_down(
         assert context.client("bedrock").list_imported_models()["modelSummaries"] == []
         assert context.client("s3").list_buckets()["Buckets"] == []
         assert context.client("iam").list_roles()["Roles"] == []  # both roles
-        # Teardown does not cover SageMaker training jobs yet (another change adds them): the
-        # completed job stays recorded, and it bills nothing.
         # A training job cannot be deleted and a completed one bills nothing: teardown says so
         # and forgets its record; nothing else is left.
         log = "".join("".join(line.text for line in teardown_log.lines).split())  # unwrapped

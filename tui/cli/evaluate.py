@@ -21,7 +21,7 @@ from core.evaluation.store import EvaluationStore
 from core.files import check_output_folder
 from core.pricing.service import PriceService
 from core.registry import Registry, RunRecord
-from core.serving.endpoint import PREFIX, endpoint_of
+from core.run.routes import serving_target
 from tui.cli.common import (
     EXIT_BAD,
     EXIT_OK,
@@ -111,26 +111,14 @@ def _find_run(registry: Registry, run_id: str | None, model: str | None) -> RunR
             )
         return found
     if model:
-        endpoint = endpoint_of(model)
-        return next(
-            (
-                r
-                for r in registry.runs()
-                if (r.run.endpoint_name == endpoint if endpoint else r.run.serving_arn == model)
-            ),
-            None,
-        )
+        return next((r for r in registry.runs() if serving_target(r.run) == model), None)
     return None
 
 
 def _served_model(found: RunRecord | None) -> str | None:
-    """What answers for the run: its SageMaker endpoint (`endpoint:NAME`), else the ARN of
-    its throughput or deployment."""
-    if found is None:
-        return None
-    if found.run.endpoint_name:
-        return f"{PREFIX}{found.run.endpoint_name}"
-    return found.run.serving_arn
+    """What answers for the run: its imported model, its SageMaker endpoint (`endpoint:NAME`),
+    else the ARN of its throughput or deployment."""
+    return serving_target(found.run) if found is not None else None
 
 
 def _rubric(args: argparse.Namespace, found: RunRecord | None) -> Rubric | None:

@@ -147,13 +147,16 @@ def run(args: argparse.Namespace) -> int:
             model_sources=tuple(args.model_source),
         )
         if checked.ok:  # as the TUI: the run takes the infrastructure once it reads back right
+            # A run that trains on SageMaker keeps its execution role; the import's is beside it.
+            beside = args.purpose == "import" and recorded.route is Route.SAGEMAKER_IMPORT
             registry.save_run(
                 recorded.run_id,
                 replace(
                     recorded,
                     bucket=result.bucket,
                     s3_prefix=shown.prefix,
-                    role_arn=result.role_arn,
+                    role_arn=recorded.role_arn if beside else result.role_arn,
+                    import_role_arn=result.role_arn if beside else recorded.import_role_arn,
                     kms_key_id=result.kms_key_arn,
                 ),
             )

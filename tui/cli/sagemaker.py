@@ -26,7 +26,7 @@ from core.naming import default_job_name
 from core.ownership import RUN_TAG, ownership_tags
 from core.poll import Backoff, Pacing, PollUpdate
 from core.pricing.service import PriceService
-from core.registry import Registry, new_run_id
+from core.registry import Registry, RunRecord, new_run_id
 from core.run import Route, Run
 from core.sagemaker.failures import explain_failure, interruptions
 from core.sagemaker.launching import (
@@ -56,8 +56,9 @@ from tui.cli.common import (
     add_job_actions,
     aws_context,
     hyperparameter_pairs,
-    placed,
+    output_beside,
     print_json,
+    run_to_record,
 )
 
 
@@ -80,8 +81,14 @@ def register(subparsers: Any) -> None:
     )
     launch.add_argument("--train", required=True, help="s3:// URI of the training data")
     launch.add_argument("--validation", help="s3:// URI of the validation data")
-    launch.add_argument("--output", required=True, help="s3:// folder for the model")
-    launch.add_argument("--role", required=True, help="ARN of the SageMaker execution role")
+    launch.add_argument(
+        "--output", help="s3:// folder for the model (default: beside the training data)"
+    )
+    launch.add_argument(
+        "--role",
+        help="ARN of the SageMaker execution role (default: the --run-id run's, which "
+        "`bedrock-tune infra apply --for sagemaker` records)",
+    )
     launch.add_argument("--mode", choices=["serverless", "instance"], default="serverless")
     launch.add_argument("--technique", choices=["SFT", "DPO"], default="SFT")
     launch.add_argument("--sequence-length", help="serverless: e.g. 8K")
@@ -121,20 +128,41 @@ def register(subparsers: Any) -> None:
     )
 
 
+def _role(args: argparse.Namespace, saved: RunRecord | None) -> str:
+    """--role, else the run's SageMaker execution role."""
+    role = args.role or (saved.run.role_arn if saved is not None else None)
+    if not role:
+        raise ValidationError(
+            "Which SageMaker execution role should the training job use?",
+            hint="Give --role ARN, or --run-id of a run `bedrock-tune infra apply --for "
+            "sagemaker --run RUN_ID` set up.",
+        )
+    return role
+
+
+def _validation(args: argparse.Namespace, saved: RunRecord | None) -> str | None:
+    """--validation, else the run's uploaded validation file when --train is the run's."""
+    if args.validation or saved is None or saved.run.training_uri != args.train:
+        return str(args.validation) if args.validation else None
+    return saved.run.validation_uri
+
+
 def _request(
     args: argparse.Namespace,
+    saved: RunRecord | None,
+    role: str,
     region: str,
     name: str,
     run_id: str,
     owner: Mapping[str, str] | None = None,
 ) -> TrainingRequest:
-    output = args.output.rstrip("/") + "/"
+    output = (args.output or output_beside(args.train)).rstrip("/") + "/"
     request = TrainingRequest(
         job_name=name,
-        role_arn=args.role,
+        role_arn=role,
         base_model=args.base,
         training_uri=args.train,
-        validation_uri=args.validation,
+        validation_uri=_validation(args, saved),
         output_uri=output,
         region=region,
         mode=args.mode,
@@ -170,30 +198,35 @@ def run_launch(args: argparse.Namespace) -> int:
         saved = registry.get_run(args.run_id) if args.run_id else None
         run_id = args.run_id or new_run_id()
         name = (saved.run.job_name if saved else None) or args.name or default_job_name(args.base)
+        role = _role(args, saved)
         if args.dry_run:
-            api = _request(args, context.region, name, run_id).to_api()
+            api = _request(args, saved, role, context.region, name, run_id).to_api()
             print_json({"operation": "CreateTrainingJob", "request": api})
             return EXIT_OK
         identity = context.whoami()
         # This install's id and the launching identity, as on everything bedrock-tune creates.
         owner = ownership_tags(registry.install_id(), identity.arn)
-        request = _request(args, context.region, name, run_id, owner)
+        request = _request(args, saved, role, context.region, name, run_id, owner)
         api = request.to_api()
-        run = placed(
-            Run(
-                run_id=run_id,
-                route=Route.SAGEMAKER_IMPORT,
-                base_model_id=args.base,
-                role_arn=args.role,
-                training_uri=args.train,
-                validation_uri=args.validation,
-                output_uri=request.output_uri,
-                hyperparameters=dict(request.hyperparameters),
-                job_name=name,
-            ),
-            context,
-            identity,
-            args,
+        # The run `infra apply --for sagemaker` and `upload` recorded (its bucket, prepared
+        # files, role) carries on with the training; else a new run.
+        recorded = run_to_record(registry, run_id, Run(), context, identity, args)
+        run = replace(
+            recorded,
+            route=Route.SAGEMAKER_IMPORT,
+            base_model_id=args.base,
+            role_arn=role,
+            training_uri=args.train,
+            validation_uri=request.validation_uri,
+            output_uri=request.output_uri,
+            hyperparameters=dict(request.hyperparameters),
+            job_name=name,
+            training_mode=args.mode,
+            training_technique=args.technique,
+            sequence_length=args.sequence_length,
+            eula_accepted=args.accept_eula if args.mode == "serverless" else None,
+            instance_type=args.instance if args.mode == "instance" else None,
+            spot=args.spot if args.mode == "instance" else None,
         )
         registry.save_run(run_id, run)  # before the call: a rerun finds the name and run id
         existing = find_launched_training(context, name, run_id)
