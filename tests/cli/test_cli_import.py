@@ -13,11 +13,13 @@ from botocore.validate import ParamValidator
 
 from core.aws import AwsContext
 from core.importing.jobs import ImportRequest, create_import_job
+from core.importing.safetensors import encode
 from core.importing.source import DownloadProgress, HubListing
 from core.importing.tiny import tiny_model_files, write_tiny_model
 from core.jobs.customization import new_client_request_token
 from core.registry import Registry
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox, sandbox_environment
+from tests.api_model import assert_valid
 from tests.fakes import Clock
 from tui.cli.main import main
 
@@ -113,6 +115,7 @@ def test_dry_run_prints_a_request_botocore_accepts(
     assert shape is not None
     report = ParamValidator().validate(request, shape)
     assert not report.has_errors(), report.generate_report()
+    assert_valid("bedrock", "CreateModelImportJob", request)  # the patterns too
     assert request["modelDataSource"]["s3DataSource"]["s3Uri"].endswith("/model/")
     assert Registry().runs() == []  # a dry run records nothing
 
@@ -194,3 +197,59 @@ def test_watch_a_failing_import_exits_1(
     assert main(["import", "watch", "bt-long-import"]) == 1
     out = capsys.readouterr().out
     assert "Failed" in out and "max_position_embeddings" in out and "import check" in out
+
+
+def bin_only(folder: Path) -> None:
+    for shard in folder.glob("*.safetensors"):
+        shard.unlink()
+    (folder / "model.safetensors.index.json").unlink()
+    (folder / "pytorch_model.bin").write_bytes(b"pickle")
+
+
+def adapter_only(folder: Path) -> None:
+    for path in folder.iterdir():
+        path.unlink()
+    (folder / "adapter_config.json").write_text('{"base_model_name_or_path": "meta-llama/x"}')
+    (folder / "adapter_model.safetensors").write_bytes(encode({"a": ("F16", (2, 2))}, {}))
+
+
+def unsupported(folder: Path) -> None:
+    config = json.loads((folder / "config.json").read_text())
+    config.update(model_type="falcon", architectures=["FalconForCausalLM"])
+    (folder / "config.json").write_text(json.dumps(config))
+
+
+def shard_missing(folder: Path) -> None:
+    (folder / "model-00002-of-00002.safetensors").unlink()
+
+
+def too_long(folder: Path) -> None:
+    config = json.loads((folder / "config.json").read_text())
+    config["max_position_embeddings"] = 262_144
+    (folder / "config.json").write_text(json.dumps(config))
+
+
+@pytest.mark.parametrize(
+    ("spoil", "rule"),
+    [
+        (bin_only, "weights-bin-only"),
+        (adapter_only, "adapter-only"),
+        (unsupported, "architecture-unsupported"),
+        (shard_missing, "index-shard-missing"),
+        (too_long, "context-too-long"),
+    ],
+)
+def test_check_fails_each_bad_folder_with_its_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spoil: Callable[[Path], None], rule: str
+) -> None:
+    folder = write_tiny_model(tmp_path / "model")
+    spoil(folder)
+    data = run_json(["import", "check", str(folder), "--json"], capsys, code=1)
+    assert isinstance(data, dict) and data["ok"] is False
+    assert [e["rule"] for e in data["errors"]] == [rule]
+    error = data["errors"][0]
+    assert error.keys() == {"rule", "file", "message", "fix"}
+    assert error["message"] and error["fix"]
+    assert main(["import", "check", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert rule in out and error["fix"].splitlines()[0] in out

@@ -13,6 +13,7 @@ from botocore.validate import ParamValidator
 
 from core.registry import Registry
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
+from tests.api_model import assert_valid
 from tests.fakes import Clock, context_for
 from tui.cli.main import main
 
@@ -44,6 +45,7 @@ def validated(capsys: pytest.CaptureFixture[str], argv: list[str]) -> dict[str, 
     assert shape is not None
     report = ParamValidator().validate(data["request"], shape)
     assert not report.has_errors(), report.generate_report()
+    assert_valid("sagemaker", "CreateTrainingJob", data["request"])  # the patterns too
     request: dict[str, Any] = data["request"]
     return request
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,59 @@ def test_safetensors_headers_round_trip_and_reject_garbage() -> None:
     assert header.tensors[0].elements == 12
     with pytest.raises(SafetensorsError):
         read_header(lambda start, length: (b"\xff" * 8)[start : start + length])
+
+
+def test_an_index_without_a_weight_map(model: Path) -> None:
+    (model / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}}))
+    report = check(model)
+    assert rules(report) == {"index-unreadable"}
+    assert report.errors[0].file == "model.safetensors.index.json"
+
+
+def test_a_shard_the_index_does_not_name_is_a_warning(model: Path) -> None:
+    (model / "model-00003-of-00002.safetensors").write_bytes(encode({"x": ("BF16", (2,))}, {}))
+    report = check(model)
+    assert report.ok
+    assert [(w.rule, w.file) for w in report.warnings] == [
+        ("index-shard-unlisted", "model-00003-of-00002.safetensors")
+    ]
+
+
+def test_adapter_files_beside_merged_weights_are_left_out(model: Path) -> None:
+    (model / "adapter_config.json").write_text(json.dumps({"r": 16}))
+    (model / "adapter_model.safetensors").write_bytes(encode({"a": ("BF16", (2, 2))}, {}))
+    report = check(model)
+    assert report.ok
+    assert [w.rule for w in report.warnings] == ["adapter-files"]
+    assert "adapter_config.json" not in report.upload
+    assert "adapter_model.safetensors" not in report.upload
+
+
+def test_weights_over_the_size_limit_of_their_kind(
+    model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.importing import architectures as arch
+
+    size = sum(p.stat().st_size for p in model.glob("*.safetensors"))
+    # The limits (200 GB text, 100 GB multimodal) scaled down to the tiny model's weights.
+    monkeypatch.setattr(arch, "MAX_TEXT_WEIGHTS", size + 1)
+    monkeypatch.setattr(arch, "MAX_MULTIMODAL_WEIGHTS", size)
+    assert check(model).ok
+    edit_json(
+        model / "config.json", model_type="mllama", architectures=["MllamaForConditionalGeneration"]
+    )
+    report = check(model)
+    assert rules(report) == {"size-over-limit"}
+    assert "multimodal" in report.errors[0].message
+    monkeypatch.setattr(arch, "MAX_TEXT_WEIGHTS", size)
+    edit_json(model / "config.json", model_type="llama", architectures=["LlamaForCausalLM"])
+    assert rules(check(model)) == {"size-over-limit"}
+
+
+def test_every_rule_is_named_and_explained() -> None:
+    from core.importing import check as check_module
+    from core.importing.report import RULES
+
+    source = Path(check_module.__file__).read_text()
+    used = set(re.findall(r'found\.(?:error|warning)\(\s*"([a-z-]+)"', source))
+    assert used == set(RULES), used ^ set(RULES)
