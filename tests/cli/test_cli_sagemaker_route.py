@@ -34,6 +34,23 @@ TABLES = (
 )
 
 
+IAM_PREFIX = {"bedrock-runtime": "bedrock"}
+ALIASES = {"Converse": "InvokeModel", "ConverseStream": "InvokeModelWithResponseStream"}
+"""Operations authorized by another action (the README says so)."""
+
+
+def readme_policy_actions() -> set[str]:
+    """Every action the README's policy for your own identity allows."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("## The permissions your own identity needs", 1)[1]
+    policy = json.loads(section.split("```json", 1)[1].split("```", 1)[0])
+    actions: set[str] = set()
+    for statement in policy["Statement"]:
+        found = statement["Action"]
+        actions.update([found] if isinstance(found, str) else found)
+    return actions
+
+
 def sql_dataset(path: Path, count: int = 60) -> Path:
     """`count` distinct sql-create-context style records (context, question, answer)."""
     lines = []
@@ -170,6 +187,12 @@ def test_train_import_chat_evaluate_and_tear_down(
     for operation in ("CreateModelImportJob", "GetModelImportJob", "GetImportedModel"):
         assert operation in operations
     assert "DeleteImportedModel" in operations
+    # The README's policy for your own identity allows every Bedrock, SageMaker and logs call.
+    allowed = readme_policy_actions()
+    for service, operation in sent:
+        if service in ("bedrock", "bedrock-runtime", "sagemaker", "logs"):
+            action = f"{IAM_PREFIX.get(service, service)}:{ALIASES.get(operation, operation)}"
+            assert action in allowed, f"README's policy lacks {action}"
 
 
 def test_teardown_stops_a_training_job_still_running_and_leaves_nothing_billable(
