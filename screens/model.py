@@ -179,8 +179,11 @@ class ModelScreen(StepScreen):
         Binding("u", "use", "Use this model", id="use-model", show=False),
         Binding("r", "reload", "Reload list", id="reload-models"),
         Binding("f", "advise", "Fine-tune or RAG?", id="advise"),
+        Binding("i", "import_own", "Import my own", id="import-own-key", show=False),
+        Binding("s", "train_sagemaker", "Train on SageMaker", id="train-sagemaker-key", show=False),
     ]
-    """Enter on the list, `u` or Ctrl+N choose the highlighted model."""
+    """Enter on the list, `u` or Ctrl+N choose the highlighted model; `i` and `s` take the
+    open-weight routes, whose buttons are below the list (off a small screen)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -192,6 +195,7 @@ class ModelScreen(StepScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Label("Which model do you want to customize?", classes="step-heading")
+        yield Static("", id="other-routes", classes="step-intro")
         yield Label("Customize a Bedrock model", classes="field-label model-group")
         with Horizontal(id="model-controls"):
             yield Label("Customization", classes="inline-label")
@@ -241,6 +245,17 @@ class ModelScreen(StepScreen):
         self.query_one("#import-group").display = Route.IMPORT_ONLY in self.host.offered_routes
         offered = Route.SAGEMAKER_IMPORT in self.host.offered_routes
         self.query_one("#sagemaker-group").display = offered
+        others = [
+            text
+            for route, text in (
+                (Route.IMPORT_ONLY, "import a model of your own (i)"),
+                (Route.SAGEMAKER_IMPORT, "train an open-weight model on SageMaker (s)"),
+            )
+            if route in self.host.offered_routes
+        ]
+        hint = self.query_one("#other-routes", Static)
+        hint.update(f"Below Bedrock's own models: {', or '.join(others)}." if others else "")
+        hint.display = bool(others)
         table = self.query_one("#models", DataTable)
         table.add_columns(
             "", "Model", "Provider", "Types", "Tokens/record", "Training /1K", "Price source"
@@ -393,6 +408,16 @@ class ModelScreen(StepScreen):
         model_id = self._selected.model.id if self._selected else None
         region = self._view.region if self._view is not None else None
         self.app.push_screen(AdviseScreen(model_id, self.host.aws_context(), region))
+
+    def action_import_own(self) -> None:
+        """`i`: the import-only route (when it is offered)."""
+        if Route.IMPORT_ONLY in self.host.offered_routes:
+            self._import_own()
+
+    def action_train_sagemaker(self) -> None:
+        """`s`: the sagemaker-import route (when it is offered)."""
+        if Route.SAGEMAKER_IMPORT in self.host.offered_routes:
+            self._train_on_sagemaker()
 
     @on(Button.Pressed, "#import-own")
     def _import_own(self) -> None:

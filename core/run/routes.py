@@ -120,7 +120,9 @@ def _needs_trained_model(run: Run) -> str | None:
 
 
 def _needs_serving(run: Run) -> str | None:
-    return _needs_identity(run) or (None if servable(run) else "deploy the model first")
+    # An imported model is served as soon as it exists: there is no deploy step to point at.
+    todo = "import the model first" if run.route in _IMPORTING_ROUTES else "deploy the model first"
+    return _needs_identity(run) or (None if servable(run) else todo)
 
 
 def _never_done(run: Run) -> bool:

@@ -242,8 +242,8 @@ def check_training_request(request: TrainingRequest) -> list[str]:
             problems.append(f"sequence length '{request.sequence_length}': a number of K, e.g. 8K")
         if not request.accept_eula:
             problems.append(
-                "the base model's EULA must be accepted explicitly (--accept-eula) for a "
-                "serverless job"
+                "the base model's EULA must be accepted explicitly (the licence box, or "
+                "--accept-eula) for a serverless job"
             )
     else:
         if not request.script_uri:

@@ -18,3 +18,17 @@ def test_validate_is_done_only_for_the_folder_that_was_validated() -> None:
     assert not done(replace(passed, validated_dir=None))
     assert not done(replace(passed, validated_ok=False))
     assert not done(replace(passed, validated_ok=None))
+
+
+def test_chat_and_evaluate_wait_for_what_the_route_serves() -> None:
+    from core.run import Route
+
+    place = Run(target="sandbox", region="us-east-1", account_id="123456789012")
+    for name in ("chat", "evaluate"):
+        blocked = step(name).blocked
+        assert blocked(place) == "deploy the model first"
+        for route in (Route.IMPORT_ONLY, Route.SAGEMAKER_IMPORT):
+            # No deploy step on these routes: the imported model serves as soon as it exists.
+            assert blocked(replace(place, route=route)) == "import the model first"
+            imported = replace(place, route=route, custom_model_arn="arn:imported-model/x")
+            assert blocked(imported) is None

@@ -116,3 +116,40 @@ async def test_an_import_refused_at_80x24_shows_why_in_view(tmp_path: Path) -> N
         await settle(pilot, panel_in_view)  # scrolled down to it
         assert "no bucket or role yet" in str(panel.render())
         assert app.wizard_run.import_token is None  # nothing saved, nothing sent
+
+
+@pytest.mark.parametrize(
+    ("key", "step", "route"),
+    [("i", "model-source", Route.IMPORT_ONLY), ("s", "dataset", Route.SAGEMAKER_IMPORT)],
+)
+async def test_a_key_takes_an_open_weight_route_from_a_small_screen(
+    monkeypatch: pytest.MonkeyPatch, key: str, step: str, route: Route
+) -> None:
+    # At 80x24 the routes' buttons are below the fold: the step says so, and a key takes them.
+    monkeypatch.setattr(CredentialsScreen, "discover", lambda self: None)
+    app = BedrockTuneApp(screens=SCREENS)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.update_run(PLACE)
+        app.go_to_step("model")
+        await settle(pilot, lambda: app.current_step == "model")
+        hint = " ".join(text_of(app, "#other-routes").split())
+        assert "import a model of your own (i)" in hint and "on SageMaker (s)" in hint
+        await pilot.press(key)
+        await settle(pilot, lambda: app.current_step == step)
+        assert app.wizard_run.route is route
+
+
+async def test_the_keys_do_nothing_for_a_route_not_offered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(CredentialsScreen, "discover", lambda self: None)
+    app = BedrockTuneApp(screens={k: v for k, v in SCREENS.items() if k != "model-source"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.update_run(PLACE)
+        app.go_to_step("model")
+        await settle(pilot, lambda: app.current_step == "model")
+        hint = " ".join(text_of(app, "#other-routes").split())
+        assert hint == "Below Bedrock's own models: train an open-weight model on SageMaker (s)."
+        await pilot.press("i")
+        await pilot.pause()
+        assert app.current_step == "model" and app.wizard_run.route is Route.BEDROCK_CUSTOMIZATION
