@@ -15,6 +15,8 @@ from pathlib import Path
 import orjson
 
 from core import format as fmt
+from core.catalog.import_pricing import IMPORT_PRICING
+from core.catalog.open_weight import OPEN_WEIGHT_MODELS
 from core.catalog.types import BaseModel, DeploymentOption
 from core.pricing.builtin import builtin_prices
 from core.pricing.types import Figure, ModelPrices, Price
@@ -151,6 +153,8 @@ def estimate_lines(
     serving (and on-demand per-token prices where the model can be deployed on demand). Each
     price says its source and date; an unknown one says what to do."""
     counted = f"{fmt.plural(cost.training_tokens, 'token')} x {fmt.plural(cost.epochs, 'epoch')}"
+    if model.id in {m.hub_id for m in OPEN_WEIGHT_MODELS}:
+        return _open_weight_lines(counted)
     price = cost.training_price
     if price.amount is None:
         hint = "; ".join(h for h in (unknown_price_hint, price.todo) if h)
@@ -188,3 +192,30 @@ def estimate_lines(
             text = f"on-demand deployment: per-token price unknown ({unknown.todo}), no idle cost"
         lines.append(("", text))
     return lines
+
+
+def _open_weight_lines(counted: str) -> list[tuple[str, str]]:
+    """A model the sagemaker-import route trains: SageMaker bills the training (by instance-hour,
+    or serverless), which the Train step and `sagemaker launch` estimate; once imported, the
+    model bills custom model units per active 5-minute window, and their storage. No Bedrock
+    per-token or provisioned throughput price applies."""
+    pricing = IMPORT_PRICING
+    where = f"built-in, {pricing.as_of}"
+    return [
+        (
+            "training",
+            f"{counted} on SageMaker, billed per instance-hour (or by serverless "
+            "customization): the Train step and `bedrock-tune sagemaker launch` estimate it",
+        ),
+        (
+            "storage",
+            f"{fmt.money(pricing.storage_per_month(1))} per custom model unit (CMU) per month "
+            f"once imported ({where})",
+        ),
+        (
+            "serving",
+            f"imported model: {fmt.money(pricing.per_window(1))} per CMU for each 5-minute "
+            f"window a copy is active, nothing while idle ({where}; Bedrock sets the CMU at "
+            "import, e.g. 2 for Llama 3.1 8B)",
+        ),
+    ]

@@ -272,6 +272,8 @@ def serving_cost(
     """
     if ":provisioned-model/" in model_id:
         return _provisioned_serving(base_model_id, region, prices)
+    if ":imported-model/" in model_id:
+        return _imported_serving(model_id, region, prices)
     price = token_price(base_model_id or model_id, region, prices)
     if price is None:
         return ServingCost(None, f"price unknown: {unknown_price_hint(base_model_id or model_id)}")
@@ -284,6 +286,25 @@ def serving_cost(
         else "on demand"
     )
     return ServingCost(per_1k, f"{where} ({price.source})", price.source)
+
+
+def _imported_serving(
+    model_arn: str, region: str | None, prices: PriceService | None
+) -> ServingCost:
+    """An imported model bills custom model units for each 5-minute window a copy is active,
+    whatever the requests in it: no per-request figure, the rate per unit instead."""
+    from core.pricing.imports import window_text
+
+    service = prices or PriceService(None)
+    # The Region the model lives in (an ARN's fourth part) when the report names none.
+    where = region or model_arn.split(":")[3]
+    rate = service.cached_import_prices(where).per_window(1)
+    note = (
+        "imported model: billed per custom model unit, "
+        f"{window_text(rate)}, whatever the number of requests (the cost per request depends "
+        "on the traffic)"
+    )
+    return ServingCost(None, note, rate.provenance if rate.amount is not None else "")
 
 
 def _provisioned_serving(

@@ -166,6 +166,8 @@ def test_train_import_chat_evaluate_and_tear_down(
     report = run_json(["evaluate", "--run", run_id, "-n", "4", "--json"], capsys)
     assert report["tuned_model"] == arn and report["records"] == 4
     assert report["tuned"]["answered"] == 4, report["rows"]
+    serving = report["compared"]["contenders"][0]["serving"]["note"]
+    assert serving.startswith("imported model: billed per custom model unit")
     by_model = run_json(
         ["evaluate", "--model", arn, "--test", str(run["test"]), "-n", "2", "--json"], capsys
     )

@@ -77,3 +77,17 @@ def test_count_file_tokens(tmp_path: Path) -> None:
     counted = count_file_tokens(path, chars_per_token=6.0)
     assert counted.records == 3
     assert counted.tokens == 3 * 40  # 240 characters / 6 per record
+
+
+def test_an_open_weight_model_is_priced_as_sagemaker_training_then_an_import() -> None:
+    model = find_model("meta-textgeneration-llama-3-8b")
+    lines = dict(estimate_lines(estimate(model, 2_280, 1), model))
+    assert lines["training"].startswith("2,280 tokens x 1 epoch on SageMaker")
+    assert "sagemaker launch" in lines["training"]
+    assert (
+        lines["storage"]
+        == "$1.95 per custom model unit (CMU) per month once imported (built-in, 2026-12)"
+    )
+    assert lines["serving"].startswith("imported model: $0.2859 per CMU for each 5-minute window")
+    # Nothing of Bedrock's own customization: no per-token price, no provisioned throughput.
+    assert "provisioned" not in " ".join(lines.values())

@@ -144,3 +144,14 @@ def test_without_the_price_list_the_built_in_figures_stand_in_with_their_date(
     micro = token_price(NOVA_MICRO, "us-east-1", service)
     assert micro is not None and micro.source == "built-in, 2025-07-20"
     assert micro.batch_source.startswith("half the on-demand price (built-in, 2025-07-20)")
+
+
+def test_an_imported_model_is_priced_per_custom_model_unit_window_not_per_token() -> None:
+    imported = "arn:aws:bedrock:us-east-1:123456789012:imported-model/abc123"
+    cost = serving_cost(
+        imported, "meta-textgeneration-llama-3-8b", 100, 10, prices=PriceService(None)
+    )
+    assert cost.per_1k_requests is None  # it bills per active window, whatever the requests
+    assert cost.note.startswith("imported model: billed per custom model unit, $")
+    assert "per 5-min window while a copy is active (built-in, " in cost.note
+    assert "bedrock/pricing" not in cost.note and cost.source.startswith("built-in")
