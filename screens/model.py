@@ -235,12 +235,35 @@ class ModelScreen(StepScreen):
             )
             with Horizontal(classes="button-row"):
                 yield Button("Train on SageMaker", id="train-sagemaker")
+        with Vertical(id="sagemaker-endpoint-group"):
+            yield Label(
+                "Or fine-tune on SageMaker and serve on a SageMaker endpoint",
+                classes="field-label model-group",
+            )
+            yield Static(
+                "Autopilot fine-tunes one of its base models (Falcon, Llama 2, Mistral 7B, Dolly, "
+                "Flan-T5, MPT: a 2023-era list AWS no longer extends) from an input/output CSV; "
+                "JumpStart fine-tunes a model of the SageMaker Public Hub (Llama 2 7B first) on "
+                "an instance you choose. Either is then served on a real-time endpoint, billed "
+                "every hour until you delete it.",
+                classes="step-intro",
+            )
+            with Horizontal(classes="button-row"):
+                yield Button("Autopilot", id="train-autopilot")
+                yield Button("JumpStart", id="train-jumpstart")
 
     def on_mount(self) -> None:
         # Offered only when every step of the route is built (`routes_offered`).
         self.query_one("#import-group").display = Route.IMPORT_ONLY in self.host.offered_routes
         offered = Route.SAGEMAKER_IMPORT in self.host.offered_routes
         self.query_one("#sagemaker-group").display = offered
+        offered_routes = self.host.offered_routes
+        self.query_one("#train-autopilot").display = Route.SAGEMAKER_AUTOPILOT in offered_routes
+        self.query_one("#train-jumpstart").display = Route.SAGEMAKER_JUMPSTART in offered_routes
+        self.query_one("#sagemaker-endpoint-group").display = (
+            Route.SAGEMAKER_AUTOPILOT in offered_routes
+            or Route.SAGEMAKER_JUMPSTART in offered_routes
+        )
         table = self.query_one("#models", DataTable)
         table.add_columns(
             "", "Model", "Provider", "Types", "Tokens/record", "Training /1K", "Price source"
@@ -417,15 +440,41 @@ class ModelScreen(StepScreen):
         """Take the sagemaker-import route with the walkthrough's model (the Train step can
         choose another); the dataset steps come next."""
         from core.catalog.open_weight import open_weight_models
+
+        models = {m.id: m for m in open_weight_models()}
+        model = models.get(self.host.wizard_run.base_model_id or "") or open_weight_models()[0]
+        self._take_sagemaker_route(model, Route.SAGEMAKER_IMPORT, "trained on SageMaker")
+
+    @on(Button.Pressed, "#train-autopilot")
+    def _train_with_autopilot(self) -> None:
+        """Take the sagemaker-autopilot route with the run's Autopilot base model, else
+        Autopilot's default (its launch step can choose another)."""
+        from core.catalog.sagemaker_models import DEFAULT_AUTOPILOT_BASE, autopilot_catalog_models
+
+        models = {m.id: m for m in autopilot_catalog_models()}
+        model = models.get(self.host.wizard_run.base_model_id or "")
+        model = model or models[DEFAULT_AUTOPILOT_BASE]
+        self._take_sagemaker_route(model, Route.SAGEMAKER_AUTOPILOT, "fine-tuned by Autopilot")
+
+    @on(Button.Pressed, "#train-jumpstart")
+    def _train_with_jumpstart(self) -> None:
+        """Take the sagemaker-jumpstart route with the walkthrough's model (its launch step
+        lists the Public Hub's models)."""
+        from core.catalog.sagemaker_models import DEFAULT_JUMPSTART_MODEL, jumpstart_catalog_model
+
+        model = jumpstart_catalog_model(DEFAULT_JUMPSTART_MODEL)
+        self._take_sagemaker_route(model, Route.SAGEMAKER_JUMPSTART, "fine-tuned with JumpStart")
+
+    def _take_sagemaker_route(self, model: BaseModel, route: Route, how: str) -> None:
+        """Choose `model` on the SageMaker `route` (asking first when that resets what the run
+        made); the dataset steps come next."""
         from core.run.changes import change_model
 
         run = self.host.wizard_run
-        models = {m.id: m for m in open_weight_models()}
-        model = models.get(run.base_model_id or "") or open_weight_models()[0]
-        change = change_model(run, model, CustomizationType.FINE_TUNING, Route.SAGEMAKER_IMPORT)
+        change = change_model(run, model, CustomizationType.FINE_TUNING, route)
 
         def chosen() -> None:
-            self.notify(f"{model.name}, trained on SageMaker.", title="Base model")
+            self.notify(f"{model.name}, {how}.", title="Base model")
             self.host.next_step(self.STEP_ID)
 
         if not change.asks:
