@@ -22,6 +22,9 @@ from core.sagemaker.training import JOB_NAME, ROLE_ARN
 
 ENTRY_POINT = "transfer_learning.py"
 """⚠ The JumpStart training scripts' entry point (as the SageMaker Python SDK sets it)."""
+MODEL_TAG = "bedrock-tune:jumpstart-model"
+"""The tag that names a JumpStart training job's Public Hub model (the endpoint step serves the
+job's model with that entry's image)."""
 MODEL_CHANNEL = "model"
 TRAINING_CHANNEL = "training"
 
@@ -96,7 +99,7 @@ class JumpStartRequest:
                 {"Key": k, "Value": v}
                 for k, v in {
                     "bedrock-tune:managed": "true",
-                    "bedrock-tune:jumpstart-model": spec.model_id,
+                    MODEL_TAG: spec.model_id,
                     **self.tags,
                 }.items()
             ],

@@ -248,6 +248,8 @@ async def test_autopilot_from_dialogsum_to_an_endpoint_reply_and_back(tmp_path: 
         assert "Completed" in text_of(app, "#autopilot-timeline")
         await click_button(pilot, "#autopilot-next")
         await settle(pilot, lambda: app.current_step == "endpoint")
+        # Served by the best candidate's own inference container.
+        await settle(pilot, lambda: "best candidate" in words(app, "#endpoint-source"))
 
         await deploy_chat_and_tear_down(pilot, clock, f"Autopilot job {run.job_name}")
 
@@ -295,5 +297,8 @@ async def test_jumpstart_from_dialogsum_to_an_endpoint_reply_and_back(tmp_path: 
         assert "Uploading" in text_of(app, "#training-timeline")
         await click_button(pilot, "#training-next")
         await settle(pilot, lambda: app.current_step == "endpoint")
+        # Served by the image the model's Public Hub entry gives (not a guessed default).
+        await settle(pilot, lambda: "Public Hub entry" in words(app, "#endpoint-source"))
+        assert "sandbox-tgi-inference" in words(app, "#endpoint-source")
 
         await deploy_chat_and_tear_down(pilot, clock, f"Training job {run.job_name}")
