@@ -22,6 +22,7 @@ from dataclasses import asdict, replace
 from time import sleep  # module-level: tests swap in a fake clock's sleep
 from typing import Any
 
+from core.aws import AwsContext
 from core.errors import ValidationError, aws_call
 from core.naming import AUTOML_MAX_NAME, default_automl_job_name
 from core.ownership import RUN_TAG, ownership_tags
@@ -169,6 +170,18 @@ def run_models(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _record_run_folder(context: AwsContext, uri: str) -> None:
+    """A CSV put in a run's data folder (`s3://<bucket>/<prefix>/<run>/data/`): the folder is
+    recorded first, as `upload` does, so teardown deletes what is put there (and the job's
+    output beside it), then the bucket."""
+    from core.upload import record_run_folder, run_folder_of
+
+    registry = Registry()
+    location = run_folder_of(uri, {record.id for record in registry.runs()})
+    if location is not None:
+        record_run_folder(registry, location, context.region, context.whoami().account)
+
+
 def run_csv(args: argparse.Namespace) -> int:
     """Write (and optionally upload) the CSV; warn about the row limit and the recommendation."""
     model = autopilot_model(args.base)
@@ -190,10 +203,12 @@ def run_csv(args: argparse.Namespace) -> int:
         uri = args.upload.rstrip("/") + "/" + args.destination.name
         uri = args.upload if args.upload.endswith(".csv") else uri
         bucket, _, key = uri.removeprefix("s3://").partition("/")
-        with aws_context(args) as context, aws_call(f"uploading the CSV to {uri}"):
-            context.client("s3").put_object(
-                Bucket=bucket, Key=key, Body=args.destination.read_bytes()
-            )
+        with aws_context(args) as context:
+            _record_run_folder(context, uri)
+            with aws_call(f"uploading the CSV to {uri}"):
+                context.client("s3").put_object(
+                    Bucket=bucket, Key=key, Body=args.destination.read_bytes()
+                )
         uploaded = uri
     if args.json:
         print_json(
