@@ -179,6 +179,8 @@ class ModelScreen(StepScreen):
         Binding("u", "use", "Use this model", id="use-model", show=False),
         Binding("r", "reload", "Reload list", id="reload-models"),
         Binding("f", "advise", "Fine-tune or RAG?", id="advise"),
+        Binding("a", "autopilot", "Autopilot route", id="autopilot-route", show=False),
+        Binding("j", "jumpstart", "JumpStart route", id="jumpstart-route", show=False),
     ]
     """Enter on the list, `u` or Ctrl+N choose the highlighted model."""
 
@@ -249,8 +251,8 @@ class ModelScreen(StepScreen):
                 classes="step-intro",
             )
             with Horizontal(classes="button-row"):
-                yield Button("Autopilot", id="train-autopilot")
-                yield Button("JumpStart", id="train-jumpstart")
+                yield Button("Autopilot (a)", id="train-autopilot")
+                yield Button("JumpStart (j)", id="train-jumpstart")
 
     def on_mount(self) -> None:
         # Offered only when every step of the route is built (`routes_offered`).
@@ -444,6 +446,16 @@ class ModelScreen(StepScreen):
         models = {m.id: m for m in open_weight_models()}
         model = models.get(self.host.wizard_run.base_model_id or "") or open_weight_models()[0]
         self._take_sagemaker_route(model, Route.SAGEMAKER_IMPORT, "trained on SageMaker")
+
+    def action_autopilot(self) -> None:
+        """`a`: the Autopilot route (when it is offered)."""
+        if Route.SAGEMAKER_AUTOPILOT in self.host.offered_routes:
+            self._train_with_autopilot()
+
+    def action_jumpstart(self) -> None:
+        """`j`: the JumpStart route (when it is offered)."""
+        if Route.SAGEMAKER_JUMPSTART in self.host.offered_routes:
+            self._train_with_jumpstart()
 
     @on(Button.Pressed, "#train-autopilot")
     def _train_with_autopilot(self) -> None:

@@ -80,15 +80,18 @@ def app_on(clock: Clock) -> BedrockTuneApp:
     )
 
 
-async def choose_route(pilot: Pilot[None], button: str, route: Route, model: str) -> None:
-    """From the credentials step: the route's button in the model step."""
+async def choose_route(pilot: Pilot[None], choose: str, route: Route, model: str) -> None:
+    """From the credentials step: the route's button (`#id`) or key in the model step."""
     app = pilot.app
     assert isinstance(app, BedrockTuneApp)
     await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
     await click_button(pilot, "#continue")
     await settle(pilot, lambda: app.current_step == "model")
     assert app.screen.query_one("#sagemaker-endpoint-group").display  # offered: every step built
-    await click_button(pilot, button)
+    if choose.startswith("#"):
+        await click_button(pilot, choose)
+    else:
+        await pilot.press(choose)
     await settle(pilot, lambda: app.current_step == "dataset")
     run = app.wizard_run
     assert run.route is route and run.base_model_id == model
@@ -259,7 +262,7 @@ async def test_jumpstart_from_dialogsum_to_an_endpoint_reply_and_back(tmp_path: 
     app = app_on(clock)
     async with app.run_test(size=(170, 60)) as pilot:
         llama = "meta-textgeneration-llama-2-7b"
-        await choose_route(pilot, "#train-jumpstart", Route.SAGEMAKER_JUMPSTART, llama)
+        await choose_route(pilot, "j", Route.SAGEMAKER_JUMPSTART, llama)  # its key
         await dialogsum_prepared_and_uploaded(pilot, tmp_path / "prepared")
 
         # ---------------------------------------------------------------- launch JumpStart
