@@ -15,6 +15,7 @@ from pathlib import Path
 import orjson
 
 from core import format as fmt
+from core.catalog.sagemaker_models import served_on_sagemaker
 from core.catalog.types import BaseModel, DeploymentOption
 from core.pricing.builtin import builtin_prices
 from core.pricing.types import Figure, ModelPrices, Price
@@ -151,6 +152,20 @@ def estimate_lines(
     serving (and on-demand per-token prices where the model can be deployed on demand). Each
     price says its source and date; an unknown one says what to do."""
     counted = f"{fmt.plural(cost.training_tokens, 'token')} x {fmt.plural(cost.epochs, 'epoch')}"
+    if served_on_sagemaker(model):
+        return [
+            (
+                "training",
+                f"{counted}; SageMaker bills the training per instance-hour, not per token: "
+                "the launch step prices the instance type (Price List, with its date)",
+            ),
+            ("storage", "nothing in Bedrock: the model stays in your S3 bucket"),
+            (
+                "serving",
+                "a SageMaker real-time endpoint, billed per instance-hour every hour until "
+                "deleted: the endpoint step says its price and asks first",
+            ),
+        ]
     price = cost.training_price
     if price.amount is None:
         hint = "; ".join(h for h in (unknown_price_hint, price.todo) if h)

@@ -31,6 +31,8 @@ from core.catalog.types import (
     Source,
 )
 
+PROVIDER = "SageMaker"
+"""The provider of every model here: trained and served on SageMaker, billed per instance-hour."""
 CHECKED = "2026-12"
 SOURCE = Source("reference/bedrock.md §8 (Autopilot LLM fine-tuning)", CHECKED)
 SAGEMAKER_REGIONS = ("us-east-1", "us-east-2", "us-west-2", "eu-central-1", "eu-west-1")
@@ -106,7 +108,7 @@ def _model(model_id: str, name: str, family: str, tokens: int, rows: int | None)
     return BaseModel(
         id=model_id,
         name=name,
-        provider="SageMaker",
+        provider=PROVIDER,
         family=family,
         inference_id="",  # Bedrock serves no base model of it: nothing to compare with
         regions=SAGEMAKER_REGIONS,
@@ -124,7 +126,7 @@ def _model(model_id: str, name: str, family: str, tokens: int, rows: int | None)
 def autopilot_catalog_models() -> tuple[BaseModel, ...]:
     """A catalog model for each Autopilot base model, by its `BaseModelName`."""
     return tuple(
-        _model(b.name, f"{b.name} (Autopilot)", "sagemaker-autopilot", b.context, b.row_limit)
+        _model(b.name, b.name, "sagemaker-autopilot", b.context, b.row_limit)
         for b in AUTOPILOT_BASES
     )
 
@@ -142,3 +144,9 @@ def jumpstart_catalog_model(hub_id: str) -> BaseModel:
     `max_input_length`; the model's spec may allow more)."""
     base = next((b for b in AUTOPILOT_BASES if b.jumpstart_id == hub_id), None)
     return _model(hub_id, hub_id, "jumpstart", base.context if base else 2_048, None)
+
+
+def served_on_sagemaker(model: BaseModel) -> bool:
+    """Whether `model` is one of these routes' (trained and served on SageMaker, billed per
+    instance-hour: no per-token training price, no Bedrock storage or throughput)."""
+    return model.provider == PROVIDER

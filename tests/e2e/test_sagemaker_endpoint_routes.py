@@ -125,6 +125,8 @@ async def dialogsum_prepared_and_uploaded(pilot: Pilot[None], prepared: Path) ->
     await click_button(pilot, "#validate")
     await settle(pilot, lambda: app.wizard_run.validated_ok is not None, rounds=1000)
     assert app.wizard_run.validated_ok is True, text_of(app, "#validate-status")
+    estimate = words(app, "#validate-summary")  # SageMaker's billing, not Bedrock's
+    assert "per instance-hour" in estimate and "provisioned throughput" not in estimate
     await next_step(pilot, "infrastructure")
 
     screen = app.screen
@@ -223,7 +225,7 @@ async def test_autopilot_from_dialogsum_to_an_endpoint_reply_and_back(tmp_path: 
         screen.query_one("#hp-epochCount", Input).value = "2"
         await settle(pilot, lambda: '"epochCount": "2"' in words(app, "#autopilot-request"))
         await settle(pilot, lambda: "Cost:" in text_of(app, "#autopilot-estimate"))
-        await click_button(pilot, "#autopilot-launch")
+        await pilot.press("ctrl+l")  # the footer's Launch
         await settle(pilot, lambda: isinstance(app.screen, AutopilotWatchScreen), rounds=1000)
         run = app.wizard_run
         assert run.job_arn is not None and run.job_name
