@@ -29,6 +29,8 @@ from core.sagemaker.autopilot import (
     describe_autopilot_job,
     stop_autopilot_job,
 )
+from core.sagemaker.kinds import AUTOML_JOB
+from core.sagemaker.launching import job_ended
 from core.statuses import JobStatus
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
@@ -129,7 +131,9 @@ class AutopilotWatchScreen(StepScreen):
         def report(update: PollUpdate[AutopilotSnapshot]) -> None:
             self.post_message(AutopilotProgress(update))
 
-        poller.run(report, cancelled=lambda: worker.is_cancelled)
+        final = poller.run(report, cancelled=lambda: worker.is_cancelled)
+        if final is not None:  # ended (not cancelled): it bills nothing more
+            job_ended(self.host.registry(), AUTOML_JOB, name)
 
     @on(AutopilotProgress)
     def _progress(self, message: AutopilotProgress) -> None:

@@ -29,6 +29,8 @@ from core import format as fmt
 from core.poll import Backoff, PollUpdate
 from core.run.types import Route
 from core.sagemaker.failures import explain_training_failure, interruptions
+from core.sagemaker.kinds import TRAINING_JOB
+from core.sagemaker.launching import job_ended
 from core.sagemaker.watch import (
     LossPoint,
     TrainingSnapshot,
@@ -225,6 +227,8 @@ class TrainingWatchScreen(StepScreen):
             lambda: describe_training_job(context, name), backoff=Backoff.starting_at(interval)
         )
         final = poller.run(update, cancelled=lambda: worker.is_cancelled)
+        if final is not None:  # ended (not cancelled): it bills nothing more
+            job_ended(self.host.registry(), TRAINING_JOB, name)
         return TrainingEnded(final or poller.last)
 
     def _show_update(

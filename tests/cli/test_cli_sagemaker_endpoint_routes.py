@@ -112,6 +112,7 @@ def test_autopilot_from_dialogsum_to_an_endpoint_reply_and_back(
     assert launched["reattached"] is False
     watched = ok(["autopilot", "watch", "bt-ap-e2e"], capsys)
     assert "bt-ap-e2e: Completed" in watched and "ROUGE-1" in watched
+    assert not any(r.billable for r in Registry().resources())  # an ended job bills nothing
 
     deployed = deploy_chat_tear_down(world, capsys, ["--autopilot", "bt-ap-e2e"])
     assert deployed["run_id"] == run_id  # the launch's run serves it
@@ -136,6 +137,7 @@ def test_jumpstart_from_dialogsum_to_an_endpoint_reply_and_back(
     assert launched["instance"] == "ml.g5.12xlarge" and launched["per_hour_usd"] > 0
     watched = ok(["jumpstart", "watch", "bt-js-e2e"], capsys)
     assert "bt-js-e2e: Completed" in watched
+    assert not any(r.billable for r in Registry().resources())  # an ended job bills nothing
 
     hub = (
         context_for(world)

@@ -251,6 +251,7 @@ async def test_autopilot_from_dialogsum_to_an_endpoint_reply_and_back(tmp_path: 
         candidate = words(app, "#autopilot-candidate")
         assert "Best candidate" in candidate and "perplexity" in candidate
         assert "Completed" in text_of(app, "#autopilot-timeline")
+        await settle(pilot, lambda: app.billing_summary().count == 0)  # an ended job bills not
         await click_button(pilot, "#autopilot-next")
         await settle(pilot, lambda: app.current_step == "endpoint")
         # Served by the best candidate's own inference container.
@@ -300,6 +301,7 @@ async def test_jumpstart_from_dialogsum_to_an_endpoint_reply_and_back(tmp_path: 
         await settle(pilot, lambda: app.wizard_run.job_status is JobStatus.COMPLETED, rounds=1000)
         await settle(pilot, lambda: "tuned model is at" in text_of(app, "#training-result"))
         assert "Uploading" in text_of(app, "#training-timeline")
+        await settle(pilot, lambda: app.billing_summary().count == 0)  # an ended job bills not
         await click_button(pilot, "#training-next")
         await settle(pilot, lambda: app.current_step == "endpoint")
         # Served by the image the model's Public Hub entry gives (not a guessed default).

@@ -51,7 +51,8 @@ from core.sagemaker.autopilot_models import (
     SOURCE,
     autopilot_model,
 )
-from core.sagemaker.launching import start_autopilot
+from core.sagemaker.kinds import AUTOML_JOB
+from core.sagemaker.launching import job_ended, start_autopilot
 from core.statuses import JobStatus
 from tui.cli.common import (
     EXIT_BAD,
@@ -344,6 +345,7 @@ def run_watch(args: argparse.Namespace) -> int:
         )
         final = poller.run(changed)
         assert final is not None  # never cancelled: run returns once the job has ended
+    job_ended(registry, AUTOML_JOB, final.name)  # it bills nothing more
     saved = next((r for r in registry.runs() if r.run.job_name == final.name), None)
     if saved is not None and final.status in {s.value for s in JobStatus}:
         registry.save_run(saved.id, replace(saved.run, job_status=JobStatus(final.status)))
