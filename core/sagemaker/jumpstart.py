@@ -120,7 +120,7 @@ def check_jumpstart_request(request: JumpStartRequest) -> None:
         where = f" ({spec.eula_uri})" if spec.eula_uri else ""
         problems.append(
             f"{spec.model_id} has an end-user licence agreement{where}: read it, then accept it "
-            "explicitly with --accept-eula"
+            "explicitly (--accept-eula; in the app, the licence checkbox)"
         )
     if spec.instance_types and request.instance_type not in spec.instance_types:
         problems.append(
@@ -142,5 +142,5 @@ def check_jumpstart_request(request: JumpStartRequest) -> None:
         raise ValidationError(
             "The JumpStart training request is not valid:\n"
             + "\n".join(f"- {p}" for p in problems),
-            hint="Fix the flags above; nothing was sent.",
+            hint="Fix what is listed above (the flags, or the form); nothing was sent.",
         )
