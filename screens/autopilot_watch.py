@@ -129,11 +129,12 @@ class AutopilotWatchScreen(StepScreen):
         )
 
         def report(update: PollUpdate[AutopilotSnapshot]) -> None:
+            if update.value is not None and update.value.ended:
+                # It bills nothing more: recorded before the screen (and header) says it ended.
+                job_ended(self.host.registry(), AUTOML_JOB, name)
             self.post_message(AutopilotProgress(update))
 
-        final = poller.run(report, cancelled=lambda: worker.is_cancelled)
-        if final is not None:  # ended (not cancelled): it bills nothing more
-            job_ended(self.host.registry(), AUTOML_JOB, name)
+        poller.run(report, cancelled=lambda: worker.is_cancelled)
 
     @on(AutopilotProgress)
     def _progress(self, message: AutopilotProgress) -> None:

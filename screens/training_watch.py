@@ -221,14 +221,15 @@ class TrainingWatchScreen(StepScreen):
                 read = read_loss(context, name, tokens)
                 tokens.update(read.tokens)
                 points = read.points
+                if polled.value.ended:
+                    # It bills nothing more: recorded before the screen (and header) says so.
+                    job_ended(self.host.registry(), TRAINING_JOB, name)
             self.app.call_from_thread(self._show_update, polled, points)
 
         poller = training_poller(
             lambda: describe_training_job(context, name), backoff=Backoff.starting_at(interval)
         )
         final = poller.run(update, cancelled=lambda: worker.is_cancelled)
-        if final is not None:  # ended (not cancelled): it bills nothing more
-            job_ended(self.host.registry(), TRAINING_JOB, name)
         return TrainingEnded(final or poller.last)
 
     def _show_update(

@@ -281,7 +281,8 @@ async def test_jumpstart_from_dialogsum_to_an_endpoint_reply_and_back(tmp_path: 
         await settle(pilot, lambda: "per instance-hour" in text_of(app, "#js-price"))
         assert "ml.g5.12xlarge" in words(app, "#js-price")
         await click_button(pilot, "#js-launch")  # the licence is not accepted yet
-        await settle(pilot, lambda: "--accept-eula" in text_of(app, "#error-panel"))
+        await settle(pilot, lambda: "licence (EULA) to accept" in words(app, "#error-panel"))
+        assert "Accept the licence" in words(app, "#js-eula-problem")
         assert app.wizard_run.job_arn is None  # nothing was sent
         assert not [r for r in Registry().resources() if r.kind == kinds.TRAINING_JOB]
         screen.query_one("#js-accept-eula", Checkbox).value = True
