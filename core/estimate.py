@@ -17,6 +17,7 @@ import orjson
 from core import format as fmt
 from core.catalog.import_pricing import IMPORT_PRICING
 from core.catalog.open_weight import OPEN_WEIGHT_MODELS
+from core.catalog.sagemaker_models import served_on_sagemaker
 from core.catalog.types import BaseModel, DeploymentOption
 from core.pricing.builtin import builtin_prices
 from core.pricing.types import Figure, ModelPrices, Price
@@ -155,6 +156,20 @@ def estimate_lines(
     counted = f"{fmt.plural(cost.training_tokens, 'token')} x {fmt.plural(cost.epochs, 'epoch')}"
     if model.id in {m.hub_id for m in OPEN_WEIGHT_MODELS}:
         return _open_weight_lines(counted)
+    if served_on_sagemaker(model):
+        return [
+            (
+                "training",
+                f"{counted}; SageMaker bills the training per instance-hour, not per token: "
+                "the launch step prices the instance type (Price List, with its date)",
+            ),
+            ("storage", "nothing in Bedrock: the model stays in your S3 bucket"),
+            (
+                "serving",
+                "a SageMaker real-time endpoint, billed per instance-hour every hour until "
+                "deleted: the endpoint step says its price and asks first",
+            ),
+        ]
     price = cost.training_price
     if price.amount is None:
         hint = "; ".join(h for h in (unknown_price_hint, price.todo) if h)

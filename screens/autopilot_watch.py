@@ -29,6 +29,8 @@ from core.sagemaker.autopilot import (
     describe_autopilot_job,
     stop_autopilot_job,
 )
+from core.sagemaker.kinds import AUTOML_JOB
+from core.sagemaker.launching import job_ended
 from core.statuses import JobStatus
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
@@ -127,6 +129,9 @@ class AutopilotWatchScreen(StepScreen):
         )
 
         def report(update: PollUpdate[AutopilotSnapshot]) -> None:
+            if update.value is not None and update.value.ended:
+                # It bills nothing more: recorded before the screen (and header) says it ended.
+                job_ended(self.host.registry(), AUTOML_JOB, name)
             self.post_message(AutopilotProgress(update))
 
         poller.run(report, cancelled=lambda: worker.is_cancelled)

@@ -26,6 +26,7 @@ from core.sagemaker.endpoints import (
     INSTANCE_TYPE,
     EndpointPlan,
     EndpointSnapshot,
+    ModelSource,
     SourceKind,
     default_endpoint_name,
     describe_endpoint,
@@ -49,6 +50,13 @@ class EndpointPriced(WorkerResult):
 
     instance_type: str
     price: Price
+
+
+@dataclass
+class SourceRead(WorkerResult):
+    """What the endpoint will serve: the job's model and its image."""
+
+    source: ModelSource
 
 
 @dataclass
@@ -101,6 +109,8 @@ class EndpointScreen(StepScreen):
         )
         if run.endpoint_instance_type:
             self.query_one("#instance", Input).value = run.endpoint_instance_type
+        if run.job_name and self.host.aws_context() is not None:
+            self.read_source(self._source_kind(), run.job_name)
         self._look_up_price()
         if run.serving_arn and run.endpoint_name:
             self.query_one("#deploy", Button).disabled = True
@@ -109,6 +119,22 @@ class EndpointScreen(StepScreen):
             # Confirmed and started when bedrock-tune stopped: deploying again re-attaches to
             # what it made (nothing is created twice) and creates what is missing.
             self._start(run.endpoint_instance_type or DEFAULT_INSTANCE)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="source", name="source")
+    def read_source(self, kind: SourceKind, job_name: str) -> SourceRead:
+        """The job's model and the image that will serve it (read, nothing made)."""
+        return SourceRead(model_source(self.require_context(), kind, job_name))
+
+    @on(SourceRead)
+    def _source_read(self, message: SourceRead) -> None:
+        source = message.source
+        text = Text.assemble((source.label[0].upper() + source.label[1:], "bold"))
+        for container in source.containers:
+            text.append(f"\nServed by {container.image}", style="dim")
+            text.append(f"\n  model {container.model_data or '-'}", style="dim")
+        if source.image_origin:
+            text.append(f"\nImage: {source.image_origin}", style="dim")
+        self.query_one("#endpoint-source", Static).update(text)
 
     def _interrupted(self, name: str) -> bool:
         """Whether a deploy of this endpoint was under way (its entry still pending): not after
@@ -260,6 +286,11 @@ class EndpointScreen(StepScreen):
         if name == "endpoint-price":
             self.query_one("#endpoint-price", Static).update(
                 f"The price could not be read: {error}"
+            )
+            return
+        if name == "source":  # said where it matters: Deploy reads the source again
+            self.query_one("#endpoint-source", Static).update(
+                Text(f"The trained model could not be read: {error}", style="yellow")
             )
             return
         if name == "create":

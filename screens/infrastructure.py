@@ -183,6 +183,13 @@ class InfrastructureScreen(StepScreen):
         )
         importing = run.route is Route.IMPORT_ONLY
         self.query_one("#upload-section").display = not importing
+        if role_purpose(run) == "sagemaker":
+            self.query_one(".step-intro", Static).update(
+                "bedrock-tune needs an S3 bucket in the job's region and the SageMaker execution "
+                "role SageMaker's jobs and endpoints assume, which reads only the run's data and "
+                "writes only its output. Nothing is made until you press Create; the plan below "
+                "shows every call and the exact policies."
+            )
         if importing:
             self.query_one(".step-intro", Static).update(
                 "bedrock-tune needs an S3 bucket in the import's region (the model files go "

@@ -8,8 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,6 +22,7 @@ from core.pricing.builtin import builtin_prices
 from core.pricing.types import ModelPrices
 from core.run import Route
 from screens.base import StepScreen
+from screens.model_detail import describe_model
 from screens.pricing import PRICES_WORKER, RegionPricesRead, lookup_region_prices
 from screens.run_change import RunChangeChoice, RunChangeScreen
 from screens.workers import WorkerResult
@@ -51,122 +50,6 @@ def _short_source(prices: ModelPrices) -> str:
     return f"{label} {prices.as_of}"
 
 
-def describe_model(
-    entry: ModelAvailability, kind: CustomizationType, prices: ModelPrices | None = None
-) -> Group:
-    """The detail panel for one model: availability, format, limits, hyperparameters, prices
-    (each with its source and date; `prices` default to the built-in figures)."""
-    model: BaseModel = entry.model
-    parts: list[Table | Text] = []
-    head = Text()
-    head.append(model.name, style="bold")
-    head.append(f"  {model.provider}", style="dim")
-    lifecycle = entry.lifecycle
-    if not lifecycle.active:
-        head.append(f"  {lifecycle.stage.label}", style="bold yellow")
-    head.append("\n")
-    if not lifecycle.active:
-        head.append(f"⚠ {lifecycle.describe(entry.region).capitalize()}", style="yellow")
-        head.append(f" ({lifecycle.source})\n", style="dim")
-        if lifecycle.note:
-            head.append(f"  {lifecycle.note}\n", style="dim")
-        alternatives = instead_text(lifecycle)
-        if alternatives:
-            head.append(f"  Pick {alternatives} instead.\n", style="yellow")
-    head.append(
-        "✔ available" if entry.available else "✘ unavailable",
-        style="green" if entry.available else "red",
-    )
-    head.append(f": {entry.reason}\n")
-    head.append("Customization id  ", style="bold")
-    head.append(f"{model.id}\n")
-    head.append("Base inference id ", style="bold")
-    head.append(f"{model.inference_id}\n")
-    head.append("Regions           ", style="bold")
-    head.append(", ".join(model.regions) + "\n")
-    head.append("Deploy with       ", style="bold")
-    head.append(", ".join(d.value.replace("-", " ") for d in model.deployment_options))
-    parts.append(head)
-    custom = model.customization(kind)
-    if custom is None:
-        types = ", ".join(t.label for t in model.customization_types)
-        parts.append(
-            Text(
-                f"\n{model.name} does not support {kind.label.lower()} ({types} only).",
-                style="yellow",
-            )
-        )
-    else:
-        limits = custom.limits
-        data_format_text = Text()
-        data_format_text.append("\nData format  ", style="bold")
-        data_format_text.append(f"{custom.data_format.label}\n")
-        data_format_text.append(custom.data_format.example + "\n", style="dim")
-        if custom.teachers:
-            data_format_text.append("Teachers     ", style="bold")
-            teachers = ", ".join(f"{t.name} ({t.id})" for t in custom.teachers)
-            data_format_text.append(teachers + "\n")
-            data_format_text.append("  chosen in the Launch step\n", style="dim")
-        parts.append(data_format_text)
-        table = Table(
-            title="Limits", title_justify="left", show_header=False, box=None, padding=(0, 1)
-        )
-        rows = [
-            ("records (min)", limits.min_records),
-            ("training records (max)", limits.max_train_records),
-            ("validation records (max)", limits.max_validation_records),
-            ("train + validation (max)", limits.max_total_records),
-            ("tokens per record (max)", limits.max_tokens_per_record),
-            ("chars per token (planning)", limits.chars_per_token),
-        ]
-        for label, value in rows:
-            table.add_row(
-                label,
-                "unknown"
-                if value is None
-                else f"{value:,}"
-                if isinstance(value, int)
-                else f"{value:g}",
-            )
-        if not limits.validation_data_supported:
-            table.add_row("validation data", "not supported")
-        parts.append(table)
-        for note in limits.notes:
-            parts.append(Text(f"⚠ {note}", style="yellow"))
-        if custom.hyperparameters:
-            hps = Table(title="Hyperparameters", title_justify="left", box=None, padding=(0, 1))
-            hps.add_column("name")
-            hps.add_column("range")
-            hps.add_column("default")
-            for hp in custom.hyperparameters:
-                hps.add_row(
-                    hp.name,
-                    f"{hp.format(hp.minimum)} to {hp.format(hp.maximum)}",
-                    hp.default_text or "none",
-                )
-            parts.append(hps)
-        else:
-            parts.append(
-                Text("\nNo documented hyperparameters for this customization.", style="yellow")
-            )
-    row = prices or builtin_prices(model, entry.region)
-    cost = Text()
-    cost.append(f"\nPrices in {row.region}\n", style="bold")
-    for label, price in (
-        ("training", row.training),
-        ("storage", row.storage),
-        ("provisioned throughput", row.provisioned),
-        ("on demand, input", row.on_demand_input),
-        ("on demand, output", row.on_demand_output),
-    ):
-        cost.append(f"  {label}: ")
-        cost.append(price.text() + "\n", style="" if price.is_known else "yellow")
-    parts.append(cost)
-    for note in (*row.notes, *model.notes):
-        parts.append(Text(f"⚠ {note}", style="yellow"))
-    return Group(*parts)
-
-
 class ModelScreen(StepScreen):
     """Choose the base model and the customization type."""
 
@@ -181,9 +64,11 @@ class ModelScreen(StepScreen):
         Binding("f", "advise", "Fine-tune or RAG?", id="advise"),
         Binding("i", "import_own", "Import my own", id="import-own-key", show=False),
         Binding("s", "train_sagemaker", "Train on SageMaker", id="train-sagemaker-key", show=False),
+        Binding("a", "autopilot", "Autopilot route", id="autopilot-route", show=False),
+        Binding("j", "jumpstart", "JumpStart route", id="jumpstart-route", show=False),
     ]
-    """Enter on the list, `u` or Ctrl+N choose the highlighted model; `i` and `s` take the
-    open-weight routes, whose buttons are below the list (off a small screen)."""
+    """Enter on the list, `u` or Ctrl+N choose the highlighted model; `i`, `s`, `a` and `j` take
+    the other routes, whose buttons are below the list (off a small screen)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -239,6 +124,22 @@ class ModelScreen(StepScreen):
             )
             with Horizontal(classes="button-row"):
                 yield Button("Train on SageMaker", id="train-sagemaker")
+        with Vertical(id="sagemaker-endpoint-group"):
+            yield Label(
+                "Or fine-tune on SageMaker and serve on a SageMaker endpoint",
+                classes="field-label model-group",
+            )
+            yield Static(
+                "Autopilot fine-tunes one of its base models (Falcon, Llama 2, Mistral 7B, Dolly, "
+                "Flan-T5, MPT: a 2023-era list AWS no longer extends) from an input/output CSV; "
+                "JumpStart fine-tunes a model of the SageMaker Public Hub (Llama 2 7B first) on "
+                "an instance you choose. Either is then served on a real-time endpoint, billed "
+                "every hour until you delete it.",
+                classes="step-intro",
+            )
+            with Horizontal(classes="button-row"):
+                yield Button("Autopilot (a)", id="train-autopilot")
+                yield Button("JumpStart (j)", id="train-jumpstart")
 
     def on_mount(self) -> None:
         # Offered only when every step of the route is built (`routes_offered`).
@@ -250,12 +151,21 @@ class ModelScreen(StepScreen):
             for route, text in (
                 (Route.IMPORT_ONLY, "import a model of your own (i)"),
                 (Route.SAGEMAKER_IMPORT, "train an open-weight model on SageMaker (s)"),
+                (Route.SAGEMAKER_AUTOPILOT, "fine-tune with SageMaker Autopilot (a)"),
+                (Route.SAGEMAKER_JUMPSTART, "fine-tune a JumpStart model (j)"),
             )
             if route in self.host.offered_routes
         ]
         hint = self.query_one("#other-routes", Static)
         hint.update(f"Below Bedrock's own models: {', or '.join(others)}." if others else "")
         hint.display = bool(others)
+        offered_routes = self.host.offered_routes
+        self.query_one("#train-autopilot").display = Route.SAGEMAKER_AUTOPILOT in offered_routes
+        self.query_one("#train-jumpstart").display = Route.SAGEMAKER_JUMPSTART in offered_routes
+        self.query_one("#sagemaker-endpoint-group").display = (
+            Route.SAGEMAKER_AUTOPILOT in offered_routes
+            or Route.SAGEMAKER_JUMPSTART in offered_routes
+        )
         table = self.query_one("#models", DataTable)
         table.add_columns(
             "", "Model", "Provider", "Types", "Tokens/record", "Training /1K", "Price source"
@@ -442,15 +352,51 @@ class ModelScreen(StepScreen):
         """Take the sagemaker-import route with the walkthrough's model (the Train step can
         choose another); the dataset steps come next."""
         from core.catalog.open_weight import open_weight_models
+
+        models = {m.id: m for m in open_weight_models()}
+        model = models.get(self.host.wizard_run.base_model_id or "") or open_weight_models()[0]
+        self._take_sagemaker_route(model, Route.SAGEMAKER_IMPORT, "trained on SageMaker")
+
+    def action_autopilot(self) -> None:
+        """`a`: the Autopilot route (when it is offered)."""
+        if Route.SAGEMAKER_AUTOPILOT in self.host.offered_routes:
+            self._train_with_autopilot()
+
+    def action_jumpstart(self) -> None:
+        """`j`: the JumpStart route (when it is offered)."""
+        if Route.SAGEMAKER_JUMPSTART in self.host.offered_routes:
+            self._train_with_jumpstart()
+
+    @on(Button.Pressed, "#train-autopilot")
+    def _train_with_autopilot(self) -> None:
+        """Take the sagemaker-autopilot route with the run's Autopilot base model, else
+        Autopilot's default (its launch step can choose another)."""
+        from core.catalog.sagemaker_models import DEFAULT_AUTOPILOT_BASE, autopilot_catalog_models
+
+        models = {m.id: m for m in autopilot_catalog_models()}
+        model = models.get(self.host.wizard_run.base_model_id or "")
+        model = model or models[DEFAULT_AUTOPILOT_BASE]
+        self._take_sagemaker_route(model, Route.SAGEMAKER_AUTOPILOT, "fine-tuned by Autopilot")
+
+    @on(Button.Pressed, "#train-jumpstart")
+    def _train_with_jumpstart(self) -> None:
+        """Take the sagemaker-jumpstart route with the walkthrough's model (its launch step
+        lists the Public Hub's models)."""
+        from core.catalog.sagemaker_models import DEFAULT_JUMPSTART_MODEL, jumpstart_catalog_model
+
+        model = jumpstart_catalog_model(DEFAULT_JUMPSTART_MODEL)
+        self._take_sagemaker_route(model, Route.SAGEMAKER_JUMPSTART, "fine-tuned with JumpStart")
+
+    def _take_sagemaker_route(self, model: BaseModel, route: Route, how: str) -> None:
+        """Choose `model` on the SageMaker `route` (asking first when that resets what the run
+        made); the dataset steps come next."""
         from core.run.changes import change_model
 
         run = self.host.wizard_run
-        models = {m.id: m for m in open_weight_models()}
-        model = models.get(run.base_model_id or "") or open_weight_models()[0]
-        change = change_model(run, model, CustomizationType.FINE_TUNING, Route.SAGEMAKER_IMPORT)
+        change = change_model(run, model, CustomizationType.FINE_TUNING, route)
 
         def chosen() -> None:
-            self.notify(f"{model.name}, trained on SageMaker.", title="Base model")
+            self.notify(f"{model.name}, {how}.", title="Base model")
             self.host.next_step(self.STEP_ID)
 
         if not change.asks:

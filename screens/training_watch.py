@@ -29,6 +29,8 @@ from core import format as fmt
 from core.poll import Backoff, PollUpdate
 from core.run.types import Route
 from core.sagemaker.failures import explain_training_failure, interruptions
+from core.sagemaker.kinds import TRAINING_JOB
+from core.sagemaker.launching import job_ended
 from core.sagemaker.watch import (
     LossPoint,
     TrainingSnapshot,
@@ -219,6 +221,9 @@ class TrainingWatchScreen(StepScreen):
                 read = read_loss(context, name, tokens)
                 tokens.update(read.tokens)
                 points = read.points
+                if polled.value.ended:
+                    # It bills nothing more: recorded before the screen (and header) says so.
+                    job_ended(self.host.registry(), TRAINING_JOB, name)
             self.app.call_from_thread(self._show_update, polled, points)
 
         poller = training_poller(

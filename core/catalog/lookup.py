@@ -65,10 +65,18 @@ def find_model(model_id: str, models: Sequence[BaseModel] | None = None) -> Base
         )
         if wanted in (plain, f"us.{plain}", f"eu.{plain}", f"global.{plain}"):
             return model
-    if models is None:  # the open-weight models SageMaker trains, by their Public Hub id
+    if models is None:  # the models SageMaker trains: by Public Hub id or Autopilot name
         from core.catalog.open_weight import open_weight_models
+        from core.catalog.sagemaker_models import (
+            autopilot_catalog_models,
+            jumpstart_catalog_models,
+        )
 
-        for model in open_weight_models():
+        for model in (
+            *open_weight_models(),
+            *autopilot_catalog_models(),
+            *jumpstart_catalog_models(),
+        ):
             if wanted == model.id:
                 return model
     close = difflib.get_close_matches(wanted, [m.id for m in pool], n=3, cutoff=0.4)

@@ -43,13 +43,20 @@ PENDING = "pending"
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
 
 
+_SAGEMAKER_TRAINING = frozenset(
+    {Route.SAGEMAKER_IMPORT, Route.SAGEMAKER_AUTOPILOT, Route.SAGEMAKER_JUMPSTART}
+)
+"""The routes whose jobs run on SageMaker with its execution role (training, Autopilot, and
+the endpoints that serve what they made)."""
+
+
 def role_purpose(run: Run) -> RolePurpose:
     """Which service role the run's infrastructure step sets up: the import role for a run that
     only imports, SageMaker's execution role for a run that trains there (its import role is
     set up by the import step), else the customization role."""
     if run.route is Route.IMPORT_ONLY:
         return "import"
-    return "sagemaker" if run.route is Route.SAGEMAKER_IMPORT else "customization"
+    return "sagemaker" if run.route in _SAGEMAKER_TRAINING else "customization"
 
 
 def import_role_of(run: Run) -> str | None:

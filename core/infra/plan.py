@@ -210,7 +210,9 @@ def plan(
         owner_tags,
     )
     if role_plan.action == "create":
-        notes.append("A new role can take a few seconds before Bedrock is able to assume it.")
+        notes.append(
+            f"A new role can take a few seconds before {_assumer(purpose)} is able to assume it."
+        )
 
     checked = Preflight(False, note="not asked")
     if preflight_check:
@@ -375,6 +377,11 @@ def _role_policy(
     return permissions_policy(bucket, prefix, region, kms_key_arn, teachers)
 
 
+def _assumer(purpose: RolePurpose) -> str:
+    """Which service assumes a role of this purpose."""
+    return "SageMaker" if purpose == "sagemaker" else "Bedrock"
+
+
 def _plan_role(
     name: str,
     account_id: str,
@@ -390,9 +397,10 @@ def _plan_role(
     partition = partition_of(region)
     arn = state.arn or f"arn:{partition}:iam::{account_id}:role/{name}"
     wanted_trust = trust_policy(account_id, region, purpose)
-    jobs = {"import": "Bedrock import jobs", "sagemaker": "SageMaker training jobs"}.get(
-        purpose, "Bedrock jobs"
-    )
+    jobs = {
+        "import": "Bedrock import jobs",
+        "sagemaker": "SageMaker training and Autopilot jobs and endpoints",
+    }.get(purpose, "Bedrock jobs")
     if not state.exists:
         return ResourcePlan(
             "iam-role",
@@ -507,7 +515,7 @@ def verify(
     checks.append(Check("role exists", role_state.exists, role_state.arn))
     if role_state.exists:
         why = trust_problem(role_state.trust, account_id, region, purpose)
-        checks.append(Check("Bedrock can assume the role", why is None, why or ""))
+        checks.append(Check(f"{_assumer(purpose)} can assume the role", why is None, why or ""))
         teacher_arns = _teacher_arns(role_state.policy, teachers, account_id, region)
         wanted_policy = _role_policy(
             purpose, bucket, prefix, region, account_id, kms_key_arn, teacher_arns, model_sources

@@ -139,7 +139,7 @@ def check_autopilot_request(request: AutopilotRequest) -> AutopilotRequest:
     if model.eula and not request.accept_eula:
         problems.append(
             f"{model.name} has an end-user licence (EULA) to accept explicitly: read it, then "
-            "pass --accept-eula"
+            "accept it (--accept-eula; in the app, the licence checkbox)"
         )
     completion = request.completion
     if completion.max_runtime_per_training_job < 1 or (
@@ -149,7 +149,7 @@ def check_autopilot_request(request: AutopilotRequest) -> AutopilotRequest:
     if problems:
         raise ValidationError(
             "The Autopilot request is not valid:\n" + "\n".join(f"- {p}" for p in problems),
-            hint="Fix the flags above; nothing was sent.",
+            hint="Fix what is listed above (the flags, or the form); nothing was sent.",
         )
     return AutopilotRequest(
         job_name=request.job_name,

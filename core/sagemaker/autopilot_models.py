@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from core.catalog.sagemaker_models import AUTOPILOT_BASES, DEFAULT_AUTOPILOT_BASE
 from core.errors import ValidationError
 
 CHECKED = "2026-12"
@@ -32,7 +33,7 @@ FEATURE_STATUS = (
 )
 """Said plainly wherever the route is offered (the reference's verdict; the replacement named is
 bedrock-tune's advice, since AWS names none)."""
-DEFAULT_BASE_MODEL = "Falcon7BInstruct"
+DEFAULT_BASE_MODEL = DEFAULT_AUTOPILOT_BASE
 """What Autopilot fine-tunes when `BaseModelName` is left out (reference)."""
 
 Lifecycle = Literal["legacy"]
@@ -68,25 +69,8 @@ def _model(
     return AutopilotModel(name, jumpstart_id, rows, context, eula, note=note, uncertain=not eula)
 
 
-AUTOPILOT_MODELS: tuple[AutopilotModel, ...] = (
-    _model("Dolly3B", "huggingface-textgeneration-dolly-v2-3b-bf16", 10_000, 1_024),
-    _model("Dolly7B", "huggingface-textgeneration-dolly-v2-7b-bf16", 10_000, 1_024),
-    _model("Dolly12B", "huggingface-textgeneration-dolly-v2-12b-bf16", 10_000, 1_024),
-    _model("Falcon7B", "huggingface-llm-falcon-7b-bf16", 1_000, 1_024),
-    _model("Falcon7BInstruct", "huggingface-llm-falcon-7b-instruct-bf16", 1_000, 1_024),
-    _model("Falcon40B", "huggingface-llm-falcon-40b-bf16", 10_000, 1_024),
-    _model("Falcon40BInstruct", "huggingface-llm-falcon-40b-instruct-bf16", 10_000, 1_024),
-    _model("FlanT5L", "huggingface-text2text-flan-t5-large", 10_000, 1_024),
-    _model("FlanT5XL", "huggingface-text2text-flan-t5-xl", 10_000, 1_024),
-    _model("FlanT5XXL", "huggingface-text2text-flan-t5-xxl", 10_000, 1_024),
-    _model("Llama2-7B", "meta-textgeneration-llama-2-7b", 10_000, 2_048, eula=True),
-    _model("Llama2-7BChat", "meta-textgeneration-llama-2-7b-f", 10_000, 2_048, eula=True),
-    _model("Llama2-13B", "meta-textgeneration-llama-2-13b", 7_000, 2_048, eula=True),
-    _model("Llama2-13BChat", "meta-textgeneration-llama-2-13b-f", 7_000, 2_048, eula=True),
-    _model("Mistral7B", "huggingface-llm-mistral-7b", 10_000, 2_048),
-    _model("Mistral7BInstruct", "huggingface-llm-mistral-7b-instruct", 10_000, 2_048),
-    _model("MPT7B", "huggingface-textgeneration1-mpt-7b-bf16", 10_000, 1_024),
-    _model("MPT7BInstruct", "huggingface-textgeneration1-mpt-7b-instruct-bf16", 10_000, 1_024),
+AUTOPILOT_MODELS: tuple[AutopilotModel, ...] = tuple(
+    _model(b.name, b.jumpstart_id, b.row_limit, b.context, eula=b.eula) for b in AUTOPILOT_BASES
 )
 """Every model of the reference's table, all legacy (the list is frozen at 2023-era models)."""
 

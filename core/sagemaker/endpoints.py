@@ -5,8 +5,9 @@ it. The serving target of the `sagemaker-autopilot` and `sagemaker-jumpstart` ro
 Where a model comes from:
 - a training job (a JumpStart fine-tuning job, or any other): DescribeTrainingJob's
   `ModelArtifacts.S3ModelArtifacts` (a `model.tar.gz`, or a folder when the job wrote its output
-  uncompressed) and its `RoleArn`; the serving image is given, else the Hugging Face text
-  generation inference image (⚠ see `TGI_INFERENCE_IMAGE`);
+  uncompressed) and its `RoleArn`; the serving image is given, else the one the Public Hub
+  entry of the job's JumpStart model serves it with (`HostingEcrUri`), else the Hugging Face text
+  generation inference image (`core.sagemaker.images`);
 - an Autopilot job: DescribeAutoMLJobV2's `BestCandidate.InferenceContainers` (image, model data
   and environment, as Autopilot says to serve them) and its `RoleArn`.
 
@@ -36,6 +37,7 @@ from core.errors import (
     error_code,
 )
 from core.poll import Backoff, Pacing, Poller
+from core.sagemaker.images import TGI_ENVIRONMENT, serving_image
 
 SourceKind = Literal["training-job", "autopilot"]
 
@@ -53,15 +55,6 @@ ENDPOINT_POLL = Backoff.starting_at(30.0, jitter=0.1)
 """⚠ Creating an LLM endpoint takes minutes (pulling the image, loading the weights): first check
 after 30 s, then less often (up to 4 minutes)."""
 
-TGI_INFERENCE_IMAGE = (
-    "763104351884.dkr.ecr.{region}.amazonaws.com/huggingface-pytorch-tgi-inference:"
-    "2.1.1-tgi1.4.0-gpu-py310-cu121-ubuntu22.04"
-)
-"""⚠ The Hugging Face text generation inference (TGI) Deep Learning Container: the account,
-repository and tag are not in the reference (AWS's Deep Learning Containers list). A JumpStart
-model's own serving image is in its Public Hub entry; pass --image to use it."""
-TGI_ENVIRONMENT = {"HF_MODEL_ID": "/opt/ml/model", "SM_NUM_GPUS": "1"}
-"""⚠ What the TGI container reads to serve the model SageMaker unpacked into /opt/ml/model."""
 QUOTA_PATTERN = re.compile(r"service limit '([^']+)' is (\d+) ([A-Za-z]+)")
 """SageMaker's ResourceLimitExceeded text: "The account-level service limit 'ml.g5.12xlarge for
 endpoint usage' is 0 Instances, with current utilization of 0 Instances and a request delta of 1
@@ -109,6 +102,8 @@ class ModelSource:
     """The Autopilot `BaseModelName`, or the JumpStart model id, where known."""
     candidate: str | None = None
     """Autopilot: the best candidate's name."""
+    image_origin: str = ""
+    """Where the serving image comes from, in words (for a training job's model)."""
 
     @property
     def key(self) -> str:
@@ -135,15 +130,11 @@ def _not_found(error: BedrockTuneError) -> bool:
     )
 
 
-def tgi_image(region: str) -> str:
-    """The TGI inference image for `region` (⚠ see `TGI_INFERENCE_IMAGE`)."""
-    return TGI_INFERENCE_IMAGE.format(region=region)
-
-
 def source_from_training_job(
     context: AwsContext, name: str, image: str | None = None
 ) -> ModelSource:
-    """The model a completed training job made, served by `image` (default: TGI).
+    """The model a completed training job made, served by `image` (default: `serving_image`:
+    its JumpStart model's own image from the Public Hub, else TGI).
 
     Raises:
         NotFoundError: no such training job.
@@ -173,12 +164,16 @@ def source_from_training_job(
         )
     hyperparameters = job.get("HyperParameters") or {}
     base = hyperparameters.get("model_id") or None
+    origin = "given (--image)"
+    if image is None:
+        image, origin = serving_image(context, job)
     return ModelSource(
         "training-job",
         name,
         str(job.get("RoleArn", "")),
-        (Container(image or tgi_image(context.region), str(artifacts), TGI_ENVIRONMENT),),
+        (Container(image, str(artifacts), TGI_ENVIRONMENT),),
         base_model=str(base).strip('"') if base else None,
+        image_origin=origin,
     )
 
 

@@ -10,7 +10,8 @@ those the SageMaker Python SDK reads (`sagemaker.jumpstart.hub.interfaces.HubMod
 schema 2.3.0: `TrainingSupported`, `TrainingEcrUri`, `TrainingScriptUri`,
 `TrainingArtifactUri`, `Hyperparameters` [{Name, Type, Default, Min, Max, Options, Scope}],
 `DefaultTrainingInstanceType`, `SupportedTrainingInstanceTypes`, `HostingEulaUri`,
-`GatedBucket`, `Task`). ⚠ The search keywords that mark a text-generation, fine-tunable model
+`GatedBucket`, `Task`, and `HostingEcrUri`: the image JumpStart serves the model with). ⚠ The
+search keywords that mark a text-generation, fine-tunable model
 are read from the document when the summary does not carry them.
 """
 
@@ -107,6 +108,9 @@ class HubModelSpec:
     instance_types: tuple[str, ...]
     eula_uri: str | None
     gated: bool
+    hosting_image: str | None = None
+    """The image the Public Hub entry serves the model with (`HostingEcrUri`; ⚠ the field name
+    is the SageMaker Python SDK's, not in botocore), None when the entry gives none."""
 
     @property
     def needs_eula(self) -> bool:
@@ -212,6 +216,7 @@ def spec_from(response: Mapping[str, Any]) -> HubModelSpec:
         instance_types=tuple(document.get("SupportedTrainingInstanceTypes") or ()),
         eula_uri=document.get("HostingEulaUri"),
         gated=bool(document.get("GatedBucket")),
+        hosting_image=document.get("HostingEcrUri") or None,
     )
 
 

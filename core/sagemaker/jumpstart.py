@@ -22,6 +22,9 @@ from core.sagemaker.training import JOB_NAME, ROLE_ARN
 
 ENTRY_POINT = "transfer_learning.py"
 """⚠ The JumpStart training scripts' entry point (as the SageMaker Python SDK sets it)."""
+MODEL_TAG = "bedrock-tune:jumpstart-model"
+"""The tag that names a JumpStart training job's Public Hub model (the endpoint step serves the
+job's model with that entry's image)."""
 MODEL_CHANNEL = "model"
 TRAINING_CHANNEL = "training"
 
@@ -96,7 +99,7 @@ class JumpStartRequest:
                 {"Key": k, "Value": v}
                 for k, v in {
                     "bedrock-tune:managed": "true",
-                    "bedrock-tune:jumpstart-model": spec.model_id,
+                    MODEL_TAG: spec.model_id,
                     **self.tags,
                 }.items()
             ],
@@ -117,7 +120,7 @@ def check_jumpstart_request(request: JumpStartRequest) -> None:
         where = f" ({spec.eula_uri})" if spec.eula_uri else ""
         problems.append(
             f"{spec.model_id} has an end-user licence agreement{where}: read it, then accept it "
-            "explicitly with --accept-eula"
+            "explicitly (--accept-eula; in the app, the licence checkbox)"
         )
     if spec.instance_types and request.instance_type not in spec.instance_types:
         problems.append(
@@ -139,5 +142,5 @@ def check_jumpstart_request(request: JumpStartRequest) -> None:
         raise ValidationError(
             "The JumpStart training request is not valid:\n"
             + "\n".join(f"- {p}" for p in problems),
-            hint="Fix the flags above; nothing was sent.",
+            hint="Fix what is listed above (the flags, or the form); nothing was sent.",
         )

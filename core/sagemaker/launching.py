@@ -140,6 +140,15 @@ def instance_details(api: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def job_ended(registry: Registry, kind: str, name: str) -> None:
+    """The SageMaker job `name` has ended (completed, failed or stopped): it bills nothing more.
+    Its record stays for teardown to forget, but no longer counts as billing (the header, the
+    quit guard)."""
+    for record in registry.resources():
+        if record.kind == kind and record.identifier == name and record.billable:
+            registry.replace_resource(kind, name, replace(record, billable=False))
+
+
 def find_launched_training(
     context: AwsContext, name: str, run_id: str | None
 ) -> TrainingSnapshot | None:

@@ -34,9 +34,10 @@ from core.upload.location import (
     UploadedFile,
     UploadIntegrityError,
     UploadResult,
+    run_folder_of,
     run_location,
 )
-from core.upload.run import upload_prepared, upload_run_files
+from core.upload.run import record_run_folder, upload_prepared, upload_run_files
 from core.upload.transfer import part_size_for, stale_uploads
 from core.upload_progress import FileProgress, State
 
@@ -53,6 +54,8 @@ __all__ = [
     "UploadResult",
     "UploadedFile",
     "part_size_for",
+    "record_run_folder",
+    "run_folder_of",
     "run_location",
     "stale_uploads",
     "upload_prepared",

@@ -3,6 +3,7 @@ call), what an upload returns, and the upload's errors."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -169,3 +170,15 @@ def run_location(bucket: str, run_id: str, prefix: str = DEFAULT_PREFIX) -> RunL
             hint="Use letters, digits and -_ (for example the prepared folder's name).",
         )
     return location
+
+
+def run_folder_of(uri: str, run_ids: Collection[str]) -> RunLocation | None:
+    """The run folder a data URI (`s3://<bucket>/<prefix>/<run>/data/...`) lies in, when `<run>`
+    is one of `run_ids`; None for any other URI."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    parts = key.split("/")
+    if not uri.startswith("s3://") or "data" not in parts[2:]:
+        return None
+    at = parts.index("data", 2)
+    run_id, prefix = parts[at - 1], "/".join(parts[: at - 1])
+    return RunLocation(bucket, prefix, run_id) if prefix and run_id in run_ids else None

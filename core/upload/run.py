@@ -182,7 +182,7 @@ def _upload_locked(
     locked_at: datetime,
 ) -> tuple[UploadedFile, ...]:
     """`upload_run_files` once the run's lock is held."""
-    bucket, run_id = location.bucket, location.run_id
+    bucket = location.bucket
     s3 = context.client("s3", region=region or context.region)
     owner = bucket_owner(account_id)
     try:
@@ -194,22 +194,7 @@ def _upload_locked(
             hint="Create it first: the Infrastructure step, or `bedrock-tune infra apply`.",
         ) from error
     if registry is not None:
-        registry.add_resource(
-            ResourceRecord(
-                kind=PREFIX,
-                identifier=location.folder_uri,
-                region=region or context.region,
-                account_id=account_id,
-                run_id=run_id,
-                billable=False,
-                created_by_us=True,
-                details={
-                    "bucket": bucket,
-                    "prefix": location.folder_key,
-                    "output_uri": location.output_uri,
-                },
-            )
-        )
+        record_run_folder(registry, location, region or context.region, account_id)
         write_point("upload.recorded")
     target = Target(s3, bucket, owner, cancelled, part_size, max(1, concurrency))
     abort_stale_uploads(target, f"{location.folder_key}{folder}/", locked_at)
@@ -225,3 +210,26 @@ def _upload_locked(
         uploaded.append(upload_file(target, path, key, location, on_progress, clock))
         write_point(f"upload.verified-{path.name}")
     return tuple(uploaded)
+
+
+def record_run_folder(
+    registry: Registry, location: RunLocation, region: str, account_id: str
+) -> None:
+    """Record the run's S3 folder as made by bedrock-tune (before anything is put there), so
+    teardown deletes the objects in it and then the bucket."""
+    registry.add_resource(
+        ResourceRecord(
+            kind=PREFIX,
+            identifier=location.folder_uri,
+            region=region,
+            account_id=account_id,
+            run_id=location.run_id,
+            billable=False,
+            created_by_us=True,
+            details={
+                "bucket": location.bucket,
+                "prefix": location.folder_key,
+                "output_uri": location.output_uri,
+            },
+        )
+    )

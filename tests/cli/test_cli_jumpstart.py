@@ -59,7 +59,7 @@ def test_dry_run_prints_a_valid_request_with_the_eula_accepted(
 @pytest.mark.parametrize(
     ("extra", "fragment"),
     [
-        ([], "accept it explicitly with --accept-eula"),
+        ([], "accept it explicitly (--accept-eula"),
         (["--accept-eula", "--hp", "epoch=0"], "epoch=0 is out of range"),
         (["--accept-eula", "--instance", "ml.t3.medium"], "does not train on ml.t3.medium"),
     ],

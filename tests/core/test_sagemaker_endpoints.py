@@ -33,6 +33,9 @@ from core.sagemaker.endpoints import (
     source_from_autopilot,
     source_from_training_job,
 )
+from core.sagemaker.hub import describe_hub_model
+from core.sagemaker.images import tgi_image
+from core.sagemaker.jumpstart import JumpStartRequest
 from core.sagemaker.training import TrainingRequest
 from core.sandbox.server import SANDBOX_ACCOUNT_ID
 from core.serving.chat import Answer, Settings, Turn
@@ -359,3 +362,31 @@ def test_settings_reach_the_payload() -> None:
     assert body["parameters"]["max_new_tokens"] == 64 and body["parameters"]["do_sample"] is False
     history = [Turn("user", "A"), Turn("assistant", "B"), Turn("user", "C")]
     assert prompt_of("", history) == "User: A\nAssistant: B\nUser: C\nAssistant:"
+
+
+def test_a_jumpstart_model_is_served_by_its_public_hub_image(
+    sandbox_context: AwsContext, clock: Clock
+) -> None:
+    sandbox_context.client("s3").create_bucket(Bucket="bt-out")
+    spec = describe_hub_model(sandbox_context, "meta-textgeneration-llama-2-7b")
+    assert spec.hosting_image and "sandbox-tgi-inference" in spec.hosting_image
+    request = JumpStartRequest(
+        job_name="bt-js",
+        role_arn=ROLE,
+        spec=spec,
+        training_uri="s3://bt-out/bedrock-tune/r1/data/",
+        output_uri=f"{OUT}/",
+        instance_type="ml.g5.12xlarge",
+        accept_eula=True,
+    )
+    sandbox_context.client("sagemaker").create_training_job(**request.to_api())
+    clock.t += 120
+    source = source_from_training_job(sandbox_context, "bt-js")
+    assert source.containers[0].image == spec.hosting_image
+    assert "Public Hub entry of meta-textgeneration-llama-2-7b" in source.image_origin
+    given = source_from_training_job(sandbox_context, "bt-js", image="acct/mine:1")
+    assert given.containers[0].image == "acct/mine:1" and "given" in given.image_origin
+    # A job that names no JumpStart model is served by the TGI image, said to be uncertain.
+    other = source_from_training_job(sandbox_context, trained(sandbox_context, clock))
+    assert other.containers[0].image == tgi_image("us-east-1")
+    assert "TGI" in other.image_origin and "⚠" in other.image_origin

@@ -2,7 +2,8 @@
 sandbox, through the UI: the route picks its screen for the shared step; a bad hyperparameter
 or an unaccepted EULA is refused before any call; a launch records the run first, starts the job
 once, and the watch follows it to its end (the best candidate's metrics; the training timeline
-and loss). The routes stay unoffered until their endpoint step is built."""
+and loss). The routes are offered (every step built); tests/e2e/test_sagemaker_endpoint_routes.py
+walks them whole."""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from dataclasses import asdict, replace
 from time import sleep  # module-level: tests swap in a fake clock's sleep
 from typing import Any
 
+from core.aws import AwsContext
 from core.errors import ValidationError, aws_call
 from core.naming import AUTOML_MAX_NAME, default_automl_job_name
 from core.ownership import RUN_TAG, ownership_tags
@@ -50,7 +51,8 @@ from core.sagemaker.autopilot_models import (
     SOURCE,
     autopilot_model,
 )
-from core.sagemaker.launching import start_autopilot
+from core.sagemaker.kinds import AUTOML_JOB
+from core.sagemaker.launching import job_ended, start_autopilot
 from core.statuses import JobStatus
 from tui.cli.common import (
     EXIT_BAD,
@@ -169,6 +171,18 @@ def run_models(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _record_run_folder(context: AwsContext, uri: str) -> None:
+    """A CSV put in a run's data folder (`s3://<bucket>/<prefix>/<run>/data/`): the folder is
+    recorded first, as `upload` does, so teardown deletes what is put there (and the job's
+    output beside it), then the bucket."""
+    from core.upload import record_run_folder, run_folder_of
+
+    registry = Registry()
+    location = run_folder_of(uri, {record.id for record in registry.runs()})
+    if location is not None:
+        record_run_folder(registry, location, context.region, context.whoami().account)
+
+
 def run_csv(args: argparse.Namespace) -> int:
     """Write (and optionally upload) the CSV; warn about the row limit and the recommendation."""
     model = autopilot_model(args.base)
@@ -190,10 +204,12 @@ def run_csv(args: argparse.Namespace) -> int:
         uri = args.upload.rstrip("/") + "/" + args.destination.name
         uri = args.upload if args.upload.endswith(".csv") else uri
         bucket, _, key = uri.removeprefix("s3://").partition("/")
-        with aws_context(args) as context, aws_call(f"uploading the CSV to {uri}"):
-            context.client("s3").put_object(
-                Bucket=bucket, Key=key, Body=args.destination.read_bytes()
-            )
+        with aws_context(args) as context:
+            _record_run_folder(context, uri)
+            with aws_call(f"uploading the CSV to {uri}"):
+                context.client("s3").put_object(
+                    Bucket=bucket, Key=key, Body=args.destination.read_bytes()
+                )
         uploaded = uri
     if args.json:
         print_json(
@@ -329,6 +345,7 @@ def run_watch(args: argparse.Namespace) -> int:
         )
         final = poller.run(changed)
         assert final is not None  # never cancelled: run returns once the job has ended
+    job_ended(registry, AUTOML_JOB, final.name)  # it bills nothing more
     saved = next((r for r in registry.runs() if r.run.job_name == final.name), None)
     if saved is not None and final.status in {s.value for s in JobStatus}:
         registry.save_run(saved.id, replace(saved.run, job_status=JobStatus(final.status)))

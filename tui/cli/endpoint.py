@@ -71,7 +71,9 @@ def register(subparsers: Any) -> None:
     deploy.add_argument("--instance", required=True, metavar="TYPE", help="e.g. ml.g5.2xlarge")
     deploy.add_argument("--name", help="endpoint name (default: bt-<job name>)")
     deploy.add_argument(
-        "--image", help="training job only: the serving image (default: Hugging Face TGI)"
+        "--image",
+        help="training job only: the serving image (default: the one the Public Hub entry of "
+        "its JumpStart model gives, else Hugging Face TGI)",
     )
     deploy.add_argument("--yes", action="store_true", help="confirm the hourly price")
     deploy.add_argument("--no-wait", action="store_true", help="do not wait until InService")
@@ -108,6 +110,9 @@ def run_deploy(args: argparse.Namespace) -> int:
     job = args.autopilot or args.training_job
     with aws_context(args) as context:
         source = model_source(context, kind, job, args.image)
+        if source.image_origin:
+            images = ", ".join(c.image for c in source.containers)
+            sys.stderr.write(f"Serving image: {images} ({source.image_origin})\n")
         prices = PriceService(context).instance_prices(args.instance, context.region)
         for note in prices.notes:
             sys.stderr.write(f"Note: {note}\n")
@@ -165,6 +170,7 @@ def run_deploy(args: argparse.Namespace) -> int:
                 "per_hour": prices.endpoint.amount,
                 "price_source": prices.endpoint.provenance if prices.endpoint.is_known else None,
                 "source": source.key,
+                "images": [c.image for c in source.containers],
                 "reattached": deployed.reattached,
             }
         )

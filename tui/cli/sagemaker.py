@@ -33,6 +33,7 @@ from core.sagemaker.launching import (
     TRAINING_JOB,
     find_launched_training,
     instance_details,
+    job_ended,
     record_job,
 )
 from core.sagemaker.source import ARCHIVE, script_archive
@@ -306,6 +307,7 @@ def run_watch(args: argparse.Namespace) -> int:
         )
         final = poller.run(changed)
         assert final is not None  # never cancelled: run returns once the job has ended
+    job_ended(registry, TRAINING_JOB, final.name)  # it bills nothing more
     saved = next((r for r in registry.runs() if r.run.job_name == final.name), None)
     if saved is not None and final.status in {s.value for s in JobStatus}:
         registry.save_run(saved.id, replace(saved.run, job_status=JobStatus(final.status)))
