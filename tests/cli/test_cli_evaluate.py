@@ -11,7 +11,7 @@ import pytest
 
 from core.data.templates import PRESETS, template_to_toml
 from core.registry import Registry
-from core.run import Run
+from core.run import EvaluationChoices, Run
 from core.sandbox.server import Sandbox, sandbox_environment
 from tui.cli.main import main
 
@@ -131,6 +131,11 @@ def test_runs_evaluated_then_compared(
     # The sandbox's base model answers no JSON: every grade is unparseable after a second ask.
     assert data["judge"]["tuned"]["unparseable"] == 3 and data["judge"]["tuned"]["retried"] == 3
     assert data["judge"]["pairwise"]["unparseable"] == 3
+    # The run keeps the choices (its recipe then has them); the rubric came from the template.
+    kept = registry.get_run("r1")
+    assert kept is not None and kept.run.evaluation == EvaluationChoices(
+        records=50, compare_base=True, sql=True, judge_model="us.amazon.nova-pro-v1:0"
+    )
     assert main(["evaluate", "--run", "r2", "--compare", "base"]) == 0
     out = capsys.readouterr().out
     assert "tuned  " in out and "base   " in out and "[" in out  # means with intervals
