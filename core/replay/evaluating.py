@@ -76,19 +76,25 @@ def _records(test: Path, count: int) -> list[TestRecord]:
     return list(load_test_records(test, limit=count))
 
 
-def evaluation_question(shop: Workshop, run: Run) -> str:
-    """What confirming the evaluate step means, with the estimate of its cost and time."""
+def _estimate(shop: Workshop, run: Run) -> list[str]:
+    """The evaluation's estimate (cost and time) as lines."""
     choices, tuned, test, prepared = _setup(shop, run)
     records = _records(test, choices.records)
     region = run.region or shop.context.region
     plan = plan_evaluation(
         records, tuned, prepared.base, prepared.options, region, prices=PriceService(shop.context)
     )
+    return plan.text()
+
+
+def evaluation_question(shop: Workshop, run: Run) -> str:
+    """What confirming the evaluate step means, with the estimate of its cost and time."""
+    choices, _, _, prepared = _setup(shop, run)
     judge = prepared.options.judge
     who = f", graded by {judge.model_id}" if judge else ""
     return (
-        f"Evaluate the tuned model on {len(records)} test records{who}? The answers (and the "
-        "judge's grades) are billed per token.\n" + "\n".join(plan.text())
+        f"Evaluate the tuned model on up to {choices.records} test records{who}? The answers "
+        "(and the judge's grades) are billed per token.\n" + "\n".join(_estimate(shop, run))
     )
 
 
@@ -97,6 +103,8 @@ def do_evaluate(shop: Workshop, run: Run) -> Run:
     the run (a rerun finds it stored and does not evaluate, and bill, again)."""
     choices, tuned, test, prepared = _setup(shop, run)
     records = _records(test, choices.records)
+    for line in _estimate(shop, run):  # said with --yes too, where nobody was asked
+        shop.note(line)
     shop.note(
         f"{len(records)} records to {tuned}" + (f" and {prepared.base}" if prepared.base else "")
     )

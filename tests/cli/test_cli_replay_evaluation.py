@@ -45,6 +45,7 @@ def test_a_recipe_with_evaluation_evaluates_the_served_model_and_stores_it(
     exported_sandbox: Sandbox,
     fast_polls: Clock,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     recipe = _recipe(tmp_path, evaluation=CHOICES)
     assert "[evaluation]" in recipe.read_text()
@@ -55,12 +56,23 @@ def test_a_recipe_with_evaluation_evaluates_the_served_model_and_stores_it(
     assert main(["replay", str(recipe), "--until", "evaluate", "--json"]) == 2
     stopped, err = _summary(capsys)
     assert stopped["stopped_before"] == "evaluate" and "pass --yes" in err.lower()
+    assert "[evaluate] ✔" not in err
+    # In a terminal it is asked, with the estimate; a no stops before it (exit 1).
+    monkeypatch.setattr("tui.cli.replay._can_ask", lambda: True)
+    monkeypatch.setattr("sys.stdin.readline", lambda: "n\n")
+    assert main(["replay", str(recipe), "--json"]) == 1
+    declined, err = _summary(capsys)
+    assert declined["stopped_before"] == "evaluate"
+    assert "Evaluate the tuned model on up to 3 test records, graded by us.amazon.nova-pro" in err
+    assert "Estimate on demand: about" in err and "judge" in err
+    monkeypatch.setattr("tui.cli.replay._can_ask", lambda: False)
     assert EvaluationStore(Registry()).for_run(first["run_id"]) == []
 
     assert main(["replay", str(recipe), "--yes", "--until", "evaluate", "--json"]) == 0
     summary, err = _summary(capsys)
     assert summary["run_id"] == first["run_id"] and summary["steps_done"][-1] == "evaluate"
     assert "[evaluate] ✔ Evaluate" in err
+    assert err.index("[evaluate]   3 test records. Estimate on demand") < err.index("✔ Evaluate")
     evaluation = summary["evaluation"]
     [stored] = EvaluationStore(Registry()).for_run(summary["run_id"])
     assert evaluation["id"] == stored.id and evaluation["stored"] == str(stored.path)
