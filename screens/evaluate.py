@@ -262,8 +262,8 @@ class EvaluateScreen(StepScreen):
         self.query_one("#eval-batch", Switch).value = kept.batch == "on"
         judge = self.query_one("#judge", Select)
         value = _judge_value(kept.judge_model)
-        if value is None:
-            judge.clear()
+        if value is None or value not in {v for _, v in self._judges()}:
+            judge.clear()  # (a judge no longer offered: none, rather than a wrong one)
         else:
             judge.value = value
 
