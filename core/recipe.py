@@ -1,12 +1,16 @@
 """Recipes: a run's choices as a readable, commented TOML file that can travel.
 
 A recipe holds what to do (route, model, data source, template, sizes, seed, infrastructure
-names, hyperparameters, training settings, serving) and nothing that belongs to one machine or
-account: no credentials, profile, endpoint, prepared folders, job names, client tokens or ARNs.
-The account id and region inside names become the parameters `{account_id}` and `{region}`; the
-role is kept by name (its ARN is derived in the account that replays the recipe). A local dataset
-or model beside the recipe (in its folder or below) is written relative to it, so the recipe and
-its data travel together; one elsewhere keeps its path (the replay says when it is not there).
+names, hyperparameters, training settings, serving, evaluation) and nothing that belongs to one
+machine or account: no credentials, profile, endpoint, prepared folders, job names, client
+tokens or ARNs. The account id and region inside names become the parameters `{account_id}`
+and `{region}`; the role is kept by name (its ARN is derived in the account that replays the
+recipe). A local dataset or model beside the recipe (in its folder or below) is written
+relative to it, so the recipe and its data travel together; one elsewhere keeps its path (the
+replay says when it is not there).
+
+The [evaluation] section is the Evaluate step's choices (`Run.evaluation`); its judge must be a
+catalog base model and its rubric a preset, `template`, or a [rubric] table written as TOML.
 
 `SCHEMA` describes every key once: writing (`recipe_text`), checking (`parse_recipe`: errors name
 the line, a misspelt key gets the nearest right one) and filling a run (`Recipe.run_for`) all read
@@ -142,10 +146,46 @@ SCHEMA: Mapping[str, tuple[Key, ...]] = {
             "endpoint_instance_type",
         ),
     ),
+    # The Evaluate step's choices (`Run.evaluation`): a dotted field is a key of that table.
+    "evaluation": (
+        Key("records", int, "test records sent to the model", "evaluation.records", minimum=1),
+        Key("compare_base", bool, "the base model answers too", "evaluation.compare_base"),
+        Key("sql", bool, "answers run as SQL in SQLite", "evaluation.sql"),
+        Key(
+            "judge_model",
+            str,
+            "the LLM judge: a catalog base model (leave out for no judge)",
+            "evaluation.judge_model",
+        ),
+        Key(
+            "rubric",
+            str,
+            "the judge's rubric: preset:NAME, template, or a [rubric] table as TOML",
+            "evaluation.rubric",
+        ),
+        Key("pairwise", bool, "the judge also compares tuned with base", "evaluation.pairwise"),
+        Key(
+            "batch",
+            str,
+            "batch inference: auto (from the threshold on), on, or off",
+            "evaluation.batch",
+            ("auto", "on", "off"),
+        ),
+        Key(
+            "batch_threshold",
+            int,
+            "records from which auto uses batch inference",
+            "evaluation.batch_threshold",
+            minimum=1,
+        ),
+        Key("seed", int, "seed of the confidence intervals", "evaluation.seed"),
+    ),
 }
 TABLES = ("hyperparameters", "tags")
 """Sections that are free tables of strings (their keys are not in `SCHEMA`)."""
 _TABLE_FIELDS = {"hyperparameters": "hyperparameters", "tags": "tags"}
+NESTED = ("evaluation",)
+"""Sections that fill one dataclass field of the run (`evaluation.records` is its `records`)."""
 _ARN_ACCOUNT = re.compile(r"arn:aws[\w-]*:[\w-]+:[\w-]*:(\d{12}):")
 
 
@@ -181,6 +221,23 @@ class Recipe:
         return replace(Run.from_dict(data), account_id=account_id)
 
 
+def _lookup(data: Mapping[str, Any], field: str) -> Any:
+    """The value of `field` in run data (a dotted field reads inside its table)."""
+    head, _, rest = field.partition(".")
+    value = data.get(head)
+    if not rest:
+        return value
+    return value.get(rest) if isinstance(value, Mapping) else None
+
+
+def _store(choices: dict[str, Any], field: str, value: Any) -> None:
+    head, _, rest = field.partition(".")
+    if rest:
+        choices.setdefault(head, {})[rest] = value
+    else:
+        choices[head] = value
+
+
 # --------------------------------------------------------------------------- writing
 
 
@@ -214,13 +271,13 @@ def recipe_from_run(run: Run, folder: Path | None = None) -> Recipe:
     choices: dict[str, Any] = {}
     for keys in SCHEMA.values():
         for key in keys:
-            if key.field and key.field != "route" and data.get(key.field) is not None:
-                value = data[key.field]
+            if key.field and key.field != "route" and _lookup(data, key.field) is not None:
+                value = _lookup(data, key.field)
                 if key.field in ("bucket", "s3_prefix", "model_source", "source_location"):
                     value = _portable(
                         value, run.account_id, run.region if key.field == "bucket" else None
                     )
-                choices[key.field] = value
+                _store(choices, key.field, value)
     for name in _TABLE_FIELDS.values():
         if data.get(name):
             choices[name] = {
@@ -252,7 +309,7 @@ def _key_value(recipe: Recipe, key: Key) -> Any:
         return recipe.role_name
     if key.name in ("uses_kms_key", "uses_vpc"):
         return getattr(recipe, key.name) or None
-    return recipe.choices.get(key.field) if key.field else None
+    return _lookup(recipe.choices, key.field) if key.field else None
 
 
 def recipe_text(recipe: Recipe, *, title: str = "") -> str:
@@ -293,8 +350,16 @@ def save_recipe(run: Run, path: Path, *, title: str = "") -> Recipe:
 def _line_of(text: str, section: str, key: str | None) -> int | None:
     """The line (1-based) of `key` in `[section]` (or of the section header when key is None)."""
     current = ""
+    quote: str | None = None  # inside a multi-line string (a template, a rubric): no keys there
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
+        if quote is not None:
+            if stripped.count(quote) % 2:
+                quote = None
+            continue
+        opened = next((q for q in ("'''", '"""') if line.count(q) % 2), None)
+        if opened is not None:
+            quote = opened
         header = re.fullmatch(r"\[\s*([^\]]+?)\s*\]\s*(#.*)?", stripped)
         if header:
             current = header.group(1)
@@ -379,7 +444,49 @@ def parse_recipe(text: str, where: str = "recipe") -> Recipe:
         recipe.run_for("000000000000")
     except RunDataError as error:  # a combination the run itself refuses
         raise RecipeError(f"{where}: {error}", hint="Save the recipe again from a run.") from None
+    _check_evaluation(where, text, recipe)
     return recipe
+
+
+def _check_evaluation(where: str, text: str, recipe: Recipe) -> None:
+    """The [evaluation] values the catalog and the rubrics must accept: a judge that is a
+    catalog base model, a rubric that can be read (and only with a judge)."""
+    from core.errors import NotFoundError, ValidationError
+    from core.evaluation.choices import resolve_rubric
+    from core.evaluation.judge import resolve_judge
+
+    table = recipe.choices.get("evaluation")
+    if not isinstance(table, Mapping):
+        return
+    judge, rubric = table.get("judge_model"), table.get("rubric")
+    if judge is not None:
+        try:
+            resolve_judge(judge)
+        except NotFoundError as error:
+            raise _error(
+                where,
+                text,
+                "evaluation",
+                "judge_model",
+                f"[evaluation] judge_model = {judge!r} is not a base model of the catalog.",
+                "Name one as `bedrock-tune models` lists it (e.g. 'Nova Pro'). " + error.hint,
+            ) from None
+    if rubric is not None and judge is None:
+        raise _error(
+            where,
+            text,
+            "evaluation",
+            "rubric",
+            "[evaluation] rubric is set but there is no judge_model to grade by it.",
+            "Add judge_model, or remove rubric.",
+        )
+    if judge is not None:
+        try:
+            resolve_rubric(rubric, recipe.choices.get("template_toml"), "[evaluation] rubric")
+        except ValidationError as error:
+            raise _error(
+                where, text, "evaluation", "rubric", error.message, error.hint or ""
+            ) from None
 
 
 def _read_section(
@@ -403,6 +510,8 @@ def _read_section(
                 )
         choices[_TABLE_FIELDS[section]] = {k: str(v) for k, v in table.items()}
         return
+    if section in NESTED:
+        choices.setdefault(section, {})  # an empty table still asks for it (with defaults)
     for key, value in table.items():
         _read_key(where, text, section, key, value, choices, extra)
 
@@ -460,7 +569,7 @@ def _read_key(
             "Use {account_id} in its place, or a name: recipes travel between accounts.",
         )
     if key.field and key.field != "route":
-        choices[key.field] = value
+        _store(choices, key.field, value)
     elif not key.field:
         extra[name] = value
 
@@ -522,10 +631,13 @@ def load_recipe(path: Path) -> Recipe:
 
 def recipe_digest(recipe: Recipe) -> str:
     """A short digest of what `recipe` asks for (its comments and layout aside): a run that
-    replays it carries the digest, and a rerun of the same recipe finds that run again."""
+    replays it carries the digest, and a rerun of the same recipe finds that run again.
+
+    The [evaluation] section is left out: changing how the model is evaluated evaluates the
+    same run's model again, it does not train a new one."""
     data = {
         "route": recipe.route.value,
-        "choices": dict(recipe.choices),
+        "choices": {k: v for k, v in recipe.choices.items() if k != "evaluation"},
         "role_name": recipe.role_name,
         "uses_kms_key": recipe.uses_kms_key,
         "uses_vpc": recipe.uses_vpc,

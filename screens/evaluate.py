@@ -4,13 +4,17 @@ on request SQL run in SQLite, an LLM judge by a rubric, and batch inference; the
 ways where batch is offered) shown before it runs; the per-record table (worst first); the
 report saved as JSON, CSV and HTML (`o` opens it) and stored with the run; `c` compares runs.
 
+The form opens with the run's last evaluation choices (`Run.evaluation`: from an earlier run
+of this step, `bedrock-tune evaluate --run`, or the recipe the run was opened from), else with
+what fits the run's template; running an evaluation keeps its choices with the run.
+
 Workers return typed results (`EstimateReady`, `EvaluationDone`), handled by type; a batch
 job's progress is posted while it runs (`BatchJobChanged`)."""
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,13 +29,14 @@ from textual.worker import get_current_worker
 
 from core.catalog.lookup import builtin_models, find_model
 from core.data.prepared import PreparedDir
-from core.errors import BedrockTuneError, ValidationError
-from core.evaluation.batch import BatchPlace, BatchStatus
+from core.errors import BedrockTuneError, NotFoundError, ValidationError
+from core.evaluation.batch import BatchStatus
+from core.evaluation.choices import TEMPLATE_RUBRIC, default_rubric_reference, prepare_evaluation
 from core.evaluation.costs import judge_cost_text
-from core.evaluation.evaluate import JudgeSetup, Options, evaluate, load_test_records
-from core.evaluation.rubrics import PRESETS, Rubric, rubric_for_template, rubric_from_toml
+from core.evaluation.evaluate import Options, evaluate, load_test_records
+from core.evaluation.rubrics import PRESETS
 from core.run.routes import serving_target
-from core.serving.chat import base_inference_id
+from core.run.types import BatchChoice, EvaluationChoices
 from screens.base import StepScreen
 from screens.widgets.task_progress import TaskProgress
 from screens.workers import WorkerResult
@@ -41,8 +46,9 @@ if TYPE_CHECKING:
     from core.evaluation.report import SavedReport
     from core.registry import Registry
 
-TEMPLATE_RUBRIC = "template"
-"""The rubric Select's value for the run's template's own [rubric] table."""
+CUSTOM_RUBRIC = "custom"
+"""The rubric Select's value for a custom rubric the run keeps as TOML (from a recipe or
+`bedrock-tune evaluate --rubric FILE`); the template's own is `TEMPLATE_RUBRIC`."""
 SIDES = (("Tuned", "tuned"), ("Base ", "base"))
 SHOWN = (
     ("judge", "judge"),
@@ -53,13 +59,12 @@ SHOWN = (
 )
 
 
-def _bedrock_base(model_id: str) -> str | None:
-    """The inference id to compare with, when the run's base is a Bedrock model (a JumpStart or
-    Autopilot base model has none: nothing to compare)."""
-    from core.errors import NotFoundError
-
+def _judge_value(model: str | None) -> str | None:
+    """The judge Select's value (an inference id) for a kept judge (a name or any id)."""
+    if not model:
+        return None
     try:
-        return base_inference_id(find_model(model_id))
+        return find_model(model).inference_id
     except NotFoundError:
         return None
 
@@ -86,6 +91,8 @@ class EvaluationDone(WorkerResult):
 
     data: dict[str, Any]
     saved: SavedReport
+    chosen: EvaluationChoices
+    """What was chosen for it (the run keeps it)."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,8 @@ class Choices:
     tuned: str
     base: str | None
     options: Options
+    chosen: EvaluationChoices
+    """The choices as the run keeps them."""
 
 
 def _interval(entry: Any) -> str:
@@ -119,6 +128,8 @@ class EvaluateScreen(StepScreen):
     """Ctrl+R (or Enter in the Records field) runs the evaluation."""
 
     _saved: SavedReport | None = None
+    _custom_rubric: str | None = None
+    """A custom rubric's TOML, when the kept choices have one."""
 
     def compose_body(self) -> ComposeResult:
         yield Label("How much better is the tuned model?", classes="step-heading")
@@ -222,24 +233,70 @@ class EvaluateScreen(StepScreen):
         if "rubric" in template:
             options.append(("the template's rubric", TEMPLATE_RUBRIC))
         rubric.set_options(options)
-        fitting = rubric_for_template(str(template.get("name", "")))
-        rubric.value = (
-            TEMPLATE_RUBRIC
-            if "rubric" in template
-            else fitting.name
-            if fitting
-            else "summarization"
+        kept = self.host.wizard_run.evaluation
+        reference = (kept.rubric if kept else None) or default_rubric_reference(
+            self.host.wizard_run.template_toml
         )
-        self.query_one("#eval-sql", Switch).value = template.get("name") == "text-to-sql"
+        self._custom_rubric = None
+        if reference.startswith("preset:") and reference.removeprefix("preset:") in PRESETS:
+            rubric.value = reference.removeprefix("preset:")
+        elif reference == TEMPLATE_RUBRIC and "rubric" in template:
+            rubric.value = TEMPLATE_RUBRIC
+        elif reference != TEMPLATE_RUBRIC and not reference.startswith("preset:"):
+            self._custom_rubric = reference
+            rubric.set_options([*options, ("the run's own rubric", CUSTOM_RUBRIC)])
+            rubric.value = CUSTOM_RUBRIC
+        else:
+            rubric.value = "summarization"
+        if kept is None:
+            self.query_one("#eval-sql", Switch).value = template.get("name") == "text-to-sql"
+        else:
+            self._fill_from(kept)
         self._estimate_soon()
+
+    def _fill_from(self, kept: EvaluationChoices) -> None:
+        """The form as the run's kept choices say (the rubric is set by `_describe`)."""
+        self.query_one("#count", Input).value = str(kept.records)
+        self.query_one("#eval-compare", Switch).value = kept.compare_base
+        self.query_one("#eval-sql", Switch).value = kept.sql
+        self.query_one("#eval-batch", Switch).value = kept.batch == "on"
+        judge = self.query_one("#judge", Select)
+        value = _judge_value(kept.judge_model)
+        if value is None or value not in {v for _, v in self._judges()}:
+            judge.clear()  # (a judge no longer offered: none, rather than a wrong one)
+        else:
+            judge.value = value
 
     # ------------------------------------------------------------------ the choices
 
-    def _rubric(self) -> Rubric:
-        value = self.query_one("#rubric", Select).value
+    def _rubric_reference(self) -> str:
+        value = str(self.query_one("#rubric", Select).value)
         if value == TEMPLATE_RUBRIC:
-            return rubric_from_toml(self._template_data(), "the run's template")
-        return PRESETS[str(value)] if str(value) in PRESETS else PRESETS["summarization"]
+            return TEMPLATE_RUBRIC
+        if value == CUSTOM_RUBRIC and self._custom_rubric:
+            return self._custom_rubric
+        return f"preset:{value if value in PRESETS else 'summarization'}"
+
+    def _chosen(self, count: int) -> EvaluationChoices:
+        """The form as choices the run keeps (what the form does not show, such as the seed or
+        batch `off`, is kept from the run's earlier choices)."""
+        kept = self.host.wizard_run.evaluation or EvaluationChoices()
+        judge_value = self.query_one("#judge", Select).value
+        judge = str(judge_value) if isinstance(judge_value, str) else None
+        batch: BatchChoice = (
+            "on"
+            if self.query_one("#eval-batch", Switch).value
+            else ("off" if kept.batch == "off" else "auto")
+        )
+        return replace(
+            kept,
+            records=count,
+            compare_base=self.query_one("#eval-compare", Switch).value,
+            sql=self.query_one("#eval-sql", Switch).value,
+            judge_model=judge,
+            rubric=self._rubric_reference() if judge else None,
+            batch=batch,
+        )
 
     def _choices(self) -> Choices:
         """The controls' values (raises ValidationError naming what is wrong)."""
@@ -253,33 +310,18 @@ class EvaluateScreen(StepScreen):
         tuned = serving_target(run)  # an imported model on the import routes
         if not tuned:
             raise BedrockTuneError("Nothing deployed.", hint="Deploy (or import) the model first.")
-        base = (
-            _bedrock_base(run.base_model_id)
-            if self.query_one("#eval-compare", Switch).value and run.base_model_id
-            else None
-        ) or None  # an open-weight model trained on SageMaker has no Bedrock base
+        chosen = self._chosen(count)
+        # An open-weight model trained on SageMaker has no Bedrock base: nothing to compare.
+        prepared = prepare_evaluation(
+            chosen, run, registry=self.host.registry(), where="the Evaluate step"
+        )
         test_file = self._test_file()
         if test_file is None:
             raise ValidationError(
                 "No test file: this run prepared none.",
                 hint="Type the path of a JSONL test file (records with a reference answer).",
             )
-        judge_value = self.query_one("#judge", Select).value
-        judge = (
-            JudgeSetup(str(judge_value), self._rubric(), pairwise=base is not None)
-            if isinstance(judge_value, str)
-            else None
-        )
-        options = Options(
-            sql=self.query_one("#eval-sql", Switch).value,
-            judge=judge,
-            batch="on" if self.query_one("#eval-batch", Switch).value else "auto",
-            batch_place=BatchPlace.for_run(run),
-            registry=self.host.registry(),
-            account_id=run.account_id or "",
-            tuned_base_id=run.base_model_id,
-        )
-        return Choices(count, test_file, tuned, base, options)
+        return Choices(count, test_file, tuned, prepared.base, prepared.options, chosen)
 
     # ------------------------------------------------------------------ the estimate
 
@@ -399,7 +441,7 @@ class EvaluateScreen(StepScreen):
         saved = save_report(report, choices.test_file.parent, title=title, prices=prices)
         data = report_json(report, prices)
         EvaluationStore(registry).save(run_id, data)
-        return EvaluationDone(data, saved)
+        return EvaluationDone(data, saved, choices.chosen)
 
     def _progress(self, done: int, total: int) -> None:
         self.query_one("#eval-progress", TaskProgress).update(total=total, progress=done)
@@ -428,6 +470,8 @@ class EvaluateScreen(StepScreen):
     def _show_report(self, message: EvaluationDone) -> None:
         data = message.data
         self._saved = message.saved
+        # The run keeps how it was evaluated: its recipe then evaluates the same way.
+        self.host.update_run(replace(self.host.wizard_run, evaluation=message.chosen))
         self.query_one("#eval-progress", TaskProgress).finish()
         self.query_one("#run", Button).disabled = False
         self.query_one("#cancel-eval", Button).disabled = True

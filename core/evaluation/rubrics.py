@@ -161,3 +161,16 @@ def rubric_for_template(template_name: str | None) -> Rubric | None:
     if template_name == "text-to-sql":
         return PRESETS["text-to-sql"]
     return None
+
+
+def rubric_to_toml(rubric: Rubric) -> str:
+    """The rubric as TOML text with a `[rubric]` table (`rubric_from_toml` reads it back): how
+    a custom rubric is kept with a run and in its recipe, so that it travels with them."""
+    import tomli_w
+
+    table = {
+        "name": rubric.name,
+        "instructions": rubric.instructions,
+        "criteria": {c.name: c.description for c in rubric.criteria},
+    }
+    return tomli_w.dumps({"rubric": table})

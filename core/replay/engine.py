@@ -21,6 +21,12 @@ from core.locks import HolderLock, LockBusyError
 from core.recipe import RecipeFile, recipe_digest
 from core.registry import Registry
 from core.replay.checks import check_credentials, check_dataset, check_model, check_template
+from core.replay.evaluating import (
+    do_evaluate,
+    evaluated,
+    evaluation_question,
+    evaluation_summary,
+)
 from core.replay.importing import (
     check_model_source,
     do_import,
@@ -76,6 +82,9 @@ class _Work:
     check: bool = False
     """A check of the recipe against the world (nothing is made): a recipe that fails one
     leaves no run in the registry."""
+    stored: Callable[[Registry, Run], bool] | None = None
+    """Whether the registry holds the step's outcome (an evaluation stored with the run): the
+    step is done then too."""
 
 
 def _never(run: Run) -> bool:
@@ -101,6 +110,7 @@ _WORK: dict[Route, dict[str, _Work]] = {
         "deploy": _Work(
             lambda run: run.serving_status is not None and run.serving_status.ready, do_deploy
         ),
+        "evaluate": _Work(_never, do_evaluate, stored=evaluated),
     },
     Route.IMPORT_ONLY: {
         "credentials": _Work(_never, check_credentials, check=True),
@@ -147,6 +157,9 @@ class ReplayResult:
     """A billed step the caller did not confirm (the replay stopped before it)."""
     remaining: tuple[str, ...]
     """Replayed steps not reached (after `until`, or from `stopped_before` on)."""
+    evaluation: dict[str, Any] | None = None
+    """The run's stored evaluation (`core.replay.evaluating.evaluation_summary`) when the
+    evaluate step is done."""
 
     def summary(self) -> dict[str, Any]:
         """The result as JSON data: the run id, the steps and what exists."""
@@ -160,6 +173,7 @@ class ReplayResult:
             "stopped_before": self.stopped_before,
             "steps_remaining": list(self.remaining),
             "resources": {name: data[name] for name in RESOURCE_FIELDS if data[name] is not None},
+            "evaluation": self.evaluation,
         }
 
 
@@ -272,8 +286,9 @@ def _replay_locked(
     def result(stopped_before: str | None, remaining: tuple[str, ...]) -> ReplayResult:
         if not recorded:  # stopped after the checks alone: the run is kept all the same
             save(run)
+        evaluation = evaluation_summary(registry, run) if "evaluate" in (*done, *already) else None
         return ReplayResult(
-            run, started.resumed, tuple(done), tuple(already), stopped_before, remaining
+            run, started.resumed, tuple(done), tuple(already), stopped_before, remaining, evaluation
         )
 
     current = ids[0]
@@ -290,12 +305,15 @@ def _replay_locked(
     for index, step_id in enumerate(ids):
         current = step_id
         work = _WORK[run.route][step_id]
-        if work.done(run):
+        if work.done(run) or (work.stored is not None and work.stored(registry, run)):
             already.append(step_id)
             on_event(ReplayEvent(step_id, "already"))
         else:
             if _sends_billed_request(step_id, run) and not confirm(
-                step_id, billing_question(step_id, run)
+                step_id,
+                evaluation_question(shop, run)
+                if step_id == "evaluate"
+                else billing_question(step_id, run),
             ):
                 return result(step_id, ids[index:])
             if not work.check and not recorded:

@@ -90,14 +90,20 @@ def start_replay(
     (unless `new`), else a new run from the recipe with a fresh id and the recipe's digest.
 
     A resumed run keeps what it had (names, tokens, ARNs); it takes this invocation's profile
-    and principal, which do not change the place.
+    and principal, which do not change the place, and the recipe's evaluation choices (they
+    are not in the digest: an edited [evaluation] evaluates the same model again).
     """
     digest = recipe_digest(recipe_file.recipe)
     if not new:
         mine = [r for r in records if r.run.recipe_digest == digest and _same_place(r.run, place)]
         if mine:
             newest = max(mine, key=lambda r: r.updated)
-            resumed = replace(newest.run, profile=place.profile, principal_arn=place.principal_arn)
+            resumed = replace(
+                newest.run,
+                profile=place.profile,
+                principal_arn=place.principal_arn,
+                evaluation=run_from_recipe(recipe_file.recipe, place).evaluation,
+            )
             return Started(replace(resumed, run_id=newest.id), resumed=True)
     run = run_from_recipe(recipe_file.recipe, place, recipe_file.folder)
     return Started(replace(run, run_id=new_run_id(), recipe_digest=digest), resumed=False)

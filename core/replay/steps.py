@@ -1,8 +1,8 @@
 """Which steps a route replays, in the route's order, and which of them bill.
 
 Step ids are the route table's (`core.run.routes`), so `--until STEP` takes the names the TUI's
-sidebar and palette show. The steps after serving (chat, evaluate, teardown) are a person's to
-do and are not replayed.
+sidebar and palette show. After serving, a recipe with an [evaluation] section evaluates the
+served model; chat and teardown are a person's to do and are not replayed.
 """
 
 from __future__ import annotations
@@ -23,14 +23,16 @@ REPLAYED: dict[Route, tuple[str, ...]] = {
         "launch",
         "watch",
         "deploy",
+        "evaluate",
     ),
     Route.IMPORT_ONLY: ("credentials", "model-source", "import-check", "infrastructure", "import"),
 }
 """Each replayable route's replayed steps (a route missing here is not replayable yet)."""
 
-BILLING: frozenset[str] = frozenset({"launch", "deploy", "import"})
+BILLING: frozenset[str] = frozenset({"launch", "deploy", "import", "evaluate"})
 """Steps that create something billed (a training job, a deployment or throughput, an imported
-model): a replay asks before each, unless told yes beforehand."""
+model) or send billed requests (an evaluation's answers and grades): a replay asks before each,
+unless told yes beforehand."""
 
 
 class NotReplayableError(ValidationError):
@@ -59,14 +61,17 @@ def check_replayable(route: Route) -> tuple[str, ...]:
 
 def replayed_steps(run: Run) -> tuple[str, ...]:
     """The steps a replay of `run`'s recipe goes through: the route's, without serving when
-    the recipe names no way to serve.
+    the recipe names no way to serve, and without evaluating when it has no [evaluation] (or
+    nothing served to evaluate).
 
     Raises:
         NotReplayableError: the run's route is not replayable yet (named in the message).
     """
     ids = check_replayable(run.route)
     if run.serving_kind is None:
-        ids = tuple(i for i in ids if i != "deploy")
+        ids = tuple(i for i in ids if i not in ("deploy", "evaluate"))
+    if run.evaluation is None:
+        ids = tuple(i for i in ids if i != "evaluate")
     return ids
 
 
@@ -84,6 +89,10 @@ def check_until(run: Run, until: str | None) -> None:
     why = ""
     if until == "deploy":
         why = " The recipe has no [serving] kind, so nothing is deployed."
+    elif until == "evaluate" and run.evaluation is None:
+        why = " The recipe has no [evaluation] section, so nothing is evaluated."
+    elif until == "evaluate":
+        why = " The recipe has no [serving] kind, so there is nothing to evaluate."
     elif until in ROUTE_STEPS[run.route]:
         why = f" {step(until).title} is left to you after a replay."
     raise ValidationError(

@@ -10,6 +10,6 @@ and every service can carry a run. What acts on runs sits above them: `core.jobs
 job launched once, whatever crashes) and `core.resume` (what to re-attach after a restart).
 """
 
-from core.run.types import Route, Run, RunDataError, Target
+from core.run.types import EvaluationChoices, Route, Run, RunDataError, Target
 
-__all__ = ["Route", "Run", "RunDataError", "Target"]
+__all__ = ["EvaluationChoices", "Route", "Run", "RunDataError", "Target"]

@@ -12,15 +12,16 @@ from the run (or checked against it), never the other way round.
 from __future__ import annotations
 
 import types
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum, StrEnum
 from functools import cache
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from core.errors import BedrockTuneError
 from core.statuses import CustomizationType, ImportStatus, JobStatus, ServingKind, ServingStatus
 
 Target = Literal["aws", "sandbox"]
+_Data = TypeVar("_Data")
 
 
 class Route(StrEnum):
@@ -51,6 +52,36 @@ _ROUTE_LABELS = {
     Route.SAGEMAKER_AUTOPILOT: "SageMaker Autopilot",
     Route.SAGEMAKER_JUMPSTART: "SageMaker JumpStart",
 }
+
+
+BatchChoice = Literal["auto", "on", "off"]
+"""`auto`: batch inference from the threshold on; `on`: whenever a model offers it; `off`: never."""
+
+
+@dataclass(frozen=True)
+class EvaluationChoices:
+    """What a person chose for the Evaluate step (there, or with `bedrock-tune evaluate --run`):
+    kept with the run so that its recipe keeps it, the app's Evaluate step opens with it, and a
+    replay evaluates the same way. A saved run without it (older files) reads as None."""
+
+    records: int = 20
+    """How many test records are sent (the first N of the test split)."""
+    compare_base: bool = True
+    """Whether the base model answers too (compared with the tuned model)."""
+    sql: bool = False
+    """Whether answers are run as SQL in SQLite (SQL execution match)."""
+    judge_model: str | None = None
+    """The LLM judge: a catalog base model's id, name or inference id (None: no judge)."""
+    rubric: str | None = None
+    """The judge's rubric: `preset:NAME`, `template` (the run's template's [rubric] table), or
+    a custom rubric as TOML text with a [rubric] table (None: the template's fitting preset)."""
+    pairwise: bool = True
+    """Whether the judge also compares tuned with base, A against B (with compare_base)."""
+    batch: BatchChoice = "auto"
+    batch_threshold: int | None = None
+    """Records from which `auto` uses batch inference (None: bedrock-tune's default)."""
+    seed: int | None = None
+    """The seed of the bootstrap intervals and SQL's made-up rows (None: the default)."""
 
 
 class RunDataError(BedrockTuneError):
@@ -200,6 +231,10 @@ class Run:
     """What the endpoint serves: `training-job:NAME` or `autopilot:NAME`."""
     endpoint_instance_type: str | None = None
 
+    # Evaluation: the evaluate step.
+    evaluation: EvaluationChoices | None = None
+    """The evaluation last run on this run's model, as chosen (the report is in the store)."""
+
     # Replay: `bedrock-tune replay FILE` (core.replay).
     recipe_digest: str | None = None
     """The digest of the recipe this run replays (`core.recipe.recipe_digest`): a rerun of the
@@ -236,12 +271,12 @@ class Run:
         """
         if not isinstance(data, dict):
             raise RunDataError(f"a run is a JSON object, not {type(data).__name__}")
-        hints = _field_types()
-        values = {name: _decode(name, hints[name], v) for name, v in data.items() if name in hints}
-        return cls(**values)
+        return _decode_dataclass("", cls, data)
 
 
 def _encode(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _encode(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, tuple):
@@ -252,9 +287,20 @@ def _encode(value: Any) -> Any:
 
 
 @cache
-def _field_types() -> dict[str, Any]:
-    hints = get_type_hints(Run)
-    return {f.name: hints[f.name] for f in fields(Run)}
+def _field_types(cls: Any) -> dict[str, Any]:
+    hints = get_type_hints(cls)
+    return {f.name: hints[f.name] for f in fields(cls)}
+
+
+def _decode_dataclass(prefix: str, cls: type[_Data], data: dict[str, Any]) -> _Data:
+    """`data` as a `cls` (a Run, or a dataclass field of it), ignoring keys this version does
+    not know; a wrong value is named with its path (`evaluation.records`)."""
+    of: Any = cls  # (a class is hashable; mypy cannot tell it of a type variable's class)
+    hints = _field_types(of)
+    values = {
+        name: _decode(prefix + name, hints[name], v) for name, v in data.items() if name in hints
+    }
+    return cls(**values)
 
 
 def _decode(name: str, hint: Any, value: Any) -> Any:
@@ -298,6 +344,9 @@ def _decode(name: str, hint: Any, value: Any) -> Any:
     elif origin is tuple:
         if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
             return tuple(value)
+    elif isinstance(hint, type) and is_dataclass(hint):
+        if isinstance(value, dict):
+            return _decode_dataclass(f"{name}.", hint, value)
     else:  # pragma: no cover - a field type added without teaching the decoder
         raise TypeError(f"no decoder for {name}: {hint}")
     raise RunDataError(f"{name} is {type(value).__name__} {value!r}, not {_type_name(hint)}")
@@ -309,4 +358,6 @@ def _type_name(hint: Any) -> str:
         return "an object of strings"
     if origin is tuple:
         return "a list of strings"
+    if isinstance(hint, type) and is_dataclass(hint):
+        return "an object"
     return {bool: "true or false", int: "an integer", str: "a string"}.get(hint, str(hint))

@@ -11,7 +11,7 @@ import pytest
 
 from core.data.templates import PRESETS, template_to_toml
 from core.registry import Registry
-from core.run import Run
+from core.run import EvaluationChoices, Run
 from core.sandbox.server import Sandbox, sandbox_environment
 from tui.cli.main import main
 
@@ -131,6 +131,11 @@ def test_runs_evaluated_then_compared(
     # The sandbox's base model answers no JSON: every grade is unparseable after a second ask.
     assert data["judge"]["tuned"]["unparseable"] == 3 and data["judge"]["tuned"]["retried"] == 3
     assert data["judge"]["pairwise"]["unparseable"] == 3
+    # The run keeps the choices (its recipe then has them); the rubric came from the template.
+    kept = registry.get_run("r1")
+    assert kept is not None and kept.run.evaluation == EvaluationChoices(
+        records=50, compare_base=True, sql=True, judge_model="us.amazon.nova-pro-v1:0"
+    )
     assert main(["evaluate", "--run", "r2", "--compare", "base"]) == 0
     out = capsys.readouterr().out
     assert "tuned  " in out and "base   " in out and "[" in out  # means with intervals
@@ -147,3 +152,31 @@ def test_runs_evaluated_then_compared(
     assert main(["compare", "nope"]) == 2
     err = capsys.readouterr().err
     assert "no run 'nope'" in err and "Traceback" not in err
+
+
+def test_a_rubric_file_and_the_seed_are_kept_with_the_run_for_its_recipe(
+    sandbox: Sandbox, prepared: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from core.evaluation.choices import resolve_rubric
+    from core.recipe import load_recipe, save_recipe
+
+    registry = Registry()
+    registry.save_run("r1", _run("r1", prepared, NOVA_LITE))
+    rubric = tmp_path / "rubric.toml"
+    rubric.write_text('[rubric]\nname = "mine"\n[rubric.criteria]\nright = "It is right."\n')
+    args = ["evaluate", "--run", "r1", "-n", "2", "--judge", "Nova Pro", "--rubric", str(rubric)]
+    assert main([*args, "--no-pairwise", "--no-batch", "--seed", "5", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["seed"] == 5 and data["judge"]["rubric"]["name"] == "mine"
+    record = registry.get_run("r1")
+    assert record is not None and record.run.evaluation is not None
+    kept = record.run.evaluation
+    assert (kept.records, kept.seed, kept.batch, kept.pairwise) == (2, 5, "off", False)
+    assert kept.compare_base is False and kept.judge_model == "us.amazon.nova-pro-v1:0"
+    # The rubric is kept whole (not as this machine's path): the recipe carries it.
+    rubric.unlink()
+    path = tmp_path / "r1.toml"
+    save_recipe(record.run, path)
+    again = load_recipe(path).run_for("111122223333").evaluation
+    assert again == kept and again.rubric is not None
+    assert resolve_rubric(again.rubric, None, "here").criteria[0].name == "right"

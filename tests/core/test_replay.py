@@ -13,7 +13,7 @@ from core.recipe import parse_recipe, read_recipe, recipe_digest, save_recipe
 from core.registry import RunRecord
 from core.replay.start import run_from_recipe, start_replay
 from core.replay.steps import REPLAYED, NotReplayableError, check_until, replayed_steps
-from core.run import Route, Run
+from core.run import EvaluationChoices, Route, Run
 from core.run.routes import ROUTE_STEPS
 from core.statuses import ServingKind
 
@@ -100,8 +100,17 @@ def test_the_steps_replayed_and_until(tmp_path: Path) -> None:
     check_until(served, "validate")
     with pytest.raises(ValidationError, match="no \\[serving\\] kind"):
         check_until(replace(served, serving_kind=None), "deploy")
-    with pytest.raises(ValidationError, match="Evaluate is left to you"):
+    with pytest.raises(ValidationError, match="no \\[evaluation\\] section"):
         check_until(served, "evaluate")
+    with pytest.raises(ValidationError, match="Chat is left to you"):
+        check_until(served, "chat")
+    evaluated = replace(served, evaluation=EvaluationChoices())
+    assert replayed_steps(evaluated)[-2:] == ("deploy", "evaluate")
+    check_until(evaluated, "evaluate")
+    unserved = replace(evaluated, serving_kind=None)
+    assert "evaluate" not in replayed_steps(unserved)
+    with pytest.raises(ValidationError, match="nothing to evaluate"):
+        check_until(unserved, "evaluate")
     with pytest.raises(ValidationError, match="not a step"):
         check_until(served, "nope")
     assert replayed_steps(Run(route=Route.IMPORT_ONLY))[-1] == "import"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.registry import Registry, RunRecord
-from core.run import Route, Run, RunDataError
+from core.run import EvaluationChoices, Route, Run, RunDataError
 from core.run.routes import (
     ROUTE_STEPS,
     STEPS,
@@ -97,6 +97,17 @@ FULL = Run(
     endpoint_name="bt-endpoint",
     endpoint_source="training-job:bt-job",
     endpoint_instance_type="ml.g5.2xlarge",
+    evaluation=EvaluationChoices(
+        records=7,
+        compare_base=False,
+        sql=True,
+        judge_model="us.amazon.nova-pro-v1:0",
+        rubric="preset:text-to-sql",
+        pairwise=False,
+        batch="on",
+        batch_threshold=10,
+        seed=5,
+    ),
     recipe_digest="0123456789abcdef",
 )
 
@@ -112,6 +123,7 @@ def test_every_field_round_trips_through_json_with_its_type() -> None:
     assert type(back.customization_type) is CustomizationType and type(back.route) is Route
     assert type(back.import_status) is ImportStatus
     assert back.subnet_ids == ("subnet-1", "subnet-2")
+    assert type(back.evaluation) is EvaluationChoices and back.evaluation.batch == "on"
 
 
 def test_unknown_keys_are_ignored_and_missing_ones_take_defaults() -> None:

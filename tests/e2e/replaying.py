@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from core.evaluation.store import EvaluationStore
 from core.registry import Registry
 from core.run import Run
 from core.sandbox.server import Sandbox
@@ -72,4 +73,12 @@ def replay_in_a_fresh_home(
     assert run.training_uri == f"s3://{run.bucket}/{run.s3_prefix}/{record.id}/data/train.jsonl"
     assert run.serving_kind == original.serving_kind and run.serving_status == "Active"
     assert run.template_toml == original.template_toml
+    # The evaluation the recipe keeps is done the same way and stored with the new run.
+    assert run.evaluation == original.evaluation
+    if original.evaluation is not None:
+        evaluation = summary["evaluation"]
+        latest = EvaluationStore(Registry()).latest(record.id)
+        assert latest is not None and evaluation["id"] == latest.id
+        assert evaluation["records"] == min(original.evaluation.records, run.test_size or 0)
+        assert evaluation["tuned"] and Path(evaluation["report"]).is_file()
     return summary

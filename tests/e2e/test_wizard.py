@@ -392,4 +392,6 @@ async def test_the_whole_wizard_in_the_sandbox(
     replayed = replay_in_a_fresh_home(
         recipe, recipe_run, tmp_path / "elsewhere", monkeypatch, capsys
     )
-    assert replayed["steps_done"][-3:] == ["launch", "watch", "deploy"]
+    # The wizard evaluated before the recipe was saved: the recipe keeps it, the replay does it.
+    assert recipe_run.evaluation is not None
+    assert replayed["steps_done"][-4:] == ["launch", "watch", "deploy", "evaluate"]

@@ -11,17 +11,26 @@ from typing import Any
 from core import format as fmt
 from core.errors import NotFoundError, ValidationError
 from core.evaluation.batch import DEFAULT_THRESHOLD, BatchPlace, BatchStatus
+from core.evaluation.choices import base_inference_model
 from core.evaluation.costs import judge_cost_text
 from core.evaluation.evaluate import JudgeSetup, Options, evaluate, load_test_records
 from core.evaluation.judge import resolve_judge
 from core.evaluation.plan import plan_evaluation
 from core.evaluation.report import report_json, save_report
-from core.evaluation.rubrics import Rubric, load_rubric, rubric_for_template, rubric_from_toml
+from core.evaluation.rubrics import (
+    Rubric,
+    load_rubric,
+    rubric_for_template,
+    rubric_from_toml,
+    rubric_to_toml,
+)
+from core.evaluation.stats import DEFAULT_SEED
 from core.evaluation.store import EvaluationStore
 from core.files import check_output_folder
 from core.pricing.service import PriceService
 from core.registry import Registry, RunRecord
 from core.run.routes import serving_target
+from core.run.types import BatchChoice, EvaluationChoices
 from tui.cli.common import (
     EXIT_BAD,
     EXIT_OK,
@@ -93,6 +102,11 @@ def register(subparsers: Any) -> None:
         type=positive_int,
         default=DEFAULT_THRESHOLD,
         help=f"records from which batch is used (default {DEFAULT_THRESHOLD:,})",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help="seed of the bootstrap intervals and of SQL's made-up rows (default: fixed)",
     )
     parser.add_argument(
         "--out", type=output_folder, help="folder for the report (default: beside --test)"
@@ -218,6 +232,30 @@ def _print_summary(data: dict[str, Any], paths: tuple[Path, Path, Path]) -> None
     print(f"Report: {paths[0]}, {paths[1]} and {paths[2]}")
 
 
+def _choices(
+    args: argparse.Namespace, found: RunRecord, base: str | None, rubric: Rubric | None
+) -> EvaluationChoices:
+    """What this command line chose, as the run keeps it (its recipe then keeps it too): a
+    rubric file is kept as its TOML text, so that it travels with the recipe."""
+    batch: BatchChoice = "on" if args.batch else "off" if args.no_batch else "auto"
+    reference = None
+    if args.judge and args.rubric:
+        reference = args.rubric if args.rubric.startswith("preset:") else None
+        if reference is None and rubric is not None:
+            reference = rubric_to_toml(rubric)
+    return EvaluationChoices(
+        records=args.n,
+        compare_base=base is not None and base == base_inference_model(found.run),
+        sql=args.sql,
+        judge_model=resolve_judge(args.judge) if args.judge else None,
+        rubric=reference,
+        pairwise=not args.no_pairwise,
+        batch=batch,
+        batch_threshold=None if args.batch_threshold == DEFAULT_THRESHOLD else args.batch_threshold,
+        seed=args.seed,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Evaluate, store with the run, and print the means with intervals and the verdict."""
     registry = Registry()
@@ -241,6 +279,7 @@ def run(args: argparse.Namespace) -> int:
         batch_place=BatchPlace.for_run(run_data) if run_data else None,
         registry=registry,
         tuned_base_id=run_data.base_model_id if run_data else None,
+        seed=DEFAULT_SEED if args.seed is None else args.seed,
     )
 
     def progress(done: int, total: int) -> None:
@@ -282,6 +321,13 @@ def run(args: argparse.Namespace) -> int:
     saved = save_report(report, out_dir, title=title, prices=prices)
     data = report_json(report, prices)
     EvaluationStore(registry).save(found.id if found else None, data)
+    if found is not None and args.run:
+        # The run keeps how it was evaluated: its recipe then evaluates the same way.
+        from dataclasses import replace
+
+        latest = registry.get_run(found.id) or found
+        chosen = _choices(args, found, base, rubric)
+        registry.save_run(found.id, replace(latest.run, evaluation=chosen))
     if args.json:
         print_json(data)
         return EXIT_BAD if report.all_failed else EXIT_OK

@@ -36,21 +36,23 @@ def register(subparsers: Any) -> None:
         help="run a recipe headless, or continue it",
         description="Run a recipe (see `bedrock-tune recipe`) step by step: check the model, "
         "dataset and template, prepare, validate, create the bucket and role and upload, launch "
-        "the job, watch it, and deploy (an import-only recipe: check the model, create the "
-        "bucket and import role, upload and import it). Run again after an interruption, it "
-        "continues the recipe's run in the same place (nothing billable is created twice). "
-        "Launching, deploying and importing bill: in a terminal they are asked for; elsewhere "
-        "pass --yes.",
+        "the job, watch it, deploy, and evaluate when the recipe has [evaluation] (an "
+        "import-only recipe: check the model, create the bucket and import role, upload and "
+        "import it). Run again after an interruption, it continues the recipe's run in the same "
+        "place (nothing billable is created twice). Launching, deploying, importing and "
+        "evaluating bill: in a terminal they are asked for; elsewhere pass --yes.",
     )
     add_aws_options(parser, suppress=True)
     parser.add_argument("file", metavar="FILE", type=readable_file, help="the recipe (.toml)")
     parser.add_argument(
         "--until",
         metavar="STEP",
-        help="stop after this step (e.g. validate, infrastructure, launch, watch)",
+        help="stop after this step (e.g. validate, infrastructure, launch, watch, deploy)",
     )
     parser.add_argument(
-        "--yes", action="store_true", help="launch, deploy and import without asking (they bill)"
+        "--yes",
+        action="store_true",
+        help="launch, deploy, import and evaluate without asking (they bill)",
     )
     parser.add_argument(
         "--new",
@@ -98,6 +100,16 @@ def _report(result: ReplayResult, args: argparse.Namespace) -> None:
     print(f"Run {run.run_id}: " + (", ".join(result.done) or "nothing to do") + ".")
     for name, value in result.summary()["resources"].items():
         print(f"  {name:<18} {value}")
+    evaluation = result.evaluation
+    if evaluation:
+        for side in ("tuned", "base"):
+            means = evaluation.get(side) or {}
+            if means:
+                shown = "  ".join(f"{key} {value:.3f}" for key, value in means.items())
+                print(f"  {side + ' model':<18} {shown}")
+        if evaluation.get("verdict"):
+            print(f"  {evaluation['verdict']}")
+        print(f"  {'report':<18} {evaluation['report'] or evaluation['stored']}")
     if result.remaining and result.stopped_before is None:
         if getattr(args, "sandbox", False):
             print(
