@@ -149,7 +149,10 @@ async def test_the_keys_do_nothing_for_a_route_not_offered(
         app.go_to_step("model")
         await settle(pilot, lambda: app.current_step == "model")
         hint = " ".join(text_of(app, "#other-routes").split())
-        assert hint == "Below Bedrock's own models: train an open-weight model on SageMaker (s)."
+        assert hint == (
+            "Below Bedrock's own models: train an open-weight model on SageMaker (s), or "
+            "fine-tune with SageMaker Autopilot (a), or fine-tune a JumpStart model (j)."
+        )
         await pilot.press("i")
         await pilot.pause()
         assert app.current_step == "model" and app.wizard_run.route is Route.BEDROCK_CUSTOMIZATION
