@@ -28,7 +28,10 @@ from screens.run_change import RunChangeChoice, RunChangeScreen
 from screens.workers import WorkerResult
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from core.aws import AwsContext
+    from core.run.changes import RunChange
 
 _SHORT = {
     CustomizationType.FINE_TUNING: "FT",
@@ -399,15 +402,20 @@ class ModelScreen(StepScreen):
             self.notify(f"{model.name}, {how}.", title="Base model")
             self.host.next_step(self.STEP_ID)
 
+        self._make_change(change, chosen)
+
+    def _make_change(self, change: RunChange, then: Callable[[], None]) -> None:
+        """Make the change of model (asking first when it resets what the run made, or start a
+        new run with it), then call `then`; nothing when the user backs out."""
         if not change.asks:
             self.host.apply_change(change)
-            chosen()
+            then()
             return
 
         def answered(choice: RunChangeChoice | None) -> None:
             if choice is not None:
                 self.host.apply_change(change, new_run=choice == "new")
-                chosen()
+                then()
 
         self.app.push_screen(RunChangeScreen(change), answered)
 
@@ -451,14 +459,4 @@ class ModelScreen(StepScreen):
                 )
             self.host.next_step(self.STEP_ID)
 
-        if not change.asks:
-            self.host.apply_change(change)
-            chosen()
-            return
-
-        def answered(choice: RunChangeChoice | None) -> None:
-            if choice is not None:
-                self.host.apply_change(change, new_run=choice == "new")
-                chosen()
-
-        self.app.push_screen(RunChangeScreen(change), answered)
+        self._make_change(change, chosen)
