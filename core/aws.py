@@ -19,6 +19,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, overload
 
 from core.errors import (
@@ -273,15 +274,21 @@ class AwsContext:
         import boto3
 
         try:
+            core_session = _botocore_session(self.profile if self.credentials is None else None)
             if self.credentials is not None:
                 session = boto3.Session(
                     aws_access_key_id=self.credentials.access_key_id,
                     aws_secret_access_key=self.credentials.secret_access_key,
                     aws_session_token=self.credentials.session_token,
                     region_name=self.region,
+                    botocore_session=core_session,
                 )
             else:
-                session = boto3.Session(profile_name=self.profile, region_name=self.region)
+                session = boto3.Session(
+                    profile_name=self.profile,
+                    region_name=self.region,
+                    botocore_session=core_session,
+                )
         except Exception as error:  # ProfileNotFound and config parse errors
             raise translate_botocore_error(error, profile=self.profile) from error
         self._cache.session = session
@@ -443,3 +450,42 @@ def default_profile_name(profiles: list[ProfileInfo]) -> str | None:
     if "default" in names:
         return "default"
     return names[0] if len(names) == 1 else None
+
+
+_LOADERS: dict[str | None, Any] = {}
+_LOADERS_LOCK = threading.Lock()
+
+
+def _botocore_session(profile: str | None) -> Any:
+    """A new botocore session that reads the service models through one loader per process.
+
+    Each botocore session otherwise makes its own loader, and every new context (another region,
+    the sandbox, each CLI command run in one process) parsed the models again: SageMaker's JSON
+    alone takes ~50 ms. The models are read-only data and a loader caches what it reads, so one
+    loader serves every session; `AWS_DATA_PATH` (botocore's `data_path`) keeps its own.
+    Reading the profile's `data_path` raises botocore's ProfileNotFound for an unknown profile,
+    here as it would in `boto3.Session(profile_name=...)`.
+    """
+    import botocore.session
+    from botocore.loaders import Loader
+
+    session = botocore.session.Session(profile=profile)
+    data_path: str | None = session.get_config_variable("data_path")
+    with _LOADERS_LOCK:
+        loader = _LOADERS.get(data_path)
+        if loader is None:
+            folders = data_path.split(os.pathsep) if data_path else []
+            paths = _SearchPaths(str(Path(os.path.expandvars(f)).expanduser()) for f in folders)
+            # The loader keeps this very list (and adds botocore's own folders to it).
+            loader = _LOADERS[data_path] = Loader(extra_search_paths=paths)
+    session.register_component("data_loader", loader)
+    return session
+
+
+class _SearchPaths(list[str]):
+    """A loader's folder list that takes each folder once: boto3 appends its own data folder to
+    the loader of every Session it makes, which would grow a shared list by one per session."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)

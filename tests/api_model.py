@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 import botocore.session
-from botocore.model import ListShape, OperationModel, Shape, StructureShape
+from botocore.model import ListShape, OperationModel, ServiceModel, Shape, StructureShape
 from botocore.validate import validate_parameters
+
+
+@cache
+def service_model(service: str) -> ServiceModel:
+    """botocore's model of one service, read once per process: every `get_session()` is a new
+    session with a new loader, and a service's JSON (SageMaker's is 3 MB) takes ~50 ms to parse."""
+    return botocore.session.get_session().get_service_model(service)
 
 
 def operation(service: str, name: str) -> OperationModel:
     """botocore's model of one operation (no client, no credentials, no network)."""
-    model = botocore.session.get_session().get_service_model(service)
-    return model.operation_model(name)
+    return service_model(service).operation_model(name)
 
 
 def pattern_problems(value: Any, shape: Shape, path: str = "") -> list[str]:

@@ -7,7 +7,6 @@ import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
@@ -19,7 +18,7 @@ from core.importing.tiny import tiny_model_files, write_tiny_model
 from core.jobs.customization import new_client_request_token
 from core.registry import Registry
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox, sandbox_environment
-from tests.api_model import assert_valid
+from tests.api_model import assert_valid, operation
 from tests.fakes import Clock
 from tui.cli.main import main
 
@@ -110,8 +109,7 @@ def test_dry_run_prints_a_request_botocore_accepts(
     )
     assert isinstance(data, dict) and data["operation"] == "CreateModelImportJob"
     request = data["request"]
-    model = botocore.session.get_session().get_service_model("bedrock")
-    shape = model.operation_model("CreateModelImportJob").input_shape
+    shape = operation("bedrock", "CreateModelImportJob").input_shape
     assert shape is not None
     report = ParamValidator().validate(request, shape)
     assert not report.has_errors(), report.generate_report()

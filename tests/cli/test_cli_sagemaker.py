@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
 from core.registry import Registry
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
-from tests.api_model import assert_valid
+from tests.api_model import assert_valid, operation
 from tests.fakes import Clock, context_for
 from tui.cli.main import main
 
@@ -36,12 +35,7 @@ def validated(capsys: pytest.CaptureFixture[str], argv: list[str]) -> dict[str, 
     assert main(argv) == 0, capsys.readouterr().err
     data = json.loads(capsys.readouterr().out)
     assert data["operation"] == "CreateTrainingJob"
-    shape = (
-        botocore.session.get_session()
-        .get_service_model("sagemaker")
-        .operation_model("CreateTrainingJob")
-        .input_shape
-    )
+    shape = operation("sagemaker", "CreateTrainingJob").input_shape
     assert shape is not None
     report = ParamValidator().validate(data["request"], shape)
     assert not report.has_errors(), report.generate_report()

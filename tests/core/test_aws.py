@@ -123,6 +123,23 @@ def test_clients_are_cached_and_configured(aws_keys: None) -> None:
     assert sts.meta.region_name == "us-west-2"
 
 
+def test_every_context_reads_the_service_models_once(
+    aws_keys: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    first = AwsContext.from_environment(region="us-west-2").session()
+    again = AwsContext.from_environment(region="us-west-2").with_region("eu-west-1").session()
+    loader = first._session.get_component("data_loader")
+    assert again._session.get_component("data_loader") is loader
+    # boto3 adds its data folder to the loader of each Session: the shared list keeps it once.
+    assert len(loader.search_paths) == len(set(loader.search_paths))
+    models = tmp_path / "models"
+    monkeypatch.setenv("AWS_DATA_PATH", str(models))
+    own = AwsContext.from_environment(region="us-west-2").session()
+    own_loader = own._session.get_component("data_loader")
+    assert own_loader is not loader
+    assert own_loader.search_paths[0] == str(models)
+
+
 def test_no_credentials_is_explained() -> None:
     with pytest.raises(NoCredentialsError) as caught:
         AwsContext.from_environment().whoami()

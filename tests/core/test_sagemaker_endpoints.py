@@ -10,7 +10,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-import botocore.session
 import pytest
 from botocore.stub import Stubber
 from botocore.validate import ParamValidator
@@ -40,6 +39,7 @@ from core.sagemaker.training import TrainingRequest
 from core.sandbox.server import SANDBOX_ACCOUNT_ID
 from core.serving.chat import Answer, Settings, Turn
 from core.serving.endpoint import invoke_endpoint, invoke_endpoint_stream, invoke_json
+from tests.api_model import operation as api_operation
 from tests.fakes import Clock, Killed, die, hook_aws_calls
 
 ROLE = f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:role/bedrock-tune-sagemaker-us-east-1"
@@ -271,8 +271,7 @@ def test_an_endpoint_another_install_made_is_left_alone(
 
 
 def _shape(operation: str) -> Any:
-    service = botocore.session.get_session().get_service_model("sagemaker")
-    return service.operation_model(operation).input_shape
+    return api_operation("sagemaker", operation).input_shape
 
 
 def test_the_requests_are_valid_for_botocore_and_an_autopilot_candidate_is_read() -> None:

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 from moto import mock_aws
@@ -30,6 +29,7 @@ from core.sagemaker.training import (
     check_training_request,
     estimate_instance_cost,
 )
+from tests.api_model import operation
 
 ROLE = "arn:aws:iam::123456789012:role/bedrock-tune-sagemaker-us-east-1"
 DATA = "s3://bt-bucket/bedrock-tune/r1"
@@ -37,8 +37,7 @@ DATA = "s3://bt-bucket/bedrock-tune/r1"
 
 def validate(request: dict[str, Any]) -> None:
     """botocore's own validation of a CreateTrainingJob request (raises on any error)."""
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    shape = model.operation_model("CreateTrainingJob").input_shape
+    shape = operation("sagemaker", "CreateTrainingJob").input_shape
     assert shape is not None
     report = ParamValidator().validate(request, shape)
     assert not report.has_errors(), report.generate_report()

@@ -14,7 +14,7 @@ from screens.confirm import ConfirmScreen
 from screens.dataset import RecordScreen
 from screens.widgets.error_panel import ErrorPanel
 from tests.conftest import REPO
-from tests.tui.helpers import settle, text_of
+from tests.tui.helpers import click_button, settle, text_of
 from tui.app import BedrockTuneApp
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
@@ -60,7 +60,7 @@ async def test_dataset_template_prepare(tmp_path: Path) -> None:
         assert "Hello 0" in text_of(app, "#record-json")
         await pilot.press("escape")
         await settle(pilot, lambda: app.screen is screen)
-        await pilot.click("#use")
+        await click_button(pilot, "#use")
         await settle(pilot, lambda: app.current_step == "template")
 
         template = app.screen
@@ -82,7 +82,7 @@ async def test_dataset_template_prepare(tmp_path: Path) -> None:
         template.query_one("#toml-path", Input).value = str(tmp_path / "t.toml")
         await pilot.click("#save")
         await settle(pilot, lambda: (tmp_path / "t.toml").exists())
-        await pilot.click("#use")
+        await click_button(pilot, "#use")
         await settle(pilot, lambda: app.current_step == "prepare")
         assert (
             app.wizard_run.template_toml and "Summarize: {dialogue}" in app.wizard_run.template_toml
@@ -100,7 +100,7 @@ async def test_dataset_template_prepare(tmp_path: Path) -> None:
         assert prep.query_one("#prepare", Button).disabled
         prep.query_one("#train", Input).value = "40"
         await settle(pilot, lambda: not prep.query_one("#prepare", Button).disabled)
-        await pilot.click("#prepare")
+        await click_button(pilot, "#prepare")
         await settle(pilot, lambda: app.wizard_run.prepared_dir is not None)
         out = tmp_path / "out"
         run = app.wizard_run  # the choices are the run's, not only the widgets'
@@ -114,7 +114,7 @@ async def test_dataset_template_prepare(tmp_path: Path) -> None:
 
         # Again: asks before replacing; Cancel leaves the files alone.
         prep.query_one("#seed", Input).value = "7"
-        await pilot.click("#prepare")
+        await click_button(pilot, "#prepare")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.click("#confirm-no")
         await settle(pilot, lambda: app.screen is prep)
@@ -156,14 +156,14 @@ async def test_prepared_files_go_to_the_data_folder_and_a_git_checkout_is_asked_
             prep.query_one(field, Input).value = value
         prep.query_one("#out-dir", Input).value = str(inside)
         await settle(pilot, lambda: not prep.query_one("#prepare", Button).disabled)
-        await pilot.click("#prepare")
+        await click_button(pilot, "#prepare")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert f"inside the git checkout {checkout}" in text_of(app, "#confirm-message")
         await pilot.click("#confirm-no")
         await settle(pilot, lambda: app.screen is prep)
         await settle(pilot)
         assert not inside.exists() and app.wizard_run.prepared_dir is None
-        await pilot.click("#prepare")
+        await click_button(pilot, "#prepare")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.click("#confirm-yes")
         await settle(pilot, lambda: app.wizard_run.prepared_dir == str(inside))

@@ -14,7 +14,7 @@ from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from screens.quit_guard import QuitGuardScreen
 from tests.fakes import Clock, train_model
-from tests.tui.helpers import settle, text_of
+from tests.tui.helpers import click_button, settle, text_of
 from tui.app import BedrockTuneApp
 
 NOVA = "amazon.nova-micro-v1:0:128k"
@@ -53,7 +53,7 @@ async def test_deploy_on_demand_and_the_pt_confirmation() -> None:
         assert "(Price List API, " in str(options.get_option_at_index(0).prompt)
         # Provisioned throughput asks first, with its price; Cancel buys nothing.
         app.screen.query_one("#plans", OptionList).highlighted = 1
-        await pilot.click("#deploy")
+        await click_button(pilot, "#deploy")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert "until you delete it" in text_of(app, "#confirm-message")
         assert "$20.00 per hour (Price List API, " in text_of(app, "#confirm-message")
@@ -64,7 +64,7 @@ async def test_deploy_on_demand_and_the_pt_confirmation() -> None:
         app.screen.query_one("#plans", OptionList).highlighted = 0
         button = app.screen.query_one("#deploy")
         await settle(pilot, lambda: not button.has_class("-active"))  # its press animation
-        await pilot.click("#deploy")
+        await click_button(pilot, "#deploy")
         await settle(pilot, lambda: app.wizard_run.serving_arn is not None)
         [resource] = Registry().resources()
         assert resource.billable and resource.kind == "custom-model-deployment"

@@ -22,7 +22,7 @@ from screens.confirm import ConfirmScreen
 from screens.quit_guard import QuitGuardScreen
 from tests.fakes import MANAGED, POLICY, TRUST, Clock, launch_job
 from tests.fakes import sandbox_record as record
-from tests.tui.helpers import settle, text_of
+from tests.tui.helpers import click_button, settle, text_of
 from tui.app import BedrockTuneApp
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ async def test_teardown_lists_confirms_deletes_and_clears_the_billing_counter() 
         # Ticking only the model brings its throughput into the confirmation; Cancel keeps all.
         listing.select(f"custom-model:{model}")
         await settle(pilot, lambda: not delete_button.disabled)
-        await pilot.click("#teardown-delete")
+        await click_button(pilot, "#teardown-delete")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         message = text_of(app, "#confirm-message")
         assert "Provisioned throughput bt-ui-pt" in message
@@ -133,7 +133,7 @@ async def test_teardown_lists_confirms_deletes_and_clears_the_billing_counter() 
         # Everything: confirmed once, deleted in order with a live log.
         await pilot.click("#teardown-select-all-button")
         await settle(pilot, lambda: len(listing.selected) == 5)
-        await pilot.click("#teardown-delete")
+        await click_button(pilot, "#teardown-delete")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         message = text_of(app, "#confirm-message")
         for label in ("bt-ui-pt", "ui-td-model", "s3://bt-ui/bedrock-tune/run1/", "bt-ui-role"):
@@ -239,10 +239,10 @@ async def test_what_bedrock_tune_made_elsewhere_is_listed_apart_and_never_ticked
         await pilot.click("#teardown-select-all-button")
         await settle(pilot, lambda: len(ours.selected) == 1)
         assert found.selected == []
-        await pilot.click("#teardown-delete")
+        await click_button(pilot, "#teardown-delete")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert "bobs-role" not in text_of(app, "#confirm-message")
-        await pilot.click("#confirm-yes")
+        await click_button(pilot, "#confirm-yes")
         await settle(pilot, lambda: "Done." in log_text(app))
         await settle(pilot, lambda: ours.option_count == 0)
         assert "bobs-role" in {r["RoleName"] for r in iam.list_roles()["Roles"]}
@@ -250,10 +250,10 @@ async def test_what_bedrock_tune_made_elsewhere_is_listed_apart_and_never_ticked
         # Ticked on purpose, it goes (the confirmation says whose it is).
         found.select("iam-role:bobs-role")
         await settle(pilot, lambda: not app.screen.query_one("#teardown-delete", Button).disabled)
-        await pilot.click("#teardown-delete")
+        await click_button(pilot, "#teardown-delete")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert "(made by bedrock-tune elsewhere)" in text_of(app, "#confirm-message")
-        await pilot.click("#confirm-yes")
+        await click_button(pilot, "#confirm-yes")
         await settle(
             pilot, lambda: "bobs-role" not in {r["RoleName"] for r in iam.list_roles()["Roles"]}
         )
