@@ -1,6 +1,7 @@
 """The sagemaker-autopilot route's launch step: the base model (with Autopilot's lifecycle said
 plainly), its EULA, the hyperparameters with their ranges, the completion criterion, the exact
-CreateAutoMLJobV2 request and the cost estimate, then the job started once.
+CreateAutoMLJobV2 request and the cost estimate, then, once a confirmation repeating what is
+created and the estimate is answered yes, the job started once.
 
 The order that makes it safe is core's (`core.sagemaker.launching`): Autopilot's CSV is written
 from the run's prepared records and put beside them; the run, with the job's name, is on disk
@@ -47,6 +48,7 @@ from core.sagemaker.autopilot_models import (
 )
 from core.statuses import JobStatus
 from screens.base import StepScreen
+from screens.confirm import ConfirmScreen
 from screens.widgets.error_panel import ErrorPanel
 from screens.workers import WorkerResult
 
@@ -93,6 +95,34 @@ def hyperparameter_problem(name: str, value: str) -> str | None:
     return None
 
 
+COST_NOT_READ_YET = "Cost: not known yet (the price is still being read)."
+"""What the confirmation says when it opens before the estimate is read: never a figure."""
+
+
+def estimate_line(estimate: AutopilotEstimate) -> str:
+    """The form's cost line: each amount with its source and date, or `unknown` said first
+    when the training rate is unknown (never $0)."""
+    if estimate.expected is None:
+        return f"Cost: unknown. {estimate.note}"
+    return f"Cost: {estimate.text('by the default completion criterion')}"
+
+
+def confirmation_text(request: AutopilotRequest, cost: str) -> str:
+    """What the launch confirmation says will be created and billed: the job, its one
+    candidate and time limit, the data, and `cost` exactly as the form shows it."""
+    model = autopilot_model(request.base_model)
+    hours = request.completion.max_runtime_per_training_job / 3600
+    data = request.training_uri
+    if not data.endswith(".csv"):
+        data += " (as Autopilot's input,output CSV, written beside it first)"
+    return (
+        f"{request.job_name} fine-tunes {model.name} with SageMaker Autopilot "
+        # MaxCandidates: text generation supports 1 (botocore's AutoMLJobCompletionCriteria).
+        f"(CreateAutoMLJobV2): 1 candidate, at most {hours:g} h per training job (the "
+        f"completion criterion).\nData: {data}\n{cost}"
+    )
+
+
 def output_for(run: Run) -> str | None:
     """Where the job writes: the run's output folder, else `output/` beside its data."""
     if run.output_uri:
@@ -112,8 +142,8 @@ class AutopilotLaunchScreen(StepScreen):
     CSS_PATH = "styles/sagemaker_routes.tcss"
 
     BINDINGS = [Binding("ctrl+l", "launch", "Launch", id="launch-autopilot")]
-    """Ctrl+L (or the Launch button) checks the form and starts the job; Ctrl+N moves on to the
-    watch once it exists."""
+    """Ctrl+L (or the Launch button) checks the form and asks once (Tab, Enter: launch; Esc:
+    nothing is created), then starts the job; Ctrl+N moves on to the watch once it exists."""
 
     def compose_body(self) -> ComposeResult:
         yield Label("Fine-tune with SageMaker Autopilot", classes="step-heading")
@@ -150,6 +180,13 @@ class AutopilotLaunchScreen(StepScreen):
         with Horizontal(classes="button-row"):
             yield Button("Launch", id="autopilot-launch", variant="primary")
         yield Static("", id="autopilot-launched")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cost: str | None = None
+        """The cost line the form shows (None until the estimate is read)."""
+        self._confirming = False
+        """The launch confirmation is open: another press opens no second one."""
 
     def on_mount(self) -> None:
         run = self.host.wizard_run
@@ -247,13 +284,19 @@ class AutopilotLaunchScreen(StepScreen):
 
     @on(EstimateReady)
     def _estimate_ready(self, message: EstimateReady) -> None:
-        text = message.estimate.text("by the default completion criterion")
-        self.query_one("#autopilot-estimate", Static).update(f"Cost: {text}")
+        self._show_cost(estimate_line(message.estimate))
+
+    def _show_cost(self, line: str) -> None:
+        """Show the cost line on the form; the confirmation repeats it word for word."""
+        self._cost = line
+        self.query_one("#autopilot-estimate", Static).update(line)
 
     @on(Button.Pressed, "#autopilot-launch")
     def action_launch(self) -> None:
         """Check the request (nothing is sent when it is not valid: the field at fault is
-        shown), then start the job."""
+        shown), ask once with what it creates and may cost, then start the job."""
+        if self._confirming:
+            return  # a second press while the confirmation is open
         if self.query_one("#autopilot-launch", Button).disabled:
             self.notify("The job is starting.")
             return
@@ -290,8 +333,24 @@ class AutopilotLaunchScreen(StepScreen):
                 self.query_one("#autopilot-launch", Button).focus()
                 self.query_one(ErrorPanel).reveal()
             return
-        self.query_one("#autopilot-launch", Button).disabled = True
-        self.launch(checked)
+
+        def confirmed(yes: bool | None) -> None:
+            self._confirming = False
+            if not yes:
+                return  # nothing was saved or sent
+            self.query_one("#autopilot-launch", Button).disabled = True
+            self.launch(checked)
+
+        self._confirming = True
+        self.app.push_screen(
+            ConfirmScreen(
+                "Start the Autopilot job?",
+                confirmation_text(checked, self._cost or COST_NOT_READ_YET),
+                "Launch job",
+                danger=False,
+            ),
+            confirmed,
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="launch", name="launch")
     def launch(self, request: AutopilotRequest) -> AutopilotLaunched:
@@ -333,9 +392,7 @@ class AutopilotLaunchScreen(StepScreen):
     def worker_failed(self, name: str, error: BaseException) -> None:
         self.query_one("#autopilot-launch", Button).disabled = False
         if name == "estimate":
-            self.query_one("#autopilot-estimate", Static).update(
-                "Cost: unknown (the price could not be read)."
-            )
+            self._show_cost("Cost: unknown (the price could not be read).")
             return
         self.show_error(error)
         self.query_one(ErrorPanel).reveal()

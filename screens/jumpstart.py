@@ -2,7 +2,8 @@
 fine-tuned (read from the SageMaker Public Hub), the chosen model's spec (training image,
 script, artefacts, default hyperparameters), the instance type with its price, the EULA shown
 and accepted explicitly, hyperparameter overrides checked against the spec, the exact
-CreateTrainingJob request, then the job started once.
+CreateTrainingJob request, then, once a confirmation repeating what is created and its price is
+answered yes, the job started once.
 
 The order that makes it safe is core's (`core.sagemaker.launching`): the run, with the job's
 name, is on disk before CreateTrainingJob (which takes no client token); a job of that name
@@ -33,6 +34,7 @@ from core.sagemaker.jumpstart import JumpStartRequest, check_jumpstart_request
 from core.statuses import JobStatus
 from screens.autopilot import for_the_form, output_for, show_problem
 from screens.base import StepScreen
+from screens.confirm import ConfirmScreen
 from screens.widgets.error_panel import ErrorPanel
 from screens.workers import WorkerResult
 
@@ -79,6 +81,41 @@ def overrides(text: str) -> dict[str, str]:
     return values
 
 
+ESTIMATE_HOURS = 2.5
+"""The hours the form's estimate is for (the text-to-SQL walkthrough's run, reference)."""
+PRICE_NOT_READ = "Price unknown (it could not be read)."
+
+
+def price_text(prices: InstancePrices) -> str:
+    """The form's price line: the training rate with its source and date, and what the
+    estimated hours cost at it (the rate said unknown, never $0, when it is)."""
+    training = prices.training
+    cost = (
+        f", about {total_text(training, ESTIMATE_HOURS, f'for {ESTIMATE_HOURS:g} h')}"
+        if training.is_known
+        else ""
+    )
+    return f"{prices.instance_type}: training {training.text()}{cost}"
+
+
+def confirmation_text(request: JumpStartRequest, price: str | None) -> str:
+    """What the launch confirmation says will be created and billed: the training job, its
+    instance type and count, its time limit, the data, and `price` exactly as the form shows
+    it (None: not read yet, said so)."""
+    api = request.to_api()
+    resources = api["ResourceConfig"]
+    hours = api["StoppingCondition"]["MaxRuntimeInSeconds"] / 3600
+    spec = request.spec
+    return (
+        f"{request.job_name} fine-tunes {spec.display_name or spec.model_id} "
+        f"({spec.model_id} {spec.version}) with a SageMaker training job "
+        f"(CreateTrainingJob): {resources['InstanceCount']} x {resources['InstanceType']}, "
+        f"at most {hours:g} h (its stopping condition), billed per instance-hour while it "
+        f"runs.\nData: {request.training_uri}\nCost: "
+        + (price or f"not known yet (the price of {request.instance_type} is still being read).")
+    )
+
+
 def spec_text(spec: HubModelSpec) -> Text:
     """What the job will run and its defaults."""
     text = Text()
@@ -105,8 +142,8 @@ class JumpStartLaunchScreen(StepScreen):
     CSS_PATH = "styles/sagemaker_routes.tcss"
 
     BINDINGS = [Binding("ctrl+l", "launch", "Launch", id="launch-jumpstart")]
-    """Ctrl+L (or the Launch button) checks the form and starts the job; Ctrl+N moves on to the
-    watch once it exists."""
+    """Ctrl+L (or the Launch button) checks the form and asks once (Tab, Enter: launch; Esc:
+    nothing is created), then starts the job; Ctrl+N moves on to the watch once it exists."""
 
     def compose_body(self) -> ComposeResult:
         yield Label("Fine-tune a JumpStart model", classes="step-heading")
@@ -129,8 +166,17 @@ class JumpStartLaunchScreen(StepScreen):
             yield Button("Launch", id="js-launch", variant="primary", disabled=True)
         yield Static("", id="js-launched")
 
-    def on_mount(self) -> None:
+    def __init__(self) -> None:
+        super().__init__()
         self._spec: HubModelSpec | None = None
+        self._pricing = ""
+        """The instance type whose price is being read."""
+        self._price: tuple[str, str] | None = None
+        """The instance type and the price line the form shows for it."""
+        self._confirming = False
+        """The launch confirmation is open: another press opens no second one."""
+
+    def on_mount(self) -> None:
         run = self.host.wizard_run
         if run.job_arn:
             self.query_one("#js-launched", Static).update(f"Launched: {run.job_arn}")
@@ -188,6 +234,7 @@ class JumpStartLaunchScreen(StepScreen):
     @on(Select.Changed, "#js-instance")
     def _instance_chosen(self, event: Select.Changed) -> None:
         if isinstance(event.value, str):
+            self._pricing = event.value
             self.read_price(event.value)
         self._refresh()
 
@@ -201,16 +248,12 @@ class JumpStartLaunchScreen(StepScreen):
 
     @on(PriceRead)
     def _price_read(self, message: PriceRead) -> None:
-        training = message.prices.training
-        hours = 2.5
-        cost = (
-            f", about {total_text(training, hours, f'for {hours:g} h')}"
-            if training.is_known
-            else ""
-        )
-        self.query_one("#js-price", Static).update(
-            f"{message.prices.instance_type}: training {training.text()}{cost}"
-        )
+        self._show_price(message.prices.instance_type, price_text(message.prices))
+
+    def _show_price(self, instance_type: str, line: str) -> None:
+        """Show `instance_type`'s price line; the confirmation repeats it word for word."""
+        self._price = (instance_type, line)
+        self.query_one("#js-price", Static).update(line)
 
     @on(Input.Changed)
     @on(Checkbox.Changed)
@@ -263,7 +306,9 @@ class JumpStartLaunchScreen(StepScreen):
     @on(Button.Pressed, "#js-launch")
     def action_launch(self) -> None:
         """Check the request (nothing is sent when it is not valid: the field at fault is
-        shown), then start the job."""
+        shown), ask once with what it creates and its price, then start the job."""
+        if self._confirming:
+            return  # a second press while the confirmation is open
         spec = self._spec
         if spec is None:
             self.notify("Choose a model first (its spec is being read).", severity="warning")
@@ -298,8 +343,27 @@ class JumpStartLaunchScreen(StepScreen):
             self.query_one("#js-launch", Button).focus()
             self.query_one(ErrorPanel).reveal()
             return
-        self.query_one("#js-launch", Button).disabled = True
-        self.launch(request)
+        checked = request
+        # The price line of the instance chosen (one still being read for it is not shown).
+        price = self._price[1] if self._price and self._price[0] == checked.instance_type else None
+
+        def confirmed(yes: bool | None) -> None:
+            self._confirming = False
+            if not yes:
+                return  # nothing was saved or sent
+            self.query_one("#js-launch", Button).disabled = True
+            self.launch(checked)
+
+        self._confirming = True
+        self.app.push_screen(
+            ConfirmScreen(
+                "Start the JumpStart training job?",
+                confirmation_text(checked, price),
+                "Launch job",
+                danger=False,
+            ),
+            confirmed,
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="launch", name="launch")
     def launch(self, request: JumpStartRequest) -> JumpStartLaunched:
@@ -334,7 +398,7 @@ class JumpStartLaunchScreen(StepScreen):
         if name == "launch":
             self.query_one("#js-launch", Button).disabled = False
         if name == "price":
-            self.query_one("#js-price", Static).update("Price unknown (it could not be read).")
+            self._show_price(self._pricing, PRICE_NOT_READ)
             return
         self.show_error(error)
         self.query_one(ErrorPanel).reveal()  # a Public Hub that cannot be read, a refusal

@@ -1,14 +1,13 @@
-"""The sagemaker-autopilot and sagemaker-jumpstart routes in the sandbox, through the UI like a
-user (issue 14's acceptance): the route chosen in the model step, the DialogSum records templated
-with the dialogue-summary preset, prepared, validated and uploaded with the SageMaker role; the
-job launched once (Autopilot: its input/output CSV written and uploaded; JumpStart: a model of the
-Public Hub, its EULA accepted explicitly, an instance type with its price) and watched to
-Completed; the model deployed on an endpoint after a confirmation that repeats its hourly price,
-InService, asked in the chat (the sandbox says it is the sandbox); then teardown leaves nothing
-billable, in the registry or in the sandbox.
+"""The sagemaker-autopilot and sagemaker-jumpstart routes in the sandbox, through the UI like a user
+(issue 14's acceptance): the route chosen in the model step, the DialogSum records templated with
+the dialogue-summary preset, prepared, validated and uploaded with the SageMaker role; the job
+launched once after a confirmation that repeats its estimate (Autopilot: its input/output CSV
+written and uploaded; JumpStart: a model of the Public Hub, its EULA accepted explicitly, an
+instance type with its price) and watched to Completed; the model deployed on an endpoint after a
+confirmation that repeats its hourly price, InService, asked in the chat (the sandbox says it is
+the sandbox); then teardown leaves nothing billable, in the registry or in the sandbox.
 
-The sandbox runs on an injected clock: the test moves it forward instead of waiting.
-"""
+The sandbox runs on an injected clock: the test moves it forward instead of waiting."""
 
 from __future__ import annotations
 
@@ -225,7 +224,11 @@ async def test_autopilot_from_dialogsum_to_an_endpoint_reply_and_back(tmp_path: 
         screen.query_one("#hp-epochCount", Input).value = "2"
         await settle(pilot, lambda: '"epochCount": "2"' in words(app, "#autopilot-request"))
         await settle(pilot, lambda: "Cost:" in text_of(app, "#autopilot-estimate"))
-        await pilot.press("ctrl+l")  # the footer's Launch
+        estimate = words(app, "#autopilot-estimate")
+        await pilot.press("ctrl+l")  # the footer's Launch: it asks once, with the estimate
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert estimate in words(app, "#confirm-message")
+        await pilot.press("tab", "enter")  # from Cancel to "Launch job"
         await settle(pilot, lambda: isinstance(app.screen, AutopilotWatchScreen), rounds=1000)
         run = app.wizard_run
         assert run.job_arn is not None and run.job_name
@@ -288,7 +291,11 @@ async def test_jumpstart_from_dialogsum_to_an_endpoint_reply_and_back(tmp_path: 
         screen.query_one("#js-accept-eula", Checkbox).value = True
         screen.query_one("#js-hp", Input).value = "epoch=1 instruction_tuned=True"
         await settle(pilot, lambda: '"AcceptEula": true' in words(app, "#js-request"))
-        await click_button(pilot, "#js-launch")
+        price = words(app, "#js-price")
+        await click_button(pilot, "#js-launch")  # it asks once, with the instance's price
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert price in words(app, "#confirm-message")
+        await click_button(pilot, "#confirm-yes")
         await settle(pilot, lambda: isinstance(app.screen, TrainingWatchScreen), rounds=1000)
         run = app.wizard_run
         assert run.job_arn is not None and run.job_name

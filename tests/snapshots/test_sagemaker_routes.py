@@ -1,8 +1,9 @@
 """Snapshots of the sagemaker-autopilot and sagemaker-jumpstart routes' own steps in the sandbox,
-walked with the keyboard: the Autopilot launch (the form, a hyperparameter out of range), its
-watch (running, then completed with the best candidate's metrics), the endpoint (its hourly
-price, the confirmation, creating, in service) and the JumpStart launch (the model's spec with
-its EULA shown, then refused while the EULA is not accepted)."""
+walked with the keyboard: the Autopilot launch (the form, a hyperparameter out of range, the
+confirmation repeating its estimate), its watch (running, then completed with the best candidate's
+metrics), the endpoint (its hourly price, the confirmation, creating, in service) and the JumpStart
+launch (the model's spec with its EULA shown, refused while the EULA is not accepted, then the
+confirmation repeating the instance's price)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from screens.autopilot_watch import AutopilotWatchScreen
 from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from screens.endpoint import EndpointScreen
+from screens.jumpstart import JumpStartLaunchScreen
 from screens.widgets.error_panel import ErrorPanel
 from tests.fakes import Clock
 from tests.snapshots.conftest import DRIVE_SIZE, FIXED_NOW, Shots
@@ -123,7 +125,11 @@ async def test_autopilot_launch_watch_and_endpoint(
         await shots(pilot, "autopilot-hyperparameter-out-of-range")
         assert app.wizard_run.job_arn is None
 
-        await pilot.press("backspace", "backspace", "2", "ctrl+l")
+        await pilot.press("backspace", "backspace", "2", "ctrl+l")  # asks once
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await settle(pilot)
+        await shots(pilot, "autopilot-launch-confirm")
+        await pilot.press("tab", "enter")  # from Cancel to "Launch job"
         await settle(pilot, lambda: isinstance(app.screen, AutopilotWatchScreen), rounds=1000)
         await settle(pilot, lambda: "Starting" in text_of(app, "#autopilot-timeline"))
         clock.t += AUTOML_SECONDS / 2
@@ -178,4 +184,12 @@ async def test_jumpstart_launch_with_its_eula(
         await settle(pilot)
         assert app.screen.query_one("#js-accept-eula").has_focus
         await shots(pilot, "jumpstart-eula-not-accepted")
+        assert app.wizard_run.job_arn is None
+
+        await pilot.press("space", "ctrl+l")  # the EULA accepted: it asks once
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await settle(pilot)
+        await shots(pilot, "jumpstart-launch-confirm")
+        await pilot.press("escape")  # nothing is created
+        await settle(pilot, lambda: isinstance(app.screen, JumpStartLaunchScreen))
         assert app.wizard_run.job_arn is None

@@ -1,6 +1,6 @@
-"""The SageMaker routes' steps with the keyboard only, at 80x24: the Autopilot launch on Ctrl+L
-(the licence first), its watch stopping the job on `s` after a confirmation, and the footer
-showing each step's key."""
+"""The SageMaker routes' steps with the keyboard only, at 80x24: the Autopilot launch on Ctrl+L (the
+licence first, then one confirmation), its watch stopping the job on `s` after a confirmation,
+and the footer showing each step's key."""
 
 from __future__ import annotations
 
@@ -59,7 +59,10 @@ async def test_autopilot_launch_and_stop_with_keys(tmp_path: Path) -> None:
         assert app.wizard_run.job_arn is None
         await pilot.press("space")
         await settle(pilot, lambda: not app.screen.query_one("#autopilot-eula-problem").display)
-        await pilot.press("ctrl+l")
+        await pilot.press("ctrl+l")  # asks first: Cancel is focused, Tab reaches "Launch job"
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "Start the Autopilot job?" in text_of(app, "#confirm-title")
+        await pilot.press("tab", "enter")
         await settle(pilot, lambda: isinstance(app.screen, AutopilotWatchScreen), rounds=1000)
         await settle(pilot, lambda: "InProgress" in text_of(app, "#autopilot-timeline"))
         await settle(pilot, lambda: "s" in footer_keys(app))

@@ -1,9 +1,9 @@
 """The sagemaker-autopilot and sagemaker-jumpstart routes' own launch and watch screens, in the
-sandbox, through the UI: the route picks its screen for the shared step; a bad hyperparameter
-or an unaccepted EULA is refused before any call; a launch records the run first, starts the job
-once, and the watch follows it to its end (the best candidate's metrics; the training timeline
-and loss). The routes are offered (every step built); tests/e2e/test_sagemaker_endpoint_routes.py
-walks them whole."""
+sandbox, through the UI: the route picks its screen for the shared step; a bad hyperparameter or
+an unaccepted EULA is refused before any call; a launch asks once (the estimate repeated),
+records the run first, starts the job once, and the watch follows it to its end (the best
+candidate's metrics; the training timeline and loss). The routes are offered (every step built);
+tests/e2e/test_sagemaker_endpoint_routes.py walks them whole."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from core.statuses import JobStatus
 from screens.autopilot import AutopilotLaunchScreen
 from screens.autopilot_watch import AutopilotWatchScreen
 from screens.base import LaunchOptions
+from screens.confirm import ConfirmScreen
 from screens.jumpstart import JumpStartLaunchScreen
 from screens.launch import LaunchScreen
 from screens.training_watch import TrainingWatchScreen
@@ -80,6 +81,9 @@ async def test_autopilot_launch_and_watch_to_the_best_candidate(tmp_path: Path) 
         assert "by the default completion criterion (Price List API, 20" in estimate, estimate
         assert '"epochCount": "2"' in text_of(app, "#autopilot-request")
         await click_button(pilot, "#autopilot-launch")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert estimate in " ".join(text_of(app, "#confirm-message").split())
+        await click_button(pilot, "#confirm-yes")
         await settle(pilot, lambda: isinstance(app.screen, AutopilotWatchScreen), rounds=1000)
         run = app.wizard_run
         assert run.job_arn is not None and run.job_status is JobStatus.IN_PROGRESS
@@ -134,6 +138,9 @@ async def test_jumpstart_launch_needs_the_eula_and_watches_the_training(
         await settle(pilot)
         assert '"epoch": "1"' in text_of(app, "#js-request")
         await click_button(pilot, "#js-launch")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert price in " ".join(text_of(app, "#confirm-message").split())
+        await click_button(pilot, "#confirm-yes")
         await settle(pilot, lambda: isinstance(app.screen, TrainingWatchScreen), rounds=1000)
         launched = app.wizard_run
         assert launched.job_arn is not None and launched.job_name
