@@ -29,10 +29,10 @@ from core.data.prepared import TRAIN_FILE
 from core.errors import BedrockTuneError, ValidationError
 from core.naming import default_automl_job_name
 from core.ownership import RUN_TAG
+from core.pricing.types import InstancePrices
 from core.run import Run
 from core.sagemaker.autopilot import (
     ASSUMED_INSTANCE,
-    AutopilotEstimate,
     AutopilotRequest,
     CompletionCriteria,
     check_autopilot_request,
@@ -65,10 +65,11 @@ class AutopilotLaunched(WorkerResult):
 
 
 @dataclass
-class EstimateReady(WorkerResult):
-    """What the job may cost."""
+class RateRead(WorkerResult):
+    """The rates of the instance Autopilot is assumed to train on (the estimate follows the
+    form's completion criterion from them)."""
 
-    estimate: AutopilotEstimate
+    prices: InstancePrices
 
 
 def for_the_form(error: BedrockTuneError) -> BedrockTuneError:
@@ -95,16 +96,28 @@ def hyperparameter_problem(name: str, value: str) -> str | None:
     return None
 
 
+ESTIMATE_HOURS = 2.0
+"""The hours the expected cost is for (the ceiling is the completion criterion's)."""
 COST_NOT_READ_YET = "Cost: not known yet (the price is still being read)."
 """What the confirmation says when it opens before the estimate is read: never a figure."""
 
 
-def estimate_line(estimate: AutopilotEstimate) -> str:
-    """The form's cost line: each amount with its source and date, or `unknown` said first
-    when the training rate is unknown (never $0)."""
+def estimate_line(prices: InstancePrices, completion: CompletionCriteria) -> str:
+    """The form's cost line for `completion`: each amount with its source and date, or
+    `unknown` said first when the training rate is unknown (never $0)."""
+    if completion.max_runtime_per_training_job < 1:
+        # No ceiling to work out (the launch refuses it too): no amount of $0.
+        return "Cost: unknown until the completion hours are a number above 0."
+    estimate = estimate_autopilot_cost(prices, ESTIMATE_HOURS, completion)
     if estimate.expected is None:
         return f"Cost: unknown. {estimate.note}"
-    return f"Cost: {estimate.text('by the default completion criterion')}"
+    hours = completion.max_runtime_per_training_job / 3600
+    limit = (
+        "by the default completion criterion"
+        if completion == CompletionCriteria()
+        else f"by the completion criterion ({hours:g} h per training job)"
+    )
+    return f"Cost: {estimate.text(limit)}"
 
 
 def confirmation_text(request: AutopilotRequest, cost: str) -> str:
@@ -183,6 +196,8 @@ class AutopilotLaunchScreen(StepScreen):
 
     def __init__(self) -> None:
         super().__init__()
+        self._prices: InstancePrices | None = None
+        """The assumed instance's rates (None until read)."""
         self._cost: str | None = None
         """The cost line the form shows (None until the estimate is read)."""
         self._confirming = False
@@ -258,6 +273,8 @@ class AutopilotLaunchScreen(StepScreen):
             f"(training + validation), {model.context:,} tokens per row. {model.note}."
         )
         request = self.request()
+        if self._prices is not None:
+            self._show_cost(estimate_line(self._prices, request.completion))
         waiting = model.eula and not request.accept_eula
         try:
             # Before the licence is accepted the request is shown as it will be once it is.
@@ -274,17 +291,17 @@ class AutopilotLaunchScreen(StepScreen):
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="estimate", name="estimate")
-    def estimate(self) -> EstimateReady:
+    def estimate(self) -> RateRead:
         """The training rate of the instance Autopilot is assumed to use (may call AWS)."""
         from core.pricing.service import PriceService
 
         context = self.require_context()
-        prices = PriceService(context).instance_prices(ASSUMED_INSTANCE, context.region)
-        return EstimateReady(estimate_autopilot_cost(prices, 2.0, CompletionCriteria()))
+        return RateRead(PriceService(context).instance_prices(ASSUMED_INSTANCE, context.region))
 
-    @on(EstimateReady)
-    def _estimate_ready(self, message: EstimateReady) -> None:
-        self._show_cost(estimate_line(message.estimate))
+    @on(RateRead)
+    def _rate_read(self, message: RateRead) -> None:
+        self._prices = message.prices
+        self._show_cost(estimate_line(message.prices, self.request().completion))
 
     def _show_cost(self, line: str) -> None:
         """Show the cost line on the form; the confirmation repeats it word for word."""

@@ -22,7 +22,7 @@ from core.pricing.types import InstancePrices, Price
 from core.registry import Registry
 from core.run import Route
 from core.sagemaker import kinds
-from core.sagemaker.autopilot import CompletionCriteria, estimate_autopilot_cost
+from core.sagemaker.autopilot import CompletionCriteria
 from core.sandbox.server import Sandbox
 from screens.autopilot import AutopilotLaunchScreen, estimate_line
 from screens.autopilot_watch import AutopilotWatchScreen
@@ -130,16 +130,27 @@ async def test_autopilot_asks_first_no_creates_nothing_and_yes_launches_once(
             nothing_created(app, context, kinds.AUTOML_JOB)
             assert not screen.query_one("#autopilot-launch", Button).disabled
 
+        # A shorter completion criterion: the form's ceiling follows it, and so does the dialog.
+        screen.query_one("#autopilot-max-hours", Input).value = "10"
+        await settle(pilot, lambda: "(10 h per training job)" in words(app, "#autopilot-estimate"))
+        estimate = words(app, "#autopilot-estimate")
+        assert "at most $70.90 by the completion criterion (10 h per training job)" in estimate
         await pilot.press("ctrl+l")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        message = words(app, "#confirm-message")
+        assert "at most 10 h per training job" in message and estimate in message, message
         await pilot.press("ctrl+l")  # again, while it is open
         screen.action_launch()  # a press queued before it opened
         await pilot.pause()
         assert confirmations(app) == 1
         await pilot.press("tab", "enter")  # from Cancel to "Launch job"
         await settle(pilot, lambda: isinstance(app.screen, AutopilotWatchScreen), rounds=1000)
-        jobs = context.client("sagemaker").list_auto_ml_jobs()["AutoMLJobSummaries"]
+        sagemaker = context.client("sagemaker")
+        jobs = sagemaker.list_auto_ml_jobs()["AutoMLJobSummaries"]
         assert [job["AutoMLJobName"] for job in jobs] == [name]
+        job = sagemaker.describe_auto_ml_job_v2(AutoMLJobName=name)
+        config = job["AutoMLProblemTypeConfig"]["TextGenerationJobConfig"]
+        assert config["CompletionCriteria"]["MaxRuntimePerTrainingJobInSeconds"] == 36_000
         assert [r.identifier for r in Registry().resources() if r.kind == kinds.AUTOML_JOB] == [
             name
         ]
@@ -278,7 +289,7 @@ def unknown_prices() -> InstancePrices:
 
 
 def test_an_unknown_rate_is_said_unknown_on_the_form_and_so_in_the_confirmation() -> None:
-    autopilot = estimate_line(estimate_autopilot_cost(unknown_prices(), 2.0, CompletionCriteria()))
+    autopilot = estimate_line(unknown_prices(), CompletionCriteria())
     assert autopilot.startswith("Cost: unknown. ") and "$" not in autopilot
     jumpstart = price_text(unknown_prices())
     assert jumpstart.startswith("ml.g5.12xlarge: training unknown: check") and "$" not in jumpstart
@@ -287,9 +298,19 @@ def test_an_unknown_rate_is_said_unknown_on_the_form_and_so_in_the_confirmation(
 def test_a_known_rate_is_said_with_its_source_and_date() -> None:
     rate = Price.known(7.09, "per instance-hour", "price-list-api", "2026-12-02")
     prices = replace(unknown_prices(), training=rate)
-    autopilot = estimate_line(estimate_autopilot_cost(prices, 2.0, CompletionCriteria()))
-    assert autopilot.startswith("Cost: About $14.18 for 2 h, at most $510.48")
-    assert "(Price List API, 2026-12-02)" in autopilot
+    autopilot = estimate_line(prices, CompletionCriteria())
+    assert autopilot.startswith(
+        "Cost: About $14.18 for 2 h, at most $510.48 by the default completion criterion "
+        "(Price List API, 2026-12-02)"
+    )
+    shorter = estimate_line(prices, CompletionCriteria(10 * 3600))
+    assert shorter.startswith(
+        "Cost: About $14.18 for 2 h, at most $70.90 by the completion criterion (10 h per "
+        "training job) (Price List API, 2026-12-02)"
+    )
+    # No completion hours (not a number, or 0): no ceiling of $0, and the launch refuses it.
+    none = estimate_line(prices, CompletionCriteria(0))
+    assert none.startswith("Cost: unknown until") and "$" not in none
     assert price_text(prices) == (
         "ml.g5.12xlarge: training $7.09 per instance-hour (Price List API, 2026-12-02), "
         "about $17.73 for 2.5 h (Price List API, 2026-12-02)"
