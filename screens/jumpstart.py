@@ -235,6 +235,8 @@ class JumpStartLaunchScreen(StepScreen):
     def _instance_chosen(self, event: Select.Changed) -> None:
         if isinstance(event.value, str):
             self._pricing = event.value
+            # Not the previous instance's price while this one's is read.
+            self.query_one("#js-price", Static).update(f"{event.value}: reading its price…")
             self.read_price(event.value)
         self._refresh()
 

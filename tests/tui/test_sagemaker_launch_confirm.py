@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Button, Checkbox, Input
+from textual.widgets import Button, Checkbox, Input, Select
 
 from core.aws import AwsContext
 from core.pricing.service import PriceService
@@ -245,6 +245,36 @@ async def test_a_price_not_read_yet_is_said_unknown(
         assert "$" not in message
         await pilot.press("escape")
         price_held.set()
+
+
+async def test_the_price_of_the_instance_chosen_before_it_is_read_is_not_shown(
+    tmp_path: Path, price_held: threading.Event
+) -> None:
+    price_held.set()  # the default instance's price is read
+    app = app_in_sandbox()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await on_the_launch_step(pilot, app, tmp_path, Route.SAGEMAKER_JUMPSTART, LLAMA_2)
+        await tick_the_licence(pilot, app)
+        await settle(pilot, lambda: "per instance-hour" in text_of(app, "#js-price"))
+        price_held.clear()  # another instance's price is still being read
+        app.screen.query_one("#js-instance", Select).value = "ml.g5.24xlarge"
+        await settle(pilot, lambda: "reading its price" in text_of(app, "#js-price"))
+        assert "ml.g5.12xlarge" not in text_of(app, "#js-price")
+        await pilot.press("ctrl+l")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        message = words(app, "#confirm-message")
+        assert "1 x ml.g5.24xlarge" in message and "ml.g5.12xlarge" not in message, message
+        assert "Cost: not known yet (the price of ml.g5.24xlarge" in message
+        assert "$" not in message
+        await pilot.press("escape")
+        price_held.set()
+        # The sandbox's Price List has no rate for it: unknown, said so on the form and asked so.
+        await settle(pilot, lambda: "ml.g5.24xlarge: training unknown: " in words(app, "#js-price"))
+        await pilot.press("ctrl+l")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        message = words(app, "#confirm-message")
+        assert "Cost: ml.g5.24xlarge: training unknown: the Price List has no" in message, message
+        assert "$" not in message
 
 
 @pytest.mark.parametrize(
