@@ -158,6 +158,13 @@ class AutopilotLaunchScreen(StepScreen):
     """Ctrl+L (or the Launch button) checks the form and asks once (Tab, Enter: launch; Esc:
     nothing is created), then starts the job; Ctrl+N moves on to the watch once it exists."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._prices: InstancePrices | None = None
+        """The assumed instance's rates (None until read)."""
+        self._cost: str | None = None
+        """The cost line the form shows (None until the estimate is read)."""
+
     def compose_body(self) -> ComposeResult:
         yield Label("Fine-tune with SageMaker Autopilot", classes="step-heading")
         yield Static(FEATURE_STATUS, id="autopilot-lifecycle", classes="step-intro")
@@ -193,15 +200,6 @@ class AutopilotLaunchScreen(StepScreen):
         with Horizontal(classes="button-row"):
             yield Button("Launch", id="autopilot-launch", variant="primary")
         yield Static("", id="autopilot-launched")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._prices: InstancePrices | None = None
-        """The assumed instance's rates (None until read)."""
-        self._cost: str | None = None
-        """The cost line the form shows (None until the estimate is read)."""
-        self._confirming = False
-        """The launch confirmation is open: another press opens no second one."""
 
     def on_mount(self) -> None:
         run = self.host.wizard_run
@@ -312,8 +310,8 @@ class AutopilotLaunchScreen(StepScreen):
     def action_launch(self) -> None:
         """Check the request (nothing is sent when it is not valid: the field at fault is
         shown), ask once with what it creates and may cost, then start the job."""
-        if self._confirming:
-            return  # a second press while the confirmation is open
+        if self.app.screen is not self:
+            return  # a press while the confirmation (or any dialog) is open over the step
         if self.query_one("#autopilot-launch", Button).disabled:
             self.notify("The job is starting.")
             return
@@ -352,13 +350,11 @@ class AutopilotLaunchScreen(StepScreen):
             return
 
         def confirmed(yes: bool | None) -> None:
-            self._confirming = False
             if not yes:
                 return  # nothing was saved or sent
             self.query_one("#autopilot-launch", Button).disabled = True
             self.launch(checked)
 
-        self._confirming = True
         self.app.push_screen(
             ConfirmScreen(
                 "Start the Autopilot job?",

@@ -145,6 +145,14 @@ class JumpStartLaunchScreen(StepScreen):
     """Ctrl+L (or the Launch button) checks the form and asks once (Tab, Enter: launch; Esc:
     nothing is created), then starts the job; Ctrl+N moves on to the watch once it exists."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._spec: HubModelSpec | None = None
+        self._pricing = ""
+        """The instance type whose price is being read."""
+        self._price: tuple[str, str] | None = None
+        """The instance type and the price line the form shows for it."""
+
     def compose_body(self) -> ComposeResult:
         yield Label("Fine-tune a JumpStart model", classes="step-heading")
         yield Label("Model (SageMaker Public Hub)", classes="field-label")
@@ -165,16 +173,6 @@ class JumpStartLaunchScreen(StepScreen):
         with Horizontal(classes="button-row"):
             yield Button("Launch", id="js-launch", variant="primary", disabled=True)
         yield Static("", id="js-launched")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._spec: HubModelSpec | None = None
-        self._pricing = ""
-        """The instance type whose price is being read."""
-        self._price: tuple[str, str] | None = None
-        """The instance type and the price line the form shows for it."""
-        self._confirming = False
-        """The launch confirmation is open: another press opens no second one."""
 
     def on_mount(self) -> None:
         run = self.host.wizard_run
@@ -309,8 +307,8 @@ class JumpStartLaunchScreen(StepScreen):
     def action_launch(self) -> None:
         """Check the request (nothing is sent when it is not valid: the field at fault is
         shown), ask once with what it creates and its price, then start the job."""
-        if self._confirming:
-            return  # a second press while the confirmation is open
+        if self.app.screen is not self:
+            return  # a press while the confirmation (or any dialog) is open over the step
         spec = self._spec
         if spec is None:
             self.notify("Choose a model first (its spec is being read).", severity="warning")
@@ -350,13 +348,11 @@ class JumpStartLaunchScreen(StepScreen):
         price = self._price[1] if self._price and self._price[0] == checked.instance_type else None
 
         def confirmed(yes: bool | None) -> None:
-            self._confirming = False
             if not yes:
                 return  # nothing was saved or sent
             self.query_one("#js-launch", Button).disabled = True
             self.launch(checked)
 
-        self._confirming = True
         self.app.push_screen(
             ConfirmScreen(
                 "Start the JumpStart training job?",
