@@ -18,11 +18,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Label, RichLog, SelectionList, Static
 from textual.widgets.selection_list import Selection
+from textual.worker import get_current_worker
 
 from core import format as fmt
 from core.billing import summarize_items
 from core.pricing.service import PriceService
 from core.teardown.delete import (
+    StopWait,
     TeardownEvent,
     TeardownItem,
     TeardownResult,
@@ -289,11 +291,18 @@ class TeardownScreen(StepScreen):
     def delete_resources(self, items: list[TeardownItem]) -> TeardownDone:
         """Delete in a safe order, logging each step as it happens."""
         context = self.require_context()
+        worker = get_current_worker()
 
         def report(event: TeardownEvent) -> None:
             self.app.call_from_thread(self._log_event, event)
 
-        return TeardownDone(delete(context, items, self.host.registry(), report))
+        # A stopped SageMaker job may still write its output: teardown waits for it (each
+        # poll shown on the progress line) before it empties the run folders; leaving the app
+        # cancels the wait at once.
+        wait = StopWait.polling_from(
+            self.host.launch.poll_interval, cancelled=lambda: worker.is_cancelled
+        )
+        return TeardownDone(delete(context, items, self.host.registry(), report, wait))
 
     def _log_event(self, event: TeardownEvent) -> None:
         # What is under way shows on one line that each event replaces; the log keeps one line

@@ -9,6 +9,11 @@ shape Hugging Face's Trainer prints them); when it completes, a small but valid 
 folder (`core.importing.tiny`) is written where SageMaker puts an uncompressed model
 (`<S3OutputPath>/<job>/output/model/`), so the import that follows has something real to check.
 
+StopTrainingJob: the job goes Stopping, then Stopped `STOP_SECONDS` later (by the clock). As on
+AWS, where the algorithm gets SIGTERM and 120 s to save its model, a job stopped once it was
+training writes its model when it reaches Stopped: late, after a teardown may have emptied the
+folder (what teardown's wait for stopped jobs is for).
+
 It edits moto's in-process backends (S3, CloudWatch Logs) directly, like the Bedrock job
 simulator. A serverless job (`ServerlessJobConfig`, which moto ignores) plays out the same way.
 """
@@ -131,6 +136,18 @@ class TrainingSimulator:
             if fraction >= 1.0 and not job.finished and job.stopped_at is None:  # never failed
                 job.finished = True
                 self._write_model(job)
+            elif not job.finished and self._saved_when_stopped(job, fraction):
+                # SageMaker gives a stopped job 120 s to save its model (StopTrainingJob's
+                # docs): a job stopped while training saves it as it reaches Stopped, into the
+                # folder teardown may have emptied already (the race teardown waits out).
+                job.finished = True
+                self._write_model(job)
+
+    def _saved_when_stopped(self, job: _TrainingJob, fraction: float) -> bool:
+        """Whether a stopped job has now reached Stopped having trained (so saves a model)."""
+        if job.stopped_at is None or self._clock() - job.stopped_at < STOP_SECONDS:
+            return False
+        return fraction >= PHASES[1][1] and self._failed(job) is None
 
     def _log(self, job: _TrainingJob, first: int, last: int) -> None:
         from moto.logs.models import logs_backends

@@ -74,6 +74,13 @@ from core.teardown.items import (
 )
 from core.teardown.sagemaker import KINDS as SAGEMAKER_KINDS
 from core.teardown.sagemaker import delete_sagemaker_item
+from core.teardown.stopping import (
+    WAITED_KINDS,
+    StillStopping,
+    StopWait,
+    duration_text,
+    wait_for_jobs,
+)
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
@@ -82,6 +89,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BATCH",
     "EventHandler",
+    "StopWait",
     "TeardownEvent",
     "TeardownItem",
     "TeardownOutcome",
@@ -100,11 +108,17 @@ def delete(
     items: Iterable[TeardownItem],
     registry: Registry,
     on_event: EventHandler | None = None,
+    wait: StopWait | None = None,
 ) -> TeardownResult:
     """Delete `items` in a safe order; each success removes its registry entry at once.
 
     A failure is reported (as an outcome with our error) and the rest continue; an item that
     depends on a failed one is skipped. Something already gone counts as deleted.
+
+    The SageMaker jobs it stops (or finds Stopping) may still write their output: before the
+    first run folder or bucket is emptied, it waits until they have ended, at most
+    `wait.bound` seconds (`core/teardown/stopping.py`), reporting the wait as steps of that
+    folder or bucket. `wait` gives the time source (real time by default) and the cancel.
     """
     emit = on_event or (lambda _event: None)
     chosen = sorted(items, key=lambda i: delete_rank(i.kind))
@@ -113,6 +127,8 @@ def delete(
     outcomes: list[TeardownOutcome] = []
     unfinished: set[str] = set()
     deleted_here: set[str] = set()
+    stopped_jobs: list[TeardownItem] = []  # stopped here (or found Stopping): may still write
+    still_stopping: list[StillStopping] = []  # had not ended when the wait ended
     for item in chosen:
         emit(TeardownEvent(item, "start", f"{_verb(item)} {item.label}..."))
         missing = [k for k in item.depends_on if k not in keys]
@@ -134,7 +150,14 @@ def delete(
             region = item.region if item.region not in ("", "global") else context.region
             if region not in contexts:
                 contexts[region] = context.with_region(region)
-            outcome = _attempt(contexts[region], item, registry, emit, deleted_here)
+            if stopped_jobs and _empties_s3(item):
+                still_stopping = wait_for_jobs(
+                    context, contexts, stopped_jobs, item, emit, wait or StopWait()
+                )
+                stopped_jobs = []  # waited once: the jobs have ended or the bound has passed
+            outcome = _attempt(contexts[region], item, registry, emit, deleted_here, still_stopping)
+            if outcome.status == "stopped" and item.kind in WAITED_KINDS:
+                stopped_jobs.append(item)
         if outcome.done:
             deleted_here.add(item.key)
             write_point(f"teardown.done-{item.kind}")
@@ -154,6 +177,13 @@ def delete(
     return TeardownResult(tuple(outcomes))
 
 
+def _empties_s3(item: TeardownItem) -> bool:
+    """Whether deleting `item` empties S3 objects (a run folder, or a bucket we made)."""
+    if not item.exists or item.action == "forget":
+        return False
+    return item.kind == PREFIX or (item.kind == BUCKET and item.created_by_us)
+
+
 def _verb(item: TeardownItem) -> str:
     if not item.exists or item.action == "forget":
         return "Forgetting"
@@ -168,6 +198,7 @@ def _attempt(
     registry: Registry,
     emit: EventHandler,
     deleted_here: set[str],
+    still_stopping: list[StillStopping],
 ) -> TeardownOutcome:
     def step(message: str) -> None:
         emit(TeardownEvent(item, "step", message))
@@ -194,11 +225,21 @@ def _attempt(
         if item.kind == PREFIX:
             bucket, prefix = split_s3_uri(item.identifier)
             count = _empty(context.client("s3"), bucket, prefix, step)
+            if still_stopping:  # a job still stopping may write here: the entry stays
+                jobs = ", ".join(f"{s.item.label} ({s.status})" for s in still_stopping)
+                return TeardownOutcome(
+                    item,
+                    "kept",
+                    f"Deleted {count} objects under {item.identifier}, but kept it on "
+                    f"teardown's list: {jobs} had not ended after teardown waited "
+                    f"{duration_text(still_stopping[0].waited)} and may still write its output "
+                    "there. Run teardown again once the job is Stopped.",
+                )
             return TeardownOutcome(
                 item, "deleted", f"Deleted {count} objects under {item.identifier}."
             )
         if item.kind == BUCKET:
-            return _delete_bucket(context, item, registry, step)
+            return _delete_bucket(context, item, registry, step, still_stopping)
         if item.kind == ROLE:
             return _delete_role(context, item, step)
         return TeardownOutcome(item, "forgotten", f"Forgot {item.label}.")
@@ -316,7 +357,11 @@ def _empty(s3: S3Client, bucket: str, prefix: str, step: Callable[[str], None]) 
 
 
 def _delete_bucket(
-    context: AwsContext, item: TeardownItem, registry: Registry, step: Callable[[str], None]
+    context: AwsContext,
+    item: TeardownItem,
+    registry: Registry,
+    step: Callable[[str], None],
+    still_stopping: list[StillStopping],
 ) -> TeardownOutcome:
     s3 = context.client("s3")
     name = item.identifier
@@ -334,6 +379,17 @@ def _delete_bucket(
     with aws_call(f"checking what is left in {name}"):
         left = s3.list_object_versions(Bucket=name, MaxKeys=5)
     others = [str(e["Key"]) for e in [*left.get("Versions", []), *left.get("DeleteMarkers", [])]]
+    if others and still_stopping:
+        jobs = ", ".join(f"{s.item.label} ({s.status})" for s in still_stopping)
+        return TeardownOutcome(
+            item,
+            "kept",
+            f"Kept the bucket {name}: it still holds {others[0]}"
+            f"{' and more' if len(others) > 1 else ''}, and {jobs} had not ended after "
+            f"teardown waited {duration_text(still_stopping[0].waited)} (a stopped job may write "
+            "its output late). Run teardown again once the job is Stopped: it empties the run "
+            "folders again and deletes the bucket.",
+        )
     if others:
         return TeardownOutcome(
             item,

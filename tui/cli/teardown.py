@@ -10,12 +10,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from time import monotonic, sleep  # module-level: tests swap in a fake clock and its sleep
 from typing import Any
 
 from core.billing import summarize_items
+from core.poll import Pacing
 from core.pricing.service import PriceService
 from core.registry import Registry
 from core.teardown.delete import (
+    StopWait,
     TeardownEvent,
     TeardownItem,
     TeardownResult,
@@ -220,7 +223,10 @@ def run(args: argparse.Namespace) -> int:
         if not chosen:
             print("Nothing deleted.")
             return EXIT_OK
-        result = delete(context, chosen, registry, None if args.json else _print_event)
+        # A stopped SageMaker job may still write its output: teardown waits for it (printing
+        # each poll) before it empties the run folders; Ctrl-C ends the wait like any command.
+        wait = StopWait(pacing=Pacing(clock=monotonic, sleep=sleep))
+        result = delete(context, chosen, registry, None if args.json else _print_event, wait)
     if args.json:
         print_json({**result.to_json(), "warnings": warnings})
     else:
