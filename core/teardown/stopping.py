@@ -160,6 +160,9 @@ def wait_until_ended(
     poller = Poller(fetch_at_kill_point, finished=done, backoff=wait.backoff, pacing=wait.pacing)
     final = poller.run(report, cancelled=gave_up)
     statuses = final if final is not None else (poller.last or {})
+    if final is not None:
+        ended = ", ".join(f"{j.label} is {statuses.get(j.key, 'gone')}" for j in jobs)
+        step(f"{ended} after {duration_text(clock() - started)}: nothing more will be written")
     waited = clock() - started
     return [
         StillStopping(job, statuses.get(job.key, "unknown"), waited)

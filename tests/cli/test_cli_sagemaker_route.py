@@ -22,6 +22,7 @@ from core.registry import Registry
 from core.run import Route
 from core.sagemaker.kinds import TRAINING_JOB
 from core.sandbox.server import Sandbox
+from core.sandbox.training import STOP_SECONDS
 from tests.api_model import assert_valid
 from tests.fakes import Clock, context_for, export_sandbox, hook_aws_calls
 from tui.cli.main import main
@@ -78,8 +79,9 @@ def world(
 
     with Sandbox(training_seconds=60, import_seconds=40, job_seconds=10, clock=clock) as sandbox:
         export_sandbox(sandbox, monkeypatch)
-        for module in ("sagemaker", "imports"):
+        for module in ("sagemaker", "imports", "teardown"):
             monkeypatch.setattr(f"tui.cli.{module}.sleep", clock.sleep)
+        monkeypatch.setattr("tui.cli.teardown.monotonic", clock)
         hook_aws_calls(monkeypatch, "before-parameter-build", check)
         yield sandbox, sent
 
@@ -213,16 +215,23 @@ def test_teardown_stops_a_training_job_still_running_and_leaves_nothing_billable
     items = {(i["kind"], i["identifier"]): i for i in listing["items"]}
     stop = items[(TRAINING_JOB, job)]
     assert stop["action"] == "stop" and stop["cost_class"] == "hourly"
+    stopped_at = clock.t
     assert main(["teardown", "--yes"]) == 0, capsys.readouterr().err
-    capsys.readouterr()
+    out = capsys.readouterr().out
+    # It waited (its sleeps moved the sandbox's clock) until SageMaker had Stopped the job, which
+    # saves its model into the run folder as it stops, and said so while it waited...
+    assert (
+        f"waiting for training job {job} to stop (SageMaker may write its model for up to "
+        "2 minutes): Stopping, 0 s so far"
+    ) in out
+    assert clock.t - stopped_at >= STOP_SECONDS
     context = context_for(sandbox)
     sagemaker = context.client("sagemaker")
-    status = sagemaker.describe_training_job(TrainingJobName=job)["TrainingJobStatus"]
-    assert status in ("Stopping", "Stopped")
+    assert sagemaker.describe_training_job(TrainingJobName=job)["TrainingJobStatus"] == "Stopped"
     assert ("sagemaker", "StopTrainingJob") in sent
+    # ...then emptied the folder (the saved model with it) and deleted the bucket: in one run.
     assert context.client("s3").list_buckets()["Buckets"] == []
     assert context.client("iam").list_roles()["Roles"] == []
-    clock.t += 60
-    assert sagemaker.describe_training_job(TrainingJobName=job)["TrainingJobStatus"] == "Stopped"
+    assert "kept:" not in out and "Done: 1 stopped, 3 deleted." in out
     assert main(["teardown", "--yes"]) == 0
     assert "Nothing bedrock-tune made is left" in capsys.readouterr().out

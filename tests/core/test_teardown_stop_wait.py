@@ -9,10 +9,12 @@ from __future__ import annotations
 from core.aws import AwsContext
 from core.poll import Pacing
 from core.registry import Registry
+from core.run.types import Route, Run
 from core.sagemaker import kinds
 from core.sagemaker.training import TrainingRequest
 from core.sandbox.server import SANDBOX_ACCOUNT_ID
 from core.sandbox.training import STOP_SECONDS
+from core.statuses import JobStatus
 from core.teardown.delete import StopWait, TeardownEvent, default_choice, delete, inventory
 from core.teardown.stopping import STOP_WAIT_SECONDS
 from tests.fakes import MANAGED, Clock
@@ -43,6 +45,18 @@ def training_run(context: AwsContext, clock: Clock) -> Registry:
     context.client("sagemaker").create_training_job(**request.to_api())
     clock.t += 20  # a third of the sandbox's 60 s: training
     registry = Registry()
+    # As `sagemaker launch` records it: the run names its job, and the job is in the registry.
+    run = Run(
+        route=Route.SAGEMAKER_JUMPSTART,
+        target="sandbox",
+        region="us-east-1",
+        account_id=SANDBOX_ACCOUNT_ID,
+        run_id="run1",
+        job_name=JOB,
+        job_arn=f"arn:aws:sagemaker:us-east-1:{SANDBOX_ACCOUNT_ID}:training-job/{JOB}",
+        job_status=JobStatus.IN_PROGRESS,
+    )
+    registry.save_run("run1", run)
     registry.add_resource(record("s3-bucket", "bt-td"))
     registry.add_resource(record("s3-prefix", "s3://bt-td/r/"))
     registry.add_resource(record(kinds.TRAINING_JOB, JOB))
