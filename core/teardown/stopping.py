@@ -56,12 +56,12 @@ class StopWait:
         cls, first: float, cancelled: Callable[[], bool] = never, pacing: Pacing | None = None
     ) -> StopWait:
         """A wait whose first poll comes after `first` seconds at most (the app's
-        `--poll-interval`), backing off to `BACKOFF.maximum`."""
+        `--poll-interval`), backing off to 8 times that, never past `BACKOFF.maximum`."""
         start = min(BACKOFF.first, first)
         return cls(
             pacing=pacing or Pacing(),
             cancelled=cancelled,
-            backoff=Backoff(first=start, maximum=max(start, BACKOFF.maximum)),
+            backoff=Backoff(first=start, maximum=min(BACKOFF.maximum, start * 8)),
         )
 
 

@@ -6,7 +6,10 @@ folder on its list and says why; a second teardown finishes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from core.aws import AwsContext
+from core.errors import ThrottledError
 from core.poll import Pacing
 from core.registry import Registry
 from core.run.types import Route, Run
@@ -16,7 +19,8 @@ from core.sandbox.server import SANDBOX_ACCOUNT_ID
 from core.sandbox.training import STOP_SECONDS
 from core.statuses import JobStatus
 from core.teardown.delete import StopWait, TeardownEvent, default_choice, delete, inventory
-from core.teardown.stopping import STOP_WAIT_SECONDS
+from core.teardown.items import TeardownItem
+from core.teardown.stopping import STOP_WAIT_SECONDS, wait_until_ended
 from tests.fakes import MANAGED, Clock
 from tests.fakes import sandbox_record as record
 
@@ -161,3 +165,38 @@ def test_the_wait_is_bounded_then_teardown_keeps_the_folder_and_a_second_run_fin
     assert second.ok, [o.message for o in second.outcomes]
     assert context.client("s3").list_buckets()["Buckets"] == []
     assert registry.resources() == []
+
+
+def job_item(name: str) -> TeardownItem:
+    return TeardownItem(
+        kind=kinds.TRAINING_JOB,
+        identifier=name,
+        region="us-east-1",
+        label=f"Training job {name}",
+        action="stop",
+        effect="",
+        name=name,
+    )
+
+
+def test_the_wait_survives_throttling_and_ends_at_once_when_cancelled() -> None:
+    clock = Clock()
+    answers: Iterator[str | Exception] = iter([ThrottledError("slow"), "Stopping", "Stopped"])
+    steps: list[str] = []
+
+    def status_of(_job: TeardownItem) -> str:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    wait = StopWait(pacing=Pacing(clock=clock, sleep=clock.sleep, random=lambda: 0.5))
+    assert wait_until_ended(status_of, [job_item("a")], steps.append, wait) == []
+    assert any("could not read the job status" in s for s in steps)
+    assert steps[-1].startswith("Training job a is Stopped after ")
+
+    cancelled = StopWait(pacing=wait.pacing, cancelled=lambda: True)
+    before = clock.t
+    left = wait_until_ended(lambda _job: "Stopping", [job_item("b")], steps.append, cancelled)
+    assert [(s.item.name, s.status) for s in left] == [("b", "unknown")]
+    assert clock.t == before  # no sleep at all
