@@ -14,6 +14,11 @@ from core.poll import Pacing
 from core.registry import Registry
 from core.run.types import Route, Run
 from core.sagemaker import kinds
+from core.sagemaker.autopilot import (
+    AutopilotRequest,
+    check_autopilot_request,
+    describe_autopilot_job,
+)
 from core.sagemaker.training import TrainingRequest
 from core.sandbox.server import SANDBOX_ACCOUNT_ID
 from core.sandbox.training import STOP_SECONDS
@@ -27,6 +32,7 @@ from tests.fakes import sandbox_record as record
 ROLE = f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:role/bedrock-tune-sagemaker-us-east-1"
 JOB = "bt-stop-me"
 MODEL_FOLDER = f"r/output/{JOB}/output/model/"
+AUTOPILOT_CSV = b'input,output\n"Summarize: #Person1#: hi","A greeting."\n'
 
 
 def training_run(context: AwsContext, clock: Clock) -> Registry:
@@ -200,3 +206,39 @@ def test_the_wait_survives_throttling_and_ends_at_once_when_cancelled() -> None:
     left = wait_until_ended(lambda _job: "Stopping", [job_item("b")], steps.append, cancelled)
     assert [(s.item.name, s.status) for s in left] == [("b", "unknown")]
     assert clock.t == before  # no sleep at all
+
+
+def test_a_stopped_autopilot_job_is_waited_for_too(
+    sandbox_context: AwsContext, clock: Clock
+) -> None:
+    context = sandbox_context
+    s3 = context.client("s3")
+    s3.create_bucket(Bucket="bt-ap")
+    s3.put_bucket_tagging(Bucket="bt-ap", Tagging={"TagSet": MANAGED})
+    s3.put_object(Bucket="bt-ap", Key="r1/data/train.csv", Body=AUTOPILOT_CSV)
+    request = check_autopilot_request(
+        AutopilotRequest(
+            job_name="bt-ap-stop",
+            role_arn=ROLE,
+            base_model="Falcon7BInstruct",
+            training_uri="s3://bt-ap/r1/data/train.csv",
+            output_uri="s3://bt-ap/r1/output/",
+            hyperparameters={"epochCount": "2"},
+        )
+    )
+    context.client("sagemaker").create_auto_ml_job_v2(**request.to_api())
+    clock.t += 20
+    registry = Registry()
+    registry.add_resource(record("s3-bucket", "bt-ap"))
+    registry.add_resource(record("s3-prefix", "s3://bt-ap/r1/"))
+    registry.add_resource(record(kinds.AUTOML_JOB, "bt-ap-stop"))
+    events: list[TeardownEvent] = []
+
+    result = delete(
+        context, default_choice(inventory(context, registry)), registry, events.append, on(clock)
+    )
+
+    assert result.ok, [o.message for o in result.outcomes]
+    assert describe_autopilot_job(context, "bt-ap-stop").status == "Stopped"
+    assert any(e.message.startswith("waiting for Autopilot job bt-ap-stop to stop") for e in events)
+    assert s3.list_buckets()["Buckets"] == []
