@@ -160,8 +160,15 @@ def wait_until_ended(
     poller = Poller(fetch_at_kill_point, finished=done, backoff=wait.backoff, pacing=wait.pacing)
     final = poller.run(report, cancelled=gave_up)
     statuses = final if final is not None else (poller.last or {})
-    if final is not None:
-        ended = ", ".join(f"{j.label} is {statuses.get(j.key, 'gone')}" for j in jobs)
+    for job in jobs:
+        if job.key in unreadable:
+            step(
+                f"{job.label}: its status could not be read ({unreadable[job.key]}), so "
+                "teardown cannot wait for it to stop"
+            )
+    read = [j for j in jobs if j.key in statuses]
+    if final is not None and read:
+        ended = ", ".join(f"{j.label} is {statuses[j.key]}" for j in read)
         step(f"{ended} after {duration_text(clock() - started)}: nothing more will be written")
     waited = clock() - started
     return [

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from core.aws import AwsContext
-from core.errors import ThrottledError
+from core.errors import AccessDeniedError, ThrottledError
 from core.poll import Pacing
 from core.registry import Registry
 from core.run.types import Route, Run
@@ -200,6 +200,18 @@ def test_the_wait_survives_throttling_and_ends_at_once_when_cancelled() -> None:
     assert wait_until_ended(status_of, [job_item("a")], steps.append, wait) == []
     assert any("could not read the job status" in s for s in steps)
     assert steps[-1].startswith("Training job a is Stopped after ")
+
+    def denied(_job: TeardownItem) -> str:
+        raise AccessDeniedError("not allowed to describe it")
+
+    steps.clear()
+    before = clock.t
+    assert wait_until_ended(denied, [job_item("c")], steps.append, wait) == []
+    assert clock.t == before  # nothing can be learnt: no wait
+    assert steps == [
+        "Training job c: its status could not be read (not allowed to describe it), so "
+        "teardown cannot wait for it to stop"
+    ]
 
     cancelled = StopWait(pacing=wait.pacing, cancelled=lambda: True)
     before = clock.t
