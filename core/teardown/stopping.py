@@ -86,6 +86,11 @@ def waiting_message(item: TeardownItem) -> str:
     return f"waiting for Autopilot job {name} to stop (its training may still write its output)"
 
 
+def is_wait_step(message: str) -> bool:
+    """Whether a teardown step says it is waiting for a stopped job (as `waiting_message`)."""
+    return message.startswith("waiting for ")
+
+
 def job_status(context: AwsContext, item: TeardownItem) -> str:
     """The job's status now ('Stopped' when it no longer exists: it writes nothing).
 

@@ -25,7 +25,7 @@ from core.sandbox.training import STOP_SECONDS
 from core.statuses import JobStatus
 from core.teardown.delete import StopWait, TeardownEvent, default_choice, delete, inventory
 from core.teardown.items import TeardownItem
-from core.teardown.stopping import STOP_WAIT_SECONDS, wait_until_ended
+from core.teardown.stopping import STOP_WAIT_SECONDS, is_wait_step, wait_until_ended
 from tests.fakes import MANAGED, Clock
 from tests.fakes import sandbox_record as record
 
@@ -199,6 +199,7 @@ def test_the_wait_survives_throttling_and_ends_at_once_when_cancelled() -> None:
     wait = StopWait(pacing=Pacing(clock=clock, sleep=clock.sleep, random=lambda: 0.5))
     assert wait_until_ended(status_of, [job_item("a")], steps.append, wait) == []
     assert any("could not read the job status" in s for s in steps)
+    assert is_wait_step(steps[0]) and not is_wait_step(steps[-1])  # what prompt mode shows
     assert steps[-1].startswith("Training job a is Stopped after ")
 
     def denied(_job: TeardownItem) -> str:

@@ -7,9 +7,11 @@ from pathlib import Path
 
 from core.billing import summarize_items
 from core.files import output_file_problem
+from core.poll import Pacing
 from core.pricing.service import PriceService
 from core.recipe import save_recipe
 from core.teardown.delete import (
+    StopWait,
     TeardownEvent,
     TeardownItem,
     default_choice,
@@ -17,6 +19,7 @@ from core.teardown.delete import (
     inventory,
     run_without,
 )
+from core.teardown.stopping import is_wait_step
 from tui.cli.plain.session import Session
 
 
@@ -75,8 +78,11 @@ def teardown_step(session: Session) -> None:
     def show(event: TeardownEvent) -> None:
         if event.stage == "end":
             ask.say(f"  {event.status}: {event.message}")
+        elif event.stage == "step" and is_wait_step(event.message):
+            ask.say(f"     {event.message}")  # a wait for a stopped job: never looks frozen
 
-    result = delete(context, chosen, session.registry, show)
+    wait = StopWait(pacing=Pacing(clock=session.clock, sleep=session.sleep))
+    result = delete(context, chosen, session.registry, show, wait)
     run = session.run
     for outcome in result.outcomes:
         if outcome.done:
