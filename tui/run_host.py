@@ -296,6 +296,9 @@ class RunHost(App[None]):
             self.notify("This is the last step of this run's route.")
 
     def _refresh_chrome(self) -> None:
-        screen = self.screen
-        if isinstance(screen, StepScreen):
-            screen.refresh_chrome()
+        # The step under a dialog too: its header shows through above the dialog, and a run
+        # that changed meanwhile (an identity confirmed behind the resume dialog) must show.
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, StepScreen):
+                screen.refresh_chrome()
+                return
