@@ -86,12 +86,16 @@ class BillingSummary:
         (tokens, active windows), a fact, not a price nobody knows."""
         return self.count > 0 and not self.unknown_per_hour and not self.known_per_hour
 
-    def hourly_text(self) -> str:
+    def hourly_text(self, *, sources: bool = True, terse: bool = False) -> str:
         """`$7.10/h (built-in, 2024)`, `no idle cost, bills per token`, `price unknown`,
         `$7.10/h (Price List API, 2026-12-02) + 1 price unknown + per token`.
 
         A zero hourly total is said in words ("no idle cost"), never as `$0.00/h`, which
-        would read like a price nobody knows."""
+        would read like a price nobody knows. Without `sources` the figures stand alone (where
+        they come from is said where there is room); `terse` also words them shortly, for an
+        80-column header: `$7.10/h + 1 unknown + per token`, `$0.29/5-min window`.
+        """
+        sources = sources and not terse
         parts = []
         if not self.idle_free:
             parts.append(
@@ -100,28 +104,36 @@ class BillingSummary:
                     self.unknown_per_hour,
                     self.known_per_hour,
                     "h",
-                    self.hourly_sources,
+                    self.hourly_sources if sources else (),
+                    terse=terse,
                 )
             )
         if self.per_token:
             parts.append("per token")
         if self.windowed:
-            window = "per 5-min window while active"
-            if self.unknown_per_window == self.windowed:
-                parts.append(f"{window} (price unknown)")
-            else:
-                unknown = (
-                    f" + {fmt.plural(self.unknown_per_window, 'price')} unknown"
-                    if self.unknown_per_window
-                    else ""
-                )
-                where = f" ({'; '.join(self.window_sources)})" if self.window_sources else ""
-                parts.append(f"{fmt.money(self.known_per_window)} {window}{where}{unknown}")
+            parts.append(self._window_text(sources, terse))
         if self.idle_free:
-            return "no idle cost, bills " + " + ".join(parts) if parts else "no idle cost"
+            if not parts:
+                return "no idle cost"
+            # Tersely, what bills per use is said alone: no hourly figure stands beside it.
+            return " + ".join(parts) if terse else "no idle cost, bills " + " + ".join(parts)
         if self.count == 0:
             return "nothing bills"
         return " + ".join(parts)
+
+    def _window_text(self, sources: bool, terse: bool) -> str:
+        """What the imported models' active windows cost: `$0.57 per 5-min window while active
+        (Price List API, 2026-12-02)`; tersely `$0.57/5-min window`."""
+        window = "/5-min window" if terse else " per 5-min window while active"
+        if self.unknown_per_window == self.windowed:
+            return f"{window.lstrip('/ ')} (price unknown)"
+        unknown = (
+            f" + {_unknown_prices(self.unknown_per_window, terse)}"
+            if self.unknown_per_window
+            else ""
+        )
+        where = f" ({'; '.join(self.window_sources)})" if sources and self.window_sources else ""
+        return f"{fmt.money(self.known_per_window)}{window}{where}{unknown}"
 
     def monthly_text(self) -> str:
         """`$1.95/month (Price List API, 2026-12-02)`, `price unknown`,
@@ -138,14 +150,20 @@ class BillingSummary:
         """`1 billable resource, no idle cost, bills per token` (the quit guard, teardown)."""
         return f"{fmt.plural(self.count, 'billable resource')}, {self.hourly_text()}"
 
-    def counter(self) -> str:
-        """The header's counter, short enough that an 80-column header keeps each figure's
-        source and date: `1 billable, $20.00/h (Price List API, 2026-12-02)`."""
-        return f"{self.count} billable, {self.hourly_text()}"
+    def counter(self, *, sources: bool = True, terse: bool = False) -> str:
+        """The header's counter: `1 billable, $20.00/h (Price List API, 2026-12-02)`; without
+        `sources` (or `terse`, see `hourly_text`) for a narrow header: `1 billable, $20.00/h`."""
+        return f"{self.count} billable, {self.hourly_text(sources=sources, terse=terse)}"
 
 
 def _priced(
-    count: int, unknown: int, known_total: float, unit: str, sources: tuple[str, ...] = ()
+    count: int,
+    unknown: int,
+    known_total: float,
+    unit: str,
+    sources: tuple[str, ...] = (),
+    *,
+    terse: bool = False,
 ) -> str:
     """The known total per `unit` with its sources, and how many prices are unknown (never
     summed as $0)."""
@@ -155,7 +173,12 @@ def _priced(
         return "price unknown"
     where = f" ({'; '.join(sources)})" if sources and known_total else ""
     total = f"{fmt.money(known_total)}/{unit}{where}"
-    return f"{total} + {fmt.plural(unknown, 'price')} unknown" if unknown else total
+    return f"{total} + {_unknown_prices(unknown, terse)}" if unknown else total
+
+
+def _unknown_prices(count: int, terse: bool) -> str:
+    """`2 prices unknown`; tersely `2 unknown`."""
+    return f"{count} unknown" if terse else f"{fmt.plural(count, 'price')} unknown"
 
 
 def summarize(charges: Iterable[Charge]) -> BillingSummary:

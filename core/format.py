@@ -81,3 +81,33 @@ def plural_noun(count: int, noun: str, many: str | None = None) -> str:
 def plural(count: int, noun: str, many: str | None = None) -> str:
     """The count and its noun: `1 job`, `2 jobs`, `0 jobs`, `1,200 records`, `2 entries`."""
     return f"{count:,} {plural_noun(count, noun, many)}"
+
+
+ELLIPSIS = "…"
+
+
+def shorten_middle(text: str, width: int) -> str:
+    """`text` in at most `width` characters, cut in the middle: `Provisioned thr…20250601-pt`.
+
+    Names made by bedrock-tune differ at their end (a run's date, `-pt`, `-model`) and say what
+    they are at their start, so both ends are kept and the middle gives way; the end keeps the
+    larger share. Text that fits is returned as it is; a width below 2 keeps only the ellipsis.
+    """
+    if len(text) <= width:
+        return text
+    if width < 2:
+        return ELLIPSIS[:width]
+    kept = width - 1
+    head = kept * 2 // 5
+    return f"{text[:head]}{ELLIPSIS}{text[len(text) - (kept - head) :]}"
+
+
+def shorten_words(text: str, width: int) -> str:
+    """`text` in at most `width` characters, cut after its last whole word that fits, with an
+    ellipsis: `Launch the job` in 10 is `Launch…`; '' when not even its first word fits."""
+    if len(text) <= width:
+        return text
+    words = text.split()
+    while words and len(" ".join(words)) + len(ELLIPSIS) > width:
+        words.pop()
+    return " ".join(words) + ELLIPSIS if words else ""

@@ -33,6 +33,7 @@ from core.teardown.delete import (
     run_without,
     with_dependencies,
 )
+from core.teardown.items import short_name
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
 from screens.workers import WorkerResult
@@ -75,22 +76,103 @@ class TeardownDone(WorkerResult):
     result: TeardownResult
 
 
-def _prompt(item: TeardownItem) -> Text:
+def prompt_of(item: TeardownItem, width: int = 0) -> Text:
+    """The item's row: its label, region, cost with its source, status and who made it.
+
+    In `width` columns (0: any), when that does not fit, the cost comes right after the label
+    and gives up its source, then its words (its figures stay), then the label gives way in
+    its middle (keeping its distinctive end); the region, status and who made it follow where
+    they fit whole."""
     text = Text(item.label, style="bold")
-    if item.region not in ("", "global"):
-        text.append(f"  {item.region}", style="dim")
-    text.append(f"  {item.cost_text}", style=_COST_STYLE[item.cost_class])
-    if item.status and item.exists and item.status not in item.label:
-        text.append(f"  [{item.status}]", style="dim")
-    if item.origin == "found":
-        # On the first line: a selection shows only its prompt's first line.
-        text.append(f"  {item.provenance or 'made by an unknown identity'}", style="italic")
-    else:
-        text.append(f"  ours by {item.ours_by}", style="dim italic")
-    text.append(f"\n  {item.effect}", style="dim")
-    if item.problem:
-        text.append(f"\n  {item.problem}", style="yellow")
+    for part, style in _details(item, with_cost=True):
+        text.append(part, style=style)
+    if width <= 0 or text.cell_len <= width:
+        return text
+    label, price = item.label, item.short_cost_text
+    fitting = [
+        cost
+        for cost in (item.cost_text, item.unsourced_cost_text)
+        if len(label) + 2 + len(cost) <= width
+    ]
+    if fitting:
+        price = fitting[0]
+    elif len(label) + 2 + len(price) > width:
+        label = _short_label(item, max(width - len(price) - 2, _MIN_LABEL))
+    text = Text(label, style="bold")
+    text.append(f"  {price}", style=_COST_STYLE[item.cost_class])
+    # No part is cut: a cut would end in "…" over the price's last character when the part
+    # starts right after it.
+    for part, style in _details(item, with_cost=False):
+        if text.cell_len + len(part) <= width:
+            text.append(part, style=style)
     return text
+
+
+_MIN_LABEL = 12
+"""The fewest columns a shortened label keeps (its kind and the end of its name)."""
+_MIN_NAME = 10
+"""The fewest columns a shortened name keeps beside its kind's words."""
+
+
+def _short_label(item: TeardownItem, width: int) -> str:
+    """The item's label in `width` columns: its name shortened in the middle, the words
+    around it ("Provisioned throughput", "(3 objects, 1.2 KB)") whole when there is room."""
+    label = item.label
+    if len(label) <= width:
+        return label
+    for name in (item.name, item.identifier, short_name(item.identifier)):
+        if name and name in label:
+            before, _, after = label.partition(name)
+            room = width - len(before) - len(after)
+            if room >= _MIN_NAME:
+                return before + fmt.shorten_middle(name, room) + after
+    return fmt.shorten_middle(label, width)
+
+
+def _details(item: TeardownItem, *, with_cost: bool) -> list[tuple[str, str]]:
+    """What follows the label on its row, each part with its style: region, cost (when
+    `with_cost`), status, who made it. (A selection shows only the first line of its prompt:
+    nothing goes below it.)"""
+    parts = []
+    if item.region not in ("", "global"):
+        parts.append((f"  {item.region}", "dim"))
+    if with_cost:
+        parts.append((f"  {item.cost_text}", _COST_STYLE[item.cost_class]))
+    if item.status and item.exists and item.status not in item.label:
+        parts.append((f"  [{item.status}]", "dim"))
+    if item.origin == "found":
+        parts.append((f"  {item.provenance or 'made by an unknown identity'}", "italic"))
+    else:
+        parts.append((f"  ours by {item.ours_by}", "dim italic"))
+    return parts
+
+
+class TeardownList(SelectionList[str]):
+    """A checklist of teardown items whose rows fit its width: each keeps its price in view
+    (refitted when the terminal is resized)."""
+
+    def __init__(self, *, widget_id: str) -> None:
+        super().__init__(id=widget_id)
+        self._listed: list[TeardownItem] = []
+
+    def show_items(self, items: Sequence[TeardownItem]) -> None:
+        """List `items` (the ticks of those listed before stay)."""
+        ticked = set(self.selected)
+        self._listed = list(items)
+        self.clear_options()
+        width = self.prompt_width()
+        self.add_options([Selection(prompt_of(i, width), i.key, i.key in ticked) for i in items])
+
+    def prompt_width(self) -> int:
+        """The columns a row's text has (0 before the list is laid out)."""
+        padding = self.get_component_styles("option-list--option").padding.width
+        width = self.scrollable_content_region.width - self._get_left_gutter_width() - padding
+        return max(width, 0)
+
+    def on_resize(self) -> None:
+        width = self.prompt_width()
+        for index, item in enumerate(self._listed):
+            self.replace_option_prompt_at_index(index, prompt_of(item, width))
 
 
 def summary_of(items: Sequence[TeardownItem]) -> str:
@@ -136,15 +218,13 @@ class TeardownScreen(StepScreen):
         )
         yield Static("", id="teardown-summary")
         yield Static("", id="teardown-warnings")
-        selection: SelectionList[str] = SelectionList(id="teardown-items")
-        yield selection
+        yield TeardownList(widget_id="teardown-items")
         yield Static(
             "Made by bedrock-tune elsewhere (found by its tag; another install or user made "
             "it). Tick only what you know is yours to delete.",
             id="teardown-found-heading",
         )
-        found: SelectionList[str] = SelectionList(id="teardown-found")
-        yield found
+        yield TeardownList(widget_id="teardown-found")
         with Horizontal(classes="button-row step-actions"):
             yield Button("Refresh", id="teardown-refresh-button")
             yield Button("Select all", id="teardown-select-all-button")
@@ -193,12 +273,8 @@ class TeardownScreen(StepScreen):
         items, warnings = list(message.items), message.warnings
         self._items = items
         for list_id, origin in (("#teardown-items", "ours"), ("#teardown-found", "found")):
-            listing = self.query_one(list_id, SelectionList)
-            ticked = set(listing.selected)
-            listing.clear_options()
-            listing.add_options(
-                [Selection(_prompt(i), i.key, i.key in ticked) for i in items if i.origin == origin]
-            )
+            listed = [i for i in items if i.origin == origin]
+            self.query_one(list_id, TeardownList).show_items(listed)
         found = sum(1 for i in items if i.origin == "found")
         self.query_one("#teardown-found-heading").display = bool(found)
         self.query_one("#teardown-found").display = bool(found)

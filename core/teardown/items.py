@@ -145,19 +145,50 @@ class TeardownItem:
 
     @property
     def cost_text(self) -> str:
-        """The cost as a short phrase ("$21.18/h", "$1.95/month", "free")."""
-        source = f" ({self.price_source})" if self.price_source else ""
+        """The cost as a short phrase ("$21.18/h (Price List API, 2026-12-02)", "$1.95/month
+        (built-in, 2025-07-20)", "no charge")."""
+        return self._cost_phrase(sources=True)
+
+    @property
+    def unsourced_cost_text(self) -> str:
+        """`cost_text` without where its prices come from, for a row with less room."""
+        return self._cost_phrase(sources=False)
+
+    def _cost_phrase(self, *, sources: bool) -> str:
+        source = f" ({self.price_source})" if self.price_source and sources else ""
+        note = self.cost_note
+        if self.kind == IMPORTED_MODEL and note and not sources:
+            note = imported_model_note(self.window_cost, self.monthly_cost, "", "")
         if self.cost_class == "hourly":
             price = f"{fmt.money(self.hourly_cost)}/h{source}" if self.hourly_cost else ""
-            return ", ".join(p for p in (price, self.cost_note) if p) or "billed"
+            return ", ".join(p for p in (price, note) if p) or "billed"
         if self.cost_class == "storage":
             price = (
                 f"{fmt.money(self.monthly_cost)}/month{source}"
                 if self.monthly_cost is not None
                 else ""
             )
-            return ", ".join(p for p in (price, self.cost_note) if p) or "storage billed monthly"
-        return self.cost_note or "no charge"
+            return ", ".join(p for p in (price, note) if p) or "storage billed monthly"
+        return note or "no charge"
+
+    @property
+    def short_cost_text(self) -> str:
+        """The cost's figures alone, for a narrow row ("$21.18/h", "$1.95/month", "per token",
+        "$0.2859/5-min window, $1.95/month", "price unknown", "no charge"):
+        `cost_text` without where the price comes from or how it bills in words."""
+        month = _per(self.monthly_cost, "month", "storage price unknown")
+        if self.cost_class == "storage":
+            return month
+        if self.cost_class == "free":
+            return self.cost_text
+        if self.kind == IMPORTED_MODEL:
+            return f"{_per(self.window_cost, '5-min window', 'window price unknown')}, {month}"
+        if self.kind in (JOB, BATCH_JOB, DEPLOYMENT):
+            # Training, batch inference and an on-demand deployment bill what they process.
+            return "per token"
+        if self.hourly_cost is None:
+            return fmt.UNKNOWN_PRICE
+        return f"{fmt.money(self.hourly_cost)}/h" if self.hourly_cost else self.cost_text
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON-able data."""
@@ -184,6 +215,11 @@ class TeardownItem:
             "depends_on": list(self.depends_on),
             "problem": self.problem,
         }
+
+
+def _per(amount: float | None, unit: str, unknown: str) -> str:
+    """`$1.95/month`, or `unknown` when the price is (never `$0`)."""
+    return unknown if amount is None else f"{fmt.money(amount)}/{unit}"
 
 
 @dataclass(frozen=True)

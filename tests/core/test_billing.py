@@ -236,3 +236,58 @@ def test_a_running_sagemaker_job_is_priced_by_its_instances_and_an_ended_one_bil
     assert billing_now([job, throughput], ended) == [throughput]
     other = replace(job, identifier="bt-other")  # another job of the run: still billing
     assert billing_now([other], ended) == [other]
+
+
+def test_a_narrow_header_drops_the_sources_then_shortens_the_words_never_a_figure() -> None:
+    summary = summarize(
+        [
+            Charge(per_hour=7.10, source="built-in, 2024-11-01"),
+            Charge(per_hour=1.515, source="Price List API, 2026-12-01"),
+            Charge(per_hour=None),
+            Charge(per_hour=0.0, per_token=True),
+        ]
+    )
+    assert summary.counter() == (
+        "4 billable, $8.615/h (built-in, 2024-11-01; Price List API, 2026-12-01) "
+        "+ 1 price unknown + per token"
+    )
+    assert summary.counter(sources=False) == "4 billable, $8.615/h + 1 price unknown + per token"
+    assert summary.counter(terse=True) == "4 billable, $8.615/h + 1 unknown + per token"
+    windows = summarize(
+        [
+            Charge(per_hour=0.0, windowed=True, per_window=0.2859, source="Price List API, x"),
+            Charge(per_hour=0.0, windowed=True, per_window=None),
+        ]
+    )
+    assert windows.counter(sources=False) == (
+        "2 billable, no idle cost, bills $0.2859 per 5-min window while active + 1 price unknown"
+    )
+    assert windows.counter(terse=True) == "2 billable, $0.2859/5-min window + 1 unknown"
+    unknown = summarize([Charge(per_hour=0.0, windowed=True, per_window=None)])
+    assert unknown.counter(terse=True) == "1 billable, 5-min window (price unknown)"
+    tokens = summarize([Charge(per_hour=0.0, per_token=True)])
+    assert tokens.counter(terse=True) == "1 billable, per token"
+
+
+def test_a_narrow_teardown_row_shows_each_cost_by_its_figures_alone() -> None:
+    sourced = {"price_source": "Price List API, 2026-12-01"}
+    rows = {
+        item(THROUGHPUT, "hourly", hourly_cost=7.10, **sourced): "$7.10/h",
+        item(THROUGHPUT, "hourly", hourly_cost=None): "price unknown",
+        item(DEPLOYMENT, "hourly", hourly_cost=0.0, cost_note="per token, nothing while idle"): (
+            "per token"
+        ),
+        item(JOB, "hourly", cost_note="training is billed by the tokens it processes"): (
+            "per token"
+        ),
+        item(MODEL, "storage", monthly_cost=1.95, **sourced): "$1.95/month",
+        item(MODEL, "storage"): "storage price unknown",
+        item("imported-model", "hourly", hourly_cost=0.0, window_cost=0.2859, monthly_cost=1.95): (
+            "$0.2859/5-min window, $1.95/month"
+        ),
+        item(PREFIX, "free"): "no charge",
+    }
+    for row, short in rows.items():
+        assert row.short_cost_text == short, row
+        if row.cost_class != "free":
+            assert "(" not in row.short_cost_text  # no source: the full row and summary say it

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.format import duration, money, plural, plural_noun, size
+from core.format import duration, money, plural, plural_noun, shorten_middle, shorten_words, size
 
 
 @pytest.mark.parametrize(
@@ -108,3 +108,19 @@ def test_plural_irregular_and_noun_only() -> None:
     assert plural(3, "entry", "entries") == "3 entries"
     assert plural_noun(1, "line") == "line"
     assert plural_noun(2, "line") == "lines"
+
+
+def test_a_long_name_is_shortened_in_its_middle_keeping_both_ends() -> None:
+    assert shorten_middle("bt-short", 8) == "bt-short"
+    name = "bt-narrow-rows-with-a-rather-long-name-throughput"
+    short = shorten_middle(name, 20)
+    assert short == "bt-narr…e-throughput" and len(short) == 20
+    assert shorten_middle(name, 2) == "…t"
+    assert (shorten_middle(name, 1), shorten_middle(name, 0)) == ("…", "")
+
+
+def test_a_title_is_cut_after_a_whole_word() -> None:
+    assert shorten_words("Launch", 6) == "Launch"
+    assert shorten_words("Launch the job", 10) == "Launch…"
+    assert shorten_words("Launch the job", 11) == "Launch the…"
+    assert shorten_words("Launch the job", 6) == ""
