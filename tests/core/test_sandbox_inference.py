@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from core.aws import AwsContext
@@ -55,8 +56,14 @@ def test_provisioned_throughput_then_chat(sandbox_context: AwsContext, clock: Cl
         modelUnits=1, provisionedModelName="inf-pt", modelId=model
     )["provisionedModelArn"]
     assert bedrock.get_provisioned_model_throughput(provisionedModelId=pt)["status"] == "Creating"
+    # Asked once: the app's clients retry this error with back-off (seconds of real sleep).
+    once = sandbox_context.session().client(
+        "bedrock-runtime",
+        endpoint_url=sandbox_context.endpoint_url,
+        config=Config(retries={"mode": "standard", "max_attempts": 1}),
+    )
     with pytest.raises(ClientError) as early:
-        ask(sandbox_context, pt, "reset password")
+        once.converse(modelId=pt, messages=[{"role": "user", "content": [{"text": "reset"}]}])
     assert early.value.response["Error"]["Code"] == "ModelNotReadyException"
     clock.t += 31
     assert bedrock.get_provisioned_model_throughput(provisionedModelId=pt)["status"] == "InService"
