@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import textual._wait as textual_wait
+import textual.constants as textual_constants
 
 from core.aws import AwsContext
 from core.sandbox.server import Sandbox
@@ -20,6 +21,11 @@ from tests.fakes import Clock, SandboxSetup, context_for, export_sandbox
 # of 5 ms with the same CPU ratio (1/20) keep the meaning of "idle" and make each wait 4x shorter.
 textual_wait.SLEEP_GRANULARITY = 1 / 200
 textual_wait.SLEEP_IDLE = textual_wait.SLEEP_GRANULARITY / 20.0
+# Apps under test move without animations (TEXTUAL_ANIMATIONS=none, read when an App is made):
+# a scroll or a highlight lands at once instead of over frames that cost CPU and only delay
+# the state a test waits for (the suite spends most of its time drawing). Shots were always
+# taken once animations ended, so they are the same.
+setattr(textual_constants, "TEXTUAL_ANIMATIONS", "none")  # noqa: B010 (Final in Textual)
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
