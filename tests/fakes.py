@@ -16,6 +16,7 @@ from core.aws import AwsContext, ServiceName
 from core.catalog.lookup import find_model
 from core.jobs.customization import JobRequest, get_job, launch, new_client_request_token
 from core.registry import ResourceRecord
+from core.sagemaker.training import TrainingRequest
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox, sandbox_environment
 
 if TYPE_CHECKING:
@@ -193,6 +194,25 @@ def train_model(
     model = get_job(context, job).output_model_arn
     assert model, f"the sandbox job {name}-job made no model"
     return TrainedModel(job, model)
+
+
+SAGEMAKER_ROLE = f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:role/bedrock-tune-sagemaker-us-east-1"
+
+
+def start_training(context: AwsContext, name: str) -> None:
+    """A SageMaker training job on the sandbox, reading and writing under s3://bt-td/r/."""
+    request = TrainingRequest(
+        job_name=name,
+        role_arn=SAGEMAKER_ROLE,
+        base_model="meta-textgeneration-llama-3-8b",
+        training_uri="s3://bt-td/r/data/train.jsonl",
+        output_uri="s3://bt-td/r/output/",
+        region="us-east-1",
+        mode="instance",
+        script_uri="s3://bt-td/r/output/code/sourcedir.tar.gz",
+        image_uri="sandbox/training",
+    )
+    context.client("sagemaker").create_training_job(**request.to_api())
 
 
 def sandbox_record(kind: str, identifier: str, **extra: Any) -> ResourceRecord:

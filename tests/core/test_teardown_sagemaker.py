@@ -13,28 +13,12 @@ from core.run.types import Route, Run
 from core.sagemaker import kinds
 from core.sagemaker.deploying import deploy_once
 from core.sagemaker.endpoints import EndpointPlan, source_from_training_job
-from core.sagemaker.training import TrainingRequest
 from core.sandbox.server import SANDBOX_ACCOUNT_ID
 from core.statuses import JobStatus
 from core.teardown.delete import default_choice, delete, inventory
-from tests.fakes import Clock
+from tests.fakes import SAGEMAKER_ROLE, Clock, start_training
 
-ROLE = f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:role/bedrock-tune-sagemaker-us-east-1"
-
-
-def start_training(context: AwsContext, name: str) -> None:
-    request = TrainingRequest(
-        job_name=name,
-        role_arn=ROLE,
-        base_model="meta-textgeneration-llama-3-8b",
-        training_uri="s3://bt-td/r/data/train.jsonl",
-        output_uri="s3://bt-td/r/output/",
-        region="us-east-1",
-        mode="instance",
-        script_uri="s3://bt-td/r/output/code/sourcedir.tar.gz",
-        image_uri="sandbox/training",
-    )
-    context.client("sagemaker").create_training_job(**request.to_api())
+ROLE = SAGEMAKER_ROLE
 
 
 def test_endpoints_go_first_then_their_parts_and_running_jobs_stop(

@@ -19,17 +19,16 @@ from core.sagemaker.autopilot import (
     check_autopilot_request,
     describe_autopilot_job,
 )
-from core.sagemaker.training import TrainingRequest
 from core.sandbox.server import SANDBOX_ACCOUNT_ID
 from core.sandbox.training import STOP_SECONDS
 from core.statuses import JobStatus
 from core.teardown.delete import StopWait, TeardownEvent, default_choice, delete, inventory
 from core.teardown.items import TeardownItem
 from core.teardown.stopping import STOP_WAIT_SECONDS, is_wait_step, wait_until_ended
-from tests.fakes import MANAGED, Clock
+from tests.fakes import MANAGED, SAGEMAKER_ROLE, Clock, start_training
 from tests.fakes import sandbox_record as record
 
-ROLE = f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:role/bedrock-tune-sagemaker-us-east-1"
+ROLE = SAGEMAKER_ROLE
 JOB = "bt-stop-me"
 MODEL_FOLDER = f"r/output/{JOB}/output/model/"
 AUTOPILOT_CSV = b'input,output\n"Summarize: #Person1#: hi","A greeting."\n'
@@ -41,18 +40,7 @@ def training_run(context: AwsContext, clock: Clock) -> Registry:
     s3.create_bucket(Bucket="bt-td")
     s3.put_bucket_tagging(Bucket="bt-td", Tagging={"TagSet": MANAGED})
     s3.put_object(Bucket="bt-td", Key="r/data/train.jsonl", Body=b"{}\n")
-    request = TrainingRequest(
-        job_name=JOB,
-        role_arn=ROLE,
-        base_model="meta-textgeneration-llama-3-8b",
-        training_uri="s3://bt-td/r/data/train.jsonl",
-        output_uri="s3://bt-td/r/output/",
-        region="us-east-1",
-        mode="instance",
-        script_uri="s3://bt-td/r/output/code/sourcedir.tar.gz",
-        image_uri="sandbox/training",
-    )
-    context.client("sagemaker").create_training_job(**request.to_api())
+    start_training(context, JOB)
     clock.t += 20  # a third of the sandbox's 60 s: training
     registry = Registry()
     # As `sagemaker launch` records it: the run names its job, and the job is in the registry.

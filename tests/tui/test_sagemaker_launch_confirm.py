@@ -11,9 +11,11 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Input, Select
 
 from core.aws import AwsContext
@@ -82,6 +84,16 @@ def app_in_sandbox() -> BedrockTuneApp:
     )
 
 
+async def decline(pilot: Pilot[None], answer: str, step: Screen[Any]) -> None:
+    """Answer the open confirmation with Esc or the button `answer`, back on `step`."""
+    if answer == "escape":
+        await pilot.press("escape")
+    else:
+        await click_button(pilot, answer)
+    await settle(pilot, lambda: pilot.app.screen is step)
+    await pilot.pause()
+
+
 def nothing_created(app: BedrockTuneApp, context: AwsContext, kind: str) -> None:
     """No job in the sandbox, none recorded, none in the run (saved or on screen), no CSV."""
     sagemaker = context.client("sagemaker")
@@ -121,12 +133,7 @@ async def test_autopilot_asks_first_no_creates_nothing_and_yes_launches_once(
             assert f"{name} fine-tunes Llama2-7B with SageMaker Autopilot" in message
             assert "1 candidate, at most 72 h per training job" in message
             assert "train.jsonl (as Autopilot's input,output CSV" in message
-            if answer == "escape":
-                await pilot.press("escape")
-            else:
-                await click_button(pilot, answer)
-            await settle(pilot, lambda: app.screen is screen)
-            await pilot.pause()
+            await decline(pilot, answer, screen)
             nothing_created(app, context, kinds.AUTOML_JOB)
             assert not screen.query_one("#autopilot-launch", Button).disabled
 
@@ -182,12 +189,7 @@ async def test_jumpstart_asks_first_no_creates_nothing_and_yes_launches_once(
             assert f"{name} fine-tunes" in message and f"({LLAMA_2} " in message
             assert "1 x ml.g5.12xlarge, at most 24 h" in message
             assert f"Data: s3://{BUCKET}/run/data/train.jsonl" in message
-            if answer == "escape":
-                await pilot.press("escape")
-            else:
-                await click_button(pilot, answer)
-            await settle(pilot, lambda: app.screen is screen)
-            await pilot.pause()
+            await decline(pilot, answer, screen)
             nothing_created(app, context, kinds.TRAINING_JOB)
             assert not screen.query_one("#js-launch", Button).disabled
 
