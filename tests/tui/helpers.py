@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Callable
 from time import monotonic
 
 from rich.console import Console
 from textual.app import App
+from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.widgets import Button, DirectoryTree, Static
 
@@ -32,20 +34,29 @@ async def settle(
     Without `until`, waits until no short-lived worker runs. Workers start further workers
     (discover -> check), so this waits in rounds instead of once.
     """
-    # Checked every 5 ms: most states arrive within a few ms, and each step of a walk through the
-    # wizard waits here. A round is 60 ms of patience (three times the 20 ms rounds this once
-    # slept), so a loaded machine running the suite on every core is not a failure.
+    # Checked every 5 ms with a plain sleep: most states arrive within a few ms, and each step
+    # of a walk through the wizard waits here. (Pilot.pause would make every widget on the
+    # screen answer a callback and redraw the screen on each check: a third of a TUI test's
+    # CPU.) A widget `until` asks for may not be mounted yet at a check; that is "not yet", and
+    # the last such error is the failure when the time is up. A round is 60 ms of patience, so a
+    # loaded machine running the suite on every core is not a failure.
     deadline = monotonic() + rounds * 0.06
+    missing: NoMatches | None = None
     while monotonic() < deadline:
-        await pilot.pause(0.005)
-        if until is not None and until():
-            await pilot.pause()  # a screen just pushed finishes composing and mounting
-            return
-        if until is None and not _busy(pilot.app):
+        await asyncio.sleep(0.005)
+        if until is not None:
+            try:
+                reached = until()
+            except NoMatches as error:
+                missing, reached = error, False
+            if reached:
+                await pilot.pause()  # a screen just pushed finishes composing and mounting
+                return
+        elif not _busy(pilot.app):
             await pilot.pause()
             if not _busy(pilot.app):
                 return
-    raise AssertionError("the app did not reach the expected state")
+    raise AssertionError("the app did not reach the expected state") from missing
 
 
 async def click_button(pilot: Pilot[None], selector: str, *, rounds: int = 500) -> None:
