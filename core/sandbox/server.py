@@ -299,14 +299,12 @@ class Sandbox:
         if self.running:
             return self
         _check_loopback(self.host)
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
+        from moto.moto_server.werkzeug_app import MotoRequestHandler
         from werkzeug.serving import make_server
 
-        app = _EmulationLayer(DomainDispatcherApplication(create_backend_app), self)
+        from core.sandbox.dispatch import MotoDispatcher
+
+        app = _EmulationLayer(MotoDispatcher(), self)
         handler = MotoRequestHandler if self.log_requests else _quiet_request_handler()
         try:
             self._server = make_server(

@@ -9,7 +9,9 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from moto import backends
 
+from core.sandbox import dispatch
 from core.sandbox.server import Sandbox, SandboxError, sandbox_environment
 from core.sandbox.table import EMULATIONS
 from tests.fakes import plain_client
@@ -131,3 +133,28 @@ def test_in_process_sandboxes_keep_quiet_and_the_standalone_one_logs(
             boto3.client("sts", **plain_client(running)).get_caller_identity()
         logged = any("HTTP/1.1" in r.getMessage() for r in caplog.records)
         assert logged is log_requests
+
+
+def test_requests_do_not_each_list_motos_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's dispatcher lists its package folder (an isdir per service, under its lock) on every
+    request to find the service; the sandbox lists it once."""
+    listed = 0
+    real = backends.list_of_moto_modules
+
+    def counted() -> Iterator[str]:
+        nonlocal listed
+        listed += 1
+        yield from real()
+
+    monkeypatch.setattr(backends, "list_of_moto_modules", counted)
+    dispatch._moto_services.cache_clear()
+    try:
+        with Sandbox() as sandbox:
+            sts = boto3.client("sts", **plain_client(sandbox))
+            s3 = boto3.client("s3", **plain_client(sandbox))
+            for _ in range(3):
+                assert sts.get_caller_identity()["Account"] == sandbox.account_id
+                assert s3.list_buckets()["Buckets"] == []
+    finally:
+        dispatch._moto_services.cache_clear()
+    assert listed == 1
