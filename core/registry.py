@@ -437,13 +437,34 @@ class Registry:
             data["resources"] = [
                 r for r in data["resources"] if (r["kind"], r["identifier"]) != (kind, identifier)
             ]
-            if update_runs is None:
-                return
-            for run_id, entry in data["runs"].items():
-                run = self._run_of(run_id, entry)
-                updated = update_runs(run)
-                if updated != run:
-                    data["runs"][run_id] = _entry(run_id, entry["created"], _now(), updated)
+            if update_runs is not None:
+                self._update_runs(data, update_runs)
+
+    def update_resource(
+        self,
+        kind: str,
+        identifier: str,
+        change: Callable[[ResourceRecord], ResourceRecord],
+        *,
+        update_runs: Callable[[Run], Run] | None = None,
+    ) -> None:
+        """Replace the entry (`kind`, `identifier`) by `change(entry)` (nothing when there is
+        no such entry) and, in the same write, every run by `update_runs(run)` where that
+        differs: a crash leaves both as they were or both changed."""
+        with self._editing() as data:
+            for index, entry in enumerate(data["resources"]):
+                if (entry["kind"], entry["identifier"]) == (kind, identifier):
+                    data["resources"][index] = asdict(change(ResourceRecord(**entry)))
+            if update_runs is not None:
+                self._update_runs(data, update_runs)
+
+    def _update_runs(self, data: dict[str, Any], update_runs: Callable[[Run], Run]) -> None:
+        """Replace, in `data` being edited, every run by `update_runs(run)` where that differs."""
+        for run_id, entry in data["runs"].items():
+            run = self._run_of(run_id, entry)
+            updated = update_runs(run)
+            if updated != run:
+                data["runs"][run_id] = _entry(run_id, entry["created"], _now(), updated)
 
     # ------------------------------------------------------------------ evaluations
     # References only (the reports live in their own files: core/evaluation/store.py).

@@ -199,18 +199,26 @@ def train_model(
 SAGEMAKER_ROLE = f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:role/bedrock-tune-sagemaker-us-east-1"
 
 
-def start_training(context: AwsContext, name: str) -> None:
-    """A SageMaker training job on the sandbox, reading and writing under s3://bt-td/r/."""
+def start_training(
+    context: AwsContext,
+    name: str,
+    *,
+    folder: str = "s3://bt-td/r/",
+    tags: dict[str, str] | None = None,
+) -> None:
+    """A SageMaker training job on the sandbox, reading and writing under `folder` (a run
+    folder), tagged `bedrock-tune:managed=true` and with `tags` (e.g. an install's)."""
     request = TrainingRequest(
         job_name=name,
         role_arn=SAGEMAKER_ROLE,
         base_model="meta-textgeneration-llama-3-8b",
-        training_uri="s3://bt-td/r/data/train.jsonl",
-        output_uri="s3://bt-td/r/output/",
+        training_uri=f"{folder}data/train.jsonl",
+        output_uri=f"{folder}output/",
         region="us-east-1",
         mode="instance",
-        script_uri="s3://bt-td/r/output/code/sourcedir.tar.gz",
+        script_uri=f"{folder}output/code/sourcedir.tar.gz",
         image_uri="sandbox/training",
+        tags=tags or {},
     )
     context.client("sagemaker").create_training_job(**request.to_api())
 

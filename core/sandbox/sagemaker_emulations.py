@@ -26,8 +26,8 @@ SERVERLESS_STAND_IN: dict[str, Any] = {
     "sagemaker",
     "POST",
     r"/",
-    "Create/Describe/StopTrainingJob: training jobs play out (moto completes them at once), a "
-    "stop goes Stopping, then Stopped",
+    "Create/Describe/List/StopTrainingJob: training jobs play out (moto completes them at once), "
+    "a stop goes Stopping, then Stopped",
 )
 def _training(request: SandboxRequest, sandbox: Sandbox) -> Reply | PassThrough | None:
     from core.sandbox.training import parse_body
@@ -57,6 +57,16 @@ def _training(request: SandboxRequest, sandbox: Sandbox) -> Reply | PassThrough 
             return sandbox.training.decorate(sandbox.account_id, request.region, answer)
 
         return PassThrough(after=decorate)
+    if operation == "ListTrainingJobs":
+        # moto filters by its own status (Completed at once): it lists every job, and the
+        # played-out status filters them (teardown finds Stopping jobs this way).
+        asked = parse_body(request.body)
+        wanted = asked.pop("StatusEquals", None)
+
+        def played_out(answer: dict[str, Any]) -> dict[str, Any]:
+            return sandbox.training.listed(sandbox.account_id, request.region, answer, wanted)
+
+        return PassThrough(after=played_out, body=json.dumps(asked).encode())
     if operation == "StopTrainingJob":  # moto does not implement it
         name = str(parse_body(request.body).get("TrainingJobName", ""))
         refused = sandbox.training.stop(sandbox.account_id, request.region, name)

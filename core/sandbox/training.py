@@ -9,6 +9,8 @@ shape Hugging Face's Trainer prints them); when it completes, a small but valid 
 folder (`core.importing.tiny`) is written where SageMaker puts an uncompressed model
 (`<S3OutputPath>/<job>/output/model/`), so the import that follows has something real to check.
 
+ListTrainingJobs says (and filters by) the status a job has played out to.
+
 StopTrainingJob: the job goes Stopping, then Stopped `STOP_SECONDS` later (by the clock). As on
 AWS, where the algorithm gets SIGTERM and 120 s to save its model, a job stopped once it was
 training writes its model when it reaches Stopped: late, after a teardown may have emptied the
@@ -280,6 +282,21 @@ class TrainingSimulator:
             ):
                 body.pop(key, None)
         return body
+
+    def listed(
+        self, account_id: str, region: str, body: dict[str, Any], status: str | None
+    ) -> dict[str, Any]:
+        """ListTrainingJobs as the jobs stand now: each summary says the played-out status
+        (moto's says Completed at once), and `status` (the request's StatusEquals, which moto
+        was not given) keeps only the jobs in it."""
+        summaries = []
+        for summary in body.get("TrainingJobSummaries", []):
+            name = str(summary.get("TrainingJobName", ""))
+            now = self.decorate(account_id, region, {"TrainingJobName": name})
+            current = str(now.get("TrainingJobStatus") or summary.get("TrainingJobStatus"))
+            if status is None or current == status:
+                summaries.append({**summary, "TrainingJobStatus": current})
+        return {**body, "TrainingJobSummaries": summaries}
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:

@@ -12,8 +12,10 @@ is not even listed.
 deployments), then what costs storage (custom models), then what is free (S3 folders, buckets,
 roles), each with what deleting it does. `delete` deletes a chosen subset in a safe order (stop
 jobs; delete serving before the model it serves; objects before their bucket; a role's policy
-before the role). Each success removes its registry entry at once; each failure is reported and
-the rest continue; something already gone counts as done.
+before the role). Each success removes its registry entry at once, except a SageMaker job asked
+to stop: its launch record stays until teardown sees the job ended, so a teardown killed while
+it waits, or a later one, still waits for it before emptying its folder. Each failure is
+reported and the rest continue; something already gone counts as done.
 
 Safety rules that are not obvious:
 - objects are deleted only in the run folders this registry records (`s3-prefix` entries),
@@ -31,6 +33,7 @@ already deleted is found gone and forgotten, and each registry update is one ato
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -119,6 +122,7 @@ def delete(
     first run folder or bucket is emptied, it waits until they have ended, at most
     `wait.bound` seconds (`core/teardown/stopping.py`), reporting the wait as steps of that
     folder or bucket. `wait` gives the time source (real time by default) and the cancel.
+    A stopped job's registry entry stays (no longer billing) until the wait sees it ended.
     """
     emit = on_event or (lambda _event: None)
     chosen = sorted(items, key=lambda i: delete_rank(i.kind))
@@ -154,6 +158,7 @@ def delete(
                 still_stopping = wait_for_jobs(
                     context, contexts, stopped_jobs, item, emit, wait or StopWait()
                 )
+                _forget_ended(registry, stopped_jobs, still_stopping, item, emit)
                 stopped_jobs = []  # waited once: the jobs have ended or the bound has passed
             outcome = _attempt(contexts[region], item, registry, emit, deleted_here, still_stopping)
             if outcome.status == "stopped" and item.kind in WAITED_KINDS:
@@ -162,7 +167,10 @@ def delete(
             deleted_here.add(item.key)
             write_point(f"teardown.done-{item.kind}")
             try:
-                _forget(registry, item)
+                if outcome.status == "stopped" and item.kind in WAITED_KINDS:
+                    _keep_until_ended(registry, item)
+                else:
+                    _forget(registry, item)
             except BedrockTuneError as error:
                 outcome = TeardownOutcome(
                     item,
@@ -457,6 +465,42 @@ def _delete_role(
     with aws_call(f"deleting the role {name}"):
         iam.delete_role(RoleName=name)
     return TeardownOutcome(item, "deleted", f"{removed}, then the role {name}.")
+
+
+def _keep_until_ended(registry: Registry, item: TeardownItem) -> None:
+    """A SageMaker job asked to stop (or found Stopping) may still write into a run folder:
+    its launch record stays, no longer billing, until teardown sees the job ended, so a
+    teardown killed while it waits, or one that deletes the bucket later, waits for it too
+    (a run records it as Stopping in the same write)."""
+    registry.update_resource(
+        item.kind,
+        item.identifier,
+        lambda record: replace(record, billable=False),
+        update_runs=partial(run_without, item),
+    )
+
+
+def _forget_ended(
+    registry: Registry,
+    waited: list[TeardownItem],
+    still_stopping: list[StillStopping],
+    item: TeardownItem,
+    emit: EventHandler,
+) -> None:
+    """Forget the `waited` jobs that have ended (those `still_stopping` stay recorded for the
+    next teardown to wait for); a registry that cannot be written is a step of `item`."""
+    running = {left.item.key for left in still_stopping}
+    for job in waited:
+        if job.key in running:
+            continue
+        try:
+            _forget(registry, job)
+        except BedrockTuneError as error:
+            emit(
+                TeardownEvent(
+                    item, "step", f"the registry could not forget {job.label}: {error.message}"
+                )
+            )
 
 
 def _forget(registry: Registry, item: TeardownItem) -> None:
