@@ -97,6 +97,10 @@ def recipe_from_run(run: Run, folder: Path | None = None) -> Recipe:
         for name in ("source_location", "model_source"):
             if data.get(name):
                 data[name] = _relative_to(data[name], folder)
+    if run.route is Route.SAGEMAKER_IMPORT:
+        # The model this route imports is the one it trains: where an earlier training wrote
+        # it is that run's outcome, not a choice.
+        data["model_source"] = None
     choices: dict[str, Any] = {}
     for keys in SCHEMA.values():
         for key in keys:

@@ -5,6 +5,7 @@ is created twice.
 
 `start` finds the recipe's run again (or starts one), `steps` says which steps a route replays
 and which of them bill, `checks` checks the recipe against the world before anything is made,
-`work` (customization) and `importing` (import-only) do each step with what `shop` gives them,
-and `engine.replay` walks them.
+`work` (customization, and the data steps of every route that trains), `training`
+(sagemaker-import's training) and `importing` (the import steps) do each step with what `shop`
+gives them, and `engine.replay` walks them.
 """

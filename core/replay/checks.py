@@ -71,7 +71,7 @@ def _size_field(problem: str, run: Run) -> str:
     return "train_size"
 
 
-def _check_sizes(shop: Workshop, run: Run, model: BaseModel) -> None:
+def check_recipe_sizes(shop: Workshop, run: Run, model: BaseModel) -> None:
     """Refuse sizes the model does not take, with the recipe's line, before anything is made
     (prepare would refuse them too, after the run was saved and without the line)."""
     _, custom = model_of(shop, run)
@@ -170,7 +170,7 @@ def check_model(shop: Workshop, run: Run) -> Run:
             raise shop.recipe.error(
                 "hyperparameters", name, reason + ".", "Give a value in the model's range."
             )
-    _check_sizes(shop, run, model)
+    check_recipe_sizes(shop, run, model)
     shop.note(f"{model.name}, {CustomizationType(run.customization_type).label.lower()}")
     return run
 

@@ -37,6 +37,14 @@ from core.replay.importing import (
 from core.replay.shop import ReplaySettings, Workshop
 from core.replay.start import start_replay
 from core.replay.steps import BILLING, check_until, replayed_steps
+from core.replay.training import (
+    check_training,
+    do_train,
+    do_train_watch,
+    do_trained_import,
+    trained,
+    training_question,
+)
 from core.replay.work import (
     do_deploy,
     do_infrastructure,
@@ -91,6 +99,10 @@ def _never(run: Run) -> bool:
     return False
 
 
+def _validated(run: Run) -> bool:
+    return prepared(run) and run.validated_ok is True and run.validated_dir == run.prepared_dir
+
+
 _WORK: dict[Route, dict[str, _Work]] = {
     Route.BEDROCK_CUSTOMIZATION: {
         "credentials": _Work(_never, check_credentials, check=True),
@@ -98,12 +110,7 @@ _WORK: dict[Route, dict[str, _Work]] = {
         "dataset": _Work(_never, check_dataset, check=True),
         "template": _Work(_never, check_template, check=True),
         "prepare": _Work(prepared, do_prepare),
-        "validate": _Work(
-            lambda run: (
-                prepared(run) and run.validated_ok is True and run.validated_dir == run.prepared_dir
-            ),
-            do_validate,
-        ),
+        "validate": _Work(_validated, do_validate),
         "infrastructure": _Work(lambda run: run.training_uri is not None, do_infrastructure),
         "launch": _Work(lambda run: run.job_arn is not None, do_launch),
         "watch": _Work(lambda run: run.job_status is JobStatus.COMPLETED, do_watch),
@@ -111,6 +118,19 @@ _WORK: dict[Route, dict[str, _Work]] = {
             lambda run: run.serving_status is not None and run.serving_status.ready, do_deploy
         ),
         "evaluate": _Work(_never, do_evaluate, stored=evaluated),
+    },
+    Route.SAGEMAKER_IMPORT: {
+        "credentials": _Work(_never, check_credentials, check=True),
+        "model": _Work(_never, check_training, check=True),
+        "dataset": _Work(_never, check_dataset, check=True),
+        "template": _Work(_never, check_template, check=True),
+        "prepare": _Work(prepared, do_prepare),
+        "validate": _Work(_validated, do_validate),
+        "infrastructure": _Work(lambda run: run.training_uri is not None, do_infrastructure),
+        "train": _Work(lambda run: run.job_arn is not None, do_train),
+        "watch": _Work(trained, do_train_watch),
+        "import-check": _Work(_never, do_import_check, check=True),
+        "import": _Work(lambda run: run.custom_model_arn is not None, do_trained_import),
     },
     Route.IMPORT_ONLY: {
         "credentials": _Work(_never, check_credentials, check=True),
@@ -131,10 +151,12 @@ RESOURCE_FIELDS = (
     "output_uri",
     "job_name",
     "job_arn",
+    "model_artifacts",
     "custom_model_name",
     "custom_model_arn",
     "import_job_name",
     "import_job_arn",
+    "import_role_arn",
     "imported_model_name",
     "serving_kind",
     "serving_arn",
@@ -185,6 +207,8 @@ def _sends_billed_request(step_id: str, run: Run) -> bool:
         return run.serving_arn is None
     if step_id == "import":
         return run.import_job_arn is None
+    if step_id == "train":
+        return run.job_arn is None
     return step_id in BILLING
 
 
@@ -196,6 +220,8 @@ def billing_question(step_id: str, run: Run) -> str:
             f"Launch a customization job of {run.base_model_id} on {sizes}? Training is billed "
             "per token and epoch, and the custom model's storage per month until you delete it."
         )
+    if step_id == "train":
+        return training_question(run)
     if step_id == "import":
         return (
             f"Import {run.model_source} into Bedrock? The imported model's storage is billed "

@@ -35,6 +35,9 @@ class ReplaySettings:
     """Seconds before the first status poll of the job and the deployment (then backing off)."""
     sleep: Callable[[float], None] = time.sleep
     """How polls wait (tests pass a fake clock's sleep)."""
+    accept_eula: bool = False
+    """The base model's licence is accepted (serverless training needs it said explicitly;
+    recipes keep no acceptance)."""
     new: bool = False
     """Start a new run even when a run of this recipe is saved in the same place."""
 

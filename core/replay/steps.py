@@ -25,14 +25,27 @@ REPLAYED: dict[Route, tuple[str, ...]] = {
         "deploy",
         "evaluate",
     ),
+    Route.SAGEMAKER_IMPORT: (
+        "credentials",
+        "model",
+        "dataset",
+        "template",
+        "prepare",
+        "validate",
+        "infrastructure",
+        "train",
+        "watch",
+        "import-check",
+        "import",
+    ),
     Route.IMPORT_ONLY: ("credentials", "model-source", "import-check", "infrastructure", "import"),
 }
 """Each replayable route's replayed steps (a route missing here is not replayable yet)."""
 
-BILLING: frozenset[str] = frozenset({"launch", "deploy", "import", "evaluate"})
-"""Steps that create something billed (a training job, a deployment or throughput, an imported
-model) or send billed requests (an evaluation's answers and grades): a replay asks before each,
-unless told yes beforehand."""
+BILLING: frozenset[str] = frozenset({"launch", "train", "deploy", "import", "evaluate"})
+"""Steps that create something billed (a customization or SageMaker training job, a deployment
+or throughput, an imported model) or send billed requests (an evaluation's answers and grades):
+a replay asks before each, unless told yes beforehand."""
 
 
 class NotReplayableError(ValidationError):

@@ -16,6 +16,7 @@ from core.data.locations import default_prepared_dir
 from core.data.prepare import prepare
 from core.data.prepared import PreparedDir
 from core.data.sources import SourceSpec
+from core.importing.launching import role_purpose
 from core.infra.plan import DEFAULT_PREFIX, apply, plan, verify
 from core.jobs.customization import ensure_valid, get_job, new_client_request_token
 from core.jobs.failures import explain_failure
@@ -133,6 +134,7 @@ def do_infrastructure(shop: Workshop, run: Run) -> Run:
         principal_arn=run.principal_arn,
         registry=registry,
         teachers=teachers,
+        purpose=role_purpose(run),  # SageMaker's execution role on the route that trains there
     )
     result = apply(
         context,
@@ -149,6 +151,7 @@ def do_infrastructure(shop: Workshop, run: Run) -> Run:
         role=result.role_name,
         kms_key_arn=shown.data_key_arn,
         prefix=shown.prefix,
+        purpose=shown.purpose,
     )
     if not checked.ok:
         failures = "; ".join(f"{c.name}: {c.detail}".rstrip(": ") for c in checked.failures())

@@ -23,6 +23,7 @@ from typing import Any
 
 from core.aws import AwsContext
 from core.errors import ConflictError, NotFoundError, ValidationError, aws_call
+from core.faults import write_point
 from core.naming import default_job_name
 from core.ownership import RUN_TAG, ownership_tags
 from core.pricing.sagemaker import builtin_training_rate
@@ -252,6 +253,7 @@ def launch_training(context: AwsContext, run: Run, registry: Registry) -> Launch
             context.client("s3").put_object(Bucket=bucket, Key=key, Body=script_archive())
     with aws_call(f"creating the training job {request.job_name}"):
         arn = context.client("sagemaker").create_training_job(**api)["TrainingJobArn"]
+    write_point("train.created")  # it runs (billable); only its name and the run's tag find it
     record_job(registry, TRAINING_JOB, request.job_name, context, run, **details)
     return LaunchedTraining(replace(run, job_arn=arn, job_status=JobStatus.IN_PROGRESS), False)
 

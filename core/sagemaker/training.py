@@ -14,6 +14,7 @@ own customization", 2026-12: the walkthrough's defaults). What neither says is m
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 from collections.abc import Mapping
@@ -86,6 +87,32 @@ PUBLIC_HUB_MODELS: dict[str, str] = {
 """SageMaker Public Hub (JumpStart) ids and the Hugging Face id the QLoRA script loads for an
 instance job. ⚠ The pairing is ours (the walkthrough's model; the reference's JumpStart id of
 Mistral 7B); pass --hp model_id=org/name for another base model."""
+
+
+def qlora_hyperparameter_problem(name: str, value: str) -> str | None:
+    """Why the QLoRA script would refuse `--name value` (None when it takes it): the script's
+    own arguments decide, read from its parser (its channels and folders are SageMaker's, not
+    hyperparameters)."""
+    from core.sagemaker.scripts.train_qlora import SAGEMAKER_ARGUMENTS, build_parser
+
+    actions = {
+        action.dest: action
+        for action in build_parser({})._actions
+        if action.option_strings and action.dest not in SAGEMAKER_ARGUMENTS | {"help"}
+    }
+    action = actions.get(name)
+    if action is None:
+        return f"the QLoRA script has no hyperparameter `{name}` (it has: {', '.join(actions)})"
+    convert = action.type if callable(action.type) else str
+    try:
+        converted = convert(value)
+    except (ValueError, TypeError, argparse.ArgumentTypeError):
+        names: dict[object, str] = {int: "a whole number", float: "a number"}
+        kind = names.get(action.type, "true or false")
+        return f"`{name}` = '{value}' is not {kind}"
+    if action.choices is not None and converted not in action.choices:
+        return f"`{name}` = '{value}' is not one of {', '.join(map(str, action.choices))}"
+    return None
 
 
 def hub_model_arn(region: str, model_id: str, version: str | None = None) -> str:

@@ -315,22 +315,21 @@ def test_names_aws_refuses_are_reported_with_their_line_before_anything_is_made(
     assert Registry().runs() == []  # refused at the first check: no run, nothing prepared
 
 
+@pytest.mark.parametrize("route", ["sagemaker-autopilot", "sagemaker-jumpstart"])
 def test_another_route_is_not_yet_replayable(
-    tmp_path: Path, exported_sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+    route: str, tmp_path: Path, exported_sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     recipe = _recipe(tmp_path)
     recipe.write_text(
-        recipe.read_text().replace('route = "bedrock-customization"', 'route = "sagemaker-import"')
+        recipe.read_text().replace('route = "bedrock-customization"', f'route = "{route}"')
     )
     assert main(["replay", str(recipe), "--yes"]) == 2
     err = capsys.readouterr().err
-    assert "route 'sagemaker-import'" in err and "not yet" in err and "replayable" in err
+    assert f"route '{route}'" in err and "not yet" in err and "replayable" in err
     assert Registry().runs() == []
 
 
-@pytest.mark.parametrize(
-    "route", [r for r in Route if r not in (Route.BEDROCK_CUSTOMIZATION, Route.IMPORT_ONLY)]
-)
+@pytest.mark.parametrize("route", [Route.SAGEMAKER_AUTOPILOT, Route.SAGEMAKER_JUMPSTART])
 def test_a_route_without_a_replay_is_named_before_credentials_are_asked_for(
     tmp_path: Path, route: Route, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -342,7 +341,7 @@ def test_a_route_without_a_replay_is_named_before_credentials_are_asked_for(
     assert main(["replay", str(recipe), "--yes"]) == 2
     err = capsys.readouterr().err
     assert f"Recipes of the route '{route.value}' ({route.label}) are not yet replayable." in err
-    assert "Replayable routes: bedrock-customization, import-only." in err
+    assert "Replayable routes: bedrock-customization, sagemaker-import, import-only." in err
     assert "credentials" not in err.lower() and "Traceback" not in err
 
 

@@ -117,7 +117,13 @@ def test_the_steps_replayed_and_until(tmp_path: Path) -> None:
     for route in set(Route) - set(REPLAYED):
         with pytest.raises(NotReplayableError, match=f"'{route.value}'"):
             replayed_steps(Run(route=route))
-    assert Route.SAGEMAKER_IMPORT not in REPLAYED  # its training step is not replayed yet
+    assert set(Route) - set(REPLAYED) == {Route.SAGEMAKER_AUTOPILOT, Route.SAGEMAKER_JUMPSTART}
+    assert replayed_steps(Run(route=Route.SAGEMAKER_IMPORT))[-4:] == (
+        "train",
+        "watch",
+        "import-check",
+        "import",
+    )
     for route, ids in REPLAYED.items():  # every replayed step is on its route, in order
         on_route = [i for i in ROUTE_STEPS[route] if i in ids]
         assert on_route == list(ids)

@@ -38,21 +38,29 @@ def register(subparsers: Any) -> None:
         "dataset and template, prepare, validate, create the bucket and role and upload, launch "
         "the job, watch it, deploy, and evaluate when the recipe has [evaluation] (an "
         "import-only recipe: check the model, create the bucket and import role, upload and "
-        "import it). Run again after an interruption, it continues the recipe's run in the same "
-        "place (nothing billable is created twice). Launching, deploying, importing and "
-        "evaluating bill: in a terminal they are asked for; elsewhere pass --yes.",
+        "import it; a sagemaker-import recipe: the data steps, then train on SageMaker, watch, "
+        "check and import the trained model). Run again after an interruption, it continues the "
+        "recipe's run in the same place (nothing billable is created twice). Launching, "
+        "training, deploying, importing and evaluating bill: in a terminal they are asked for; "
+        "elsewhere pass --yes.",
     )
     add_aws_options(parser, suppress=True)
     parser.add_argument("file", metavar="FILE", type=readable_file, help="the recipe (.toml)")
     parser.add_argument(
         "--until",
         metavar="STEP",
-        help="stop after this step (e.g. validate, infrastructure, launch, watch, deploy)",
+        help="stop after this step (e.g. validate, infrastructure, launch or train, watch, deploy)",
     )
     parser.add_argument(
         "--yes",
         action="store_true",
-        help="launch, deploy, import and evaluate without asking (they bill)",
+        help="launch, train, deploy, import and evaluate without asking (they bill)",
+    )
+    parser.add_argument(
+        "--accept-eula",
+        action="store_true",
+        help="sagemaker-import, serverless: accept the base model's licence (recipes keep no "
+        "acceptance)",
     )
     parser.add_argument(
         "--new",
@@ -137,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
         security_group_ids=tuple(args.security_group),
         poll_interval=args.poll_interval,
         sleep=sleep,
+        accept_eula=args.accept_eula,
         new=args.new,
     )
     unanswered: list[str] = []

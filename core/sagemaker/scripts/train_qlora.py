@@ -25,7 +25,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +43,10 @@ def _flag(value: str) -> bool:
     raise argparse.ArgumentTypeError(f"'{value}' is not true or false")
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """The hyperparameters, as SageMaker passes them (`--name value`), with the channels and
-    the model folder from SageMaker's environment."""
-    env = os.environ
+def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
+    """The script's arguments: its hyperparameters, then the channels and folders SageMaker's
+    environment (`env`, by default this process's) gives."""
+    env = os.environ if env is None else env
     parser = argparse.ArgumentParser(description="QLoRA fine-tuning, merged for import")
     parser.add_argument("--model_id", required=True, help="Hugging Face id of the base model")
     parser.add_argument("--epochs", type=float, default=2)
@@ -71,6 +71,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--validation_dir", default=env.get("SM_CHANNEL_VALIDATION"))
     parser.add_argument("--model_dir", default=env.get("SM_MODEL_DIR", "/opt/ml/model"))
     parser.add_argument("--checkpoint_dir", default=CHECKPOINTS)
+    return parser
+
+
+SAGEMAKER_ARGUMENTS = frozenset({"train_dir", "validation_dir", "model_dir", "checkpoint_dir"})
+"""Arguments SageMaker's environment fills (the channels and folders), not hyperparameters."""
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The hyperparameters, as SageMaker passes them (`--name value`), with the channels and
+    the model folder from SageMaker's environment."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.epochs <= 0 or args.lora_r <= 0 or not 0 <= args.lora_dropout < 1:
         parser.error("epochs and lora_r must be positive, lora_dropout in [0, 1)")
