@@ -82,3 +82,63 @@ def replay_in_a_fresh_home(
         assert evaluation["records"] == min(original.evaluation.records, run.test_size or 0)
         assert evaluation["tuned"] and Path(evaluation["report"]).is_file()
     return summary
+
+
+def replay_training_in_a_fresh_home(
+    recipe: Path,
+    original: Run,
+    folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    *flags: str,
+) -> dict[str, Any]:
+    """Replay a sagemaker-import `recipe` (with `flags`) in a new HOME, state and data folder
+    against a new sandbox, and check it trained what `original` trained (the same base model,
+    mode, instance, spot, hyperparameters, data sizes and role names) once, then imported the
+    trained model from where the training wrote it. Returns the summary."""
+    home = folder / "home"
+    (home / ".aws").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("BEDROCK_TUNE_STATE_DIR", str(folder / "state"))
+    monkeypatch.setenv("BEDROCK_TUNE_DATA_DIR", str(folder / "data"))
+    clock = Clock(1_800_000_000.0)
+    monkeypatch.setattr("tui.cli.replay.sleep", clock.sleep)  # polls move the sandbox's clock
+    with Sandbox(clock=clock) as sandbox:
+        export_sandbox(sandbox, monkeypatch)
+        assert Registry().runs() == []  # a fresh state folder: nothing to resume
+        capsys.readouterr()
+        assert main(["replay", str(recipe), "--yes", "--json", *flags]) == 0
+        summary: dict[str, Any] = json.loads(capsys.readouterr().out)
+        sagemaker = context_for(sandbox).client("sagemaker")
+        [listed] = sagemaker.list_training_jobs()["TrainingJobSummaries"]
+        job = sagemaker.describe_training_job(TrainingJobName=listed["TrainingJobName"])
+        bedrock = context_for(sandbox).client("bedrock")
+        [imported] = bedrock.list_imported_models()["modelSummaries"]
+    assert job["TrainingJobStatus"] == "Completed"
+    assert imported["modelArn"] == summary["resources"]["custom_model_arn"]
+    [record] = Registry().runs()
+    run = record.run
+    assert (run.base_model_id, run.training_mode, run.training_technique) == (
+        original.base_model_id,
+        original.training_mode,
+        original.training_technique,
+    )
+    if original.training_mode == "instance":
+        assert job["ResourceConfig"]["InstanceType"] == original.instance_type
+        assert job.get("EnableManagedSpotTraining", False) == bool(original.spot)
+    else:
+        assert "ServerlessJobConfig" not in job or job["ServerlessJobConfig"]["AcceptEula"]
+    assert (run.train_size, run.validation_size, run.test_size, run.seed) == (
+        original.train_size,
+        original.validation_size,
+        original.test_size,
+        original.seed,
+    )
+    assert (run.bucket, run.role_arn, run.s3_prefix) == (
+        original.bucket,
+        original.role_arn,
+        original.s3_prefix,
+    )
+    assert run.model_source == job["ModelArtifacts"]["S3ModelArtifacts"] != original.model_source
+    assert run.import_role_arn == original.import_role_arn  # the same account: the same name
+    return summary

@@ -27,8 +27,10 @@ from core.statuses import JobStatus
 from screens.base import LaunchOptions
 from screens.chat import ChatScreen, PromptArea, Transcript
 from screens.confirm import ConfirmScreen
+from screens.file_dialog import FileDialog
 from screens.training_watch import TrainingWatchScreen
 from screens.widgets.step_sidebar import StepSidebar
+from tests.e2e.replaying import replay_training_in_a_fresh_home
 from tests.fakes import Clock
 from tests.tui.helpers import click_button, settle, text_of
 from tui.app import BedrockTuneApp
@@ -74,7 +76,7 @@ async def next_step(pilot: Pilot[None], expected: str) -> None:
 
 @pytest.mark.parametrize("mode", ["serverless", "instance"])
 async def test_train_on_sagemaker_import_chat_and_tear_down(
-    tmp_path: Path, monkeypatch: MonkeyPatch, mode: str
+    tmp_path: Path, monkeypatch: MonkeyPatch, capsys: pytest.CaptureFixture[str], mode: str
 ) -> None:
     source = sql_dataset(tmp_path / "sql.jsonl")
     prepared = tmp_path / "prepared"
@@ -240,6 +242,15 @@ async def test_train_on_sagemaker_import_chat_and_tear_down(
         assert warmed and "warming up" in warmed[0]
         assert app.wizard_run.chatted_with == app.wizard_run.custom_model_arn
 
+        # ---------------------------------------------------------------- save as a recipe (F2)
+        recipe = tmp_path / "sagemaker.toml"
+        await pilot.press("f2")
+        await settle(pilot, lambda: isinstance(app.screen, FileDialog))
+        await pilot.press("end", "ctrl+u", *str(recipe), "enter")
+        await settle(pilot, lambda: not isinstance(app.screen, FileDialog))
+        assert recipe.is_file()
+        recipe_run = app.wizard_run
+
         # ---------------------------------------------------------------- teardown
         sidebar = app.screen.query_one(StepSidebar)
         sidebar.focus()
@@ -273,3 +284,19 @@ async def test_train_on_sagemaker_import_chat_and_tear_down(
         assert Registry().resources() == []
         job = context.client("sagemaker").describe_training_job(TrainingJobName=run.job_name or "")
         assert job["TrainingJobStatus"] == "Completed"
+
+    # ---------------------------------------------------------------- replay the recipe
+    # The recipe saved above, replayed headless in a fresh HOME against a fresh sandbox, trains
+    # the same way once and imports what it trained (a serverless one with the licence accepted
+    # on the command line: recipes keep no acceptance).
+    assert "model_source" not in recipe.read_text()
+    flags = ("--accept-eula",) if mode == "serverless" else ()
+    summary = replay_training_in_a_fresh_home(
+        recipe, recipe_run, tmp_path / "elsewhere", monkeypatch, capsys, *flags
+    )
+    assert summary["route"] == "sagemaker-import" and summary["steps_done"][-4:] == [
+        "train",
+        "watch",
+        "import-check",
+        "import",
+    ]
