@@ -131,6 +131,7 @@ _WORK: dict[Route, dict[str, _Work]] = {
         "watch": _Work(trained, do_train_watch),
         "import-check": _Work(_never, do_import_check, check=True),
         "import": _Work(lambda run: run.custom_model_arn is not None, do_trained_import),
+        "evaluate": _Work(_never, do_evaluate, stored=evaluated),
     },
     Route.IMPORT_ONLY: {
         "credentials": _Work(_never, check_credentials, check=True),

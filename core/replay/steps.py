@@ -37,6 +37,7 @@ REPLAYED: dict[Route, tuple[str, ...]] = {
         "watch",
         "import-check",
         "import",
+        "evaluate",
     ),
     Route.IMPORT_ONLY: ("credentials", "model-source", "import-check", "infrastructure", "import"),
 }
@@ -74,14 +75,15 @@ def check_replayable(route: Route) -> tuple[str, ...]:
 
 def replayed_steps(run: Run) -> tuple[str, ...]:
     """The steps a replay of `run`'s recipe goes through: the route's, without serving when
-    the recipe names no way to serve, and without evaluating when it has no [evaluation] (or
+    the recipe names no way to serve (a route that imports serves the imported model on
+    demand: it has no deploy step), and without evaluating when it has no [evaluation] (or
     nothing served to evaluate).
 
     Raises:
         NotReplayableError: the run's route is not replayable yet (named in the message).
     """
     ids = check_replayable(run.route)
-    if run.serving_kind is None:
+    if run.serving_kind is None and "deploy" in ids:
         ids = tuple(i for i in ids if i not in ("deploy", "evaluate"))
     if run.evaluation is None:
         ids = tuple(i for i in ids if i != "evaluate")

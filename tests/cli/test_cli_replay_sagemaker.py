@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from core.data.templates import load_template, template_to_toml
+from core.evaluation.store import EvaluationStore
 from core.recipe import read_recipe, save_recipe
 from core.registry import IMPORTED_MODEL, Registry
-from core.run import Route, Run
+from core.run import EvaluationChoices, Route, Run
 from core.sagemaker.kinds import TRAINING_JOB
 from core.sandbox.server import SANDBOX_ACCOUNT_ID, Sandbox
 from tests.cli.test_cli_sagemaker_route import sql_dataset
@@ -243,3 +244,25 @@ def test_a_model_source_written_into_the_recipe_is_refused_with_its_line(
     err = capsys.readouterr().err
     assert f"{recipe}, line {line}: a sagemaker-import recipe imports the model it trains" in err
     assert Registry().runs() == []
+
+
+def test_a_recipe_with_evaluation_evaluates_the_imported_model_once(
+    tmp_path: Path, exported_sandbox: Sandbox, fast_polls: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    choices = EvaluationChoices(records=3, compare_base=False, sql=True, seed=5)
+    recipe = _recipe(tmp_path, evaluation=choices)
+    args = ["replay", str(recipe), "--yes", "--json", "--poll-interval", "5"]
+    assert main(args) == 0
+    summary, err = _summary(capsys)
+    assert summary["steps_done"] == [*STEPS, "evaluate"] and "[evaluate] ✔ Evaluate" in err
+    evaluation = summary["evaluation"]
+    [stored] = EvaluationStore(Registry()).for_run(summary["run_id"])
+    assert evaluation["id"] == stored.id and evaluation["records"] == 3
+    assert evaluation["tuned_model"] == summary["resources"]["custom_model_arn"]
+    assert evaluation["base_model"] is None and "sql_execution_match" in evaluation["tuned"]
+
+    assert main(args) == 0  # again: trained, imported and evaluated once
+    again, _ = _summary(capsys)
+    assert {"train", "import", "evaluate"} <= set(again["steps_already_done"])
+    assert len(EvaluationStore(Registry()).for_run(summary["run_id"])) == 1
+    assert len(_training_jobs(exported_sandbox)) == 1
