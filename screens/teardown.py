@@ -361,10 +361,14 @@ class TeardownScreen(StepScreen):
         self.query_one("#teardown-log", RichLog).write(
             Text(f"Deleting {fmt.plural(len(items), 'resource')}...", style="bold")
         )
-        self.delete_resources(items)
+        # Everything listed goes too (read here, on the event loop): a job of ours already
+        # Stopping but unticked is still waited for, as it may write into a ticked folder.
+        self.delete_resources(items, list(self._items))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="teardown-delete", name="delete")
-    def delete_resources(self, items: list[TeardownItem]) -> TeardownDone:
+    def delete_resources(
+        self, items: list[TeardownItem], listed: list[TeardownItem]
+    ) -> TeardownDone:
         """Delete in a safe order, logging each step as it happens."""
         context = self.require_context()
         worker = get_current_worker()
@@ -378,7 +382,9 @@ class TeardownScreen(StepScreen):
         wait = StopWait.polling_from(
             self.host.launch.poll_interval, cancelled=lambda: worker.is_cancelled
         )
-        return TeardownDone(delete(context, items, self.host.registry(), report, wait))
+        return TeardownDone(
+            delete(context, items, self.host.registry(), report, wait, listed=listed)
+        )
 
     def _log_event(self, event: TeardownEvent) -> None:
         # What is under way shows on one line that each event replaces; the log keeps one line

@@ -14,8 +14,10 @@ roles), each with what deleting it does. `delete` deletes a chosen subset in a s
 jobs; delete serving before the model it serves; objects before their bucket; a role's policy
 before the role). Each success removes its registry entry at once, except a SageMaker job asked
 to stop: its launch record stays until teardown sees the job ended, so a teardown killed while
-it waits, or a later one, still waits for it before emptying its folder. Each failure is
-reported and the rest continue; something already gone counts as done.
+it waits, or a later one, still waits for it before emptying its folder. A job of this install
+already Stopping that the user kept (not chosen) is waited for too before the folder or bucket
+it writes under is emptied. Each failure is reported and the rest continue; something already
+gone counts as done.
 
 Safety rules that are not obvious:
 - objects are deleted only in the run folders this registry records (`s3-prefix` entries),
@@ -82,7 +84,9 @@ from core.teardown.stopping import (
     StillStopping,
     StopWait,
     duration_text,
+    stopping_unchosen,
     wait_for_jobs,
+    writes_under,
 )
 
 if TYPE_CHECKING:
@@ -112,6 +116,8 @@ def delete(
     registry: Registry,
     on_event: EventHandler | None = None,
     wait: StopWait | None = None,
+    *,
+    listed: Iterable[TeardownItem] = (),
 ) -> TeardownResult:
     """Delete `items` in a safe order; each success removes its registry entry at once.
 
@@ -123,6 +129,10 @@ def delete(
     `wait.bound` seconds (`core/teardown/stopping.py`), reporting the wait as steps of that
     folder or bucket. `wait` gives the time source (real time by default) and the cancel.
     A stopped job's registry entry stays (no longer billing) until the wait sees it ended.
+
+    `listed` is everything the inventory listed, chosen or not: a job of this install in it
+    that is already Stopping but was not chosen (the user kept it) is waited for too before
+    the folder or bucket it writes under is emptied; it is neither touched nor forgotten.
     """
     emit = on_event or (lambda _event: None)
     chosen = sorted(items, key=lambda i: delete_rank(i.kind))
@@ -133,6 +143,7 @@ def delete(
     deleted_here: set[str] = set()
     stopped_jobs: list[TeardownItem] = []  # stopped here (or found Stopping): may still write
     still_stopping: list[StillStopping] = []  # had not ended when the wait ended
+    kept_stopping = stopping_unchosen(listed, keys)  # ours, Stopping, not chosen: may write
     for item in chosen:
         emit(TeardownEvent(item, "start", f"{_verb(item)} {item.label}..."))
         missing = [k for k in item.depends_on if k not in keys]
@@ -154,12 +165,16 @@ def delete(
             region = item.region if item.region not in ("", "global") else context.region
             if region not in contexts:
                 contexts[region] = context.with_region(region)
-            if stopped_jobs and _empties_s3(item):
-                still_stopping = wait_for_jobs(
-                    context, contexts, stopped_jobs, item, emit, wait or StopWait()
+            writing = [j for j in kept_stopping if _empties_s3(item) and writes_under(j, item)]
+            if (stopped_jobs or writing) and _empties_s3(item):
+                left = wait_for_jobs(
+                    context, contexts, [*stopped_jobs, *writing], item, emit, wait or StopWait()
                 )
-                _forget_ended(registry, stopped_jobs, still_stopping, item, emit)
-                stopped_jobs = []  # waited once: the jobs have ended or the bound has passed
+                _forget_ended(registry, stopped_jobs, left, item, emit)
+                still_stopping = [*still_stopping, *left]
+                # Waited once: the jobs have ended or the bound has passed.
+                stopped_jobs = []
+                kept_stopping = [j for j in kept_stopping if j not in writing]
             outcome = _attempt(contexts[region], item, registry, emit, deleted_here, still_stopping)
             if outcome.status == "stopped" and item.kind in WAITED_KINDS:
                 stopped_jobs.append(item)

@@ -113,6 +113,8 @@ class TeardownItem:
     """When it was made (ISO 8601), where AWS or the registry says."""
     created_by: str = ""
     """The identity that made it, where its `bedrock-tune:created-by` tag says."""
+    output: str = ""
+    """Where a SageMaker job writes its output (`s3://bucket/prefix/`); '' when unknown."""
 
     @property
     def key(self) -> str:

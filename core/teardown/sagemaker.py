@@ -143,6 +143,8 @@ class _JobState:
     status: str | None
     instance_type: str = ""
     instance_count: int = 1
+    output: str = ""
+    """Its OutputDataConfig.S3OutputPath: where it writes (a stopped job too, late)."""
 
 
 def _job_state(context: AwsContext, kind: str, name: str) -> _JobState:
@@ -156,10 +158,21 @@ def _job_state(context: AwsContext, kind: str, name: str) -> _JobState:
                 str(job["TrainingJobStatus"]),
                 str(resources.get("InstanceType") or ""),
                 int(resources.get("InstanceCount") or 1),
+                _output_path(job),
             )
-        return _JobState(str(client.describe_auto_ml_job_v2(AutoMLJobName=name)["AutoMLJobStatus"]))
+        automl = client.describe_auto_ml_job_v2(AutoMLJobName=name)
+        return _JobState(
+            str(automl["AutoMLJobStatus"]),
+            output=_output_path(automl),
+        )
     except Exception:  # gone, or never created: nothing runs
         return _JobState(None)
+
+
+def _output_path(description: Mapping[str, Any]) -> str:
+    """A described job's OutputDataConfig.S3OutputPath ('' when it says none)."""
+    config = description.get("OutputDataConfig") or {}
+    return str(config.get("S3OutputPath") or "")
 
 
 def _job_price(state: _JobState, prices: PriceService, region: str) -> tuple[float | None, str]:
@@ -242,6 +255,7 @@ def check_sagemaker(
             "(https://aws.amazon.com/sagemaker/pricing/)",
             status=status or "",
             name=name,
+            output=state.output,
         )
     entry = view.listed.get(kind, {}).get(name)
     exists = entry is not None or unknown

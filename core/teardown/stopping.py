@@ -6,7 +6,9 @@ A model saved in that window lands in the job's S3 output folder, a run folder t
 emptied too early, the folder fills again and the bucket cannot be deleted. So before teardown
 empties the first folder or bucket, it polls every training or Autopilot job it stopped (or
 found Stopping) until each has ended (Stopped, Failed or Completed), with the one poller
-(`core/poll.py`: back-off, a cancel honoured within a tick, injected time).
+(`core/poll.py`: back-off, a cancel honoured within a tick, injected time). A job of this
+install already Stopping that the user did not choose (nothing to ask AWS for it) is waited for
+too before its folder or bucket is emptied: waiting changes nothing in AWS.
 
 Autopilot's StopAutoMLJob documents no such window, but a Stopping Autopilot job still runs the
 training jobs that write into its output folder; waiting for Stopped costs only time.
@@ -17,7 +19,7 @@ keeps the bucket, which teardown then reports (run it again once the job has end
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from core.aws import AwsContext
@@ -25,7 +27,7 @@ from core.errors import BedrockTuneError, NotFoundError, aws_call
 from core.faults import write_point
 from core.poll import NEEDS_REAUTH, TRANSIENT, Backoff, Pacing, Poller, PollUpdate, never
 from core.sagemaker import kinds
-from core.teardown.items import EventHandler, TeardownEvent, TeardownItem
+from core.teardown.items import BUCKET, EventHandler, TeardownEvent, TeardownItem
 
 WAITED_KINDS = (kinds.TRAINING_JOB, kinds.AUTOML_JOB)
 """The jobs teardown waits for after stopping them: SageMaker's (they write into our folders)."""
@@ -73,6 +75,35 @@ class StillStopping:
     status: str
     waited: float
     """Seconds teardown waited for it."""
+
+
+def stopping_unchosen(listed: Iterable[TeardownItem], chosen: set[str]) -> list[TeardownItem]:
+    """This install's SageMaker jobs in `listed` (an inventory) that are already Stopping but
+    not among the `chosen` keys: the user kept them (there was nothing to ask AWS for them),
+    yet they may still write their output, so teardown waits for them before emptying where
+    they write (`writes_under`). Jobs made elsewhere (`found`) are waited for only if chosen."""
+    return [
+        item
+        for item in listed
+        if item.kind in WAITED_KINDS
+        and item.origin == "ours"
+        and item.exists
+        and item.status == "Stopping"
+        and item.key not in chosen
+    ]
+
+
+def writes_under(job: TeardownItem, emptied: TeardownItem) -> bool:
+    """Whether `job` may write into what deleting `emptied` (a run folder, or a bucket) empties;
+    a job whose output location is unknown may write anywhere."""
+    if not job.output:
+        return True
+    output = job.output.rstrip("/") + "/"
+    if emptied.kind == BUCKET:
+        return output.startswith(f"s3://{emptied.identifier}/")
+    folder = emptied.identifier.rstrip("/") + "/"
+    # Into the folder, or into a folder around it (SageMaker adds `<job>/output/` under it).
+    return output.startswith(folder) or folder.startswith(output)
 
 
 def waiting_message(item: TeardownItem) -> str:

@@ -225,8 +225,10 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_OK
         # A stopped SageMaker job may still write its output: teardown waits for it (printing
         # each poll) before it empties the run folders; Ctrl-C ends the wait like any command.
+        # A job of ours already Stopping that the user kept is waited for too (`listed`).
         wait = StopWait(pacing=Pacing(clock=monotonic, sleep=sleep))
-        result = delete(context, chosen, registry, None if args.json else _print_event, wait)
+        show = None if args.json else _print_event
+        result = delete(context, chosen, registry, show, wait, listed=items)
     if args.json:
         print_json({**result.to_json(), "warnings": warnings})
     else:

@@ -82,7 +82,8 @@ def teardown_step(session: Session) -> None:
             ask.say(f"     {event.message}")  # a wait for a stopped job: never looks frozen
 
     wait = StopWait(pacing=Pacing(clock=session.clock, sleep=session.sleep))
-    result = delete(context, chosen, session.registry, show, wait)
+    # A job of ours already Stopping that was declined is still waited for (`listed`).
+    result = delete(context, chosen, session.registry, show, wait, listed=items)
     run = session.run
     for outcome in result.outcomes:
         if outcome.done:

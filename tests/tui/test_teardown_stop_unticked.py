@@ -1,0 +1,61 @@
+"""The teardown step, with our training job already Stopping unticked and its run folder and
+bucket ticked: the step still waits (on its progress line) for the job to stop before it empties
+them, since the job may write its model there. Another install's Stopping job is not waited
+for."""
+
+from __future__ import annotations
+
+from textual.widgets import SelectionList
+
+from core.registry import Registry
+from core.sagemaker import kinds
+from core.sandbox.server import Sandbox
+from screens.base import LaunchOptions
+from screens.confirm import ConfirmScreen
+from tests.core.test_teardown_stop_registry import JOB, status
+from tests.core.test_teardown_stop_unticked import THEIRS, stopping_in_our_bucket
+from tests.fakes import Clock
+from tests.tui.helpers import click_button, settle, text_of
+from tests.tui.test_teardown_step import log_text
+from tui.app import BedrockTuneApp
+
+
+async def test_the_teardown_step_waits_for_an_unticked_stopping_job_before_its_bucket() -> None:
+    clock = Clock(5_000.0)
+    app = BedrockTuneApp(
+        LaunchOptions(sandbox=True, poll_interval=0.05),
+        sandbox_factory=lambda: Sandbox(clock=clock),
+    )
+    async with app.run_test(size=(160, 60)) as pilot:
+        await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
+        context = app.aws_context()
+        assert context is not None
+        stopping_in_our_bucket(context, clock)  # ours Stopping 1 s more, theirs 5 s
+
+        app.go_to_step("teardown")
+        await settle(pilot, lambda: bool(app.screen.query("#teardown-items")))
+        listing = app.screen.query_one("#teardown-items", SelectionList)
+        await settle(pilot, lambda: listing.option_count == 3)
+        await pilot.click("#teardown-select-all-button")
+        await settle(pilot, lambda: len(listing.selected) == 3)
+        listing.deselect(f"{kinds.TRAINING_JOB}:{JOB}")  # keep the job: untick it
+        await settle(pilot, lambda: len(listing.selected) == 2)
+        await click_button(pilot, "#teardown-delete")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.click("#confirm-yes")
+
+        waiting = f"waiting for training job {JOB} to stop (SageMaker may write its model for"
+        await settle(pilot, lambda: waiting in text_of(app, "#teardown-progress"))
+        assert "S3 folder s3://bt-td/r/" in text_of(app, "#teardown-progress")
+        assert "Done." not in log_text(app)
+        assert status(context, JOB) == "Stopping"
+
+        clock.t += 1  # ours Stops (and saves its model in the folder); theirs is Stopping
+        await settle(pilot, lambda: "Done." in log_text(app), rounds=1000)
+        log = log_text(app)
+        assert "✔ Deleted the bucket bt-td." in log
+        assert THEIRS not in log
+        assert status(context, THEIRS) == "Stopping"
+        assert context.client("s3").list_buckets()["Buckets"] == []
+        left = [(r.kind, r.identifier) for r in Registry().resources()]
+        assert left == [(kinds.TRAINING_JOB, JOB)]  # unticked: kept on the registry too
