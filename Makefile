@@ -57,7 +57,7 @@ typecheck: $(STAMP)
 
 PYTEST := $(BIN)/python -m pytest -q -n auto --dist worksteal
 
-# The suite starts ~100 Python processes (xdist workers, the CLI, the sandbox). uv installs
+# The suite starts ~80 Python processes (xdist workers, the CLI, aws, the sandbox). uv installs
 # without byte-compiling, so where PYTHONDONTWRITEBYTECODE is set (CI images often set it) each
 # of them would compile boto3, textual, moto, pandas... from source again: about a second each.
 # The checks let Python keep the bytecode of what they import, as pip's install would.
