@@ -4,6 +4,8 @@ folder, a fresh sandbox): what the end-to-end wizard test checks last (issue 16'
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +19,17 @@ from tests.fakes import Clock, context_for, export_sandbox
 from tui.cli.main import main
 
 
-def replay_in_a_fresh_home(
+@contextmanager
+def _replayed(
     recipe: Path,
-    original: Run,
     folder: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-) -> dict[str, Any]:
-    """Replay `recipe` with `bedrock-tune replay --yes --json` in a new HOME, state and data
-    folder against a new sandbox, and check it made what `original` (the run the recipe was
-    saved from) made: the same base model, hyperparameters, data sizes, bucket and role names,
-    and a job that completes. Returns the summary."""
+    *flags: str,
+) -> Iterator[tuple[Sandbox, dict[str, Any]]]:
+    """`bedrock-tune replay RECIPE --yes --json FLAGS` in a new HOME, state and data folder
+    under `folder`, against a new sandbox on a test clock: the sandbox (still running) and the
+    printed summary."""
     home = folder / "home"
     (home / ".aws").mkdir(parents=True)
     monkeypatch.setenv("HOME", str(home))
@@ -39,8 +41,22 @@ def replay_in_a_fresh_home(
         export_sandbox(sandbox, monkeypatch)
         assert Registry().runs() == []  # a fresh state folder: nothing to resume
         capsys.readouterr()
-        assert main(["replay", str(recipe), "--yes", "--json"]) == 0
-        summary: dict[str, Any] = json.loads(capsys.readouterr().out)
+        assert main(["replay", str(recipe), "--yes", "--json", *flags]) == 0
+        yield sandbox, json.loads(capsys.readouterr().out)
+
+
+def replay_in_a_fresh_home(
+    recipe: Path,
+    original: Run,
+    folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> dict[str, Any]:
+    """Replay `recipe` with `bedrock-tune replay --yes --json` in a new HOME, state and data
+    folder against a new sandbox, and check it made what `original` (the run the recipe was
+    saved from) made: the same base model, hyperparameters, data sizes, bucket and role names,
+    and a job that completes. Returns the summary."""
+    with _replayed(recipe, folder, monkeypatch, capsys) as (sandbox, summary):
         bedrock = context_for(sandbox).client("bedrock")
         [job] = bedrock.list_model_customization_jobs()["modelCustomizationJobSummaries"]
         details = bedrock.get_model_customization_job(jobIdentifier=job["jobArn"])
@@ -96,19 +112,7 @@ def replay_training_in_a_fresh_home(
     against a new sandbox, and check it trained what `original` trained (the same base model,
     mode, instance, spot, hyperparameters, data sizes and role names) once, then imported the
     trained model from where the training wrote it. Returns the summary."""
-    home = folder / "home"
-    (home / ".aws").mkdir(parents=True)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("BEDROCK_TUNE_STATE_DIR", str(folder / "state"))
-    monkeypatch.setenv("BEDROCK_TUNE_DATA_DIR", str(folder / "data"))
-    clock = Clock(1_800_000_000.0)
-    monkeypatch.setattr("tui.cli.replay.sleep", clock.sleep)  # polls move the sandbox's clock
-    with Sandbox(clock=clock) as sandbox:
-        export_sandbox(sandbox, monkeypatch)
-        assert Registry().runs() == []  # a fresh state folder: nothing to resume
-        capsys.readouterr()
-        assert main(["replay", str(recipe), "--yes", "--json", *flags]) == 0
-        summary: dict[str, Any] = json.loads(capsys.readouterr().out)
+    with _replayed(recipe, folder, monkeypatch, capsys, *flags) as (sandbox, summary):
         sagemaker = context_for(sandbox).client("sagemaker")
         [listed] = sagemaker.list_training_jobs()["TrainingJobSummaries"]
         job = sagemaker.describe_training_job(TrainingJobName=listed["TrainingJobName"])
