@@ -86,7 +86,12 @@ SCHEMA: Mapping[str, tuple[Key, ...]] = {
         Key("region", str, "where the run goes (replay may pass another)", "region"),
         Key("bucket", str, "S3 bucket; {account_id} and {region} are filled in", "bucket"),
         Key("s3_prefix", str, "key prefix of the run folders", "s3_prefix"),
-        Key("role_name", str, "IAM role Bedrock assumes; the ARN is derived in your account"),
+        Key(
+            "role_name",
+            str,
+            "IAM role Bedrock (SageMaker on the sagemaker routes) assumes; the ARN is derived in "
+            "your account",
+        ),
         Key("uses_kms_key", bool, "the run encrypted with a KMS key: pass its id when replaying"),
         Key("uses_vpc", bool, "the job ran in a VPC: pass subnets and security groups"),
     ),

@@ -151,11 +151,11 @@ def training_question(run: Run) -> str:
     mode = run.training_mode or "serverless"
     instance = run.instance_type or DEFAULT_INSTANCE
     cost = training_cost(mode, instance, WALKTHROUGH_HOURS, None, spot=bool(run.spot))
-    where = "serverless customization" if mode == "serverless" else f"a {instance} instance"
+    where = "serverless customization" if mode == "serverless" else f"one {instance} instance"
+    said = " ".join(line if line.endswith((".", "?", "!")) else f"{line}." for line in cost.lines)
     return (
-        f"Train {run.base_model_id} on SageMaker ({where}) with the uploaded data? "
-        + " ".join(cost.lines)
-        + " The imported model is asked for next."
+        f"Train {run.base_model_id} on SageMaker ({where}) with the uploaded data? {said} "
+        "The imported model is asked for next."
     )
 
 

@@ -485,3 +485,16 @@ def test_without_json_the_summary_is_text_and_says_how_to_continue(
     assert f"prepared_dir       {run.run.prepared_dir}" in out
     assert "Continue with the same command (without --until): validate, infrastructure" in out
     assert "[prepare] ✔ Prepare" in err and "[validate]" not in err
+
+
+def test_with_sandbox_a_stop_says_the_run_ends_with_the_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A sandbox started for the command ends with it, and its run too: running the same
+    command again starts over, so the stop does not promise to continue."""
+    recipe = _recipe(tmp_path)
+    assert main(["replay", str(recipe), "--sandbox"]) == 2  # the launch bills: no terminal
+    err = capsys.readouterr().err
+    assert "Stopped before launch" in err and "Traceback" not in err
+    assert "continues this run" not in err
+    assert "replay against `bedrock-tune sandbox`" in err

@@ -13,6 +13,7 @@ from core.recipe import parse_recipe, read_recipe, recipe_digest, save_recipe
 from core.registry import RunRecord
 from core.replay.start import run_from_recipe, start_replay
 from core.replay.steps import REPLAYED, NotReplayableError, check_until, replayed_steps
+from core.replay.training import training_question
 from core.run import EvaluationChoices, Route, Run
 from core.run.routes import ROUTE_STEPS
 from core.statuses import ServingKind
@@ -137,3 +138,21 @@ def test_a_recipe_error_about_a_field_names_its_line(tmp_path: Path) -> None:
     assert f"line {seed_line}:" in recipe.field_error("seed", "bad", "fix").message
     assert f"line {table_line}:" in recipe.field_error("hyperparameters", "bad", "fix").message
     assert parse_recipe(recipe.text).choices == recipe.recipe.choices
+
+
+def test_the_train_question_says_the_instance_and_the_price_in_sentences() -> None:
+    """What `replay` asks before the SageMaker training: the instance, then each thing known
+    (or not) of the price as a sentence of its own."""
+    run = Run(
+        route=Route.SAGEMAKER_IMPORT,
+        base_model_id="meta-textgeneration-llama-3-8b",
+        training_mode="instance",
+        instance_type="ml.g5.2xlarge",
+    )
+    question = training_question(run)
+    assert question.startswith(
+        "Train meta-textgeneration-llama-3-8b on SageMaker (one ml.g5.2xlarge instance) with "
+        "the uploaded data? "
+    )
+    assert "The hourly price of ml.g5.2xlarge is unknown: no source has this rate. " in question
+    assert question.endswith(" The imported model is asked for next.")

@@ -120,14 +120,25 @@ def _report(result: ReplayResult, args: argparse.Namespace) -> None:
         print(f"  {'report':<18} {evaluation['report'] or evaluation['stored']}")
     if result.remaining and result.stopped_before is None:
         if getattr(args, "sandbox", False):
-            print(
-                "The sandbox of --sandbox stopped with this command, and this run with it: to "
-                "continue later, replay against `bedrock-tune sandbox` (AWS_ENDPOINT_URL)."
-            )
+            print(SANDBOX_GONE)
         else:
             print(
                 f"Continue with the same command (without --until): {', '.join(result.remaining)}."
             )
+
+
+SANDBOX_GONE = (
+    "The sandbox of --sandbox stopped with this command, and this run with it: to continue "
+    "later, replay against `bedrock-tune sandbox` (AWS_ENDPOINT_URL)."
+)
+"""Why a replay with --sandbox cannot be continued by running it again."""
+
+
+def _how_to_continue(args: argparse.Namespace) -> str:
+    """What running the same command again does after a stop before a billed step."""
+    return (
+        SANDBOX_GONE if getattr(args, "sandbox", False) else "The same command continues this run."
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -178,12 +189,11 @@ def run(args: argparse.Namespace) -> int:
         if unanswered:
             sys.stderr.write(
                 f"Stopped before {result.stopped_before}: it bills, and there is no terminal to "
-                "ask in. Pass --yes to allow it; the same command continues this run.\n"
+                f"ask in. Pass --yes to allow it. {_how_to_continue(args)}\n"
             )
             return EXIT_USAGE
         sys.stderr.write(
-            f"Stopped before {result.stopped_before}, as you answered. The same command "
-            "continues this run.\n"
+            f"Stopped before {result.stopped_before}, as you answered. {_how_to_continue(args)}\n"
         )
         return EXIT_BAD
     return EXIT_OK
