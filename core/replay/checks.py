@@ -140,14 +140,13 @@ def _check_names(shop: Workshop, run: Run) -> None:
         )
 
 
-def check_model(shop: Workshop, run: Run) -> Run:
-    """The recipe's base model is known, customizable that way, not at its end of life in
-    the run's region, and takes the recipe's hyperparameters (names and ranges)."""
-    model, custom = model_of(shop, run)
+def check_model_here(shop: Workshop, run: Run, model: BaseModel, elsewhere: str) -> None:
+    """The model is offered in the run's region (else `elsewhere`, with the regions it is in)
+    and not at its end of life there."""
     if run.region not in model.regions:
         raise shop.recipe.field_error(
             "base_model_id",
-            f"{model.name} is not customized in {run.region}.",
+            elsewhere,
             f"Replay it in one of: {', '.join(model.regions)} (--region).",
         )
     problem = end_of_life_problem(model, run.region)
@@ -155,6 +154,13 @@ def check_model(shop: Workshop, run: Run) -> Run:
         raise shop.recipe.field_error(
             "base_model_id", problem + ".", "Save the recipe again with a current model."
         )
+
+
+def check_model(shop: Workshop, run: Run) -> Run:
+    """The recipe's base model is known, customizable that way, not at its end of life in
+    the run's region, and takes the recipe's hyperparameters (names and ranges)."""
+    model, custom = model_of(shop, run)
+    check_model_here(shop, run, model, f"{model.name} is not customized in {run.region}.")
     for name, value in run.hyperparameters.items():
         spec = custom.hyperparameter(name)
         if spec is None:

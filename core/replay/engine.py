@@ -103,35 +103,34 @@ def _validated(run: Run) -> bool:
     return prepared(run) and run.validated_ok is True and run.validated_dir == run.prepared_dir
 
 
+_ON_DATA: dict[str, _Work] = {
+    "credentials": _Work(_never, check_credentials, check=True),
+    "dataset": _Work(_never, check_dataset, check=True),
+    "template": _Work(_never, check_template, check=True),
+    "prepare": _Work(prepared, do_prepare),
+    "validate": _Work(_validated, do_validate),
+    "infrastructure": _Work(lambda run: run.training_uri is not None, do_infrastructure),
+    "evaluate": _Work(_never, do_evaluate, stored=evaluated),
+}
+"""The work of the steps both routes that train on a dataset share (and evaluating)."""
+
 _WORK: dict[Route, dict[str, _Work]] = {
     Route.BEDROCK_CUSTOMIZATION: {
-        "credentials": _Work(_never, check_credentials, check=True),
+        **_ON_DATA,
         "model": _Work(_never, check_model, check=True),
-        "dataset": _Work(_never, check_dataset, check=True),
-        "template": _Work(_never, check_template, check=True),
-        "prepare": _Work(prepared, do_prepare),
-        "validate": _Work(_validated, do_validate),
-        "infrastructure": _Work(lambda run: run.training_uri is not None, do_infrastructure),
         "launch": _Work(lambda run: run.job_arn is not None, do_launch),
         "watch": _Work(lambda run: run.job_status is JobStatus.COMPLETED, do_watch),
         "deploy": _Work(
             lambda run: run.serving_status is not None and run.serving_status.ready, do_deploy
         ),
-        "evaluate": _Work(_never, do_evaluate, stored=evaluated),
     },
     Route.SAGEMAKER_IMPORT: {
-        "credentials": _Work(_never, check_credentials, check=True),
+        **_ON_DATA,
         "model": _Work(_never, check_training, check=True),
-        "dataset": _Work(_never, check_dataset, check=True),
-        "template": _Work(_never, check_template, check=True),
-        "prepare": _Work(prepared, do_prepare),
-        "validate": _Work(_validated, do_validate),
-        "infrastructure": _Work(lambda run: run.training_uri is not None, do_infrastructure),
         "train": _Work(lambda run: run.job_arn is not None, do_train),
         "watch": _Work(trained, do_train_watch),
         "import-check": _Work(_never, do_import_check, check=True),
         "import": _Work(lambda run: run.custom_model_arn is not None, do_trained_import),
-        "evaluate": _Work(_never, do_evaluate, stored=evaluated),
     },
     Route.IMPORT_ONLY: {
         "credentials": _Work(_never, check_credentials, check=True),

@@ -11,35 +11,19 @@ from core.errors import ValidationError
 from core.run.routes import ROUTE_STEPS, step
 from core.run.types import Route, Run
 
+PERSON_STEPS = frozenset({"chat", "teardown"})
+"""Steps a person does (talking to the model, deciding what to delete): never replayed."""
+
+
+def _replayed(route: Route, *, without: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The route's steps in its order, without a person's steps and `without`."""
+    return tuple(s for s in ROUTE_STEPS[route] if s not in PERSON_STEPS and s not in without)
+
+
 REPLAYED: dict[Route, tuple[str, ...]] = {
-    Route.BEDROCK_CUSTOMIZATION: (
-        "credentials",
-        "model",
-        "dataset",
-        "template",
-        "prepare",
-        "validate",
-        "infrastructure",
-        "launch",
-        "watch",
-        "deploy",
-        "evaluate",
-    ),
-    Route.SAGEMAKER_IMPORT: (
-        "credentials",
-        "model",
-        "dataset",
-        "template",
-        "prepare",
-        "validate",
-        "infrastructure",
-        "train",
-        "watch",
-        "import-check",
-        "import",
-        "evaluate",
-    ),
-    Route.IMPORT_ONLY: ("credentials", "model-source", "import-check", "infrastructure", "import"),
+    Route.BEDROCK_CUSTOMIZATION: _replayed(Route.BEDROCK_CUSTOMIZATION),
+    Route.SAGEMAKER_IMPORT: _replayed(Route.SAGEMAKER_IMPORT),
+    Route.IMPORT_ONLY: _replayed(Route.IMPORT_ONLY, without=("evaluate",)),
 }
 """Each replayable route's replayed steps (a route missing here is not replayable yet)."""
 

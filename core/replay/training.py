@@ -15,11 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from core.catalog.lookup import end_of_life_problem
 from core.catalog.open_weight import OPEN_WEIGHT_MODELS
 from core.importing.role import ensure_import_role
 from core.poll import Backoff, Pacing, PollUpdate
-from core.replay.checks import check_recipe_sizes, model_of
+from core.replay.checks import check_model_here, check_recipe_sizes, model_of
 from core.replay.importing import do_import, do_import_check
 from core.replay.shop import ReplayStepFailed, Workshop
 from core.run.types import Run
@@ -57,17 +56,9 @@ def check_training(shop: Workshop, run: Run) -> Run:
             f"{model.name} is not an open-weight model SageMaker trains here.",
             f"Use one of: {', '.join(sorted(offered))}.",
         )
-    if run.region not in model.regions:
-        raise shop.recipe.field_error(
-            "base_model_id",
-            f"a model trained from {model.name} cannot be imported in {run.region}.",
-            f"Replay it in one of: {', '.join(model.regions)} (--region).",
-        )
-    problem = end_of_life_problem(model, run.region)
-    if problem:
-        raise shop.recipe.field_error(
-            "base_model_id", problem + ".", "Save the recipe again with a current model."
-        )
+    check_model_here(
+        shop, run, model, f"a model trained from {model.name} cannot be imported in {run.region}."
+    )
     if shop.recipe.recipe.choices.get("model_source"):  # the run's own is the training's
         raise shop.recipe.field_error(
             "model_source",
