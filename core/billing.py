@@ -223,12 +223,14 @@ def summarize(charges: Iterable[Charge]) -> BillingSummary:
         storing,
         monthly,
         unknown_monthly,
-        tuple(hourly_sources),
-        tuple(monthly_sources),
+        # Sources in a fixed order, not the registry's: an entry rewritten later (a status
+        # change) would otherwise move its source and the header would shuffle.
+        tuple(sorted(hourly_sources)),
+        tuple(sorted(monthly_sources)),
         windowed,
         window,
         unknown_window,
-        tuple(window_sources),
+        tuple(sorted(window_sources)),
     )
 
 

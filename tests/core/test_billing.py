@@ -248,7 +248,7 @@ def test_a_narrow_header_drops_the_sources_then_shortens_the_words_never_a_figur
         ]
     )
     assert summary.counter() == (
-        "4 billable, $8.615/h (built-in, 2024-11-01; Price List API, 2026-12-01) "
+        "4 billable, $8.615/h (Price List API, 2026-12-01; built-in, 2024-11-01) "
         "+ 1 price unknown + per token"
     )
     assert summary.counter(sources=False) == "4 billable, $8.615/h + 1 price unknown + per token"
@@ -291,3 +291,12 @@ def test_a_narrow_teardown_row_shows_each_cost_by_its_figures_alone() -> None:
         assert row.short_cost_text == short, row
         if row.cost_class != "free":
             assert "(" not in row.short_cost_text  # no source: the full row and summary say it
+
+
+def test_the_sources_read_the_same_whatever_order_the_charges_come_in() -> None:
+    """A registry entry rewritten later moves to the end; the header must not shuffle."""
+    charges = [
+        Charge(per_hour=7.1, source="built-in, 2024-11-01"),
+        Charge(per_hour=1.515, source="Price List API, 2026-12-01"),
+    ]
+    assert summarize(charges).counter() == summarize(charges[::-1]).counter()
