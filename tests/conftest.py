@@ -14,6 +14,7 @@ import textual.constants as textual_constants
 from core.aws import AwsContext
 from core.sandbox.server import Sandbox
 from tests.fakes import Clock, SandboxSetup, context_for, export_sandbox
+from tests.tui.drawing import draw_only_when_looked_at
 
 # Textual's Pilot waits after each key press and `pause()` until the process looks idle: it sleeps
 # in 20 ms slices until one passes with under 1 ms of CPU, so every press costs at least 20 ms
@@ -26,6 +27,9 @@ textual_wait.SLEEP_IDLE = textual_wait.SLEEP_GRANULARITY / 20.0
 # the state a test waits for (the suite spends most of its time drawing). Shots were always
 # taken once animations ended, so they are the same.
 setattr(textual_constants, "TEXTUAL_ANIMATIONS", "none")  # noqa: B010 (Final in Textual)
+# Headless apps draw their screen when a test looks at it, not 60 times a second for no one
+# (tests/tui/drawing.py).
+draw_only_when_looked_at()
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

@@ -6,6 +6,7 @@ an in-process fault hook that kills a command at a chosen AWS call."""
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
@@ -241,12 +242,13 @@ def hook_aws_calls(monkeypatch: pytest.MonkeyPatch, event: str, handler: ClientH
     `after-call.bedrock.CreateModelCustomizationJob`) on every client any AwsContext makes,
     for the rest of the test (undo with `monkeypatch.undo()`)."""
     real_client = AwsContext.client
-    hooked: set[int] = set()
+    # By the clients themselves, weakly: an id of a client since freed can be a new client's.
+    hooked: weakref.WeakSet[BaseClient] = weakref.WeakSet()
 
     def client(self: AwsContext, service: ServiceName, region: str | None = None) -> BaseClient:
         made: BaseClient = real_client(self, service, region)
-        if id(made) not in hooked:
-            hooked.add(id(made))
+        if made not in hooked:
+            hooked.add(made)
             made.meta.events.register(event, handler)
         return made
 

@@ -45,6 +45,7 @@ import core.serving.chat
 import screens.launch
 import screens.watch
 from core.naming import default_job_name
+from tests.tui.drawing import drawing_every_frame
 from tests.tui.threads import widgets_on_the_event_loop
 
 __all__ = ["widgets_on_the_event_loop"]
@@ -106,6 +107,14 @@ def sandbox_port(request: pytest.FixtureRequest, workdir: Path) -> int:
 
 def _no_blink(self: Any) -> None:
     """A cursor that stays on (instead of blinking with the wall clock)."""
+
+
+@pytest.fixture(autouse=True)
+def every_frame_drawn() -> Iterator[None]:
+    """Apps draw every frame here, as outside the tests: the shots are of pixels
+    (tests/tui/drawing.py)."""
+    with drawing_every_frame():
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,8 @@ from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.widgets import Button, DirectoryTree, Static
 
+from tests.tui.drawing import draw
+
 LONG_RUNNING_GROUPS = frozenset({"watch"})
 """Worker groups that run until their subject ends (a job watcher): never waited for."""
 
@@ -51,10 +53,12 @@ async def settle(
                 missing, reached = error, False
             if reached:
                 await pilot.pause()  # a screen just pushed finishes composing and mounting
+                draw(pilot.app)
                 return
         elif not _busy(pilot.app):
             await pilot.pause()
             if not _busy(pilot.app):
+                draw(pilot.app)
                 return
     raise AssertionError("the app did not reach the expected state") from missing
 
