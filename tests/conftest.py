@@ -32,7 +32,7 @@ setattr(textual_constants, "TEXTUAL_ANIMATIONS", "none")  # noqa: B010 (Final in
 draw_only_when_looked_at()
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # xdist's hook; known without xdist too
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """`-n auto` (make test): two workers per core, at most 16.
 

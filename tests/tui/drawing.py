@@ -34,8 +34,7 @@ def _refresh_without_drawing(self: Screen[object]) -> None:
     if _every_frame or not app.is_headless or app.is_inline or self is not app.screen:
         _real_refresh(self)
         return
-    # What a draw leaves behind, without the draw: nothing is dirty any more.
-    self._compositor._dirty_regions.clear()
+    # The changed regions wait for the next `draw`, as they would for the next frame.
     self._dirty_widgets.clear()
     app._update_mouse_over(self)
 
@@ -57,7 +56,7 @@ def drawing_every_frame() -> Iterator[None]:
 
 
 def draw(app: App[None]) -> None:
-    """Draw the app's screen in full now, as a terminal's first frame would be drawn; a widget
-    whose render fails raises here."""
+    """Draw what changed on the app's screen since it was last drawn, as the app's next frame
+    would; a widget whose render fails raises here."""
     screen = app.screen
-    screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    screen._compositor.render_update(screen_stack=app._background_screens)
