@@ -189,7 +189,7 @@ def shots(snapshot: SnapshotAssertion, request: pytest.FixtureRequest) -> Shots:
             await pilot.wait_for_scheduled_animations()
             await pilot.pause()
             name = f"{state}-{width}x{height}"
-            svg = app.export_screenshot(title="bedrock-tune")
+            svg = await _still_screen(pilot)
             if text_dump:
                 _write_text(Path(text_dump) / f"{request.node.name}-{name}.txt", screen_text(pilot))
             if svg_snapshot(name=name) != svg:
@@ -199,6 +199,23 @@ def shots(snapshot: SnapshotAssertion, request: pytest.FixtureRequest) -> Shots:
         await pilot.pause()
 
     return take
+
+
+async def _still_screen(pilot: Pilot[None], *, looks: int = 50) -> str:
+    """The screen as SVG once two looks 20 ms apart are the same.
+
+    A layout can take more than one pass after a resize (a text's height follows its new
+    width), and a screen's own timers (a job watcher's poll) may still change it: on a loaded
+    machine the pauses before a shot did not always see the last pass."""
+    app = pilot.app
+    svg = app.export_screenshot(title="bedrock-tune")
+    for _ in range(looks):
+        await pilot.pause(0.02)
+        again = app.export_screenshot(title="bedrock-tune")
+        if again == svg:
+            return svg
+        svg = again
+    raise AssertionError(f"the screen kept changing for {looks} looks")
 
 
 def _write_text(path: Path, text: str) -> None:
