@@ -57,6 +57,7 @@ imports: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# `-n auto`: two workers per core (tests/conftest.py, pytest_xdist_auto_num_workers).
 PYTEST := $(BIN)/python -m pytest -q -n auto --dist worksteal
 
 # The suite starts ~80 Python processes (xdist workers, the CLI, aws, the sandbox). Where
@@ -68,8 +69,8 @@ test pytest typecheck: export PYTHONDONTWRITEBYTECODE :=
 pytest: $(STAMP)
 	$(PYTEST) $(ARGS)
 
-# mypy (one core, ~20 s) runs beside pytest, whose workers leave a core idle while the app
-# under test waits; its report is printed after pytest's, and either failing fails the target.
+# mypy (~20 s on one core) runs beside pytest instead of before it: the wall time is the
+# longer of the two. Its report is printed after pytest's, and either failing fails the target.
 test: lint imports $(STAMP)
 	@report=$$(mktemp); \
 	$(BIN)/mypy >"$$report" 2>&1 & mypy_pid=$$!; \
