@@ -34,6 +34,7 @@ from core.teardown.delete import (
     with_dependencies,
 )
 from core.teardown.items import short_name
+from core.teardown.stopping import running_writer_warning, running_writers
 from screens.base import StepScreen
 from screens.confirm import ConfirmScreen
 from screens.workers import WorkerResult
@@ -340,6 +341,9 @@ class TeardownScreen(StepScreen):
                 added += " (made by bedrock-tune elsewhere)"
             lines.append(f"- {item.label} ({item.cost_text}){added}\n  {item.effect}")
         count = fmt.plural(len(items), "resource")
+        # A job kept running that writes into a chosen folder or bucket: said before deciding.
+        for job, target in running_writers(self._items, items):
+            lines.append(f"Warning: {running_writer_warning(job, target)}")
 
         def confirmed(yes: bool | None) -> None:
             if yes:

@@ -50,6 +50,7 @@ from core.errors import (
     describe_unexpected,
 )
 from core.faults import write_point
+from core.format import plural
 from core.registry import Registry
 from core.teardown.imports import delete_import_item
 from core.teardown.inventory import default_choice, inventory
@@ -84,6 +85,7 @@ from core.teardown.stopping import (
     StillStopping,
     StopWait,
     duration_text,
+    empties_s3,
     stopping_unchosen,
     wait_for_jobs,
     writes_under,
@@ -165,8 +167,8 @@ def delete(
             region = item.region if item.region not in ("", "global") else context.region
             if region not in contexts:
                 contexts[region] = context.with_region(region)
-            writing = [j for j in kept_stopping if _empties_s3(item) and writes_under(j, item)]
-            if (stopped_jobs or writing) and _empties_s3(item):
+            writing = [j for j in kept_stopping if empties_s3(item) and writes_under(j, item)]
+            if (stopped_jobs or writing) and empties_s3(item):
                 left = wait_for_jobs(
                     context, contexts, [*stopped_jobs, *writing], item, emit, wait or StopWait()
                 )
@@ -198,13 +200,6 @@ def delete(
         outcomes.append(outcome)
         emit(TeardownEvent(item, "end", outcome.message, outcome.status))
     return TeardownResult(tuple(outcomes))
-
-
-def _empties_s3(item: TeardownItem) -> bool:
-    """Whether deleting `item` empties S3 objects (a run folder, or a bucket we made)."""
-    if not item.exists or item.action == "forget":
-        return False
-    return item.kind == PREFIX or (item.kind == BUCKET and item.created_by_us)
 
 
 def _verb(item: TeardownItem) -> str:
@@ -253,13 +248,13 @@ def _attempt(
                 return TeardownOutcome(
                     item,
                     "kept",
-                    f"Deleted {count} objects under {item.identifier}, but kept it on "
+                    f"Deleted {plural(count, 'object')} under {item.identifier}, but kept it on "
                     f"teardown's list: {jobs} had not ended after teardown waited "
                     f"{duration_text(still_stopping[0].waited)} and may still write its output "
                     "there. Run teardown again once the job is Stopped.",
                 )
             return TeardownOutcome(
-                item, "deleted", f"Deleted {count} objects under {item.identifier}."
+                item, "deleted", f"Deleted {plural(count, 'object')} under {item.identifier}."
             )
         if item.kind == BUCKET:
             return _delete_bucket(context, item, registry, step, still_stopping)
@@ -367,7 +362,7 @@ def _empty(s3: S3Client, bucket: str, prefix: str, step: Callable[[str], None]) 
         deleted += len(batch[:BATCH])
         previous = batch
         write_point("teardown.deleted-objects")
-        step(f"deleted {deleted} objects under {where}")
+        step(f"deleted {plural(deleted, 'object')} under {where}")
     with aws_call(f"aborting unfinished uploads under {where}"):
         for uploads in s3.get_paginator("list_multipart_uploads").paginate(
             Bucket=bucket, Prefix=prefix

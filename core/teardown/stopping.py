@@ -15,6 +15,10 @@ training jobs that write into its output folder; waiting for Stopped costs only 
 
 The wait is bounded (`STOP_WAIT_SECONDS`): past it teardown goes on, and what a late job writes
 keeps the bucket, which teardown then reports (run it again once the job has ended).
+
+A job still running that the user keeps is not waited for (it could run for days): when the
+user chooses where it writes, `running_writers` names it, and every front end says so before
+anything is deleted.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from core.errors import BedrockTuneError, NotFoundError, aws_call
 from core.faults import write_point
 from core.poll import NEEDS_REAUTH, TRANSIENT, Backoff, Pacing, Poller, PollUpdate, never
 from core.sagemaker import kinds
-from core.teardown.items import BUCKET, EventHandler, TeardownEvent, TeardownItem
+from core.teardown.items import BUCKET, PREFIX, EventHandler, TeardownEvent, TeardownItem
 
 WAITED_KINDS = (kinds.TRAINING_JOB, kinds.AUTOML_JOB)
 """The jobs teardown waits for after stopping them: SageMaker's (they write into our folders)."""
@@ -104,6 +108,45 @@ def writes_under(job: TeardownItem, emptied: TeardownItem) -> bool:
     folder = emptied.identifier.rstrip("/") + "/"
     # Into the folder, or into a folder around it (SageMaker adds `<job>/output/` under it).
     return output.startswith(folder) or folder.startswith(output)
+
+
+def empties_s3(item: TeardownItem) -> bool:
+    """Whether deleting `item` empties S3 objects (a run folder, or a bucket we made)."""
+    if not item.exists or item.action == "forget":
+        return False
+    return item.kind == PREFIX or (item.kind == BUCKET and item.created_by_us)
+
+
+def running_writers(
+    listed: Iterable[TeardownItem], chosen: Iterable[TeardownItem]
+) -> list[tuple[TeardownItem, TeardownItem]]:
+    """(job, folder or bucket) pairs: a SageMaker job in `listed` that still runs, is not
+    among `chosen` (the user keeps it), and writes into a folder or bucket that is chosen.
+    Teardown does not wait for a running job, so deleting there makes the job fail once it
+    saves its output, and it bills until then: the user is told before deciding."""
+    picked = list(chosen)
+    keys = {item.key for item in picked}
+    emptied = [item for item in picked if empties_s3(item)]
+    return [
+        (job, target)
+        for job in listed
+        if job.kind in WAITED_KINDS
+        and job.exists
+        and job.key not in keys
+        and job.status not in ENDED
+        and job.status != "Stopping"  # waited for before its folder is emptied
+        for target in emptied
+        if writes_under(job, target)
+    ]
+
+
+def running_writer_warning(job: TeardownItem, target: TeardownItem) -> str:
+    """What the user is told about a kept running `job` that writes into `target`."""
+    return (
+        f"{job.label} is still running and writes into {target.label}: deleting that makes the "
+        f"job fail when it saves its output, and the job bills until then. Stop the job too, "
+        f"or keep {target.label}."
+    )
 
 
 def waiting_message(item: TeardownItem) -> str:

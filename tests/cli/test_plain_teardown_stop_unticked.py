@@ -9,7 +9,7 @@ from core.sagemaker import kinds
 from core.sandbox.server import Sandbox
 from tests.cli.plain_script import DEFAULT, Repeat, Script
 from tests.cli.test_plain_flow import REGION, session_for
-from tests.core.test_teardown_stop_registry import JOB, status
+from tests.core.test_teardown_stop_registry import JOB, launched_only, status
 from tests.core.test_teardown_stop_unticked import stopping_in_our_bucket
 from tests.fakes import Clock, context_for
 from tui.cli.plain.finish import teardown_step
@@ -44,3 +44,29 @@ def test_a_declined_stopping_job_is_waited_for_before_its_bucket_goes(
     assert "bt-td" not in [b["Name"] for b in context.client("s3").list_buckets()["Buckets"]]
     left = [(r.kind, r.identifier) for r in Registry().resources()]
     assert left == [(kinds.TRAINING_JOB, JOB)]  # declined: kept on the registry too
+
+
+def test_a_declined_running_job_is_warned_about_before_its_folder_and_bucket_are_asked(
+    exported_sandbox: Sandbox, clock: Clock
+) -> None:
+    context = context_for(exported_sandbox)
+    launched_only(context, clock)  # our job still InProgress, writing into s3://bt-td/r/
+    script = Script(
+        [
+            ("Where should bedrock-tune work?", DEFAULT),
+            ("Which region?", REGION),
+            ("Tear down now?", True),
+            (f"Stop Training job {JOB}?", False),
+            Repeat("?", False),  # keep the folder and the bucket too
+        ]
+    )
+    session = session_for(script, clock)
+    credentials_step(session)
+
+    teardown_step(session)
+
+    said = " ".join(script.text_said().split())
+    warning = f"Warning: Training job {JOB} is still running and writes into"
+    assert f"{warning} S3 folder s3://bt-td/r/" in said
+    assert f"{warning} S3 bucket bt-td" in said
+    assert status(context, JOB) == "InProgress"

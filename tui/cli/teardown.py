@@ -26,6 +26,7 @@ from core.teardown.delete import (
     delete,
     inventory,
 )
+from core.teardown.stopping import running_writer_warning, running_writers
 from tui.cli.common import (
     EXIT_BAD,
     EXIT_OK,
@@ -128,10 +129,12 @@ def _ask(question: str) -> bool | None:
     return answer.strip().lower() in ("y", "yes")
 
 
-def _choose(items: Sequence[TeardownItem]) -> list[TeardownItem]:
-    """One question per destructive action; what is gone or only forgotten needs none."""
+def _choose(items: Sequence[TeardownItem], listed: Sequence[TeardownItem]) -> list[TeardownItem]:
+    """One question per destructive action (of `items`, offered from the inventory `listed`);
+    what is gone or only forgotten needs none."""
     chosen: list[TeardownItem] = []
     declined: set[str] = set()
+    offered_keys = {item.key for item in items}
     for item in items:
         if not item.exists or item.action == "forget":
             chosen.append(item)
@@ -145,6 +148,10 @@ def _choose(items: Sequence[TeardownItem]) -> list[TeardownItem]:
             item.action, "Delete"
         )
         elsewhere = " (made by bedrock-tune elsewhere)" if item.origin == "found" else ""
+        # A job kept running (declined, or not offered) that writes here is said at the question.
+        kept = [i for i in listed if i.key in declined or i.key not in offered_keys]
+        for job, _ in running_writers(kept, [item]):
+            print(f"Warning: {running_writer_warning(job, item)}")
         answer = _ask(f"{verb} {item.label}{elsewhere} ({item.cost_text})? {item.effect}")
         if answer is None:
             print("No more answers: nothing else is deleted.")
@@ -219,10 +226,15 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_OK
         if not args.json:
             _print_inventory(items, context.region, args.include_found)
-        chosen = offered if args.yes else _choose(offered)
+        chosen = offered if args.yes else _choose(offered, items)
         if not chosen:
             print("Nothing deleted.")
             return EXIT_OK
+        if args.yes:  # asked one by one, each was said at its question
+            for job, target in running_writers(items, chosen):
+                warning = running_writer_warning(job, target)
+                warnings.append(warning)
+                sys.stderr.write(f"Warning: {warning}\n")
         # A stopped SageMaker job may still write its output: teardown waits for it (printing
         # each poll) before it empties the run folders; Ctrl-C ends the wait like any command.
         # A job of ours already Stopping that the user kept is waited for too (`listed`).

@@ -19,7 +19,7 @@ from core.teardown.delete import (
     inventory,
     run_without,
 )
-from core.teardown.stopping import is_wait_step
+from core.teardown.stopping import is_wait_step, running_writer_warning, running_writers
 from tui.cli.plain.session import Session
 
 
@@ -55,6 +55,7 @@ def teardown_step(session: Session) -> None:
         ask.say(f"Costing now: {billing.hourly_text()}.")
     chosen: list[TeardownItem] = []
     declined: set[str] = set()
+    offered_keys = {item.key for item in offered}
     for item in offered:
         if not item.exists or item.action == "forget":
             chosen.append(item)
@@ -67,6 +68,10 @@ def teardown_step(session: Session) -> None:
             item.action, "Delete"
         )
         ask.say(item_line(item))
+        # A job kept running (declined, or not offered) that writes here is said first.
+        kept = [i for i in items if i.key in declined or i.key not in offered_keys]
+        for job, _ in running_writers(kept, [item]):
+            ask.say(f"Warning: {running_writer_warning(job, item)}")
         if ask.confirm(f"{verb} {item.label}?", default=False):
             chosen.append(item)
         else:
