@@ -16,20 +16,26 @@ from tui.cli.plain.finish import teardown_step
 from tui.cli.plain.where import credentials_step
 
 
-def test_a_declined_stopping_job_is_waited_for_before_its_bucket_goes(
-    exported_sandbox: Sandbox, clock: Clock
-) -> None:
-    context = context_for(exported_sandbox)
-    stopping_in_our_bucket(context, clock, theirs=False)
-    script = Script(
+def declining_the_job(*, then: bool) -> Script:
+    """The prompt mode's answers up to its teardown, where the job is declined and every other
+    question answered `then`."""
+    return Script(
         [
             ("Where should bedrock-tune work?", DEFAULT),
             ("Which region?", REGION),
             ("Tear down now?", True),
             (f"Stop Training job {JOB}?", False),
-            Repeat("?", True),  # yes to the folder and the bucket
+            Repeat("?", then),
         ]
     )
+
+
+def test_a_declined_stopping_job_is_waited_for_before_its_bucket_goes(
+    exported_sandbox: Sandbox, clock: Clock
+) -> None:
+    context = context_for(exported_sandbox)
+    stopping_in_our_bucket(context, clock, theirs=False)
+    script = declining_the_job(then=True)  # yes to the folder and the bucket
     session = session_for(script, clock)
     credentials_step(session)
     assert status(context, JOB) == "Stopping"
@@ -51,15 +57,7 @@ def test_a_declined_running_job_is_warned_about_before_its_folder_and_bucket_are
 ) -> None:
     context = context_for(exported_sandbox)
     launched_only(context, clock)  # our job still InProgress, writing into s3://bt-td/r/
-    script = Script(
-        [
-            ("Where should bedrock-tune work?", DEFAULT),
-            ("Which region?", REGION),
-            ("Tear down now?", True),
-            (f"Stop Training job {JOB}?", False),
-            Repeat("?", False),  # keep the folder and the bucket too
-        ]
-    )
+    script = declining_the_job(then=False)  # keep the folder and the bucket too
     session = session_for(script, clock)
     credentials_step(session)
 

@@ -4,36 +4,22 @@ go and bills until then. Ticking the job too (it is stopped, then waited for) sa
 
 from __future__ import annotations
 
-from textual.widgets import SelectionList
-
 from core.sagemaker import kinds
-from core.sandbox.server import Sandbox
-from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from tests.core.test_teardown_stop_registry import JOB, launched_only, status
 from tests.fakes import Clock
 from tests.tui.helpers import click_button, settle, text_of
-from tui.app import BedrockTuneApp
+from tests.tui.teardown_sandbox import all_ticked, sandbox_app, signed_in
 
 
 async def test_the_confirmation_warns_about_a_kept_running_job_writing_where_it_deletes() -> None:
     clock = Clock(5_000.0)
-    app = BedrockTuneApp(
-        LaunchOptions(sandbox=True, poll_interval=0.05),
-        sandbox_factory=lambda: Sandbox(clock=clock),
-    )
+    app = sandbox_app(clock)
     async with app.run_test(size=(160, 60)) as pilot:
-        await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
-        context = app.aws_context()
-        assert context is not None
-        launched_only(context, clock)
+        context = await signed_in(pilot)
+        launched_only(context, clock)  # our job still InProgress, writing into s3://bt-td/r/
 
-        app.go_to_step("teardown")
-        await settle(pilot, lambda: bool(app.screen.query("#teardown-items")))
-        listing = app.screen.query_one("#teardown-items", SelectionList)
-        await settle(pilot, lambda: listing.option_count == 3)
-        await pilot.click("#teardown-select-all-button")
-        await settle(pilot, lambda: len(listing.selected) == 3)
+        listing = await all_ticked(pilot, 3)
 
         await click_button(pilot, "#teardown-delete")  # all ticked: the job is stopped first
         await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))

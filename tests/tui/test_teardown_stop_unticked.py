@@ -5,39 +5,25 @@ for."""
 
 from __future__ import annotations
 
-from textual.widgets import SelectionList
-
 from core.registry import Registry
 from core.sagemaker import kinds
-from core.sandbox.server import Sandbox
-from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from tests.core.test_teardown_stop_registry import JOB, status
 from tests.core.test_teardown_stop_unticked import THEIRS, stopping_in_our_bucket
 from tests.fakes import Clock
 from tests.tui.helpers import click_button, settle, text_of
+from tests.tui.teardown_sandbox import all_ticked, sandbox_app, signed_in
 from tests.tui.test_teardown_step import log_text
-from tui.app import BedrockTuneApp
 
 
 async def test_the_teardown_step_waits_for_an_unticked_stopping_job_before_its_bucket() -> None:
     clock = Clock(5_000.0)
-    app = BedrockTuneApp(
-        LaunchOptions(sandbox=True, poll_interval=0.05),
-        sandbox_factory=lambda: Sandbox(clock=clock),
-    )
+    app = sandbox_app(clock)
     async with app.run_test(size=(160, 60)) as pilot:
-        await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
-        context = app.aws_context()
-        assert context is not None
+        context = await signed_in(pilot)
         stopping_in_our_bucket(context, clock)  # ours Stopping 1 s more, theirs 5 s
 
-        app.go_to_step("teardown")
-        await settle(pilot, lambda: bool(app.screen.query("#teardown-items")))
-        listing = app.screen.query_one("#teardown-items", SelectionList)
-        await settle(pilot, lambda: listing.option_count == 3)
-        await pilot.click("#teardown-select-all-button")
-        await settle(pilot, lambda: len(listing.selected) == 3)
+        listing = await all_ticked(pilot, 3)
         listing.deselect(f"{kinds.TRAINING_JOB}:{JOB}")  # keep the job: untick it
         await settle(pilot, lambda: len(listing.selected) == 2)
         await click_button(pilot, "#teardown-delete")

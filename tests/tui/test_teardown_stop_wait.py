@@ -4,36 +4,24 @@ app keeps answering), and deletes the run folder and the bucket once the job is 
 
 from __future__ import annotations
 
-from textual.widgets import Button, SelectionList
+from textual.widgets import Button
 
-from core.sandbox.server import Sandbox
-from screens.base import LaunchOptions
 from screens.confirm import ConfirmScreen
 from tests.core.test_teardown_stop_wait import JOB, status, training_run
 from tests.fakes import Clock
 from tests.tui.helpers import click_button, settle, text_of
+from tests.tui.teardown_sandbox import all_ticked, sandbox_app, signed_in
 from tests.tui.test_teardown_step import log_text
-from tui.app import BedrockTuneApp
 
 
 async def test_the_teardown_step_shows_its_wait_for_a_stopped_training_job() -> None:
     clock = Clock(5_000.0)
-    app = BedrockTuneApp(
-        LaunchOptions(sandbox=True, poll_interval=0.05),
-        sandbox_factory=lambda: Sandbox(clock=clock),
-    )
+    app = sandbox_app(clock)
     async with app.run_test(size=(160, 60)) as pilot:
-        await settle(pilot, lambda: app.wizard_run.account_id is not None, rounds=1000)
-        context = app.aws_context()
-        assert context is not None
+        context = await signed_in(pilot)
         training_run(context, clock)
 
-        app.go_to_step("teardown")
-        await settle(pilot, lambda: bool(app.screen.query("#teardown-items")))
-        listing = app.screen.query_one("#teardown-items", SelectionList)
-        await settle(pilot, lambda: listing.option_count == 3)
-        await pilot.click("#teardown-select-all-button")
-        await settle(pilot, lambda: len(listing.selected) == 3)
+        await all_ticked(pilot, 3)
         await click_button(pilot, "#teardown-delete")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.click("#confirm-yes")
