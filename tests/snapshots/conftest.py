@@ -14,12 +14,15 @@ not blink and the notifications are cleared before each shot.
 
 from __future__ import annotations
 
+import difflib
 import fcntl
+import html
 import inspect
 import io
 import itertools
 import os
 import pickle
+import re
 import shutil
 import time
 import uuid
@@ -193,7 +196,8 @@ def shots(snapshot: SnapshotAssertion, request: pytest.FixtureRequest) -> Shots:
             if text_dump:
                 _write_text(Path(text_dump) / f"{request.node.name}-{name}.txt", screen_text(pilot))
             if svg_snapshot(name=name) != svg:
-                failed.append(name)
+                accepted = _accepted_svg(request, name)
+                failed.append(f"{name}\n{_text_difference(accepted, svg)}")
             _record_for_the_report(request, svg_snapshot, name, svg)
         await pilot.resize_terminal(*DRIVE_SIZE)
         await pilot.pause()
@@ -218,6 +222,38 @@ async def _still_screen(pilot: Pilot[None], *, looks: int = 50) -> str:
     raise AssertionError(f"the screen kept changing for {looks} looks")
 
 
+def _accepted_svg(request: pytest.FixtureRequest, name: str) -> str | None:
+    """The accepted shot `name` of this test, as kept in `__snapshots__/` (None: none yet)."""
+    folder = request.node.path.parent / "__snapshots__" / request.node.path.stem
+    path = folder / f"{request.node.name}[{name}].svg"
+    return path.read_text() if path.exists() else None
+
+
+def _svg_lines(svg: str) -> list[str]:
+    """The text rows of a Textual SVG screenshot."""
+    pieces = re.findall(r"<text[^>]*>(.*?)</text>", svg, re.S)
+    text = "".join(html.unescape(re.sub(r"<[^>]+>", "", p)) for p in pieces)
+    return text.replace("\xa0", " ").splitlines()
+
+
+def _text_difference(accepted: str | None, taken: str, *, most: int = 30) -> str:
+    """What differs between the accepted shot and this one, as text rows (a failure says which
+    shot differed and how, also where the HTML report cannot be opened)."""
+    if accepted is None:
+        return "  (no accepted shot yet: look at it, then --snapshot-update)"
+    diff = list(
+        difflib.unified_diff(
+            _svg_lines(accepted), _svg_lines(taken), "accepted", "taken", n=0, lineterm=""
+        )
+    )
+    if not diff:
+        return "  (the same text: colours or styles differ)"
+    shown = [f"  {line}" for line in diff[:most]]
+    if len(diff) > most:
+        shown.append(f"  ... {len(diff) - most} more lines")
+    return "\n".join(shown)
+
+
 def _write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
@@ -229,7 +265,9 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     result = yield
     failed = item.stash.get(_FAILED, [])
     if failed:
-        pytest.fail(f"snapshots differ: {', '.join(failed)} (see snapshot_report.html)")
+        pytest.fail(
+            "snapshots differ (see snapshot_report.html):\n" + "\n".join(failed), pytrace=False
+        )
     return result
 
 
