@@ -12,23 +12,18 @@ import pytest
 
 from core.aws import AwsContext
 from core.ownership import ownership_tags
-from core.sandbox.server import Sandbox
 from tests.cli.test_cli_teardown import Terminal
 from tests.core.test_teardown_stop_registry import JOB, OTHER_INSTALL, launched_only, status
-from tests.fakes import Clock, context_for, export_sandbox, start_training
+from tests.fakes import Clock, start_training
 from tui.cli.main import main
 
 THEIRS = "bt-theirs-running"
 
 
 @pytest.fixture
-def running(sandbox: Sandbox, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> AwsContext:
-    export_sandbox(sandbox, monkeypatch)
-    context = context_for(sandbox)
-    launched_only(context, clock)
-    monkeypatch.setattr("tui.cli.teardown.sleep", clock.sleep)
-    monkeypatch.setattr("tui.cli.teardown.monotonic", clock)
-    return context
+def running(clocked_teardown: AwsContext, clock: Clock) -> AwsContext:
+    launched_only(clocked_teardown, clock)
+    return clocked_teardown
 
 
 def test_keeping_the_running_job_is_warned_about_at_the_folder_and_bucket_questions(

@@ -10,22 +10,19 @@ import pytest
 
 from core.aws import AwsContext
 from core.registry import Registry
-from core.sandbox.server import Sandbox
 from tests.core.test_teardown_stop_wait import JOB, status, training_run
-from tests.fakes import Clock, context_for, export_sandbox
+from tests.fakes import Clock
 from tests.kills import cli_killed_at
 from tui.cli.main import main
 
 
 def test_a_teardown_killed_while_waiting_for_a_stopped_job_finishes_when_run_again(
-    sandbox: Sandbox,
+    clocked_teardown: AwsContext,
     clock: Clock,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    export_sandbox(sandbox, monkeypatch)
-    context: AwsContext = context_for(sandbox)
+    context = clocked_teardown
     training_run(context, clock)
     s3 = context.client("s3")
 
@@ -35,8 +32,6 @@ def test_a_teardown_killed_while_waiting_for_a_stopped_job_finishes_when_run_aga
     left = {(r.kind, r.identifier) for r in Registry().resources()}
     assert {("s3-bucket", "bt-td"), ("s3-prefix", "s3://bt-td/r/")} <= left
 
-    monkeypatch.setattr("tui.cli.teardown.sleep", clock.sleep)
-    monkeypatch.setattr("tui.cli.teardown.monotonic", clock)
     assert main(["teardown", "--yes"]) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     assert f"Training job {JOB} is already stopping" in out

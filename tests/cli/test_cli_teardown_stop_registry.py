@@ -13,7 +13,6 @@ import pytest
 from core.aws import AwsContext
 from core.registry import Registry
 from core.sagemaker import kinds
-from core.sandbox.server import Sandbox
 from tests.core.test_teardown_stop_registry import (
     JOB,
     OTHER_JOB,
@@ -22,20 +21,18 @@ from tests.core.test_teardown_stop_registry import (
     other_install_job,
     status,
 )
-from tests.fakes import Clock, context_for, export_sandbox
+from tests.fakes import Clock
 from tests.kills import cli_killed_at
 from tui.cli.main import main
 
 
 def test_a_rerun_waits_for_a_job_only_its_launch_record_knows_and_not_for_another_installs(
-    sandbox: Sandbox,
+    clocked_teardown: AwsContext,
     clock: Clock,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    export_sandbox(sandbox, monkeypatch)
-    context: AwsContext = context_for(sandbox)
+    context = clocked_teardown
     other_install_job(context)
     launched_only(context, clock)
     s3 = context.client("s3")
@@ -50,8 +47,6 @@ def test_a_rerun_waits_for_a_job_only_its_launch_record_knows_and_not_for_anothe
     context.client("sagemaker").stop_training_job(TrainingJobName=OTHER_JOB)
     other_tags = job_tags(context, OTHER_JOB)
 
-    monkeypatch.setattr("tui.cli.teardown.sleep", clock.sleep)
-    monkeypatch.setattr("tui.cli.teardown.monotonic", clock)
     assert main(["teardown", "--yes"]) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
 

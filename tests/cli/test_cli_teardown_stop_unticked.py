@@ -10,25 +10,21 @@ import pytest
 from core.aws import AwsContext
 from core.registry import Registry
 from core.sagemaker import kinds
-from core.sandbox.server import Sandbox
 from tests.cli.test_cli_teardown import Terminal
 from tests.core.test_teardown_stop_registry import JOB, status
 from tests.core.test_teardown_stop_unticked import THEIRS, stopping_in_our_bucket
-from tests.fakes import Clock, context_for, export_sandbox
+from tests.fakes import Clock
 from tui.cli.main import main
 
 
 def test_a_declined_stopping_job_is_waited_for_before_its_bucket_goes(
-    sandbox: Sandbox,
+    clocked_teardown: AwsContext,
     clock: Clock,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    export_sandbox(sandbox, monkeypatch)
-    context: AwsContext = context_for(sandbox)
+    context = clocked_teardown
     stopping_in_our_bucket(context, clock)
-    monkeypatch.setattr("tui.cli.teardown.sleep", clock.sleep)
-    monkeypatch.setattr("tui.cli.teardown.monotonic", clock)
     # No to the job (it is already stopping), yes to the folder and to the bucket.
     monkeypatch.setattr("sys.stdin", Terminal("n\ny\ny\n"))
 

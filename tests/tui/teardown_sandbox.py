@@ -9,8 +9,10 @@ from textual.widgets import SelectionList
 from core.aws import AwsContext
 from core.sandbox.server import Sandbox
 from screens.base import LaunchOptions
+from screens.confirm import ConfirmScreen
 from tests.fakes import Clock
-from tests.tui.helpers import settle
+from tests.tui.helpers import click_button, settle, text_of
+from tests.tui.test_teardown_step import log_text
 from tui.app import BedrockTuneApp
 
 
@@ -44,3 +46,21 @@ async def all_ticked(pilot: Pilot[None], rows: int) -> SelectionList[str]:
     await pilot.click("#teardown-select-all-button")
     await settle(pilot, lambda: len(listing.selected) == rows)
     return listing
+
+
+async def delete_confirmed(pilot: Pilot[None]) -> None:
+    """Press Delete and say yes in the confirmation, as a user does."""
+    await click_button(pilot, "#teardown-delete")
+    await settle(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+    await pilot.click("#confirm-yes")
+
+
+async def waiting_for_stop(pilot: Pilot[None], job: str) -> None:
+    """Wait until the progress line says teardown waits for `job` to stop before it empties
+    the run folder, and check that nothing was emptied yet."""
+    app = pilot.app
+    assert isinstance(app, BedrockTuneApp)
+    waiting = f"waiting for training job {job} to stop (SageMaker may write its model for"
+    await settle(pilot, lambda: waiting in text_of(app, "#teardown-progress"))
+    assert "S3 folder s3://bt-td/r/" in text_of(app, "#teardown-progress")
+    assert "Done." not in log_text(app)

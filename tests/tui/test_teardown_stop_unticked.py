@@ -7,12 +7,17 @@ from __future__ import annotations
 
 from core.registry import Registry
 from core.sagemaker import kinds
-from screens.confirm import ConfirmScreen
 from tests.core.test_teardown_stop_registry import JOB, status
 from tests.core.test_teardown_stop_unticked import THEIRS, stopping_in_our_bucket
 from tests.fakes import Clock
-from tests.tui.helpers import click_button, settle, text_of
-from tests.tui.teardown_sandbox import all_ticked, sandbox_app, signed_in
+from tests.tui.helpers import settle
+from tests.tui.teardown_sandbox import (
+    all_ticked,
+    delete_confirmed,
+    sandbox_app,
+    signed_in,
+    waiting_for_stop,
+)
 from tests.tui.test_teardown_step import log_text
 
 
@@ -26,14 +31,9 @@ async def test_the_teardown_step_waits_for_an_unticked_stopping_job_before_its_b
         listing = await all_ticked(pilot, 3)
         listing.deselect(f"{kinds.TRAINING_JOB}:{JOB}")  # keep the job: untick it
         await settle(pilot, lambda: len(listing.selected) == 2)
-        await click_button(pilot, "#teardown-delete")
-        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await pilot.click("#confirm-yes")
+        await delete_confirmed(pilot)
 
-        waiting = f"waiting for training job {JOB} to stop (SageMaker may write its model for"
-        await settle(pilot, lambda: waiting in text_of(app, "#teardown-progress"))
-        assert "S3 folder s3://bt-td/r/" in text_of(app, "#teardown-progress")
-        assert "Done." not in log_text(app)
+        await waiting_for_stop(pilot, JOB)
         assert status(context, JOB) == "Stopping"
 
         clock.t += 1  # ours Stops (and saves its model in the folder); theirs is Stopping

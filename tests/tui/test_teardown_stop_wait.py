@@ -6,11 +6,16 @@ from __future__ import annotations
 
 from textual.widgets import Button
 
-from screens.confirm import ConfirmScreen
 from tests.core.test_teardown_stop_wait import JOB, status, training_run
 from tests.fakes import Clock
-from tests.tui.helpers import click_button, settle, text_of
-from tests.tui.teardown_sandbox import all_ticked, sandbox_app, signed_in
+from tests.tui.helpers import settle
+from tests.tui.teardown_sandbox import (
+    all_ticked,
+    delete_confirmed,
+    sandbox_app,
+    signed_in,
+    waiting_for_stop,
+)
 from tests.tui.test_teardown_step import log_text
 
 
@@ -22,15 +27,10 @@ async def test_the_teardown_step_shows_its_wait_for_a_stopped_training_job() -> 
         training_run(context, clock)
 
         await all_ticked(pilot, 3)
-        await click_button(pilot, "#teardown-delete")
-        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await pilot.click("#confirm-yes")
+        await delete_confirmed(pilot)
 
         # Stopped, and waiting: the progress line says for what and why; nothing emptied yet.
-        waiting = f"waiting for training job {JOB} to stop (SageMaker may write its model for"
-        await settle(pilot, lambda: waiting in text_of(app, "#teardown-progress"))
-        assert "S3 folder s3://bt-td/r/" in text_of(app, "#teardown-progress")
-        assert "Done." not in log_text(app)
+        await waiting_for_stop(pilot, JOB)
         assert status(context) == "Stopping"
         assert app.screen.query_one("#teardown-delete", Button).disabled
 
